@@ -1,0 +1,121 @@
+//! The corpus: every source's original text, its metadata and key, and two normalised projections
+//! that map back to exact byte ranges of the original: `clean` (markup stripped, whitespace
+//! collapsed, case kept: for reading, terms and sentences) and `key` (the matching key: see
+//! `normalize`).
+
+pub mod load;
+pub mod normalize;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use normalize::{MappedText, normalize_key};
+
+use crate::ByteRange;
+use crate::diagnostic::Diagnostic;
+use crate::workspace::{BibEntry, Workspace};
+
+/// How a source file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Markdown,
+    Plain,
+}
+
+/// What is known about a source, merged from its bibliography entry and frontmatter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceMeta {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub date: Option<String>,
+    pub container: Option<String>,
+    pub url: Option<String>,
+    /// The bibliography entry this source came from (file and entry range), if any.
+    pub bib: Option<(PathBuf, ByteRange)>,
+}
+
+/// One source file.
+#[derive(Debug)]
+pub struct Source {
+    /// The citation key.
+    pub key: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    pub format: SourceFormat,
+    /// The original text (lossily decoded if it was not valid UTF-8).
+    pub text: String,
+    pub meta: SourceMeta,
+    /// Markup stripped, whitespace runs collapsed to one space, line-end hyphenation joined,
+    /// case and punctuation kept. Maps to `text`.
+    pub clean: MappedText,
+    /// The matching key of the whole source (`normalize_key` applied to `clean`). Maps to `text`.
+    pub key_text: MappedText,
+}
+
+/// All sources plus the bibliography entries (keys that are valid even without a readable file).
+#[derive(Debug, Default)]
+pub struct Corpus {
+    pub sources: Vec<Arc<Source>>,
+    pub bibliography: Vec<BibEntry>,
+    by_key: HashMap<String, usize>,
+}
+
+impl Corpus {
+    /// Reads every source of the workspace (in parallel), assigns keys (bibliography `file` field,
+    /// else frontmatter `id:`, else the file stem) and metadata. Problems (unreadable or binary
+    /// files, invalid UTF-8, duplicate keys) come back beside the corpus, none of them fatal.
+    pub fn load(workspace: &Workspace) -> (Corpus, Vec<Diagnostic>) {
+        load::load_corpus(workspace)
+    }
+
+    /// Builds a corpus from sources already in memory (tests, the LSP's unsaved buffers).
+    pub fn from_sources(sources: Vec<Source>, bibliography: Vec<BibEntry>) -> Corpus {
+        let sources: Vec<Arc<Source>> = sources.into_iter().map(Arc::new).collect();
+        let by_key = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key.clone(), i))
+            .collect();
+        Corpus {
+            sources,
+            bibliography,
+            by_key,
+        }
+    }
+
+    pub fn source(&self, key: &str) -> Option<&Arc<Source>> {
+        self.by_key.get(key).map(|&i| &self.sources[i])
+    }
+
+    pub fn source_by_path(&self, path: &std::path::Path) -> Option<&Arc<Source>> {
+        self.sources.iter().find(|s| s.path == path)
+    }
+
+    /// The bibliography entry with this key.
+    pub fn entry(&self, key: &str) -> Option<&BibEntry> {
+        self.bibliography.iter().find(|e| e.key == key)
+    }
+
+    /// A key is known if a source or a bibliography entry has it.
+    pub fn is_known_key(&self, key: &str) -> bool {
+        self.by_key.contains_key(key) || self.entry(key).is_some()
+    }
+}
+
+impl Source {
+    /// Builds a source from text in memory: normalises it; metadata as given.
+    pub fn new(key: String, path: PathBuf, format: SourceFormat, text: String, meta: SourceMeta) -> Source {
+        let clean = normalize::clean_text(&text, format);
+        let key_text = normalize::key_of_clean(&clean);
+        Source {
+            key,
+            path,
+            format,
+            text,
+            meta,
+            clean,
+            key_text,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! ibid checks that annotated Markdown notes quote and cite their sources faithfully.
+//!
+//! Layers, with one direction of dependency:
+//! `workspace` (configuration, discovery, bibliography) → `corpus` (sources, normalised text)
+//! and `notes` (annotated-Markdown parsing) → `analysis` (quote resolution, terms, diagnostics,
+//! queries over an immutable snapshot). `cli` and `lsp` are thin shells on top; nothing below them
+//! knows about terminals or the protocol.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod analysis;
+pub mod cli;
+pub mod diagnostic;
+pub mod corpus;
+pub mod lsp;
+pub mod notes;
+pub mod text;
+pub mod workspace;
+
+/// A half-open range of byte offsets into one file's original text.
+pub type ByteRange = std::ops::Range<usize>;

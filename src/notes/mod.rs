@@ -1,0 +1,79 @@
+//! Annotated-Markdown notes: block structure from tree-sitter-md, then precise scanners inside prose
+//! for Pandoc citations, quotations (with elisions and alterations) and the glossary (definition
+//! lists). Code blocks, code spans, frontmatter, link URLs and HTML comments hold no quotation or
+//! citation; `<!-- ibid-ignore -->` on the line before a block silences it.
+
+pub mod blocks;
+pub mod citation;
+pub mod glossary;
+pub mod quotation;
+
+pub use citation::{Citation, CitationItem, Locator};
+pub use glossary::GlossaryEntry;
+pub use quotation::{QuotePiece, Quotation, QuotationKind};
+
+use crate::ByteRange;
+
+/// What a block of the note is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Paragraph,
+    Heading(u8),
+    ListItem,
+    BlockQuote,
+    /// A glossary definition (`: text` after a term line).
+    Definition,
+    Table,
+}
+
+/// A block of prose (code blocks, HTML blocks and frontmatter are not blocks here).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub range: ByteRange,
+    /// Sentences of the block, as byte ranges (used for attribution and claims).
+    pub sentences: Vec<ByteRange>,
+    /// Silenced by `<!-- ibid-ignore -->` on the line before.
+    pub ignored: bool,
+}
+
+/// A heading, for document symbols.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub range: ByteRange,
+}
+
+/// A parsed note. Every range is a byte range into the text it was parsed from.
+#[derive(Debug, Clone, Default)]
+pub struct Note {
+    pub frontmatter: Option<ByteRange>,
+    pub blocks: Vec<Block>,
+    pub headings: Vec<Heading>,
+    pub citations: Vec<Citation>,
+    pub quotations: Vec<Quotation>,
+    pub glossary: Vec<GlossaryEntry>,
+}
+
+impl Note {
+    /// Parses a note. Never fails: broken Markdown yields what can be recognised.
+    pub fn parse(text: &str) -> Note {
+        blocks::parse_note(text)
+    }
+
+    /// The citation whose range contains `offset`.
+    pub fn citation_at(&self, offset: usize) -> Option<&Citation> {
+        self.citations
+            .iter()
+            .find(|c| c.range.start <= offset && offset < c.range.end)
+    }
+
+    /// The innermost quotation whose range contains `offset`.
+    pub fn quotation_at(&self, offset: usize) -> Option<&Quotation> {
+        self.quotations
+            .iter()
+            .filter(|q| q.range.start <= offset && offset < q.range.end)
+            .min_by_key(|q| q.range.len())
+    }
+}

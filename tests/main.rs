@@ -1,0 +1,11 @@
+//! Integration tests, compiled into one binary; one module per area.
+
+mod common;
+
+mod check;
+mod corpus;
+mod lsp;
+mod matcher;
+mod notes;
+mod terms;
+mod workspace;
