@@ -107,15 +107,18 @@ pub(crate) fn blockquote_neighbours(
     citations: &[Citation],
     index: usize,
 ) -> Vec<usize> {
-    if let (Some(next), Some(next_citations)) = (blocks.get(index + 1), block_citations.get(index + 1))
+    if let (Some(next), Some(next_citations)) =
+        (blocks.get(index + 1), block_citations.get(index + 1))
         && !next_citations.is_empty()
         && holds_only_citations(masked, &next.range, &citations[next_citations.clone()])
     {
         return next_citations.clone().collect();
     }
     if let Some(previous_index) = index.checked_sub(1)
-        && let (Some(previous), Some(previous_citations)) =
-            (blocks.get(previous_index), block_citations.get(previous_index))
+        && let (Some(previous), Some(previous_citations)) = (
+            blocks.get(previous_index),
+            block_citations.get(previous_index),
+        )
         && previous_citations.len() == 1
         && masked
             .get(previous.range.clone())
@@ -132,9 +135,9 @@ fn holds_only_citations(masked: &str, range: &ByteRange, citations: &[Citation])
     let mut rest_is_punctuation = true;
     let mut check = |from: usize, to: usize| {
         if let Some(gap) = masked.get(from..to) {
-            rest_is_punctuation &= gap
-                .chars()
-                .all(|c| c.is_whitespace() || is_dash(c) || matches!(c, '(' | ')' | '.' | ',' | ';'));
+            rest_is_punctuation &= gap.chars().all(|c| {
+                c.is_whitespace() || is_dash(c) || matches!(c, '(' | ')' | '.' | ',' | ';')
+            });
         }
     };
     for citation in citations {

@@ -95,7 +95,13 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
             };
             let pieces = split_pieces(&masked, found.content.clone());
             let citations_of = if found.citations.is_empty() {
-                attribution::blockquote_neighbours(&masked, &blocks, &block_citations, &citations, index)
+                attribution::blockquote_neighbours(
+                    &masked,
+                    &blocks,
+                    &block_citations,
+                    &citations,
+                    index,
+                )
             } else {
                 found.citations
             };
@@ -238,8 +244,14 @@ impl Outline {
                 self.mask.add(range);
                 descend = false;
             }
-            "fenced_code_block" | "indented_code_block" | "code_span" | "image"
-            | "uri_autolink" | "email_autolink" | "link_reference_definition" | "thematic_break"
+            "fenced_code_block"
+            | "indented_code_block"
+            | "code_span"
+            | "image"
+            | "uri_autolink"
+            | "email_autolink"
+            | "link_reference_definition"
+            | "thematic_break"
             | "latex_block" => {
                 self.mask.add(range);
                 descend = false;
@@ -249,17 +261,33 @@ impl Outline {
                 self.mask.add(range);
                 descend = false;
             }
-            "atx_h1_marker" | "atx_h2_marker" | "atx_h3_marker" | "atx_h4_marker"
-            | "atx_h5_marker" | "atx_h6_marker" | "setext_h1_underline"
-            | "setext_h2_underline" | "block_quote_marker" | "block_continuation"
-            | "list_marker_minus" | "list_marker_plus" | "list_marker_star" | "list_marker_dot"
-            | "list_marker_parenthesis" | "task_list_marker_checked"
-            | "task_list_marker_unchecked" | "emphasis_delimiter" | "pipe_table_delimiter_row"
+            "atx_h1_marker"
+            | "atx_h2_marker"
+            | "atx_h3_marker"
+            | "atx_h4_marker"
+            | "atx_h5_marker"
+            | "atx_h6_marker"
+            | "setext_h1_underline"
+            | "setext_h2_underline"
+            | "block_quote_marker"
+            | "block_continuation"
+            | "list_marker_minus"
+            | "list_marker_plus"
+            | "list_marker_star"
+            | "list_marker_dot"
+            | "list_marker_parenthesis"
+            | "task_list_marker_checked"
+            | "task_list_marker_unchecked"
+            | "emphasis_delimiter"
+            | "pipe_table_delimiter_row"
             | "code_span_delimiter" => {
                 self.mask.add(range);
                 descend = false;
             }
-            "|" if node.parent().is_some_and(|p| p.kind().starts_with("pipe_table")) => {
+            "|" if node
+                .parent()
+                .is_some_and(|p| p.kind().starts_with("pipe_table")) =>
+            {
                 self.mask.add(range);
                 descend = false;
             }
@@ -481,8 +509,9 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
 /// Applies `<!-- ibid-ignore -->` (the next block, or the block it opens) and
 /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` (every block between).
 fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], masked: &str) {
-    let blank_between =
-        |from: usize, to: usize| from <= to && masked.get(from..to).is_some_and(|s| s.trim().is_empty());
+    let blank_between = |from: usize, to: usize| {
+        from <= to && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+    };
     let mut open_range: Option<usize> = None;
     let mut ranges: Vec<ByteRange> = Vec::new();
     for comment in comments {

@@ -125,7 +125,10 @@ pub(crate) fn definition_lists(
 ) -> DefinitionLists {
     let mut found = DefinitionLists::default();
     let adjacent = |a: &ByteRange, b: &ByteRange| {
-        a.end <= b.start && text.get(a.end..b.start).is_some_and(|gap| gap.trim().is_empty())
+        a.end <= b.start
+            && text
+                .get(a.end..b.start)
+                .is_some_and(|gap| gap.trim().is_empty())
     };
     let starts_with_definition = |range: &ByteRange| {
         lines_of(text, range)
@@ -139,7 +142,9 @@ pub(crate) fn definition_lists(
             continue;
         };
         let lines = lines_of(text, &range);
-        let first_is_term = lines.first().is_some_and(|l| !l.is_definition() && !l.text.trim().is_empty());
+        let first_is_term = lines
+            .first()
+            .is_some_and(|l| !l.is_definition() && !l.text.trim().is_empty());
         let defined_inside = lines.get(1).is_some_and(Line::is_definition);
         let next = paragraphs.get(index + 1).cloned().flatten();
         let defined_next = lines.len() == 1
@@ -170,7 +175,8 @@ pub(crate) fn definition_lists(
             for (line_index, line) in lines.iter().enumerate() {
                 if let Some(definition_start) = line.definition_text_start() {
                     if let Some(current) = draft.as_mut() {
-                        current.definitions.push(vec![definition_start..line.end()]);
+                        let first_line = definition_start..line.end();
+                        current.definitions.push(vec![first_line]);
                     }
                     continue;
                 }
@@ -178,11 +184,9 @@ pub(crate) fn definition_lists(
                 let continues = draft.as_ref().is_some_and(|d| !d.definitions.is_empty())
                     && (line.is_indented() || !next_is_definition);
                 if continues {
-                    if let Some(piece) = draft
-                        .as_mut()
-                        .and_then(|d| d.definitions.last_mut())
-                    {
-                        let trimmed_start = line.start + (line.text.len() - line.text.trim_start().len());
+                    if let Some(piece) = draft.as_mut().and_then(|d| d.definitions.last_mut()) {
+                        let trimmed_start =
+                            line.start + (line.text.len() - line.text.trim_start().len());
                         piece.push(trimmed_start..line.end());
                     }
                 } else if line_index == 0 || next_is_definition {
@@ -194,7 +198,9 @@ pub(crate) fn definition_lists(
                         masked.get(term_range.clone()).unwrap_or(""),
                     );
                     let term = if plain.is_empty() {
-                        super::blocks::collapse_whitespace(text.get(term_range.clone()).unwrap_or(""))
+                        super::blocks::collapse_whitespace(
+                            text.get(term_range.clone()).unwrap_or(""),
+                        )
                     } else {
                         plain
                     };
@@ -265,10 +271,11 @@ pub(crate) fn apply_aliases(entries: &mut [GlossaryEntry], yaml: Option<&Yaml>) 
                     .unwrap_or_default(),
                 other => yaml_strings(other),
             };
-            let position = entries
-                .iter()
-                .position(|e| e.term == term)
-                .or_else(|| entries.iter().position(|e| e.term.to_lowercase() == term.to_lowercase()));
+            let position = entries.iter().position(|e| e.term == term).or_else(|| {
+                entries
+                    .iter()
+                    .position(|e| e.term.to_lowercase() == term.to_lowercase())
+            });
             let Some(entry) = position.and_then(|i| entries.get_mut(i)) else {
                 tracing::debug!("frontmatter aliases for `{term}`, which the note does not define");
                 continue;
@@ -317,7 +324,13 @@ mod tests {
     #[test]
     fn term_and_definitions_in_one_paragraph() {
         let text = "Widget\n: A small thing\n  that spins.\n: Also a gadget.\n\nOther\n";
-        let found = lists(text, &["Widget\n: A small thing\n  that spins.\n: Also a gadget.", "Other"]);
+        let found = lists(
+            text,
+            &[
+                "Widget\n: A small thing\n  that spins.\n: Also a gadget.",
+                "Other",
+            ],
+        );
         assert_eq!(found.definition_blocks, vec![0]);
         let [entry] = found.entries.as_slice() else {
             panic!("one entry expected: {found:?}");
@@ -333,10 +346,16 @@ mod tests {
 
     #[test]
     fn blank_line_between_term_and_definitions_and_compact_terms() {
-        let text = "Gizmo\n\n:   First sense.\n\n~   Second sense.\n\nAlpha\n  ~ one\nBeta\n  ~ two\n";
+        let text =
+            "Gizmo\n\n:   First sense.\n\n~   Second sense.\n\nAlpha\n  ~ one\nBeta\n  ~ two\n";
         let found = lists(
             text,
-            &["Gizmo", ":   First sense.", "~   Second sense.", "Alpha\n  ~ one\nBeta\n  ~ two"],
+            &[
+                "Gizmo",
+                ":   First sense.",
+                "~   Second sense.",
+                "Alpha\n  ~ one\nBeta\n  ~ two",
+            ],
         );
         assert_eq!(found.definition_blocks, vec![0, 1, 2, 3]);
         let summary: Vec<(&str, &str)> = found
@@ -346,7 +365,11 @@ mod tests {
             .collect();
         assert_eq!(
             summary,
-            vec![("Gizmo", "First sense. Second sense."), ("Alpha", "one"), ("Beta", "two")]
+            vec![
+                ("Gizmo", "First sense. Second sense."),
+                ("Alpha", "one"),
+                ("Beta", "two")
+            ]
         );
     }
 
@@ -355,7 +378,11 @@ mod tests {
         let text = "Note: this is prose.\nIt goes on: really.\n\nA single line\n\nAnother: one\n";
         let found = lists(
             text,
-            &["Note: this is prose.\nIt goes on: really.", "A single line", "Another: one"],
+            &[
+                "Note: this is prose.\nIt goes on: really.",
+                "A single line",
+                "Another: one",
+            ],
         );
         assert_eq!(found, DefinitionLists::default());
     }

@@ -13,7 +13,7 @@ pub mod sentences;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
-pub use quotation::{QuotePiece, Quotation, QuotationKind};
+pub use quotation::{Quotation, QuotationKind, QuotePiece};
 
 use unicode_segmentation::UnicodeSegmentation;
 

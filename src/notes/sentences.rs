@@ -69,7 +69,9 @@ fn push_trimmed(sentences: &mut Vec<ByteRange>, slice: &str, range: ByteRange, b
 
 /// A stretch where no sentence may end (strictly inside it).
 fn inside(protected: &[ByteRange], at: usize) -> bool {
-    protected.iter().any(|span| span.start < at && at < span.end)
+    protected
+        .iter()
+        .any(|span| span.start < at && at < span.end)
 }
 
 fn is_closing(ch: char) -> bool {
@@ -302,13 +304,18 @@ mod tests {
 
     #[test]
     fn does_not_split_before_lowercase_or_without_space() {
-        assert_eq!(split("Version 3.5 is out. and more"), vec!["Version 3.5 is out. and more"]);
+        assert_eq!(
+            split("Version 3.5 is out. and more"),
+            vec!["Version 3.5 is out. and more"]
+        );
     }
 
     #[test]
     fn abbreviations_and_initials_do_not_end_sentences() {
         assert_eq!(
-            split("The U.S. Senate met Dr. Smith and J. R. Doe, e.g. Alice (see p. 5 and vol. 2). No. 7 won. Done."),
+            split(
+                "The U.S. Senate met Dr. Smith and J. R. Doe, e.g. Alice (see p. 5 and vol. 2). No. 7 won. Done."
+            ),
             vec![
                 "The U.S. Senate met Dr. Smith and J. R. Doe, e.g. Alice (see p. 5 and vol. 2).",
                 "No. 7 won.",
@@ -320,7 +327,9 @@ mod tests {
     #[test]
     fn quotes_ending_in_a_period_and_citations_after_the_period() {
         assert_eq!(
-            split(r#"She wrote "it ends. Here it goes on." Next one. [@a] Then "a final word." [@b, p. 3] Last."#),
+            split(
+                r#"She wrote "it ends. Here it goes on." Next one. [@a] Then "a final word." [@b, p. 3] Last."#
+            ),
             vec![
                 r#"She wrote "it ends. Here it goes on.""#,
                 "Next one. [@a]",
@@ -332,12 +341,18 @@ mod tests {
 
     #[test]
     fn no_split_inside_brackets() {
-        assert_eq!(split("See [@a, p. 5. Also @b] here. Yes."), vec!["See [@a, p. 5. Also @b] here.", "Yes."]);
+        assert_eq!(
+            split("See [@a, p. 5. Also @b] here. Yes."),
+            vec!["See [@a, p. 5. Also @b] here.", "Yes."]
+        );
     }
 
     #[test]
     fn cjk_sentences() {
-        assert_eq!(split("这是第一句。这是第二句！对吗？"), vec!["这是第一句。", "这是第二句！", "对吗？"]);
+        assert_eq!(
+            split("这是第一句。这是第二句！对吗？"),
+            vec!["这是第一句。", "这是第二句！", "对吗？"]
+        );
     }
 
     #[test]
@@ -350,7 +365,10 @@ mod tests {
 
     #[test]
     fn etc_ends_a_sentence_before_a_capital() {
-        assert_eq!(split("Apples, pears, etc. The end."), vec!["Apples, pears, etc.", "The end."]);
+        assert_eq!(
+            split("Apples, pears, etc. The end."),
+            vec!["Apples, pears, etc.", "The end."]
+        );
     }
 
     #[test]
