@@ -147,3 +147,131 @@ fn holds_only_citations(masked: &str, range: &ByteRange, citations: &[Citation])
     check(at, range.end);
     rest_is_punctuation
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notes::{BlockKind, CitationItem};
+
+    /// Citations at each of `marks` (their first occurrence in `text`), standing in for the scanner.
+    fn citations_at(text: &str, marks: &[&str]) -> Vec<Citation> {
+        marks
+            .iter()
+            .map(|mark| {
+                let start = text.find(mark).unwrap_or(0);
+                let key = mark.trim_matches(|c: char| !c.is_alphanumeric());
+                Citation {
+                    range: start..start + mark.len(),
+                    bracketed: mark.starts_with('['),
+                    items: vec![CitationItem {
+                        key: key.to_owned(),
+                        key_range: start..start,
+                        range: start..start + mark.len(),
+                        prefix: String::new(),
+                        locator: None,
+                        suffix: String::new(),
+                        suppress_author: false,
+                    }],
+                }
+            })
+            .collect()
+    }
+
+    fn range_of(text: &str, part: &str) -> ByteRange {
+        let start = text.find(part).unwrap_or(0);
+        start..start + part.len()
+    }
+
+    fn block(text: &str, part: &str, kind: BlockKind) -> Block {
+        Block {
+            kind,
+            range: range_of(text, part),
+            sentences: Vec::new(),
+            ignored: false,
+        }
+    }
+
+    #[test]
+    fn inline_prefers_the_citation_after_then_before_then_the_only_one() {
+        let text = r#"@before says "one" and "two" [@after]. Later "three"."#;
+        let citations = citations_at(text, &["@before", "[@after]"]);
+        let sentence = range_of(text, r#"@before says "one" and "two" [@after]."#);
+        let one = range_of(text, r#""one""#);
+        assert_eq!(inline_citations(&one, &sentence, 0..2, &citations), vec![1]);
+        let later = range_of(text, "Later \"three\".");
+        let three = range_of(text, r#""three""#);
+        // Two citations in the block, none in its sentence: nothing.
+        assert_eq!(
+            inline_citations(&three, &later, 0..2, &citations),
+            Vec::<usize>::new()
+        );
+        // One citation in the block: that one.
+        assert_eq!(inline_citations(&three, &later, 1..2, &citations), vec![1]);
+        let text = r#"As @before puts it, "one thing.""#;
+        let citations = citations_at(text, &["@before"]);
+        let quote = range_of(text, r#""one thing.""#);
+        assert_eq!(
+            inline_citations(&quote, &(0..text.len()), 0..1, &citations),
+            vec![0]
+        );
+    }
+
+    #[test]
+    fn blockquote_content_without_trailing_citation_or_dash() {
+        let masked = "  Words here.\n  — [@a]; [@b].\n";
+        let citations = citations_at(masked, &["[@a]", "[@b]"]);
+        let quote = Block {
+            kind: BlockKind::BlockQuote,
+            range: 0..masked.trim_end().len(),
+            sentences: Vec::new(),
+            ignored: false,
+        };
+        let found = block_quotation(masked, &quote, &citations);
+        assert_eq!(
+            found.map(|f| (masked[f.content].to_owned(), f.citations)),
+            Some(("Words here.".to_owned(), vec![0, 1]))
+        );
+        let masked = "  A hyphen- word. And more";
+        let quote = Block {
+            range: 0..masked.len(),
+            ..quote
+        };
+        let found = block_quotation(masked, &quote, &[]);
+        assert_eq!(
+            found.map(|f| (masked[f.content].to_owned(), f.citations)),
+            Some(("A hyphen- word. And more".to_owned(), vec![]))
+        );
+    }
+
+    #[test]
+    fn blockquote_neighbours_next_then_previous_with_colon() {
+        let masked = "As @prev said:\n\n  Quoted.\n\n— [@next]\n";
+        let blocks = vec![
+            block(masked, "As @prev said:", BlockKind::Paragraph),
+            block(masked, "Quoted.", BlockKind::BlockQuote),
+            block(masked, "— [@next]", BlockKind::Paragraph),
+        ];
+        let citations = citations_at(masked, &["@prev", "[@next]"]);
+        let per_block = vec![0..1, 1..1, 1..2];
+        assert_eq!(
+            blockquote_neighbours(masked, &blocks, &per_block, &citations, 1),
+            vec![1]
+        );
+        let without_next = vec![0..1, 1..1, 2..2];
+        assert_eq!(
+            blockquote_neighbours(masked, &blocks, &without_next, &citations, 1),
+            vec![0]
+        );
+        let masked = "As @prev said.\n\n  Quoted.\n\nMore [@next] text\n";
+        let blocks = vec![
+            block(masked, "As @prev said.", BlockKind::Paragraph),
+            block(masked, "Quoted.", BlockKind::BlockQuote),
+            block(masked, "More [@next] text", BlockKind::Paragraph),
+        ];
+        let citations = citations_at(masked, &["@prev", "[@next]"]);
+        assert_eq!(
+            blockquote_neighbours(masked, &blocks, &per_block, &citations, 1),
+            Vec::<usize>::new()
+        );
+    }
+}

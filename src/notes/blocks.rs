@@ -299,6 +299,15 @@ impl Outline {
                 self.mask.add(range);
                 descend = false;
             }
+            // A footnote reference `[^1]` is neither prose nor a citation.
+            "shortcut_link"
+                if text
+                    .get(range.clone())
+                    .is_some_and(|link| link.starts_with("[^")) =>
+            {
+                self.mask.add(range);
+                descend = false;
+            }
             "inline_link" | "full_reference_link" | "collapsed_reference_link" => {
                 let kept = children_of_kind(node, "link_text");
                 self.mask.add_except(range, &kept);
@@ -333,9 +342,15 @@ impl Outline {
                 child_context.in_blockquote = true;
             }
             "list_item" => child_context.in_list_item = true,
-            "paragraph" if !context.in_blockquote => {
-                let block_range = trim_end(text, range.clone());
-                if !block_range.is_empty() {
+            "paragraph" => {
+                let mut block_range = trim_end(text, range.clone());
+                // tree-sitter-md reads link reference definitions as paragraph text.
+                let definitions_end = link_definitions_end(text, block_range.clone());
+                if definitions_end > block_range.start {
+                    self.mask.add(block_range.start..definitions_end);
+                    block_range = skip_whitespace(text, definitions_end)..block_range.end;
+                }
+                if !context.in_blockquote && !block_range.is_empty() {
                     self.candidates.push(Candidate {
                         kind: if context.in_list_item {
                             BlockKind::ListItem
@@ -494,6 +509,45 @@ fn atx_closing_sequence(text: &str, range: ByteRange) -> Option<ByteRange> {
     Some(range.start + without.len()..range.end)
 }
 
+/// The end of the link reference definitions (`[label]: destination "title"`) that open the
+/// paragraph at `range`; `range.start` when there are none.
+fn link_definitions_end(text: &str, range: ByteRange) -> usize {
+    let mut end = range.start;
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = text[line_start..range.end]
+            .find('\n')
+            .map_or(range.end, |i| line_start + i);
+        if !is_link_definition(&text[line_start..line_end]) {
+            break;
+        }
+        end = line_end;
+        line_start = line_end + 1;
+    }
+    end
+}
+
+fn is_link_definition(line: &str) -> bool {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let Some(rest) = line[indent..].strip_prefix('[') else {
+        return false;
+    };
+    let Some(close) = rest.find("]:") else {
+        return false;
+    };
+    let label = &rest[..close];
+    indent <= 3
+        && !label.trim().is_empty()
+        && !label.starts_with(['^', '@', '-'])
+        && !label.contains('[')
+        && !rest[close + 2..].trim().is_empty()
+}
+
+fn skip_whitespace(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    from + (rest.len() - rest.trim_start().len())
+}
+
 /// `range` without trailing whitespace.
 fn trim_end(text: &str, range: ByteRange) -> ByteRange {
     match text.get(range.clone()) {
@@ -602,6 +656,25 @@ mod tests {
                 (BlockKind::BlockQuote, "> quoted\n> - inner list"),
                 (BlockKind::Table, "| a |\n|---|\n| b |"),
             ]
+        );
+    }
+
+    #[test]
+    fn link_definitions_and_footnote_references_are_not_prose() {
+        let text = "Text[^1] here.\n\n[x]: http://ref.example\n[y]: <http://a.b> \"T\"\nafter\n\n[^1]: A note.\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Paragraph, "Text[^1] here."),
+                (BlockKind::Paragraph, "after"),
+                (BlockKind::Paragraph, "[^1]: A note.")
+            ]
+        );
+        let masked = mask_only(text);
+        assert!(masked.starts_with("Text     here.\n\n"), "{masked:?}");
+        assert!(
+            !masked.contains("[x]") && !masked.contains("[y]"),
+            "{masked:?}"
         );
     }
 
