@@ -232,3 +232,165 @@ fn metadata(entry: Option<&BibEntry>, frontmatter: Option<&Frontmatter>) -> Sour
         bib: entry.map(|e| (e.bib_path.clone(), e.range.clone())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Config;
+
+    fn workspace(root: &Path, sources: Vec<PathBuf>, bibliography: Vec<BibEntry>) -> Workspace {
+        Workspace {
+            root: root.to_path_buf(),
+            config: Config::default(),
+            config_path: None,
+            sources,
+            notes: Vec::new(),
+            bibliography,
+            problems: Vec::new(),
+        }
+    }
+
+    fn entry(key: &str, files: Vec<PathBuf>) -> BibEntry {
+        BibEntry {
+            key: key.to_string(),
+            entry_type: "article".to_string(),
+            title: Some(format!("Title of {key}")),
+            authors: vec!["Doe, Jane".to_string()],
+            date: Some("2021".to_string()),
+            files,
+            bib_path: PathBuf::from("/refs.bib"),
+            range: 10..20,
+            ..BibEntry::default()
+        }
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write fixture");
+        path
+    }
+
+    #[test]
+    fn keys_from_entry_then_frontmatter_then_stem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let by_entry = write(&root, "by-entry.md", b"Some text.");
+        let by_name = write(&root, "moved.txt", b"Moved text.");
+        let by_id = write(&root, "with-id.md", b"---\nid: chosen2020\ntitle: Chosen\nauthor: [A, B]\ndate: 2020\nurl: http://x\npublisher: P\n---\nBody.");
+        let by_stem = write(&root, "stem2019.txt", b"Stem text.");
+        let bibliography = vec![
+            entry("entry2021", vec![root.join(".").join("by-entry.md")]),
+            entry("zotero2022", vec![PathBuf::from("/elsewhere/storage/moved.txt")]),
+        ];
+        let ws = workspace(&root, vec![by_entry, by_id.clone(), by_name, by_stem], bibliography);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let keys: Vec<&str> = corpus.sources.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["entry2021", "chosen2020", "zotero2022", "stem2019"]);
+
+        let with_entry = corpus.source("entry2021").expect("entry source");
+        assert_eq!(with_entry.meta.title.as_deref(), Some("Title of entry2021"));
+        assert_eq!(with_entry.meta.bib, Some((PathBuf::from("/refs.bib"), 10..20)));
+        assert_eq!(with_entry.format, SourceFormat::Markdown);
+
+        let with_id = corpus.source("chosen2020").expect("frontmatter source");
+        assert_eq!(with_id.path, by_id);
+        assert_eq!(with_id.meta.title.as_deref(), Some("Chosen"));
+        assert_eq!(with_id.meta.authors, ["A", "B"]);
+        assert_eq!(with_id.meta.date.as_deref(), Some("2020"));
+        assert_eq!(with_id.meta.url.as_deref(), Some("http://x"));
+        assert_eq!(with_id.meta.container.as_deref(), Some("P"));
+        assert_eq!(with_id.meta.bib, None);
+        // The frontmatter is not part of the text to match.
+        assert_eq!(with_id.clean.text, "Body.");
+        assert_eq!(with_id.key_text.text, "body");
+
+        let stem = corpus.source("stem2019").expect("stem source");
+        assert_eq!(stem.format, SourceFormat::Plain);
+        assert_eq!(stem.meta, SourceMeta::default());
+    }
+
+    #[test]
+    fn file_name_fallback_needs_a_single_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let path = write(&root, "same.md", b"Text.");
+        let bibliography = vec![
+            entry("one", vec![PathBuf::from("/a/same.md")]),
+            entry("two", vec![PathBuf::from("/b/same.md")]),
+        ];
+        let (corpus, _) = Corpus::load(&workspace(&root, vec![path], bibliography));
+        assert_eq!(corpus.sources[0].key, "same");
+        assert!(corpus.is_known_key("one") && corpus.is_known_key("two"));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_strongest_claim() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir(root.join("a")).expect("mkdir");
+        std::fs::create_dir(root.join("b")).expect("mkdir");
+        let first = write(&root, "a/smith.md", b"First.");
+        let second = write(&root, "b/smith.txt", b"Second.");
+        let claimed = write(&root, "c.md", b"---\nid: smith\n---\nThird.");
+        let ws = workspace(&root, vec![first.clone(), second.clone(), claimed.clone()], vec![]);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        // The frontmatter `id:` is a stronger claim than a file name.
+        assert_eq!(corpus.source("smith").map(|s| s.path.clone()), Some(claimed.clone()));
+        assert_eq!(corpus.sources.len(), 1);
+        assert_eq!(diagnostics.len(), 2);
+        for (diagnostic, path) in diagnostics.iter().zip([&first, &second]) {
+            assert_eq!(diagnostic.code, DiagnosticCode::DuplicateKey);
+            assert_eq!(&diagnostic.path, path);
+            assert_eq!(diagnostic.range, 0..0);
+            assert_eq!(diagnostic.related[0].path, claimed);
+            assert!(diagnostic.message.contains("`smith`"), "{}", diagnostic.message);
+            assert!(diagnostic.message.contains("c.md"), "{}", diagnostic.message);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_with_a_warning() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let path = write(&root, "latin.txt", b"first line\ncaf\xe9 au lait");
+        let (corpus, diagnostics) = Corpus::load(&workspace(&root, vec![path.clone()], vec![]));
+        let source = corpus.source("latin").expect("decoded source");
+        assert_eq!(source.text, "first line\ncaf\u{FFFD} au lait");
+        assert_eq!(diagnostics.len(), 1);
+        let diagnostic = &diagnostics[0];
+        assert_eq!(diagnostic.code, DiagnosticCode::UnreadableFile);
+        assert_eq!(diagnostic.severity, crate::diagnostic::Severity::Warning);
+        assert_eq!(diagnostic.path, path);
+        assert_eq!(diagnostic.range, 14..17);
+        expect_test::expect!["not valid UTF-8 (decoded with replacement characters): the first invalid byte is at line 2, column 4"]
+            .assert_eq(&diagnostic.message);
+    }
+
+    #[test]
+    fn binary_and_missing_files_are_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let binary = write(&root, "image.md", b"PNG\x00\x01\x02");
+        let missing = root.join("deleted.txt");
+        let fine = write(&root, "fine.txt", b"Fine.");
+        let ws = workspace(&root, vec![binary.clone(), missing.clone(), fine], vec![]);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        assert_eq!(corpus.sources.len(), 1);
+        assert_eq!(corpus.sources[0].key, "fine");
+        assert_eq!(diagnostics.len(), 2);
+        assert!(diagnostics.iter().all(|d| d.code == DiagnosticCode::UnreadableFile));
+        assert_eq!(diagnostics[0].path, binary);
+        assert!(diagnostics[0].message.contains("binary"), "{}", diagnostics[0].message);
+        assert_eq!(diagnostics[1].path, missing);
+        assert!(diagnostics[1].message.contains("cannot read"), "{}", diagnostics[1].message);
+    }
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(format_of(Path::new("a.md")), SourceFormat::Markdown);
+        assert_eq!(format_of(Path::new("a.MARKDOWN")), SourceFormat::Markdown);
+        assert_eq!(format_of(Path::new("a.txt")), SourceFormat::Plain);
+        assert_eq!(format_of(Path::new("README")), SourceFormat::Plain);
+    }
+}

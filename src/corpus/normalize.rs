@@ -340,6 +340,7 @@ impl Collapser {
                     self.out.mark_break();
                 }
                 self.out.push(' ', run.orig);
+                self.last = Some(' ');
             }
         }
         self.soft_hyphen = false;
@@ -353,3 +354,6 @@ impl Collapser {
         self.out.finish()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -197,9 +197,18 @@ mod tests {
 
     #[test]
     fn invalid_yaml_line_number_counts_the_fence() {
-        let text = "---\na: 1\nb: 2\n  - c: [\n---\n";
+        let text = "---\nid: x\ntitle: a: b\n---\n";
         let fm = parse_frontmatter(text).expect("frontmatter");
-        let error = fm.error.expect("error");
-        assert!(error.contains("line 4") || error.contains("line 5"), "{error}");
+        expect_test::expect!["invalid YAML frontmatter at line 3: mapping values are not allowed in this context"]
+            .assert_eq(&fm.error.expect("error"));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in ["---", "---\n", "---\n---", "---\n\u{0}\n---", "\u{FEFF}---\nid: y\n---\n", "---\n[[[[[[[[\n---"] {
+            let _ = parse_frontmatter(text);
+        }
+        let fm = parse_frontmatter("\u{FEFF}---\nid: y\n---\nz").expect("frontmatter after a BOM");
+        assert_eq!(fm.range, 0..17);
     }
 }
