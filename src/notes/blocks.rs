@@ -43,8 +43,9 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
         .collect();
     let frontmatter_yaml = outline
         .frontmatter
-        .as_ref()
-        .and_then(|range| glossary::frontmatter_yaml(text, range.clone()));
+        .is_some()
+        .then(|| glossary::frontmatter_yaml(text))
+        .flatten();
     let lists = glossary::definition_lists(text, &masked, &glossary_paragraphs);
     let mut glossary_entries = lists.entries;
     glossary::apply_aliases(&mut glossary_entries, frontmatter_yaml.as_ref());

@@ -229,24 +229,13 @@ fn trim(text: &str, range: ByteRange) -> ByteRange {
     start..start + slice.trim().len()
 }
 
-/// The YAML of the frontmatter at `range` (fences included); `None` when it does not parse.
-pub(crate) fn frontmatter_yaml(text: &str, range: ByteRange) -> Option<Yaml> {
-    let block = text.get(range)?;
-    let mut lines = block.lines();
-    let opening = lines.next()?.trim_end();
-    if opening != "---" && opening != "+++" {
-        return None;
+/// The YAML of the note's frontmatter; `None` when there is none or it does not parse.
+pub(crate) fn frontmatter_yaml(text: &str) -> Option<Yaml> {
+    let frontmatter = crate::workspace::frontmatter::parse_frontmatter(text)?;
+    if let Some(error) = &frontmatter.error {
+        tracing::debug!("note frontmatter is not valid YAML: {error}");
     }
-    let body: Vec<&str> = lines
-        .take_while(|line| !matches!(line.trim_end(), "---" | "..." | "+++"))
-        .collect();
-    match yaml_rust2::YamlLoader::load_from_str(&body.join("\n")) {
-        Ok(mut documents) => documents.drain(..).next(),
-        Err(error) => {
-            tracing::debug!("note frontmatter is not valid YAML: {error}");
-            None
-        }
-    }
+    frontmatter.yaml
 }
 
 /// Adds aliases from the frontmatter to the entries: `glossary:` maps a term to a list of aliases
