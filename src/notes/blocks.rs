@@ -690,4 +690,35 @@ mod tests {
             ]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_and_splitting_never_break_offsets(
+            text in r#"([-#>*_`~:|\[\]()!<@".?。 \r\naAzZ1é“”🙂]|https://|<!-- ibid-ignore -->|\n---\n){0,80}"#
+        ) {
+            let outline = outline(&text);
+            let masked = outline.mask.apply(&text);
+            proptest::prop_assert_eq!(masked.len(), text.len());
+            for (a, b) in text.bytes().zip(masked.bytes()) {
+                proptest::prop_assert!(a == b || b == b' ', "masked bytes are the text's or spaces");
+                proptest::prop_assert_eq!(a == b'\n', b == b'\n');
+            }
+            for candidate in &outline.candidates {
+                for sentence in split_sentences(&masked, candidate.range.clone()) {
+                    proptest::prop_assert!(candidate.range.start <= sentence.start);
+                    proptest::prop_assert!(sentence.end <= candidate.range.end);
+                    proptest::prop_assert!(masked.get(sentence.clone()).is_some());
+                }
+            }
+            let paragraphs: Vec<Option<ByteRange>> = outline
+                .candidates
+                .iter()
+                .map(|c| c.top_level_paragraph.then(|| c.range.clone()))
+                .collect();
+            for entry in glossary::definition_lists(&text, &masked, &paragraphs).entries {
+                proptest::prop_assert!(text.get(entry.term_range.clone()).is_some());
+                proptest::prop_assert!(text.get(entry.definition_range.clone()).is_some());
+            }
+        }
+    }
 }
