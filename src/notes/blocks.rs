@@ -8,7 +8,7 @@ use super::attribution;
 use super::citation::scan_citations;
 use super::glossary;
 use super::mask::Mask;
-use super::quotation::{QuotationKind, scan_quotations, split_pieces};
+use super::quotation::{QuotationKind, quote_word_count, scan_quotations, split_pieces};
 use super::sentences::split_sentences;
 use super::{Block, BlockKind, Heading, Note, Quotation};
 use crate::ByteRange;
@@ -110,7 +110,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                 kind: QuotationKind::Block,
                 range: block.range.clone(),
                 content: found.content,
-                word_count: super::quotation_word_count(&pieces),
+                word_count: quote_word_count(&pieces),
                 pieces,
                 citations: citations_of,
                 block: index,
@@ -135,7 +135,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                     kind: QuotationKind::Inline,
                     range: scanned.range,
                     content: scanned.content,
-                    word_count: super::quotation_word_count(&scanned.pieces),
+                    word_count: quote_word_count(&scanned.pieces),
                     pieces: scanned.pieces,
                     citations: citations_of,
                     block: index,
