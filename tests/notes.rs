@@ -513,3 +513,92 @@ fn lookups_by_offset() {
         Some("[@x, p. 2]")
     );
 }
+/// Every range of a parsed note lies on character boundaries and inside what holds it.
+fn assert_consistent(name: &str, text: &str, note: &Note) {
+    let valid = |range: &ByteRange| text.get(range.clone()).is_some();
+    let mut previous_start = 0;
+    for block in &note.blocks {
+        assert!(valid(&block.range), "{name}: block {:?}", block.range);
+        assert!(
+            block.range.start >= previous_start,
+            "{name}: blocks out of order"
+        );
+        previous_start = block.range.start;
+        for sentence in &block.sentences {
+            assert!(valid(sentence), "{name}: sentence {sentence:?}");
+            assert!(block.range.start <= sentence.start && sentence.end <= block.range.end);
+        }
+    }
+    for citation in &note.citations {
+        assert!(
+            valid(&citation.range),
+            "{name}: citation {:?}",
+            citation.range
+        );
+        assert!(
+            note.blocks
+                .iter()
+                .any(|b| b.range.start <= citation.range.start && citation.range.end <= b.range.end),
+            "{name}: citation outside every block"
+        );
+    }
+    for quotation in &note.quotations {
+        assert!(
+            valid(&quotation.range) && valid(&quotation.content),
+            "{name}: quotation"
+        );
+        let block = &note.blocks[quotation.block];
+        assert!(
+            block.range.start <= quotation.range.start && quotation.range.end <= block.range.end
+        );
+        assert!(quotation.range.start <= quotation.content.start);
+        assert!(quotation.content.end <= quotation.range.end);
+        assert!(
+            quotation
+                .citations
+                .iter()
+                .all(|&i| i < note.citations.len())
+        );
+    }
+    for entry in &note.glossary {
+        assert!(
+            valid(&entry.term_range) && valid(&entry.definition_range),
+            "{name}: glossary"
+        );
+    }
+}
+
+#[test]
+fn parses_the_shared_corpus_files_consistently() {
+    let corpus = crate::common::shared_corpus();
+    let mut parsed = 0;
+    for entry in std::fs::read_dir(&corpus).expect("read the shared corpus") {
+        let path = entry.expect("corpus entry").path();
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "txt")
+        ) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read corpus file");
+        let note = Note::parse(&text);
+        let name = path.display().to_string();
+        assert!(!note.blocks.is_empty(), "{name}: no blocks");
+        assert_consistent(&name, &text, &note);
+        parsed += 1;
+    }
+    assert!(
+        parsed >= 5,
+        "expected the five sample articles, parsed {parsed}"
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_text_parses_consistently(
+        text in r#"([-#>*_`~:|\[\]()!<@".?;,。 \r\naAzZ1é“”‘’🙂]|\[@key, p\. 5\]|@key|\.\.\.|https://|<!-- ibid-ignore -->|\n---\n|\n: ){0,80}"#
+    ) {
+        let note = Note::parse(&text);
+        assert_consistent("generated", &text, &note);
+    }
+}
