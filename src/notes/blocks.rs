@@ -63,12 +63,16 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
             Block {
                 kind,
                 range: candidate.range.clone(),
-                sentences: split_sentences(&masked, candidate.range.clone()),
+                sentences: if candidate.kind == BlockKind::Table {
+                    table_rows(&masked, candidate.range.clone())
+                } else {
+                    split_sentences(&masked, candidate.range.clone())
+                },
                 ignored: false,
             }
         })
         .collect();
-    mark_ignored(&mut blocks, &outline.comments, &masked);
+    mark_ignored(&mut blocks, &outline.comments, text, &masked);
 
     let headings = outline
         .headings
@@ -549,6 +553,26 @@ fn skip_whitespace(text: &str, from: usize) -> usize {
     from + (rest.len() - rest.trim_start().len())
 }
 
+/// The rows of a table (its "sentences"): each non-blank line, trimmed.
+fn table_rows(masked: &str, range: ByteRange) -> Vec<ByteRange> {
+    let mut rows = Vec::new();
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = masked
+            .get(line_start..range.end)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(range.end, |i| line_start + i);
+        let line = masked.get(line_start..line_end).unwrap_or("");
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let start = line_start + (line.len() - line.trim_start().len());
+            rows.push(start..start + trimmed.len());
+        }
+        line_start = line_end + 1;
+    }
+    rows
+}
+
 /// `range` without trailing whitespace.
 fn trim_end(text: &str, range: ByteRange) -> ByteRange {
     match text.get(range.clone()) {
@@ -563,9 +587,18 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
 
 /// Applies `<!-- ibid-ignore -->` (the next block, or the block it opens) and
 /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` (every block between).
-fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], masked: &str) {
+fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], text: &str, masked: &str) {
+    // Only blank lines and block markers (`>`, list markers) between: no code or HTML block.
     let blank_between = |from: usize, to: usize| {
-        from <= to && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+        from <= to
+            && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+            && text.get(from..to).is_some_and(|s| {
+                s.chars().all(|c| {
+                    c.is_whitespace()
+                        || c.is_ascii_digit()
+                        || matches!(c, '>' | '-' | '*' | '+' | '.' | ')')
+                })
+            })
     };
     let mut open_range: Option<usize> = None;
     let mut ranges: Vec<ByteRange> = Vec::new();
@@ -677,6 +710,49 @@ mod tests {
             !masked.contains("[x]") && !masked.contains("[y]"),
             "{masked:?}"
         );
+    }
+
+    fn ignored_blocks(text: &str) -> Vec<(&str, bool)> {
+        parse_note(text)
+            .blocks
+            .into_iter()
+            .map(|b| (&text[b.range], b.ignored))
+            .collect()
+    }
+
+    #[test]
+    fn ignore_comment_reaches_only_the_next_block() {
+        let text = "<!-- ibid-ignore -->\n\n```\ncode\n```\nAfter code.\n\n<!-- ibid-ignore -->\n1. Item.\n2. Next item.\n\n- <!-- ibid-ignore -->\n  Inside.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![
+                ("After code.", false),
+                ("Item.", true),
+                ("Next item.", false),
+                ("Inside.", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_ignore_start_reaches_the_end() {
+        let text = "Before.\n\n<!-- ibid-ignore-start -->\nOne.\n\n> Two.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![("Before.", false), ("One.", true), ("> Two.", true)]
+        );
+    }
+
+    #[test]
+    fn table_rows_are_its_sentences() {
+        let text = "| Claim | Source |\n|:--|--:|\n| One. Two. | [@a] |\n";
+        let note = parse_note(text);
+        let rows: Vec<&str> = note.blocks[0]
+            .sentences
+            .iter()
+            .map(|r| &text[r.clone()])
+            .collect();
+        assert_eq!(rows, vec!["Claim | Source", "One. Two. | [@a]"]);
     }
 
     #[test]
