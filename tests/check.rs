@@ -32,7 +32,10 @@ fn check_json(root: &Path) -> (i32, Vec<Value>) {
     let (code, stdout, stderr) = ibid_check(&[root.to_str().unwrap(), "--format", "json"]);
     let value: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    let diagnostics = value["diagnostics"].as_array().expect("diagnostics").clone();
+    let diagnostics = value["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .clone();
     (code, diagnostics)
 }
 
@@ -112,7 +115,11 @@ fn slice_of(root: &Path, related: &Value) -> (PathBuf, String) {
         line: p["line"].as_u64().unwrap() as u32,
         col: p["character"].as_u64().unwrap() as u32,
     };
-    let start = index.offset(&text, pos(&related["range"]["start"]), ColumnEncoding::Utf16);
+    let start = index.offset(
+        &text,
+        pos(&related["range"]["start"]),
+        ColumnEncoding::Utf16,
+    );
     let end = index.offset(&text, pos(&related["range"]["end"]), ColumnEncoding::Utf16);
     (path, text[start..end].to_string())
 }
@@ -225,7 +232,9 @@ fn shared_corpus_correct_quotes_are_clean_and_each_problem_is_caught() {
         assert_eq!(name, expected_name);
         let got = codes_on_line(&diagnostics, *line);
         if got != *codes {
-            failures.push(format!("{name} (line {line}): expected {codes:?}, got {got:?}"));
+            failures.push(format!(
+                "{name} (line {line}): expected {codes:?}, got {got:?}"
+            ));
         }
     }
     assert!(
@@ -327,9 +336,18 @@ fn example_workspace_reports_each_problem_on_its_line() {
         .collect();
     got.sort();
     let mut expected = vec![
-        (line_with("fell to 28 per cent"), "quote-inexact".to_string()),
-        (line_with("every state sees the same"), "quote-misattributed".to_string()),
-        (line_with("has never once failed"), "quote-not-found".to_string()),
+        (
+            line_with("fell to 28 per cent"),
+            "quote-inexact".to_string(),
+        ),
+        (
+            line_with("every state sees the same"),
+            "quote-misattributed".to_string(),
+        ),
+        (
+            line_with("has never once failed"),
+            "quote-not-found".to_string(),
+        ),
         (line_with("[@halden2012]"), "unknown-source".to_string()),
         (line_with("We agreed because"), "uncited-quote".to_string()),
     ];
@@ -347,7 +365,10 @@ fn human_output_shows_code_location_and_source_excerpt() {
     assert!(stdout.contains("notes/briefing.md:"), "{stdout}");
     // The related source excerpt is shown with its path.
     assert!(stdout.contains("sources/osei2022.txt:"), "{stdout}");
-    assert!(stdout.contains("5 errors") || stdout.contains("errors"), "{stdout}");
+    assert!(
+        stdout.contains("5 errors") || stdout.contains("errors"),
+        "{stdout}"
+    );
     assert!(!stdout.contains('\u{1b}'), "no colour when asked: {stdout}");
 }
 

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use queries::{Completion, Fix, FileEdit, Hover, Location, QuotedPassage, Symbol, SymbolKind};
+pub use queries::{Completion, FileEdit, Fix, Hover, Location, QuotedPassage, Symbol, SymbolKind};
 pub use resolve::{QuoteMatch, QuoteResolution};
 
 use rayon::prelude::*;
@@ -81,14 +81,22 @@ impl AnalysisHost {
     pub fn set_note_text(&mut self, path: PathBuf, text: Arc<str>) {
         self.open_notes.insert(path.clone(), text.clone());
         let snap = &mut self.snapshot;
-        let analysis = analyse_note(path.clone(), text, &snap.corpus, &snap.workspace.config.checks);
+        let analysis = analyse_note(
+            path.clone(),
+            text,
+            &snap.corpus,
+            &snap.workspace.config.checks,
+        );
         let glossary_changed = snap
             .notes
             .get(&path)
             .is_none_or(|old| old.note.glossary != analysis.note.glossary);
         Arc::make_mut(&mut snap.notes).insert(path, Arc::new(analysis));
         if glossary_changed {
-            snap.terms = Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+            snap.terms = Arc::new(TermIndex::build(
+                &snap.mined_terms,
+                &glossaries(&snap.notes),
+            ));
         }
     }
 
@@ -96,7 +104,12 @@ impl AnalysisHost {
     /// that still exists, else it is dropped.
     pub fn remove_note(&mut self, path: &Path) {
         self.open_notes.remove(path);
-        let on_disk = self.snapshot.workspace.notes.iter().any(|p| p == path)
+        let on_disk = self
+            .snapshot
+            .workspace
+            .notes
+            .iter()
+            .any(|p| p == path)
             .then(|| std::fs::read_to_string(path).ok())
             .flatten();
         match on_disk {
@@ -107,8 +120,10 @@ impl AnalysisHost {
             None => {
                 let snap = &mut self.snapshot;
                 if Arc::make_mut(&mut snap.notes).remove(path).is_some() {
-                    snap.terms =
-                        Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+                    snap.terms = Arc::new(TermIndex::build(
+                        &snap.mined_terms,
+                        &glossaries(&snap.notes),
+                    ));
                 }
             }
         }
@@ -132,9 +147,18 @@ impl AnalysisHost {
             .corpus
             .sources
             .iter()
-            .map(|s| if s.path == path { replacement.clone() } else { s.clone() })
+            .map(|s| {
+                if s.path == path {
+                    replacement.clone()
+                } else {
+                    s.clone()
+                }
+            })
             .collect();
-        snap.corpus = Arc::new(Corpus::from_shared(sources, snap.corpus.bibliography.clone()));
+        snap.corpus = Arc::new(Corpus::from_shared(
+            sources,
+            snap.corpus.bibliography.clone(),
+        ));
         snap.mined_terms = Arc::new(SourceTerms::mine(&snap.corpus));
         reanalyse_all(snap);
     }
@@ -215,7 +239,10 @@ fn reanalyse_all(snap: &mut Analysis) {
         })
         .collect();
     snap.notes = Arc::new(notes);
-    snap.terms = Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+    snap.terms = Arc::new(TermIndex::build(
+        &snap.mined_terms,
+        &glossaries(&snap.notes),
+    ));
 }
 
 fn glossaries(

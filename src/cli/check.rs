@@ -28,6 +28,8 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
     let diagnostics = collect(&analysis, only.as_deref());
     let output = match args.format {
         Format::Json => super::json::render(&analysis, &diagnostics),
+        Format::Sarif => super::sarif::render(&analysis, &diagnostics),
+        Format::Github => super::github::render(&analysis, &diagnostics),
         Format::Human => {
             let color = match args.color {
                 ColorChoice::Always => true,
@@ -100,4 +102,25 @@ pub(crate) fn find_root(start: &Path) -> PathBuf {
         })
         .unwrap_or(start)
         .to_path_buf()
+}
+
+/// `ibid bib`: the workspace's works as CSL JSON on stdout.
+pub(crate) fn bib(root: &Path) -> ExitCode {
+    let root = match root.canonicalize() {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("ibid bib: {}: {e}", root.display());
+            return ExitCode::from(2);
+        }
+    };
+    match AnalysisHost::load(&root, None) {
+        Ok(host) => {
+            print!("{}", super::bib::render(&host.snapshot()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ibid bib: cannot read the workspace: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
