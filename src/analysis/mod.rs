@@ -57,6 +57,44 @@ pub struct Analysis {
     pub(crate) problems: Arc<Vec<Diagnostic>>,
 }
 
+/// A stage of loading a workspace, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStage {
+    /// Reading and normalising the sources (`total` = number of sources).
+    ReadingSources,
+    /// Mining terms from the sources (`total` = number of sources).
+    MiningTerms,
+    /// Parsing and checking the notes (`total` = number of notes).
+    CheckingNotes,
+}
+
+impl LoadStage {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LoadStage::ReadingSources => "reading sources",
+            LoadStage::MiningTerms => "finding terms",
+            LoadStage::CheckingNotes => "checking notes",
+        }
+    }
+}
+
+/// Receives progress while a workspace loads (a terminal progress bar, LSP `$/progress`).
+/// Called from worker threads.
+pub trait LoadProgress: Sync {
+    /// A stage begins with `total` items.
+    fn stage(&self, stage: LoadStage, total: usize);
+    /// `n` more items of the current stage are done.
+    fn advance(&self, n: usize);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl LoadProgress for NoProgress {
+    fn stage(&self, _: LoadStage, _: usize) {}
+    fn advance(&self, _: usize) {}
+}
+
 impl AnalysisHost {
     /// Loads the workspace at `root`: reads the corpus, mines terms, analyses every note on disk.
     /// `overlay` carries editor settings (`ibid.toml` wins where both set a value).
@@ -64,9 +102,18 @@ impl AnalysisHost {
         root: &Path,
         overlay: Option<&crate::workspace::Config>,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        Self::load_with_progress(root, overlay, &NoProgress)
+    }
+
+    /// `load`, reporting progress.
+    pub fn load_with_progress(
+        root: &Path,
+        overlay: Option<&crate::workspace::Config>,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
         Ok(AnalysisHost {
-            snapshot: build_snapshot(workspace, &BTreeMap::new()),
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress),
             overlay: overlay.cloned(),
             open_notes: BTreeMap::new(),
         })
@@ -179,16 +226,24 @@ impl AnalysisHost {
             self.overlay = Some(overlay.clone());
         }
         let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
-        self.snapshot = build_snapshot(workspace, &self.open_notes);
+        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress);
         Ok(())
     }
 }
 
 /// Reads the corpus and every note, and analyses everything.
-fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>) -> Analysis {
+fn build_snapshot(
+    workspace: Workspace,
+    open_notes: &BTreeMap<PathBuf, Arc<str>>,
+    progress: &dyn LoadProgress,
+) -> Analysis {
+    progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load(&workspace);
+    progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
+    progress.stage(LoadStage::MiningTerms, corpus.sources.len());
     let mined_terms = Arc::new(SourceTerms::mine(&corpus));
+    progress.advance(corpus.sources.len());
     let mut problems = workspace.problems.clone();
     problems.extend(corpus_problems);
     let mut paths: Vec<PathBuf> = workspace.notes.clone();
@@ -198,6 +253,7 @@ fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>
         }
     }
     let settings = &workspace.config.checks;
+    progress.stage(LoadStage::CheckingNotes, paths.len());
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
         .par_iter()
         .filter_map(|path| {
@@ -212,6 +268,7 @@ fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>
                 },
             };
             let analysis = analyse_note(path.clone(), text, &corpus, settings);
+            progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();

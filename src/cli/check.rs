@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{CheckArgs, ColorChoice, Format};
-use crate::analysis::{Analysis, AnalysisHost};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, LoadStage};
 use crate::diagnostic::{Diagnostic, Severity};
 
 pub(crate) fn run(args: &CheckArgs) -> ExitCode {
@@ -17,7 +19,10 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let host = match AnalysisHost::load(&root, None) {
+    let progress = TerminalProgress::new();
+    let loaded = AnalysisHost::load_with_progress(&root, None, &progress);
+    progress.finish();
+    let host = match loaded {
         Ok(host) => host,
         Err(error) => {
             eprintln!("ibid check: cannot read the workspace: {error}");
@@ -122,5 +127,44 @@ pub(crate) fn bib(root: &Path) -> ExitCode {
             eprintln!("ibid bib: cannot read the workspace: {error}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// A progress bar on stderr while the workspace loads; drawn only when stderr is a terminal.
+struct TerminalProgress {
+    bar: ProgressBar,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:16} [{bar:30}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        TerminalProgress { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl LoadProgress for TerminalProgress {
+    fn stage(&self, stage: LoadStage, total: usize) {
+        self.bar.set_message(stage.describe());
+        self.bar.set_length(total as u64);
+        self.bar.set_position(0);
+    }
+
+    fn advance(&self, n: usize) {
+        self.bar.inc(n as u64);
     }
 }
