@@ -230,6 +230,19 @@ fn outline(text: &str) -> Outline {
     let mut cursor = tree.walk();
     outline.visit(text, &mut cursor, Context::default());
     outline.candidates.sort_by_key(|c| c.range.start);
+    if text.starts_with('\u{FEFF}') {
+        outline.mask.add(0..'\u{FEFF}'.len_utf8());
+        // tree-sitter-md does not see a frontmatter after a byte-order mark.
+        if outline.frontmatter.is_none()
+            && let Some(frontmatter) = crate::workspace::frontmatter::parse_frontmatter(text)
+        {
+            let range = trim_end(text, frontmatter.range);
+            outline.mask.add(range.clone());
+            outline.candidates.retain(|c| c.range.start >= range.end);
+            outline.headings.retain(|h| h.range.start >= range.end);
+            outline.frontmatter = Some(range);
+        }
+    }
     outline
 }
 
@@ -753,6 +766,19 @@ mod tests {
             .map(|r| &text[r.clone()])
             .collect();
         assert_eq!(rows, vec!["Claim | Source", "One. Two. | [@a]"]);
+    }
+
+    #[test]
+    fn frontmatter_after_a_byte_order_mark() {
+        let text = "\u{FEFF}---\ntitle: \"x\" [@a]\n---\nText.\n";
+        let note = parse_note(text);
+        assert_eq!(
+            note.frontmatter.map(|r| &text[r]),
+            Some("\u{FEFF}---\ntitle: \"x\" [@a]\n---")
+        );
+        let blocks: Vec<&str> = note.blocks.iter().map(|b| &text[b.range.clone()]).collect();
+        assert_eq!(blocks, vec!["Text."]);
+        assert!(note.citations.is_empty() && note.quotations.is_empty());
     }
 
     #[test]

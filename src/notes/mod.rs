@@ -36,7 +36,8 @@ pub struct Block {
     pub range: ByteRange,
     /// Sentences of the block, as byte ranges (used for attribution and claims).
     pub sentences: Vec<ByteRange>,
-    /// Silenced by `<!-- ibid-ignore -->` on the line before.
+    /// Silenced by `<!-- ibid-ignore -->` on the line before (or at its very start), or by an
+    /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` range around it.
     pub ignored: bool,
 }
 
