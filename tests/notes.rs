@@ -603,3 +603,19 @@ proptest::proptest! {
         assert_consistent("generated", &text, &note);
     }
 }
+
+#[test]
+fn single_quotes_alone_are_not_quotations_and_a_group_is_one_citation() {
+    check(
+        "It's a 'scare quote' and the authors' view. Both said \"a shared phrase\" [see @a, p. 2; @b].\n",
+        expect![[r#"
+            block 0 Paragraph: "It's a 'scare quote' and the authors' view. Both said \"a shared phrase\" [see @a, p. 2; @b]."
+              sentence "It's a 'scare quote' and the authors' view."
+              sentence "Both said \"a shared phrase\" [see @a, p. 2; @b]."
+            citation 0 "[see @a, p. 2; @b]" keys=a;b
+            quotation Inline in block 0: "a shared phrase" cites=[a;b] words=3
+              in sentence "Both said \"a shared phrase\" [see @a, p. 2; @b]."
+              text "a shared phrase"
+        "#]],
+    );
+}
