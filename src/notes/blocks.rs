@@ -269,9 +269,15 @@ impl Outline {
             | "uri_autolink"
             | "email_autolink"
             | "link_reference_definition"
-            | "thematic_break"
-            | "latex_block" => {
+            | "thematic_break" => {
                 self.mask.add(range);
+                descend = false;
+            }
+            // `$5 and $6` is money, not math: mask only what Pandoc reads as TeX math.
+            "latex_block" => {
+                if is_pandoc_math(text, range.clone()) {
+                    self.mask.add(range);
+                }
                 descend = false;
             }
             "html_block" | "html_tag" => {
@@ -566,6 +572,24 @@ fn skip_whitespace(text: &str, from: usize) -> usize {
     from + (rest.len() - rest.trim_start().len())
 }
 
+/// Whether `$…$` / `$$…$$` at `range` is TeX math for Pandoc: no space just inside the dollars,
+/// and no digit right after the closing one.
+fn is_pandoc_math(text: &str, range: ByteRange) -> bool {
+    let Some(math) = text.get(range.clone()) else {
+        return false;
+    };
+    let inner = math.trim_start_matches('$').trim_end_matches('$');
+    let digit_after = text
+        .get(range.end..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit());
+    let display = math.starts_with("$$");
+    !inner.is_empty()
+        && !digit_after
+        && (display
+            || (!inner.starts_with(char::is_whitespace) && !inner.ends_with(char::is_whitespace)))
+}
+
 /// The rows of a table (its "sentences"): each non-blank line, trimmed.
 fn table_rows(masked: &str, range: ByteRange) -> Vec<ByteRange> {
     let mut rows = Vec::new();
@@ -779,6 +803,15 @@ mod tests {
         let blocks: Vec<&str> = note.blocks.iter().map(|b| &text[b.range.clone()]).collect();
         assert_eq!(blocks, vec!["Text."]);
         assert!(note.citations.is_empty() && note.quotations.is_empty());
+    }
+
+    #[test]
+    fn dollar_amounts_stay_prose_but_math_and_strikethrough_markers_do_not() {
+        let text = "It cost \"$5 and then $6 more\" and ~~struck~~ and $x^2$ too.\n";
+        assert_eq!(
+            mask_only(text),
+            "It cost \"$5 and then $6 more\" and   struck   and       too.\n"
+        );
     }
 
     #[test]
