@@ -374,6 +374,19 @@ impl Outline {
                     self.mask.add(block_range.start..definitions_end);
                     block_range = skip_whitespace(text, definitions_end)..block_range.end;
                 }
+                // Pandoc fenced divs (`::: note` … `:::`) are markup, read as paragraph lines.
+                let mut prose_lines = Vec::new();
+                for line in lines_in(text, block_range.clone()) {
+                    if text.get(line.clone()).is_some_and(is_div_fence) {
+                        self.mask.add(line);
+                    } else {
+                        prose_lines.push(line);
+                    }
+                }
+                block_range = match (prose_lines.first(), prose_lines.last()) {
+                    (Some(first), Some(last)) => first.start..last.end,
+                    _ => block_range.start..block_range.start,
+                };
                 if !context.in_blockquote && !block_range.is_empty() {
                     self.candidates.push(Candidate {
                         kind: if context.in_list_item {
@@ -531,6 +544,28 @@ fn atx_closing_sequence(text: &str, range: ByteRange) -> Option<ByteRange> {
         return None;
     }
     Some(range.start + without.len()..range.end)
+}
+
+/// The lines of `range` (without their line breaks), as byte ranges.
+fn lines_in(text: &str, range: ByteRange) -> Vec<ByteRange> {
+    let mut lines = Vec::new();
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = text
+            .get(line_start..range.end)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(range.end, |i| line_start + i);
+        let line = text.get(line_start..line_end).unwrap_or("");
+        lines.push(line_start..line_start + line.trim_end_matches('\r').len());
+        line_start = line_end + 1;
+    }
+    lines
+}
+
+/// A Pandoc fenced-div line: `:::`, `::: note`, `::: {.warning}`.
+fn is_div_fence(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.len() - trimmed.trim_start_matches(':').len() >= 3 && line.len() - trimmed.len() <= 3
 }
 
 /// The end of the link reference definitions (`[label]: destination "title"`) that open the
@@ -811,6 +846,22 @@ mod tests {
         assert_eq!(
             mask_only(text),
             "It cost \"$5 and then $6 more\" and   struck   and       too.\n"
+        );
+    }
+
+    #[test]
+    fn pandoc_fenced_divs_are_markup() {
+        let text = "::: note\nInside the div.\n:::\n\nAfter.\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Paragraph, "Inside the div."),
+                (BlockKind::Paragraph, "After.")
+            ]
+        );
+        assert_eq!(
+            mask_only(text),
+            "        \nInside the div.\n   \n\nAfter.\n"
         );
     }
 
