@@ -426,6 +426,9 @@ impl Outline {
         let range = trim_end(text, node.byte_range());
         let content = first_descendant_of_kind(node, "inline")
             .map_or_else(|| range.clone(), |inline| inline.byte_range());
+        if let Some(attributes) = heading_attributes(text, content.clone()) {
+            self.mask.add(attributes);
+        }
         if !context.in_blockquote {
             self.candidates.push(Candidate {
                 kind: BlockKind::Heading(level),
@@ -530,6 +533,16 @@ fn heading_level(node: Node<'_>) -> u8 {
             .and_then(|digit| digit.parse::<u8>().ok())
     });
     level.unwrap_or(1)
+}
+
+/// Pandoc heading attributes at the end of a heading's content: `{#intro}`, `{.unnumbered}`, `{-}`.
+fn heading_attributes(text: &str, content: ByteRange) -> Option<ByteRange> {
+    let line = text.get(content.clone())?.trim_end();
+    let inner_start = line.strip_suffix('}')?.rfind('{')?;
+    let inner = line.get(inner_start + 1..line.len() - 1)?.trim_start();
+    inner
+        .starts_with(['#', '.', '-'])
+        .then_some(content.start + inner_start..content.start + line.len())
 }
 
 /// The optional closing `#`s of an ATX heading (`## Title ##`).
@@ -863,6 +876,13 @@ mod tests {
             mask_only(text),
             "        \nInside the div.\n   \n\nAfter.\n"
         );
+    }
+
+    #[test]
+    fn heading_attributes_are_markup() {
+        let note = parse_note("## Results {#sec:results .unnumbered}\n\n# Set {x}\n");
+        let texts: Vec<&str> = note.headings.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, vec!["Results", "Set {x}"]);
     }
 
     #[test]
