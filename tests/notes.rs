@@ -619,3 +619,30 @@ fn single_quotes_alone_are_not_quotations_and_a_group_is_one_citation() {
         "#]],
     );
 }
+
+#[test]
+fn lookups_of_blocks_sentences_citations_and_terms() {
+    let text = "---\nglossary:\n  Widget: [wdg]\n---\n\nWidget\n: A small part.\n\nFirst here. Then \"a quoted bit\" [@a; @b].\n";
+    let note = Note::parse(text);
+    let at = text.find("quoted").unwrap_or(0);
+    let (index, block) = note.block_at(at).expect("a block at the quotation");
+    assert_eq!(
+        (index, &text[block.range.clone()]),
+        (1, "First here. Then \"a quoted bit\" [@a; @b].")
+    );
+    assert_eq!(
+        note.sentence_at(at).map(|r| &text[r]),
+        Some("Then \"a quoted bit\" [@a; @b].")
+    );
+    let quotation = note.quotation_at(at).expect("a quotation");
+    let cited: Vec<&str> = note
+        .citations_of(quotation)
+        .flat_map(|c| c.items.iter().map(|i| i.key.as_str()))
+        .collect();
+    assert_eq!(cited, vec!["a", "b"]);
+    assert_eq!(
+        note.glossary_entry("WDG").map(|e| e.definition.as_str()),
+        Some("A small part.")
+    );
+    assert!(note.glossary_entry("gadget").is_none());
+}

@@ -80,4 +80,45 @@ impl Note {
             .filter(|q| q.range.start <= offset && offset < q.range.end)
             .min_by_key(|q| q.range.len())
     }
+
+    /// The block whose range contains `offset`, with its index.
+    pub fn block_at(&self, offset: usize) -> Option<(usize, &Block)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.range.start <= offset && offset < b.range.end)
+    }
+
+    /// The sentence (of a block) whose range contains `offset`.
+    pub fn sentence_at(&self, offset: usize) -> Option<ByteRange> {
+        let (_, block) = self.block_at(offset)?;
+        block
+            .sentences
+            .iter()
+            .find(|s| s.start <= offset && offset < s.end)
+            .cloned()
+    }
+
+    /// The citations attributed to `quotation`.
+    pub fn citations_of<'n>(
+        &'n self,
+        quotation: &'n Quotation,
+    ) -> impl Iterator<Item = &'n Citation> {
+        quotation
+            .citations
+            .iter()
+            .filter_map(|&index| self.citations.get(index))
+    }
+
+    /// The glossary entry for `term`, by its spelling or an alias, ignoring case.
+    pub fn glossary_entry(&self, term: &str) -> Option<&GlossaryEntry> {
+        let wanted = term.trim().to_lowercase();
+        self.glossary.iter().find(|entry| {
+            entry.term.to_lowercase() == wanted
+                || entry
+                    .aliases
+                    .iter()
+                    .any(|alias| alias.to_lowercase() == wanted)
+        })
+    }
 }
