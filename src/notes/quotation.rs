@@ -125,10 +125,24 @@ fn after(chars: &[(usize, char)], i: usize) -> Option<char> {
 /// What may stand right before an opening quote mark besides whitespace.
 fn is_opening_context(c: char) -> bool {
     c.is_whitespace()
+        || is_unspaced_script(c)
         || matches!(
             c,
             '(' | '[' | '{' | '<' | '—' | '–' | '/' | '“' | '‘' | '"' | '\''
         )
+}
+
+/// A char of a script written without spaces between words (CJK ideographs, kana, Hangul,
+/// CJK punctuation and full-width forms), next to which a quote mark needs no space.
+fn is_unspaced_script(c: char) -> bool {
+    pieces::is_ideograph(c)
+        || matches!(c as u32, 0x3000..=0x30FF | 0xAC00..=0xD7AF | 0xFF00..=0xFFEF)
+}
+
+/// A letter or digit of a script that separates words with spaces (an apostrophe between two
+/// of them is not a quote mark).
+fn is_spaced_letter(c: char) -> bool {
+    c.is_alphanumeric() && !is_unspaced_script(c)
 }
 
 /// A straight `"` that opens: at the region start or after whitespace or opening punctuation,
@@ -141,7 +155,7 @@ fn opens_straight(chars: &[(usize, char)], i: usize) -> bool {
 /// A straight `"` that closes: after a non-space, before the end, whitespace or punctuation.
 fn closes_straight(chars: &[(usize, char)], i: usize) -> bool {
     before(chars, i).is_some_and(|c| !c.is_whitespace())
-        && after(chars, i).is_none_or(|c| !c.is_alphanumeric())
+        && after(chars, i).is_none_or(|c| !c.is_alphanumeric() || is_unspaced_script(c))
 }
 
 /// The `"` closing the straight quote opened at `open`, counting nested straight quotes.
@@ -209,8 +223,7 @@ fn close_single(chars: &[(usize, char)], open: usize) -> Option<usize> {
                 let prev = before(chars, i);
                 let next = after(chars, i);
                 if prev.is_none_or(char::is_whitespace)
-                    || (prev.is_some_and(char::is_alphanumeric)
-                        && next.is_some_and(char::is_alphanumeric))
+                    || (prev.is_some_and(is_spaced_letter) && next.is_some_and(is_spaced_letter))
                 {
                     continue;
                 }
@@ -593,6 +606,23 @@ mod tests {
         // The emoji is not a word; `a/b` is two.
         assert_eq!(count("emoji 🎉 party — 2024, a/b"), 5);
         assert_eq!(count(""), 0);
+    }
+
+    #[test]
+    fn quotations_in_unspaced_scripts() {
+        check(
+            r#"他说"中国的发展"很快，‘日本’的经济。彼は"はい"と言った。그는 "네"라고 했다."#,
+            expect![[r#"
+                quote "\"中国的发展\"" (5 words)
+                  text "中国的发展" at "中国的发展"
+                quote "‘日本’" (2 words)
+                  text "日本" at "日本"
+                quote "\"はい\"" (1 words)
+                  text "はい" at "はい"
+                quote "\"네\"" (1 words)
+                  text "네" at "네"
+            "#]],
+        );
     }
 
     proptest::proptest! {

@@ -236,7 +236,7 @@ fn word_count(text: &str) -> usize {
 }
 
 /// A CJK ideograph (Han, in the unified blocks and their extensions, or `々`).
-fn is_ideograph(c: char) -> bool {
+pub(super) fn is_ideograph(c: char) -> bool {
     matches!(c as u32,
         0x3005
         | 0x3400..=0x4DBF
