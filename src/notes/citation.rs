@@ -758,6 +758,46 @@ mod tests {
         assert!(scan_citations(text, start..end).is_empty());
     }
 
+    #[test]
+    fn pandoc_delimited_locator_cases() {
+        check(
+            "[@k {35-89, 102}] [@k, {}] [@k {} 123-35 numbers are suffix] \
+             [@k {123-35} numbers not, but text is suffix] [@k, { p. 9 }] \
+             [@k {no comma, no label}] [@k {p. a}] [@k, {{}}]",
+            expect![[r#"
+                bracketed "[@k {35-89, 102}]"
+                  key "k" page "35-89, 102" (from "35-89, 102") item "@k {35-89, 102}"
+                bracketed "[@k, {}]"
+                  key "k" item "@k, {}"
+                bracketed "[@k {} 123-35 numbers are suffix]"
+                  key "k" suffix "123-35 numbers are suffix" item "@k {} 123-35 numbers are suffix"
+                bracketed "[@k {123-35} numbers not, but text is suffix]"
+                  key "k" page "123-35" (from "123-35") suffix "numbers not, but text is suffix" item "@k {123-35} numbers not, but text is suffix"
+                bracketed "[@k, { p. 9 }]"
+                  key "k" page "9" (from "p. 9") item "@k, { p. 9 }"
+                bracketed "[@k {no comma, no label}]"
+                  key "k" page "no comma, no label" (from "no comma, no label") item "@k {no comma, no label}"
+                bracketed "[@k {p. a}]"
+                  key "k" page "a" (from "p. a") item "@k {p. a}"
+                bracketed "[@k, {{}}]"
+                  key "k" page "{}" (from "{}") item "@k, {{}}"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_break_spaces_in_locators() {
+        check(
+            "[@a, p.\u{a0}33] [see\u{a0}@b, page\u{a0}4]",
+            expect![[r#"
+            bracketed "[@a, p.\u{a0}33]"
+              key "a" page "33" (from "p.\u{a0}33") item "@a, p.\u{a0}33"
+            bracketed "[see\u{a0}@b, page\u{a0}4]"
+              key "b" prefix "see" page "4" (from "page\u{a0}4") item "see\u{a0}@b, page\u{a0}4"
+        "#]],
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "[\\[\\]@{}; ,.a-z0-9pé§¶\\-\n\"]{0,40}", start in 0usize..50, end in 0usize..50) {
