@@ -48,19 +48,17 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
     let bytes = text.as_bytes();
     let mut citations = Vec::new();
 
+    let pairs = bracket_pairs(bytes, region.clone());
+
     // Bracketed groups first: `[see @a, p. 3; @b]`.
-    let mut pos = region.start;
-    while pos < region.end {
-        if bytes.get(pos) == Some(&b'[')
-            && !is_escaped(bytes, pos)
-            && let Some(close) = matching_bracket(bytes, pos, region.end)
-            && let Some(citation) = parse_bracketed(text, pos, close)
+    let mut next_free = region.start;
+    for &(open, close) in &pairs {
+        if open >= next_free
+            && let Some(citation) = parse_bracketed(text, open, close)
         {
             citations.push(citation);
-            pos = close + 1;
-            continue;
+            next_free = close + 1;
         }
-        pos += 1;
     }
 
     // Then in-text citations outside them: `@a says`, `@a [p. 3] says`.
@@ -75,10 +73,12 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
         };
         let at = pos + offset;
         pos = at + 1;
-        if bracketed.iter().any(|r| r.contains(&at)) {
+        // `bracketed` is sorted and disjoint: the one that could hold `at` starts at or before it.
+        let holder = bracketed.partition_point(|r| r.start <= at);
+        if holder > 0 && bracketed.get(holder - 1).is_some_and(|r| r.contains(&at)) {
             continue;
         }
-        if let Some(citation) = parse_in_text(text, at, region.clone()) {
+        if let Some(citation) = parse_in_text(text, at, region.clone(), &pairs) {
             pos = citation.range.end;
             citations.push(citation);
         }
@@ -100,38 +100,36 @@ fn clamp_region(text: &str, region: ByteRange) -> ByteRange {
     start..end.max(start)
 }
 
-/// Whether the byte at `pos` is escaped by an odd number of backslashes.
-fn is_escaped(bytes: &[u8], pos: usize) -> bool {
-    let backslashes = bytes
-        .get(..pos)
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b'\\')
-        .count();
-    backslashes % 2 == 1
-}
-
-/// The `]` closing the `[` at `open`, before `end`, counting nested brackets and skipping
-/// backslash-escaped ones.
-fn matching_bracket(bytes: &[u8], open: usize, end: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut pos = open;
-    while pos < end {
-        match bytes.get(pos)? {
-            b'\\' => pos += 1,
-            b'[' => depth += 1,
-            b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(pos);
+/// Every matched `[`...`]` pair in `region` as (open, close), sorted by the opening bracket,
+/// counting nesting and skipping backslash-escaped brackets. One pass, so that a note full of
+/// unclosed brackets costs no more than any other.
+fn bracket_pairs(bytes: &[u8], region: ByteRange) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut open = Vec::new();
+    let mut pos = region.start;
+    while pos < region.end {
+        match bytes.get(pos) {
+            Some(b'\\') => pos += 1,
+            Some(b'[') => open.push(pos),
+            Some(b']') => {
+                if let Some(start) = open.pop() {
+                    pairs.push((start, pos));
                 }
             }
             _ => {}
         }
         pos += 1;
     }
-    None
+    pairs.sort_unstable();
+    pairs
+}
+
+/// The `]` closing the `[` at `open`, from the pairs of `bracket_pairs`.
+fn closing_bracket(pairs: &[(usize, usize)], open: usize) -> Option<usize> {
+    let index = pairs
+        .binary_search_by_key(&open, |&(start, _)| start)
+        .ok()?;
+    pairs.get(index).map(|&(_, close)| close)
 }
 
 /// The char ending just before `pos`.
@@ -259,7 +257,12 @@ fn parse_item(text: &str, range: ByteRange) -> Option<CitationItem> {
 }
 
 /// An in-text citation at the `@` at `at`: `@key`, `@{key}`, `@key [p. 33]`.
-fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
+fn parse_in_text(
+    text: &str,
+    at: usize,
+    region: ByteRange,
+    pairs: &[(usize, usize)],
+) -> Option<Citation> {
     if let Some(before) = char_before(text, at).filter(|_| at > region.start)
         && (before.is_alphanumeric() || matches!(before, '.' | '_' | '-' | '[' | '@'))
     {
@@ -269,7 +272,7 @@ fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
     let mut end = key_end;
     let mut locator = None;
     let mut suffix = String::new();
-    if let Some((open, close)) = attached_bracket(text, key_end, region.end) {
+    if let Some((open, close)) = attached_bracket(text, key_end, region.end, pairs) {
         let (found_locator, found_suffix) = parse_locator_and_suffix(text, open + 1..close);
         locator = found_locator;
         suffix = found_suffix;
@@ -292,7 +295,12 @@ fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
 
 /// The `[...]` right after an in-text key (after at most one line break of whitespace) that
 /// holds its locator and suffix: no `@` inside, not a footnote reference.
-fn attached_bracket(text: &str, key_end: usize, end: usize) -> Option<(usize, usize)> {
+fn attached_bracket(
+    text: &str,
+    key_end: usize,
+    end: usize,
+    pairs: &[(usize, usize)],
+) -> Option<(usize, usize)> {
     let rest = text.get(key_end..end)?;
     let gap = rest.len() - rest.trim_start().len();
     let whitespace = rest.get(..gap)?;
@@ -303,7 +311,7 @@ fn attached_bracket(text: &str, key_end: usize, end: usize) -> Option<(usize, us
     if char_at(text, open) != Some('[') {
         return None;
     }
-    let close = matching_bracket(text.as_bytes(), open, end)?;
+    let close = closing_bracket(pairs, open)?;
     let inner = text.get(open + 1..close)?;
     if inner.contains('@') || inner.starts_with('^') || inner.trim().is_empty() {
         return None;

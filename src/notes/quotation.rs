@@ -65,13 +65,25 @@ pub fn scan_quotations(text: &str, region: ByteRange) -> Vec<ScannedQuotation> {
     let Some(chars) = region_chars(text, region) else {
         return Vec::new();
     };
+    // Searches for a closing mark stop after the last candidate, so that a paragraph full of
+    // unclosed quote marks costs linear time.
+    let limit = |is_closer: &dyn Fn(usize, char) -> bool| {
+        chars
+            .iter()
+            .enumerate()
+            .rposition(|(i, &(_, c))| is_closer(i, c))
+            .map_or(0, |last| last + 1)
+    };
+    let straight_limit = limit(&|i, c| c == '"' && closes_straight(&chars, i));
+    let curly_limit = limit(&|_, c| c == '”');
+    let single_limit = limit(&|_, c| c == '’');
     let mut quotations = Vec::new();
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
         let close = match c {
-            '"' if opens_straight(&chars, i) => close_straight(&chars, i),
-            '“' => close_curly(&chars, i, '“', '”'),
-            '‘' if opens_single(&chars, i) => close_single(&chars, i),
+            '"' if opens_straight(&chars, i) => close_straight(&chars, i, straight_limit),
+            '“' => close_curly(&chars, i, curly_limit),
+            '‘' if opens_single(&chars, i) => close_single(&chars, i, single_limit),
             _ => None,
         };
         if let Some(close) = close
@@ -159,9 +171,9 @@ fn closes_straight(chars: &[(usize, char)], i: usize) -> bool {
 }
 
 /// The `"` closing the straight quote opened at `open`, counting nested straight quotes.
-fn close_straight(chars: &[(usize, char)], open: usize) -> Option<usize> {
+fn close_straight(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
     let mut depth = 1usize;
-    for i in open + 1..chars.len() {
+    for i in open + 1..limit.min(chars.len()) {
         if char_of(chars, Some(i)) != Some('"') {
             continue;
         }
@@ -177,18 +189,13 @@ fn close_straight(chars: &[(usize, char)], open: usize) -> Option<usize> {
     None
 }
 
-/// The closing mark of a curly quote opened at `open`, counting nested pairs.
-fn close_curly(
-    chars: &[(usize, char)],
-    open: usize,
-    opening: char,
-    closing: char,
-) -> Option<usize> {
+/// The `”` closing the `“` opened at `open`, counting nested pairs.
+fn close_curly(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
     let mut depth = 1usize;
-    for (i, &(_, c)) in chars.iter().enumerate().skip(open + 1) {
-        if c == opening {
+    for (i, &(_, c)) in chars.iter().enumerate().take(limit).skip(open + 1) {
+        if c == '“' {
             depth += 1;
-        } else if c == closing {
+        } else if c == '”' {
             depth -= 1;
             if depth == 0 {
                 return Some(i);
@@ -213,10 +220,10 @@ fn opens_single(chars: &[(usize, char)], i: usize) -> bool {
 /// The `’` closing the single quote opened at `open`. Apostrophes are skipped: `’` between two
 /// letters (`don’t`), after whitespace, and a plural possessive (`states’ rights`) unless no
 /// other closing mark follows.
-fn close_single(chars: &[(usize, char)], open: usize) -> Option<usize> {
+fn close_single(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut possessive = None;
-    for i in open + 1..chars.len() {
+    for i in open + 1..limit.min(chars.len()) {
         match char_of(chars, Some(i)) {
             Some('‘') if opens_single(chars, i) => depth += 1,
             Some('’') => {
@@ -623,6 +630,17 @@ mod tests {
                   text "네" at "네"
             "#]],
         );
+    }
+
+    #[test]
+    fn many_unclosed_marks_stay_fast() {
+        let text = "\"a “b ‘c [d (e ".repeat(20_000);
+        let started = std::time::Instant::now();
+        assert!(scan_quotations(&text, 0..text.len()).is_empty());
+        assert!(crate::notes::citation::scan_citations(&text, 0..text.len()).is_empty());
+        assert_eq!(split_pieces(&text, 0..text.len()).len(), 1);
+        // Quadratic scanning would take minutes here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
     proptest::proptest! {
