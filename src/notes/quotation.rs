@@ -1,5 +1,6 @@
-//! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them) and blockquotes.
-//! Apostrophes are not quote marks. Inside a quotation: elisions (`...`, `…`, `. . .`, `[...]`,
+//! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them), top-level `‘…’`,
+//! and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch marks (`5'10"`) are not
+//! quote marks; quote marks need no space next to CJK text. Inside a quotation: elisions (`...`, `…`, `. . .`, `[...]`,
 //! `[…]`), alterations (`[s]`, `[the SCO]`), and ignored editorial marks (`[sic]`,
 //! `[emphasis added]`).
 
