@@ -1,5 +1,5 @@
 //! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them), top-level `‘…’`,
-//! and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch marks (`5'10"`) are not
+//! `„…“`, `«…»`, `「…」`, and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch marks (`5'10"`) are not
 //! quote marks; quote marks need no space next to CJK text. Inside a quotation: elisions (`...`, `…`, `. . .`, `[...]`,
 //! `[…]`), alterations (`[s]`, `[the SCO]`), and ignored editorial marks (`[sic]`,
 //! `[emphasis added]`).
@@ -76,16 +76,22 @@ pub fn scan_quotations(text: &str, region: ByteRange) -> Vec<ScannedQuotation> {
             .map_or(0, |last| last + 1)
     };
     let straight_limit = limit(&|i, c| c == '"' && closes_straight(&chars, i));
-    let curly_limit = limit(&|_, c| c == '”');
     let single_limit = limit(&|_, c| c == '’');
+    let pair_limits: Vec<usize> = CURLY_PAIRS
+        .iter()
+        .map(|pair| limit(&|_, c| pair.closing.contains(&c)))
+        .collect();
     let mut quotations = Vec::new();
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
         let close = match c {
             '"' if opens_straight(&chars, i) => close_straight(&chars, i, straight_limit),
-            '“' => close_curly(&chars, i, curly_limit),
             '‘' if opens_single(&chars, i) => close_single(&chars, i, single_limit),
-            _ => None,
+            _ => CURLY_PAIRS
+                .iter()
+                .zip(&pair_limits)
+                .find(|(pair, _)| pair.opening == c)
+                .and_then(|(pair, &limit)| close_pair(&chars, i, pair, limit)),
         };
         if let Some(close) = close
             && let Some(&(close_offset, close_char)) = chars.get(close)
@@ -190,13 +196,44 @@ fn close_straight(chars: &[(usize, char)], open: usize, limit: usize) -> Option<
     None
 }
 
-/// The `”` closing the `“` opened at `open`, counting nested pairs.
-fn close_curly(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
+/// A pair of quote marks that need no context to be recognised.
+struct QuotePair {
+    opening: char,
+    closing: &'static [char],
+}
+
+/// Double quote marks: English curly quotes, German `„…“`, French `«…»`, CJK `「…」`.
+const CURLY_PAIRS: &[QuotePair] = &[
+    QuotePair {
+        opening: '“',
+        closing: &['”'],
+    },
+    QuotePair {
+        opening: '„',
+        closing: &['“', '”'],
+    },
+    QuotePair {
+        opening: '«',
+        closing: &['»'],
+    },
+    QuotePair {
+        opening: '「',
+        closing: &['」'],
+    },
+];
+
+/// The closing mark of `pair` opened at `open`, counting nested pairs.
+fn close_pair(
+    chars: &[(usize, char)],
+    open: usize,
+    pair: &QuotePair,
+    limit: usize,
+) -> Option<usize> {
     let mut depth = 1usize;
     for (i, &(_, c)) in chars.iter().enumerate().take(limit).skip(open + 1) {
-        if c == '“' {
+        if c == pair.opening {
             depth += 1;
-        } else if c == '”' {
+        } else if pair.closing.contains(&c) {
             depth -= 1;
             if depth == 0 {
                 return Some(i);
@@ -465,6 +502,8 @@ mod tests {
                   text "emoji 🎉 party" at "emoji 🎉 party"
                 quote "\"日本語のテキスト\"" (4 words)
                   text "日本語のテキスト" at "日本語のテキスト"
+                quote "「brackets」" (1 words)
+                  text "brackets" at "brackets"
             "#]],
         );
     }
@@ -642,6 +681,25 @@ mod tests {
         assert_eq!(split_pieces(&text, 0..text.len()).len(), 1);
         // Quadratic scanning would take minutes here.
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn german_french_and_cjk_quote_marks() {
+        check(
+            "Er sagte „das ist gut“ und „so”. Il dit « c’est la vie » et «oui». 彼は「はい」と言った。",
+            expect![[r#"
+                quote "„das ist gut“" (3 words)
+                  text "das ist gut" at "das ist gut"
+                quote "„so”" (1 words)
+                  text "so" at "so"
+                quote "« c’est la vie »" (3 words)
+                  text "c’est la vie" at "c’est la vie"
+                quote "«oui»" (1 words)
+                  text "oui" at "oui"
+                quote "「はい」" (1 words)
+                  text "はい" at "はい"
+            "#]],
+        );
     }
 
     proptest::proptest! {
