@@ -1,8 +1,8 @@
 //! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them), top-level `‘…’`,
-//! `„…“`, `«…»`, `「…」`, and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch marks (`5'10"`) are not
-//! quote marks; quote marks need no space next to CJK text. Inside a quotation: elisions (`...`, `…`, `. . .`, `[...]`,
-//! `[…]`), alterations (`[s]`, `[the SCO]`), and ignored editorial marks (`[sic]`,
-//! `[emphasis added]`).
+//! `„…“`, `«…»`, `「…」`, and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch
+//! marks (`5'10"`) are not quote marks; next to CJK text quote marks need no space. Inside a
+//! quotation: elisions (`...`, `…`, `. . .`, `[...]`, `[…]`, `(...)`), alterations (`[s]`,
+//! `[the SCO]`), and ignored editorial marks (`[sic]`, `[emphasis added]`).
 
 mod pieces;
 
