@@ -818,6 +818,19 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
+    #[test]
+    fn unmasked_link_around_a_key_is_a_bracketed_citation() {
+        check(
+            "[@a](https://example.com) and [@b][ref]",
+            expect![[r#"
+                bracketed "[@a]"
+                  key "a" item "@a"
+                bracketed "[@b]"
+                  key "b" item "@b"
+            "#]],
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "[\\[\\]@{}; ,.a-z0-9pé§¶\\-\n\"]{0,40}", start in 0usize..50, end in 0usize..50) {

@@ -702,6 +702,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn quotation_glued_to_a_citation() {
+        check(
+            r#"It was "glued here"[@a] and "after a dot".[^1]"#,
+            expect![[r#"
+            quote "\"glued here\"" (2 words)
+              text "glued here" at "glued here"
+            quote "\"after a dot\"" (3 words)
+              text "after a dot" at "after a dot"
+        "#]],
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics(text in "[\"'“”‘’ .…\\[\\]()a-zé中\n]{0,40}", start in 0usize..60, end in 0usize..60) {
