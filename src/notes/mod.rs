@@ -3,16 +3,32 @@
 //! lists). Code blocks, code spans, frontmatter, link URLs and HTML comments hold no quotation or
 //! citation; `<!-- ibid-ignore -->` on the line before a block silences it.
 
+mod attribution;
 pub mod blocks;
 pub mod citation;
 pub mod glossary;
+mod mask;
 pub mod quotation;
+pub mod sentences;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
 pub use quotation::{Quotation, QuotationKind, QuotePiece};
 
+use unicode_segmentation::UnicodeSegmentation;
+
 use crate::ByteRange;
+
+/// Words of source text in a quotation's pieces (its `Text` pieces), for the minimum-words rule.
+pub fn quotation_word_count(pieces: &[QuotePiece]) -> usize {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            QuotePiece::Text { text, .. } => text.unicode_words().count(),
+            _ => 0,
+        })
+        .sum()
+}
 
 /// What a block of the note is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
