@@ -8,7 +8,7 @@ use super::attribution;
 use super::citation::scan_citations;
 use super::glossary;
 use super::mask::Mask;
-use super::quotation::{QuotationKind, scan_quotations, split_pieces};
+use super::quotation::{QuotationKind, quote_word_count, scan_quotations, split_pieces};
 use super::sentences::split_sentences;
 use super::{Block, BlockKind, Heading, Note, Quotation};
 use crate::ByteRange;
@@ -63,12 +63,16 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
             Block {
                 kind,
                 range: candidate.range.clone(),
-                sentences: split_sentences(&masked, candidate.range.clone()),
+                sentences: if candidate.kind == BlockKind::Table {
+                    table_rows(&masked, candidate.range.clone())
+                } else {
+                    split_sentences(&masked, candidate.range.clone())
+                },
                 ignored: false,
             }
         })
         .collect();
-    mark_ignored(&mut blocks, &outline.comments, &masked);
+    mark_ignored(&mut blocks, &outline.comments, text, &masked);
 
     let headings = outline
         .headings
@@ -110,7 +114,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                 kind: QuotationKind::Block,
                 range: block.range.clone(),
                 content: found.content,
-                word_count: super::quotation_word_count(&pieces),
+                word_count: quote_word_count(&pieces),
                 pieces,
                 citations: citations_of,
                 block: index,
@@ -135,7 +139,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                     kind: QuotationKind::Inline,
                     range: scanned.range,
                     content: scanned.content,
-                    word_count: super::quotation_word_count(&scanned.pieces),
+                    word_count: quote_word_count(&scanned.pieces),
                     pieces: scanned.pieces,
                     citations: citations_of,
                     block: index,
@@ -226,6 +230,19 @@ fn outline(text: &str) -> Outline {
     let mut cursor = tree.walk();
     outline.visit(text, &mut cursor, Context::default());
     outline.candidates.sort_by_key(|c| c.range.start);
+    if text.starts_with('\u{FEFF}') {
+        outline.mask.add(0..'\u{FEFF}'.len_utf8());
+        // tree-sitter-md does not see a frontmatter after a byte-order mark.
+        if outline.frontmatter.is_none()
+            && let Some(frontmatter) = crate::workspace::frontmatter::parse_frontmatter(text)
+        {
+            let range = trim_end(text, frontmatter.range);
+            outline.mask.add(range.clone());
+            outline.candidates.retain(|c| c.range.start >= range.end);
+            outline.headings.retain(|h| h.range.start >= range.end);
+            outline.frontmatter = Some(range);
+        }
+    }
     outline
 }
 
@@ -252,9 +269,15 @@ impl Outline {
             | "uri_autolink"
             | "email_autolink"
             | "link_reference_definition"
-            | "thematic_break"
-            | "latex_block" => {
+            | "thematic_break" => {
                 self.mask.add(range);
+                descend = false;
+            }
+            // `$5 and $6` is money, not math: mask only what Pandoc reads as TeX math.
+            "latex_block" => {
+                if is_pandoc_math(text, range.clone()) {
+                    self.mask.add(range);
+                }
                 descend = false;
             }
             "html_block" | "html_tag" => {
@@ -549,6 +572,44 @@ fn skip_whitespace(text: &str, from: usize) -> usize {
     from + (rest.len() - rest.trim_start().len())
 }
 
+/// Whether `$…$` / `$$…$$` at `range` is TeX math for Pandoc: no space just inside the dollars,
+/// and no digit right after the closing one.
+fn is_pandoc_math(text: &str, range: ByteRange) -> bool {
+    let Some(math) = text.get(range.clone()) else {
+        return false;
+    };
+    let inner = math.trim_start_matches('$').trim_end_matches('$');
+    let digit_after = text
+        .get(range.end..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit());
+    let display = math.starts_with("$$");
+    !inner.is_empty()
+        && !digit_after
+        && (display
+            || (!inner.starts_with(char::is_whitespace) && !inner.ends_with(char::is_whitespace)))
+}
+
+/// The rows of a table (its "sentences"): each non-blank line, trimmed.
+fn table_rows(masked: &str, range: ByteRange) -> Vec<ByteRange> {
+    let mut rows = Vec::new();
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = masked
+            .get(line_start..range.end)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(range.end, |i| line_start + i);
+        let line = masked.get(line_start..line_end).unwrap_or("");
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let start = line_start + (line.len() - line.trim_start().len());
+            rows.push(start..start + trimmed.len());
+        }
+        line_start = line_end + 1;
+    }
+    rows
+}
+
 /// `range` without trailing whitespace.
 fn trim_end(text: &str, range: ByteRange) -> ByteRange {
     match text.get(range.clone()) {
@@ -563,9 +624,18 @@ pub(crate) fn collapse_whitespace(text: &str) -> String {
 
 /// Applies `<!-- ibid-ignore -->` (the next block, or the block it opens) and
 /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` (every block between).
-fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], masked: &str) {
+fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], text: &str, masked: &str) {
+    // Only blank lines and block markers (`>`, list markers) between: no code or HTML block.
     let blank_between = |from: usize, to: usize| {
-        from <= to && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+        from <= to
+            && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+            && text.get(from..to).is_some_and(|s| {
+                s.chars().all(|c| {
+                    c.is_whitespace()
+                        || c.is_ascii_digit()
+                        || matches!(c, '>' | '-' | '*' | '+' | '.' | ')')
+                })
+            })
     };
     let mut open_range: Option<usize> = None;
     let mut ranges: Vec<ByteRange> = Vec::new();
@@ -676,6 +746,71 @@ mod tests {
         assert!(
             !masked.contains("[x]") && !masked.contains("[y]"),
             "{masked:?}"
+        );
+    }
+
+    fn ignored_blocks(text: &str) -> Vec<(&str, bool)> {
+        parse_note(text)
+            .blocks
+            .into_iter()
+            .map(|b| (&text[b.range], b.ignored))
+            .collect()
+    }
+
+    #[test]
+    fn ignore_comment_reaches_only_the_next_block() {
+        let text = "<!-- ibid-ignore -->\n\n```\ncode\n```\nAfter code.\n\n<!-- ibid-ignore -->\n1. Item.\n2. Next item.\n\n- <!-- ibid-ignore -->\n  Inside.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![
+                ("After code.", false),
+                ("Item.", true),
+                ("Next item.", false),
+                ("Inside.", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_ignore_start_reaches_the_end() {
+        let text = "Before.\n\n<!-- ibid-ignore-start -->\nOne.\n\n> Two.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![("Before.", false), ("One.", true), ("> Two.", true)]
+        );
+    }
+
+    #[test]
+    fn table_rows_are_its_sentences() {
+        let text = "| Claim | Source |\n|:--|--:|\n| One. Two. | [@a] |\n";
+        let note = parse_note(text);
+        let rows: Vec<&str> = note.blocks[0]
+            .sentences
+            .iter()
+            .map(|r| &text[r.clone()])
+            .collect();
+        assert_eq!(rows, vec!["Claim | Source", "One. Two. | [@a]"]);
+    }
+
+    #[test]
+    fn frontmatter_after_a_byte_order_mark() {
+        let text = "\u{FEFF}---\ntitle: \"x\" [@a]\n---\nText.\n";
+        let note = parse_note(text);
+        assert_eq!(
+            note.frontmatter.map(|r| &text[r]),
+            Some("\u{FEFF}---\ntitle: \"x\" [@a]\n---")
+        );
+        let blocks: Vec<&str> = note.blocks.iter().map(|b| &text[b.range.clone()]).collect();
+        assert_eq!(blocks, vec!["Text."]);
+        assert!(note.citations.is_empty() && note.quotations.is_empty());
+    }
+
+    #[test]
+    fn dollar_amounts_stay_prose_but_math_and_strikethrough_markers_do_not() {
+        let text = "It cost \"$5 and then $6 more\" and ~~struck~~ and $x^2$ too.\n";
+        assert_eq!(
+            mask_only(text),
+            "It cost \"$5 and then $6 more\" and   struck   and       too.\n"
         );
     }
 

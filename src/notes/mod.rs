@@ -15,20 +15,7 @@ pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
 pub use quotation::{Quotation, QuotationKind, QuotePiece};
 
-use unicode_segmentation::UnicodeSegmentation;
-
 use crate::ByteRange;
-
-/// Words of source text in a quotation's pieces (its `Text` pieces), for the minimum-words rule.
-pub fn quotation_word_count(pieces: &[QuotePiece]) -> usize {
-    pieces
-        .iter()
-        .map(|piece| match piece {
-            QuotePiece::Text { text, .. } => text.unicode_words().count(),
-            _ => 0,
-        })
-        .sum()
-}
 
 /// What a block of the note is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +36,8 @@ pub struct Block {
     pub range: ByteRange,
     /// Sentences of the block, as byte ranges (used for attribution and claims).
     pub sentences: Vec<ByteRange>,
-    /// Silenced by `<!-- ibid-ignore -->` on the line before.
+    /// Silenced by `<!-- ibid-ignore -->` on the line before (or at its very start), or by an
+    /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` range around it.
     pub ignored: bool,
 }
 
