@@ -48,19 +48,17 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
     let bytes = text.as_bytes();
     let mut citations = Vec::new();
 
+    let pairs = bracket_pairs(bytes, region.clone());
+
     // Bracketed groups first: `[see @a, p. 3; @b]`.
-    let mut pos = region.start;
-    while pos < region.end {
-        if bytes.get(pos) == Some(&b'[')
-            && !is_escaped(bytes, pos)
-            && let Some(close) = matching_bracket(bytes, pos, region.end)
-            && let Some(citation) = parse_bracketed(text, pos, close)
+    let mut next_free = region.start;
+    for &(open, close) in &pairs {
+        if open >= next_free
+            && let Some(citation) = parse_bracketed(text, open, close)
         {
             citations.push(citation);
-            pos = close + 1;
-            continue;
+            next_free = close + 1;
         }
-        pos += 1;
     }
 
     // Then in-text citations outside them: `@a says`, `@a [p. 3] says`.
@@ -75,10 +73,12 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
         };
         let at = pos + offset;
         pos = at + 1;
-        if bracketed.iter().any(|r| r.contains(&at)) {
+        // `bracketed` is sorted and disjoint: the one that could hold `at` starts at or before it.
+        let holder = bracketed.partition_point(|r| r.start <= at);
+        if holder > 0 && bracketed.get(holder - 1).is_some_and(|r| r.contains(&at)) {
             continue;
         }
-        if let Some(citation) = parse_in_text(text, at, region.clone()) {
+        if let Some(citation) = parse_in_text(text, at, region.clone(), &pairs) {
             pos = citation.range.end;
             citations.push(citation);
         }
@@ -100,38 +100,36 @@ fn clamp_region(text: &str, region: ByteRange) -> ByteRange {
     start..end.max(start)
 }
 
-/// Whether the byte at `pos` is escaped by an odd number of backslashes.
-fn is_escaped(bytes: &[u8], pos: usize) -> bool {
-    let backslashes = bytes
-        .get(..pos)
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b'\\')
-        .count();
-    backslashes % 2 == 1
-}
-
-/// The `]` closing the `[` at `open`, before `end`, counting nested brackets and skipping
-/// backslash-escaped ones.
-fn matching_bracket(bytes: &[u8], open: usize, end: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut pos = open;
-    while pos < end {
-        match bytes.get(pos)? {
-            b'\\' => pos += 1,
-            b'[' => depth += 1,
-            b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return Some(pos);
+/// Every matched `[`...`]` pair in `region` as (open, close), sorted by the opening bracket,
+/// counting nesting and skipping backslash-escaped brackets. One pass, so that a note full of
+/// unclosed brackets costs no more than any other.
+fn bracket_pairs(bytes: &[u8], region: ByteRange) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    let mut open = Vec::new();
+    let mut pos = region.start;
+    while pos < region.end {
+        match bytes.get(pos) {
+            Some(b'\\') => pos += 1,
+            Some(b'[') => open.push(pos),
+            Some(b']') => {
+                if let Some(start) = open.pop() {
+                    pairs.push((start, pos));
                 }
             }
             _ => {}
         }
         pos += 1;
     }
-    None
+    pairs.sort_unstable();
+    pairs
+}
+
+/// The `]` closing the `[` at `open`, from the pairs of `bracket_pairs`.
+fn closing_bracket(pairs: &[(usize, usize)], open: usize) -> Option<usize> {
+    let index = pairs
+        .binary_search_by_key(&open, |&(start, _)| start)
+        .ok()?;
+    pairs.get(index).map(|&(_, close)| close)
 }
 
 /// The char ending just before `pos`.
@@ -143,6 +141,9 @@ fn char_at(text: &str, pos: usize) -> Option<char> {
     text.get(pos..)?.chars().next()
 }
 
+/// The longest braced key `@{...}` looked for, in chars.
+const MAX_BRACED_KEY_CHARS: usize = 1000;
+
 /// A citation key after the `@` (at `at`): `{any key}` or pandoc's plain key. Returns the key,
 /// its range and the offset just after it (after the `}` for a braced key).
 fn parse_key(text: &str, at: usize, end: usize) -> Option<(String, ByteRange, usize)> {
@@ -150,7 +151,8 @@ fn parse_key(text: &str, at: usize, end: usize) -> Option<(String, ByteRange, us
     let rest = text.get(start..end)?;
     if rest.starts_with('{') {
         let mut depth = 0usize;
-        for (i, c) in rest.char_indices() {
+        // A braced key (a URL at worst) is short; stop looking for its `}` after a while.
+        for (i, c) in rest.char_indices().take(MAX_BRACED_KEY_CHARS) {
             match c {
                 '{' => depth += 1,
                 '}' => {
@@ -259,7 +261,12 @@ fn parse_item(text: &str, range: ByteRange) -> Option<CitationItem> {
 }
 
 /// An in-text citation at the `@` at `at`: `@key`, `@{key}`, `@key [p. 33]`.
-fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
+fn parse_in_text(
+    text: &str,
+    at: usize,
+    region: ByteRange,
+    pairs: &[(usize, usize)],
+) -> Option<Citation> {
     if let Some(before) = char_before(text, at).filter(|_| at > region.start)
         && (before.is_alphanumeric() || matches!(before, '.' | '_' | '-' | '[' | '@'))
     {
@@ -269,7 +276,7 @@ fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
     let mut end = key_end;
     let mut locator = None;
     let mut suffix = String::new();
-    if let Some((open, close)) = attached_bracket(text, key_end, region.end) {
+    if let Some((open, close)) = attached_bracket(text, key_end, region.end, pairs) {
         let (found_locator, found_suffix) = parse_locator_and_suffix(text, open + 1..close);
         locator = found_locator;
         suffix = found_suffix;
@@ -292,7 +299,12 @@ fn parse_in_text(text: &str, at: usize, region: ByteRange) -> Option<Citation> {
 
 /// The `[...]` right after an in-text key (after at most one line break of whitespace) that
 /// holds its locator and suffix: no `@` inside, not a footnote reference.
-fn attached_bracket(text: &str, key_end: usize, end: usize) -> Option<(usize, usize)> {
+fn attached_bracket(
+    text: &str,
+    key_end: usize,
+    end: usize,
+    pairs: &[(usize, usize)],
+) -> Option<(usize, usize)> {
     let rest = text.get(key_end..end)?;
     let gap = rest.len() - rest.trim_start().len();
     let whitespace = rest.get(..gap)?;
@@ -303,7 +315,7 @@ fn attached_bracket(text: &str, key_end: usize, end: usize) -> Option<(usize, us
     if char_at(text, open) != Some('[') {
         return None;
     }
-    let close = matching_bracket(text.as_bytes(), open, end)?;
+    let close = closing_bracket(pairs, open)?;
     let inner = text.get(open + 1..close)?;
     if inner.contains('@') || inner.starts_with('^') || inner.trim().is_empty() {
         return None;
@@ -756,6 +768,67 @@ mod tests {
         assert_eq!(found.len(), 1);
         let (start, end) = (5, 2);
         assert!(scan_citations(text, start..end).is_empty());
+    }
+
+    #[test]
+    fn pandoc_delimited_locator_cases() {
+        check(
+            "[@k {35-89, 102}] [@k, {}] [@k {} 123-35 numbers are suffix] \
+             [@k {123-35} numbers not, but text is suffix] [@k, { p. 9 }] \
+             [@k {no comma, no label}] [@k {p. a}] [@k, {{}}]",
+            expect![[r#"
+                bracketed "[@k {35-89, 102}]"
+                  key "k" page "35-89, 102" (from "35-89, 102") item "@k {35-89, 102}"
+                bracketed "[@k, {}]"
+                  key "k" item "@k, {}"
+                bracketed "[@k {} 123-35 numbers are suffix]"
+                  key "k" suffix "123-35 numbers are suffix" item "@k {} 123-35 numbers are suffix"
+                bracketed "[@k {123-35} numbers not, but text is suffix]"
+                  key "k" page "123-35" (from "123-35") suffix "numbers not, but text is suffix" item "@k {123-35} numbers not, but text is suffix"
+                bracketed "[@k, { p. 9 }]"
+                  key "k" page "9" (from "p. 9") item "@k, { p. 9 }"
+                bracketed "[@k {no comma, no label}]"
+                  key "k" page "no comma, no label" (from "no comma, no label") item "@k {no comma, no label}"
+                bracketed "[@k {p. a}]"
+                  key "k" page "a" (from "p. a") item "@k {p. a}"
+                bracketed "[@k, {{}}]"
+                  key "k" page "{}" (from "{}") item "@k, {{}}"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_break_spaces_in_locators() {
+        check(
+            "[@a, p.\u{a0}33] [see\u{a0}@b, page\u{a0}4]",
+            expect![[r#"
+            bracketed "[@a, p.\u{a0}33]"
+              key "a" page "33" (from "p.\u{a0}33") item "@a, p.\u{a0}33"
+            bracketed "[see\u{a0}@b, page\u{a0}4]"
+              key "b" prefix "see" page "4" (from "page\u{a0}4") item "see\u{a0}@b, page\u{a0}4"
+        "#]],
+        );
+    }
+
+    #[test]
+    fn many_unclosed_braced_keys_stay_fast() {
+        let text = "@{a [@{b ".repeat(20_000);
+        let started = std::time::Instant::now();
+        assert!(scan_citations(&text, 0..text.len()).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn unmasked_link_around_a_key_is_a_bracketed_citation() {
+        check(
+            "[@a](https://example.com) and [@b][ref]",
+            expect![[r#"
+                bracketed "[@a]"
+                  key "a" item "@a"
+                bracketed "[@b]"
+                  key "b" item "@b"
+            "#]],
+        );
     }
 
     proptest::proptest! {

@@ -1,7 +1,8 @@
-//! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them) and blockquotes.
-//! Apostrophes are not quote marks. Inside a quotation: elisions (`...`, `…`, `. . .`, `[...]`,
-//! `[…]`), alterations (`[s]`, `[the SCO]`), and ignored editorial marks (`[sic]`,
-//! `[emphasis added]`).
+//! Quotations in prose: `"…"` and `“…”` (with `'…'`/`‘…’` nested inside them), top-level `‘…’`,
+//! `„…“`, `«…»`, `「…」`, and blockquotes. Apostrophes (`don’t`, `states’`, `’90s`) and inch
+//! marks (`5'10"`) are not quote marks; next to CJK text quote marks need no space. Inside a
+//! quotation: elisions (`...`, `…`, `. . .`, `[...]`, `[…]`, `(...)`), alterations (`[s]`,
+//! `[the SCO]`), and ignored editorial marks (`[sic]`, `[emphasis added]`).
 
 mod pieces;
 
@@ -65,14 +66,32 @@ pub fn scan_quotations(text: &str, region: ByteRange) -> Vec<ScannedQuotation> {
     let Some(chars) = region_chars(text, region) else {
         return Vec::new();
     };
+    // Searches for a closing mark stop after the last candidate, so that a paragraph full of
+    // unclosed quote marks costs linear time.
+    let limit = |is_closer: &dyn Fn(usize, char) -> bool| {
+        chars
+            .iter()
+            .enumerate()
+            .rposition(|(i, &(_, c))| is_closer(i, c))
+            .map_or(0, |last| last + 1)
+    };
+    let straight_limit = limit(&|i, c| c == '"' && closes_straight(&chars, i));
+    let single_limit = limit(&|_, c| c == '’');
+    let pair_limits: Vec<usize> = CURLY_PAIRS
+        .iter()
+        .map(|pair| limit(&|_, c| pair.closing.contains(&c)))
+        .collect();
     let mut quotations = Vec::new();
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
         let close = match c {
-            '"' if opens_straight(&chars, i) => close_straight(&chars, i),
-            '“' => close_curly(&chars, i, '“', '”'),
-            '‘' if opens_single(&chars, i) => close_single(&chars, i),
-            _ => None,
+            '"' if opens_straight(&chars, i) => close_straight(&chars, i, straight_limit),
+            '‘' if opens_single(&chars, i) => close_single(&chars, i, single_limit),
+            _ => CURLY_PAIRS
+                .iter()
+                .zip(&pair_limits)
+                .find(|(pair, _)| pair.opening == c)
+                .and_then(|(pair, &limit)| close_pair(&chars, i, pair, limit)),
         };
         if let Some(close) = close
             && let Some(&(close_offset, close_char)) = chars.get(close)
@@ -125,10 +144,24 @@ fn after(chars: &[(usize, char)], i: usize) -> Option<char> {
 /// What may stand right before an opening quote mark besides whitespace.
 fn is_opening_context(c: char) -> bool {
     c.is_whitespace()
+        || is_unspaced_script(c)
         || matches!(
             c,
             '(' | '[' | '{' | '<' | '—' | '–' | '/' | '“' | '‘' | '"' | '\''
         )
+}
+
+/// A char of a script written without spaces between words (CJK ideographs, kana, Hangul,
+/// CJK punctuation and full-width forms), next to which a quote mark needs no space.
+fn is_unspaced_script(c: char) -> bool {
+    pieces::is_ideograph(c)
+        || matches!(c as u32, 0x3000..=0x30FF | 0xAC00..=0xD7AF | 0xFF00..=0xFFEF)
+}
+
+/// A letter or digit of a script that separates words with spaces (an apostrophe between two
+/// of them is not a quote mark).
+fn is_spaced_letter(c: char) -> bool {
+    c.is_alphanumeric() && !is_unspaced_script(c)
 }
 
 /// A straight `"` that opens: at the region start or after whitespace or opening punctuation,
@@ -141,13 +174,13 @@ fn opens_straight(chars: &[(usize, char)], i: usize) -> bool {
 /// A straight `"` that closes: after a non-space, before the end, whitespace or punctuation.
 fn closes_straight(chars: &[(usize, char)], i: usize) -> bool {
     before(chars, i).is_some_and(|c| !c.is_whitespace())
-        && after(chars, i).is_none_or(|c| !c.is_alphanumeric())
+        && after(chars, i).is_none_or(|c| !c.is_alphanumeric() || is_unspaced_script(c))
 }
 
 /// The `"` closing the straight quote opened at `open`, counting nested straight quotes.
-fn close_straight(chars: &[(usize, char)], open: usize) -> Option<usize> {
+fn close_straight(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
     let mut depth = 1usize;
-    for i in open + 1..chars.len() {
+    for i in open + 1..limit.min(chars.len()) {
         if char_of(chars, Some(i)) != Some('"') {
             continue;
         }
@@ -163,18 +196,44 @@ fn close_straight(chars: &[(usize, char)], open: usize) -> Option<usize> {
     None
 }
 
-/// The closing mark of a curly quote opened at `open`, counting nested pairs.
-fn close_curly(
+/// A pair of quote marks that need no context to be recognised.
+struct QuotePair {
+    opening: char,
+    closing: &'static [char],
+}
+
+/// Double quote marks: English curly quotes, German `„…“`, French `«…»`, CJK `「…」`.
+const CURLY_PAIRS: &[QuotePair] = &[
+    QuotePair {
+        opening: '“',
+        closing: &['”'],
+    },
+    QuotePair {
+        opening: '„',
+        closing: &['“', '”'],
+    },
+    QuotePair {
+        opening: '«',
+        closing: &['»'],
+    },
+    QuotePair {
+        opening: '「',
+        closing: &['」'],
+    },
+];
+
+/// The closing mark of `pair` opened at `open`, counting nested pairs.
+fn close_pair(
     chars: &[(usize, char)],
     open: usize,
-    opening: char,
-    closing: char,
+    pair: &QuotePair,
+    limit: usize,
 ) -> Option<usize> {
     let mut depth = 1usize;
-    for (i, &(_, c)) in chars.iter().enumerate().skip(open + 1) {
-        if c == opening {
+    for (i, &(_, c)) in chars.iter().enumerate().take(limit).skip(open + 1) {
+        if c == pair.opening {
             depth += 1;
-        } else if c == closing {
+        } else if pair.closing.contains(&c) {
             depth -= 1;
             if depth == 0 {
                 return Some(i);
@@ -199,18 +258,17 @@ fn opens_single(chars: &[(usize, char)], i: usize) -> bool {
 /// The `’` closing the single quote opened at `open`. Apostrophes are skipped: `’` between two
 /// letters (`don’t`), after whitespace, and a plural possessive (`states’ rights`) unless no
 /// other closing mark follows.
-fn close_single(chars: &[(usize, char)], open: usize) -> Option<usize> {
+fn close_single(chars: &[(usize, char)], open: usize, limit: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut possessive = None;
-    for i in open + 1..chars.len() {
+    for i in open + 1..limit.min(chars.len()) {
         match char_of(chars, Some(i)) {
             Some('‘') if opens_single(chars, i) => depth += 1,
             Some('’') => {
                 let prev = before(chars, i);
                 let next = after(chars, i);
                 if prev.is_none_or(char::is_whitespace)
-                    || (prev.is_some_and(char::is_alphanumeric)
-                        && next.is_some_and(char::is_alphanumeric))
+                    || (prev.is_some_and(is_spaced_letter) && next.is_some_and(is_spaced_letter))
                 {
                     continue;
                 }
@@ -444,6 +502,8 @@ mod tests {
                   text "emoji 🎉 party" at "emoji 🎉 party"
                 quote "\"日本語のテキスト\"" (4 words)
                   text "日本語のテキスト" at "日本語のテキスト"
+                quote "「brackets」" (1 words)
+                  text "brackets" at "brackets"
             "#]],
         );
     }
@@ -593,6 +653,66 @@ mod tests {
         // The emoji is not a word; `a/b` is two.
         assert_eq!(count("emoji 🎉 party — 2024, a/b"), 5);
         assert_eq!(count(""), 0);
+    }
+
+    #[test]
+    fn quotations_in_unspaced_scripts() {
+        check(
+            r#"他说"中国的发展"很快，‘日本’的经济。彼は"はい"と言った。그는 "네"라고 했다."#,
+            expect![[r#"
+                quote "\"中国的发展\"" (5 words)
+                  text "中国的发展" at "中国的发展"
+                quote "‘日本’" (2 words)
+                  text "日本" at "日本"
+                quote "\"はい\"" (1 words)
+                  text "はい" at "はい"
+                quote "\"네\"" (1 words)
+                  text "네" at "네"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn many_unclosed_marks_stay_fast() {
+        let text = "\"a “b ‘c [d (e ".repeat(20_000);
+        let started = std::time::Instant::now();
+        assert!(scan_quotations(&text, 0..text.len()).is_empty());
+        assert!(crate::notes::citation::scan_citations(&text, 0..text.len()).is_empty());
+        assert_eq!(split_pieces(&text, 0..text.len()).len(), 1);
+        // Quadratic scanning would take minutes here.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn german_french_and_cjk_quote_marks() {
+        check(
+            "Er sagte „das ist gut“ und „so”. Il dit « c’est la vie » et «oui». 彼は「はい」と言った。",
+            expect![[r#"
+                quote "„das ist gut“" (3 words)
+                  text "das ist gut" at "das ist gut"
+                quote "„so”" (1 words)
+                  text "so" at "so"
+                quote "« c’est la vie »" (3 words)
+                  text "c’est la vie" at "c’est la vie"
+                quote "«oui»" (1 words)
+                  text "oui" at "oui"
+                quote "「はい」" (1 words)
+                  text "はい" at "はい"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn quotation_glued_to_a_citation() {
+        check(
+            r#"It was "glued here"[@a] and "after a dot".[^1]"#,
+            expect![[r#"
+            quote "\"glued here\"" (2 words)
+              text "glued here" at "glued here"
+            quote "\"after a dot\"" (3 words)
+              text "after a dot" at "after a dot"
+        "#]],
+        );
     }
 
     proptest::proptest! {

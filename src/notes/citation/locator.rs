@@ -260,7 +260,7 @@ pub(super) fn is_roman_numeral(s: &str) -> bool {
     ];
     for group in groups {
         if let Some(found) = group.iter().find(|g| rest.starts_with(**g)) {
-            rest = &rest[found.len()..];
+            rest = rest.get(found.len()..).unwrap_or("");
         }
     }
     rest.is_empty()

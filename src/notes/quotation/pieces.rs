@@ -134,7 +134,8 @@ fn is_citation(text: &str, range: &ByteRange) -> bool {
 /// `(...)`, `(…)`, `(. . .)` at `open`.
 fn parenthesised_elision(text: &str, open: usize, end: usize) -> Option<(QuotePiece, usize)> {
     let rest = text.get(open + 1..end)?;
-    let close_rel = rest.find(')')?;
+    // An elision mark is short: look for the `)` among the next few chars only.
+    let (close_rel, _) = rest.char_indices().take(12).find(|&(_, c)| c == ')')?;
     let inner = rest.get(..close_rel)?;
     let close = open + 1 + close_rel;
     is_elision_mark(inner).then(|| {
@@ -236,7 +237,7 @@ fn word_count(text: &str) -> usize {
 }
 
 /// A CJK ideograph (Han, in the unified blocks and their extensions, or `々`).
-fn is_ideograph(c: char) -> bool {
+pub(super) fn is_ideograph(c: char) -> bool {
     matches!(c as u32,
         0x3005
         | 0x3400..=0x4DBF
