@@ -77,7 +77,7 @@ fn inside(protected: &[ByteRange], at: usize) -> bool {
 fn is_closing(ch: char) -> bool {
     matches!(
         ch,
-        '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '」' | '』' | '）' | '*' | '_'
+        '"' | '\'' | '”' | '’' | '“' | '‘' | ')' | ']' | '»' | '」' | '』' | '）' | '*' | '_'
     )
 }
 
@@ -116,8 +116,18 @@ fn western_boundary(
     {
         cursor += 1;
     }
-    while chars.get(cursor).is_some_and(|c| is_closing(c.1)) {
-        cursor += 1;
+    loop {
+        if chars.get(cursor).is_some_and(|c| is_closing(c.1)) {
+            cursor += 1;
+        } else if chars
+            .get(cursor)
+            .is_some_and(|c| matches!(c.1, ' ' | '\u{a0}' | '\u{202f}'))
+            && chars.get(cursor + 1).is_some_and(|c| c.1 == '»')
+        {
+            cursor += 2; // French spacing: `Non. »`
+        } else {
+            break;
+        }
     }
     let mut end = chars.get(cursor).map_or(slice.len(), |c| c.0);
     if inside(protected, end) {
@@ -151,10 +161,9 @@ fn cjk_boundary(
     protected: &[ByteRange],
 ) -> Option<(usize, usize)> {
     let mut cursor = index + 1;
-    while chars
-        .get(cursor)
-        .is_some_and(|c| matches!(c.1, '。' | '！' | '？' | '｡') || is_closing(c.1))
-    {
+    while chars.get(cursor).is_some_and(|c| {
+        matches!(c.1, '。' | '！' | '？' | '｡') || (is_closing(c.1) && !matches!(c.1, '“' | '‘'))
+    }) {
         cursor += 1;
     }
     let mut end = chars.get(cursor).map_or(slice.len(), |c| c.0);
@@ -244,7 +253,13 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
                     spans.push(open..offset + 1);
                 }
             }
-            '“' | '«' | '「' | '『' => curly.push((ch, offset)),
+            // German „…“: a `“` closes an open `„`, else it opens.
+            '“' if curly.last().is_some_and(|(c, _)| *c == '„') => {
+                if let Some((_, open)) = curly.pop() {
+                    spans.push(open..offset + ch.len_utf8());
+                }
+            }
+            '“' | '„' | '«' | '「' | '『' => curly.push((ch, offset)),
             '”' | '»' | '」' | '』' => {
                 let opener = match ch {
                     '”' => '“',
@@ -353,6 +368,10 @@ mod tests {
             split("这是第一句。这是第二句！对吗？"),
             vec!["这是第一句。", "这是第二句！", "对吗？"]
         );
+        assert_eq!(
+            split("他说完了。“下一句。”"),
+            vec!["他说完了。", "“下一句。”"]
+        );
     }
 
     #[test]
@@ -360,6 +379,19 @@ mod tests {
         assert_eq!(
             split("He said “Stop. Now.” “Why?” she asked."),
             vec!["He said “Stop. Now.”", "“Why?” she asked."]
+        );
+    }
+
+    #[test]
+    fn german_and_french_quotes_protect_their_sentences() {
+        assert_eq!(
+            split("Er sagte „Nein. Nie.“ Dann ging er. Elle dit « Oui. Non. » Puis rien."),
+            vec![
+                "Er sagte „Nein. Nie.“",
+                "Dann ging er.",
+                "Elle dit « Oui. Non. »",
+                "Puis rien."
+            ]
         );
     }
 
