@@ -245,8 +245,18 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
     let mut curly: Vec<(char, usize)> = Vec::new();
     let mut straight: Option<usize> = None;
     let mut prev: Option<char> = None;
-    for (offset, ch) in slice.char_indices() {
+    let mut single: Option<usize> = None;
+    let mut chars = slice.char_indices().peekable();
+    while let Some((offset, ch)) = chars.next() {
+        let next = chars.peek().map(|(_, c)| *c);
         match ch {
+            // `‘…’` at the top level; a `’` before a letter is an apostrophe (`don’t`).
+            '‘' if prev.is_none_or(|p| !p.is_alphanumeric()) => single = Some(offset),
+            '’' if next.is_none_or(|n| !n.is_alphanumeric()) => {
+                if let Some(open) = single.take() {
+                    spans.push(open..offset + ch.len_utf8());
+                }
+            }
             '[' => brackets.push(offset),
             ']' => {
                 if let Some(open) = brackets.pop() {
@@ -392,6 +402,14 @@ mod tests {
                 "Elle dit « Oui. Non. »",
                 "Puis rien."
             ]
+        );
+    }
+
+    #[test]
+    fn curly_single_quotes_protect_but_apostrophes_do_not() {
+        assert_eq!(
+            split("She said ‘Go. Now.’ It’s late. Don’t wait."),
+            vec!["She said ‘Go. Now.’", "It’s late.", "Don’t wait."]
         );
     }
 
