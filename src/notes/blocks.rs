@@ -47,6 +47,8 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
         .then(|| glossary::frontmatter_yaml(text))
         .flatten();
     let lists = glossary::definition_lists(text, &masked, &glossary_paragraphs);
+    let definition_blocks: std::collections::HashSet<usize> =
+        lists.definition_blocks.iter().copied().collect();
     let mut glossary_entries = lists.entries;
     glossary::apply_aliases(&mut glossary_entries, frontmatter_yaml.as_ref());
 
@@ -55,7 +57,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
         .iter()
         .enumerate()
         .map(|(index, candidate)| {
-            let kind = if lists.definition_blocks.contains(&index) {
+            let kind = if definition_blocks.contains(&index) {
                 BlockKind::Definition
             } else {
                 candidate.kind
@@ -315,8 +317,13 @@ impl Outline {
                 self.mask.add(range);
                 descend = false;
             }
+            // The backslash is markup, the escaped character prose; `\@key` is no citation.
             "backslash_escape" => {
-                self.mask.add(range.start..range.start + 1);
+                if text.get(range.clone()) == Some("\\@") {
+                    self.mask.add(range);
+                } else {
+                    self.mask.add(range.start..range.start + 1);
+                }
                 descend = false;
             }
             "hard_line_break" => {
@@ -883,6 +890,17 @@ mod tests {
         let note = parse_note("## Results {#sec:results .unnumbered}\n\n# Set {x}\n");
         let texts: Vec<&str> = note.headings.iter().map(|h| h.text.as_str()).collect();
         assert_eq!(texts, vec!["Results", "Set {x}"]);
+    }
+
+    #[test]
+    fn escaped_at_sign_is_not_a_citation() {
+        let note = parse_note("Write \\@key to show a key, not @real.\n");
+        let keys: Vec<&str> = note
+            .citations
+            .iter()
+            .flat_map(|c| c.items.iter().map(|i| i.key.as_str()))
+            .collect();
+        assert_eq!(keys, vec!["real"]);
     }
 
     #[test]
