@@ -211,7 +211,9 @@ struct Outline {
 #[derive(Debug, Clone, Copy, Default)]
 struct Context {
     in_list_item: bool,
-    in_blockquote: bool,
+    /// Inside a node that is one block as a whole (blockquote, heading, table): its paragraphs
+    /// are not blocks of their own.
+    inside_block: bool,
 }
 
 fn outline(text: &str) -> Outline {
@@ -349,7 +351,7 @@ impl Outline {
                 if let Some(closing) = atx_closing_sequence(text, trim_end(text, range.clone())) {
                     self.mask.add(closing);
                 }
-                child_context.in_blockquote = true; // its paragraph-like content is not a block
+                child_context.inside_block = true;
             }
             "setext_heading" => {
                 let level = if children_of_kind(node, "setext_h2_underline").is_empty() {
@@ -358,10 +360,10 @@ impl Outline {
                     2
                 };
                 self.push_heading(text, node, level, context);
-                child_context.in_blockquote = true;
+                child_context.inside_block = true;
             }
             "block_quote" => {
-                if !context.in_blockquote {
+                if !context.inside_block {
                     let block_range = trim_end(text, range.clone());
                     self.mask_quote_prefixes(text, block_range.clone());
                     self.candidates.push(Candidate {
@@ -370,7 +372,7 @@ impl Outline {
                         top_level_paragraph: false,
                     });
                 }
-                child_context.in_blockquote = true;
+                child_context.inside_block = true;
             }
             "list_item" => child_context.in_list_item = true,
             "paragraph" => {
@@ -394,7 +396,7 @@ impl Outline {
                     (Some(first), Some(last)) => first.start..last.end,
                     _ => block_range.start..block_range.start,
                 };
-                if !context.in_blockquote && !block_range.is_empty() {
+                if !context.inside_block && !block_range.is_empty() {
                     self.candidates.push(Candidate {
                         kind: if context.in_list_item {
                             BlockKind::ListItem
@@ -407,14 +409,14 @@ impl Outline {
                 }
             }
             "pipe_table" => {
-                if !context.in_blockquote {
+                if !context.inside_block {
                     self.candidates.push(Candidate {
                         kind: BlockKind::Table,
                         range: trim_end(text, range.clone()),
                         top_level_paragraph: false,
                     });
                 }
-                child_context.in_blockquote = true;
+                child_context.inside_block = true;
             }
             _ => {}
         }
@@ -436,7 +438,7 @@ impl Outline {
         if let Some(attributes) = heading_attributes(text, content.clone()) {
             self.mask.add(attributes);
         }
-        if !context.in_blockquote {
+        if !context.inside_block {
             self.candidates.push(Candidate {
                 kind: BlockKind::Heading(level),
                 range: range.clone(),
