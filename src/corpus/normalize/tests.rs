@@ -543,6 +543,16 @@ fn assert_well_mapped(original: &str, mapped: &MappedText) -> Result<(), TestCas
     for (i, (offset, c, origin)) in mapped.char_origins().enumerate() {
         prop_assert_eq!(origin, mapped.byte_origin(offset), "char {} {:?}", i, c);
     }
+    let mut last = 0;
+    for offset in 0..=original.len() + 1 {
+        let at = mapped.from_original(offset);
+        prop_assert!(
+            at >= last && at <= mapped.text.len(),
+            "from_original({offset}) = {at}"
+        );
+        prop_assert!(mapped.text.is_char_boundary(at));
+        last = at;
+    }
     for window in mapped.breaks.windows(2) {
         prop_assert!(window[0] < window[1]);
     }
