@@ -11,16 +11,17 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 use super::state::Documents;
-use crate::analysis::{Analysis, AnalysisHost};
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, NoProgress};
 use crate::workspace::Config;
 
 /// A change for the analysis, in protocol order.
-#[derive(Debug)]
 pub enum Change {
     /// Load the workspace (after `initialized`).
     Load {
         root: PathBuf,
         overlay: Option<Config>,
+        /// Receives the load's progress, when the client shows progress.
+        progress: Option<Arc<dyn LoadProgress + Send>>,
     },
     /// Settings changed: reload with the new overlay.
     Reload { overlay: Option<Config> },
@@ -34,6 +35,20 @@ pub enum Change {
     Closed { path: PathBuf },
     /// A file changed on disk (watcher or save).
     Disk { path: PathBuf, kind: DiskChange },
+}
+
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Load { root, .. } => write!(f, "Load({})", root.display()),
+            Change::Reload { .. } => write!(f, "Reload"),
+            Change::Buffer { path, version, .. } => {
+                write!(f, "Buffer({}, v{version})", path.display())
+            }
+            Change::Closed { path } => write!(f, "Closed({})", path.display()),
+            Change::Disk { path, kind } => write!(f, "Disk({}, {kind:?})", path.display()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,7 +230,6 @@ impl HostState {
                 continue;
             }
             let description = format!("{change:?}");
-            let description: String = description.chars().take(200).collect();
             match catch_unwind(AssertUnwindSafe(|| self.apply(change, documents))) {
                 Ok(dirty) => touched.merge(dirty),
                 Err(panic) => {
@@ -233,10 +247,17 @@ impl HostState {
 
     fn apply(&mut self, change: Change, documents: &Mutex<Documents>) -> Dirty {
         match change {
-            Change::Load { root, overlay } => {
+            Change::Load {
+                root,
+                overlay,
+                progress,
+            } => {
                 self.root = Some(root);
                 self.overlay = overlay;
-                self.load(documents)
+                match progress {
+                    Some(progress) => self.load(documents, progress.as_ref()),
+                    None => self.load(documents, &NoProgress),
+                }
             }
             Change::Reload { overlay } => {
                 self.overlay = overlay;
@@ -251,7 +272,7 @@ impl HostState {
                 let Some(host) = self.host.as_mut() else {
                     return Dirty::Nothing;
                 };
-                if !host.snapshot().is_note(&path) {
+                if !takes_buffer(&host.snapshot(), &path) {
                     return Dirty::Nothing;
                 }
                 host.set_note_text(path.clone(), text);
@@ -272,14 +293,14 @@ impl HostState {
         }
     }
 
-    fn load(&mut self, documents: &Mutex<Documents>) -> Dirty {
+    fn load(&mut self, documents: &Mutex<Documents>, progress: &dyn LoadProgress) -> Dirty {
         let Some(root) = self.root.clone() else {
             return Dirty::Nothing;
         };
         self.loaded = true;
         let started = std::time::Instant::now();
         let loaded = catch_unwind(AssertUnwindSafe(|| {
-            AnalysisHost::load(&root, self.overlay.as_ref())
+            AnalysisHost::load_with_progress(&root, self.overlay.as_ref(), progress)
         }));
         match loaded {
             Ok(Ok(host)) => {
@@ -313,7 +334,7 @@ impl HostState {
     fn reload(&mut self, documents: &Mutex<Documents>) -> Dirty {
         let Some(host) = self.host.as_mut() else {
             // Never loaded (or loading failed): try again from scratch.
-            return self.load(documents);
+            return self.load(documents, &NoProgress);
         };
         match host.reload(self.overlay.as_ref()) {
             Ok(()) => {
@@ -339,7 +360,7 @@ impl HostState {
         };
         for (path, version, text) in open {
             self.versions.insert(path.clone(), version);
-            if host.snapshot().is_note(&path) {
+            if takes_buffer(&host.snapshot(), &path) {
                 host.set_note_text(path, text);
             }
         }
@@ -423,7 +444,7 @@ impl FileRole {
         if analysis.is_note(path) {
             return FileRole::Note;
         }
-        if analysis.corpus().source_by_path(path).is_some() {
+        if analysis.is_source(path) {
             return FileRole::Source;
         }
         let workspace = analysis.workspace();
@@ -443,6 +464,19 @@ impl FileRole {
             FileRole::Unknown
         }
     }
+}
+
+/// Whether the analysis takes an open buffer of `path` as a note: a note of the workspace, or a
+/// new Markdown file under the root that is not on disk yet (an existing file that discovery left
+/// out, such as a README excluded by `ibid.toml`, stays out).
+fn takes_buffer(analysis: &Analysis, path: &Path) -> bool {
+    if analysis.is_note(path) {
+        return true;
+    }
+    let is_markdown = path
+        .extension()
+        .is_some_and(|ext| ext == "md" || ext == "markdown");
+    is_markdown && path.starts_with(analysis.root()) && !analysis.is_source(path) && !path.exists()
 }
 
 /// Whether a new file may be a note or a source (discovery decides).

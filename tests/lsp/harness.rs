@@ -63,7 +63,8 @@ impl TestClient {
             let pending = pending.clone();
             let notifications = notifications.clone();
             let server_requests = server_requests.clone();
-            let replies = outgoing.clone();
+            // Weak: dropping the client closes the server's input.
+            let replies = outgoing.downgrade();
             tokio::spawn(async move {
                 let mut reader = BufReader::new(reader);
                 while let Some(message) = read_frame(&mut reader).await {
@@ -72,8 +73,10 @@ impl TestClient {
                     match (has_method, id) {
                         (true, Some(id)) => {
                             server_requests.lock().unwrap().push(message);
-                            let _ =
-                                replies.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                            if let Some(replies) = replies.upgrade() {
+                                let _ = replies
+                                    .send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+                            }
                         }
                         (true, None) => notifications.lock().unwrap().push(message),
                         (false, Some(id)) => {
