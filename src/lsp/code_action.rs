@@ -23,6 +23,7 @@ pub fn code_actions(
     let analysis = converter.analysis;
     let diagnostics = analysis.diagnostics(path);
     let mut actions = Vec::new();
+    let mut preferred_given: Vec<usize> = Vec::new();
     for fix in analysis.fixes(path, byte_range) {
         let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
         let mut complete = true;
@@ -45,6 +46,9 @@ pub fn code_actions(
             );
             continue;
         }
+        // The first fix of each diagnostic is the preferred one.
+        let is_preferred = !preferred_given.contains(&fix.diagnostic);
+        preferred_given.push(fix.diagnostic);
         let fixed = diagnostics
             .get(fix.diagnostic)
             .and_then(|diagnostic| converter.diagnostic(diagnostic));
@@ -56,7 +60,7 @@ pub fn code_actions(
                 changes: Some(changes),
                 ..WorkspaceEdit::default()
             }),
-            is_preferred: Some(true),
+            is_preferred: Some(is_preferred),
             ..CodeAction::default()
         }));
     }

@@ -12,7 +12,6 @@ use tower_lsp_server::ls_types::{MessageType, NumberOrString, ProgressToken};
 
 use super::worker::{Change, WorkerHandle};
 use crate::analysis::{LoadProgress, LoadStage};
-use crate::workspace::Config;
 
 /// The token of the load's progress.
 pub const LOAD_TOKEN: &str = "ibid/load";
@@ -113,13 +112,12 @@ impl LoadProgress for ChannelProgress {
     }
 }
 
-/// Loads the workspace at `root` in the worker and reports the load as progress.
+/// Loads the configured workspace at `root` in the worker and reports the load as progress.
 pub async fn load_workspace(
     client: Client,
     worker: WorkerHandle,
     use_progress: bool,
     root: PathBuf,
-    overlay: Option<Config>,
 ) {
     let token: ProgressToken = NumberOrString::String(LOAD_TOKEN.to_string());
     let progress = if use_progress {
@@ -145,11 +143,7 @@ pub async fn load_workspace(
     let reporter: Option<Arc<dyn LoadProgress + Send>> = progress
         .is_some()
         .then(|| Arc::new(ChannelProgress::new(events_tx)) as Arc<dyn LoadProgress + Send>);
-    worker.send(Change::Load {
-        root,
-        overlay,
-        progress: reporter,
-    });
+    worker.send(Change::Load { progress: reporter });
     if let Some(progress) = &progress {
         // Ends when the worker drops the reporter, after the load.
         while let Some(event) = events.recv().await {

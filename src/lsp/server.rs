@@ -353,12 +353,16 @@ impl LanguageServer for Server {
         };
         if let Some(root) = root.clone() {
             self.load_requested.store(true, Ordering::SeqCst);
+            // Before any await: settings changes sent later apply after this.
+            self.worker.send(Change::Configure {
+                root: root.clone(),
+                overlay,
+            });
             tokio::spawn(super::progress::load_workspace(
                 self.client.clone(),
                 self.worker.clone(),
                 use_progress,
                 root,
-                overlay,
             ));
         } else {
             tracing::info!("no workspace folder: nothing to analyse");
@@ -442,9 +446,7 @@ impl LanguageServer for Server {
         match overlay_from_settings(&params.settings) {
             Ok(overlay) => {
                 lock(&self.session).overlay = overlay.clone();
-                if self.load_requested.load(Ordering::SeqCst) {
-                    self.worker.send(Change::Reload { overlay });
-                }
+                self.worker.send(Change::Reload { overlay });
             }
             Err(problem) => {
                 tracing::warn!(problem, "ignoring settings");

@@ -16,14 +16,17 @@ use crate::workspace::Config;
 
 /// A change for the analysis, in protocol order.
 pub enum Change {
-    /// Load the workspace (after `initialized`).
-    Load {
+    /// The workspace root and the editor settings (sent by `initialized`, before `Load`).
+    Configure {
         root: PathBuf,
         overlay: Option<Config>,
+    },
+    /// Load the configured workspace.
+    Load {
         /// Receives the load's progress, when the client shows progress.
         progress: Option<Arc<dyn LoadProgress + Send>>,
     },
-    /// Settings changed: reload with the new overlay.
+    /// Settings changed: reload with the new overlay (once loaded).
     Reload { overlay: Option<Config> },
     /// An open buffer's text.
     Buffer {
@@ -40,7 +43,8 @@ pub enum Change {
 impl std::fmt::Debug for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Change::Load { root, .. } => write!(f, "Load({})", root.display()),
+            Change::Configure { root, .. } => write!(f, "Configure({})", root.display()),
+            Change::Load { .. } => write!(f, "Load"),
             Change::Reload { .. } => write!(f, "Reload"),
             Change::Buffer { path, version, .. } => {
                 write!(f, "Buffer({}, v{version})", path.display())
@@ -247,21 +251,23 @@ impl HostState {
 
     fn apply(&mut self, change: Change, documents: &Mutex<Documents>) -> Dirty {
         match change {
-            Change::Load {
-                root,
-                overlay,
-                progress,
-            } => {
+            Change::Configure { root, overlay } => {
                 self.root = Some(root);
                 self.overlay = overlay;
-                match progress {
-                    Some(progress) => self.load(documents, progress.as_ref()),
-                    None => self.load(documents, &NoProgress),
-                }
+                Dirty::Nothing
             }
+            Change::Load { progress } => match progress {
+                Some(progress) => self.load(documents, progress.as_ref()),
+                None => self.load(documents, &NoProgress),
+            },
             Change::Reload { overlay } => {
                 self.overlay = overlay;
-                self.reload(documents)
+                if self.loaded {
+                    self.reload(documents)
+                } else {
+                    // The pending `Load` uses the new settings.
+                    Dirty::Nothing
+                }
             }
             Change::Buffer {
                 path,
@@ -336,7 +342,9 @@ impl HostState {
             // Never loaded (or loading failed): try again from scratch.
             return self.load(documents, &NoProgress);
         };
-        match host.reload(self.overlay.as_ref()) {
+        // `None` would keep the host's previous overlay: cleared settings are the defaults.
+        let overlay = self.overlay.clone().unwrap_or_default();
+        match host.reload(Some(&overlay)) {
             Ok(()) => {
                 self.load_error = None;
                 self.apply_open_buffers(documents);
