@@ -39,6 +39,8 @@ pub(crate) fn completion(analysis: &Analysis, path: &Path, offset: usize) -> Vec
         return Vec::new();
     };
     let partial = text.get(replace.clone()).unwrap_or_default().to_lowercase();
+    // The whole key is replaced, also the part after the cursor.
+    let replace = replace.start..key_end(text, offset);
     let mut candidates: Vec<(u8, &str)> = analysis
         .corpus
         .keys()
@@ -105,6 +107,27 @@ fn partial_key(text: &str, offset: usize) -> Option<std::ops::Range<usize>> {
         return None;
     }
     Some(start..offset)
+}
+
+/// Where the key the cursor is in ends: alphanumerics and `_`, and internal punctuation only when
+/// a key character follows (`@smith2020.` at a sentence's end keeps its period).
+fn key_end(text: &str, offset: usize) -> usize {
+    let rest = text.get(offset..).unwrap_or_default();
+    let mut end = offset;
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let word = c.is_alphanumeric() || c == '_';
+        let internal = !word
+            && is_key_char(c)
+            && chars
+                .peek()
+                .is_some_and(|&(_, n)| n.is_alphanumeric() || n == '_');
+        if !(word || internal) {
+            break;
+        }
+        end = offset + i + c.len_utf8();
+    }
+    end
 }
 
 /// Whether `offset` is inside a code span: an odd number of backticks before it on its line.
@@ -184,6 +207,16 @@ mod tests {
             let (completions, _) = complete(note);
             assert_eq!(labels(&completions), vec!["jones2021"], "in {note:?}");
         }
+    }
+
+    #[test]
+    fn replaces_the_whole_key_under_the_cursor() {
+        let (completions, text) = complete("See [@jo$0nse, p. 3].");
+        assert_eq!(labels(&completions), vec!["jones2021"]);
+        assert_eq!(completions[0].replace, range_of(&text, "jonse"));
+        let (completions, text) = complete("As @smith20$0xx.");
+        assert_eq!(labels(&completions), vec!["smith2020", "blacksmith2001"]);
+        assert_eq!(completions[0].replace, range_of(&text, "smith20xx"));
     }
 
     #[test]

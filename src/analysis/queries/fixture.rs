@@ -1,8 +1,8 @@
 //! Test fixtures for the queries: a workspace built in memory from notes and sources written as
-//! strings, with `$0` marking the cursor. Until the real note parser and matcher are in this
-//! branch, notes are parsed by a small stand-in (headings, `[@key]` and in-text citations, quoted
-//! text, blockquotes, definition lists) and quotations resolved by plain substring search; the
-//! diagnostics are the real ones.
+//! strings, with `$0` marking the cursor. Sources are normalised for real. Until the real note
+//! parser and matcher are in this branch, notes are parsed by a small stand-in (headings,
+//! `[@key]` and in-text citations, quoted text, blockquotes, definition lists) and quotations
+//! resolved by plain substring search; the diagnostics are the real ones.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use crate::analysis::matcher::MatchKind;
 use crate::analysis::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_keys};
 use crate::analysis::terms::{SourceTerms, TermIndex, TermInfo};
 use crate::analysis::{Analysis, NoteAnalysis};
-use crate::corpus::{Corpus, MappedText, Source, SourceFormat, SourceMeta};
+use crate::corpus::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::notes::{
     Block, BlockKind, Citation, CitationItem, GlossaryEntry, Heading, Locator, Note, Quotation,
     QuotationKind, QuotePiece,
@@ -99,15 +99,13 @@ impl Fixture {
     pub fn source_with_meta(mut self, key: &str, text: &str, meta: SourceMeta) -> Fixture {
         let path = source_path(key);
         let text = self.take_cursor(&path, text);
-        self.sources.push(Source {
-            key: key.to_string(),
+        self.sources.push(Source::new(
+            key.to_string(),
             path,
-            format: SourceFormat::Markdown,
+            SourceFormat::Markdown,
             text,
             meta,
-            clean: MappedText::default(),
-            key_text: MappedText::default(),
-        });
+        ));
         self
     }
 
@@ -698,3 +696,4 @@ mod tests {
         assert_eq!(glossary[0].definition, "A thing.");
     }
 }
+

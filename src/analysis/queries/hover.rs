@@ -83,6 +83,13 @@ fn citation_hover(
                     file_link(analysis, &found.path, Some(found.range.start))
                 ));
             }
+            Some(found) => {
+                parts.push(format!(
+                    "The quotation cited here is in @{} ({}).",
+                    escape_markdown(&found.key),
+                    file_link(analysis, &found.path, Some(found.range.start))
+                ));
+            }
             _ if resolution.status == QuoteStatus::NotFound => {
                 parts.push(format!("The quotation cited here is not in @{key}."));
             }
@@ -367,6 +374,23 @@ mod tests {
     }
 
     #[test]
+    fn hover_on_a_second_cited_key_says_where_the_quotation_is() {
+        let built = sample()
+            .note("a.md", "\"The river rose at dawn\" [@smith2020; @doe2019$0].")
+            .build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        assert_eq!(hover.range, range_of(&built.text(&path), "doe2019"));
+        assert!(
+            hover.markdown.ends_with(
+                "The quotation cited here is in @smith2020 ([sources/smith2020.md:3](file:///ws/sources/smith2020.md#L3))."
+            ),
+            "{}",
+            hover.markdown
+        );
+    }
+
+    #[test]
     fn hover_on_the_at_sign_and_on_a_bibliography_only_key() {
         let built = sample().note("a.md", "As $0@nofile argues.").build();
         let (path, offset) = built.cursor();
@@ -507,3 +531,4 @@ mod tests {
         }
     }
 }
+

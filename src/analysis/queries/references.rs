@@ -207,3 +207,4 @@ mod tests {
         assert!(built.analysis.references(Path::new("/x"), 0).is_empty());
     }
 }
+

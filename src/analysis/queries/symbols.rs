@@ -239,3 +239,4 @@ mod tests {
         assert_eq!(lost[0].location.path, root().join("refs.bib"));
     }
 }
+
