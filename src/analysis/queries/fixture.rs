@@ -696,4 +696,3 @@ mod tests {
         assert_eq!(glossary[0].definition, "A thing.");
     }
 }
-

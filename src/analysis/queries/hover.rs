@@ -376,7 +376,10 @@ mod tests {
     #[test]
     fn hover_on_a_second_cited_key_says_where_the_quotation_is() {
         let built = sample()
-            .note("a.md", "\"The river rose at dawn\" [@smith2020; @doe2019$0].")
+            .note(
+                "a.md",
+                "\"The river rose at dawn\" [@smith2020; @doe2019$0].",
+            )
             .build();
         let (path, offset) = built.cursor();
         let hover = built.analysis.hover(&path, offset).expect("hover");

@@ -552,7 +552,37 @@ pub(crate) fn file_uri(path: &Path, line: Option<usize>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::fixture::{Fixture, note_path, source_path};
     use super::*;
+
+    /// Every query at every offset (char boundaries or not) of a note and a source with
+    /// multi-byte text answers without panicking.
+    #[test]
+    fn every_query_is_total() {
+        let built = Fixture::new()
+            .source("café2020", "# Été\n\nLe café — «fort» était bon. Naïve words here.\n")
+            .note(
+                "a.md",
+                "---\ntitle: é\n---\n# Título\n\n“Le café — «fort» était bon” [@café2020, p. 3; @zz].\n\n> Naïve words here\n\nMail é@x and [@caf",
+            )
+            .build();
+        let analysis = &built.analysis;
+        for path in [note_path("a.md"), source_path("café2020")] {
+            let len = built.text(&path).len();
+            for offset in 0..len + 3 {
+                let _ = analysis.hover(&path, offset);
+                let _ = analysis.definition(&path, offset);
+                let _ = analysis.references(&path, offset);
+                let _ = analysis.completion(&path, offset);
+                let _ = analysis.fixes(&path, offset..offset + 2);
+                let _ = analysis.fixes(&path, offset + 2..offset);
+            }
+            let _ = analysis.document_symbols(&path);
+            let _ = analysis.quoted_passages(&path);
+        }
+        let _ = analysis.workspace_symbols("É");
+        assert_eq!(analysis.quoted_passages(&source_path("café2020")).len(), 2);
+    }
 
     #[test]
     fn file_uris_are_percent_encoded_with_a_line() {

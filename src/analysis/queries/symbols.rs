@@ -18,12 +18,23 @@ pub(crate) fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> 
         range,
     };
     let mut symbols = Vec::new();
-    for heading in &note.note.headings {
+    let headings = &note.note.headings;
+    for (i, heading) in headings.iter().enumerate() {
+        // A heading's symbol spans its section: up to the next heading of the same or a higher
+        // level, so that editors nest what the section holds under it.
+        let section_end = headings
+            .iter()
+            .skip(i + 1)
+            .find(|next| next.level <= heading.level)
+            .map_or(note.text.len(), |next| {
+                line_start(&note.text, next.range.start)
+            });
+        let section_end = trimmed_end(&note.text, heading.range.end, section_end);
         symbols.push(Symbol {
             name: heading.text.clone(),
             detail: None,
             kind: SymbolKind::Heading,
-            location: location(heading.range.clone()),
+            location: location(heading.range.start..section_end),
             selection: heading.range.clone(),
         });
     }
@@ -61,6 +72,22 @@ pub(crate) fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> 
     }
     symbols.sort_by_key(|s| (s.location.range.start, s.location.range.end));
     symbols
+}
+
+/// The start of the line holding `offset`.
+fn line_start(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |i| i + 1)
+}
+
+/// `end`, moved back over trailing whitespace but not before `min`.
+fn trimmed_end(text: &str, min: usize, end: usize) -> usize {
+    let end = end.min(text.len());
+    let trimmed = text
+        .get(..end)
+        .map_or(end, |before| before.trim_end().len());
+    trimmed.max(min).min(end.max(min))
 }
 
 pub(crate) fn workspace_symbols(analysis: &Analysis, query: &str) -> Vec<Symbol> {
@@ -176,6 +203,17 @@ mod tests {
             range_of(&text, "The tide came in early that year")
         );
         assert_eq!(symbols[0].selection, range_of(&text, "Findings"));
+        // A heading spans its section: "Findings" holds everything, "More" the last quotation.
+        assert_eq!(
+            symbols[0].location.range.start,
+            range_of(&text, "Findings").start
+        );
+        assert_eq!(symbols[0].location.range.end, text.trim_end().len());
+        assert_eq!(
+            &text[symbols[2].location.range.clone()],
+            "More\n\n\"invented words here\" [@smith2020]"
+        );
+        assert!(symbols[0].location.range.end >= symbols[3].location.range.end);
         for s in &symbols {
             assert!(
                 s.location.range.start <= s.selection.start
