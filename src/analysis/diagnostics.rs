@@ -47,9 +47,9 @@ pub fn note_diagnostics(cx: &NoteContext<'_>) -> Vec<Diagnostic> {
 }
 
 fn in_ignored_block(note: &Note, offset: usize) -> bool {
-    note.blocks
-        .iter()
-        .any(|b| b.ignored && b.range.start <= offset && offset < b.range.end.max(b.range.start + 1))
+    note.blocks.iter().any(|b| {
+        b.ignored && b.range.start <= offset && offset < b.range.end.max(b.range.start + 1)
+    })
 }
 
 fn unknown_keys(cx: &NoteContext<'_>, out: &mut Vec<Diagnostic>) {

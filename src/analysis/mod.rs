@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use queries::{Completion, Fix, FileEdit, Hover, Location, QuotedPassage, Symbol, SymbolKind};
+pub use queries::{Completion, FileEdit, Fix, Hover, Location, QuotedPassage, Symbol, SymbolKind};
 pub use resolve::{QuoteMatch, QuoteResolution};
 
 use rayon::prelude::*;
@@ -57,6 +57,44 @@ pub struct Analysis {
     pub(crate) problems: Arc<Vec<Diagnostic>>,
 }
 
+/// A stage of loading a workspace, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStage {
+    /// Reading and normalising the sources (`total` = number of sources).
+    ReadingSources,
+    /// Mining terms from the sources (`total` = number of sources).
+    MiningTerms,
+    /// Parsing and checking the notes (`total` = number of notes).
+    CheckingNotes,
+}
+
+impl LoadStage {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LoadStage::ReadingSources => "reading sources",
+            LoadStage::MiningTerms => "finding terms",
+            LoadStage::CheckingNotes => "checking notes",
+        }
+    }
+}
+
+/// Receives progress while a workspace loads (a terminal progress bar, LSP `$/progress`).
+/// Called from worker threads.
+pub trait LoadProgress: Sync {
+    /// A stage begins with `total` items.
+    fn stage(&self, stage: LoadStage, total: usize);
+    /// `n` more items of the current stage are done.
+    fn advance(&self, n: usize);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl LoadProgress for NoProgress {
+    fn stage(&self, _: LoadStage, _: usize) {}
+    fn advance(&self, _: usize) {}
+}
+
 impl AnalysisHost {
     /// Loads the workspace at `root`: reads the corpus, mines terms, analyses every note on disk.
     /// `overlay` carries editor settings (`ibid.toml` wins where both set a value).
@@ -64,9 +102,18 @@ impl AnalysisHost {
         root: &Path,
         overlay: Option<&crate::workspace::Config>,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        Self::load_with_progress(root, overlay, &NoProgress)
+    }
+
+    /// `load`, reporting progress.
+    pub fn load_with_progress(
+        root: &Path,
+        overlay: Option<&crate::workspace::Config>,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
         Ok(AnalysisHost {
-            snapshot: build_snapshot(workspace, &BTreeMap::new()),
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress),
             overlay: overlay.cloned(),
             open_notes: BTreeMap::new(),
         })
@@ -81,14 +128,22 @@ impl AnalysisHost {
     pub fn set_note_text(&mut self, path: PathBuf, text: Arc<str>) {
         self.open_notes.insert(path.clone(), text.clone());
         let snap = &mut self.snapshot;
-        let analysis = analyse_note(path.clone(), text, &snap.corpus, &snap.workspace.config.checks);
+        let analysis = analyse_note(
+            path.clone(),
+            text,
+            &snap.corpus,
+            &snap.workspace.config.checks,
+        );
         let glossary_changed = snap
             .notes
             .get(&path)
             .is_none_or(|old| old.note.glossary != analysis.note.glossary);
         Arc::make_mut(&mut snap.notes).insert(path, Arc::new(analysis));
         if glossary_changed {
-            snap.terms = Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+            snap.terms = Arc::new(TermIndex::build(
+                &snap.mined_terms,
+                &glossaries(&snap.notes),
+            ));
         }
     }
 
@@ -96,7 +151,12 @@ impl AnalysisHost {
     /// that still exists, else it is dropped.
     pub fn remove_note(&mut self, path: &Path) {
         self.open_notes.remove(path);
-        let on_disk = self.snapshot.workspace.notes.iter().any(|p| p == path)
+        let on_disk = self
+            .snapshot
+            .workspace
+            .notes
+            .iter()
+            .any(|p| p == path)
             .then(|| std::fs::read_to_string(path).ok())
             .flatten();
         match on_disk {
@@ -107,8 +167,10 @@ impl AnalysisHost {
             None => {
                 let snap = &mut self.snapshot;
                 if Arc::make_mut(&mut snap.notes).remove(path).is_some() {
-                    snap.terms =
-                        Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+                    snap.terms = Arc::new(TermIndex::build(
+                        &snap.mined_terms,
+                        &glossaries(&snap.notes),
+                    ));
                 }
             }
         }
@@ -132,9 +194,18 @@ impl AnalysisHost {
             .corpus
             .sources
             .iter()
-            .map(|s| if s.path == path { replacement.clone() } else { s.clone() })
+            .map(|s| {
+                if s.path == path {
+                    replacement.clone()
+                } else {
+                    s.clone()
+                }
+            })
             .collect();
-        snap.corpus = Arc::new(Corpus::from_shared(sources, snap.corpus.bibliography.clone()));
+        snap.corpus = Arc::new(Corpus::from_shared(
+            sources,
+            snap.corpus.bibliography.clone(),
+        ));
         snap.mined_terms = Arc::new(SourceTerms::mine(&snap.corpus));
         reanalyse_all(snap);
     }
@@ -155,16 +226,24 @@ impl AnalysisHost {
             self.overlay = Some(overlay.clone());
         }
         let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
-        self.snapshot = build_snapshot(workspace, &self.open_notes);
+        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress);
         Ok(())
     }
 }
 
 /// Reads the corpus and every note, and analyses everything.
-fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>) -> Analysis {
+fn build_snapshot(
+    workspace: Workspace,
+    open_notes: &BTreeMap<PathBuf, Arc<str>>,
+    progress: &dyn LoadProgress,
+) -> Analysis {
+    progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load(&workspace);
+    progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
+    progress.stage(LoadStage::MiningTerms, corpus.sources.len());
     let mined_terms = Arc::new(SourceTerms::mine(&corpus));
+    progress.advance(corpus.sources.len());
     let mut problems = workspace.problems.clone();
     problems.extend(corpus_problems);
     let mut paths: Vec<PathBuf> = workspace.notes.clone();
@@ -174,6 +253,7 @@ fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>
         }
     }
     let settings = &workspace.config.checks;
+    progress.stage(LoadStage::CheckingNotes, paths.len());
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
         .par_iter()
         .filter_map(|path| {
@@ -188,6 +268,7 @@ fn build_snapshot(workspace: Workspace, open_notes: &BTreeMap<PathBuf, Arc<str>>
                 },
             };
             let analysis = analyse_note(path.clone(), text, &corpus, settings);
+            progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();
@@ -215,7 +296,10 @@ fn reanalyse_all(snap: &mut Analysis) {
         })
         .collect();
     snap.notes = Arc::new(notes);
-    snap.terms = Arc::new(TermIndex::build(&snap.mined_terms, &glossaries(&snap.notes)));
+    snap.terms = Arc::new(TermIndex::build(
+        &snap.mined_terms,
+        &glossaries(&snap.notes),
+    ));
 }
 
 fn glossaries(

@@ -47,7 +47,7 @@ pub struct QuoteResolution {
 
 use super::matcher::{Alignment, Haystack, PatternPiece, find_quote};
 use crate::corpus::{Corpus, Source, normalize_key};
-use crate::notes::{Note, QuotePiece, Quotation};
+use crate::notes::{Note, Quotation, QuotePiece};
 
 /// Longest stretch of source text an elision may stand for, in key bytes.
 const ELISION_MAX: usize = 1500;

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{CheckArgs, ColorChoice, Format};
-use crate::analysis::{Analysis, AnalysisHost};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, LoadStage};
 use crate::diagnostic::{Diagnostic, Severity};
 
 pub(crate) fn run(args: &CheckArgs) -> ExitCode {
@@ -17,7 +19,10 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let host = match AnalysisHost::load(&root, None) {
+    let progress = TerminalProgress::new();
+    let loaded = AnalysisHost::load_with_progress(&root, None, &progress);
+    progress.finish();
+    let host = match loaded {
         Ok(host) => host,
         Err(error) => {
             eprintln!("ibid check: cannot read the workspace: {error}");
@@ -28,6 +33,8 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
     let diagnostics = collect(&analysis, only.as_deref());
     let output = match args.format {
         Format::Json => super::json::render(&analysis, &diagnostics),
+        Format::Sarif => super::sarif::render(&analysis, &diagnostics),
+        Format::Github => super::github::render(&analysis, &diagnostics),
         Format::Human => {
             let color = match args.color {
                 ColorChoice::Always => true,
@@ -100,4 +107,64 @@ pub(crate) fn find_root(start: &Path) -> PathBuf {
         })
         .unwrap_or(start)
         .to_path_buf()
+}
+
+/// `ibid bib`: the workspace's works as CSL JSON on stdout.
+pub(crate) fn bib(root: &Path) -> ExitCode {
+    let root = match root.canonicalize() {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("ibid bib: {}: {e}", root.display());
+            return ExitCode::from(2);
+        }
+    };
+    match AnalysisHost::load(&root, None) {
+        Ok(host) => {
+            print!("{}", super::bib::render(&host.snapshot()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ibid bib: cannot read the workspace: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on stderr while the workspace loads; drawn only when stderr is a terminal.
+struct TerminalProgress {
+    bar: ProgressBar,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:16} [{bar:30}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        TerminalProgress { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl LoadProgress for TerminalProgress {
+    fn stage(&self, stage: LoadStage, total: usize) {
+        self.bar.set_message(stage.describe());
+        self.bar.set_length(total as u64);
+        self.bar.set_position(0);
+    }
+
+    fn advance(&self, n: usize) {
+        self.bar.inc(n as u64);
+    }
 }

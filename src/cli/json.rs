@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::ByteRange;
 use crate::analysis::Analysis;
 use crate::diagnostic::Diagnostic;
-use crate::text::{ColumnEncoding, LineIndex};
+use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
 /// Texts and line indexes of the files diagnostics point into, loaded once each.
 #[derive(Default)]
@@ -19,7 +19,11 @@ pub(crate) struct Files {
 }
 
 impl Files {
-    pub(crate) fn get(&mut self, analysis: &Analysis, path: &Path) -> Option<&(Arc<str>, LineIndex)> {
+    pub(crate) fn get(
+        &mut self,
+        analysis: &Analysis,
+        path: &Path,
+    ) -> Option<&(Arc<str>, LineIndex)> {
         self.cache
             .entry(path.to_path_buf())
             .or_insert_with(|| {
@@ -33,17 +37,30 @@ impl Files {
     }
 }
 
-fn range_json(files: &mut Files, analysis: &Analysis, path: &Path, range: &ByteRange) -> Value {
-    let position = |offset: usize, files: &mut Files| match files.get(analysis, path) {
-        Some((text, index)) => {
-            let p = index.line_col(text, offset, ColumnEncoding::Utf16);
-            json!({"line": p.line, "character": p.col})
+impl Files {
+    /// Zero-based line and UTF-16 column of both ends of `range` in `path`.
+    pub(crate) fn line_cols(
+        &mut self,
+        analysis: &Analysis,
+        path: &Path,
+        range: &ByteRange,
+    ) -> (LineCol, LineCol) {
+        match self.get(analysis, path) {
+            Some((text, index)) => (
+                index.line_col(text, range.start, ColumnEncoding::Utf16),
+                index.line_col(text, range.end, ColumnEncoding::Utf16),
+            ),
+            None => (LineCol::default(), LineCol::default()),
         }
-        None => json!({"line": 0, "character": 0}),
-    };
-    let start = position(range.start, files);
-    let end = position(range.end, files);
-    json!({"start": start, "end": end})
+    }
+}
+
+fn range_json(files: &mut Files, analysis: &Analysis, path: &Path, range: &ByteRange) -> Value {
+    let (start, end) = files.line_cols(analysis, path, range);
+    json!({
+        "start": {"line": start.line, "character": start.col},
+        "end": {"line": end.line, "character": end.col},
+    })
 }
 
 pub(crate) fn relative(analysis: &Analysis, path: &Path) -> String {

@@ -2,9 +2,12 @@
 //! language server over stdio). Parses arguments, runs the analysis, prints; nothing else.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bib;
 mod check;
+mod github;
 mod human;
 mod json;
+mod sarif;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +26,13 @@ struct Cli {
 enum Command {
     /// Check the notes of a workspace (or the given notes) against the sources.
     Check(CheckArgs),
+    /// Print the workspace's works (sources and bibliography entries) as CSL JSON, for
+    /// `pandoc --citeproc --bibliography`.
+    Bib {
+        /// The workspace root.
+        #[arg(default_value = ".")]
+        root: PathBuf,
+    },
     /// Run the language server over stdio.
     Lsp {
         /// Also write logs to this file (logs always go to stderr, never stdout).
@@ -48,6 +58,10 @@ pub(crate) struct CheckArgs {
 pub(crate) enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,6 +77,10 @@ pub fn main() -> ExitCode {
         Command::Check(args) => {
             init_logging(None);
             check::run(&args)
+        }
+        Command::Bib { root } => {
+            init_logging(None);
+            check::bib(&root)
         }
         Command::Lsp { log_file } => {
             init_logging(log_file.as_deref());

@@ -147,7 +147,12 @@ pub fn format_of(path: &Path) -> SourceFormat {
 
 fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagnostic>) {
     let unreadable = |message: String| {
-        Diagnostic::new(DiagnosticCode::UnreadableFile, path.to_path_buf(), 0..0, message)
+        Diagnostic::new(
+            DiagnosticCode::UnreadableFile,
+            path.to_path_buf(),
+            0..0,
+            message,
+        )
     };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -212,7 +217,9 @@ fn metadata(entry: Option<&BibEntry>, frontmatter: Option<&Frontmatter>) -> Sour
     let from_frontmatter = |key: &str| frontmatter.and_then(|fm| fm.string(key));
     let authors = match entry {
         Some(entry) if !entry.authors.is_empty() => entry.authors.clone(),
-        _ => frontmatter.map(|fm| fm.strings("author")).unwrap_or_default(),
+        _ => frontmatter
+            .map(|fm| fm.strings("author"))
+            .unwrap_or_default(),
     };
     SourceMeta {
         title: entry
@@ -280,9 +287,16 @@ mod tests {
         let by_stem = write(&root, "stem2019.txt", b"Stem text.");
         let bibliography = vec![
             entry("entry2021", vec![root.join(".").join("by-entry.md")]),
-            entry("zotero2022", vec![PathBuf::from("/elsewhere/storage/moved.txt")]),
+            entry(
+                "zotero2022",
+                vec![PathBuf::from("/elsewhere/storage/moved.txt")],
+            ),
         ];
-        let ws = workspace(&root, vec![by_entry, by_id.clone(), by_name, by_stem], bibliography);
+        let ws = workspace(
+            &root,
+            vec![by_entry, by_id.clone(), by_name, by_stem],
+            bibliography,
+        );
         let (corpus, diagnostics) = Corpus::load(&ws);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let keys: Vec<&str> = corpus.sources.iter().map(|s| s.key.as_str()).collect();
@@ -290,7 +304,10 @@ mod tests {
 
         let with_entry = corpus.source("entry2021").expect("entry source");
         assert_eq!(with_entry.meta.title.as_deref(), Some("Title of entry2021"));
-        assert_eq!(with_entry.meta.bib, Some((PathBuf::from("/refs.bib"), 10..20)));
+        assert_eq!(
+            with_entry.meta.bib,
+            Some((PathBuf::from("/refs.bib"), 10..20))
+        );
         assert_eq!(with_entry.format, SourceFormat::Markdown);
 
         let with_id = corpus.source("chosen2020").expect("frontmatter source");
@@ -333,10 +350,17 @@ mod tests {
         let first = write(&root, "a/smith.md", b"First.");
         let second = write(&root, "b/smith.txt", b"Second.");
         let claimed = write(&root, "c.md", b"---\nid: smith\n---\nThird.");
-        let ws = workspace(&root, vec![first.clone(), second.clone(), claimed.clone()], vec![]);
+        let ws = workspace(
+            &root,
+            vec![first.clone(), second.clone(), claimed.clone()],
+            vec![],
+        );
         let (corpus, diagnostics) = Corpus::load(&ws);
         // The frontmatter `id:` is a stronger claim than a file name.
-        assert_eq!(corpus.source("smith").map(|s| s.path.clone()), Some(claimed.clone()));
+        assert_eq!(
+            corpus.source("smith").map(|s| s.path.clone()),
+            Some(claimed.clone())
+        );
         assert_eq!(corpus.sources.len(), 1);
         assert_eq!(diagnostics.len(), 2);
         for (diagnostic, path) in diagnostics.iter().zip([&first, &second]) {
@@ -344,8 +368,16 @@ mod tests {
             assert_eq!(&diagnostic.path, path);
             assert_eq!(diagnostic.range, 0..0);
             assert_eq!(diagnostic.related[0].path, claimed);
-            assert!(diagnostic.message.contains("`smith`"), "{}", diagnostic.message);
-            assert!(diagnostic.message.contains("c.md"), "{}", diagnostic.message);
+            assert!(
+                diagnostic.message.contains("`smith`"),
+                "{}",
+                diagnostic.message
+            );
+            assert!(
+                diagnostic.message.contains("c.md"),
+                "{}",
+                diagnostic.message
+            );
         }
     }
 
@@ -379,11 +411,23 @@ mod tests {
         assert_eq!(corpus.sources.len(), 1);
         assert_eq!(corpus.sources[0].key, "fine");
         assert_eq!(diagnostics.len(), 2);
-        assert!(diagnostics.iter().all(|d| d.code == DiagnosticCode::UnreadableFile));
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d.code == DiagnosticCode::UnreadableFile)
+        );
         assert_eq!(diagnostics[0].path, binary);
-        assert!(diagnostics[0].message.contains("binary"), "{}", diagnostics[0].message);
+        assert!(
+            diagnostics[0].message.contains("binary"),
+            "{}",
+            diagnostics[0].message
+        );
         assert_eq!(diagnostics[1].path, missing);
-        assert!(diagnostics[1].message.contains("cannot read"), "{}", diagnostics[1].message);
+        assert!(
+            diagnostics[1].message.contains("cannot read"),
+            "{}",
+            diagnostics[1].message
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub(crate) fn markup_edits(text: &str) -> Vec<Edit> {
     // Keep the first of overlapping edits (a tag spanning a block continuation, say).
     let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
     for edit in edits {
-        if kept.last().is_none_or(|last| last.range.end <= edit.range.start) {
+        if kept
+            .last()
+            .is_none_or(|last| last.range.end <= edit.range.start)
+        {
             kept.push(edit);
         } else if let Some(last) = kept.last_mut()
             && last.with == Replacement::Nothing

@@ -106,7 +106,13 @@ impl Corpus {
 
 impl Source {
     /// Builds a source from text in memory: normalises it; metadata as given.
-    pub fn new(key: String, path: PathBuf, format: SourceFormat, text: String, meta: SourceMeta) -> Source {
+    pub fn new(
+        key: String,
+        path: PathBuf,
+        format: SourceFormat,
+        text: String,
+        meta: SourceMeta,
+    ) -> Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
         Source {

@@ -350,7 +350,7 @@ impl Collapser {
     }
 
     fn finish(self) -> MappedText {
-        debug_assert!(!self.out.text().ends_with(' ') || self.out.len() == 0);
+        debug_assert!(!self.out.text().ends_with(' ') || self.out.is_empty());
         self.out.finish()
     }
 }

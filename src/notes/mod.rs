@@ -10,7 +10,7 @@ pub mod quotation;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
-pub use quotation::{QuotePiece, Quotation, QuotationKind};
+pub use quotation::{Quotation, QuotationKind, QuotePiece};
 
 use crate::ByteRange;
 

@@ -31,9 +31,7 @@ impl Frontmatter {
     /// The value of a top-level key, when the YAML is a mapping.
     pub fn get(&self, key: &str) -> Option<&yaml_rust2::Yaml> {
         match self.yaml.as_ref()? {
-            yaml_rust2::Yaml::Hash(hash) => {
-                hash.get(&yaml_rust2::Yaml::String(key.to_string()))
-            }
+            yaml_rust2::Yaml::Hash(hash) => hash.get(&yaml_rust2::Yaml::String(key.to_string())),
             _ => None,
         }
     }
@@ -145,11 +143,17 @@ mod tests {
     fn parses_mapping_between_dashes() {
         let text = "---\nid: smith2020\ntitle: A Title\nauthor: [Ann, Bob]\n---\nBody\n";
         let fm = parse_frontmatter(text).expect("frontmatter");
-        assert_eq!(&text[fm.range.clone()], "---\nid: smith2020\ntitle: A Title\nauthor: [Ann, Bob]\n---\n");
+        assert_eq!(
+            &text[fm.range.clone()],
+            "---\nid: smith2020\ntitle: A Title\nauthor: [Ann, Bob]\n---\n"
+        );
         assert_eq!(fm.error, None);
         assert_eq!(fm.string("id").as_deref(), Some("smith2020"));
         assert_eq!(fm.string("title").as_deref(), Some("A Title"));
-        assert_eq!(fm.strings("author"), vec!["Ann".to_string(), "Bob".to_string()]);
+        assert_eq!(
+            fm.strings("author"),
+            vec!["Ann".to_string(), "Bob".to_string()]
+        );
         assert_eq!(fm.strings("missing"), Vec::<String>::new());
     }
 
@@ -189,7 +193,10 @@ mod tests {
     fn invalid_yaml_keeps_range_and_reports_line() {
         let text = "---\nid: x\ntitle: [unclosed\n---\nbody";
         let fm = parse_frontmatter(text).expect("frontmatter");
-        assert_eq!(&text[fm.range.clone()], "---\nid: x\ntitle: [unclosed\n---\n");
+        assert_eq!(
+            &text[fm.range.clone()],
+            "---\nid: x\ntitle: [unclosed\n---\n"
+        );
         assert!(fm.yaml.is_none());
         let error = fm.error.expect("error");
         assert!(error.contains("line "), "{error}");
@@ -199,13 +206,22 @@ mod tests {
     fn invalid_yaml_line_number_counts_the_fence() {
         let text = "---\nid: x\ntitle: a: b\n---\n";
         let fm = parse_frontmatter(text).expect("frontmatter");
-        expect_test::expect!["invalid YAML frontmatter at line 3: mapping values are not allowed in this context"]
-            .assert_eq(&fm.error.expect("error"));
+        expect_test::expect![
+            "invalid YAML frontmatter at line 3: mapping values are not allowed in this context"
+        ]
+        .assert_eq(&fm.error.expect("error"));
     }
 
     #[test]
     fn never_panics_on_odd_input() {
-        for text in ["---", "---\n", "---\n---", "---\n\u{0}\n---", "\u{FEFF}---\nid: y\n---\n", "---\n[[[[[[[[\n---"] {
+        for text in [
+            "---",
+            "---\n",
+            "---\n---",
+            "---\n\u{0}\n---",
+            "\u{FEFF}---\nid: y\n---\n",
+            "---\n[[[[[[[[\n---",
+        ] {
             let _ = parse_frontmatter(text);
         }
         let fm = parse_frontmatter("\u{FEFF}---\nid: y\n---\nz").expect("frontmatter after a BOM");

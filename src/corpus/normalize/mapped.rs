@@ -190,10 +190,6 @@ impl MappedBuilder {
         &self.text
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.text.len()
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.text.is_empty()
     }

@@ -39,7 +39,10 @@ fn check_origins(original: &str, format: SourceFormat, expect: Expect) {
 
 #[test]
 fn whitespace_runs_collapse_to_one_space() {
-    assert_eq!(clean_plain("a \u{A0}b\u{2009}c\t\r\n d\u{3000}e"), "a b c d e");
+    assert_eq!(
+        clean_plain("a \u{A0}b\u{2009}c\t\r\n d\u{3000}e"),
+        "a b c d e"
+    );
 }
 
 #[test]
@@ -90,7 +93,10 @@ fn zero_width_chars_and_soft_hyphens_are_deleted() {
     let original = "inter\u{AD}na\u{200B}tional\u{FEFF} co\u{200D}op";
     let clean = clean_text(original, SourceFormat::Plain);
     assert_eq!(clean.text, "international coop");
-    assert_eq!(&original[clean.to_original(0..13)], "inter\u{AD}na\u{200B}tional");
+    assert_eq!(
+        &original[clean.to_original(0..13)],
+        "inter\u{AD}na\u{200B}tional"
+    );
 }
 
 // --- clean: line-end hyphenation --------------------------------------------------------------
@@ -129,7 +135,10 @@ fn joined_hyphenation_records_no_break() {
 
 #[test]
 fn hyphenation_joins_across_a_blockquote_marker_in_markdown() {
-    assert_eq!(clean_md("the open-\n\n> ing up of it"), "the open-ing up of it");
+    assert_eq!(
+        clean_md("the open-\n\n> ing up of it"),
+        "the open-ing up of it"
+    );
     assert_eq!(key("the open-\n\n> ing up"), "the open ing up");
     let original = "the open-\n\n> ing up";
     let clean = clean_text(original, SourceFormat::Markdown);
@@ -142,13 +151,22 @@ fn hyphenation_joins_across_a_blockquote_marker_in_markdown() {
 
 #[test]
 fn markdown_links_keep_only_their_text() {
-    assert_eq!(clean_md("the “[shared future](#)” of"), "the “shared future” of");
-    assert_eq!(clean_md("mail [a@b.org](mailto:a@b.org) now"), "mail a@b.org now");
+    assert_eq!(
+        clean_md("the “[shared future](#)” of"),
+        "the “shared future” of"
+    );
+    assert_eq!(
+        clean_md("mail [a@b.org](mailto:a@b.org) now"),
+        "mail a@b.org now"
+    );
     assert_eq!(
         clean_md("see [*the* text](http://x.org \"Title\") and [ref][r] and [c][]"),
         "see the text and ref and c"
     );
-    assert_eq!(clean_md("an ![alt words](pic.png) here"), "an alt words here");
+    assert_eq!(
+        clean_md("an ![alt words](pic.png) here"),
+        "an alt words here"
+    );
     assert_eq!(clean_md("at <http://x.org> end"), "at http://x.org end");
 }
 
@@ -170,7 +188,10 @@ fn markdown_emphasis_code_and_escapes() {
 fn markdown_html_is_deleted_without_separator() {
     assert_eq!(clean_md("the 22<sup>nd</sup> meeting"), "the 22nd meeting");
     assert_eq!(clean_md("a <!-- note --> b"), "a b");
-    assert_eq!(clean_md("<div>\nblock text\n</div>\n\nnext"), "block text next");
+    assert_eq!(
+        clean_md("<div>\nblock text\n</div>\n\nnext"),
+        "block text next"
+    );
 }
 
 #[test]
@@ -188,7 +209,10 @@ fn markdown_character_references_are_decoded() {
     let clean = clean_text(original, SourceFormat::Markdown);
     assert_eq!(clean.text, "Tom & Jerry’s “show”");
     let apostrophe = clean.text.find('’').unwrap_or_default();
-    assert_eq!(&original[clean.to_original(apostrophe..apostrophe + 3)], "&#8217;");
+    assert_eq!(
+        &original[clean.to_original(apostrophe..apostrophe + 3)],
+        "&#8217;"
+    );
 }
 
 #[test]
@@ -202,7 +226,10 @@ fn markdown_frontmatter_is_left_out() {
 #[test]
 fn plain_frontmatter_is_left_out_only_when_it_is_a_mapping() {
     assert_eq!(clean_plain("---\nid: x\n---\nBody"), "Body");
-    assert_eq!(clean_plain("---\nA heading\n---\nBody"), "--- A heading --- Body");
+    assert_eq!(
+        clean_plain("---\nA heading\n---\nBody"),
+        "--- A heading --- Body"
+    );
 }
 
 #[test]
@@ -212,7 +239,10 @@ fn plain_text_keeps_markdown_syntax() {
 
 #[test]
 fn markdown_pull_quote_lines_are_separate_paragraphs() {
-    let clean = clean_text("*The key* \n\nof the plan,\n\nwin-\n\nwin", SourceFormat::Markdown);
+    let clean = clean_text(
+        "*The key* \n\nof the plan,\n\nwin-\n\nwin",
+        SourceFormat::Markdown,
+    );
     assert_eq!(clean.text, "The key of the plan, win-win");
     assert_eq!(clean.breaks, vec![7, 20]);
 }
@@ -221,7 +251,10 @@ fn markdown_pull_quote_lines_are_separate_paragraphs() {
 
 #[test]
 fn key_lowercases_and_separates_words() {
-    assert_eq!(key("  The  Cat—sat; on (the) MAT!  "), "the cat sat on the mat");
+    assert_eq!(
+        key("  The  Cat—sat; on (the) MAT!  "),
+        "the cat sat on the mat"
+    );
     assert_eq!(key("a ✓ b ▲ c – d"), "a b c d");
     assert_eq!(key("…"), "");
 }
@@ -230,13 +263,19 @@ fn key_lowercases_and_separates_words() {
 fn key_deletes_quotes_apostrophes_and_hyphens() {
     assert_eq!(key("China’s “shared” «future»"), "chinas shared future");
     assert_eq!(key("people-to-people"), "peopletopeople");
-    assert_eq!(key("people‑to‑people ‘x’ \"y\" `z´ 5′ 6″"), "peopletopeople x y z 5 6");
+    assert_eq!(
+        key("people‑to‑people ‘x’ \"y\" `z´ 5′ 6″"),
+        "peopletopeople x y z 5 6"
+    );
     assert_eq!(key("a - b"), "a b");
 }
 
 #[test]
 fn key_deletes_dots_and_commas_between_alphanumerics() {
-    assert_eq!(key("the U.S. grew 4.2% to 1,000 units."), "the us grew 42 to 1000 units");
+    assert_eq!(
+        key("the U.S. grew 4.2% to 1,000 units."),
+        "the us grew 42 to 1000 units"
+    );
     assert_eq!(key("end.Next, and"), "endnext and");
     assert_eq!(key(".5 and 5."), "5 and 5");
 }
@@ -356,12 +395,84 @@ fn copied_text_costs_one_span() {
 // --- properties ---------------------------------------------------------------------------------
 
 const FRAGMENTS: &[&str] = &[
-    "a", "B", "word", "Zeta", "ing", " ", "  ", "\n", "\n\n", "\r\n", "\t", "\u{A0}", "\u{2009}",
-    "-", "‐", "‑", "—", "–", "'", "’", "‘", "“", "”", "\"", "«", "»", ".", ",", "!", "?", ":", ";",
-    "中", "国", "😀", "👍🏽", "✓", "*", "**", "_", "[", "]", "(", ")", "](#)", "#", "## ", "> ",
-    "- ", "1. ", "`", "<b>", "</sup>", "<!--", "-->", "\\", "&amp;", "&#8217;", "!", "é",
-    "e\u{301}", "\u{301}", "ﬁ", "\u{AD}", "\u{200B}", "1", "42", "U.S.", "4.2", "1,000", "|",
-    "---", "win-\n", "open-\n\n> ", "İ", "Σ", "ß", "---\nid: x\n---\n",
+    "a",
+    "B",
+    "word",
+    "Zeta",
+    "ing",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "\u{A0}",
+    "\u{2009}",
+    "-",
+    "‐",
+    "‑",
+    "—",
+    "–",
+    "'",
+    "’",
+    "‘",
+    "“",
+    "”",
+    "\"",
+    "«",
+    "»",
+    ".",
+    ",",
+    "!",
+    "?",
+    ":",
+    ";",
+    "中",
+    "国",
+    "😀",
+    "👍🏽",
+    "✓",
+    "*",
+    "**",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "](#)",
+    "#",
+    "## ",
+    "> ",
+    "- ",
+    "1. ",
+    "`",
+    "<b>",
+    "</sup>",
+    "<!--",
+    "-->",
+    "\\",
+    "&amp;",
+    "&#8217;",
+    "!",
+    "é",
+    "e\u{301}",
+    "\u{301}",
+    "ﬁ",
+    "\u{AD}",
+    "\u{200B}",
+    "1",
+    "42",
+    "U.S.",
+    "4.2",
+    "1,000",
+    "|",
+    "---",
+    "win-\n",
+    "open-\n\n> ",
+    "İ",
+    "Σ",
+    "ß",
+    "---\nid: x\n---\n",
 ];
 
 fn fragment_text() -> impl Strategy<Value = String> {
@@ -385,11 +496,21 @@ fn assert_well_mapped(original: &str, mapped: &MappedText) -> Result<(), TestCas
     let mut previous = 0..0;
     for byte in 0..mapped.text.len() {
         let origin = mapped.byte_origin(byte);
-        prop_assert!(origin.start < origin.end, "empty origin {origin:?} of byte {byte}");
-        prop_assert!(origin.end <= original.len(), "origin {origin:?} outside the original");
-        prop_assert!(original.is_char_boundary(origin.start) && original.is_char_boundary(origin.end));
-        prop_assert!(origin.start >= previous.start && origin.end >= previous.end,
-            "origin {origin:?} of byte {byte} goes back from {previous:?}");
+        prop_assert!(
+            origin.start < origin.end,
+            "empty origin {origin:?} of byte {byte}"
+        );
+        prop_assert!(
+            origin.end <= original.len(),
+            "origin {origin:?} outside the original"
+        );
+        prop_assert!(
+            original.is_char_boundary(origin.start) && original.is_char_boundary(origin.end)
+        );
+        prop_assert!(
+            origin.start >= previous.start && origin.end >= previous.end,
+            "origin {origin:?} of byte {byte} goes back from {previous:?}"
+        );
         if mapped.text.is_char_boundary(byte) {
             prop_assert!(mapped.from_original(origin.start) <= byte);
         }
