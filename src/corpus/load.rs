@@ -1,11 +1,440 @@
 //! Reading source files: lossy UTF-8 with a warning, binary files skipped with a warning, key and
 //! metadata assignment, duplicate keys reported.
 
-use super::Corpus;
-use crate::diagnostic::Diagnostic;
-use crate::workspace::Workspace;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{Corpus, Source, SourceFormat, SourceMeta};
+use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
+use crate::text::{ColumnEncoding, LineIndex};
+use crate::workspace::frontmatter::{Frontmatter, parse_frontmatter};
+use crate::workspace::{BibEntry, Workspace};
+
+/// How many leading bytes are searched for a NUL byte to tell a binary file.
+const BINARY_PROBE: usize = 8 * 1024;
 
 pub(crate) fn load_corpus(workspace: &Workspace) -> (Corpus, Vec<Diagnostic>) {
-    let _ = workspace;
-    todo!("corpus helper")
+    let entries = EntryIndex::new(&workspace.bibliography);
+    let loaded: Vec<(Option<Loaded>, Vec<Diagnostic>)> = workspace
+        .sources
+        .par_iter()
+        .map(|path| load_source(path, &entries))
+        .collect();
+
+    let mut diagnostics = Vec::new();
+    let mut sources = Vec::new();
+    for (source, problems) in loaded {
+        diagnostics.extend(problems);
+        sources.extend(source);
+    }
+
+    // The strongest claim to a key wins (bibliography, then frontmatter, then file name), then
+    // the first path.
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| sources.get(i).map(|s| s.key_origin));
+    let mut owner: HashMap<String, PathBuf> = HashMap::new();
+    let mut keep = vec![true; sources.len()];
+    for i in order {
+        let Some(loaded) = sources.get(i) else {
+            continue;
+        };
+        let source = &loaded.source;
+        if let Some(first) = owner.get(&source.key) {
+            diagnostics.push(
+                Diagnostic::new(
+                    DiagnosticCode::DuplicateKey,
+                    source.path.clone(),
+                    0..0,
+                    format!(
+                        "duplicate key `{}`: {} already has it, so this source is left out \
+                         (give one of them another `id:` in its frontmatter)",
+                        source.key,
+                        workspace.relative(first).display()
+                    ),
+                )
+                .with_related(Related {
+                    path: first.clone(),
+                    range: 0..0,
+                    message: format!("the source with key `{}`", source.key),
+                }),
+            );
+            if let Some(flag) = keep.get_mut(i) {
+                *flag = false;
+            }
+        } else {
+            owner.insert(source.key.clone(), source.path.clone());
+        }
+    }
+    let sources = sources
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(loaded, keep)| keep.then_some(loaded.source))
+        .collect();
+    (
+        Corpus::from_sources(sources, workspace.bibliography.clone()),
+        diagnostics,
+    )
+}
+
+/// Where a source's key came from, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyOrigin {
+    Bibliography,
+    Frontmatter,
+    FileName,
+}
+
+struct Loaded {
+    source: Source,
+    key_origin: KeyOrigin,
+}
+
+/// Bibliography entries by the files they name: by canonical path, and by file name for entries
+/// exported on another machine (absolute paths that do not exist here).
+struct EntryIndex<'a> {
+    by_path: HashMap<PathBuf, &'a BibEntry>,
+    by_name: HashMap<OsString, Vec<&'a BibEntry>>,
+}
+
+impl<'a> EntryIndex<'a> {
+    fn new(entries: &'a [BibEntry]) -> Self {
+        let mut by_path = HashMap::new();
+        let mut by_name: HashMap<OsString, Vec<&BibEntry>> = HashMap::new();
+        for entry in entries {
+            for file in &entry.files {
+                by_path.entry(canonical(file)).or_insert(entry);
+                if let Some(name) = file.file_name() {
+                    let named = by_name.entry(name.to_os_string()).or_default();
+                    if !named.iter().any(|e| std::ptr::eq(*e, entry)) {
+                        named.push(entry);
+                    }
+                }
+            }
+        }
+        EntryIndex { by_path, by_name }
+    }
+
+    /// The entry naming `path`: same canonical path, else the only entry naming a file with the
+    /// same name.
+    fn find(&self, path: &Path) -> Option<&'a BibEntry> {
+        if let Some(entry) = self.by_path.get(&canonical(path)) {
+            return Some(entry);
+        }
+        match self.by_name.get(path.file_name()?)?.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The format a file is written in, by its extension.
+pub fn format_of(path: &Path) -> SourceFormat {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("md" | "markdown") => SourceFormat::Markdown,
+        _ => SourceFormat::Plain,
+    }
+}
+
+fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagnostic>) {
+    let unreadable = |message: String| {
+        Diagnostic::new(
+            DiagnosticCode::UnreadableFile,
+            path.to_path_buf(),
+            0..0,
+            message,
+        )
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!("cannot read this source: {error}; it is left out");
+            return (None, vec![unreadable(message)]);
+        }
+    };
+    let probe = bytes.get(..BINARY_PROBE.min(bytes.len())).unwrap_or(&bytes);
+    if let Some(nul) = memchr::memchr(0, probe) {
+        let message = format!(
+            "this source looks like a binary file (a NUL byte at byte {nul}); it is left out"
+        );
+        return (None, vec![unreadable(message)]);
+    }
+    let mut diagnostics = Vec::new();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let position = LineIndex::new(&text).line_col(&text, at, ColumnEncoding::Utf8);
+            let mut diagnostic = unreadable(format!(
+                "not valid UTF-8 (decoded with replacement characters): the first invalid byte \
+                 is at line {}, column {}",
+                position.line + 1,
+                position.col + 1
+            ));
+            diagnostic.range = at..(at + '\u{FFFD}'.len_utf8()).min(text.len());
+            diagnostics.push(diagnostic);
+            text
+        }
+    };
+    let frontmatter = parse_frontmatter(&text);
+    let entry = entries.find(path);
+    let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
+    let meta = metadata(entry, frontmatter.as_ref());
+    let source = Source::new(key, path.to_path_buf(), format_of(path), text, meta);
+    (Some(Loaded { source, key_origin }), diagnostics)
+}
+
+fn assign_key(
+    path: &Path,
+    entry: Option<&BibEntry>,
+    frontmatter: Option<&Frontmatter>,
+) -> (String, KeyOrigin) {
+    if let Some(entry) = entry {
+        return (entry.key.clone(), KeyOrigin::Bibliography);
+    }
+    if let Some(id) = frontmatter.and_then(|fm| fm.string("id")) {
+        return (id, KeyOrigin::Frontmatter);
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (stem, KeyOrigin::FileName)
+}
+
+/// Metadata field by field: the bibliography entry's, else the frontmatter's.
+fn metadata(entry: Option<&BibEntry>, frontmatter: Option<&Frontmatter>) -> SourceMeta {
+    let from_frontmatter = |key: &str| frontmatter.and_then(|fm| fm.string(key));
+    let authors = match entry {
+        Some(entry) if !entry.authors.is_empty() => entry.authors.clone(),
+        _ => frontmatter
+            .map(|fm| fm.strings("author"))
+            .unwrap_or_default(),
+    };
+    SourceMeta {
+        title: entry
+            .and_then(|e| e.title.clone())
+            .or_else(|| from_frontmatter("title")),
+        authors,
+        date: entry
+            .and_then(|e| e.date.clone())
+            .or_else(|| from_frontmatter("date")),
+        container: entry
+            .and_then(|e| e.container.clone())
+            .or_else(|| from_frontmatter("container"))
+            .or_else(|| from_frontmatter("publisher")),
+        url: entry
+            .and_then(|e| e.url.clone())
+            .or_else(|| from_frontmatter("url")),
+        bib: entry.map(|e| (e.bib_path.clone(), e.range.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Config;
+
+    fn workspace(root: &Path, sources: Vec<PathBuf>, bibliography: Vec<BibEntry>) -> Workspace {
+        Workspace {
+            root: root.to_path_buf(),
+            config: Config::default(),
+            config_path: None,
+            sources,
+            notes: Vec::new(),
+            bibliography,
+            problems: Vec::new(),
+        }
+    }
+
+    fn entry(key: &str, files: Vec<PathBuf>) -> BibEntry {
+        BibEntry {
+            key: key.to_string(),
+            entry_type: "article".to_string(),
+            title: Some(format!("Title of {key}")),
+            authors: vec!["Doe, Jane".to_string()],
+            date: Some("2021".to_string()),
+            files,
+            bib_path: PathBuf::from("/refs.bib"),
+            range: 10..20,
+            ..BibEntry::default()
+        }
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write fixture");
+        path
+    }
+
+    #[test]
+    fn keys_from_entry_then_frontmatter_then_stem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let by_entry = write(&root, "by-entry.md", b"Some text.");
+        let by_name = write(&root, "moved.txt", b"Moved text.");
+        let by_id = write(&root, "with-id.md", b"---\nid: chosen2020\ntitle: Chosen\nauthor: [A, B]\ndate: 2020\nurl: http://x\npublisher: P\n---\nBody.");
+        let by_stem = write(&root, "stem2019.txt", b"Stem text.");
+        let bibliography = vec![
+            entry("entry2021", vec![root.join(".").join("by-entry.md")]),
+            entry(
+                "zotero2022",
+                vec![PathBuf::from("/elsewhere/storage/moved.txt")],
+            ),
+        ];
+        let ws = workspace(
+            &root,
+            vec![by_entry, by_id.clone(), by_name, by_stem],
+            bibliography,
+        );
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let keys: Vec<&str> = corpus.sources.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["entry2021", "chosen2020", "zotero2022", "stem2019"]);
+
+        let with_entry = corpus.source("entry2021").expect("entry source");
+        assert_eq!(with_entry.meta.title.as_deref(), Some("Title of entry2021"));
+        assert_eq!(
+            with_entry.meta.bib,
+            Some((PathBuf::from("/refs.bib"), 10..20))
+        );
+        assert_eq!(with_entry.format, SourceFormat::Markdown);
+
+        let with_id = corpus.source("chosen2020").expect("frontmatter source");
+        assert_eq!(with_id.path, by_id);
+        assert_eq!(with_id.meta.title.as_deref(), Some("Chosen"));
+        assert_eq!(with_id.meta.authors, ["A", "B"]);
+        assert_eq!(with_id.meta.date.as_deref(), Some("2020"));
+        assert_eq!(with_id.meta.url.as_deref(), Some("http://x"));
+        assert_eq!(with_id.meta.container.as_deref(), Some("P"));
+        assert_eq!(with_id.meta.bib, None);
+        // The frontmatter is not part of the text to match.
+        assert_eq!(with_id.clean.text, "Body.");
+        assert_eq!(with_id.key_text.text, "body");
+
+        let stem = corpus.source("stem2019").expect("stem source");
+        assert_eq!(stem.format, SourceFormat::Plain);
+        assert_eq!(stem.meta, SourceMeta::default());
+    }
+
+    #[test]
+    fn file_name_fallback_needs_a_single_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let path = write(&root, "same.md", b"Text.");
+        let bibliography = vec![
+            entry("one", vec![PathBuf::from("/a/same.md")]),
+            entry("two", vec![PathBuf::from("/b/same.md")]),
+        ];
+        let (corpus, _) = Corpus::load(&workspace(&root, vec![path], bibliography));
+        assert_eq!(corpus.sources[0].key, "same");
+        assert!(corpus.is_known_key("one") && corpus.is_known_key("two"));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_strongest_claim() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir(root.join("a")).expect("mkdir");
+        std::fs::create_dir(root.join("b")).expect("mkdir");
+        let first = write(&root, "a/smith.md", b"First.");
+        let second = write(&root, "b/smith.txt", b"Second.");
+        let claimed = write(&root, "c.md", b"---\nid: smith\n---\nThird.");
+        let ws = workspace(
+            &root,
+            vec![first.clone(), second.clone(), claimed.clone()],
+            vec![],
+        );
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        // The frontmatter `id:` is a stronger claim than a file name.
+        assert_eq!(
+            corpus.source("smith").map(|s| s.path.clone()),
+            Some(claimed.clone())
+        );
+        assert_eq!(corpus.sources.len(), 1);
+        assert_eq!(diagnostics.len(), 2);
+        for (diagnostic, path) in diagnostics.iter().zip([&first, &second]) {
+            assert_eq!(diagnostic.code, DiagnosticCode::DuplicateKey);
+            assert_eq!(&diagnostic.path, path);
+            assert_eq!(diagnostic.range, 0..0);
+            assert_eq!(diagnostic.related[0].path, claimed);
+            assert!(
+                diagnostic.message.contains("`smith`"),
+                "{}",
+                diagnostic.message
+            );
+            assert!(
+                diagnostic.message.contains("c.md"),
+                "{}",
+                diagnostic.message
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_with_a_warning() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let path = write(&root, "latin.txt", b"first line\ncaf\xe9 au lait");
+        let (corpus, diagnostics) = Corpus::load(&workspace(&root, vec![path.clone()], vec![]));
+        let source = corpus.source("latin").expect("decoded source");
+        assert_eq!(source.text, "first line\ncaf\u{FFFD} au lait");
+        assert_eq!(diagnostics.len(), 1);
+        let diagnostic = &diagnostics[0];
+        assert_eq!(diagnostic.code, DiagnosticCode::UnreadableFile);
+        assert_eq!(diagnostic.severity, crate::diagnostic::Severity::Warning);
+        assert_eq!(diagnostic.path, path);
+        assert_eq!(diagnostic.range, 14..17);
+        expect_test::expect!["not valid UTF-8 (decoded with replacement characters): the first invalid byte is at line 2, column 4"]
+            .assert_eq(&diagnostic.message);
+    }
+
+    #[test]
+    fn binary_and_missing_files_are_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let binary = write(&root, "image.md", b"PNG\x00\x01\x02");
+        let missing = root.join("deleted.txt");
+        let fine = write(&root, "fine.txt", b"Fine.");
+        let ws = workspace(&root, vec![binary.clone(), missing.clone(), fine], vec![]);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        assert_eq!(corpus.sources.len(), 1);
+        assert_eq!(corpus.sources[0].key, "fine");
+        assert_eq!(diagnostics.len(), 2);
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| d.code == DiagnosticCode::UnreadableFile)
+        );
+        assert_eq!(diagnostics[0].path, binary);
+        assert!(
+            diagnostics[0].message.contains("binary"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert_eq!(diagnostics[1].path, missing);
+        assert!(
+            diagnostics[1].message.contains("cannot read"),
+            "{}",
+            diagnostics[1].message
+        );
+    }
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(format_of(Path::new("a.md")), SourceFormat::Markdown);
+        assert_eq!(format_of(Path::new("a.MARKDOWN")), SourceFormat::Markdown);
+        assert_eq!(format_of(Path::new("a.txt")), SourceFormat::Plain);
+        assert_eq!(format_of(Path::new("README")), SourceFormat::Plain);
+    }
 }

@@ -4,6 +4,7 @@
 //! `normalize`).
 
 pub mod load;
+mod markdown;
 pub mod normalize;
 
 use std::collections::HashMap;

@@ -9,52 +9,351 @@
 //!   alphanumerics are deleted (`China's` → `chinas`, `people-to-people` → `peopletopeople`,
 //!   `U.S.` → `us`, `4.2` → `42`); every other non-alphanumeric char separates words. No leading
 //!   or trailing space.
+//!
+//! The clean projection runs in three streaming stages: the original's chars minus markup edits
+//! (`markdown`), NFKC applied segment by segment (a segment is a char that cannot combine with
+//! what precedes it, plus the chars that can), then whitespace collapsing and hyphenation joining.
+//! A compatibility character that NFKC expands to several words (`½` → `1⁄2`) maps as a unit.
 
-use crate::ByteRange;
+mod mapped;
 
-/// A normalised text and, for each of its bytes, where it came from in the original.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MappedText {
-    pub text: String,
-    /// For each byte of `text`: the original byte offset where the char it belongs to starts...
-    starts: Vec<u32>,
-    /// ...and ends (exclusive).
-    ends: Vec<u32>,
-    /// Offsets in `text` of separators that stand for a paragraph break in the original (a blank
-    /// line), sorted. Quote matching may jump over page furniture at these points.
-    pub breaks: Vec<u32>,
-}
+use std::ops::Range;
 
-impl MappedText {
-    /// The original byte range that `range` of the normalised text came from. An empty range maps
-    /// to an empty range at the original position.
-    pub fn to_original(&self, range: ByteRange) -> ByteRange {
-        let _ = range;
-        todo!("corpus helper")
+use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+pub use mapped::{CharOrigins, MappedText};
+
+use super::SourceFormat;
+use super::markdown::{Edit, Replacement, markup_edits};
+use mapped::MappedBuilder;
+
+/// The clean projection of a source (see the module comment). A YAML frontmatter block at the top
+/// is left out (for Markdown always; for plain text when its YAML is a mapping).
+pub fn clean_text(original: &str, format: SourceFormat) -> MappedText {
+    let mut edits = Vec::new();
+    if let Some(frontmatter) = crate::workspace::frontmatter::parse_frontmatter(original) {
+        let is_mapping = matches!(frontmatter.yaml, Some(yaml_rust2::Yaml::Hash(_)));
+        if format == SourceFormat::Markdown || is_mapping {
+            edits.push(Edit {
+                range: frontmatter.range,
+                with: Replacement::Nothing,
+            });
+        }
     }
-
-    /// The normalised offset nearest to original offset `offset` (first normalised byte whose
-    /// original start is at or after it).
-    pub fn from_original(&self, offset: usize) -> usize {
-        let _ = offset;
-        todo!("corpus helper")
+    if format == SourceFormat::Markdown {
+        let body_start = edits.first().map_or(0, |e| e.range.end);
+        let body = original.get(body_start..).unwrap_or("");
+        edits.extend(markup_edits(body).into_iter().map(|mut edit| {
+            edit.range = edit.range.start + body_start..edit.range.end + body_start;
+            edit
+        }));
     }
-}
-
-/// The clean projection of a source (see the module comment).
-pub fn clean_text(original: &str, format: super::SourceFormat) -> MappedText {
-    let _ = (original, format);
-    todo!("corpus helper")
+    clean_with_edits(original, &edits)
 }
 
 /// The matching key of a clean text, mapped to the clean text's original.
 pub fn key_of_clean(clean: &MappedText) -> MappedText {
-    let _ = clean;
-    todo!("corpus helper")
+    let mut builder = MappedBuilder::with_capacity(clean.text.len());
+    let mut breaks = clean.breaks.iter().map(|&b| b as usize).peekable();
+    let mut chars = clean.char_origins().peekable();
+    let mut previous: Option<char> = None;
+    // The pending separator run: its original range and whether it holds a paragraph break.
+    let mut separator: Option<(Range<usize>, bool)> = None;
+    let mut in_word = false;
+    while let Some((offset, c, orig)) = chars.next() {
+        let next = chars.peek().map(|&(_, next, _)| next);
+        let is_word_char = c.is_alphanumeric() || (in_word && is_combining_mark(c));
+        if is_word_char {
+            if let Some((range, is_break)) = separator.take()
+                && !builder.is_empty()
+            {
+                if is_break {
+                    builder.mark_break();
+                }
+                builder.push(' ', range);
+            }
+            if c.is_ascii() {
+                builder.push(c.to_ascii_lowercase(), orig);
+            } else {
+                for lower in c.to_lowercase() {
+                    builder.push(lower, orig.clone());
+                }
+            }
+            in_word = true;
+        } else if is_deleted_in_key(c)
+            || (matches!(c, '.' | ',')
+                && previous.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphanumeric))
+        {
+            // Deleted without a separator; a combining mark after it still belongs to the word.
+        } else {
+            while breaks.next_if(|&b| b < offset).is_some() {}
+            let is_break = breaks.next_if_eq(&offset).is_some();
+            separator = Some(match separator.take() {
+                Some((range, was_break)) => (range.start..orig.end, was_break || is_break),
+                None => (orig, is_break),
+            });
+            in_word = false;
+        }
+        previous = Some(c);
+    }
+    builder.finish()
 }
 
 /// The matching key of a plain string (a quotation's words), mapped to that string.
 pub fn normalize_key(text: &str) -> MappedText {
-    let _ = text;
-    todo!("corpus helper")
+    key_of_clean(&clean_with_edits(text, &[]))
 }
+
+/// Quote marks, apostrophes and hyphens: deleted from the key without a separator.
+fn is_deleted_in_key(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '"'
+            | '`'
+            | '´'
+            | '‘'
+            | '’'
+            | '‚'
+            | '‛'
+            | '“'
+            | '”'
+            | '„'
+            | '‟'
+            | '«'
+            | '»'
+            | '‹'
+            | '›'
+            | '′'
+            | '″'
+            | '‵'
+            | '‶'
+            | 'ʹ'
+            | 'ʻ'
+            | 'ʼ'
+            | 'ʽ'
+            | '-'
+            | '‐'
+            | '‑'
+            | '‒'
+            | '−'
+    )
+}
+
+/// Invisible chars deleted from the clean text: soft hyphen, zero-width spaces and joiners,
+/// direction marks, the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// How many line breaks a whitespace char stands for.
+fn line_breaks(c: char) -> u32 {
+    match c {
+        '\n' | '\u{B}' | '\u{C}' | '\u{85}' | '\u{2028}' => 1,
+        '\u{2029}' => 2,
+        _ => 0,
+    }
+}
+
+/// One char of the original (or of a markup replacement) with the original range it stands for.
+#[derive(Debug, Clone, PartialEq)]
+struct Item {
+    c: char,
+    orig: Range<usize>,
+    /// A separator left by removed block markup: acts as whitespace and prevents hyphenation
+    /// joining across it.
+    barrier: bool,
+}
+
+/// The clean projection of `original` with markup `edits` (sorted by start) applied.
+fn clean_with_edits(original: &str, edits: &[Edit]) -> MappedText {
+    let mut collapser = Collapser::new(original.len());
+    let mut nfkc = NfkcStage::default();
+    let mut at = 0;
+    for edit in edits {
+        let Range { start, end } = edit.range;
+        // Skip edits that overlap one already applied or do not fall on char boundaries.
+        if start < at
+            || end < start
+            || !original.is_char_boundary(start)
+            || !original.is_char_boundary(end)
+        {
+            continue;
+        }
+        push_chars(original, at..start, &mut nfkc, &mut collapser);
+        let replacement = match edit.with {
+            Replacement::Nothing => None,
+            Replacement::Space => Some((' ', true)),
+            Replacement::Char(c) => Some((c, false)),
+        };
+        if let Some((c, barrier)) = replacement {
+            let item = Item {
+                c,
+                orig: start..end,
+                barrier,
+            };
+            nfkc.push(item, &mut collapser);
+        }
+        at = end;
+    }
+    push_chars(original, at..original.len(), &mut nfkc, &mut collapser);
+    nfkc.flush(&mut collapser);
+    collapser.finish()
+}
+
+/// Feeds the chars of `original[range]` to the NFKC stage.
+fn push_chars(original: &str, range: Range<usize>, nfkc: &mut NfkcStage, out: &mut Collapser) {
+    let offset = range.start;
+    for (i, c) in original.get(range).unwrap_or("").char_indices() {
+        let start = offset + i;
+        let item = Item {
+            c,
+            orig: start..start + c.len_utf8(),
+            barrier: false,
+        };
+        nfkc.push(item, out);
+    }
+}
+
+/// Whether `c` starts a new NFKC segment: it neither combines with nor reorders around what
+/// precedes it.
+fn starts_segment(c: char) -> bool {
+    c.is_ascii()
+        || (canonical_combining_class(c) == 0
+            && is_nfkc_quick(std::iter::once(c)) != IsNormalized::Maybe)
+}
+
+/// Applies NFKC one segment at a time.
+#[derive(Debug, Default)]
+struct NfkcStage {
+    segment: Vec<Item>,
+}
+
+impl NfkcStage {
+    fn push(&mut self, item: Item, out: &mut Collapser) {
+        if starts_segment(item.c) {
+            self.flush(out);
+        }
+        self.segment.push(item);
+    }
+
+    fn flush(&mut self, out: &mut Collapser) {
+        match self.segment.as_slice() {
+            [] => {}
+            [single] if single.c.is_ascii() => out.push(single.clone()),
+            segment => {
+                let normalized: String = segment.iter().map(|item| item.c).nfkc().collect();
+                if normalized.chars().eq(segment.iter().map(|item| item.c)) {
+                    for item in segment {
+                        out.push(item.clone());
+                    }
+                } else {
+                    let start = segment.first().map_or(0, |item| item.orig.start);
+                    let end = segment.last().map_or(start, |item| item.orig.end);
+                    for c in normalized.chars() {
+                        out.push(Item {
+                            c,
+                            orig: start..end,
+                            barrier: false,
+                        });
+                    }
+                }
+            }
+        }
+        self.segment.clear();
+    }
+}
+
+/// A whitespace run waiting for the next visible char.
+#[derive(Debug)]
+struct WhitespaceRun {
+    orig: Range<usize>,
+    line_breaks: u32,
+    barrier: bool,
+}
+
+/// Collapses whitespace runs, joins line-end hyphenation, deletes invisible chars, trims.
+struct Collapser {
+    out: MappedBuilder,
+    run: Option<WhitespaceRun>,
+    /// The last two chars written.
+    last: Option<char>,
+    before_last: Option<char>,
+    /// A soft hyphen was deleted right after the last char written.
+    soft_hyphen: bool,
+}
+
+impl Collapser {
+    fn new(capacity: usize) -> Self {
+        Collapser {
+            out: MappedBuilder::with_capacity(capacity),
+            run: None,
+            last: None,
+            before_last: None,
+            soft_hyphen: false,
+        }
+    }
+
+    fn push(&mut self, item: Item) {
+        let Item { c, orig, barrier } = item;
+        if barrier || c.is_whitespace() {
+            match &mut self.run {
+                Some(run) => {
+                    run.orig.end = orig.end;
+                    run.line_breaks += line_breaks(c);
+                    run.barrier |= barrier;
+                }
+                None => {
+                    self.run = Some(WhitespaceRun {
+                        line_breaks: line_breaks(c),
+                        orig,
+                        barrier,
+                    })
+                }
+            }
+            return;
+        }
+        if is_invisible(c) {
+            if c == '\u{AD}' && self.run.is_none() && self.last.is_some() {
+                self.soft_hyphen = true;
+            }
+            return;
+        }
+        if let Some(run) = self.run.take()
+            && !self.out.is_empty()
+        {
+            let hyphenated = self.soft_hyphen
+                || (matches!(self.last, Some('-' | '\u{2010}'))
+                    && self.before_last.is_some_and(char::is_alphanumeric));
+            let joins = hyphenated && !run.barrier && run.line_breaks > 0 && c.is_lowercase();
+            if !joins {
+                if run.line_breaks >= 2 {
+                    self.out.mark_break();
+                }
+                self.out.push(' ', run.orig);
+                self.last = Some(' ');
+            }
+        }
+        self.soft_hyphen = false;
+        self.out.push(c, orig);
+        self.before_last = self.last;
+        self.last = Some(c);
+    }
+
+    fn finish(self) -> MappedText {
+        debug_assert!(!self.out.text().ends_with(' ') || self.out.is_empty());
+        self.out.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

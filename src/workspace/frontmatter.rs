@@ -12,8 +12,219 @@ pub struct Frontmatter {
     pub error: Option<String>,
 }
 
-/// Splits off the frontmatter, if the text starts with one.
+impl Frontmatter {
+    /// The value of a top-level string key (`id`, `title`), when the YAML is a mapping.
+    pub fn string(&self, key: &str) -> Option<String> {
+        yaml_string(self.get(key)?)
+    }
+
+    /// The values of a top-level key that holds a string or a list of strings (`author`,
+    /// `aliases`).
+    pub fn strings(&self, key: &str) -> Vec<String> {
+        match self.get(key) {
+            Some(yaml_rust2::Yaml::Array(items)) => items.iter().filter_map(yaml_string).collect(),
+            Some(value) => yaml_string(value).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The value of a top-level key, when the YAML is a mapping.
+    pub fn get(&self, key: &str) -> Option<&yaml_rust2::Yaml> {
+        match self.yaml.as_ref()? {
+            yaml_rust2::Yaml::Hash(hash) => hash.get(&yaml_rust2::Yaml::String(key.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// A scalar as text (numbers and dates unquoted in YAML come out as written).
+fn yaml_string(value: &yaml_rust2::Yaml) -> Option<String> {
+    use yaml_rust2::Yaml;
+    let text = match value {
+        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+        Yaml::Integer(n) => n.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        _ => return None,
+    };
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// Splits off the frontmatter, if the text starts with one: a first line `---`, a closing line
+/// `---` or `...`. The range runs to the end of the closing line (its line break included).
 pub fn parse_frontmatter(text: &str) -> Option<Frontmatter> {
-    let _ = text;
-    todo!("corpus helper")
+    let text_body = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let bom = text.len() - text_body.len();
+    let mut lines = line_spans(text_body);
+    let (first, first_end) = lines.next()?;
+    if first.trim_end() != "---" {
+        return None;
+    }
+    let yaml_start = first_end;
+    for (line, end) in lines {
+        let fence = line.trim_end();
+        if fence == "---" || fence == "..." {
+            let line_start = end - line.len() - line_terminator_len(text_body, end);
+            let yaml_text = text_body.get(yaml_start..line_start).unwrap_or("");
+            let (yaml, error) = parse_yaml(yaml_text);
+            return Some(Frontmatter {
+                range: 0..bom + end,
+                yaml,
+                error,
+            });
+        }
+    }
+    None
+}
+
+/// Each line without its terminator, with the offset just past its terminator.
+fn line_spans(text: &str) -> impl Iterator<Item = (&str, usize)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= text.len() {
+            return None;
+        }
+        let rest = text.get(at..)?;
+        let (line, consumed) = match rest.find('\n') {
+            Some(nl) => (rest.get(..nl)?, nl + 1),
+            None => (rest, rest.len()),
+        };
+        at += consumed;
+        Some((line.strip_suffix('\r').unwrap_or(line), at))
+    })
+}
+
+/// The length of the line terminator that ends just before `end` (0, 1 or 2 bytes).
+fn line_terminator_len(text: &str, end: usize) -> usize {
+    let before = text.get(..end).unwrap_or("");
+    if before.ends_with("\r\n") {
+        2
+    } else if before.ends_with('\n') {
+        1
+    } else {
+        0
+    }
+}
+
+/// Parses the YAML between the fences; the error names its line in the file (the YAML starts on
+/// line 2).
+fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<String>) {
+    let loaded = std::panic::catch_unwind(|| yaml_rust2::YamlLoader::load_from_str(yaml_text));
+    match loaded {
+        Ok(Ok(documents)) => {
+            let yaml = documents
+                .into_iter()
+                .next()
+                .unwrap_or(yaml_rust2::Yaml::Null);
+            (Some(yaml), None)
+        }
+        Ok(Err(error)) => {
+            let line = error.marker().line() + 1;
+            (
+                None,
+                Some(format!(
+                    "invalid YAML frontmatter at line {line}: {}",
+                    error.info()
+                )),
+            )
+        }
+        Err(_) => (
+            None,
+            Some("invalid YAML frontmatter: the YAML parser failed".to_string()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_mapping_between_dashes() {
+        let text = "---\nid: smith2020\ntitle: A Title\nauthor: [Ann, Bob]\n---\nBody\n";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(
+            &text[fm.range.clone()],
+            "---\nid: smith2020\ntitle: A Title\nauthor: [Ann, Bob]\n---\n"
+        );
+        assert_eq!(fm.error, None);
+        assert_eq!(fm.string("id").as_deref(), Some("smith2020"));
+        assert_eq!(fm.string("title").as_deref(), Some("A Title"));
+        assert_eq!(
+            fm.strings("author"),
+            vec!["Ann".to_string(), "Bob".to_string()]
+        );
+        assert_eq!(fm.strings("missing"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn closes_with_dots_and_crlf() {
+        let text = "---\r\nid: x\r\n...\r\nrest";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(&text[fm.range.clone()], "---\r\nid: x\r\n...\r\n");
+        assert_eq!(fm.string("id").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn closing_fence_at_end_of_file() {
+        let text = "---\nid: 2020\n---";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(fm.range, 0..text.len());
+        assert_eq!(fm.string("id").as_deref(), Some("2020"));
+    }
+
+    #[test]
+    fn empty_frontmatter() {
+        let fm = parse_frontmatter("---\n---\ntext").expect("frontmatter");
+        assert_eq!(fm.range, 0..8);
+        assert_eq!(fm.error, None);
+        assert_eq!(fm.string("id"), None);
+    }
+
+    #[test]
+    fn no_frontmatter() {
+        assert!(parse_frontmatter("text\n---\nid: x\n---\n").is_none());
+        assert!(parse_frontmatter("---\nid: x\nno closing fence\n").is_none());
+        assert!(parse_frontmatter("").is_none());
+        assert!(parse_frontmatter("----\nid: x\n----\n").is_none());
+    }
+
+    #[test]
+    fn invalid_yaml_keeps_range_and_reports_line() {
+        let text = "---\nid: x\ntitle: [unclosed\n---\nbody";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(
+            &text[fm.range.clone()],
+            "---\nid: x\ntitle: [unclosed\n---\n"
+        );
+        assert!(fm.yaml.is_none());
+        let error = fm.error.expect("error");
+        assert!(error.contains("line "), "{error}");
+    }
+
+    #[test]
+    fn invalid_yaml_line_number_counts_the_fence() {
+        let text = "---\nid: x\ntitle: a: b\n---\n";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        expect_test::expect![
+            "invalid YAML frontmatter at line 3: mapping values are not allowed in this context"
+        ]
+        .assert_eq(&fm.error.expect("error"));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "---",
+            "---\n",
+            "---\n---",
+            "---\n\u{0}\n---",
+            "\u{FEFF}---\nid: y\n---\n",
+            "---\n[[[[[[[[\n---",
+        ] {
+            let _ = parse_frontmatter(text);
+        }
+        let fm = parse_frontmatter("\u{FEFF}---\nid: y\n---\nz").expect("frontmatter after a BOM");
+        assert_eq!(fm.range, 0..17);
+    }
 }

@@ -1,0 +1,243 @@
+//! `MappedText`: a normalised text with a compact map from its bytes back to the original.
+//!
+//! The map is a sorted list of spans. A *copy* span says that a stretch of normalised bytes
+//! corresponds byte for byte (char for char, same UTF-8 lengths) to a stretch of the original,
+//! so each byte maps to the original range of the char it belongs to. A *block* span says that
+//! all its normalised bytes came from one original range (a whitespace run collapsed to one
+//! space, a compatibility character expanded by NFKC). Running text is mostly copied, so the map
+//! costs a few bytes per punctuation mark instead of eight bytes per byte.
+
+use std::ops::Range;
+
+use crate::ByteRange;
+
+/// `Span::orig_len` of a copy span.
+const COPY: u32 = u32::MAX;
+
+/// One stretch of the map, starting at normalised byte `norm` and running up to the next span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    norm: u32,
+    orig: u32,
+    /// `COPY`, or the length of the original range every byte of the span maps to.
+    orig_len: u32,
+}
+
+/// A normalised text and, for each of its bytes, where it came from in the original.
+///
+/// Offsets are stored as `u32`: texts must be shorter than 4 GiB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MappedText {
+    pub text: String,
+    /// Sorted by `norm`; the first span starts at 0 when the text is not empty.
+    spans: Vec<Span>,
+    /// Offsets in `text` of separators that stand for a paragraph break in the original (a blank
+    /// line), sorted. Quote matching may jump over page furniture at these points.
+    pub breaks: Vec<u32>,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl MappedText {
+    /// The original byte range that `range` of the normalised text came from. An empty range maps
+    /// to an empty range at the original position.
+    pub fn to_original(&self, range: ByteRange) -> ByteRange {
+        let len = self.text.len();
+        let start = range.start.min(len);
+        let end = range.end.min(len).max(start);
+        if start == end {
+            let at = if start < len {
+                self.byte_origin(start).start
+            } else {
+                self.end_of_original()
+            };
+            return at..at;
+        }
+        let first = self.byte_origin(start);
+        let last = self.byte_origin(end - 1);
+        first.start..last.end.max(first.start)
+    }
+
+    /// The normalised offset nearest to original offset `offset` (first normalised byte whose
+    /// original start is at or after it).
+    pub fn from_original(&self, offset: usize) -> usize {
+        let offset = to_u32(offset);
+        let next = self.spans.partition_point(|s| s.orig < offset);
+        if let Some(before) = next.checked_sub(1).and_then(|i| self.spans.get(i))
+            && before.orig_len == COPY
+        {
+            let span_end = self.span_end(next - 1);
+            let mut at = before.norm as usize + (offset - before.orig) as usize;
+            while at < span_end && !self.text.is_char_boundary(at) {
+                at += 1;
+            }
+            if at < span_end {
+                return at;
+            }
+        }
+        self.spans
+            .get(next)
+            .map_or(self.text.len(), |s| s.norm as usize)
+    }
+
+    /// The original range of the char that normalised byte `byte` belongs to.
+    pub fn byte_origin(&self, byte: usize) -> ByteRange {
+        let Some(index) = self
+            .spans
+            .partition_point(|s| s.norm as usize <= byte)
+            .checked_sub(1)
+        else {
+            return 0..0;
+        };
+        self.origin_in_span(index, byte)
+    }
+
+    /// Each char of the text with its offset and its original range, in order.
+    pub fn char_origins(&self) -> CharOrigins<'_> {
+        CharOrigins {
+            mapped: self,
+            offset: 0,
+            span: 0,
+        }
+    }
+
+    /// How many spans the map holds (a measure of its memory use).
+    pub fn span_count(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn span_end(&self, index: usize) -> usize {
+        self.spans
+            .get(index + 1)
+            .map_or(self.text.len(), |s| s.norm as usize)
+    }
+
+    fn origin_in_span(&self, index: usize, byte: usize) -> ByteRange {
+        let Some(span) = self.spans.get(index) else {
+            return 0..0;
+        };
+        let (norm, orig) = (span.norm as usize, span.orig as usize);
+        if span.orig_len != COPY {
+            return orig..orig + span.orig_len as usize;
+        }
+        let mut char_start = byte;
+        while char_start > norm && !self.text.is_char_boundary(char_start) {
+            char_start -= 1;
+        }
+        let char_len = self
+            .text
+            .get(char_start..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(1, char::len_utf8);
+        let start = orig + (char_start - norm);
+        start..start + char_len
+    }
+
+    fn end_of_original(&self) -> usize {
+        match self.text.len().checked_sub(1) {
+            Some(last) => self.byte_origin(last).end,
+            None => self.spans.first().map_or(0, |s| s.orig as usize),
+        }
+    }
+}
+
+/// Iterator returned by [`MappedText::char_origins`].
+pub struct CharOrigins<'a> {
+    mapped: &'a MappedText,
+    offset: usize,
+    span: usize,
+}
+
+impl Iterator for CharOrigins<'_> {
+    type Item = (usize, char, ByteRange);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let offset = self.offset;
+        let c = self.mapped.text.get(offset..)?.chars().next()?;
+        self.offset += c.len_utf8();
+        while self
+            .mapped
+            .spans
+            .get(self.span + 1)
+            .is_some_and(|s| s.norm as usize <= offset)
+        {
+            self.span += 1;
+        }
+        Some((offset, c, self.mapped.origin_in_span(self.span, offset)))
+    }
+}
+
+/// Builds a `MappedText` char by char, merging contiguous copies into one span.
+#[derive(Debug, Default)]
+pub(crate) struct MappedBuilder {
+    text: String,
+    spans: Vec<Span>,
+    breaks: Vec<u32>,
+}
+
+impl MappedBuilder {
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        MappedBuilder {
+            text: String::with_capacity(bytes),
+            spans: Vec::new(),
+            breaks: Vec::new(),
+        }
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Records that the next pushed byte is a separator standing for a paragraph break.
+    pub(crate) fn mark_break(&mut self) {
+        self.breaks.push(to_u32(self.text.len()));
+    }
+
+    /// Appends `c`, which came from `orig`. A char whose original range is exactly as long as
+    /// itself is mapped byte for byte; any other is mapped as a block.
+    pub(crate) fn push(&mut self, c: char, orig: Range<usize>) {
+        let norm = to_u32(self.text.len());
+        self.text.push(c);
+        let (start, len) = (to_u32(orig.start), to_u32(orig.len()));
+        if orig.len() == c.len_utf8() {
+            let extends = self.spans.last().is_some_and(|last| {
+                last.orig_len == COPY && last.orig.saturating_add(norm - last.norm) == start
+            });
+            if !extends {
+                self.spans.push(Span {
+                    norm,
+                    orig: start,
+                    orig_len: COPY,
+                });
+            }
+        } else {
+            let extends = self
+                .spans
+                .last()
+                .is_some_and(|last| last.orig_len == len && last.orig == start);
+            if !extends {
+                self.spans.push(Span {
+                    norm,
+                    orig: start,
+                    orig_len: len,
+                });
+            }
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> MappedText {
+        self.spans.shrink_to_fit();
+        self.text.shrink_to_fit();
+        MappedText {
+            text: self.text,
+            spans: self.spans,
+            breaks: self.breaks,
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! Unit tests of the normaliser: one fixture per rule, then properties over random text.
+
+use expect_test::{Expect, expect};
+use proptest::prelude::*;
+
+use super::*;
+
+fn clean_plain(text: &str) -> String {
+    clean_text(text, SourceFormat::Plain).text
+}
+
+fn clean_md(text: &str) -> String {
+    clean_text(text, SourceFormat::Markdown).text
+}
+
+fn key(text: &str) -> String {
+    normalize_key(text).text
+}
+
+/// Each word of the key with the original text it maps back to.
+fn key_words_with_origins(original: &str, format: SourceFormat) -> String {
+    let key = key_of_clean(&clean_text(original, format));
+    let mut out = String::new();
+    let mut start = 0;
+    for word in key.text.split(' ') {
+        let range = start..start + word.len();
+        let orig = key.to_original(range);
+        out.push_str(&format!("{word} <- {:?}\n", &original[orig]));
+        start += word.len() + 1;
+    }
+    out
+}
+
+fn check_origins(original: &str, format: SourceFormat, expect: Expect) {
+    expect.assert_eq(&key_words_with_origins(original, format));
+}
+
+// --- clean: whitespace -------------------------------------------------------------------------
+
+#[test]
+fn whitespace_runs_collapse_to_one_space() {
+    assert_eq!(
+        clean_plain("a \u{A0}b\u{2009}c\t\r\n d\u{3000}e"),
+        "a b c d e"
+    );
+}
+
+#[test]
+fn leading_and_trailing_whitespace_is_trimmed() {
+    assert_eq!(clean_plain(" \n\n  word  \n\n"), "word");
+    assert_eq!(clean_plain("   "), "");
+    assert_eq!(clean_plain(""), "");
+}
+
+#[test]
+fn blank_lines_are_recorded_as_breaks() {
+    let clean = clean_text("one\ntwo\n\nthree\n \nfour five", SourceFormat::Plain);
+    assert_eq!(clean.text, "one two three four five");
+    assert_eq!(clean.breaks, vec![7, 13]);
+    assert_eq!(&clean.text[7..8], " ");
+}
+
+#[test]
+fn case_and_punctuation_are_kept() {
+    assert_eq!(clean_plain("It’s “Done”, (ok)!"), "It’s “Done”, (ok)!");
+}
+
+// --- clean: NFKC and invisible chars ---------------------------------------------------------
+
+#[test]
+fn nfkc_applies_and_maps_to_the_compatibility_char() {
+    let original = "the ﬁnal ＡＢ x² café";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.text, "the final AB x2 café");
+    // "fi" both map to the ligature.
+    assert_eq!(&original[clean.to_original(4..6)], "ﬁ");
+    assert_eq!(&original[clean.to_original(4..5)], "ﬁ");
+    assert_eq!(&original[clean.to_original(4..9)], "ﬁnal");
+    assert_eq!(&original[clean.to_original(10..12)], "ＡＢ");
+}
+
+#[test]
+fn nfkc_composes_combining_marks() {
+    let original = "cafe\u{301} time";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.text, "café time");
+    assert_eq!(&original[clean.to_original(0..5)], "cafe\u{301}");
+    assert_eq!(&original[clean.to_original(6..10)], "time");
+}
+
+#[test]
+fn zero_width_chars_and_soft_hyphens_are_deleted() {
+    let original = "inter\u{AD}na\u{200B}tional\u{FEFF} co\u{200D}op";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.text, "international coop");
+    assert_eq!(
+        &original[clean.to_original(0..13)],
+        "inter\u{AD}na\u{200B}tional"
+    );
+}
+
+// --- clean: line-end hyphenation --------------------------------------------------------------
+
+#[test]
+fn line_end_hyphen_before_lowercase_joins_and_keeps_the_hyphen() {
+    assert_eq!(clean_plain("a win-\nwin deal"), "a win-win deal");
+    assert_eq!(clean_plain("a win-\n\n\nwin deal"), "a win-win deal");
+    assert_eq!(clean_plain("major-  \r\n  power"), "major-power");
+    assert_eq!(clean_plain("x\u{2010}\ny"), "x\u{2010}y");
+}
+
+#[test]
+fn hyphen_is_not_joined_elsewhere() {
+    // Same line.
+    assert_eq!(clean_plain("member- and observer"), "member- and observer");
+    // Capital after the break.
+    assert_eq!(clean_plain("Anglo-\nSaxon"), "Anglo- Saxon");
+    // A dash, not a hyphen: nothing alphanumeric before it.
+    assert_eq!(clean_plain("so -\nthen"), "so - then");
+    // A digit after the break.
+    assert_eq!(clean_plain("pages 70-\n79"), "pages 70- 79");
+}
+
+#[test]
+fn soft_hyphen_at_line_end_joins_without_a_hyphen() {
+    assert_eq!(clean_plain("inter\u{AD}\nnational"), "international");
+}
+
+#[test]
+fn joined_hyphenation_records_no_break() {
+    let clean = clean_text("co-\n\noperate", SourceFormat::Plain);
+    assert_eq!(clean.text, "co-operate");
+    assert!(clean.breaks.is_empty());
+}
+
+#[test]
+fn hyphenation_joins_across_a_blockquote_marker_in_markdown() {
+    assert_eq!(
+        clean_md("the open-\n\n> ing up of it"),
+        "the open-ing up of it"
+    );
+    assert_eq!(key("the open-\n\n> ing up"), "the open ing up");
+    let original = "the open-\n\n> ing up";
+    let clean = clean_text(original, SourceFormat::Markdown);
+    let key = key_of_clean(&clean);
+    assert_eq!(key.text, "the opening up");
+    assert_eq!(&original[key.to_original(4..11)], "open-\n\n> ing");
+}
+
+// --- clean: Markdown --------------------------------------------------------------------------
+
+#[test]
+fn markdown_links_keep_only_their_text() {
+    assert_eq!(
+        clean_md("the “[shared future](#)” of"),
+        "the “shared future” of"
+    );
+    assert_eq!(
+        clean_md("mail [a@b.org](mailto:a@b.org) now"),
+        "mail a@b.org now"
+    );
+    assert_eq!(
+        clean_md("see [*the* text](http://x.org \"Title\") and [ref][r] and [c][]"),
+        "see the text and ref and c"
+    );
+    assert_eq!(
+        clean_md("an ![alt words](pic.png) here"),
+        "an alt words here"
+    );
+    assert_eq!(clean_md("at <http://x.org> end"), "at http://x.org end");
+}
+
+#[test]
+fn markdown_shortcut_brackets_are_kept() {
+    // `[s]ome` is an editorial insertion, not a link: a quotation would write it the same way.
+    assert_eq!(clean_md("said “[s]ome things”"), "said “[s]ome things”");
+}
+
+#[test]
+fn markdown_emphasis_code_and_escapes() {
+    assert_eq!(
+        clean_md("**bold** and *it* and _u_ and `co*de` and \\*star\\* and a\\\nb"),
+        "bold and it and u and co*de and *star* and a b"
+    );
+}
+
+#[test]
+fn markdown_html_is_deleted_without_separator() {
+    assert_eq!(clean_md("the 22<sup>nd</sup> meeting"), "the 22nd meeting");
+    assert_eq!(clean_md("a <!-- note --> b"), "a b");
+    assert_eq!(
+        clean_md("<div>\nblock text\n</div>\n\nnext"),
+        "block text next"
+    );
+}
+
+#[test]
+fn markdown_block_markers() {
+    let original = "# Title #\n\nText one\ncontinues\n\n> quoted\n> more\n\n- item\n- two\n\n1. num\n\n---\n\nSetext\n===\n\n```rust\ncode()\n```\n\n| a | b |\n|---|---|\n| c | d |\n";
+    assert_eq!(
+        clean_md(original),
+        "Title Text one continues quoted more item two num Setext code() a b c d"
+    );
+}
+
+#[test]
+fn markdown_character_references_are_decoded() {
+    let original = "Tom &amp; Jerry&#8217;s &#x201C;show&rdquo;";
+    let clean = clean_text(original, SourceFormat::Markdown);
+    assert_eq!(clean.text, "Tom & Jerry’s “show”");
+    let apostrophe = clean.text.find('’').unwrap_or_default();
+    assert_eq!(
+        &original[clean.to_original(apostrophe..apostrophe + 3)],
+        "&#8217;"
+    );
+}
+
+#[test]
+fn markdown_frontmatter_is_left_out() {
+    let original = "---\nid: x\ntitle: T\n---\n# Head\n\nBody";
+    let clean = clean_text(original, SourceFormat::Markdown);
+    assert_eq!(clean.text, "Head Body");
+    assert_eq!(&original[clean.to_original(0..4)], "Head");
+}
+
+#[test]
+fn plain_frontmatter_is_left_out_only_when_it_is_a_mapping() {
+    assert_eq!(clean_plain("---\nid: x\n---\nBody"), "Body");
+    assert_eq!(
+        clean_plain("---\nA heading\n---\nBody"),
+        "--- A heading --- Body"
+    );
+}
+
+#[test]
+fn plain_text_keeps_markdown_syntax() {
+    assert_eq!(clean_plain("a [b](c) **d**"), "a [b](c) **d**");
+}
+
+#[test]
+fn markdown_pull_quote_lines_are_separate_paragraphs() {
+    let clean = clean_text(
+        "*The key* \n\nof the plan,\n\nwin-\n\nwin",
+        SourceFormat::Markdown,
+    );
+    assert_eq!(clean.text, "The key of the plan, win-win");
+    assert_eq!(clean.breaks, vec![7, 20]);
+}
+
+// --- key ---------------------------------------------------------------------------------------
+
+#[test]
+fn key_lowercases_and_separates_words() {
+    assert_eq!(
+        key("  The  Cat—sat; on (the) MAT!  "),
+        "the cat sat on the mat"
+    );
+    assert_eq!(key("a ✓ b ▲ c – d"), "a b c d");
+    assert_eq!(key("…"), "");
+}
+
+#[test]
+fn key_deletes_quotes_apostrophes_and_hyphens() {
+    assert_eq!(key("China’s “shared” «future»"), "chinas shared future");
+    assert_eq!(key("people-to-people"), "peopletopeople");
+    assert_eq!(
+        key("people‑to‑people ‘x’ \"y\" `z´ 5′ 6″"),
+        "peopletopeople x y z 5 6"
+    );
+    assert_eq!(key("a - b"), "a b");
+}
+
+#[test]
+fn key_deletes_dots_and_commas_between_alphanumerics() {
+    assert_eq!(
+        key("the U.S. grew 4.2% to 1,000 units."),
+        "the us grew 42 to 1000 units"
+    );
+    assert_eq!(key("end.Next, and"), "endnext and");
+    assert_eq!(key(".5 and 5."), "5 and 5");
+}
+
+#[test]
+fn key_keeps_cjk_and_other_scripts() {
+    assert_eq!(key("Xi said 中国 “Да” Ελλάδα"), "xi said 中国 да ελλάδα");
+}
+
+#[test]
+fn key_maps_words_to_the_original() {
+    check_origins(
+        "“Don’t  STOP,”\u{A0}she said —\nthe U.S. way.",
+        SourceFormat::Plain,
+        expect![[r#"
+            dont <- "Don’t"
+            stop <- "STOP"
+            she <- "she"
+            said <- "said"
+            the <- "the"
+            us <- "U.S"
+            way <- "way"
+        "#]],
+    );
+}
+
+#[test]
+fn key_maps_markdown_words_to_the_original() {
+    check_origins(
+        "## **Bold** [link text](#)\n\nthe 22<sup>nd</sup> *open-*\n\n> *ing*",
+        SourceFormat::Markdown,
+        expect![[r#"
+            bold <- "Bold"
+            link <- "link"
+            text <- "text"
+            the <- "the"
+            22nd <- "22<sup>nd"
+            opening <- "open-*\n\n> *ing"
+        "#]],
+    );
+}
+
+#[test]
+fn key_carries_breaks_over() {
+    let clean = clean_text("one,\n\n“two” — three\n\nfour", SourceFormat::Plain);
+    assert_eq!(clean.text, "one, “two” — three four");
+    let key = key_of_clean(&clean);
+    assert_eq!(key.text, "one two three four");
+    assert_eq!(key.breaks, vec![3, 13]);
+}
+
+#[test]
+fn key_separator_maps_to_the_whole_separating_run() {
+    let original = "word, — next";
+    let key = normalize_key(original);
+    assert_eq!(key.text, "word next");
+    assert_eq!(&original[key.to_original(4..5)], ", — ");
+}
+
+#[test]
+fn lowercase_expansion_maps_to_the_capital() {
+    let original = "İstanbul";
+    let key = normalize_key(original);
+    assert_eq!(key.text, "i\u{307}stanbul");
+    assert_eq!(&original[key.to_original(0..1)], "İ");
+    assert_eq!(&original[key.to_original(0..3)], "İ");
+    assert_eq!(&original[key.to_original(3..4)], "s");
+}
+
+// --- to_original and from_original ------------------------------------------------------------
+
+#[test]
+fn to_original_of_empty_ranges() {
+    let original = "  ab\u{A0}cd ";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.text, "ab cd");
+    assert_eq!(clean.to_original(0..0), 2..2);
+    assert_eq!(clean.to_original(3..3), 6..6);
+    assert_eq!(clean.to_original(5..5), 8..8);
+    assert_eq!(clean.to_original(9..12), 8..8);
+    assert_eq!(clean.to_original(2..3), 4..6);
+    assert_eq!(MappedText::default().to_original(0..3), 0..0);
+}
+
+#[test]
+fn from_original_finds_the_first_byte_at_or_after() {
+    let original = "  ab\u{A0}cd ";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.from_original(0), 0);
+    assert_eq!(clean.from_original(2), 0);
+    assert_eq!(clean.from_original(3), 1);
+    assert_eq!(clean.from_original(4), 2);
+    assert_eq!(clean.from_original(5), 3);
+    assert_eq!(clean.from_original(6), 3);
+    assert_eq!(clean.from_original(7), 4);
+    assert_eq!(clean.from_original(8), 5);
+    assert_eq!(clean.from_original(100), 5);
+}
+
+#[test]
+fn from_original_inside_a_multibyte_char_goes_to_the_next_char() {
+    let original = "é中x";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.from_original(1), 2);
+    assert_eq!(clean.from_original(3), 5);
+    assert_eq!(clean.from_original(5), 5);
+}
+
+#[test]
+fn copied_text_costs_one_span() {
+    let original = "plain words only here and there";
+    let clean = clean_text(original, SourceFormat::Plain);
+    assert_eq!(clean.span_count(), 1);
+    assert_eq!(normalize_key(original).span_count(), 1);
+}
+
+// --- properties ---------------------------------------------------------------------------------
+
+const FRAGMENTS: &[&str] = &[
+    "a",
+    "B",
+    "word",
+    "Zeta",
+    "ing",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "\u{A0}",
+    "\u{2009}",
+    "-",
+    "‐",
+    "‑",
+    "—",
+    "–",
+    "'",
+    "’",
+    "‘",
+    "“",
+    "”",
+    "\"",
+    "«",
+    "»",
+    ".",
+    ",",
+    "!",
+    "?",
+    ":",
+    ";",
+    "中",
+    "国",
+    "😀",
+    "👍🏽",
+    "✓",
+    "*",
+    "**",
+    "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "](#)",
+    "#",
+    "## ",
+    "> ",
+    "- ",
+    "1. ",
+    "`",
+    "<b>",
+    "</sup>",
+    "<!--",
+    "-->",
+    "\\",
+    "&amp;",
+    "&#8217;",
+    "!",
+    "é",
+    "e\u{301}",
+    "\u{301}",
+    "ﬁ",
+    "\u{AD}",
+    "\u{200B}",
+    "1",
+    "42",
+    "U.S.",
+    "4.2",
+    "1,000",
+    "|",
+    "---",
+    "win-\n",
+    "open-\n\n> ",
+    "İ",
+    "Σ",
+    "ß",
+    "---\nid: x\n---\n",
+];
+
+fn fragment_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(FRAGMENTS), 0..40).prop_map(|parts| parts.concat())
+}
+
+fn wild_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => prop::sample::select(FRAGMENTS).prop_map(str::to_string),
+            1 => any::<char>().prop_map(|c| c.to_string()),
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// Every byte maps inside the original, onto char boundaries; starts and ends never go back;
+/// `from_original` of a byte's origin does not land after it.
+fn assert_well_mapped(original: &str, mapped: &MappedText) -> Result<(), TestCaseError> {
+    let mut previous = 0..0;
+    for byte in 0..mapped.text.len() {
+        let origin = mapped.byte_origin(byte);
+        prop_assert!(
+            origin.start < origin.end,
+            "empty origin {origin:?} of byte {byte}"
+        );
+        prop_assert!(
+            origin.end <= original.len(),
+            "origin {origin:?} outside the original"
+        );
+        prop_assert!(
+            original.is_char_boundary(origin.start) && original.is_char_boundary(origin.end)
+        );
+        prop_assert!(
+            origin.start >= previous.start && origin.end >= previous.end,
+            "origin {origin:?} of byte {byte} goes back from {previous:?}"
+        );
+        if mapped.text.is_char_boundary(byte) {
+            prop_assert!(mapped.from_original(origin.start) <= byte);
+        }
+        previous = origin;
+    }
+    for (i, (offset, c, origin)) in mapped.char_origins().enumerate() {
+        prop_assert_eq!(origin, mapped.byte_origin(offset), "char {} {:?}", i, c);
+    }
+    for window in mapped.breaks.windows(2) {
+        prop_assert!(window[0] < window[1]);
+    }
+    for &b in &mapped.breaks {
+        prop_assert_eq!(mapped.text.as_bytes().get(b as usize), Some(&b' '));
+    }
+    Ok(())
+}
+
+/// Offsets where a key word starts or ends.
+fn word_boundaries(key: &str) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    for word in key.split(' ') {
+        if !word.is_empty() {
+            words.push((start, start + word.len()));
+        }
+        start += word.len() + 1;
+    }
+    words
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn plain_maps_are_well_formed(original in wild_text()) {
+        let clean = clean_text(&original, SourceFormat::Plain);
+        assert_well_mapped(&original, &clean)?;
+        assert_well_mapped(&original, &key_of_clean(&clean))?;
+    }
+
+    #[test]
+    fn markdown_maps_are_well_formed(original in wild_text()) {
+        let clean = clean_text(&original, SourceFormat::Markdown);
+        assert_well_mapped(&original, &clean)?;
+        assert_well_mapped(&original, &key_of_clean(&clean))?;
+    }
+
+    #[test]
+    fn key_words_renormalise_to_themselves(original in fragment_text(), picks in any::<(usize, usize)>()) {
+        let key = normalize_key(&original);
+        let words = word_boundaries(&key.text);
+        if !words.is_empty() {
+            let first = picks.0 % words.len();
+            let last = first + picks.1 % (words.len() - first);
+            let range = words[first].0..words[last].1;
+            let orig = key.to_original(range.clone());
+            prop_assert_eq!(&normalize_key(&original[orig.clone()]).text, &key.text[range.clone()],
+                "key {:?} range {:?} original {:?}", key.text, range, &original[orig]);
+        }
+    }
+
+    #[test]
+    fn every_key_word_renormalises(original in fragment_text()) {
+        let clean = clean_text(&original, SourceFormat::Plain);
+        let key = key_of_clean(&clean);
+        for (start, end) in word_boundaries(&key.text) {
+            let orig = key.to_original(start..end);
+            prop_assert_eq!(&normalize_key(&original[orig.clone()]).text, &key.text[start..end],
+                "original {:?}", &original[orig]);
+        }
+    }
+
+    #[test]
+    fn markdown_key_words_map_inside_the_original(original in fragment_text()) {
+        let key = key_of_clean(&clean_text(&original, SourceFormat::Markdown));
+        for (start, end) in word_boundaries(&key.text) {
+            let orig = key.to_original(start..end);
+            prop_assert!(orig.start < orig.end && orig.end <= original.len());
+            prop_assert!(original.get(orig).is_some());
+        }
+    }
+}
