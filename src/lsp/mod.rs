@@ -134,3 +134,6 @@ fn init_logging(options: &LspOptions) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod feature_tests;
