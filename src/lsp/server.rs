@@ -226,7 +226,8 @@ where
     }
 }
 
-/// The workspace root the client names: the first workspace folder, else `rootUri`.
+/// The workspace root the client names: the first workspace folder, else `rootUri`, else the
+/// deprecated `rootPath`.
 fn client_root(params: &InitializeParams) -> Option<PathBuf> {
     let folder = params
         .workspace_folders
@@ -234,11 +235,19 @@ fn client_root(params: &InitializeParams) -> Option<PathBuf> {
         .and_then(|folders| folders.first())
         .map(|folder| folder.uri.clone());
     #[allow(deprecated)]
-    let uri = folder.or_else(|| params.root_uri.clone())?;
-    if uri.scheme().as_str() != "file" {
-        return None;
+    let uri = folder.or_else(|| params.root_uri.clone());
+    match uri {
+        Some(uri) if uri.scheme().as_str() == "file" => {
+            uri.to_file_path().map(|path| path.into_owned())
+        }
+        Some(_) => None,
+        #[allow(deprecated)]
+        None => params
+            .root_path
+            .as_ref()
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from),
     }
-    uri.to_file_path().map(|path| path.into_owned())
 }
 
 fn server_capabilities(encoding: ColumnEncoding) -> ServerCapabilities {
