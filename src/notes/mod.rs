@@ -3,10 +3,13 @@
 //! lists). Code blocks, code spans, frontmatter, link URLs and HTML comments hold no quotation or
 //! citation; `<!-- ibid-ignore -->` on the line before a block silences it.
 
+mod attribution;
 pub mod blocks;
 pub mod citation;
 pub mod glossary;
+mod mask;
 pub mod quotation;
+pub mod sentences;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
@@ -33,7 +36,8 @@ pub struct Block {
     pub range: ByteRange,
     /// Sentences of the block, as byte ranges (used for attribution and claims).
     pub sentences: Vec<ByteRange>,
-    /// Silenced by `<!-- ibid-ignore -->` on the line before.
+    /// Silenced by `<!-- ibid-ignore -->` on the line before (or at its very start), or by an
+    /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` range around it.
     pub ignored: bool,
 }
 
