@@ -3,10 +3,13 @@
 //! lists). Code blocks, code spans, frontmatter, link URLs and HTML comments hold no quotation or
 //! citation; `<!-- ibid-ignore -->` on the line before a block silences it.
 
+mod attribution;
 pub mod blocks;
 pub mod citation;
 pub mod glossary;
+mod mask;
 pub mod quotation;
+pub mod sentences;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
