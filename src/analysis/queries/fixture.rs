@@ -1,8 +1,7 @@
 //! Test fixtures for the queries: a workspace built in memory from notes and sources written as
-//! strings, with `$0` marking the cursor. Sources are normalised for real. Until the real note
-//! parser and matcher are in this branch, notes are parsed by a small stand-in (headings,
-//! `[@key]` and in-text citations, quoted text, blockquotes, definition lists) and quotations
-//! resolved by plain substring search; the diagnostics are the real ones.
+//! strings, with `$0` marking the cursor. Sources are normalised and notes parsed for real, and
+//! the diagnostics are the real ones; until the matcher is in this branch, quotations are
+//! resolved by a stand-in that finds each quoted stretch verbatim in a source.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,10 +14,7 @@ use crate::analysis::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_k
 use crate::analysis::terms::{SourceTerms, TermIndex, TermInfo};
 use crate::analysis::{Analysis, NoteAnalysis};
 use crate::corpus::{Corpus, Source, SourceFormat, SourceMeta};
-use crate::notes::{
-    Block, BlockKind, Citation, CitationItem, GlossaryEntry, Heading, Locator, Note, Quotation,
-    QuotationKind, QuotePiece,
-};
+use crate::notes::{GlossaryEntry, Note, Quotation, QuotePiece};
 use crate::workspace::{BibEntry, Config, Workspace};
 
 pub(crate) const CURSOR: &str = "$0";
@@ -156,7 +152,7 @@ impl Fixture {
         let mut notes = BTreeMap::new();
         for (path, text) in self.notes {
             let text: Arc<str> = Arc::from(text);
-            let note = parse_note(&text);
+            let note = Note::parse(&text);
             let resolutions: Vec<QuoteResolution> = note
                 .quotations
                 .iter()
@@ -291,408 +287,27 @@ fn resolve(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResoluti
     QuoteResolution { status, found }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Stand-in note parser.
-
-fn parse_note(text: &str) -> Note {
-    let mut note = Note::default();
-    let mut offset = 0;
-    if let Some(rest) = text.strip_prefix("---\n")
-        && let Some(end) = rest.find("\n---\n")
-    {
-        offset = 4 + end + 5;
-        note.frontmatter = Some(0..offset);
-    }
-    for block_range in split_blocks(text, offset) {
-        let block_text = &text[block_range.clone()];
-        let kind = if let Some(hashes) = block_text.strip_prefix('#') {
-            let level = 1 + hashes.chars().take_while(|&c| c == '#').count();
-            let title = block_text.trim_start_matches('#').trim();
-            let start = block_range.start + block_text.find(title).unwrap_or(0);
-            note.headings.push(Heading {
-                level: level as u8,
-                text: title.to_string(),
-                range: start..start + title.len(),
-            });
-            BlockKind::Heading(level as u8)
-        } else if block_text.starts_with('>') {
-            BlockKind::BlockQuote
-        } else {
-            BlockKind::Paragraph
-        };
-        let block_index = note.blocks.len();
-        note.blocks.push(Block {
-            kind,
-            range: block_range.clone(),
-            sentences: vec![block_range.clone()],
-            ignored: false,
-        });
-        let first_citation = note.citations.len();
-        note.citations.extend(scan_citations(text, &block_range));
-        let citations: Vec<usize> = (first_citation..note.citations.len()).collect();
-        match kind {
-            BlockKind::BlockQuote => {
-                let quotation = blockquote(text, &block_range, &note.citations, &citations);
-                note.quotations.push(Quotation {
-                    citations,
-                    block: block_index,
-                    ..quotation
-                });
-            }
-            BlockKind::Paragraph => {
-                glossary(text, &block_range, &mut note.glossary);
-                let quotations = inline_quotations(text, &block_range);
-                let first = note.quotations.len();
-                for (i, mut quotation) in quotations.into_iter().enumerate() {
-                    quotation.block = block_index;
-                    quotation.citations = citations
-                        .iter()
-                        .copied()
-                        .filter(|&c| note.citations[c].range.start >= quotation.range.end)
-                        .collect();
-                    note.quotations.push(quotation);
-                    // A citation belongs to the nearest quotation before it.
-                    if i > 0 {
-                        let this_start = note.quotations[first + i].range.start;
-                        note.quotations[first + i - 1]
-                            .citations
-                            .retain(|&c| note.citations[c].range.start < this_start);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    note
-}
-
-/// Blocks: runs of non-blank lines from `from`, without the trailing newline.
-fn split_blocks(text: &str, from: usize) -> Vec<ByteRange> {
-    let mut blocks = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut line_start = from;
-    for line in text[from..].split_inclusive('\n') {
-        let line_end = line_start + line.trim_end_matches('\n').len();
-        if line.trim().is_empty() {
-            if let Some(s) = start.take() {
-                blocks.push(s..line_start.saturating_sub(1).max(s));
-            }
-        } else if start.is_none() {
-            start = Some(line_start);
-        }
-        line_start += line.len();
-        let _ = line_end;
-    }
-    if let Some(s) = start {
-        blocks.push(s..text.trim_end().len().max(s));
-    }
-    blocks
-}
-
-fn is_key_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-/// The key starting at `at` (alphanumerics, `_`, and internal punctuation followed by a key char).
-fn key_end(text: &str, at: usize) -> usize {
-    let mut end = at;
-    let mut chars = text[at..].char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let internal =
-            ":.#$%&-+?<>~/".contains(c) && chars.peek().is_some_and(|&(_, n)| is_key_char(n));
-        if is_key_char(c) || (internal && i > 0) {
-            end = at + i + c.len_utf8();
-        } else {
-            break;
-        }
-    }
-    end
-}
-
-fn scan_citations(text: &str, block: &ByteRange) -> Vec<Citation> {
-    let mut out = Vec::new();
-    let mut i = block.start;
-    while i < block.end {
-        let rest = &text[i..block.end];
-        let Some(c) = rest.chars().next() else { break };
-        if c == '['
-            && let Some(close) = rest.find(']')
-            && rest[..close].contains('@')
-            && !rest[..close].contains('\n')
-        {
-            let range = i..i + close + 1;
-            let mut items = Vec::new();
-            let mut item_start = i + 1;
-            for part in rest[1..close].split(';') {
-                let part_range = item_start..item_start + part.len();
-                if let Some(item) = citation_item(text, part_range.clone()) {
-                    items.push(item);
-                }
-                item_start = part_range.end + 1;
-            }
-            out.push(Citation {
-                range: range.clone(),
-                bracketed: true,
-                items,
-            });
-            i = range.end;
-            continue;
-        }
-        let word_start = i == 0 || text[..i].chars().last().is_some_and(char::is_whitespace);
-        if c == '@' && word_start {
-            let end = key_end(text, i + 1);
-            if end > i + 1 {
-                out.push(Citation {
-                    range: i..end,
-                    bracketed: false,
-                    items: vec![CitationItem {
-                        key: text[i + 1..end].to_string(),
-                        key_range: i + 1..end,
-                        range: i..end,
-                        prefix: String::new(),
-                        locator: None,
-                        suffix: String::new(),
-                        suppress_author: false,
-                    }],
-                });
-                i = end;
-                continue;
-            }
-        }
-        i += c.len_utf8();
-    }
-    out
-}
-
-fn citation_item(text: &str, range: ByteRange) -> Option<CitationItem> {
-    let part = &text[range.clone()];
-    let at = range.start + part.find('@')?;
-    let suppress_author = at > range.start && text.as_bytes()[at - 1] == b'-';
-    let (key_start, key_stop) = if text[at + 1..].starts_with('{') {
-        let close = at + 2 + text[at + 2..range.end].find('}')?;
-        (at + 2, close)
-    } else {
-        (at + 1, key_end(text, at + 1))
-    };
-    let prefix_end = if suppress_author { at - 1 } else { at };
-    let after = if text[key_stop..].starts_with('}') {
-        key_stop + 1
-    } else {
-        key_stop
-    };
-    let tail = &text[after..range.end];
-    let locator = tail.strip_prefix(',').and_then(|loc| {
-        let loc_start = after + 1 + (loc.len() - loc.trim_start().len());
-        let loc = loc.trim();
-        let (label, value) = loc.split_once(' ')?;
-        let label = match label {
-            "p." | "pp." => "page",
-            "para." => "paragraph",
-            "ch." => "chapter",
-            other => other,
-        };
-        Some(Locator {
-            label: label.to_string(),
-            value: value.to_string(),
-            range: loc_start..loc_start + loc.len(),
-        })
-    });
-    Some(CitationItem {
-        key: text[key_start..key_stop].to_string(),
-        key_range: key_start..key_stop,
-        range,
-        prefix: text[range_start_trimmed(text, prefix_end)..prefix_end]
-            .trim()
-            .to_string(),
-        locator,
-        suffix: String::new(),
-        suppress_author,
-    })
-}
-
-fn range_start_trimmed(text: &str, end: usize) -> usize {
-    text[..end].rfind(['[', ';']).map(|i| i + 1).unwrap_or(end)
-}
-
-/// Quoted text between `"…"` or `“…”` in a paragraph.
-fn inline_quotations(text: &str, block: &ByteRange) -> Vec<Quotation> {
-    let mut out = Vec::new();
-    let mut i = block.start;
-    while i < block.end {
-        let rest = &text[i..block.end];
-        let Some(open) = rest.find(['"', '“']) else {
-            break;
-        };
-        let open_at = i + open;
-        let open_len = if rest[open..].starts_with('“') {
-            3
-        } else {
-            1
-        };
-        let close_char = if open_len == 3 { '”' } else { '"' };
-        let Some(close) = text[open_at + open_len..block.end].find(close_char) else {
-            break;
-        };
-        let content = open_at + open_len..open_at + open_len + close;
-        let range = open_at..content.end + close_char.len_utf8();
-        let pieces = split_pieces(text, content.clone(), &[]);
-        out.push(quotation(
-            QuotationKind::Inline,
-            range.clone(),
-            content,
-            pieces,
-        ));
-        i = range.end;
-    }
-    out
-}
-
-fn blockquote(
-    text: &str,
-    block: &ByteRange,
-    all_citations: &[Citation],
-    citations: &[usize],
-) -> Quotation {
-    let first = &text[block.clone()];
-    let skip = first.len() - first.trim_start_matches('>').trim_start().len();
-    let content = block.start + skip..block.end;
-    let holes: Vec<ByteRange> = citations
-        .iter()
-        .filter_map(|&c| all_citations.get(c))
-        .map(|c| c.range.clone())
-        .collect();
-    let pieces = split_pieces(text, content.clone(), &holes);
-    quotation(QuotationKind::Block, block.clone(), content, pieces)
-}
-
-fn quotation(
-    kind: QuotationKind,
-    range: ByteRange,
-    content: ByteRange,
-    pieces: Vec<QuotePiece>,
-) -> Quotation {
-    let word_count = pieces
-        .iter()
-        .map(|p| match p {
-            QuotePiece::Text { text, .. } => text.split_whitespace().count(),
-            _ => 0,
-        })
-        .sum();
-    Quotation {
-        kind,
-        sentence: range.clone(),
-        range,
-        content,
-        pieces,
-        word_count,
-        citations: Vec::new(),
-        block: 0,
-        ignored: false,
-    }
-}
-
-/// Text pieces split at `...` / `…` elisions and around `holes` (citations in a blockquote);
-/// blockquote markers dropped from the text.
-fn split_pieces(text: &str, content: ByteRange, holes: &[ByteRange]) -> Vec<QuotePiece> {
-    let mut pieces = Vec::new();
-    let mut start = content.start;
-    let mut i = content.start;
-    let push_text = |pieces: &mut Vec<QuotePiece>, range: ByteRange| {
-        let words = text[range.clone()]
-            .lines()
-            .map(|l| l.trim().trim_start_matches('>').trim())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !words.trim().is_empty() {
-            pieces.push(QuotePiece::Text {
-                text: words.trim().to_string(),
-                range,
-            });
-        }
-    };
-    while i < content.end {
-        if let Some(hole) = holes.iter().find(|h| h.start == i) {
-            push_text(&mut pieces, start..i);
-            i = hole.end.max(i + 1);
-            start = i;
-            continue;
-        }
-        let rest = &text[i..content.end];
-        let elision = ["...", "…"].iter().find(|e| rest.starts_with(**e));
-        if let Some(elision) = elision {
-            push_text(&mut pieces, start..i);
-            pieces.push(QuotePiece::Elision {
-                range: i..i + elision.len(),
-            });
-            i += elision.len();
-            start = i;
-            continue;
-        }
-        i += rest.chars().next().map_or(1, char::len_utf8);
-    }
-    push_text(&mut pieces, start..content.end);
-    pieces
-}
-
-/// `Term` on one line and `: definition` on the next, inside one paragraph.
-fn glossary(text: &str, block: &ByteRange, out: &mut Vec<GlossaryEntry>) {
-    let block_text = &text[block.clone()];
-    let mut lines = block_text.split_inclusive('\n').peekable();
-    let mut at = block.start;
-    while let Some(line) = lines.next() {
-        let line_len = line.len();
-        if let Some(next) = lines.peek()
-            && let Some(definition) = next.strip_prefix(": ")
-        {
-            let term = line.trim();
-            let definition = definition.trim();
-            let def_start = at + line_len + 2;
-            out.push(GlossaryEntry {
-                term: term.to_string(),
-                term_range: at..at + term.len(),
-                definition: definition.to_string(),
-                definition_range: def_start..def_start + definition.len(),
-                aliases: Vec::new(),
-            });
-        }
-        at += line_len;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn stand_in_parser_finds_citations_quotations_and_glossary() {
+    fn fixture_parses_notes_and_resolves_quotations() {
         let built = Fixture::new()
             .source("smith2020", "Some words here are quoted by the note.")
             .note(
                 "a.md",
-                "# Notes\n\nShe wrote \"words here are quoted\" [see @smith2020, p. 4; -@doe].\n\n> are quoted by\n",
+                "# Notes\n\nShe wrote \"words here are quoted\" [see @smith2020, p. 4; -@doe].\n\nAnd \"are quoted by the\" note.$0\n",
             )
             .build();
         let path = note_path("a.md");
+        assert_eq!(built.cursor(), (path.clone(), built.text(&path).len() - 1));
         let note = built.analysis.note(&path).expect("note");
-        let text = note.text.clone();
-        assert_eq!(note.note.headings.len(), 1);
-        assert_eq!(note.note.citations.len(), 1);
-        let items = &note.note.citations[0].items;
-        assert_eq!(items.len(), 2);
-        assert_eq!(&text[items[0].key_range.clone()], "smith2020");
-        assert_eq!(items[0].prefix, "see");
-        assert_eq!(
-            items[0].locator.as_ref().map(|l| l.label.as_str()),
-            Some("page")
-        );
-        assert!(items[1].suppress_author);
         assert_eq!(note.note.quotations.len(), 2);
-        assert_eq!(note.note.quotations[0].citations, vec![0]);
         assert_eq!(note.resolutions[0].status, QuoteStatus::Verified);
         assert_eq!(note.resolutions[1].status, QuoteStatus::Uncited);
-        let glossary = parse_note("Intro.\n\nTerm\n: A thing.\n").glossary;
-        assert_eq!(glossary.len(), 1);
-        assert_eq!(glossary[0].term, "Term");
-        assert_eq!(glossary[0].definition, "A thing.");
+        let found = note.resolutions[0].found.as_ref().expect("found");
+        assert_eq!(found.range, 5..26);
+        assert_eq!(found.kind, MatchKind::Exact);
     }
 }

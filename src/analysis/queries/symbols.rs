@@ -30,12 +30,22 @@ pub(crate) fn document_symbols(analysis: &Analysis, path: &Path) -> Vec<Symbol> 
                 line_start(&note.text, next.range.start)
             });
         let section_end = trimmed_end(&note.text, heading.range.end, section_end);
+        // The name within the heading line (without its `#` markers).
+        let selection = note
+            .text
+            .get(heading.range.clone())
+            .and_then(|line| line.find(heading.text.as_str()))
+            .filter(|_| !heading.text.is_empty())
+            .map_or(heading.range.clone(), |at| {
+                let start = heading.range.start + at;
+                start..start + heading.text.len()
+            });
         symbols.push(Symbol {
             name: heading.text.clone(),
             detail: None,
             kind: SymbolKind::Heading,
             location: location(heading.range.start..section_end),
-            selection: heading.range.clone(),
+            selection,
         });
     }
     for entry in &note.note.glossary {
@@ -204,14 +214,11 @@ mod tests {
         );
         assert_eq!(symbols[0].selection, range_of(&text, "Findings"));
         // A heading spans its section: "Findings" holds everything, "More" the last quotation.
-        assert_eq!(
-            symbols[0].location.range.start,
-            range_of(&text, "Findings").start
-        );
+        assert_eq!(symbols[0].location.range.start, 0);
         assert_eq!(symbols[0].location.range.end, text.trim_end().len());
         assert_eq!(
             &text[symbols[2].location.range.clone()],
-            "More\n\n\"invented words here\" [@smith2020]"
+            "## More\n\n\"invented words here\" [@smith2020]"
         );
         assert!(symbols[0].location.range.end >= symbols[3].location.range.end);
         for s in &symbols {
