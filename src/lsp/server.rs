@@ -454,7 +454,14 @@ impl LanguageServer for Server {
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
         match overlay_from_settings(&params.settings) {
             Ok(overlay) => {
-                lock(&self.session).overlay = overlay.clone();
+                {
+                    let mut session = lock(&self.session);
+                    if session.overlay == overlay {
+                        // Clients send their settings right after `initialized`: no reload.
+                        return;
+                    }
+                    session.overlay = overlay.clone();
+                }
                 self.worker.send(Change::Reload { overlay });
             }
             Err(problem) => {
