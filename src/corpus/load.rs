@@ -186,12 +186,23 @@ fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagno
             text
         }
     };
+    (Some(build_source(path, text, entries)), diagnostics)
+}
+
+/// A source from text already read (an editor's unsaved buffer of a source file): format by
+/// extension, key and metadata assigned as `load_corpus` does (bibliography entry naming the
+/// file, else frontmatter `id:`, else the file stem).
+pub fn source_from_text(path: &Path, text: String, bibliography: &[BibEntry]) -> Source {
+    build_source(path, text, &EntryIndex::new(bibliography)).source
+}
+
+fn build_source(path: &Path, text: String, entries: &EntryIndex) -> Loaded {
     let frontmatter = parse_frontmatter(&text);
     let entry = entries.find(path);
     let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
     let meta = metadata(entry, frontmatter.as_ref());
     let source = Source::new(key, path.to_path_buf(), format_of(path), text, meta);
-    (Some(Loaded { source, key_origin }), diagnostics)
+    Loaded { source, key_origin }
 }
 
 fn assign_key(
@@ -428,6 +439,30 @@ mod tests {
             "{}",
             diagnostics[1].message
         );
+    }
+
+    #[test]
+    fn source_from_text_assigns_keys_like_loading() {
+        let bibliography = vec![entry("bib2020", vec![PathBuf::from("/x/named.md")])];
+        let named = source_from_text(
+            Path::new("/y/named.md"),
+            "# A\n\nText".into(),
+            &bibliography,
+        );
+        assert_eq!(named.key, "bib2020");
+        assert_eq!(named.clean.text, "A Text");
+        let with_id = source_from_text(
+            Path::new("/y/other.txt"),
+            "---\nid: own\n---\nT".into(),
+            &bibliography,
+        );
+        assert_eq!(
+            (with_id.key.as_str(), with_id.format),
+            ("own", SourceFormat::Plain)
+        );
+        let by_stem = source_from_text(Path::new("/y/stem.md"), String::new(), &[]);
+        assert_eq!(by_stem.key, "stem");
+        assert_eq!(by_stem.key_text.text, "");
     }
 
     #[test]

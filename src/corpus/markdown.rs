@@ -90,6 +90,8 @@ impl Collector<'_> {
         let node = cursor.node();
         let kind = node.kind();
         match kind {
+            // A footnote definition (`[^1]: text`) is text, not a link reference.
+            "link_reference_definition" if self.starts_with(&node, "[^") => {}
             "block_quote_marker"
             | "block_continuation"
             | "list_marker_minus"
@@ -149,8 +151,12 @@ impl Collector<'_> {
         let node = cursor.node();
         let range = node.byte_range();
         match node.kind() {
-            "emphasis_delimiter" | "code_span_delimiter" | "html_tag" => {
+            "emphasis_delimiter" | "code_span_delimiter" => {
                 self.delete(range);
+                return;
+            }
+            "html_tag" => {
+                self.html_tag(range);
                 return;
             }
             "backslash_escape" => {
@@ -206,6 +212,23 @@ impl Collector<'_> {
                 }
             }
             cursor.goto_parent();
+        }
+    }
+
+    fn starts_with(&self, node: &Node, prefix: &str) -> bool {
+        self.text
+            .get(node.byte_range())
+            .is_some_and(|t| t.starts_with(prefix))
+    }
+
+    /// An HTML tag or comment: a tag that breaks the line (`<br>`, `<p>`, `<td>`...) leaves a
+    /// separator, any other goes without a trace.
+    fn html_tag(&mut self, range: ByteRange) {
+        let tag = self.text.get(range.clone()).unwrap_or("");
+        if breaks_line(tag) {
+            self.separate(range);
+        } else {
+            self.delete(range);
         }
     }
 
@@ -271,13 +294,64 @@ impl Collector<'_> {
             };
             match end {
                 Some(end) => {
-                    self.delete(range.start + start..range.start + end);
+                    self.html_tag(range.start + start..range.start + end);
                     at = end;
                 }
                 None => at = start + 1,
             }
         }
     }
+}
+
+/// Whether an HTML tag (`<br/>`, `</p>`, `<td class="x">`) ends a line or a block of text.
+fn breaks_line(tag: &str) -> bool {
+    const BLOCK_TAGS: &[&str] = &[
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ];
+    let Some(name) = tag.strip_prefix('<') else {
+        return false;
+    };
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    let name = name.get(..end).unwrap_or("").to_ascii_lowercase();
+    BLOCK_TAGS.contains(&name.as_str())
 }
 
 /// The char a character reference stands for (`&amp;`, `&#8217;`, `&#x2019;`), for the common

@@ -63,8 +63,13 @@ pub fn key_of_clean(clean: &MappedText) -> MappedText {
     let mut in_word = false;
     while let Some((offset, c, orig)) = chars.next() {
         let next = chars.peek().map(|&(_, next, _)| next);
-        let is_word_char = c.is_alphanumeric() || (in_word && is_combining_mark(c));
-        if is_word_char {
+        if is_deleted_in_key(c)
+            || (matches!(c, '.' | ',')
+                && previous.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphanumeric))
+        {
+            // Deleted without a separator; a combining mark after it still belongs to the word.
+        } else if c.is_alphanumeric() || (in_word && is_combining_mark(c)) {
             if let Some((range, is_break)) = separator.take()
                 && !builder.is_empty()
             {
@@ -81,12 +86,6 @@ pub fn key_of_clean(clean: &MappedText) -> MappedText {
                 }
             }
             in_word = true;
-        } else if is_deleted_in_key(c)
-            || (matches!(c, '.' | ',')
-                && previous.is_some_and(char::is_alphanumeric)
-                && next.is_some_and(char::is_alphanumeric))
-        {
-            // Deleted without a separator; a combining mark after it still belongs to the word.
         } else {
             while breaks.next_if(|&b| b < offset).is_some() {}
             let is_break = breaks.next_if_eq(&offset).is_some();

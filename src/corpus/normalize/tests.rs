@@ -195,6 +195,28 @@ fn markdown_html_is_deleted_without_separator() {
 }
 
 #[test]
+fn markdown_line_breaking_html_tags_leave_a_separator() {
+    assert_eq!(clean_md("one<br>two<br/>three"), "one two three");
+    assert_eq!(clean_md("a <em>b</em>c</p><p>d"), "a bc d");
+    assert_eq!(
+        clean_md("<table><tr><td>x</td><td>y</td></tr></table>"),
+        "x y"
+    );
+}
+
+#[test]
+fn markdown_footnote_definitions_are_text() {
+    assert_eq!(
+        clean_md("Text.[^1]\n\n[^1]: Ibid.\n"),
+        "Text.[^1] [^1]: Ibid."
+    );
+    assert_eq!(
+        clean_md("Text.\n\n[ref]: http://x.org\n\nMore."),
+        "Text. More."
+    );
+}
+
+#[test]
 fn markdown_block_markers() {
     let original = "# Title #\n\nText one\ncontinues\n\n> quoted\n> more\n\n- item\n- two\n\n1. num\n\n---\n\nSetext\n===\n\n```rust\ncode()\n```\n\n| a | b |\n|---|---|\n| c | d |\n";
     assert_eq!(
@@ -268,6 +290,8 @@ fn key_deletes_quotes_apostrophes_and_hyphens() {
         "peopletopeople x y z 5 6"
     );
     assert_eq!(key("a - b"), "a b");
+    // Modifier-letter apostrophes are letters to Unicode, but apostrophes to a reader.
+    assert_eq!(key("Chinaʼs Hawaiʻi"), "chinas hawaii");
 }
 
 #[test]
@@ -518,6 +542,16 @@ fn assert_well_mapped(original: &str, mapped: &MappedText) -> Result<(), TestCas
     }
     for (i, (offset, c, origin)) in mapped.char_origins().enumerate() {
         prop_assert_eq!(origin, mapped.byte_origin(offset), "char {} {:?}", i, c);
+    }
+    let mut last = 0;
+    for offset in 0..=original.len() + 1 {
+        let at = mapped.from_original(offset);
+        prop_assert!(
+            at >= last && at <= mapped.text.len(),
+            "from_original({offset}) = {at}"
+        );
+        prop_assert!(mapped.text.is_char_boundary(at));
+        last = at;
     }
     for window in mapped.breaks.windows(2) {
         prop_assert!(window[0] < window[1]);
