@@ -29,7 +29,11 @@ fn csl_name(name: &str) -> Value {
         return json!({ "family": family.trim(), "given": given.trim() });
     }
     let words: Vec<&str> = name.split_whitespace().collect();
-    let organisation = words.len() != 2 || words.iter().any(|w| w.starts_with(char::is_lowercase));
+    let organisation = words.len() != 2
+        || words.iter().any(|w| w.starts_with(char::is_lowercase))
+        || words
+            .first()
+            .is_some_and(|w| matches!(*w, "The" | "A" | "An" | "La" | "Le" | "Die" | "Der"));
     match words.as_slice() {
         [given, family] if !organisation => json!({ "family": family, "given": given }),
         _ => json!({ "literal": name }),

@@ -27,9 +27,7 @@ pub fn overlay_from_settings(settings: &Value) -> Result<Option<Config>, String>
 }
 
 fn config_from_json(section: &Value) -> Result<Config, String> {
-    // `Config::from_json` lands with the workspace helper's branch.
-    let _ = section;
-    Err("editor settings are not supported yet by this build".to_string())
+    Config::from_json(section)
 }
 
 #[cfg(test)]

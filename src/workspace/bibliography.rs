@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use biblatex::ChunksExt;
+
 use crate::ByteRange;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 
 /// One bibliography entry.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -30,6 +32,688 @@ pub struct BibEntry {
 /// Parses one bibliography file (format by extension: `.bib`/`.bibtex` or `.json`). Problems
 /// (unparsable entries) are returned beside the entries that did parse.
 pub fn parse_bibliography(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
-    let _ = (path, text);
-    todo!("workspace helper")
+    let is_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        parse_csl_json(path, text)
+    } else {
+        parse_bibtex(path, text)
+    }
+}
+
+fn problem(path: &Path, range: ByteRange, message: String) -> Diagnostic {
+    Diagnostic::new(
+        DiagnosticCode::BibliographyError,
+        path.to_path_buf(),
+        range,
+        message,
+    )
+}
+
+/// The folder that relative `file` fields are resolved against.
+fn base_dir(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// BibTeX / BibLaTeX
+
+/// One `@type{...}` block of a `.bib` file: its byte range and whether it is an entry (not
+/// `@string`, `@preamble` or `@comment`).
+struct Block {
+    range: ByteRange,
+    kind: String,
+}
+
+/// Splits a `.bib` file into its `@` blocks by brace matching, so that each entry's range is known
+/// and a broken entry can be parsed apart from the others.
+fn blocks(text: &str) -> Vec<Block> {
+    let bytes = text.as_bytes();
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'@', bytes.get(i..).unwrap_or_default()).map(|p| p + i) {
+        let kind_end = bytes
+            .get(at + 1..)
+            .unwrap_or_default()
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+            .map_or(bytes.len(), |p| p + at + 1);
+        let kind = text
+            .get(at + 1..kind_end)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let open = bytes
+            .get(kind_end..)
+            .unwrap_or_default()
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|p| p + kind_end);
+        let Some(open) = open.filter(|&o| matches!(bytes.get(o), Some(b'{' | b'('))) else {
+            i = at + 1;
+            continue;
+        };
+        if kind.is_empty() {
+            i = at + 1;
+            continue;
+        }
+        let close_char = if bytes.get(open) == Some(&b'(') {
+            b')'
+        } else {
+            b'}'
+        };
+        let mut depth = 0usize;
+        let mut end = bytes.len();
+        for (offset, &b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' if close_char == b'}' || depth > 1 => depth = depth.saturating_sub(1),
+                b')' if close_char == b')' && depth <= 1 => depth = 0,
+                _ => {}
+            }
+            if b == b'(' && offset == open {
+                depth = 1;
+            }
+            if depth == 0 {
+                end = offset + 1;
+                break;
+            }
+            // A new entry starting at the beginning of a line ends an unbalanced one.
+            if b == b'@' && offset > open && bytes.get(offset - 1) == Some(&b'\n') {
+                end = offset;
+                break;
+            }
+        }
+        blocks.push(Block {
+            range: at..end,
+            kind,
+        });
+        i = end.max(at + 1);
+    }
+    blocks
+}
+
+fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
+    let blocks = blocks(text);
+    let abbreviations: String = blocks
+        .iter()
+        .filter(|b| b.kind == "string")
+        .filter_map(|b| text.get(b.range.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: std::collections::HashMap<String, ByteRange> = std::collections::HashMap::new();
+    for block in blocks
+        .iter()
+        .filter(|b| !matches!(b.kind.as_str(), "string" | "preamble" | "comment"))
+    {
+        let Some(source) = text.get(block.range.clone()) else {
+            continue;
+        };
+        // The `@string` definitions come first so that abbreviations resolve; spans in errors are
+        // then shifted back.
+        let prefix_len = abbreviations.len() + 1;
+        let combined = format!("{abbreviations}\n{source}");
+        let parsed = match biblatex::Bibliography::parse(&combined) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                let start = error.span.start.saturating_sub(prefix_len);
+                let offset = block.range.start + start.min(source.len());
+                problems.push(problem(
+                    path,
+                    block.range.clone(),
+                    format!(
+                        "cannot parse this entry: {} (line {})",
+                        error.kind,
+                        line_of(text, offset)
+                    ),
+                ));
+                continue;
+            }
+        };
+        for entry in parsed.iter() {
+            if let Some(first) = seen.get(&entry.key) {
+                problems.push(
+                    Diagnostic::new(
+                        DiagnosticCode::DuplicateKey,
+                        path.to_path_buf(),
+                        block.range.clone(),
+                        format!(
+                            "duplicate key `{}`: line {} already defines it; this entry is ignored",
+                            entry.key,
+                            line_of(text, first.start)
+                        ),
+                    )
+                    .with_related(Related {
+                        path: path.to_path_buf(),
+                        range: first.clone(),
+                        message: format!("the first entry `{}`", entry.key),
+                    }),
+                );
+                continue;
+            }
+            seen.insert(entry.key.clone(), block.range.clone());
+            entries.push(bib_entry(path, block.range.clone(), entry));
+        }
+    }
+    (entries, problems)
+}
+
+fn bib_entry(path: &Path, range: ByteRange, entry: &biblatex::Entry) -> BibEntry {
+    let field = |name: &str| {
+        entry
+            .get(name)
+            .map(|chunks| clean_tex(&chunks.format_verbatim()))
+            .filter(|value| !value.is_empty())
+    };
+    let authors = match entry.author() {
+        Ok(people) => people.iter().map(person_name).collect(),
+        Err(_) => field("editor").into_iter().collect(),
+    };
+    let date = field("date").or_else(|| {
+        let year = field("year")?;
+        Some(match field("month").and_then(|m| month_number(&m)) {
+            Some(month) => format!("{year}-{month:02}"),
+            None => year,
+        })
+    });
+    let container = [
+        "journaltitle",
+        "journal",
+        "booktitle",
+        "maintitle",
+        "eventtitle",
+    ]
+    .iter()
+    .find_map(|name| field(name))
+    .or_else(|| {
+        ["publisher", "organization", "institution", "howpublished"]
+            .iter()
+            .find_map(|name| field(name))
+    });
+    let files = entry
+        .get("file")
+        .map(|chunks| parse_file_field(&raw_text(chunks), &base_dir(path)))
+        .unwrap_or_default();
+    BibEntry {
+        key: entry.key.clone(),
+        entry_type: entry.entry_type.to_string(),
+        title: field("title"),
+        authors,
+        date,
+        container,
+        url: entry.get("url").map(raw_text).filter(|u| !u.is_empty()),
+        files,
+        bib_path: path.to_path_buf(),
+        range,
+    }
+}
+
+/// A field's text as written (paths and URLs: no TeX processing).
+fn raw_text(chunks: &[biblatex::Spanned<biblatex::Chunk>]) -> String {
+    chunks
+        .iter()
+        .map(|c| c.v.get())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// "Family, Given" for a person, the name alone for an organisation (`{{The Politburo}}`).
+fn person_name(person: &biblatex::Person) -> String {
+    let family = [person.prefix.trim(), person.name.trim()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut name = family;
+    if !person.suffix.trim().is_empty() {
+        name = format!("{name}, {}", person.suffix.trim());
+    }
+    if !person.given_name.trim().is_empty() {
+        name = format!("{name}, {}", person.given_name.trim());
+    }
+    clean_tex(&name)
+}
+
+/// TeX quotes and leftover braces made plain: ``x'' → “x”, `{A}` → `A`, `\&` → `&`.
+fn clean_tex(text: &str) -> String {
+    let replaced = text
+        .replace("``", "\u{201C}")
+        .replace("''", "\u{201D}")
+        .replace("\\&", "&")
+        .replace("\\%", "%")
+        .replace("\\_", "_")
+        .replace("--", "\u{2013}");
+    let without_braces: String = replaced
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}'))
+        .collect();
+    without_braces
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn month_number(month: &str) -> Option<u32> {
+    if let Ok(n) = month.trim().parse::<u32>() {
+        return (1..=12).contains(&n).then_some(n);
+    }
+    let lower = month.trim().to_ascii_lowercase();
+    let names = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    names
+        .iter()
+        .position(|name| lower.starts_with(name))
+        .and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// The paths in a `file` field: plain (`notes/a.md`), Zotero/JabRef triples
+/// (`Full Text:files/12/a.pdf:application/pdf`), several separated by `;`, with `\:` and `\\`
+/// escapes (Windows paths). Relative paths are resolved against `base`.
+pub fn parse_file_field(field: &str, base: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for item in split_unescaped(field, ';') {
+        let parts = split_unescaped(&item, ':');
+        let raw = match parts.as_slice() {
+            [] => continue,
+            [only] => only.clone(),
+            // `description:path:type`; a bare Windows drive (`C:\x`) has two parts.
+            [drive, rest] if drive.len() == 1 => format!("{drive}:{rest}"),
+            [_, path] => path.clone(),
+            [_, middle @ .., _] => middle.join(":"),
+        };
+        let unescaped = raw.replace("\\\\", "\\");
+        let trimmed = unescaped.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let candidate = PathBuf::from(trimmed);
+        files.push(if candidate.is_absolute() {
+            candidate
+        } else {
+            base.join(candidate)
+        });
+    }
+    files
+}
+
+/// Splits on `sep` where it is not escaped by a backslash, keeping other escapes.
+fn split_unescaped(text: &str, sep: char) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&sep) {
+            parts.last_mut().into_iter().for_each(|p| p.push(sep));
+            chars.next();
+        } else if c == '\\' && chars.peek() == Some(&'\\') {
+            parts
+                .last_mut()
+                .into_iter()
+                .for_each(|p| p.push_str("\\\\"));
+            chars.next();
+        } else if c == sep {
+            parts.push(String::new());
+        } else {
+            parts.last_mut().into_iter().for_each(|p| p.push(c));
+        }
+    }
+    parts
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .get(..offset.min(text.len()))
+        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
+        + 1
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSL JSON
+
+#[derive(serde::Deserialize)]
+struct CslItem {
+    id: Option<serde_json::Value>,
+    #[serde(rename = "type", default)]
+    item_type: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    author: Vec<CslName>,
+    #[serde(default)]
+    editor: Vec<CslName>,
+    #[serde(default)]
+    issued: Option<CslDate>,
+    #[serde(rename = "container-title", default)]
+    container_title: Option<String>,
+    #[serde(default)]
+    publisher: Option<String>,
+    #[serde(rename = "URL", default)]
+    url: Option<String>,
+    /// Not CSL, but what exporters that keep attachments write.
+    #[serde(default)]
+    file: Option<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct CslName {
+    #[serde(default)]
+    family: Option<String>,
+    #[serde(default)]
+    given: Option<String>,
+    #[serde(default)]
+    literal: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct CslDate {
+    #[serde(rename = "date-parts", default)]
+    date_parts: Vec<Vec<serde_json::Value>>,
+    #[serde(default)]
+    raw: Option<String>,
+    #[serde(default)]
+    literal: Option<String>,
+}
+
+fn parse_csl_json(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
+    let items: Vec<serde_json::Value> = match serde_json::from_str(text) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(serde_json::Value::Object(map)) if map.contains_key("items") => match map.get("items") {
+            Some(serde_json::Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        },
+        Ok(_) => {
+            return (
+                Vec::new(),
+                vec![problem(
+                    path,
+                    0..0,
+                    "a CSL JSON bibliography must be an array of items".to_string(),
+                )],
+            );
+        }
+        Err(error) => {
+            let offset = offset_of_line(text, error.line());
+            return (
+                Vec::new(),
+                vec![problem(
+                    path,
+                    offset..offset,
+                    format!("cannot parse CSL JSON: {error}"),
+                )],
+            );
+        }
+    };
+    let mut entries: Vec<BibEntry> = Vec::new();
+    let mut problems = Vec::new();
+    let mut search_from = 0;
+    for (index, value) in items.into_iter().enumerate() {
+        let item: CslItem = match serde_json::from_value(value) {
+            Ok(item) => item,
+            Err(error) => {
+                problems.push(problem(
+                    path,
+                    0..0,
+                    format!("cannot read item {} of the CSL JSON: {error}", index + 1),
+                ));
+                continue;
+            }
+        };
+        let key = match &item.id {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(serde_json::Value::Number(id)) => id.to_string(),
+            _ => {
+                problems.push(problem(
+                    path,
+                    0..0,
+                    format!("item {} of the CSL JSON has no `id`", index + 1),
+                ));
+                continue;
+            }
+        };
+        // The item's place: where its id is written, searching forward.
+        let needle = format!("\"{key}\"");
+        let range = match text.get(search_from..).and_then(|rest| rest.find(&needle)) {
+            Some(at) => {
+                let start = search_from + at;
+                search_from = start + needle.len();
+                start..start + needle.len()
+            }
+            None => 0..0,
+        };
+        if entries.iter().any(|e| e.key == key) {
+            problems.push(Diagnostic::new(
+                DiagnosticCode::DuplicateKey,
+                path.to_path_buf(),
+                range,
+                format!("duplicate id `{key}` in the CSL JSON; this item is ignored"),
+            ));
+            continue;
+        }
+        let names = if item.author.is_empty() {
+            &item.editor
+        } else {
+            &item.author
+        };
+        let authors = names
+            .iter()
+            .filter_map(|name| match (&name.literal, &name.family, &name.given) {
+                (Some(literal), _, _) => Some(literal.clone()),
+                (None, Some(family), Some(given)) => Some(format!("{family}, {given}")),
+                (None, Some(family), None) => Some(family.clone()),
+                (None, None, Some(given)) => Some(given.clone()),
+                (None, None, None) => None,
+            })
+            .collect();
+        let date = item.issued.as_ref().and_then(|issued| {
+            let parts: Vec<String> = issued
+                .date_parts
+                .first()?
+                .iter()
+                .filter_map(|p| match p {
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            match parts.as_slice() {
+                [] => None,
+                [year] => Some(year.clone()),
+                [year, month, rest @ ..] => {
+                    let mut date = format!("{year}-{month:0>2}");
+                    if let Some(day) = rest.first() {
+                        date = format!("{date}-{day:0>2}");
+                    }
+                    Some(date)
+                }
+            }
+            .or_else(|| issued.raw.clone())
+            .or_else(|| issued.literal.clone())
+        });
+        let files = match &item.file {
+            Some(serde_json::Value::String(field)) => parse_file_field(field, &base_dir(path)),
+            Some(serde_json::Value::Array(list)) => list
+                .iter()
+                .filter_map(|f| f.as_str())
+                .flat_map(|f| parse_file_field(f, &base_dir(path)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        entries.push(BibEntry {
+            key,
+            entry_type: item.item_type.unwrap_or_else(|| "document".to_string()),
+            title: item.title,
+            authors,
+            date,
+            container: item.container_title.or(item.publisher),
+            url: item.url,
+            files,
+            bib_path: path.to_path_buf(),
+            range,
+        });
+    }
+    (entries, problems)
+}
+
+fn offset_of_line(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BIB: &str = r#"@string{ibid = "Institute for Bridges"}
+
+@article{halden2021,
+  title = {The ``Riverbend'' Rule and {Its} Critics},
+  author = {Halden, Mira and van der Berg, Jan},
+  date = {2021-03-02},
+  journaltitle = {Journal of River Law},
+  url = {https://example.org/a_b?x=1},
+  file = {sources/halden2021.md}
+}
+
+@online{broken2020,
+  title = {No closing brace,
+  author = {Nobody}
+
+@report{council2019,
+  author = {{The River Council}},
+  title = {Annual Report},
+  year = 2019,
+  month = mar,
+  institution = ibid,
+  file = {Full Text:files/7/council.txt:text/plain;Snapshot:files/7/snap.html:text/html}
+}
+
+@misc{halden2021,
+  title = {Again}
+}
+"#;
+
+    #[test]
+    fn bibtex_entries_metadata_and_problems() {
+        let (entries, problems) = parse_bibliography(Path::new("/w/refs.bib"), BIB);
+        let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, vec!["halden2021", "council2019"]);
+        let halden = &entries[0];
+        assert_eq!(halden.entry_type, "article");
+        assert_eq!(
+            halden.title.as_deref(),
+            Some("The \u{201C}Riverbend\u{201D} Rule and Its Critics")
+        );
+        assert_eq!(halden.authors, vec!["Halden, Mira", "van der Berg, Jan"]);
+        assert_eq!(halden.date.as_deref(), Some("2021-03-02"));
+        assert_eq!(halden.container.as_deref(), Some("Journal of River Law"));
+        assert_eq!(halden.url.as_deref(), Some("https://example.org/a_b?x=1"));
+        assert_eq!(
+            halden.files,
+            vec![PathBuf::from("/w/sources/halden2021.md")]
+        );
+        assert!(BIB[halden.range.clone()].starts_with("@article{halden2021"));
+        assert!(BIB[halden.range.clone()].ends_with('}'));
+
+        let council = &entries[1];
+        assert_eq!(council.authors, vec!["The River Council"]);
+        assert_eq!(council.date.as_deref(), Some("2019-03"));
+        assert_eq!(council.container.as_deref(), Some("Institute for Bridges"));
+        assert_eq!(
+            council.files,
+            vec![
+                PathBuf::from("/w/files/7/council.txt"),
+                PathBuf::from("/w/files/7/snap.html")
+            ]
+        );
+
+        let codes: Vec<DiagnosticCode> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                DiagnosticCode::BibliographyError,
+                DiagnosticCode::DuplicateKey
+            ]
+        );
+        assert!(BIB[problems[0].range.clone()].starts_with("@online{broken2020"));
+        assert!(
+            problems[1].message.contains("line 3"),
+            "{}",
+            problems[1].message
+        );
+    }
+
+    #[test]
+    fn file_fields() {
+        let base = Path::new("/b");
+        assert_eq!(
+            parse_file_field("a.md", base),
+            vec![PathBuf::from("/b/a.md")]
+        );
+        assert_eq!(
+            parse_file_field(":/abs/x.txt:text/plain", base),
+            vec![PathBuf::from("/abs/x.txt")]
+        );
+        assert_eq!(
+            parse_file_field("PDF:C\\:\\\\Users\\\\me\\\\x.pdf:application/pdf", base),
+            vec![base.join("C:\\Users\\me\\x.pdf")]
+        );
+        assert!(parse_file_field("", base).is_empty());
+    }
+
+    #[test]
+    fn csl_json() {
+        let json = r#"[
+  {"id": "osei2022", "type": "report", "title": "Basin Water",
+   "author": [{"family": "Osei", "given": "Kofi"}, {"literal": "Basin Office"}],
+   "issued": {"date-parts": [[2022, 5]]}, "container-title": "Reports",
+   "URL": "https://example.org", "file": "sources/osei2022.txt"},
+  {"id": "osei2022", "title": "dup"},
+  {"type": "book"}
+]"#;
+        let (entries, problems) = parse_bibliography(Path::new("/w/refs.json"), json);
+        assert_eq!(entries.len(), 1);
+        let osei = &entries[0];
+        assert_eq!(osei.authors, vec!["Osei, Kofi", "Basin Office"]);
+        assert_eq!(osei.date.as_deref(), Some("2022-05"));
+        assert_eq!(osei.container.as_deref(), Some("Reports"));
+        assert_eq!(osei.files, vec![PathBuf::from("/w/sources/osei2022.txt")]);
+        assert_eq!(&json[osei.range.clone()], "\"osei2022\"");
+        let codes: Vec<DiagnosticCode> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                DiagnosticCode::DuplicateKey,
+                DiagnosticCode::BibliographyError
+            ]
+        );
+        let (_, broken) = parse_bibliography(Path::new("/w/refs.json"), "[\n{\"id\": }\n]");
+        assert!(
+            broken[0].message.starts_with("cannot parse CSL JSON"),
+            "{}",
+            broken[0].message
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "@",
+            "@{",
+            "@article{",
+            "@article(x, title={a})",
+            "}}}@@",
+            "@article{k,\n@misc{j,}",
+        ] {
+            let _ = parse_bibliography(Path::new("x.bib"), text);
+        }
+    }
 }

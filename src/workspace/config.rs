@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use toml::Spanned;
+
 use crate::diagnostic::{DiagnosticCode, Severity};
+use crate::workspace::WorkspaceError;
 
 /// Severity of one check, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +59,451 @@ pub struct Config {
 
 impl Config {
     /// Parses `ibid.toml` text; `path` is only used in error messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Config, crate::workspace::WorkspaceError> {
-        let _ = (text, path);
-        todo!("workspace helper")
+    pub fn parse(text: &str, path: &Path) -> Result<Config, WorkspaceError> {
+        ConfigFile::parse(text, path).map(|file| file.config)
+    }
+
+    /// Settings from an editor (the `ibid` section of the LSP settings, JSON). Accepts the same
+    /// keys as `ibid.toml`, in kebab-case or camelCase, and `checks.severity` as a nested table.
+    pub fn from_json(value: &serde_json::Value) -> Result<Config, String> {
+        let layer = Layer::from_json(value)?;
+        Ok(layer.into_config(None))
+    }
+
+    /// This configuration with `overlay`'s values where this one leaves a setting at its default
+    /// (empty globs, no bibliography, no severity override, the default minimum words).
+    pub fn with_overlay(mut self, overlay: &Config, min_quote_words_set: bool) -> Config {
+        if self.corpus.is_empty() {
+            self.corpus = overlay.corpus.clone();
+        }
+        if self.notes.is_empty() {
+            self.notes = overlay.notes.clone();
+        }
+        if self.bibliography.is_empty() {
+            self.bibliography = overlay.bibliography.clone();
+        }
+        if !min_quote_words_set {
+            self.checks.min_quote_words = overlay.checks.min_quote_words;
+        }
+        for (code, setting) in &overlay.checks.severity {
+            self.checks.severity.entry(*code).or_insert(*setting);
+        }
+        self
+    }
+}
+
+/// A parsed `ibid.toml` and which of its defaults it sets explicitly (so that editor settings can
+/// fill in the rest).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct ConfigFile {
+    pub config: Config,
+    pub min_quote_words_set: bool,
+}
+
+impl ConfigFile {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<ConfigFile, WorkspaceError> {
+        let error = |offset: Option<usize>, message: String| WorkspaceError::Config {
+            path: path.to_path_buf(),
+            message: match offset {
+                Some(offset) => format!("line {}: {message}", line_of(text, offset)),
+                None => message,
+            },
+        };
+        let table: Table = toml::from_str(text).map_err(|e| {
+            error(
+                e.span().map(|span| span.start),
+                e.message().trim().to_string(),
+            )
+        })?;
+        let mut layer = Layer::default();
+        for (key, value) in &table {
+            let at = Some(key.span().start);
+            let field = |v: &Spanned<toml::Value>| FieldValue::Toml(v.get_ref().clone());
+            match key.get_ref().as_str() {
+                "corpus" => {
+                    layer.corpus =
+                        Some(string_list("corpus", field(value)).map_err(|m| error(at, m))?)
+                }
+                "notes" => {
+                    layer.notes =
+                        Some(string_list("notes", field(value)).map_err(|m| error(at, m))?)
+                }
+                "bibliography" => {
+                    layer.bibliography =
+                        Some(string_list("bibliography", field(value)).map_err(|m| error(at, m))?)
+                }
+                "checks" => {}
+                other => {
+                    return Err(error(
+                        at,
+                        format!(
+                            "unknown key `{other}` (expected one of: corpus, notes, bibliography, \
+                             [checks])"
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(value) = table
+            .iter()
+            .find(|(k, _)| k.get_ref() == "checks")
+            .map(|(_, v)| v)
+            && !value.get_ref().is_table()
+        {
+            return Err(error(
+                Some(value.span().start),
+                "`checks` must be a table: write `[checks]` on its own line".to_string(),
+            ));
+        }
+        let checks: ChecksDocument = toml::from_str(text).map_err(|e| {
+            error(
+                e.span().map(|span| span.start),
+                e.message().trim().to_string(),
+            )
+        })?;
+        for (key, value) in checks.checks.unwrap_or_default() {
+            let at = Some(key.span().start);
+            layer
+                .set_check(key.get_ref(), FieldValue::Toml(value.into_inner()))
+                .map_err(|m| error(at, m))?;
+        }
+        let min_quote_words_set = layer.min_quote_words.is_some();
+        Ok(ConfigFile {
+            config: layer.into_config(Some(path)),
+            min_quote_words_set,
+        })
+    }
+}
+
+type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+#[derive(serde::Deserialize)]
+struct ChecksDocument {
+    #[serde(default)]
+    checks: Option<Table>,
+}
+
+/// One value, from TOML or JSON, so that both share the checks below.
+enum FieldValue {
+    Toml(toml::Value),
+    Json(serde_json::Value),
+}
+
+impl FieldValue {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            FieldValue::Toml(v) => v.as_str(),
+            FieldValue::Json(v) => v.as_str(),
+        }
+    }
+
+    fn as_integer(&self) -> Option<i64> {
+        match self {
+            FieldValue::Toml(v) => v.as_integer(),
+            FieldValue::Json(v) => v.as_i64(),
+        }
+    }
+
+    fn as_list(&self) -> Option<Vec<FieldValue>> {
+        match self {
+            FieldValue::Toml(toml::Value::Array(items)) => {
+                Some(items.iter().cloned().map(FieldValue::Toml).collect())
+            }
+            FieldValue::Json(serde_json::Value::Array(items)) => {
+                Some(items.iter().cloned().map(FieldValue::Json).collect())
+            }
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            FieldValue::Toml(v) => format!("{} `{v}`", v.type_str()),
+            FieldValue::Json(v) => format!("`{v}`"),
+        }
+    }
+}
+
+/// One layer of settings, where `None` means "not set".
+#[derive(Debug, Default)]
+struct Layer {
+    corpus: Option<Vec<String>>,
+    notes: Option<Vec<String>>,
+    bibliography: Option<Vec<String>>,
+    min_quote_words: Option<usize>,
+    severity: BTreeMap<DiagnosticCode, SeveritySetting>,
+}
+
+impl Layer {
+    fn from_json(value: &serde_json::Value) -> Result<Layer, String> {
+        let serde_json::Value::Object(map) = value else {
+            return Err(format!("settings must be an object, not {value}"));
+        };
+        let mut layer = Layer::default();
+        for (key, value) in map {
+            let field = FieldValue::Json(value.clone());
+            match key.as_str() {
+                "corpus" => {
+                    layer.corpus = Some(string_list("corpus", field)?).filter(|l| !l.is_empty())
+                }
+                "notes" => {
+                    layer.notes = Some(string_list("notes", field)?).filter(|l| !l.is_empty())
+                }
+                "bibliography" => {
+                    layer.bibliography =
+                        Some(string_list("bibliography", field)?).filter(|l| !l.is_empty())
+                }
+                "checks" => {
+                    let serde_json::Value::Object(checks) = value else {
+                        return Err(format!("`checks` must be an object, not {value}"));
+                    };
+                    for (name, value) in checks {
+                        if name == "severity" {
+                            let serde_json::Value::Object(codes) = value else {
+                                return Err(format!(
+                                    "`checks.severity` must be an object, not {value}"
+                                ));
+                            };
+                            for (code, value) in codes {
+                                layer.set_check(code, FieldValue::Json(value.clone()))?;
+                            }
+                        } else {
+                            layer.set_check(name, FieldValue::Json(value.clone()))?;
+                        }
+                    }
+                }
+                // Settings for the editor extension itself, not for the analysis.
+                "server" | "trace" => {}
+                other => {
+                    return Err(format!(
+                        "unknown setting `ibid.{other}` (expected corpus, notes, bibliography, \
+                         checks)"
+                    ));
+                }
+            }
+        }
+        Ok(layer)
+    }
+
+    /// One key of `[checks]`: the minimum words, or a diagnostic code's severity.
+    fn set_check(&mut self, name: &str, value: FieldValue) -> Result<(), String> {
+        if matches!(
+            name,
+            "min-quote-words" | "minQuoteWords" | "min_quote_words"
+        ) {
+            let words = value
+                .as_integer()
+                .filter(|n| (1..=1000).contains(n))
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "`checks.min-quote-words` must be a whole number from 1 to 1000, not {}",
+                        value.describe()
+                    )
+                })?;
+            self.min_quote_words = Some(words);
+            return Ok(());
+        }
+        let code = DiagnosticCode::from_name(name).ok_or_else(|| {
+            let codes: Vec<&str> = DiagnosticCode::ALL.iter().map(|c| c.as_str()).collect();
+            format!(
+                "unknown check `{name}` in [checks] (expected min-quote-words or a code: {})",
+                codes.join(", ")
+            )
+        })?;
+        let setting = match value.as_str() {
+            Some("off") => SeveritySetting::Off,
+            Some("error") => SeveritySetting::On(Severity::Error),
+            Some("warning") => SeveritySetting::On(Severity::Warning),
+            Some("information" | "info") => SeveritySetting::On(Severity::Information),
+            Some("hint") => SeveritySetting::On(Severity::Hint),
+            _ => {
+                return Err(format!(
+                    "`checks.{name}` must be one of \"error\", \"warning\", \"information\", \
+                     \"hint\" or \"off\", not {}",
+                    value.describe()
+                ));
+            }
+        };
+        self.severity.insert(code, setting);
+        Ok(())
+    }
+
+    fn into_config(self, _path: Option<&Path>) -> Config {
+        let defaults = CheckSettings::default();
+        Config {
+            corpus: self.corpus.unwrap_or_default(),
+            notes: self.notes.unwrap_or_default(),
+            bibliography: self
+                .bibliography
+                .unwrap_or_default()
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
+            checks: CheckSettings {
+                min_quote_words: self.min_quote_words.unwrap_or(defaults.min_quote_words),
+                severity: self.severity,
+            },
+        }
+    }
+}
+
+/// A string or a list of strings.
+fn string_list(key: &str, value: FieldValue) -> Result<Vec<String>, String> {
+    if let Some(single) = value.as_str() {
+        return Ok(vec![single.to_string()]);
+    }
+    let invalid = || {
+        format!(
+            "`{key}` must be a string or a list of strings, not {}",
+            value.describe()
+        )
+    };
+    let items = value.as_list().ok_or_else(invalid)?;
+    items
+        .iter()
+        .map(|item| item.as_str().map(str::to_string).ok_or_else(invalid))
+        .collect()
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()
+        .get(..end)
+        .map_or(0, |before| before.iter().filter(|&&b| b == b'\n').count())
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("ibid.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(parse(""), Ok(Config::default()));
+    }
+
+    #[test]
+    fn strings_or_lists_and_checks() {
+        let config = parse(
+            "corpus = \"sources/*.md\"\nnotes = [\"notes/**/*.md\", \"drafts/*.md\"]\n\
+             bibliography = [\"refs.bib\", \"more.json\"]\n\n[checks]\nmin-quote-words = 5\n\
+             quote-inexact = \"error\"\nuncited-claim = \"off\"\n",
+        )
+        .expect("valid config");
+        assert_eq!(config.corpus, vec!["sources/*.md"]);
+        assert_eq!(config.notes, vec!["notes/**/*.md", "drafts/*.md"]);
+        assert_eq!(
+            config.bibliography,
+            vec![PathBuf::from("refs.bib"), PathBuf::from("more.json")]
+        );
+        assert_eq!(config.checks.min_quote_words, 5);
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::QuoteInexact),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::UncitedClaim),
+            None
+        );
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::UnknownSource),
+            Some(Severity::Error)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_line() {
+        assert_eq!(
+            parse("corpus = \"a\"\n\ncorpsu = \"b\"\n"),
+            Err(
+                "ibid.toml: line 3: unknown key `corpsu` (expected one of: corpus, notes, \
+                 bibliography, [checks])"
+                    .to_string()
+            )
+        );
+        let bad_severity = parse("[checks]\nquote-inexact = \"loud\"\n").unwrap_err();
+        assert!(
+            bad_severity.starts_with("ibid.toml: line 2: `checks.quote-inexact` must be one of"),
+            "{bad_severity}"
+        );
+        let bad_code = parse("[checks]\n\nquote-inexcat = \"off\"\n").unwrap_err();
+        assert!(
+            bad_code.starts_with("ibid.toml: line 3: unknown check `quote-inexcat`"),
+            "{bad_code}"
+        );
+        assert!(bad_code.contains("quote-inexact"), "{bad_code}");
+        let bad_words = parse("[checks]\nmin-quote-words = 0\n").unwrap_err();
+        assert!(
+            bad_words.starts_with("ibid.toml: line 2: `checks.min-quote-words`"),
+            "{bad_words}"
+        );
+        let bad_type = parse("notes = 3\n").unwrap_err();
+        assert_eq!(
+            bad_type,
+            "ibid.toml: line 1: `notes` must be a string or a list of strings, not integer `3`"
+        );
+        let syntax = parse("corpus = [\"a\"\nnotes = 1\n").unwrap_err();
+        assert!(syntax.starts_with("ibid.toml: line "), "{syntax}");
+        let checks_not_table = parse("checks = 3\n").unwrap_err();
+        assert!(
+            checks_not_table.contains("`checks` must be a table"),
+            "{checks_not_table}"
+        );
+    }
+
+    #[test]
+    fn json_settings_in_either_case() {
+        let config = Config::from_json(&serde_json::json!({
+            "corpus": "library/*.txt",
+            "notes": [],
+            "checks": {"minQuoteWords": 4, "severity": {"quote-inexact": "hint"}, "uncited-quote": "off"},
+            "server": {"path": "ibid"}
+        }))
+        .expect("valid settings");
+        assert_eq!(config.corpus, vec!["library/*.txt"]);
+        assert!(config.notes.is_empty());
+        assert_eq!(config.checks.min_quote_words, 4);
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::QuoteInexact),
+            Some(Severity::Hint)
+        );
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::UncitedQuote),
+            None
+        );
+        let unknown = Config::from_json(&serde_json::json!({"corpse": "x"})).unwrap_err();
+        assert!(unknown.contains("ibid.corpse"), "{unknown}");
+    }
+
+    #[test]
+    fn the_file_wins_over_the_editor() {
+        let file = ConfigFile::parse(
+            "corpus = \"a/*.md\"\n[checks]\nquote-inexact = \"error\"\n",
+            Path::new("ibid.toml"),
+        )
+        .expect("valid");
+        let editor = Config::from_json(&serde_json::json!({
+            "corpus": "b/*.md", "notes": "n/*.md",
+            "checks": {"minQuoteWords": 6, "quote-inexact": "hint", "uncited-claim": "off"}
+        }))
+        .expect("valid");
+        let merged = file.config.with_overlay(&editor, file.min_quote_words_set);
+        assert_eq!(merged.corpus, vec!["a/*.md"]);
+        assert_eq!(merged.notes, vec!["n/*.md"]);
+        assert_eq!(merged.checks.min_quote_words, 6);
+        assert_eq!(
+            merged.checks.severity_of(DiagnosticCode::QuoteInexact),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            merged.checks.severity_of(DiagnosticCode::UncitedClaim),
+            None
+        );
     }
 }

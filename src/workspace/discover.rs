@@ -1,14 +1,442 @@
 //! Finding the workspace's files: globs from `ibid.toml`, else the default layout (sources under
-//! `corpus/` or `sources/`, notes are the other `.md` files).
+//! `corpus/` or `sources/`, notes are the other `.md` files). Symbolic links are followed (a corpus
+//! linked into the workspace is common) and globs may reach outside the root (`../shared/*.md`).
 
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
 
-use super::{Config, Workspace, WorkspaceError};
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+
+use super::bibliography::parse_bibliography;
+use super::config::ConfigFile;
+use super::{BibEntry, Config, Workspace, WorkspaceError};
+use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
+
+/// Folders the default layout reads sources from.
+pub const DEFAULT_SOURCE_DIRS: [&str; 2] = ["corpus", "sources"];
+
+/// Folders never searched: version control, build output, ibid's own cache, dependencies.
+const SKIPPED_DIRS: [&str; 4] = ["target", "node_modules", "_site", "site-packages"];
 
 pub(crate) fn load_workspace(
     root: &Path,
     overlay: Option<&Config>,
 ) -> Result<Workspace, WorkspaceError> {
-    let _ = (root, overlay);
-    todo!("workspace helper")
+    let root = root.canonicalize().map_err(|source| WorkspaceError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !root.is_dir() {
+        return Err(WorkspaceError::Other(format!(
+            "{}: not a folder (give the workspace folder, or a file inside one)",
+            root.display()
+        )));
+    }
+    let config_path = root.join("ibid.toml");
+    let (config, config_path) = if config_path.is_file() {
+        let text = std::fs::read_to_string(&config_path).map_err(|source| WorkspaceError::Io {
+            path: config_path.clone(),
+            source,
+        })?;
+        let file = ConfigFile::parse(&text, &config_path)?;
+        let config = match overlay {
+            Some(overlay) => file.config.with_overlay(overlay, file.min_quote_words_set),
+            None => file.config,
+        };
+        (config, Some(config_path))
+    } else {
+        (overlay.cloned().unwrap_or_default(), None)
+    };
+
+    let mut problems = Vec::new();
+    let sources = if config.corpus.is_empty() {
+        let mut found = Vec::new();
+        for dir in DEFAULT_SOURCE_DIRS {
+            let dir = root.join(dir);
+            if dir.is_dir() {
+                found.extend(walk(&dir).into_iter().filter(|p| is_source_file(p)));
+            }
+        }
+        found
+    } else {
+        let globs = compile_globs(&config.corpus, "corpus", config_path.as_deref())?;
+        glob_files(&root, &config.corpus, &globs)
+            .into_iter()
+            .filter(|p| is_source_file(p))
+            .collect()
+    };
+    let sources = sorted_unique(sources);
+    let source_set: HashSet<&PathBuf> = sources.iter().collect();
+
+    let notes = if config.notes.is_empty() {
+        // With the default layout, nothing under the source folders is a note.
+        let source_dirs: Vec<PathBuf> = if config.corpus.is_empty() {
+            DEFAULT_SOURCE_DIRS.iter().map(|d| root.join(d)).collect()
+        } else {
+            Vec::new()
+        };
+        walk(&root)
+            .into_iter()
+            .filter(|p| is_markdown(p))
+            .filter(|p| !source_set.contains(p))
+            .filter(|p| !source_dirs.iter().any(|d| p.starts_with(d)))
+            .collect()
+    } else {
+        let globs = compile_globs(&config.notes, "notes", config_path.as_deref())?;
+        glob_files(&root, &config.notes, &globs)
+            .into_iter()
+            .filter(|p| is_markdown(p) && !source_set.contains(p))
+            .collect()
+    };
+    let notes = sorted_unique(notes);
+
+    let bibliography_files = if config.bibliography.is_empty() {
+        default_bibliographies(&root)
+    } else {
+        let mut files = Vec::new();
+        for file in &config.bibliography {
+            let path = clean_path(&root.join(file));
+            if path.is_file() {
+                files.push(path);
+            } else {
+                problems.push(Diagnostic::new(
+                    DiagnosticCode::MissingFile,
+                    config_path.clone().unwrap_or_else(|| root.clone()),
+                    0..0,
+                    format!(
+                        "the bibliography `{}` does not exist ({})",
+                        file.display(),
+                        path.display()
+                    ),
+                ));
+            }
+        }
+        files
+    };
+
+    let mut bibliography: Vec<BibEntry> = Vec::new();
+    let mut first_entry: HashMap<String, usize> = HashMap::new();
+    for file in &bibliography_files {
+        let text = match std::fs::read(file) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(error) => {
+                problems.push(Diagnostic::new(
+                    DiagnosticCode::MissingFile,
+                    file.clone(),
+                    0..0,
+                    format!("cannot read the bibliography: {error}"),
+                ));
+                continue;
+            }
+        };
+        let (entries, file_problems) = parse_bibliography(file, &text);
+        problems.extend(file_problems);
+        for entry in entries {
+            if let Some(&first) = first_entry.get(&entry.key) {
+                if let Some(other) = bibliography.get(first) {
+                    problems.push(
+                        Diagnostic::new(
+                            DiagnosticCode::DuplicateKey,
+                            entry.bib_path.clone(),
+                            entry.range.clone(),
+                            format!(
+                                "duplicate key `{}`: {} already defines it; this entry is ignored",
+                                entry.key,
+                                relative(&root, &other.bib_path).display()
+                            ),
+                        )
+                        .with_related(Related {
+                            path: other.bib_path.clone(),
+                            range: other.range.clone(),
+                            message: format!("the first entry `{}`", entry.key),
+                        }),
+                    );
+                }
+                continue;
+            }
+            first_entry.insert(entry.key.clone(), bibliography.len());
+            bibliography.push(entry);
+        }
+    }
+    problems.extend(missing_files(&bibliography, &sources));
+
+    Ok(Workspace {
+        root,
+        config,
+        config_path,
+        sources,
+        notes,
+        bibliography,
+        problems,
+    })
+}
+
+/// Entries whose `file` names nothing that exists, neither at that path nor as a source with the
+/// same file name (a bibliography exported on another machine names absolute paths from there).
+fn missing_files(bibliography: &[BibEntry], sources: &[PathBuf]) -> Vec<Diagnostic> {
+    let source_names: HashSet<&std::ffi::OsStr> =
+        sources.iter().filter_map(|p| p.file_name()).collect();
+    bibliography
+        .iter()
+        .filter(|entry| !entry.files.is_empty())
+        .filter(|entry| {
+            !entry.files.iter().any(|file| {
+                file.exists()
+                    || file
+                        .file_name()
+                        .is_some_and(|name| source_names.contains(name))
+            })
+        })
+        .map(|entry| {
+            let names: Vec<String> = entry
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            Diagnostic::new(
+                DiagnosticCode::MissingFile,
+                entry.bib_path.clone(),
+                entry.range.clone(),
+                format!(
+                    "`{}` names a file that does not exist: {}",
+                    entry.key,
+                    names.join(", ")
+                ),
+            )
+        })
+        .collect()
+}
+
+/// `*.bib` files, and CSL JSON arrays, in the root and the default source folders.
+fn default_bibliographies(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let dirs =
+        std::iter::once(root.to_path_buf()).chain(DEFAULT_SOURCE_DIRS.iter().map(|d| root.join(d)));
+    for dir in dirs {
+        let Ok(read) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut here: Vec<PathBuf> = read
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter(|p| match extension(p).as_deref() {
+                Some("bib" | "bibtex") => true,
+                Some("json") => looks_like_csl_json(p),
+                _ => false,
+            })
+            .collect();
+        here.sort();
+        files.extend(here);
+    }
+    files
+}
+
+/// A JSON file that is an array of objects with an `id` (not `package.json` and friends).
+fn looks_like_csl_json(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let trimmed = text.trim_start();
+    trimmed.starts_with('[') && trimmed.contains("\"id\"")
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+fn is_markdown(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("md" | "markdown"))
+}
+
+fn is_source_file(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("md" | "markdown" | "txt"))
+}
+
+fn sorted_unique(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
+
+/// Every file under `dir`, following symbolic links, skipping hidden and build folders.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|entry| {
+            entry.depth() == 0 || {
+                let name = entry.file_name().to_string_lossy();
+                !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref())
+            }
+        })
+        .build();
+    let mut files = Vec::new();
+    for entry in walker {
+        match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                files.push(entry.into_path());
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!("while listing {}: {error}", dir.display()),
+        }
+    }
+    files
+}
+
+fn compile_globs(
+    patterns: &[String],
+    key: &str,
+    config_path: Option<&Path>,
+) -> Result<GlobSet, WorkspaceError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(glob(pattern).map_err(|error| glob_error(key, pattern, &error, config_path))?);
+    }
+    builder
+        .build()
+        .map_err(|error| glob_error(key, &patterns.join(", "), &error, config_path))
+}
+
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(&clean_pattern(pattern))
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+fn glob_error(
+    key: &str,
+    pattern: &str,
+    error: &globset::Error,
+    config_path: Option<&Path>,
+) -> WorkspaceError {
+    let message = format!("`{key}`: invalid glob `{pattern}`: {error}");
+    match config_path {
+        Some(path) => WorkspaceError::Config {
+            path: path.to_path_buf(),
+            message,
+        },
+        None => WorkspaceError::Other(format!("settings: {message}")),
+    }
+}
+
+/// `./notes/*.md` → `notes/*.md` (matching is on lexical paths relative to the root).
+fn clean_pattern(pattern: &str) -> String {
+    let mut rest = pattern.trim();
+    while let Some(stripped) = rest.strip_prefix("./") {
+        rest = stripped;
+    }
+    rest.to_string()
+}
+
+/// The files matching `globs`: each pattern's literal leading folders are walked (they may lie
+/// outside the root), and paths relative to the root are matched.
+fn glob_files(root: &Path, patterns: &[String], globs: &GlobSet) -> Vec<PathBuf> {
+    let mut bases: Vec<PathBuf> = patterns
+        .iter()
+        .map(|pattern| literal_base(&clean_pattern(pattern)))
+        .collect();
+    bases.sort();
+    bases.dedup();
+    // A base inside another base is walked with it.
+    let bases: Vec<PathBuf> = bases
+        .iter()
+        .filter(|base| {
+            !bases
+                .iter()
+                .any(|other| other != *base && base.starts_with(other))
+        })
+        .cloned()
+        .collect();
+    let mut files = Vec::new();
+    for base in bases {
+        let dir = clean_path(&root.join(&base));
+        if dir.is_file() {
+            if globs.is_match(&base) {
+                files.push(dir);
+            }
+            continue;
+        }
+        if !dir.is_dir() {
+            continue;
+        }
+        for path in walk(&dir) {
+            let Ok(inner) = path.strip_prefix(&dir) else {
+                continue;
+            };
+            let relative = base.join(inner);
+            if globs.is_match(&relative) {
+                files.push(clean_path(&path));
+            }
+        }
+    }
+    files
+}
+
+/// The leading components of a glob pattern that have no glob syntax.
+fn literal_base(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    for component in pattern.split('/') {
+        if component.contains(['*', '?', '[', '{', '\\']) {
+            break;
+        }
+        base.push(component);
+    }
+    base
+}
+
+/// Removes `.` and resolves `..` lexically (symbolic links stay as they are written).
+fn clean_path(path: &Path) -> PathBuf {
+    let mut cleaned = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !cleaned.pop() {
+                    cleaned.push("..");
+                }
+            }
+            other => cleaned.push(other.as_os_str()),
+        }
+    }
+    cleaned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_bases_and_clean_paths() {
+        assert_eq!(literal_base("sources/**/*.md"), PathBuf::from("sources"));
+        assert_eq!(
+            literal_base("../shared/corpus/*.txt"),
+            PathBuf::from("../shared/corpus")
+        );
+        assert_eq!(literal_base("*.md"), PathBuf::new());
+        assert_eq!(literal_base("notes/a.md"), PathBuf::from("notes/a.md"));
+        assert_eq!(
+            clean_path(Path::new("/w/a/../b/./c.md")),
+            PathBuf::from("/w/b/c.md")
+        );
+        assert_eq!(clean_pattern("./notes/*.md"), "notes/*.md");
+    }
+
+    #[test]
+    fn star_does_not_cross_folders() {
+        let set = {
+            let mut b = GlobSetBuilder::new();
+            b.add(glob("notes/*.md").expect("glob"));
+            b.build().expect("set")
+        };
+        assert!(set.is_match("notes/a.md"));
+        assert!(!set.is_match("notes/deep/a.md"));
+    }
 }

@@ -207,4 +207,3 @@ mod tests {
         assert!(built.analysis.references(Path::new("/x"), 0).is_empty());
     }
 }
-

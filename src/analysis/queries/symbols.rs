@@ -284,4 +284,3 @@ mod tests {
         assert_eq!(lost[0].location.path, root().join("refs.bib"));
     }
 }
-
