@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use aho_corasick::AhoCorasick;
+use memchr::memmem;
 
 use super::words::{
     is_boundary, is_concatenation, is_critical_change, is_drop_cap_remnant, is_stopword,
@@ -20,13 +20,17 @@ pub(super) const MIN_WORDS: usize = 4;
 const MIN_SHARE: f32 = 0.6;
 /// Consecutive quotation words that must match somewhere.
 const MIN_RUN: usize = 3;
-/// Anchor clusters examined at most (the densest first).
+/// N-grams searched at most (the longest first).
+const MAX_NGRAMS: usize = 48;
+/// Anchor clusters examined at most (the densest first): for trigram anchors, and for the
+/// fallback on pairs of content words (only needed when extraction noise breaks every trigram).
 const MAX_CANDIDATES: usize = 400;
+const MAX_PAIR_CANDIDATES: usize = 64;
 
 /// One word of the quotation.
 #[derive(Debug)]
-pub(super) struct QuoteWord<'p> {
-    pub text: &'p str,
+struct QuoteWord<'p> {
+    text: &'p str,
     /// Byte offset in the quotation's texts joined by single spaces.
     offset: usize,
     /// Key bytes the source may skip before this word (an elision or alteration), if any.
@@ -36,14 +40,14 @@ pub(super) struct QuoteWord<'p> {
 
 /// One word of the source window.
 #[derive(Debug)]
-pub(super) struct SourceWord<'h> {
-    pub text: &'h str,
+struct SourceWord<'h> {
+    text: &'h str,
     range: ByteRange,
     /// First word of a paragraph (where a drop cap may have lost its letter).
     paragraph_start: bool,
 }
 
-pub(super) fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
+fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
     let mut words = Vec::new();
     let mut offset = 0;
     for (i, text) in pattern.texts.iter().enumerate() {
@@ -110,34 +114,48 @@ fn anchors(
         }
         base += text.len() + 1;
     }
-    if trigrams.is_empty() {
-        return Vec::new();
-    }
-    let Ok(automaton) = AhoCorasick::new(&trigrams) else {
-        return Vec::new();
-    };
+    // Long quotations: the longest n-grams (the rarest, as a rule) are enough to find them.
+    let mut order: Vec<usize> = (0..trigrams.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(trigrams.get(t).map_or(0, |g| g.len())));
+    let mut searched: Vec<&str> = Vec::new();
     let mut found = Vec::new();
-    for hit in automaton.find_overlapping_iter(haystack.text) {
-        let range = hit.range();
-        if !is_boundary(haystack.text, range.start) || !is_boundary(haystack.text, range.end) {
+    for t in order {
+        let Some(&gram) = trigrams.get(t) else {
+            continue;
+        };
+        if searched.contains(&gram) {
             continue;
         }
-        let trigram = hit.pattern().as_usize();
+        if searched.len() >= MAX_NGRAMS {
+            break;
+        }
+        searched.push(gram);
         let offset = first_word
-            .get(trigram)
+            .get(t)
             .and_then(|&w| words.get(w))
             .map_or(0, |w| w.offset);
-        found.push(Anchor {
-            quote_start: range.start.saturating_sub(offset),
-            position: range.start,
-            trigram,
-        });
+        for position in memmem::find_iter(haystack.text.as_bytes(), gram.as_bytes()) {
+            let end = position + gram.len();
+            if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
+                continue;
+            }
+            found.push(Anchor {
+                quote_start: position.saturating_sub(offset),
+                position,
+                trigram: t,
+            });
+        }
     }
     found
 }
 
 /// Stretches of the source worth aligning: anchors grouped by where they place the quotation.
-fn candidate_windows(mut anchors: Vec<Anchor>, span: usize, key_len: usize) -> Vec<Range<usize>> {
+fn candidate_windows(
+    mut anchors: Vec<Anchor>,
+    span: usize,
+    key_len: usize,
+    max_candidates: usize,
+) -> Vec<Range<usize>> {
     anchors.sort_by_key(|a| (a.quote_start, a.position));
     let mut clusters: Vec<(usize, Range<usize>)> = Vec::new();
     let mut i = 0;
@@ -164,15 +182,12 @@ fn candidate_windows(mut anchors: Vec<Anchor>, span: usize, key_len: usize) -> V
     }
     // The densest clusters first; ties in source order.
     clusters.sort_by_key(|(distinct, window)| (std::cmp::Reverse(*distinct), window.start));
-    clusters.truncate(MAX_CANDIDATES);
+    clusters.truncate(max_candidates);
     clusters.into_iter().map(|(_, window)| window).collect()
 }
 
 /// The words of `haystack` covering `window`, widened to whole words.
-pub(super) fn source_words<'h>(
-    haystack: Haystack<'h>,
-    window: Range<usize>,
-) -> Vec<SourceWord<'h>> {
+fn source_words<'h>(haystack: Haystack<'h>, window: Range<usize>) -> Vec<SourceWord<'h>> {
     let key = haystack.text;
     let mut start = window.start.min(key.len());
     while start > 0 && !is_boundary(key, start) {
@@ -201,7 +216,7 @@ pub(super) fn source_words<'h>(
 
 /// How a cell of the alignment was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Step {
+enum Step {
     /// Start of the alignment (free leading source words).
     Start,
     Match,
@@ -219,15 +234,15 @@ pub(super) enum Step {
 
 /// One aligned pair, as read back from the table.
 #[derive(Debug, Clone)]
-pub(super) struct Op {
-    pub step: Step,
+struct Op {
+    step: Step,
     /// Quotation words consumed before and after.
-    pub quote: Range<usize>,
-    pub source: Range<usize>,
+    quote: Range<usize>,
+    source: Range<usize>,
 }
 
 /// Semi-global alignment: the whole quotation against any stretch of `source`.
-pub(super) fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> {
+fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> {
     let m = quote.len();
     let n = source.len();
     let width = n + 1;
@@ -358,15 +373,10 @@ pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Opt
     // Every match clearing the floor has three consecutive words verbatim, unless extraction
     // noise (a split word, a drop cap) sits in that run: then two content words side by side
     // anchor it.
-    best_at_anchors(
-        pattern,
-        &words,
-        haystack,
-        anchors(pattern, &words, haystack, MIN_RUN, false),
-    )
-    .or_else(|| {
+    let trigrams = anchors(pattern, &words, haystack, MIN_RUN, false);
+    best_at_anchors(pattern, &words, haystack, trigrams, MAX_CANDIDATES).or_else(|| {
         let pairs = anchors(pattern, &words, haystack, 2, true);
-        best_at_anchors(pattern, &words, haystack, pairs)
+        best_at_anchors(pattern, &words, haystack, pairs, MAX_PAIR_CANDIDATES)
     })
 }
 
@@ -375,6 +385,7 @@ fn best_at_anchors(
     words: &[QuoteWord<'_>],
     haystack: Haystack<'_>,
     found: Vec<Anchor>,
+    max_candidates: usize,
 ) -> Option<Alignment> {
     if found.is_empty() {
         return None;
@@ -382,7 +393,7 @@ fn best_at_anchors(
     let text_len: usize = pattern.texts.iter().map(|t| t.len() + 1).sum();
     let span = text_len + pattern.gaps.iter().sum::<usize>();
     let mut best: Option<Alignment> = None;
-    for window in candidate_windows(found, span, haystack.text.len()) {
+    for window in candidate_windows(found, span, haystack.text.len(), max_candidates) {
         let source = source_words(haystack, window);
         let Some(ops) = align(words, &source) else {
             continue;
