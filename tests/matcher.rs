@@ -174,11 +174,25 @@ fn sentence_split_by_page_furniture_in_the_journal_essay_is_exact() {
     assert_eq!(found.range, first.start..second.end);
     // Both segments map back into the original around the furniture.
     let original = &source.text;
-    let first_original = source.key_text.to_original(first);
-    let second_original = source.key_text.to_original(second);
+    let first_original = source.key_text.to_original(first.clone());
+    let second_original = source.key_text.to_original(second.clone());
     assert!(first_original.end < second_original.start);
     assert!(original[first_original].ends_with("it is"));
     assert!(original[second_original].starts_with("necessary"));
+
+    // The same quotation with a word changed after the furniture: approximate, around it.
+    let changed = second.start + after_words[3].start..second.start + after_words[3].end;
+    let mutated = format!(
+        "{} {}zqxwvy{}",
+        &key[first.clone()],
+        &key[second.start..changed.start],
+        &key[changed.end..second.end]
+    );
+    let found = find(&source, &[text(&mutated)]).expect("approximate split quotation");
+    assert_eq!(found.kind, MatchKind::Approximate);
+    assert_eq!(found.segments, vec![first.clone(), second.clone()]);
+    assert_eq!(found.edits.len(), 1);
+    assert_eq!(found.edits[0].source_range, changed);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+use super::exact::JUNK_MAX_BYTES;
 use super::words::{
     is_boundary, is_concatenation, is_critical_change, is_drop_cap_remnant, is_stopword,
     word_ranges,
@@ -153,6 +154,7 @@ fn anchors(
 fn candidate_windows(
     mut anchors: Vec<Anchor>,
     span: usize,
+    breaks: &[u32],
     key_len: usize,
     max_candidates: usize,
 ) -> Vec<Range<usize>> {
@@ -175,8 +177,14 @@ fn candidate_windows(
             highest = highest.max(a.position);
             j += 1;
         }
-        let start = first.quote_start.min(lowest).saturating_sub(span / 2 + 16);
-        let end = (highest + span + span / 2 + 16).min(key_len);
+        let mut start = first.quote_start.min(lowest).saturating_sub(span / 2 + 16);
+        let mut end = (highest + span + span / 2 + 16).min(key_len);
+        // A paragraph break inside: the quotation may jump page furniture there.
+        let first_break = breaks.partition_point(|&b| (b as usize) < start);
+        if breaks.get(first_break).is_some_and(|&b| (b as usize) < end) {
+            start = start.saturating_sub(JUNK_MAX_BYTES);
+            end = (end + JUNK_MAX_BYTES).min(key_len);
+        }
         clusters.push((distinct.len(), start..end));
         i = j;
     }
@@ -230,6 +238,8 @@ enum Step {
     Omit,
     /// Source words skipped by a gap of the pattern, back to this column.
     Skip(usize),
+    /// Paragraphs of page furniture jumped, back to this column.
+    Junk(usize),
 }
 
 /// One aligned pair, as read back from the table.
@@ -309,10 +319,28 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
             cost[at(i, j)] = best.0;
             step[at(i, j)] = best.1;
         }
+        let gap = quote.get(i).and_then(|next| next.gap_before);
+        let junk_possible = i < m && source.iter().skip(1).any(|w| w.paragraph_start);
+        if gap.is_none() && !junk_possible {
+            continue;
+        }
+        // Skips read the row as it was before any skip (so skips do not chain), and traceback
+        // after a skip reads the steps of that row.
+        let row: Vec<u32> = cost.get(at(i, 0)..at(i, n) + 1)?.to_vec();
+        base_steps[i] = step.get(at(i, 0)..at(i, n) + 1)?.to_vec();
+        let mut relax = |j: usize, j0: usize, kind: fn(usize) -> Step| {
+            let from = row.get(j0).copied().unwrap_or(u32::MAX);
+            if let Some(cell) = cost.get_mut(at(i, j))
+                && from < *cell
+            {
+                *cell = from;
+                if let Some(s) = step.get_mut(at(i, j)) {
+                    *s = kind(j0);
+                }
+            }
+        };
         // A gap after this word lets the source skip words for free (within its bound).
-        if let Some(max) = quote.get(i).and_then(|next| next.gap_before) {
-            let row: Vec<u32> = cost.get(at(i, 0)..at(i, n) + 1)?.to_vec();
-            base_steps[i] = step.get(at(i, 0)..at(i, n) + 1)?.to_vec();
+        if let Some(max) = gap {
             for j in 1..=n {
                 let mut j0 = j;
                 while j0 > 0 {
@@ -322,9 +350,25 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
                         break;
                     }
                     j0 -= 1;
-                    if row.get(j0).is_some_and(|&c| c < cost[at(i, j)]) {
-                        cost[at(i, j)] = row.get(j0).copied().unwrap_or(u32::MAX);
-                        step[at(i, j)] = Step::Skip(j0);
+                    relax(j, j0, Step::Skip);
+                }
+            }
+        }
+        // Between two quotation words, whole paragraphs of page furniture may be jumped.
+        if junk_possible {
+            for j0 in 1..n {
+                let Some(first) = source.get(j0).filter(|w| w.paragraph_start) else {
+                    continue;
+                };
+                for j in j0 + 1..n {
+                    let Some(resume) = source.get(j) else {
+                        break;
+                    };
+                    if resume.range.start - first.range.start > JUNK_MAX_BYTES + 1 {
+                        break;
+                    }
+                    if resume.paragraph_start {
+                        relax(j, j0, Step::Junk);
                     }
                 }
             }
@@ -343,14 +387,14 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
         } else {
             step[at(i, j)]
         };
-        after_skip = matches!(s, Step::Skip(_));
+        after_skip = matches!(s, Step::Skip(_) | Step::Junk(_));
         let (di, dj) = match s {
             Step::Start => return None,
             Step::Match | Step::Substitute => (1, 1),
             Step::Noise { quote, source } => (quote, source),
             Step::Insert => (1, 0),
             Step::Omit => (0, 1),
-            Step::Skip(j0) => (0, j - j0),
+            Step::Skip(j0) | Step::Junk(j0) => (0, j - j0),
         };
         ops.push(Op {
             step: s,
@@ -393,7 +437,13 @@ fn best_at_anchors(
     let text_len: usize = pattern.texts.iter().map(|t| t.len() + 1).sum();
     let span = text_len + pattern.gaps.iter().sum::<usize>();
     let mut best: Option<Alignment> = None;
-    for window in candidate_windows(found, span, haystack.text.len(), max_candidates) {
+    for window in candidate_windows(
+        found,
+        span,
+        haystack.breaks,
+        haystack.text.len(),
+        max_candidates,
+    ) {
         let source = source_words(haystack, window);
         let Some(ops) = align(words, &source) else {
             continue;
@@ -475,8 +525,10 @@ fn judge(
                     critical: is_critical_change(quote_word, source_word),
                 });
             }
-            Step::Skip(_) => {
-                run = 0;
+            Step::Skip(_) | Step::Junk(_) => {
+                if matches!(op.step, Step::Skip(_)) {
+                    run = 0;
+                }
                 if let Some(segment) = open.take() {
                     segments.push(segment);
                 }

@@ -213,6 +213,21 @@ fn split_junk_is_bounded() {
     );
 }
 
+#[test]
+fn misquotation_split_over_page_furniture_is_approximate_around_it() {
+    check(
+        SPLIT,
+        &[text(
+            "the council decided that it was better to mend the old pier",
+        )],
+        expect![[r#"
+            Approximate 0.92 ["the council decided that it was", "better to repair the old pier"]
+            range: "the council decided that it was 14 annual review of harbour towns volume 3 better to repair the old pier"
+            Substituted "mend" -> "repair" at "repair"
+        "#]],
+    );
+}
+
 // --- tier 3: elided -------------------------------------------------------------------------------
 
 #[test]
