@@ -27,6 +27,9 @@ const MAX_NGRAMS: usize = 48;
 /// fallback on pairs of content words (only needed when extraction noise breaks every trigram).
 const MAX_CANDIDATES: usize = 400;
 const MAX_PAIR_CANDIDATES: usize = 64;
+/// Alignment table cells computed at most for one quotation in one source (a safety net for long
+/// quotations made of common phrases).
+const MAX_CELLS: usize = 4_000_000;
 
 /// One word of the quotation.
 #[derive(Debug)]
@@ -364,7 +367,7 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
                     let Some(resume) = source.get(j) else {
                         break;
                     };
-                    if resume.range.start - first.range.start > JUNK_MAX_BYTES + 1 {
+                    if resume.range.start - first.range.start > JUNK_MAX_BYTES {
                         break;
                     }
                     if resume.paragraph_start {
@@ -437,6 +440,7 @@ fn best_at_anchors(
     let text_len: usize = pattern.texts.iter().map(|t| t.len() + 1).sum();
     let span = text_len + pattern.gaps.iter().sum::<usize>();
     let mut best: Option<Alignment> = None;
+    let mut spent = 0usize;
     for window in candidate_windows(
         found,
         span,
@@ -445,6 +449,12 @@ fn best_at_anchors(
         max_candidates,
     ) {
         let source = source_words(haystack, window);
+        let cells = words.len() * (source.len() + 1);
+        if spent > 0 && spent + cells > MAX_CELLS {
+            tracing::debug!(spent, "approximate matching stopped at its work budget");
+            break;
+        }
+        spent += cells;
         let Some(ops) = align(words, &source) else {
             continue;
         };
