@@ -496,6 +496,33 @@ fn approximate_picks_the_best_then_earliest_place() {
 }
 
 #[test]
+fn exact_anywhere_beats_approximate_earlier() {
+    let source = "First the quick brown fox jumps over a lazy dog. \
+        Later the quick brown fox jumps over the lazy dog.";
+    check(
+        source,
+        &[text("the quick brown fox jumps over the lazy dog")],
+        expect![[r#"
+            Exact 1.00 ["the quick brown fox jumps over the lazy dog"]
+            range: "the quick brown fox jumps over the lazy dog"
+        "#]],
+    );
+}
+
+#[test]
+fn approximate_cjk_quote_aligns_char_by_char() {
+    check(
+        "他说：我们的共同体理念非常重要，也很必要。",
+        &[text("共同体理念非常必要")],
+        expect![[r#"
+            Approximate 0.89 ["共同体理念非常重要"]
+            range: "共同体理念非常重要"
+            Substituted "必" -> "重" at "重"
+        "#]],
+    );
+}
+
+#[test]
 fn approximate_honours_gaps() {
     check(
         RIVERS,
