@@ -249,8 +249,9 @@ enum Step {
 #[derive(Debug, Clone)]
 struct Op {
     step: Step,
-    /// Quotation words consumed before and after.
+    /// The quotation words this step consumes (indices).
     quote: Range<usize>,
+    /// The source words this step consumes (indices into the window).
     source: Range<usize>,
 }
 
