@@ -1,0 +1,588 @@
+//! The approximate tier: word-level alignment of the quotation against the stretches of the source
+//! where three of its consecutive words occur verbatim (every match that clears the floor has
+//! such a run, so these anchors miss nothing), then a floor so that an invented sentence sharing a
+//! few common words with the source is not taken for a misquotation of it.
+
+use std::ops::Range;
+
+use memchr::memmem;
+
+use super::exact::JUNK_MAX_BYTES;
+use super::words::{
+    is_boundary, is_concatenation, is_critical_change, is_drop_cap_remnant, is_stopword,
+    word_ranges,
+};
+use super::{Alignment, EditKind, Haystack, MatchKind, Pattern, WordEdit};
+use crate::ByteRange;
+
+/// Quotations with fewer words are matched exactly or not at all.
+pub(super) const MIN_WORDS: usize = 4;
+/// Share of the quotation's words, and of its content words, that must match.
+const MIN_SHARE: f32 = 0.6;
+/// Consecutive quotation words that must match somewhere.
+const MIN_RUN: usize = 3;
+/// N-grams searched at most (the longest first).
+const MAX_NGRAMS: usize = 48;
+/// Anchor clusters examined at most (the densest first): for trigram anchors, and for the
+/// fallback on pairs of content words (only needed when extraction noise breaks every trigram).
+const MAX_CANDIDATES: usize = 400;
+const MAX_PAIR_CANDIDATES: usize = 64;
+/// Alignment table cells computed at most for one quotation in one source (a safety net for long
+/// quotations made of common phrases).
+const MAX_CELLS: usize = 4_000_000;
+
+/// One word of the quotation.
+#[derive(Debug)]
+struct QuoteWord<'p> {
+    text: &'p str,
+    /// Byte offset in the quotation's texts joined by single spaces.
+    offset: usize,
+    /// Key bytes the source may skip before this word (an elision or alteration), if any.
+    gap_before: Option<usize>,
+    content: bool,
+}
+
+/// One word of the source window.
+#[derive(Debug)]
+struct SourceWord<'h> {
+    text: &'h str,
+    range: ByteRange,
+    /// First word of a paragraph (where a drop cap may have lost its letter).
+    paragraph_start: bool,
+}
+
+fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
+    let mut words = Vec::new();
+    let mut offset = 0;
+    for (i, text) in pattern.texts.iter().enumerate() {
+        for (n, range) in word_ranges(text, 0..text.len()).into_iter().enumerate() {
+            let gap_before = if n == 0 && i > 0 {
+                pattern.gaps.get(i - 1).copied()
+            } else {
+                None
+            };
+            let word = text.get(range.clone()).unwrap_or("");
+            words.push(QuoteWord {
+                text: word,
+                offset: offset + range.start,
+                gap_before,
+                content: !is_stopword(word),
+            });
+        }
+        offset += text.len() + 1;
+    }
+    words
+}
+
+/// A verbatim occurrence of consecutive quotation words (an n-gram).
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    /// Where the quotation would start if the anchor is where it says.
+    quote_start: usize,
+    position: usize,
+    trigram: usize,
+}
+
+/// Occurrences of the quotation's `n`-grams of words (`content_only`: only n-grams of content
+/// words) in the source, at word boundaries.
+fn anchors(
+    pattern: &Pattern,
+    words: &[QuoteWord<'_>],
+    haystack: Haystack<'_>,
+    n: usize,
+    content_only: bool,
+) -> Vec<Anchor> {
+    // N-grams within one text (a gap breaks contiguity), as the quotation spells them.
+    let mut trigrams: Vec<&str> = Vec::new();
+    let mut first_word: Vec<usize> = Vec::new();
+    let mut base = 0;
+    for text in &pattern.texts {
+        let ranges = word_ranges(text, 0..text.len());
+        let count_before = words.iter().take_while(|w| w.offset < base).count();
+        for (index, window) in ranges.windows(n).enumerate() {
+            let (Some(first), Some(last)) = (window.first(), window.last()) else {
+                continue;
+            };
+            let all_content = || {
+                words
+                    .get(count_before + index..count_before + index + n)
+                    .is_some_and(|ws| ws.iter().all(|w| w.content))
+            };
+            if content_only && !all_content() {
+                continue;
+            }
+            if let Some(trigram) = text.get(first.start..last.end) {
+                trigrams.push(trigram);
+                first_word.push(count_before + index);
+            }
+        }
+        base += text.len() + 1;
+    }
+    // Long quotations: the longest n-grams (the rarest, as a rule) are enough to find them.
+    let mut order: Vec<usize> = (0..trigrams.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(trigrams.get(t).map_or(0, |g| g.len())));
+    let mut searched: Vec<&str> = Vec::new();
+    let mut found = Vec::new();
+    for t in order {
+        let Some(&gram) = trigrams.get(t) else {
+            continue;
+        };
+        if searched.contains(&gram) {
+            continue;
+        }
+        if searched.len() >= MAX_NGRAMS {
+            break;
+        }
+        searched.push(gram);
+        let offset = first_word
+            .get(t)
+            .and_then(|&w| words.get(w))
+            .map_or(0, |w| w.offset);
+        for position in memmem::find_iter(haystack.text.as_bytes(), gram.as_bytes()) {
+            let end = position + gram.len();
+            if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
+                continue;
+            }
+            found.push(Anchor {
+                quote_start: position.saturating_sub(offset),
+                position,
+                trigram: t,
+            });
+        }
+    }
+    found
+}
+
+/// Stretches of the source worth aligning: anchors grouped by where they place the quotation.
+fn candidate_windows(
+    mut anchors: Vec<Anchor>,
+    span: usize,
+    breaks: &[u32],
+    key_len: usize,
+    max_candidates: usize,
+) -> Vec<Range<usize>> {
+    anchors.sort_by_key(|a| (a.quote_start, a.position));
+    let mut clusters: Vec<(usize, Range<usize>)> = Vec::new();
+    let mut i = 0;
+    while let Some(first) = anchors.get(i) {
+        let mut distinct: Vec<usize> = Vec::new();
+        let mut lowest = first.position;
+        let mut highest = first.position;
+        let mut j = i;
+        while let Some(a) = anchors.get(j) {
+            if a.quote_start > first.quote_start + span {
+                break;
+            }
+            if !distinct.contains(&a.trigram) {
+                distinct.push(a.trigram);
+            }
+            lowest = lowest.min(a.position);
+            highest = highest.max(a.position);
+            j += 1;
+        }
+        let mut start = first.quote_start.min(lowest).saturating_sub(span / 2 + 16);
+        let mut end = (highest + span + span / 2 + 16).min(key_len);
+        // A paragraph break inside: the quotation may jump page furniture there.
+        let first_break = breaks.partition_point(|&b| (b as usize) < start);
+        if breaks.get(first_break).is_some_and(|&b| (b as usize) < end) {
+            start = start.saturating_sub(JUNK_MAX_BYTES);
+            end = (end + JUNK_MAX_BYTES).min(key_len);
+        }
+        clusters.push((distinct.len(), start..end));
+        i = j;
+    }
+    // The densest clusters first; ties in source order.
+    clusters.sort_by_key(|(distinct, window)| (std::cmp::Reverse(*distinct), window.start));
+    clusters.truncate(max_candidates);
+    clusters.into_iter().map(|(_, window)| window).collect()
+}
+
+/// The words of `haystack` covering `window`, widened to whole words.
+fn source_words<'h>(haystack: Haystack<'h>, window: Range<usize>) -> Vec<SourceWord<'h>> {
+    let key = haystack.text;
+    let mut start = window.start.min(key.len());
+    while start > 0 && !is_boundary(key, start) {
+        start -= 1;
+    }
+    let mut end = window.end.min(key.len());
+    while end < key.len() && !is_boundary(key, end) {
+        end += 1;
+    }
+    word_ranges(key, start..end)
+        .into_iter()
+        .map(|range| {
+            let paragraph_start = range.start == 0
+                || haystack
+                    .breaks
+                    .binary_search(&u32::try_from(range.start - 1).unwrap_or(u32::MAX))
+                    .is_ok();
+            SourceWord {
+                text: key.get(range.clone()).unwrap_or(""),
+                range,
+                paragraph_start,
+            }
+        })
+        .collect()
+}
+
+/// How a cell of the alignment was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Start of the alignment (free leading source words).
+    Start,
+    Match,
+    /// Counted as a match: drop cap, split or merged word.
+    Noise {
+        quote: usize,
+        source: usize,
+    },
+    Substitute,
+    Insert,
+    Omit,
+    /// Source words skipped by a gap of the pattern, back to this column.
+    Skip(usize),
+    /// Paragraphs of page furniture jumped, back to this column.
+    Junk(usize),
+}
+
+/// One aligned pair, as read back from the table.
+#[derive(Debug, Clone)]
+struct Op {
+    step: Step,
+    /// The quotation words this step consumes (indices).
+    quote: Range<usize>,
+    /// The source words this step consumes (indices into the window).
+    source: Range<usize>,
+}
+
+/// Semi-global alignment: the whole quotation against any stretch of `source`.
+fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> {
+    let m = quote.len();
+    let n = source.len();
+    let width = n + 1;
+    let mut cost = vec![u32::MAX; (m + 1) * width];
+    let mut step = vec![Step::Start; (m + 1) * width];
+    for cell in cost.iter_mut().take(width) {
+        *cell = 0;
+    }
+    let at = |i: usize, j: usize| i * width + j;
+    // Steps of the rows before gap skips overwrote them: a skip lands on one of these.
+    let mut base_steps: Vec<Vec<Step>> = vec![Vec::new(); m + 1];
+    for i in 1..=m {
+        let q = quote.get(i - 1)?;
+        for j in 0..=n {
+            let mut best = (u32::MAX, Step::Start);
+            let mut consider = |c: u32, s: Step| {
+                if c < best.0 {
+                    best = (c, s);
+                }
+            };
+            if j > 0 {
+                let s = source.get(j - 1)?;
+                let diagonal = cost[at(i - 1, j - 1)];
+                if q.text == s.text {
+                    consider(diagonal, Step::Match);
+                } else if s.paragraph_start && is_drop_cap_remnant(q.text, s.text) {
+                    consider(
+                        diagonal,
+                        Step::Noise {
+                            quote: 1,
+                            source: 1,
+                        },
+                    );
+                }
+                if j > 1
+                    && let Some(before) = source.get(j - 2)
+                    && is_concatenation(q.text, before.text, s.text)
+                {
+                    consider(
+                        cost[at(i - 1, j - 2)],
+                        Step::Noise {
+                            quote: 1,
+                            source: 2,
+                        },
+                    );
+                }
+                if i > 1
+                    && let Some(previous) = quote.get(i - 2)
+                    && q.gap_before.is_none()
+                    && is_concatenation(s.text, previous.text, q.text)
+                {
+                    consider(
+                        cost[at(i - 2, j - 1)],
+                        Step::Noise {
+                            quote: 2,
+                            source: 1,
+                        },
+                    );
+                }
+                consider(diagonal.saturating_add(1), Step::Substitute);
+                consider(cost[at(i, j - 1)].saturating_add(1), Step::Omit);
+            }
+            consider(cost[at(i - 1, j)].saturating_add(1), Step::Insert);
+            cost[at(i, j)] = best.0;
+            step[at(i, j)] = best.1;
+        }
+        let gap = quote.get(i).and_then(|next| next.gap_before);
+        let junk_possible = i < m && source.iter().skip(1).any(|w| w.paragraph_start);
+        if gap.is_none() && !junk_possible {
+            continue;
+        }
+        // Skips read the row as it was before any skip (so skips do not chain), and traceback
+        // after a skip reads the steps of that row.
+        let row: Vec<u32> = cost.get(at(i, 0)..at(i, n) + 1)?.to_vec();
+        base_steps[i] = step.get(at(i, 0)..at(i, n) + 1)?.to_vec();
+        let mut relax = |j: usize, j0: usize, kind: fn(usize) -> Step| {
+            let from = row.get(j0).copied().unwrap_or(u32::MAX);
+            if let Some(cell) = cost.get_mut(at(i, j))
+                && from < *cell
+            {
+                *cell = from;
+                if let Some(s) = step.get_mut(at(i, j)) {
+                    *s = kind(j0);
+                }
+            }
+        };
+        // A gap after this word lets the source skip words for free (within its bound).
+        if let Some(max) = gap {
+            for j in 1..=n {
+                let mut j0 = j;
+                while j0 > 0 {
+                    let skipped_start = source.get(j0 - 1)?.range.start;
+                    let skipped_end = source.get(j - 1)?.range.end;
+                    if skipped_end - skipped_start > max {
+                        break;
+                    }
+                    j0 -= 1;
+                    relax(j, j0, Step::Skip);
+                }
+            }
+        }
+        // Between two quotation words, whole paragraphs of page furniture may be jumped.
+        if junk_possible {
+            for j0 in 1..n {
+                let Some(first) = source.get(j0).filter(|w| w.paragraph_start) else {
+                    continue;
+                };
+                for j in j0 + 1..n {
+                    let Some(resume) = source.get(j) else {
+                        break;
+                    };
+                    if resume.range.start - first.range.start > JUNK_MAX_BYTES {
+                        break;
+                    }
+                    if resume.paragraph_start {
+                        relax(j, j0, Step::Junk);
+                    }
+                }
+            }
+        }
+    }
+    // The cheapest end; the earliest among equals.
+    let (mut j, _) = (0..=n)
+        .map(|j| (j, cost[at(m, j)]))
+        .min_by_key(|&(j, c)| (c, j))?;
+    let mut i = m;
+    let mut ops = Vec::new();
+    let mut after_skip = false;
+    while i > 0 {
+        let s = if after_skip {
+            base_steps.get(i).and_then(|row| row.get(j)).copied()?
+        } else {
+            step[at(i, j)]
+        };
+        after_skip = matches!(s, Step::Skip(_) | Step::Junk(_));
+        let (di, dj) = match s {
+            Step::Start => return None,
+            Step::Match | Step::Substitute => (1, 1),
+            Step::Noise { quote, source } => (quote, source),
+            Step::Insert => (1, 0),
+            Step::Omit => (0, 1),
+            Step::Skip(j0) | Step::Junk(j0) => (0, j - j0),
+        };
+        ops.push(Op {
+            step: s,
+            quote: i - di..i,
+            source: j - dj..j,
+        });
+        i -= di;
+        j -= dj;
+    }
+    ops.reverse();
+    Some(ops)
+}
+
+/// Tier 4: the best alignment over all anchored stretches that clears the floor.
+pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
+    let words = quote_words(pattern);
+    if words.len() < MIN_WORDS {
+        return None;
+    }
+    // Every match clearing the floor has three consecutive words verbatim, unless extraction
+    // noise (a split word, a drop cap) sits in that run: then two content words side by side
+    // anchor it.
+    let trigrams = anchors(pattern, &words, haystack, MIN_RUN, false);
+    best_at_anchors(pattern, &words, haystack, trigrams, MAX_CANDIDATES).or_else(|| {
+        let pairs = anchors(pattern, &words, haystack, 2, true);
+        best_at_anchors(pattern, &words, haystack, pairs, MAX_PAIR_CANDIDATES)
+    })
+}
+
+fn best_at_anchors(
+    pattern: &Pattern,
+    words: &[QuoteWord<'_>],
+    haystack: Haystack<'_>,
+    found: Vec<Anchor>,
+    max_candidates: usize,
+) -> Option<Alignment> {
+    if found.is_empty() {
+        return None;
+    }
+    let text_len: usize = pattern.texts.iter().map(|t| t.len() + 1).sum();
+    let span = text_len + pattern.gaps.iter().sum::<usize>();
+    let mut best: Option<Alignment> = None;
+    let mut spent = 0usize;
+    for window in candidate_windows(
+        found,
+        span,
+        haystack.breaks,
+        haystack.text.len(),
+        max_candidates,
+    ) {
+        let source = source_words(haystack, window);
+        let cells = words.len() * (source.len() + 1);
+        if spent > 0 && spent + cells > MAX_CELLS {
+            tracing::debug!(spent, "approximate matching stopped at its work budget");
+            break;
+        }
+        spent += cells;
+        let Some(ops) = align(words, &source) else {
+            continue;
+        };
+        let Some(alignment) = judge(&ops, words, &source, !pattern.gaps.is_empty()) else {
+            continue;
+        };
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                alignment.score > b.score
+                    || (alignment.score == b.score && alignment.range.start < b.range.start)
+            }
+        };
+        if better {
+            best = Some(alignment);
+        }
+    }
+    best
+}
+
+/// Reads an alignment back: edits, score, and whether it clears the floor.
+fn judge(
+    ops: &[Op],
+    quote: &[QuoteWord<'_>],
+    source: &[SourceWord<'_>],
+    elided: bool,
+) -> Option<Alignment> {
+    let mut matched = 0usize;
+    let mut content_matched = 0usize;
+    let mut run = 0usize;
+    let mut longest_run = 0usize;
+    let mut edits = Vec::new();
+    let mut segments: Vec<ByteRange> = Vec::new();
+    let mut open: Option<ByteRange> = None;
+    // End of the last source word taken into the alignment (where an insertion goes).
+    let mut last_end: Option<usize> = None;
+    let word = |j: usize| source.get(j);
+    for op in ops {
+        let source_span = || -> Option<ByteRange> {
+            let first = word(op.source.start)?;
+            let last = word(op.source.end.checked_sub(1)?)?;
+            Some(first.range.start..last.range.end)
+        };
+        match op.step {
+            Step::Match | Step::Noise { .. } => {
+                let count = op.quote.len();
+                matched += count;
+                content_matched += quote
+                    .get(op.quote.clone())
+                    .map_or(0, |ws| ws.iter().filter(|w| w.content).count());
+                run += count;
+                longest_run = longest_run.max(run);
+            }
+            Step::Substitute | Step::Insert | Step::Omit => {
+                run = 0;
+                let q = quote.get(op.quote.start).filter(|_| !op.quote.is_empty());
+                let s = word(op.source.start).filter(|_| !op.source.is_empty());
+                let quote_word = q.map_or("", |w| w.text);
+                let source_word = s.map_or("", |w| w.text);
+                let source_range = match s {
+                    Some(s) => s.range.clone(),
+                    None => {
+                        let at = last_end
+                            .or_else(|| word(op.source.start).map(|w| w.range.start))
+                            .unwrap_or(0);
+                        at..at
+                    }
+                };
+                edits.push(WordEdit {
+                    kind: match op.step {
+                        Step::Substitute => EditKind::Substituted,
+                        Step::Insert => EditKind::Inserted,
+                        _ => EditKind::Omitted,
+                    },
+                    quote_word: quote_word.to_owned(),
+                    source_word: source_word.to_owned(),
+                    source_range,
+                    critical: is_critical_change(quote_word, source_word),
+                });
+            }
+            Step::Skip(_) | Step::Junk(_) => {
+                if matches!(op.step, Step::Skip(_)) {
+                    run = 0;
+                }
+                if let Some(segment) = open.take() {
+                    segments.push(segment);
+                }
+                continue;
+            }
+            Step::Start => {}
+        }
+        if let Some(span) = source_span() {
+            open = Some(match open.take() {
+                Some(segment) => segment.start..span.end,
+                None => span.clone(),
+            });
+            last_end = Some(span.end);
+        }
+    }
+    if let Some(segment) = open {
+        segments.push(segment);
+    }
+    let total = quote.len();
+    let content = quote.iter().filter(|w| w.content).count();
+    let omitted = edits.iter().filter(|e| e.kind == EditKind::Omitted).count();
+    // Source words left out without an elision mark count as unmatched words.
+    let score = matched as f32 / (total + omitted).max(1) as f32;
+    let content_share = if content == 0 {
+        1.0
+    } else {
+        content_matched as f32 / content as f32
+    };
+    if score < MIN_SHARE || content_share < MIN_SHARE || longest_run < MIN_RUN {
+        return None;
+    }
+    let range = segments.first()?.start..segments.last()?.end;
+    let kind = match (edits.is_empty(), elided) {
+        (false, _) => MatchKind::Approximate,
+        (true, false) => MatchKind::Exact,
+        (true, true) => MatchKind::Elided,
+    };
+    let score = if edits.is_empty() { 1.0 } else { score };
+    Some(Alignment {
+        range,
+        segments,
+        kind,
+        score,
+        edits,
+    })
+}

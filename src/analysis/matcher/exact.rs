@@ -1,0 +1,277 @@
+//! The exact tiers: a text verbatim at word boundaries, a text split over paragraph breaks where
+//! page furniture interrupts it, and elided patterns (texts in order with bounded gaps between).
+
+use std::ops::Range;
+
+use memchr::memmem;
+
+use super::words::is_boundary;
+use super::{Haystack, Pattern};
+use crate::ByteRange;
+
+/// Page furniture a split quotation may jump over: at most this many key bytes from the break
+/// that ends the first part to the break before the rest (about a running header, a page number,
+/// a caption and an author's box).
+pub(super) const JUNK_MAX_BYTES: usize = 1600;
+/// At most this many paragraphs of furniture in one jump.
+const JUNK_MAX_PARAGRAPHS: usize = 8;
+/// A quotation is split over page furniture at most this many times.
+const MAX_SPLITS: usize = 3;
+
+/// Which ends of a text must fall on word boundaries.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ends {
+    pub start: bool,
+    pub end: bool,
+}
+
+/// One occurrence of a text: its stretches in the key (one unless split over page furniture).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Occurrence {
+    pub segments: Vec<ByteRange>,
+}
+
+impl Occurrence {
+    pub fn start(&self) -> usize {
+        self.segments.first().map_or(0, |s| s.start)
+    }
+
+    pub fn end(&self) -> usize {
+        self.segments.last().map_or(0, |s| s.end)
+    }
+}
+
+/// Verbatim occurrences of `needle`, in order, whose ends fall on word boundaries as `ends` asks.
+pub(super) fn verbatim(
+    haystack: &str,
+    needle: &str,
+    ends: Ends,
+) -> impl Iterator<Item = ByteRange> {
+    memmem::find_iter(haystack.as_bytes(), needle.as_bytes())
+        .map(move |start| start..start + needle.len())
+        .filter(move |r| {
+            (!ends.start || is_boundary(haystack, r.start))
+                && (!ends.end || is_boundary(haystack, r.end))
+        })
+}
+
+/// Where `text` may be cut for a split over page furniture: (end of the first part, start of the
+/// rest). At spaces, and between two chars of an unspaced script.
+fn split_points(text: &str) -> Vec<(usize, usize)> {
+    let mut points = Vec::new();
+    let mut previous: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if c == ' ' {
+            points.push((i, i + 1));
+        } else if previous.is_some_and(super::words::is_unspaced) && super::words::is_unspaced(c) {
+            points.push((i, i));
+        }
+        previous = Some(c);
+    }
+    points
+}
+
+/// Occurrences of `text` split over page furniture: a first part ending exactly at a paragraph
+/// break, the rest resuming right after a later break within `JUNK_MAX_BYTES` (possibly split
+/// again). Sorted by start.
+pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) -> Vec<Occurrence> {
+    let key = haystack.text.as_bytes();
+    let points = split_points(text);
+    let mut found = Vec::new();
+    if points.is_empty() {
+        return found;
+    }
+    for (index, &brk) in haystack.breaks.iter().enumerate() {
+        let brk = brk as usize;
+        for &(cut, resume) in &points {
+            let Some(first) = text.get(..cut) else {
+                continue;
+            };
+            let Some(start) = brk.checked_sub(first.len()) else {
+                continue;
+            };
+            if key.get(start..brk) != Some(first.as_bytes())
+                || (ends.start && !is_boundary(haystack.text, start))
+            {
+                continue;
+            }
+            let Some(rest) = text.get(resume..) else {
+                continue;
+            };
+            if let Some(mut segments) = resume_after(haystack, rest, index, ends, 1) {
+                segments.insert(0, start..brk);
+                found.push(Occurrence { segments });
+            }
+        }
+    }
+    found.sort_by_key(|o| (o.start(), o.end()));
+    found.dedup();
+    found
+}
+
+/// The rest of a split text, starting right after one of the breaks following `haystack.breaks[after]`.
+fn resume_after(
+    haystack: Haystack<'_>,
+    rest: &str,
+    after: usize,
+    ends: Ends,
+    depth: usize,
+) -> Option<Vec<ByteRange>> {
+    let key = haystack.text.as_bytes();
+    let from = *haystack.breaks.get(after)? as usize;
+    let later = haystack.breaks.get(after + 1..)?;
+    for (offset, &brk) in later.iter().enumerate().take(JUNK_MAX_PARAGRAPHS) {
+        let brk = brk as usize;
+        if brk - from > JUNK_MAX_BYTES {
+            break;
+        }
+        let start = brk + 1;
+        let end = start + rest.len();
+        if key.get(start..end) == Some(rest.as_bytes())
+            && (!ends.end || is_boundary(haystack.text, end))
+        {
+            let segment: ByteRange = start..end;
+            return Some(vec![segment]);
+        }
+        if depth >= MAX_SPLITS {
+            continue;
+        }
+        // The rest may itself stop at a further break.
+        let index = after + 1 + offset;
+        for (next_offset, &next) in haystack.breaks.get(index + 1..)?.iter().enumerate() {
+            let next = next as usize;
+            let Some(len) = next.checked_sub(start) else {
+                continue;
+            };
+            if len >= rest.len() {
+                break;
+            }
+            let cut_is_space = rest.as_bytes().get(len) == Some(&b' ');
+            if !cut_is_space || key.get(start..next) != rest.as_bytes().get(..len) {
+                continue;
+            }
+            let Some(tail) = rest.get(len + 1..) else {
+                continue;
+            };
+            if let Some(mut segments) =
+                resume_after(haystack, tail, index + 1 + next_offset, ends, depth + 1)
+            {
+                segments.insert(0, start..next);
+                return Some(segments);
+            }
+        }
+    }
+    None
+}
+
+/// Tiers 1 and 2 for a pattern of one text: the earliest verbatim occurrence, else the earliest
+/// split over page furniture.
+pub(super) fn find_text(haystack: Haystack<'_>, text: &str, ends: Ends) -> Option<Occurrence> {
+    if let Some(range) = verbatim(haystack.text, text, ends).next() {
+        return Some(Occurrence {
+            segments: vec![range],
+        });
+    }
+    split_over_breaks(haystack, text, ends).into_iter().next()
+}
+
+/// Every occurrence of `text`, verbatim or split, sorted by end.
+fn all_occurrences(haystack: Haystack<'_>, text: &str, ends: Ends) -> Vec<Occurrence> {
+    let mut all: Vec<Occurrence> = verbatim(haystack.text, text, ends)
+        .map(|range| Occurrence {
+            segments: vec![range],
+        })
+        .collect();
+    all.extend(split_over_breaks(haystack, text, ends));
+    all.sort_by_key(|o| (o.end(), o.start()));
+    all
+}
+
+/// The key bytes a gap stands for between two occurrences, not counting the spaces at its edges.
+fn gap_len(key: &str, range: Range<usize>) -> usize {
+    key.get(range)
+        .map_or(usize::MAX, |gap| gap.trim_matches(' ').len())
+}
+
+/// Tier 3: every text of the pattern in order, each gap within its bound; the tightest chain
+/// (shortest from first to last byte), the earliest among equals. Ends next to a gap need no word
+/// boundary only when no chain exists with them all on boundaries (`[T]he` stands for `the`).
+pub(super) fn find_elided(haystack: Haystack<'_>, pattern: &Pattern) -> Option<Vec<ByteRange>> {
+    find_chain(haystack, pattern, true).or_else(|| find_chain(haystack, pattern, false))
+}
+
+/// The occurrences of one text of an elided pattern and, for each, the latest start of a valid
+/// chain ending with it and the index of the occurrence it follows in the previous layer.
+type Layer = (Vec<Occurrence>, Vec<Option<(usize, usize)>>);
+
+fn find_chain(
+    haystack: Haystack<'_>,
+    pattern: &Pattern,
+    strict_inner: bool,
+) -> Option<Vec<ByteRange>> {
+    let last = pattern.texts.len().checked_sub(1)?;
+    let ends_of = |i: usize| Ends {
+        start: if i == 0 {
+            !pattern.loose_start
+        } else {
+            strict_inner
+        },
+        end: if i == last {
+            !pattern.loose_end
+        } else {
+            strict_inner
+        },
+    };
+    // For each occurrence of text i: the latest start of a valid chain ending with it, and the
+    // occurrence of text i-1 it follows.
+    let mut layers: Vec<Layer> = Vec::new();
+    for (i, text) in pattern.texts.iter().enumerate() {
+        let occurrences = all_occurrences(haystack, text, ends_of(i));
+        let chains: Vec<Option<(usize, usize)>> = match layers.last() {
+            None => occurrences.iter().map(|o| Some((o.start(), 0))).collect(),
+            Some((previous, previous_chains)) => {
+                let max = pattern.gaps.get(i - 1).copied().unwrap_or(0);
+                occurrences
+                    .iter()
+                    .map(|o| {
+                        let lowest_end = o.start().saturating_sub(max + 2);
+                        let first = previous.partition_point(|p| p.end() < lowest_end);
+                        let mut best: Option<(usize, usize)> = None;
+                        for (j, p) in previous.iter().enumerate().skip(first) {
+                            if p.end() > o.start() {
+                                break;
+                            }
+                            let Some(Some((start, _))) = previous_chains.get(j) else {
+                                continue;
+                            };
+                            if gap_len(haystack.text, p.end()..o.start()) <= max
+                                && best.is_none_or(|(s, _)| *start > s)
+                            {
+                                best = Some((*start, j));
+                            }
+                        }
+                        best
+                    })
+                    .collect()
+            }
+        };
+        if chains.iter().all(Option::is_none) {
+            return None;
+        }
+        layers.push((occurrences, chains));
+    }
+    let (last_occurrences, last_chains) = layers.last()?;
+    let (mut index, _) = last_occurrences
+        .iter()
+        .zip(last_chains)
+        .enumerate()
+        .filter_map(|(j, (o, chain))| chain.map(|(start, _)| (j, (o.end() - start, start))))
+        .min_by_key(|&(_, key)| key)?;
+    let mut pieces: Vec<Vec<ByteRange>> = Vec::new();
+    for (occurrences, chains) in layers.iter().rev() {
+        let occurrence = occurrences.get(index)?;
+        pieces.push(occurrence.segments.clone());
+        index = chains.get(index).copied().flatten()?.1;
+    }
+    Some(pieces.into_iter().rev().flatten().collect())
+}

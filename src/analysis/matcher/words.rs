@@ -1,0 +1,296 @@
+//! Words of a matching key: word boundaries (scripts written without spaces need none), tokens,
+//! and the word classes the approximate tier cares about (stopwords, numbers, negations).
+
+use std::ops::Range;
+
+/// Chars of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar):
+/// a quotation may start or end next to one of them in the middle of a run.
+pub(super) fn is_unspaced(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x0E00..=0x0EFF
+            | 0x1000..=0x109F
+            | 0x1780..=0x17FF
+            | 0x3005..=0x3007
+            | 0x3040..=0x30FF
+            | 0x31F0..=0x31FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xF900..=0xFAFF
+            | 0x20000..=0x3134F
+    )
+}
+
+/// Whether byte offset `at` of a key is a word boundary: the start or end of the text, next to a
+/// space, or next to a char of an unspaced script. Never true inside a char.
+pub(super) fn is_boundary(text: &str, at: usize) -> bool {
+    let (Some(before), Some(after)) = (text.get(..at), text.get(at..)) else {
+        return false;
+    };
+    match (before.chars().next_back(), after.chars().next()) {
+        (None, _) | (_, None) => true,
+        (Some(b), Some(a)) => b == ' ' || a == ' ' || is_unspaced(b) || is_unspaced(a),
+    }
+}
+
+/// The words of `text[range]` as byte ranges of `text`: runs between spaces, except that every
+/// char of an unspaced script is a word of its own.
+pub(super) fn word_ranges(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+    let mut words = Vec::new();
+    let Some(slice) = text.get(range.clone()) else {
+        return words;
+    };
+    let mut current: Option<usize> = None;
+    for (i, c) in slice.char_indices() {
+        let at = range.start + i;
+        if c == ' ' || is_unspaced(c) {
+            if let Some(start) = current.take() {
+                words.push(start..at);
+            }
+            if c != ' ' {
+                words.push(at..at + c.len_utf8());
+            }
+        } else if current.is_none() {
+            current = Some(at);
+        }
+    }
+    if let Some(start) = current {
+        words.push(start..range.end);
+    }
+    words
+}
+
+/// Function words: they do not count towards the share of content words an approximate match must
+/// keep.
+pub(super) fn is_stopword(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "been"
+            | "but"
+            | "by"
+            | "for"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "his"
+            | "i"
+            | "in"
+            | "into"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "our"
+            | "she"
+            | "so"
+            | "that"
+            | "the"
+            | "their"
+            | "them"
+            | "there"
+            | "these"
+            | "they"
+            | "this"
+            | "those"
+            | "to"
+            | "was"
+            | "we"
+            | "were"
+            | "which"
+            | "who"
+            | "will"
+            | "with"
+            | "would"
+            | "you"
+    )
+}
+
+/// Negations as the key spells them (`n't` contractions lose their apostrophe: `dont`).
+pub(super) fn is_negation(word: &str) -> bool {
+    matches!(
+        word,
+        "not"
+            | "no"
+            | "never"
+            | "without"
+            | "nor"
+            | "neither"
+            | "none"
+            | "nobody"
+            | "nothing"
+            | "nowhere"
+            | "cannot"
+    ) || (word.len() > 3
+        && word.ends_with("nt")
+        && matches!(
+            word,
+            "dont"
+                | "doesnt"
+                | "didnt"
+                | "isnt"
+                | "arent"
+                | "wasnt"
+                | "werent"
+                | "hasnt"
+                | "havent"
+                | "hadnt"
+                | "cant"
+                | "couldnt"
+                | "wont"
+                | "wouldnt"
+                | "shouldnt"
+                | "mustnt"
+                | "neednt"
+                | "mightnt"
+                | "shant"
+                | "aint"
+        ))
+}
+
+/// Numerals and number words.
+pub(super) fn is_number(word: &str) -> bool {
+    word.chars().any(|c| c.is_numeric())
+        || matches!(
+            word,
+            "zero"
+                | "one"
+                | "two"
+                | "three"
+                | "four"
+                | "five"
+                | "six"
+                | "seven"
+                | "eight"
+                | "nine"
+                | "ten"
+                | "eleven"
+                | "twelve"
+                | "thirteen"
+                | "fourteen"
+                | "fifteen"
+                | "sixteen"
+                | "seventeen"
+                | "eighteen"
+                | "nineteen"
+                | "twenty"
+                | "thirty"
+                | "forty"
+                | "fifty"
+                | "sixty"
+                | "seventy"
+                | "eighty"
+                | "ninety"
+                | "hundred"
+                | "thousand"
+                | "million"
+                | "billion"
+                | "trillion"
+                | "first"
+                | "second"
+                | "third"
+                | "fourth"
+                | "fifth"
+                | "sixth"
+                | "seventh"
+                | "eighth"
+                | "ninth"
+                | "tenth"
+                | "half"
+                | "dozen"
+                | "percent"
+        )
+}
+
+/// Whether replacing `quote_word` by `source_word` (either may be empty: inserted or omitted)
+/// changes a number or a negation.
+pub(super) fn is_critical_change(quote_word: &str, source_word: &str) -> bool {
+    is_number(quote_word)
+        || is_number(source_word)
+        || is_negation(quote_word) != is_negation(source_word)
+}
+
+/// A drop cap lost in extraction: the source word is the quotation's word without its first one or
+/// two letters (`he` for `the`).
+pub(super) fn is_drop_cap_remnant(quote_word: &str, source_word: &str) -> bool {
+    let lost = quote_word.len().saturating_sub(source_word.len());
+    source_word.chars().count() >= 2
+        && (1..=2).contains(
+            &quote_word
+                .chars()
+                .count()
+                .saturating_sub(source_word.chars().count()),
+        )
+        && quote_word.ends_with(source_word)
+        && quote_word
+            .get(..lost)
+            .is_some_and(|head| head.chars().all(char::is_alphabetic))
+}
+
+/// Whether `joined` is `first` followed by `second` (a word split or merged by extraction).
+pub(super) fn is_concatenation(joined: &str, first: &str, second: &str) -> bool {
+    joined.len() == first.len() + second.len()
+        && joined.starts_with(first)
+        && joined.ends_with(second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_need_spaces_except_next_to_unspaced_scripts() {
+        let text = "the concatenate 中国人 ok";
+        assert!(is_boundary(text, 0));
+        assert!(is_boundary(text, 3));
+        assert!(is_boundary(text, 4));
+        assert!(!is_boundary(text, 7), "inside concatenate");
+        assert!(is_boundary(text, 16 + 3), "between two Han chars");
+        assert!(!is_boundary(text, 17), "inside a Han char");
+        assert!(is_boundary(text, text.len()));
+        assert!(!is_boundary(text, text.len() + 1));
+    }
+
+    #[test]
+    fn words_split_unspaced_scripts_into_chars() {
+        let text = "we 中国人 say";
+        let words: Vec<&str> = word_ranges(text, 0..text.len())
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(words, ["we", "中", "国", "人", "say"]);
+    }
+
+    #[test]
+    fn critical_changes_are_numbers_and_negations() {
+        assert!(is_critical_change("2023", "2024"));
+        assert!(is_critical_change("three", "four"));
+        assert!(is_critical_change("not", ""));
+        assert!(is_critical_change("is", "isnt"));
+        assert!(!is_critical_change("dont", "never") && is_negation("never"));
+        assert!(!is_critical_change("large", "big"));
+    }
+
+    #[test]
+    fn drop_cap_remnants_lose_one_or_two_letters() {
+        assert!(is_drop_cap_remnant("the", "he"));
+        assert!(is_drop_cap_remnant(
+            "characteristically",
+            "aracteristically"
+        ));
+        assert!(!is_drop_cap_remnant("the", "e"));
+        assert!(!is_drop_cap_remnant("there", "re"));
+        assert!(!is_drop_cap_remnant("he", "he"));
+        assert!(!is_drop_cap_remnant("cat", "dog"));
+    }
+}
