@@ -1,0 +1,854 @@
+//! Mining terms from sources: acronyms defined as `Long Name (ABBR)` or `ABBR (Long Name)`,
+//! quoted terms and capitalised multi-word phrases the sources introduce, and for each term its
+//! best defining sentences per source.
+//!
+//! Works over plain clean text plus a mapping back to the original (`MineInput`), in three
+//! passes: a parallel scan of each source for candidates, a corpus-wide vote on which candidates
+//! are terms, and a parallel pass scoring every sentence that mentions a term.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::names::NameMatcher;
+use super::sentences::split_sentences_with_breaks;
+use super::{SourceExcerpt, TermInfo};
+use crate::ByteRange;
+
+/// Words that may sit inside a name without contributing to an acronym or a capitalised phrase.
+const FUNCTION_WORDS: &[&str] = &[
+    "of", "and", "the", "for", "on", "in", "to", "with", "a", "an", "at", "by", "&", "de", "du",
+    "la", "le", "des", "von", "van",
+];
+
+/// Words before a person's name.
+const TITLES: &[&str] = &[
+    "president", "premier", "minister", "chancellor", "secretary", "chairman", "chairwoman",
+    "ambassador", "senator", "governor", "mr", "mrs", "ms", "dr", "prof", "professor", "sir",
+    "king", "queen", "prince", "princess", "pope", "envoy", "spokesman", "spokeswoman",
+    "spokesperson", "councillor", "counsellor", "mayor", "chief", "leader",
+];
+
+/// Capitalised words that do not make a phrase a name (`Beijing in July`).
+const CALENDAR_WORDS: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday",
+];
+
+fn is_calendar_word(word: &str) -> bool {
+    CALENDAR_WORDS.iter().any(|c| c.eq_ignore_ascii_case(word))
+}
+
+/// Excerpts kept per term and source.
+const EXCERPTS_PER_SOURCE: usize = 3;
+/// Longest quoted or capitalised phrase taken as a term, in words.
+const MAX_PHRASE_WORDS: usize = 6;
+
+/// One source to mine: its clean text, the clean text's paragraph breaks, and the way back to
+/// the original text.
+pub struct MineInput<'a> {
+    pub key: &'a str,
+    pub path: &'a Path,
+    pub text: &'a str,
+    pub breaks: &'a [u32],
+    pub to_original: &'a (dyn Fn(ByteRange) -> ByteRange + Sync),
+}
+
+fn is_function_word(word: &str) -> bool {
+    FUNCTION_WORDS.iter().any(|f| f.eq_ignore_ascii_case(word))
+}
+
+fn is_title(word: &str) -> bool {
+    let word = word.trim_end_matches('.');
+    TITLES.iter().any(|t| t.eq_ignore_ascii_case(word))
+}
+
+fn is_joiner(c: char) -> bool {
+    matches!(c, '-' | '\'' | '’' | '&')
+}
+
+/// The words of `text[range]`: runs of alphanumerics, joined by an inner hyphen, apostrophe or
+/// ampersand (`Lancang-Mekong`, `China's`, `R&D`); a lone `&` is a word too.
+fn words_in(text: &str, range: ByteRange) -> Vec<ByteRange> {
+    let Some(slice) = text.get(range.clone()) else {
+        return Vec::new();
+    };
+    let mut words = Vec::new();
+    let mut current: Option<usize> = None;
+    let mut chars = slice.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let at = range.start + i;
+        if c.is_alphanumeric() {
+            if current.is_none() {
+                current = Some(at);
+            }
+            continue;
+        }
+        let next_is_alnum = chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
+        if is_joiner(c) && current.is_some() && next_is_alnum {
+            continue;
+        }
+        if let Some(start) = current.take() {
+            words.push(start..at);
+        }
+        if c == '&' {
+            words.push(at..at + 1);
+        }
+    }
+    if let Some(start) = current {
+        words.push(start..range.end);
+    }
+    words
+}
+
+/// Whether the text between two words is a single plain space.
+fn plain_gap(text: &str, before: &ByteRange, after: &ByteRange) -> bool {
+    text.get(before.end..after.start) == Some(" ")
+}
+
+/// What one source contributes before the corpus-wide vote.
+#[derive(Debug, Default)]
+struct SourceScan {
+    sentences: Vec<ByteRange>,
+    /// `(abbreviation, long form, sentence index)`.
+    acronyms: Vec<(String, String, usize)>,
+    /// Quoted phrases: `(phrase, has a definitional cue)`.
+    quoted: Vec<(String, bool)>,
+    /// Capitalised phrases: `(phrase, has a definitional cue)`.
+    capitalised: Vec<(String, bool)>,
+    /// Names seen after a title (`President ...`): not terms.
+    names: Vec<String>,
+}
+
+fn scan_source(input: &MineInput<'_>) -> SourceScan {
+    let text = input.text;
+    let mut scan = SourceScan {
+        sentences: split_sentences_with_breaks(text, input.breaks),
+        ..SourceScan::default()
+    };
+    for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {
+        let words = words_in(text, sentence.clone());
+        scan_acronyms(text, &sentence, &words, index, &mut scan.acronyms);
+        scan_quoted(text, &sentence, &mut scan.quoted);
+        scan_capitalised(text, &words, &mut scan.capitalised, &mut scan.names);
+    }
+    scan
+}
+
+/// An acronym-shaped word: 2–10 chars of uppercase letters, digits and `&`, starting with a
+/// letter.
+fn is_abbreviation_shape(word: &str) -> bool {
+    let count = word.chars().count();
+    (2..=10).contains(&count)
+        && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '&')
+}
+
+/// The initials a word can contribute to an acronym: each part of a hyphenated word, or just the
+/// first; `and`/`&` may also stand for `&`.
+fn contributions(word: &str) -> Vec<Vec<char>> {
+    let initial = |part: &str| part.chars().next().map(|c| c.to_ascii_uppercase());
+    let mut options = Vec::new();
+    let parts: Vec<char> = word.split('-').filter_map(initial).collect();
+    if parts.len() > 1 {
+        options.push(parts);
+    }
+    if let Some(first) = initial(word) {
+        options.push(vec![first]);
+    }
+    if word == "&" || word.eq_ignore_ascii_case("and") {
+        options.push(vec!['&']);
+    }
+    options
+}
+
+/// Matches `letters` against the initials of `words`, from the end: the last word must
+/// contribute the last letters; function words may be skipped freely and at most `skips` other
+/// words. Returns the index of the first word of the long form.
+fn match_initials(letters: &[char], words: &[&str], skips: usize, last_must_count: bool) -> Option<usize> {
+    if letters.is_empty() {
+        return Some(words.len());
+    }
+    let (word, rest) = words.split_last()?;
+    for option in contributions(word) {
+        if option.len() <= letters.len() && letters.ends_with(&option) {
+            let remaining = &letters[..letters.len() - option.len()];
+            if remaining.is_empty() {
+                return Some(rest.len());
+            }
+            if let Some(start) = match_initials(remaining, rest, skips, false) {
+                return Some(start);
+            }
+        }
+    }
+    if last_must_count {
+        return None;
+    }
+    if is_function_word(word) {
+        return match_initials(letters, rest, skips, false);
+    }
+    if skips > 0 {
+        return match_initials(letters, rest, skips - 1, false);
+    }
+    None
+}
+
+fn abbreviation_letters(abbreviation: &str) -> Vec<char> {
+    abbreviation.chars().collect()
+}
+
+fn scan_acronyms(
+    text: &str,
+    sentence: &ByteRange,
+    words: &[ByteRange],
+    sentence_index: usize,
+    found: &mut Vec<(String, String, usize)>,
+) {
+    let Some(slice) = text.get(sentence.clone()) else {
+        return;
+    };
+    for (offset, _) in slice.match_indices('(') {
+        let open = sentence.start + offset;
+        let Some(close) = text
+            .get(open + 1..sentence.end)
+            .and_then(|rest| rest.find(')'))
+            .map(|p| open + 1 + p)
+        else {
+            continue;
+        };
+        let Some(inner) = text.get(open + 1..close) else {
+            continue;
+        };
+        let inner = inner.trim();
+        let before: Vec<&ByteRange> = words.iter().filter(|w| w.end <= open).collect();
+        if is_abbreviation_shape(inner) {
+            // Long Name (ABBR)
+            let letters = abbreviation_letters(inner);
+            let Some(last) = before.last() else { continue };
+            if text.get(last.end..open) != Some(" ") {
+                continue;
+            }
+            // The run of words joined by plain spaces that ends right before the bracket.
+            let window = letters.len() + 5;
+            let mut run: Vec<&ByteRange> = vec![*last];
+            for pair in before.windows(2).rev() {
+                if run.len() >= window || !plain_gap(text, pair[0], pair[1]) {
+                    break;
+                }
+                run.push(pair[0]);
+            }
+            run.reverse();
+            let run_words: Vec<&str> = run.iter().filter_map(|r| text.get((*r).clone())).collect();
+            if let Some(start) = match_initials(&letters, &run_words, letters.len() / 2, true)
+                && let (Some(first), Some(last)) = (run.get(start), run.last())
+                && let Some(long) = text.get(first.start..last.end)
+            {
+                found.push((inner.to_string(), long.to_string(), sentence_index));
+            }
+        } else if let Some(last) = before.last()
+            && text.get(last.end..open) == Some(" ")
+            && let Some(abbreviation) = text.get((*last).clone())
+            && is_abbreviation_shape(abbreviation)
+        {
+            // ABBR (Long Name)
+            let inner_words: Vec<ByteRange> = words
+                .iter()
+                .filter(|w| w.start > open && w.end <= close)
+                .cloned()
+                .collect();
+            if inner_words.len() < 2
+                || !inner_words.windows(2).all(|p| plain_gap(text, &p[0], &p[1]))
+            {
+                continue;
+            }
+            let letters = abbreviation_letters(abbreviation);
+            let inner_strs: Vec<&str> = inner_words.iter().filter_map(|r| text.get(r.clone())).collect();
+            if match_initials(&letters, &inner_strs, letters.len() / 2, true) == Some(0)
+                && let (Some(first), Some(last)) = (inner_words.first(), inner_words.last())
+                && let Some(long) = text.get(first.start..last.end)
+            {
+                found.push((abbreviation.to_string(), long.to_string(), sentence_index));
+            }
+        }
+    }
+}
+
+/// Quoted phrases of 1–6 words (`“…”` or `"…"`), with trailing punctuation inside the quotes
+/// dropped.
+fn scan_quoted(text: &str, sentence: &ByteRange, found: &mut Vec<(String, bool)>) {
+    let Some(slice) = text.get(sentence.clone()) else {
+        return;
+    };
+    let mut open: Option<(usize, char)> = None;
+    for (i, c) in slice.char_indices() {
+        let at = sentence.start + i;
+        match (open, c) {
+            (None, '“') | (None, '"') => open = Some((at + c.len_utf8(), c)),
+            (Some((start, opener)), '”' | '"') if opener == '“' || c == '"' => {
+                open = None;
+                let Some(inner) = text.get(start..at) else { continue };
+                let phrase = inner.trim().trim_end_matches([',', '.', ';', ':', '!', '?']).trim();
+                let inner_start = start + (inner.len() - inner.trim_start().len());
+                if !is_phrase_term(phrase) {
+                    continue;
+                }
+                let cue = cue_after(text, at + c.len_utf8()) > 0.0
+                    || cue_before(text, inner_start) > 0.0;
+                found.push((phrase.to_string(), cue));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// 1–6 words, starting with a letter, not only function words, no sentence punctuation inside.
+fn is_phrase_term(phrase: &str) -> bool {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    !phrase.is_empty()
+        && words.len() <= MAX_PHRASE_WORDS
+        && phrase.chars().next().is_some_and(char::is_alphabetic)
+        && !phrase.contains(['.', ',', ';', ':', '?', '!', '"', '“', '”', '(', ')'])
+        && !words.iter().all(|w| is_function_word(w))
+}
+
+fn is_capitalised(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+fn is_possessive(word: &str) -> bool {
+    word.ends_with("'s") || word.ends_with("’s")
+}
+
+/// Runs of capitalised words (function words allowed inside), joined by plain spaces.
+fn scan_capitalised(
+    text: &str,
+    words: &[ByteRange],
+    found: &mut Vec<(String, bool)>,
+    names: &mut Vec<String>,
+) {
+    let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
+    let mut i = 0;
+    while i < words.len() {
+        let Some(first) = words.get(i) else { break };
+        let first_text = word_text(first);
+        if !is_capitalised(first_text)
+            || is_possessive(first_text)
+            || is_calendar_word(first_text)
+            || is_function_word(first_text) && i > 0
+        {
+            i += 1;
+            continue;
+        }
+        // Extend the run.
+        let mut end = i + 1;
+        while let (Some(previous), Some(next)) = (words.get(end - 1), words.get(end)) {
+            let next_text = word_text(next);
+            let joins = plain_gap(text, previous, next)
+                && (is_capitalised(next_text) || is_function_word(next_text))
+                && !is_calendar_word(next_text)
+                && !next_text.chars().any(|c| c.is_ascii_digit());
+            if !joins {
+                break;
+            }
+            end += 1;
+            if is_possessive(next_text) {
+                break;
+            }
+        }
+        let next_start = end;
+        while end > i + 1 && words.get(end - 1).is_some_and(|w| is_function_word(word_text(w))) {
+            end -= 1;
+        }
+        let run: Vec<ByteRange> = words.get(i..end).map(<[_]>::to_vec).unwrap_or_default();
+        // A name right after `Mr.`/`Dr.` (a title the full stop cut off).
+        let after_title = i
+            .checked_sub(1)
+            .and_then(|p| words.get(p))
+            .is_some_and(|p| {
+                is_title(word_text(p)) && matches!(text.get(p.end..first.start), Some(". " | " "))
+            });
+        for (k, part) in split_at_and(text, &run).into_iter().enumerate() {
+            collect_run(text, part, i == 0 && k == 0, after_title, found, names);
+        }
+        i = next_start;
+    }
+}
+
+/// Splits a run at `and`/`&` that joins two names rather than forming one (`Beijing and
+/// Moscow`, `BRI and the SCO`): when the run is shorter than four words or a word next to the
+/// conjunction is an acronym.
+fn split_at_and<'r>(text: &str, run: &'r [ByteRange]) -> Vec<&'r [ByteRange]> {
+    let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
+    let is_and = |w: &str| w == "&" || w.eq_ignore_ascii_case("and");
+    let all_caps = |w: &str| !w.chars().any(char::is_lowercase);
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (k, word) in run.iter().enumerate() {
+        if !is_and(word_text(word)) {
+            continue;
+        }
+        let before = k.checked_sub(1).and_then(|p| run.get(p)).map(word_text);
+        let after = run.get(k + 1).map(word_text);
+        let joins_acronyms = before.is_some_and(all_caps) || after.is_some_and(all_caps);
+        if run.len() < 4 || joins_acronyms {
+            parts.push(run.get(start..k).unwrap_or(&[]));
+            start = k + 1;
+        }
+    }
+    parts.push(run.get(start..).unwrap_or(&[]));
+    parts
+}
+
+fn collect_run(
+    text: &str,
+    run: &[ByteRange],
+    sentence_initial: bool,
+    after_title: bool,
+    found: &mut Vec<(String, bool)>,
+    names: &mut Vec<String>,
+) {
+    let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
+    let mut run = run;
+    if after_title {
+        if let (Some(first), Some(last)) = (run.first(), run.last()) {
+            names.push(text.get(first.start..last.end).unwrap_or("").to_string());
+        }
+        return;
+    }
+    if let Some(title) = run.iter().position(|w| is_title(word_text(w))) {
+        if let (Some(first), Some(last)) = (run.get(title + 1), run.last())
+            && first.start < last.end
+        {
+            names.push(text.get(first.start..last.end).unwrap_or("").to_string());
+        }
+        run = run.get(..title).unwrap_or(&[]);
+    }
+    if sentence_initial {
+        run = run.get(1..).unwrap_or(&[]);
+    }
+    while run.first().is_some_and(|w| is_function_word(word_text(w))) {
+        run = run.get(1..).unwrap_or(&[]);
+    }
+    while run.last().is_some_and(|w| {
+        let word = word_text(w);
+        is_function_word(word) || is_possessive(word)
+    }) {
+        run = run.get(..run.len() - 1).unwrap_or(&[]);
+    }
+    if run.len() < 2 || run.len() > MAX_PHRASE_WORDS {
+        return;
+    }
+    if run.iter().all(|w| !word_text(w).chars().any(char::is_lowercase)) {
+        return; // an all-caps heading or a string of acronyms
+    }
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return;
+    };
+    let Some(phrase) = text.get(first.start..last.end) else {
+        return;
+    };
+    let cue = cue_after(text, last.end) > 0.0 || cue_before(text, first.start) > 0.0;
+    found.push((phrase.to_string(), cue));
+}
+
+/// Strong cues: the sentence is written to define the term.
+const STRONG_CUES: &[&str] = &[
+    "is defined as", "are defined as", "was defined as", "refers to", "refer to", "means",
+    "is known as", "stands for", "denotes", "namely", "is understood as", "is a term",
+];
+/// Ordinary cues: the term is the subject of a descriptive clause.
+const CUES: &[&str] = &[
+    "is a ", "is an ", "is the ", "are the ", "was a ", "was an ", "was the ", "features",
+    "consists of", "comprises", "is composed of", "embodies", "is based on", "includes",
+    "emphasizes", "emphasises", "advocates",
+];
+/// Weak cues: a copula.
+const WEAK_CUES: &[&str] = &["is ", "are ", "was ", "were "];
+
+/// How strongly the text right after a term (at `at`) reads as a definition of it: 0 for none.
+/// Skips a closing quote, a bracketed acronym, a comma and `which`/`that`.
+pub(crate) fn cue_after(text: &str, at: usize) -> f32 {
+    let Some(mut rest) = text.get(at..) else {
+        return 0.0;
+    };
+    rest = rest.trim_start_matches(['”', '"', '’', '\'']);
+    if let Some(after_bracket) = rest.strip_prefix(" (")
+        && let Some(close) = after_bracket.find(')')
+        && close <= 40
+    {
+        rest = after_bracket.get(close + 1..).unwrap_or("");
+    }
+    let trimmed = rest.trim_start();
+    if trimmed.starts_with(':') || trimmed.starts_with('—') || trimmed.starts_with('–') {
+        return 2.0;
+    }
+    if rest.starts_with(" - ") {
+        return 2.0;
+    }
+    let mut lower = trimmed.trim_start_matches(',').trim_start().to_lowercase();
+    for relative in ["which ", "that "] {
+        if let Some(stripped) = lower.strip_prefix(relative) {
+            lower = stripped.to_string();
+        }
+    }
+    if STRONG_CUES.iter().any(|c| lower.starts_with(c)) {
+        3.0
+    } else if CUES.iter().any(|c| lower.starts_with(c)) {
+        2.0
+    } else if WEAK_CUES.iter().any(|c| lower.starts_with(c)) {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `known as`, `called`, `termed`, `dubbed` right before a term (at `at`, an opening quote
+/// allowed between).
+pub(crate) fn cue_before(text: &str, at: usize) -> f32 {
+    let Some(before) = text.get(..at) else {
+        return 0.0;
+    };
+    let before = before
+        .trim_end_matches(['“', '"', '‘', '\''])
+        .trim_end()
+        .trim_end_matches(" the")
+        .to_lowercase();
+    let cues = ["known as", "called", "termed", "dubbed", "so-called", "concept of", "notion of"];
+    if cues.iter().any(|c| before.ends_with(c)) {
+        2.5
+    } else {
+        0.0
+    }
+}
+
+/// A term accepted by the corpus-wide vote, before its excerpts are found.
+#[derive(Debug, Clone)]
+struct Draft {
+    term: String,
+    aliases: Vec<String>,
+    expansion: Option<String>,
+}
+
+impl Draft {
+    fn names(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.term)
+            .chain(self.expansion.iter())
+            .chain(self.aliases.iter())
+    }
+}
+
+/// Counts `value` under its lowercase form, keeping the first spelling and how often each
+/// spelling was seen.
+#[derive(Debug, Default)]
+struct SpellingVotes {
+    spellings: Vec<(String, usize)>,
+}
+
+impl SpellingVotes {
+    fn add(&mut self, spelling: &str) {
+        match self.spellings.iter_mut().find(|(s, _)| s == spelling) {
+            Some((_, count)) => *count += 1,
+            None => self.spellings.push((spelling.to_string(), 1)),
+        }
+    }
+
+    /// The most frequent spelling (first seen on ties).
+    fn best(&self) -> Option<&str> {
+        let mut best: Option<&(String, usize)> = None;
+        for entry in &self.spellings {
+            if best.is_none_or(|b| entry.1 > b.1) {
+                best = Some(entry);
+            }
+        }
+        best.map(|(s, _)| s.as_str())
+    }
+}
+
+/// Mines every input: the terms, each with its best excerpts (best first across sources).
+pub fn mine_inputs(inputs: &[MineInput<'_>]) -> Vec<TermInfo> {
+    let scans: Vec<SourceScan> = inputs.par_iter().map(scan_source).collect();
+    let drafts = vote(inputs, &scans);
+    excerpts_for(inputs, &scans, drafts)
+}
+
+/// Decides which candidates are terms.
+fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
+    // Acronyms: every long form seen, grouped case-insensitively.
+    let mut acronyms: Vec<(String, Vec<(String, SpellingVotes)>)> = Vec::new();
+    for (abbreviation, long, _) in scans.iter().flat_map(|s| s.acronyms.iter()) {
+        let index = match acronyms.iter().position(|(a, _)| a == abbreviation) {
+            Some(index) => index,
+            None => {
+                acronyms.push((abbreviation.clone(), Vec::new()));
+                acronyms.len() - 1
+            }
+        };
+        let Some((_, forms)) = acronyms.get_mut(index) else { continue };
+        let folded = long.to_lowercase();
+        match forms.iter_mut().find(|(f, _)| *f == folded) {
+            Some((_, votes)) => votes.add(long),
+            None => {
+                let mut votes = SpellingVotes::default();
+                votes.add(long);
+                forms.push((folded, votes));
+            }
+        }
+    }
+    let mut drafts: Vec<Draft> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    for (abbreviation, mut forms) in acronyms {
+        forms.sort_by_key(|(_, votes)| {
+            std::cmp::Reverse(votes.spellings.iter().map(|(_, n)| n).sum::<usize>())
+        });
+        let mut spellings = forms.iter().filter_map(|(_, votes)| votes.best().map(str::to_string));
+        let expansion = spellings.next();
+        let aliases: Vec<String> = spellings.collect();
+        let draft = Draft {
+            term: abbreviation,
+            aliases,
+            expansion,
+        };
+        taken.extend(draft.names().map(|n| n.to_lowercase()));
+        drafts.push(draft);
+    }
+
+    let names: HashSet<String> = scans
+        .iter()
+        .flat_map(|s| s.names.iter().map(|n| n.to_lowercase()))
+        .collect();
+
+    // Introduced terms, case-insensitively: spelling votes, quoted count, cue.
+    #[derive(Default)]
+    struct Introduced {
+        spellings: SpellingVotes,
+        quoted: usize,
+        capitalised: bool,
+        cue: bool,
+    }
+    let mut introduced: HashMap<String, Introduced> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for scan in scans {
+        let quoted = scan.quoted.iter().map(|c| (c, true));
+        let capitalised = scan.capitalised.iter().map(|c| (c, false));
+        for ((phrase, cue), is_quoted) in quoted.chain(capitalised) {
+            let folded = phrase.to_lowercase();
+            if taken.contains(&folded) || names.contains(&folded) {
+                continue;
+            }
+            let entry = introduced.entry(folded.clone()).or_insert_with(|| {
+                order.push(folded.clone());
+                Introduced::default()
+            });
+            entry.spellings.add(phrase);
+            entry.cue |= *cue;
+            if is_quoted {
+                entry.quoted += 1;
+            } else {
+                entry.capitalised = true;
+            }
+        }
+    }
+
+    // How often each candidate is used anywhere in the corpus (case-insensitively for quoted
+    // phrases, with the exact spelling for capitalised ones).
+    let candidates: Vec<(String, usize)> = order
+        .iter()
+        .enumerate()
+        .filter_map(|(i, folded)| {
+            introduced
+                .get(folded)
+                .and_then(|e| e.spellings.best())
+                .map(|s| (s.to_lowercase(), i))
+        })
+        .collect();
+    let matcher = NameMatcher::new(candidates);
+    let mut uses_folded = vec![0usize; order.len()];
+    let mut uses_exact = vec![0usize; order.len()];
+    for input in inputs {
+        for (range, index) in matcher.find(input.text) {
+            let Some(found) = input.text.get(range) else { continue };
+            if let Some(count) = uses_folded.get_mut(index) {
+                *count += 1;
+            }
+            let spelled_as_term = order
+                .get(index)
+                .and_then(|f| introduced.get(f))
+                .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
+            if spelled_as_term && let Some(count) = uses_exact.get_mut(index) {
+                *count += 1;
+            }
+        }
+    }
+    for (index, folded) in order.iter().enumerate() {
+        let Some(entry) = introduced.get(folded) else { continue };
+        let Some(spelling) = entry.spellings.best() else { continue };
+        let words = spelling.split(' ').count();
+        let folded_uses = uses_folded.get(index).copied().unwrap_or(0);
+        let exact_uses = uses_exact.get(index).copied().unwrap_or(0);
+        let accepted = entry.cue
+            || entry.quoted >= 2
+            || (entry.quoted >= 1 && words >= 2 && folded_uses >= 2)
+            || (entry.capitalised && exact_uses >= 2);
+        if accepted {
+            drafts.push(Draft {
+                term: spelling.to_string(),
+                aliases: Vec::new(),
+                expansion: None,
+            });
+        }
+    }
+    drafts
+}
+
+/// Scores every sentence mentioning a term and keeps the best few per source.
+fn excerpts_for(inputs: &[MineInput<'_>], scans: &[SourceScan], drafts: Vec<Draft>) -> Vec<TermInfo> {
+    let matcher = NameMatcher::new(
+        drafts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.names().map(move |n| (n.clone(), i)).collect::<Vec<_>>()),
+    );
+    let by_abbreviation: HashMap<&str, usize> = drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.expansion.is_some())
+        .map(|(i, d)| (d.term.as_str(), i))
+        .collect();
+
+    let per_source: Vec<Vec<(usize, SourceExcerpt)>> = inputs
+        .par_iter()
+        .zip(scans.par_iter())
+        .map(|(input, scan)| source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len()))
+        .collect();
+
+    let mut excerpts: Vec<Vec<SourceExcerpt>> = vec![Vec::new(); drafts.len()];
+    for (term, excerpt) in per_source.into_iter().flatten() {
+        if let Some(list) = excerpts.get_mut(term) {
+            list.push(excerpt);
+        }
+    }
+    let mut terms: Vec<TermInfo> = drafts
+        .into_iter()
+        .zip(excerpts)
+        .filter(|(_, excerpts)| !excerpts.is_empty())
+        .map(|(draft, mut excerpts)| {
+            excerpts.sort_by(|a, b| b.score.total_cmp(&a.score));
+            TermInfo {
+                term: draft.term,
+                aliases: draft.aliases,
+                expansion: draft.expansion,
+                glossary: Vec::new(),
+                excerpts,
+            }
+        })
+        .collect();
+    terms.sort_by(|a, b| a.term.to_lowercase().cmp(&b.term.to_lowercase()).then(a.term.cmp(&b.term)));
+    terms
+}
+
+fn source_excerpts(
+    input: &MineInput<'_>,
+    scan: &SourceScan,
+    matcher: &NameMatcher,
+    by_abbreviation: &HashMap<&str, usize>,
+    term_count: usize,
+) -> Vec<(usize, SourceExcerpt)> {
+    let text = input.text;
+    let occurrences = matcher.find(text);
+    let mut uses = vec![0usize; term_count];
+    for (_, term) in &occurrences {
+        if let Some(count) = uses.get_mut(*term) {
+            *count += 1;
+        }
+    }
+    let definitions: HashSet<(usize, usize)> = scan
+        .acronyms
+        .iter()
+        .filter_map(|(abbreviation, _, sentence)| {
+            by_abbreviation.get(abbreviation.as_str()).map(|&t| (t, *sentence))
+        })
+        .collect();
+
+    // Best score per (term, sentence).
+    let mut best: HashMap<(usize, usize), f32> = HashMap::new();
+    for (range, term) in &occurrences {
+        let sentence_index = scan.sentences.partition_point(|s| s.end <= range.start);
+        let Some(sentence) = scan.sentences.get(sentence_index) else { continue };
+        if sentence.start > range.start {
+            continue;
+        }
+        let frequency = uses.get(*term).copied().unwrap_or(0);
+        let score = sentence_score(
+            text,
+            sentence,
+            range,
+            definitions.contains(&(*term, sentence_index)),
+            frequency,
+        );
+        let slot = best.entry((*term, sentence_index)).or_insert(f32::MIN);
+        if score > *slot {
+            *slot = score;
+        }
+    }
+
+    let mut by_term: HashMap<usize, Vec<(usize, f32)>> = HashMap::new();
+    for ((term, sentence), score) in best {
+        by_term.entry(term).or_default().push((sentence, score));
+    }
+    let mut result = Vec::new();
+    for (term, mut sentences) in by_term {
+        sentences.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (sentence_index, score) in sentences.into_iter().take(EXCERPTS_PER_SOURCE) {
+            let Some(sentence) = scan.sentences.get(sentence_index) else { continue };
+            let Some(sentence_text) = text.get(sentence.clone()) else { continue };
+            result.push((
+                term,
+                SourceExcerpt {
+                    key: input.key.to_string(),
+                    path: input.path.to_path_buf(),
+                    range: (input.to_original)(sentence.clone()),
+                    text: sentence_text.to_string(),
+                    score,
+                },
+            ));
+        }
+    }
+    result.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.score.total_cmp(&a.1.score)));
+    result
+}
+
+/// How well `sentence` defines the term found at `occurrence` in it.
+fn sentence_score(
+    text: &str,
+    sentence: &ByteRange,
+    occurrence: &ByteRange,
+    defines_acronym: bool,
+    uses_in_source: usize,
+) -> f32 {
+    let mut score = 1.0;
+    let cue = cue_after(text, occurrence.end).max(cue_before(text, occurrence.start));
+    score += cue;
+    if defines_acronym {
+        score += 2.5;
+    }
+    let words_before = words_in(text, sentence.start..occurrence.start);
+    let leading = words_before.iter().filter(|w| !is_function_word(text.get((*w).clone()).unwrap_or(""))).count();
+    if leading <= 1 {
+        score += if cue > 0.0 { 1.0 } else { 0.3 };
+    }
+    let length = words_in(text, sentence.clone()).len();
+    if !(6..=60).contains(&length) {
+        score -= 2.0;
+    } else if (10..=40).contains(&length) {
+        score += 0.3;
+    }
+    score += 0.3 * (uses_in_source as f32).ln_1p();
+    score
+}
+
+#[cfg(test)]
+mod tests;

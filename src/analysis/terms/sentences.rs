@@ -1,0 +1,211 @@
+//! Rule-based sentence splitting of clean text (whitespace already collapsed to single spaces).
+//!
+//! A sentence ends at `.`, `?` or `!` (plus any closing quotes or brackets) followed by a space and
+//! a capital letter, a digit or an opening quote or bracket, unless the word before the full stop
+//! is a known abbreviation (`U.S.`, `e.g.`, `Dr.`, `No.`...) or a single initial (`J.`). CJK full
+//! stops (`。！？`) end a sentence on their own, and so does a paragraph break of the clean text.
+//! Ranges are byte ranges of the input, trimmed of surrounding spaces; no range is empty.
+
+use crate::ByteRange;
+
+/// Words that end with a full stop without ending the sentence (compared lowercase, with the
+/// final `.`).
+const ABBREVIATIONS: &[&str] = &[
+    "u.s.", "u.k.", "u.n.", "e.u.", "e.g.", "i.e.", "dr.", "mr.", "mrs.", "ms.", "prof.", "no.",
+    "nos.", "p.", "pp.", "fig.", "figs.", "vs.", "etc.", "cf.", "st.", "jr.", "sr.", "vol.", "ed.",
+    "eds.", "al.", "approx.", "gen.", "gov.", "sen.", "rep.", "inc.", "ltd.", "co.", "corp.",
+    "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.",
+    "dec.", "art.", "ch.", "sec.",
+];
+
+/// Chars that may follow a terminator and still belong to the sentence it ends.
+fn is_closing(c: char) -> bool {
+    matches!(c, '"' | '\'' | '”' | '’' | ')' | ']' | '»' | '」' | '』')
+}
+
+/// Chars that may open the next sentence besides capitals and digits.
+fn is_opening(c: char) -> bool {
+    matches!(c, '"' | '\'' | '“' | '‘' | '(' | '[' | '«' | '「' | '『' | '¿' | '¡')
+}
+
+fn is_cjk_terminator(c: char) -> bool {
+    matches!(c, '。' | '！' | '？')
+}
+
+/// Splits `text` into sentences.
+pub fn split_sentences(text: &str) -> Vec<ByteRange> {
+    split_sentences_with_breaks(text, &[])
+}
+
+/// Splits `text` into sentences, also cutting at each offset of `breaks` (sorted offsets of
+/// paragraph-break separators, as in `MappedText::breaks`).
+pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
+    let mut cuts: Vec<usize> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if is_cjk_terminator(c) {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, next)) = chars.peek() {
+                if is_closing(next) || is_cjk_terminator(next) {
+                    end = j + next.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            cuts.push(end);
+            continue;
+        }
+        if !matches!(c, '.' | '?' | '!') {
+            continue;
+        }
+        let mut end = i + 1;
+        while let Some(&(j, next)) = chars.peek() {
+            if matches!(next, '.' | '?' | '!') || is_closing(next) {
+                end = j + next.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        if bytes.get(end) != Some(&b' ') {
+            continue;
+        }
+        let Some(next) = text.get(end + 1..).and_then(|rest| rest.chars().next()) else {
+            continue;
+        };
+        if !(next.is_uppercase() || next.is_ascii_digit() || is_opening(next)) {
+            continue;
+        }
+        if c == '.' && end == i + 1 && is_abbreviation(text, i) {
+            continue;
+        }
+        cuts.push(end);
+    }
+    cuts.extend(breaks.iter().map(|&b| b as usize).filter(|&b| b <= text.len()));
+    cuts.sort_unstable();
+    cuts.dedup();
+
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    for cut in cuts.into_iter().chain(std::iter::once(text.len())) {
+        if cut < start {
+            continue;
+        }
+        if let Some(range) = trimmed(text, start..cut) {
+            sentences.push(range);
+        }
+        start = cut;
+    }
+    sentences
+}
+
+/// Whether the word whose full stop is at `dot` is an abbreviation or an initial.
+fn is_abbreviation(text: &str, dot: usize) -> bool {
+    let Some(before) = text.get(..dot) else {
+        return false;
+    };
+    let word_start = before
+        .rfind(|c: char| c.is_whitespace() || is_opening(c))
+        .map_or(0, |p| p + before[p..].chars().next().map_or(1, char::len_utf8));
+    let Some(word) = text.get(word_start..dot + 1) else {
+        return false;
+    };
+    let mut letters = word.chars().filter(|c| *c != '.');
+    if let (Some(first), None) = (letters.next(), letters.next())
+        && first.is_uppercase()
+    {
+        return true;
+    }
+    let lower = word.to_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+/// `range` without leading and trailing whitespace, or `None` when nothing is left.
+fn trimmed(text: &str, range: ByteRange) -> Option<ByteRange> {
+    let slice = text.get(range.clone())?;
+    let start = range.start + (slice.len() - slice.trim_start().len());
+    let end = range.end - (slice.len() - slice.trim_end().len());
+    (start < end).then_some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<&str> {
+        split_sentences(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_terminators_before_capitals() {
+        assert_eq!(
+            split("The bridge opened. Traffic rose! Did it last? Nobody knows."),
+            ["The bridge opened.", "Traffic rose!", "Did it last?", "Nobody knows."]
+        );
+    }
+
+    #[test]
+    fn needs_a_capital_digit_or_quote_after() {
+        assert_eq!(split("It cost 4.5 million. and more"), ["It cost 4.5 million. and more"]);
+        assert_eq!(
+            split("Prices fell. 2019 was worse. \"Never again,\" she said."),
+            ["Prices fell.", "2019 was worse.", "\"Never again,\" she said."]
+        );
+    }
+
+    #[test]
+    fn closing_quotes_stay_with_their_sentence() {
+        assert_eq!(
+            split("He called it “a new dawn.” Critics disagreed."),
+            ["He called it “a new dawn.”", "Critics disagreed."]
+        );
+        assert_eq!(split("(See above.) Then go on."), ["(See above.)", "Then go on."]);
+    }
+
+    #[test]
+    fn abbreviations_and_initials_do_not_split() {
+        assert_eq!(
+            split("The U.S. Senate met Dr. Lee and Mrs. Park, e.g. on Monday. See Fig. 3 and pp. 4 too."),
+            [
+                "The U.S. Senate met Dr. Lee and Mrs. Park, e.g. on Monday.",
+                "See Fig. 3 and pp. 4 too."
+            ]
+        );
+        assert_eq!(
+            split("A report by J. R. Smith vs. No. 5 Street. Next one."),
+            ["A report by J. R. Smith vs. No. 5 Street.", "Next one."]
+        );
+    }
+
+    #[test]
+    fn cjk_full_stop_splits_without_space() {
+        assert_eq!(split("第一句。第二句。"), ["第一句。", "第二句。"]);
+    }
+
+    #[test]
+    fn paragraph_breaks_cut_headings_off() {
+        let text = "A Heading Without Stop The body starts here. It goes on.";
+        let at = text.find(" The").unwrap() as u32;
+        let got: Vec<&str> = split_sentences_with_breaks(text, &[at])
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            got,
+            ["A Heading Without Stop", "The body starts here.", "It goes on."]
+        );
+    }
+
+    #[test]
+    fn ranges_are_trimmed_and_never_empty() {
+        let text = " One. Two.  ";
+        assert_eq!(split_sentences(text), vec![1..5, 6..10]);
+        assert!(split_sentences("   ").is_empty());
+        assert!(split_sentences("").is_empty());
+    }
+}
