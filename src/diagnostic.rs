@@ -91,11 +91,21 @@ pub struct Related {
 #[serde(tag = "fix", rename_all = "kebab-case")]
 pub enum FixData {
     /// Replace the quotation's text (`range`, in the note) with the source's exact words.
-    ReplaceQuote { range: ByteRange, replacement: String },
+    ReplaceQuote {
+        range: ByteRange,
+        replacement: String,
+    },
     /// Cite `key` instead of the keys currently cited (each citation item's key range).
-    ChangeCitation { key: String, key_ranges: Vec<ByteRange> },
+    ChangeCitation {
+        key: String,
+        key_ranges: Vec<ByteRange>,
+    },
     /// Insert a citation `[@key]` at `offset` in the note.
-    InsertCitation { key: String, offset: usize, text: String },
+    InsertCitation {
+        key: String,
+        offset: usize,
+        text: String,
+    },
 }
 
 /// One finding, in one file, with a byte range into that file's text.

@@ -9,8 +9,8 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod diagnostic;
 pub mod corpus;
+pub mod diagnostic;
 pub mod lsp;
 pub mod notes;
 pub mod text;

@@ -6,13 +6,7 @@ use ibid::corpus::normalize::{clean_text, key_of_clean};
 use ibid::corpus::{Corpus, MappedText, SourceFormat, normalize_key};
 use ibid::workspace::{BibEntry, Config, Workspace};
 
-// Declared here rather than taken from `crate::common` so that this file also compiles as its
-// own test target (Cargo discovers every `tests/*.rs`).
-#[allow(clippy::duplicate_mod)]
-#[path = "common/mod.rs"]
-mod common;
-
-use common::{shared_corpus, shared_source};
+use crate::common::{shared_corpus, shared_source};
 
 const SOURCES: &[(&str, SourceFormat)] = &[
     ("mahoney2024.txt", SourceFormat::Plain),

@@ -3,6 +3,7 @@
 //! (diagnostics, hover, definition, references, completion, fixes, symbols) in terms of paths and
 //! byte offsets. Nothing here knows about the protocol or the terminal.
 
+pub mod diagnostics;
 pub mod matcher;
 pub mod queries;
 pub mod resolve;
@@ -12,8 +13,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use queries::{Completion, Fix, FileEdit, Hover, Location, QuotedPassage, Symbol, SymbolKind};
+pub use queries::{Completion, FileEdit, Fix, Hover, Location, QuotedPassage, Symbol, SymbolKind};
 pub use resolve::{QuoteMatch, QuoteResolution};
+
+use rayon::prelude::*;
 
 use crate::corpus::Corpus;
 use crate::diagnostic::Diagnostic;
@@ -36,6 +39,10 @@ pub struct NoteAnalysis {
 #[derive(Debug)]
 pub struct AnalysisHost {
     snapshot: Analysis,
+    /// Editor settings, kept for reloads.
+    overlay: Option<crate::workspace::Config>,
+    /// Notes whose text came from `set_note_text` (open buffers), kept across reloads.
+    open_notes: BTreeMap<PathBuf, Arc<str>>,
 }
 
 /// An immutable view of the whole workspace at one moment.
@@ -50,6 +57,44 @@ pub struct Analysis {
     pub(crate) problems: Arc<Vec<Diagnostic>>,
 }
 
+/// A stage of loading a workspace, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStage {
+    /// Reading and normalising the sources (`total` = number of sources).
+    ReadingSources,
+    /// Mining terms from the sources (`total` = number of sources).
+    MiningTerms,
+    /// Parsing and checking the notes (`total` = number of notes).
+    CheckingNotes,
+}
+
+impl LoadStage {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LoadStage::ReadingSources => "reading sources",
+            LoadStage::MiningTerms => "finding terms",
+            LoadStage::CheckingNotes => "checking notes",
+        }
+    }
+}
+
+/// Receives progress while a workspace loads (a terminal progress bar, LSP `$/progress`).
+/// Called from worker threads.
+pub trait LoadProgress: Sync {
+    /// A stage begins with `total` items.
+    fn stage(&self, stage: LoadStage, total: usize);
+    /// `n` more items of the current stage are done.
+    fn advance(&self, n: usize);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl LoadProgress for NoProgress {
+    fn stage(&self, _: LoadStage, _: usize) {}
+    fn advance(&self, _: usize) {}
+}
+
 impl AnalysisHost {
     /// Loads the workspace at `root`: reads the corpus, mines terms, analyses every note on disk.
     /// `overlay` carries editor settings (`ibid.toml` wins where both set a value).
@@ -57,8 +102,21 @@ impl AnalysisHost {
         root: &Path,
         overlay: Option<&crate::workspace::Config>,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        let _ = (root, overlay);
-        todo!("lead")
+        Self::load_with_progress(root, overlay, &NoProgress)
+    }
+
+    /// `load`, reporting progress.
+    pub fn load_with_progress(
+        root: &Path,
+        overlay: Option<&crate::workspace::Config>,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        let workspace = Workspace::load_with(root, overlay)?;
+        Ok(AnalysisHost {
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress),
+            overlay: overlay.cloned(),
+            open_notes: BTreeMap::new(),
+        })
     }
 
     /// The current snapshot (cheap: a handful of `Arc` clones).
@@ -68,30 +126,219 @@ impl AnalysisHost {
 
     /// Sets a note's text (an open editor buffer, or the file on disk) and re-analyses it.
     pub fn set_note_text(&mut self, path: PathBuf, text: Arc<str>) {
-        let _ = (path, text);
-        todo!("lead")
+        self.open_notes.insert(path.clone(), text.clone());
+        let snap = &mut self.snapshot;
+        let analysis = analyse_note(
+            path.clone(),
+            text,
+            &snap.corpus,
+            &snap.workspace.config.checks,
+        );
+        let glossary_changed = snap
+            .notes
+            .get(&path)
+            .is_none_or(|old| old.note.glossary != analysis.note.glossary);
+        Arc::make_mut(&mut snap.notes).insert(path, Arc::new(analysis));
+        if glossary_changed {
+            snap.terms = Arc::new(TermIndex::build(
+                &snap.mined_terms,
+                &glossaries(&snap.notes),
+            ));
+        }
     }
 
-    /// Forgets a note (deleted), or reverts it to its on-disk text if it still exists.
+    /// Forgets an editor buffer: the note reverts to its on-disk text if it is a workspace note
+    /// that still exists, else it is dropped.
     pub fn remove_note(&mut self, path: &Path) {
-        let _ = path;
-        todo!("lead")
+        self.open_notes.remove(path);
+        let on_disk = self
+            .snapshot
+            .workspace
+            .notes
+            .iter()
+            .any(|p| p == path)
+            .then(|| std::fs::read_to_string(path).ok())
+            .flatten();
+        match on_disk {
+            Some(text) => {
+                self.set_note_text(path.to_path_buf(), Arc::from(text));
+                self.open_notes.remove(path);
+            }
+            None => {
+                let snap = &mut self.snapshot;
+                if Arc::make_mut(&mut snap.notes).remove(path).is_some() {
+                    snap.terms = Arc::new(TermIndex::build(
+                        &snap.mined_terms,
+                        &glossaries(&snap.notes),
+                    ));
+                }
+            }
+        }
     }
 
     /// Sets a source's text (edited or changed on disk): re-indexes that source only, then
     /// re-resolves every note.
     pub fn set_source_text(&mut self, path: PathBuf, text: String) {
-        let _ = (path, text);
-        todo!("lead")
+        let snap = &mut self.snapshot;
+        let Some(old) = snap.corpus.source_by_path(&path).cloned() else {
+            return;
+        };
+        let replacement = Arc::new(crate::corpus::Source::new(
+            old.key.clone(),
+            path.clone(),
+            old.format,
+            text,
+            old.meta.clone(),
+        ));
+        let sources = snap
+            .corpus
+            .sources
+            .iter()
+            .map(|s| {
+                if s.path == path {
+                    replacement.clone()
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        snap.corpus = Arc::new(Corpus::from_shared(
+            sources,
+            snap.corpus.bibliography.clone(),
+        ));
+        snap.mined_terms = Arc::new(SourceTerms::mine(&snap.corpus));
+        reanalyse_all(snap);
     }
 
-    /// Reloads everything from disk (configuration or bibliography changed).
+    /// Whether `path` is a source of the corpus.
+    pub fn is_source(&self, path: &Path) -> bool {
+        self.snapshot.corpus.source_by_path(path).is_some()
+    }
+
+    /// Reloads everything from disk (configuration or bibliography changed), keeping the texts of
+    /// notes set with `set_note_text` (open buffers). `overlay` replaces the editor settings when
+    /// given.
     pub fn reload(
         &mut self,
         overlay: Option<&crate::workspace::Config>,
     ) -> Result<(), crate::workspace::WorkspaceError> {
-        let _ = overlay;
-        todo!("lead")
+        if let Some(overlay) = overlay {
+            self.overlay = Some(overlay.clone());
+        }
+        let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
+        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress);
+        Ok(())
+    }
+}
+
+/// Reads the corpus and every note, and analyses everything.
+fn build_snapshot(
+    workspace: Workspace,
+    open_notes: &BTreeMap<PathBuf, Arc<str>>,
+    progress: &dyn LoadProgress,
+) -> Analysis {
+    progress.stage(LoadStage::ReadingSources, workspace.sources.len());
+    let (corpus, corpus_problems) = Corpus::load(&workspace);
+    progress.advance(workspace.sources.len());
+    let corpus = Arc::new(corpus);
+    progress.stage(LoadStage::MiningTerms, corpus.sources.len());
+    let mined_terms = Arc::new(SourceTerms::mine(&corpus));
+    progress.advance(corpus.sources.len());
+    let mut problems = workspace.problems.clone();
+    problems.extend(corpus_problems);
+    let mut paths: Vec<PathBuf> = workspace.notes.clone();
+    for path in open_notes.keys() {
+        if !paths.contains(path) && corpus.source_by_path(path).is_none() {
+            paths.push(path.clone());
+        }
+    }
+    let settings = &workspace.config.checks;
+    progress.stage(LoadStage::CheckingNotes, paths.len());
+    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
+        .par_iter()
+        .filter_map(|path| {
+            let text: Arc<str> = match open_notes.get(path) {
+                Some(text) => text.clone(),
+                None => match std::fs::read(path) {
+                    Ok(bytes) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
+                    Err(error) => {
+                        tracing::warn!("cannot read note {}: {error}", path.display());
+                        return None;
+                    }
+                },
+            };
+            let analysis = analyse_note(path.clone(), text, &corpus, settings);
+            progress.advance(1);
+            Some((path.clone(), Arc::new(analysis)))
+        })
+        .collect();
+    let terms = Arc::new(TermIndex::build(&mined_terms, &glossaries(&notes)));
+    Analysis {
+        workspace: Arc::new(workspace),
+        corpus,
+        mined_terms,
+        terms,
+        notes: Arc::new(notes),
+        problems: Arc::new(problems),
+    }
+}
+
+/// Re-resolves every note against the current corpus (after a source changed).
+fn reanalyse_all(snap: &mut Analysis) {
+    let corpus = &snap.corpus;
+    let settings = &snap.workspace.config.checks;
+    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = snap
+        .notes
+        .par_iter()
+        .map(|(path, old)| {
+            let analysis = analyse_note(path.clone(), old.text.clone(), corpus, settings);
+            (path.clone(), Arc::new(analysis))
+        })
+        .collect();
+    snap.notes = Arc::new(notes);
+    snap.terms = Arc::new(TermIndex::build(
+        &snap.mined_terms,
+        &glossaries(&snap.notes),
+    ));
+}
+
+fn glossaries(
+    notes: &BTreeMap<PathBuf, Arc<NoteAnalysis>>,
+) -> Vec<(PathBuf, Vec<crate::notes::GlossaryEntry>)> {
+    notes
+        .iter()
+        .filter(|(_, n)| !n.note.glossary.is_empty())
+        .map(|(path, n)| (path.clone(), n.note.glossary.clone()))
+        .collect()
+}
+
+/// Parses a note, resolves its quotations and computes its diagnostics.
+pub fn analyse_note(
+    path: PathBuf,
+    text: Arc<str>,
+    corpus: &Corpus,
+    settings: &CheckSettings,
+) -> NoteAnalysis {
+    let note = Note::parse(&text);
+    let resolutions: Vec<QuoteResolution> = note
+        .quotations
+        .iter()
+        .map(|q| resolve::resolve_quote(&note, q, corpus))
+        .collect();
+    let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
+        path: &path,
+        text: &text,
+        note: &note,
+        resolutions: &resolutions,
+        corpus,
+        settings,
+    });
+    NoteAnalysis {
+        path,
+        text,
+        note,
+        resolutions,
+        diagnostics,
     }
 }
 
@@ -114,6 +361,11 @@ impl Analysis {
 
     pub fn terms(&self) -> &TermIndex {
         &self.terms
+    }
+
+    /// Whether `path` is a source of the corpus.
+    pub fn is_source(&self, path: &Path) -> bool {
+        self.corpus.source_by_path(path).is_some()
     }
 
     /// Whether `path` is a note of the workspace (on disk or open).

@@ -44,3 +44,184 @@ pub struct QuoteResolution {
     /// The best match (in a cited source when there is one there).
     pub found: Option<QuoteMatch>,
 }
+
+use super::matcher::{Alignment, Haystack, PatternPiece, find_quote};
+use crate::corpus::{Corpus, Source, normalize_key};
+use crate::notes::{Note, Quotation, QuotePiece};
+
+/// Longest stretch of source text an elision may stand for, in key bytes.
+const ELISION_MAX: usize = 1500;
+/// An alteration (`[the SCO]`) stands for at most this much source text beyond its own length.
+const ALTERATION_SLACK: usize = 60;
+
+/// The matching pattern of a quotation: its text pieces in key form, elisions and alterations as
+/// bounded gaps, editorial marks dropped, leading and trailing gaps trimmed.
+pub fn quote_pattern(pieces: &[QuotePiece]) -> Vec<PatternPiece> {
+    let mut pattern: Vec<PatternPiece> = Vec::new();
+    for piece in pieces {
+        let next = match piece {
+            QuotePiece::Text { text, .. } => {
+                let key = normalize_key(text).text;
+                if key.is_empty() {
+                    continue;
+                }
+                PatternPiece::Text(key)
+            }
+            QuotePiece::Elision { .. } => PatternPiece::Gap { max: ELISION_MAX },
+            QuotePiece::Alteration { text, .. } => PatternPiece::Gap {
+                max: text.len() + ALTERATION_SLACK,
+            },
+            QuotePiece::Editorial { .. } => continue,
+        };
+        match (pattern.last_mut(), next) {
+            (Some(PatternPiece::Text(prev)), PatternPiece::Text(key)) => {
+                prev.push(' ');
+                prev.push_str(&key);
+            }
+            (Some(PatternPiece::Gap { max }), PatternPiece::Gap { max: more }) => *max += more,
+            (_, next) => pattern.push(next),
+        }
+    }
+    while matches!(pattern.last(), Some(PatternPiece::Gap { .. })) {
+        pattern.pop();
+    }
+    while matches!(pattern.first(), Some(PatternPiece::Gap { .. })) {
+        pattern.remove(0);
+    }
+    pattern
+}
+
+/// The keys a quotation cites, in order, without repeats.
+pub fn cited_keys<'a>(note: &'a Note, quotation: &Quotation) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = Vec::new();
+    for &index in &quotation.citations {
+        let Some(citation) = note.citations.get(index) else {
+            continue;
+        };
+        for item in &citation.items {
+            if !keys.contains(&item.key.as_str()) {
+                keys.push(&item.key);
+            }
+        }
+    }
+    keys
+}
+
+/// Finds `pattern` in one source and maps the alignment to the source's original text.
+pub fn match_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
+    let haystack = Haystack {
+        text: &source.key_text.text,
+        breaks: &source.key_text.breaks,
+    };
+    let alignment = find_quote(pattern, haystack)?;
+    Some(to_quote_match(&alignment, source))
+}
+
+fn to_quote_match(alignment: &Alignment, source: &Source) -> QuoteMatch {
+    let map = |r: &ByteRange| source.key_text.to_original(r.clone());
+    let edits = alignment
+        .edits
+        .iter()
+        .map(|edit| {
+            let mut edit = edit.clone();
+            edit.source_range = map(&edit.source_range);
+            edit
+        })
+        .collect();
+    QuoteMatch {
+        key: source.key.clone(),
+        path: source.path.clone(),
+        range: map(&alignment.range),
+        segments: alignment.segments.iter().map(map).collect(),
+        kind: alignment.kind,
+        score: alignment.score,
+        edits,
+    }
+}
+
+/// Better of two matches: exact before elided before approximate, then the higher score.
+fn better(a: QuoteMatch, b: QuoteMatch) -> QuoteMatch {
+    let rank = |m: &QuoteMatch| (m.kind, -(m.score * 1000.0) as i64);
+    if rank(&b) < rank(&a) { b } else { a }
+}
+
+fn best_in<'a>(
+    pattern: &[PatternPiece],
+    sources: impl Iterator<Item = &'a std::sync::Arc<Source>>,
+) -> Option<QuoteMatch> {
+    sources
+        .filter_map(|source| match_in_source(pattern, source))
+        .reduce(better)
+}
+
+/// Resolves one quotation: in its cited source(s) first, then in the rest of the corpus.
+pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResolution {
+    let pattern = quote_pattern(&quotation.pieces);
+    if pattern.is_empty() {
+        return QuoteResolution {
+            status: QuoteStatus::Unchecked,
+            found: None,
+        };
+    }
+    let keys = cited_keys(note, quotation);
+    let cited: Vec<&std::sync::Arc<Source>> =
+        keys.iter().filter_map(|key| corpus.source(key)).collect();
+    let elsewhere = || {
+        best_in(
+            &pattern,
+            corpus
+                .sources
+                .iter()
+                .filter(|s| !keys.contains(&s.key.as_str())),
+        )
+    };
+
+    if keys.is_empty() {
+        return match best_in(&pattern, corpus.sources.iter()) {
+            Some(found) => QuoteResolution {
+                status: QuoteStatus::Uncited,
+                found: Some(found),
+            },
+            None => QuoteResolution {
+                status: QuoteStatus::NotFound,
+                found: None,
+            },
+        };
+    }
+    if cited.is_empty() {
+        // Every cited key is unknown (reported on the citation) or has no readable text: the
+        // quotation cannot be checked, but a match elsewhere still serves go-to-source.
+        return QuoteResolution {
+            status: QuoteStatus::Unchecked,
+            found: best_in(&pattern, corpus.sources.iter()),
+        };
+    }
+    let in_cited = best_in(&pattern, cited.iter().copied());
+    match in_cited {
+        Some(found) if found.kind != MatchKind::Approximate => QuoteResolution {
+            status: QuoteStatus::Verified,
+            found: Some(found),
+        },
+        Some(approximate) => match elsewhere() {
+            // Word for word in another source, only roughly in the cited one: misattributed.
+            Some(other) if other.kind != MatchKind::Approximate => QuoteResolution {
+                status: QuoteStatus::Misattributed,
+                found: Some(other),
+            },
+            _ => QuoteResolution {
+                status: QuoteStatus::Inexact,
+                found: Some(approximate),
+            },
+        },
+        None => match elsewhere() {
+            Some(other) => QuoteResolution {
+                status: QuoteStatus::Misattributed,
+                found: Some(other),
+            },
+            None => QuoteResolution {
+                status: QuoteStatus::NotFound,
+                found: None,
+            },
+        },
+    }
+}

@@ -1,8 +1,118 @@
-//! The command line: `ibid check`, `ibid lsp`. Parses arguments, runs the analysis, prints.
+//! The command line: `ibid check` (diagnostics in the terminal and in CI) and `ibid lsp` (the
+//! language server over stdio). Parses arguments, runs the analysis, prints; nothing else.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bib;
+mod check;
+mod github;
+mod human;
+mod json;
+mod sarif;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Checks that Markdown notes quote and cite their sources faithfully.
+#[derive(Debug, Parser)]
+#[command(name = "ibid", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the notes of a workspace (or the given notes) against the sources.
+    Check(CheckArgs),
+    /// Print the workspace's works (sources and bibliography entries) as CSL JSON, for
+    /// `pandoc --citeproc --bibliography`.
+    Bib {
+        /// The workspace root.
+        #[arg(default_value = ".")]
+        root: PathBuf,
+    },
+    /// Run the language server over stdio.
+    Lsp {
+        /// Also write logs to this file (logs always go to stderr, never stdout).
+        #[arg(long)]
+        log_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CheckArgs {
+    /// The workspace root, or notes files inside a workspace.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 pub fn main() -> ExitCode {
-    todo!("lead")
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => {
+            init_logging(None);
+            check::run(&args)
+        }
+        Command::Bib { root } => {
+            init_logging(None);
+            check::bib(&root)
+        }
+        Command::Lsp { log_file } => {
+            init_logging(log_file.as_deref());
+            match crate::lsp::run_stdio() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("ibid lsp: {error:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
+
+/// Logs go to stderr (and to `log_file` when given), filtered by `RUST_LOG` (default: warnings).
+fn init_logging(log_file: Option<&std::path::Path>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let file = log_file.and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| eprintln!("ibid: cannot open log file {}: {e}", path.display()))
+            .ok()
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match file {
+        Some(file) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
 }

@@ -106,7 +106,13 @@ impl Corpus {
 
 impl Source {
     /// Builds a source from text in memory: normalises it; metadata as given.
-    pub fn new(key: String, path: PathBuf, format: SourceFormat, text: String, meta: SourceMeta) -> Source {
+    pub fn new(
+        key: String,
+        path: PathBuf,
+        format: SourceFormat,
+        text: String,
+        meta: SourceMeta,
+    ) -> Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
         Source {
@@ -118,5 +124,33 @@ impl Source {
             clean,
             key_text,
         }
+    }
+}
+
+impl Corpus {
+    /// A corpus sharing these already-built sources (re-indexing one source keeps the others).
+    pub fn from_shared(sources: Vec<Arc<Source>>, bibliography: Vec<BibEntry>) -> Corpus {
+        let by_key = sources
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.key.clone(), i))
+            .collect();
+        Corpus {
+            sources,
+            bibliography,
+            by_key,
+        }
+    }
+
+    /// Every citation key: sources first, then bibliography entries without a source.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.sources.iter().map(|s| s.key.as_str()).collect();
+        for entry in &self.bibliography {
+            if !self.by_key.contains_key(&entry.key) {
+                keys.push(&entry.key);
+            }
+        }
+        keys
     }
 }

@@ -1,9 +1,950 @@
 //! Block structure of a note from tree-sitter-md: prose blocks, headings, blockquotes, definition
 //! lists; masks non-prose bytes; runs the inline scanners; attributes citations to quotations.
 
-use super::Note;
+use tree_sitter::Node;
+use tree_sitter_md::{MarkdownCursor, MarkdownParser};
+
+use super::attribution;
+use super::citation::scan_citations;
+use super::glossary;
+use super::mask::Mask;
+use super::quotation::{QuotationKind, quote_word_count, scan_quotations, split_pieces};
+use super::sentences::split_sentences;
+use super::{Block, BlockKind, Heading, Note, Quotation};
+use crate::ByteRange;
+
+/// A note parsed into blocks, with its masked text (see [`masked_note`]).
+#[derive(Debug, Clone)]
+pub struct ParsedNote {
+    pub note: Note,
+    /// The note with every non-prose byte replaced by a space (same length, newlines kept).
+    pub masked: String,
+}
 
 pub(crate) fn parse_note(text: &str) -> Note {
-    let _ = text;
-    todo!("notes helper")
+    parse_note_with_mask(text).note
+}
+
+/// The note's text with every non-prose byte (frontmatter, code, HTML, link targets, markup
+/// delimiters, block markers, bare URLs) replaced by a space: same length, newlines kept.
+pub fn masked_note(text: &str) -> String {
+    parse_note_with_mask(text).masked
+}
+
+/// Parses a note and returns it with its masked text.
+pub fn parse_note_with_mask(text: &str) -> ParsedNote {
+    let outline = outline(text);
+    let masked = outline.mask.apply(text);
+
+    let glossary_paragraphs: Vec<Option<ByteRange>> = outline
+        .candidates
+        .iter()
+        .map(|c| c.top_level_paragraph.then(|| c.range.clone()))
+        .collect();
+    let frontmatter_yaml = outline
+        .frontmatter
+        .is_some()
+        .then(|| glossary::frontmatter_yaml(text))
+        .flatten();
+    let lists = glossary::definition_lists(text, &masked, &glossary_paragraphs);
+    let definition_blocks: std::collections::HashSet<usize> =
+        lists.definition_blocks.iter().copied().collect();
+    let mut glossary_entries = lists.entries;
+    glossary::apply_aliases(&mut glossary_entries, frontmatter_yaml.as_ref());
+
+    let mut blocks: Vec<Block> = outline
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(index, candidate)| {
+            let kind = if definition_blocks.contains(&index) {
+                BlockKind::Definition
+            } else {
+                candidate.kind
+            };
+            Block {
+                kind,
+                range: candidate.range.clone(),
+                sentences: if candidate.kind == BlockKind::Table {
+                    table_rows(&masked, candidate.range.clone())
+                } else {
+                    split_sentences(&masked, candidate.range.clone())
+                },
+                ignored: false,
+            }
+        })
+        .collect();
+    mark_ignored(&mut blocks, &outline.comments, text, &masked);
+
+    let headings = outline
+        .headings
+        .iter()
+        .map(|h| Heading {
+            level: h.level,
+            text: collapse_whitespace(masked.get(h.content.clone()).unwrap_or("")),
+            range: h.range.clone(),
+        })
+        .collect();
+
+    let mut citations = Vec::new();
+    let mut block_citations: Vec<ByteRange> = Vec::with_capacity(blocks.len());
+    for block in &blocks {
+        let first = citations.len();
+        citations.extend(scan_citations(&masked, block.range.clone()));
+        block_citations.push(first..citations.len());
+    }
+
+    let mut quotations = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        if block.kind == BlockKind::BlockQuote {
+            let Some(found) = attribution::block_quotation(&masked, block, &citations) else {
+                continue;
+            };
+            let pieces = split_pieces(&masked, found.content.clone());
+            let citations_of = if found.citations.is_empty() {
+                attribution::blockquote_neighbours(
+                    &masked,
+                    &blocks,
+                    &block_citations,
+                    &citations,
+                    index,
+                )
+            } else {
+                found.citations
+            };
+            quotations.push(Quotation {
+                kind: QuotationKind::Block,
+                range: block.range.clone(),
+                content: found.content,
+                word_count: quote_word_count(&pieces),
+                pieces,
+                citations: citations_of,
+                block: index,
+                sentence: block.range.clone(),
+                ignored: block.ignored,
+            });
+        } else {
+            for scanned in scan_quotations(&masked, block.range.clone()) {
+                let sentence = block
+                    .sentences
+                    .iter()
+                    .find(|s| s.start <= scanned.range.start && scanned.range.start < s.end)
+                    .cloned()
+                    .unwrap_or_else(|| block.range.clone());
+                let citations_of = attribution::inline_citations(
+                    &scanned.range,
+                    &sentence,
+                    block_citations.get(index).cloned().unwrap_or(0..0),
+                    &citations,
+                );
+                quotations.push(Quotation {
+                    kind: QuotationKind::Inline,
+                    range: scanned.range,
+                    content: scanned.content,
+                    word_count: quote_word_count(&scanned.pieces),
+                    pieces: scanned.pieces,
+                    citations: citations_of,
+                    block: index,
+                    sentence,
+                    ignored: block.ignored,
+                });
+            }
+        }
+    }
+
+    ParsedNote {
+        note: Note {
+            frontmatter: outline.frontmatter,
+            blocks,
+            headings,
+            citations,
+            quotations,
+            glossary: glossary_entries,
+        },
+        masked,
+    }
+}
+
+/// A prose block as the tree shows it, before glossary recognition.
+#[derive(Debug, Clone)]
+struct Candidate {
+    kind: BlockKind,
+    range: ByteRange,
+    /// A paragraph at the top level (not in a list or blockquote): may be part of a definition list.
+    top_level_paragraph: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PendingHeading {
+    level: u8,
+    range: ByteRange,
+    /// The heading's inline content.
+    content: ByteRange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IgnoreKind {
+    /// `<!-- ibid-ignore -->`: the next block.
+    Next,
+    /// `<!-- ibid-ignore-start -->`.
+    Start,
+    /// `<!-- ibid-ignore-end -->`.
+    End,
+}
+
+#[derive(Debug, Clone)]
+struct IgnoreComment {
+    kind: IgnoreKind,
+    range: ByteRange,
+}
+
+/// What one walk of the syntax tree yields.
+#[derive(Debug, Default)]
+struct Outline {
+    mask: Mask,
+    frontmatter: Option<ByteRange>,
+    candidates: Vec<Candidate>,
+    headings: Vec<PendingHeading>,
+    comments: Vec<IgnoreComment>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Context {
+    in_list_item: bool,
+    /// Inside a node that is one block as a whole (blockquote, heading, table): its paragraphs
+    /// are not blocks of their own.
+    inside_block: bool,
+}
+
+fn outline(text: &str) -> Outline {
+    let mut outline = Outline::default();
+    let mut parser = MarkdownParser::default();
+    let Some(tree) = parser.parse(text.as_bytes(), None) else {
+        tracing::warn!("tree-sitter-md could not parse a note; treating it as one paragraph");
+        let range = trim_end(text, 0..text.len());
+        if !range.is_empty() {
+            outline.candidates.push(Candidate {
+                kind: BlockKind::Paragraph,
+                range,
+                top_level_paragraph: true,
+            });
+        }
+        return outline;
+    };
+    let mut cursor = tree.walk();
+    outline.visit(text, &mut cursor, Context::default());
+    outline.candidates.sort_by_key(|c| c.range.start);
+    if text.starts_with('\u{FEFF}') {
+        outline.mask.add(0..'\u{FEFF}'.len_utf8());
+        // tree-sitter-md does not see a frontmatter after a byte-order mark.
+        if outline.frontmatter.is_none()
+            && let Some(frontmatter) = crate::workspace::frontmatter::parse_frontmatter(text)
+        {
+            let range = trim_end(text, frontmatter.range);
+            outline.mask.add(range.clone());
+            outline.candidates.retain(|c| c.range.start >= range.end);
+            outline.headings.retain(|h| h.range.start >= range.end);
+            outline.frontmatter = Some(range);
+        }
+    }
+    outline
+}
+
+impl Outline {
+    /// Visits the cursor's node and (when it holds prose) its children.
+    fn visit(&mut self, text: &str, cursor: &mut MarkdownCursor<'_>, context: Context) {
+        let node = cursor.node();
+        let range = node.byte_range();
+        let kind = node.kind();
+        let mut child_context = context;
+        let mut descend = true;
+        match kind {
+            "minus_metadata" | "plus_metadata" => {
+                if range.start == 0 {
+                    self.frontmatter = Some(trim_end(text, range.clone()));
+                }
+                self.mask.add(range);
+                descend = false;
+            }
+            "fenced_code_block"
+            | "indented_code_block"
+            | "code_span"
+            | "image"
+            | "uri_autolink"
+            | "email_autolink"
+            | "link_reference_definition"
+            | "thematic_break" => {
+                self.mask.add(range);
+                descend = false;
+            }
+            // `$5 and $6` is money, not math: mask only what Pandoc reads as TeX math.
+            "latex_block" => {
+                if is_pandoc_math(text, range.clone()) {
+                    self.mask.add(range);
+                }
+                descend = false;
+            }
+            "html_block" | "html_tag" => {
+                self.collect_ignore_comments(text, range.clone());
+                self.mask.add(range);
+                descend = false;
+            }
+            "atx_h1_marker"
+            | "atx_h2_marker"
+            | "atx_h3_marker"
+            | "atx_h4_marker"
+            | "atx_h5_marker"
+            | "atx_h6_marker"
+            | "setext_h1_underline"
+            | "setext_h2_underline"
+            | "block_quote_marker"
+            | "block_continuation"
+            | "list_marker_minus"
+            | "list_marker_plus"
+            | "list_marker_star"
+            | "list_marker_dot"
+            | "list_marker_parenthesis"
+            | "task_list_marker_checked"
+            | "task_list_marker_unchecked"
+            | "emphasis_delimiter"
+            | "pipe_table_delimiter_row"
+            | "code_span_delimiter" => {
+                self.mask.add(range);
+                descend = false;
+            }
+            "|" if node
+                .parent()
+                .is_some_and(|p| p.kind().starts_with("pipe_table")) =>
+            {
+                self.mask.add(range);
+                descend = false;
+            }
+            // The backslash is markup, the escaped character prose; `\@key` is no citation.
+            "backslash_escape" => {
+                if text.get(range.clone()) == Some("\\@") {
+                    self.mask.add(range);
+                } else {
+                    self.mask.add(range.start..range.start + 1);
+                }
+                descend = false;
+            }
+            "hard_line_break" => {
+                self.mask.add(range);
+                descend = false;
+            }
+            // A footnote reference `[^1]` is neither prose nor a citation.
+            "shortcut_link"
+                if text
+                    .get(range.clone())
+                    .is_some_and(|link| link.starts_with("[^")) =>
+            {
+                self.mask.add(range);
+                descend = false;
+            }
+            "inline_link" | "full_reference_link" | "collapsed_reference_link" => {
+                let kept = children_of_kind(node, "link_text");
+                self.mask.add_except(range, &kept);
+            }
+            "atx_heading" => {
+                let level = heading_level(node);
+                self.push_heading(text, node, level, context);
+                if let Some(closing) = atx_closing_sequence(text, trim_end(text, range.clone())) {
+                    self.mask.add(closing);
+                }
+                child_context.inside_block = true;
+            }
+            "setext_heading" => {
+                let level = if children_of_kind(node, "setext_h2_underline").is_empty() {
+                    1
+                } else {
+                    2
+                };
+                self.push_heading(text, node, level, context);
+                child_context.inside_block = true;
+            }
+            "block_quote" => {
+                if !context.inside_block {
+                    let block_range = trim_end(text, range.clone());
+                    self.mask_quote_prefixes(text, block_range.clone());
+                    self.candidates.push(Candidate {
+                        kind: BlockKind::BlockQuote,
+                        range: block_range,
+                        top_level_paragraph: false,
+                    });
+                }
+                child_context.inside_block = true;
+            }
+            "list_item" => child_context.in_list_item = true,
+            "paragraph" => {
+                let mut block_range = trim_end(text, range.clone());
+                // tree-sitter-md reads link reference definitions as paragraph text.
+                let definitions_end = link_definitions_end(text, block_range.clone());
+                if definitions_end > block_range.start {
+                    self.mask.add(block_range.start..definitions_end);
+                    block_range = skip_whitespace(text, definitions_end)..block_range.end;
+                }
+                // Pandoc fenced divs (`::: note` … `:::`) are markup, read as paragraph lines.
+                let mut prose_lines = Vec::new();
+                for line in lines_in(text, block_range.clone()) {
+                    if text.get(line.clone()).is_some_and(is_div_fence) {
+                        self.mask.add(line);
+                    } else {
+                        prose_lines.push(line);
+                    }
+                }
+                block_range = match (prose_lines.first(), prose_lines.last()) {
+                    (Some(first), Some(last)) => first.start..last.end,
+                    _ => block_range.start..block_range.start,
+                };
+                if !context.inside_block && !block_range.is_empty() {
+                    self.candidates.push(Candidate {
+                        kind: if context.in_list_item {
+                            BlockKind::ListItem
+                        } else {
+                            BlockKind::Paragraph
+                        },
+                        range: block_range,
+                        top_level_paragraph: !context.in_list_item,
+                    });
+                }
+            }
+            "pipe_table" => {
+                if !context.inside_block {
+                    self.candidates.push(Candidate {
+                        kind: BlockKind::Table,
+                        range: trim_end(text, range.clone()),
+                        top_level_paragraph: false,
+                    });
+                }
+                child_context.inside_block = true;
+            }
+            _ => {}
+        }
+        if descend && cursor.goto_first_child() {
+            loop {
+                self.visit(text, cursor, child_context);
+                if !cursor.goto_next_sibling() {
+                    break;
+                }
+            }
+            cursor.goto_parent();
+        }
+    }
+
+    fn push_heading(&mut self, text: &str, node: Node<'_>, level: u8, context: Context) {
+        let range = trim_end(text, node.byte_range());
+        let content = first_descendant_of_kind(node, "inline")
+            .map_or_else(|| range.clone(), |inline| inline.byte_range());
+        if let Some(attributes) = heading_attributes(text, content.clone()) {
+            self.mask.add(attributes);
+        }
+        if !context.inside_block {
+            self.candidates.push(Candidate {
+                kind: BlockKind::Heading(level),
+                range: range.clone(),
+                top_level_paragraph: false,
+            });
+            self.headings.push(PendingHeading {
+                level,
+                range,
+                content,
+            });
+        }
+    }
+
+    /// Blanks the `>` markers at the start of every line of a blockquote (nested ones too).
+    fn mask_quote_prefixes(&mut self, text: &str, range: ByteRange) {
+        let mut line_start = range.start;
+        while line_start < range.end {
+            let line_end = text[line_start..range.end]
+                .find('\n')
+                .map_or(range.end, |i| line_start + i);
+            let line = &text[line_start..line_end];
+            let mut prefix_end = 0;
+            let bytes = line.as_bytes();
+            let mut at = 0;
+            while at < bytes.len() {
+                match bytes[at] {
+                    b' ' | b'\t' => at += 1,
+                    b'>' => {
+                        at += 1;
+                        prefix_end = at;
+                        if bytes.get(at).is_some_and(|b| *b == b' ' || *b == b'\t') {
+                            at += 1;
+                            prefix_end = at;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            if prefix_end > 0 {
+                self.mask.add(line_start..line_start + prefix_end);
+            }
+            line_start = line_end + 1;
+        }
+    }
+
+    fn collect_ignore_comments(&mut self, text: &str, range: ByteRange) {
+        let Some(html) = text.get(range.clone()) else {
+            return;
+        };
+        let mut from = 0;
+        while let Some(open) = html[from..].find("<!--") {
+            let open = from + open;
+            let Some(close) = html[open + 4..].find("-->") else {
+                break;
+            };
+            let close = open + 4 + close;
+            let kind = match html[open + 4..close].trim() {
+                "ibid-ignore" => Some(IgnoreKind::Next),
+                "ibid-ignore-start" => Some(IgnoreKind::Start),
+                "ibid-ignore-end" => Some(IgnoreKind::End),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                self.comments.push(IgnoreComment {
+                    kind,
+                    range: range.start + open..range.start + close + 3,
+                });
+            }
+            from = close + 3;
+        }
+    }
+}
+
+fn children_of_kind(node: Node<'_>, kind: &str) -> Vec<ByteRange> {
+    let mut walker = node.walk();
+    node.children(&mut walker)
+        .filter(|child| child.kind() == kind)
+        .map(|child| child.byte_range())
+        .collect()
+}
+
+fn first_descendant_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut walker = node.walk();
+    let children: Vec<Node<'t>> = node.children(&mut walker).collect();
+    children.into_iter().find_map(|child| {
+        if child.kind() == kind {
+            Some(child)
+        } else {
+            first_descendant_of_kind(child, kind)
+        }
+    })
+}
+
+fn heading_level(node: Node<'_>) -> u8 {
+    let mut walker = node.walk();
+    let level = node.children(&mut walker).find_map(|child| {
+        child
+            .kind()
+            .strip_prefix("atx_h")
+            .and_then(|rest| rest.strip_suffix("_marker"))
+            .and_then(|digit| digit.parse::<u8>().ok())
+    });
+    level.unwrap_or(1)
+}
+
+/// Pandoc heading attributes at the end of a heading's content: `{#intro}`, `{.unnumbered}`, `{-}`.
+fn heading_attributes(text: &str, content: ByteRange) -> Option<ByteRange> {
+    let line = text.get(content.clone())?.trim_end();
+    let inner_start = line.strip_suffix('}')?.rfind('{')?;
+    let inner = line.get(inner_start + 1..line.len() - 1)?.trim_start();
+    inner
+        .starts_with(['#', '.', '-'])
+        .then_some(content.start + inner_start..content.start + line.len())
+}
+
+/// The optional closing `#`s of an ATX heading (`## Title ##`).
+fn atx_closing_sequence(text: &str, range: ByteRange) -> Option<ByteRange> {
+    let line = text.get(range.clone())?;
+    let without = line.trim_end_matches('#');
+    if without.len() == line.len() || !without.ends_with([' ', '\t']) {
+        return None;
+    }
+    let marker_only = without.trim().chars().all(|c| c == '#');
+    if marker_only {
+        return None;
+    }
+    Some(range.start + without.len()..range.end)
+}
+
+/// The lines of `range` (without their line breaks), as byte ranges.
+fn lines_in(text: &str, range: ByteRange) -> Vec<ByteRange> {
+    let mut lines = Vec::new();
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = text
+            .get(line_start..range.end)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(range.end, |i| line_start + i);
+        let line = text.get(line_start..line_end).unwrap_or("");
+        lines.push(line_start..line_start + line.trim_end_matches('\r').len());
+        line_start = line_end + 1;
+    }
+    lines
+}
+
+/// A Pandoc fenced-div line: `:::`, `::: note`, `::: {.warning}`.
+fn is_div_fence(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.len() - trimmed.trim_start_matches(':').len() >= 3 && line.len() - trimmed.len() <= 3
+}
+
+/// The end of the link reference definitions (`[label]: destination "title"`) that open the
+/// paragraph at `range`; `range.start` when there are none.
+fn link_definitions_end(text: &str, range: ByteRange) -> usize {
+    let mut end = range.start;
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = text[line_start..range.end]
+            .find('\n')
+            .map_or(range.end, |i| line_start + i);
+        if !is_link_definition(&text[line_start..line_end]) {
+            break;
+        }
+        end = line_end;
+        line_start = line_end + 1;
+    }
+    end
+}
+
+fn is_link_definition(line: &str) -> bool {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let Some(rest) = line[indent..].strip_prefix('[') else {
+        return false;
+    };
+    let Some(close) = rest.find("]:") else {
+        return false;
+    };
+    let label = &rest[..close];
+    indent <= 3
+        && !label.trim().is_empty()
+        && !label.starts_with(['^', '@', '-'])
+        && !label.contains('[')
+        && !rest[close + 2..].trim().is_empty()
+}
+
+fn skip_whitespace(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    from + (rest.len() - rest.trim_start().len())
+}
+
+/// Whether `$…$` / `$$…$$` at `range` is TeX math for Pandoc: no space just inside the dollars,
+/// and no digit right after the closing one.
+fn is_pandoc_math(text: &str, range: ByteRange) -> bool {
+    let Some(math) = text.get(range.clone()) else {
+        return false;
+    };
+    let inner = math.trim_start_matches('$').trim_end_matches('$');
+    let digit_after = text
+        .get(range.end..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| c.is_ascii_digit());
+    let display = math.starts_with("$$");
+    !inner.is_empty()
+        && !digit_after
+        && (display
+            || (!inner.starts_with(char::is_whitespace) && !inner.ends_with(char::is_whitespace)))
+}
+
+/// The rows of a table (its "sentences"): each non-blank line, trimmed.
+fn table_rows(masked: &str, range: ByteRange) -> Vec<ByteRange> {
+    let mut rows = Vec::new();
+    let mut line_start = range.start;
+    while line_start < range.end {
+        let line_end = masked
+            .get(line_start..range.end)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(range.end, |i| line_start + i);
+        let line = masked.get(line_start..line_end).unwrap_or("");
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let start = line_start + (line.len() - line.trim_start().len());
+            rows.push(start..start + trimmed.len());
+        }
+        line_start = line_end + 1;
+    }
+    rows
+}
+
+/// `range` without trailing whitespace.
+fn trim_end(text: &str, range: ByteRange) -> ByteRange {
+    match text.get(range.clone()) {
+        Some(slice) => range.start..range.start + slice.trim_end().len(),
+        None => range,
+    }
+}
+
+pub(crate) fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Applies `<!-- ibid-ignore -->` (the next block, or the block it opens) and
+/// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` (every block between).
+fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], text: &str, masked: &str) {
+    // Only blank lines and block markers (`>`, list markers) between: no code or HTML block.
+    let blank_between = |from: usize, to: usize| {
+        from <= to
+            && masked.get(from..to).is_some_and(|s| s.trim().is_empty())
+            && text.get(from..to).is_some_and(|s| {
+                s.chars().all(|c| {
+                    c.is_whitespace()
+                        || c.is_ascii_digit()
+                        || matches!(c, '>' | '-' | '*' | '+' | '.' | ')')
+                })
+            })
+    };
+    let mut open_range: Option<usize> = None;
+    let mut ranges: Vec<ByteRange> = Vec::new();
+    for comment in comments {
+        match comment.kind {
+            IgnoreKind::Next => {
+                let target = blocks.iter_mut().find(|block| {
+                    // At the very start of the block (after its markers) or right before it.
+                    (block.range.start <= comment.range.start
+                        && comment.range.start < block.range.end
+                        && blank_between(block.range.start, comment.range.start))
+                        || (block.range.start >= comment.range.end
+                            && blank_between(comment.range.end, block.range.start))
+                });
+                if let Some(block) = target {
+                    block.ignored = true;
+                }
+            }
+            IgnoreKind::Start => {
+                if open_range.is_none() {
+                    open_range = Some(comment.range.end);
+                }
+            }
+            IgnoreKind::End => {
+                if let Some(start) = open_range.take() {
+                    ranges.push(start..comment.range.start);
+                }
+            }
+        }
+    }
+    if let Some(start) = open_range {
+        ranges.push(start..masked.len());
+    }
+    for block in blocks.iter_mut() {
+        if ranges
+            .iter()
+            .any(|r| r.start <= block.range.start && block.range.start < r.end)
+        {
+            block.ignored = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The masked text of a note without scanning it for citations or quotations.
+    fn mask_only(text: &str) -> String {
+        outline(text).mask.apply(text)
+    }
+
+    fn candidates(text: &str) -> Vec<(BlockKind, &str)> {
+        outline(text)
+            .candidates
+            .into_iter()
+            .map(|c| (c.kind, &text[c.range]))
+            .collect()
+    }
+
+    #[test]
+    fn masks_non_prose() {
+        let text = "---\ntitle: x\n---\n# Head *it* ##\n\nA **b** `code` [link](http://x.y \"t\") ![i](p.png) <http://a.b> <!-- c --> <b>x</b> https://bare.org/x.\n\n```\nfenced \"q\"\n```\n\n> quote\n> more\n\n- item \\* one\n\n| a | b |\n|---|---|\n| c | d |\n";
+        let masked = mask_only(text);
+        assert_eq!(masked.len(), text.len());
+        expect_test::expect![[r#"
+            "   \n        \n   \n  Head  it    \n\nA   b           link                                                         x                       .\n\n   \n          \n   \n\n  quote\n  more\n\n  item  * one\n\n  a   b  \n         \n  c   d  \n"
+        "#]]
+        .assert_debug_eq(&masked);
+        let _ = &masked;
+    }
+
+    #[test]
+    fn shortcut_links_stay_for_the_citation_scanner() {
+        let text = "As shown [@key, p. 5] and [see @a; @b].\n";
+        assert_eq!(mask_only(text), text);
+    }
+
+    #[test]
+    fn blocks_in_document_order() {
+        let text = "# Title\n\nPara one.\n\n- item a\n- item b\n\n> quoted\n> - inner list\n\n| a |\n|---|\n| b |\n\n```\ncode\n```\n\n<div>html</div>\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Heading(1), "# Title"),
+                (BlockKind::Paragraph, "Para one."),
+                (BlockKind::ListItem, "item a"),
+                (BlockKind::ListItem, "item b"),
+                (BlockKind::BlockQuote, "> quoted\n> - inner list"),
+                (BlockKind::Table, "| a |\n|---|\n| b |"),
+            ]
+        );
+    }
+
+    #[test]
+    fn link_definitions_and_footnote_references_are_not_prose() {
+        let text = "Text[^1] here.\n\n[x]: http://ref.example\n[y]: <http://a.b> \"T\"\nafter\n\n[^1]: A note.\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Paragraph, "Text[^1] here."),
+                (BlockKind::Paragraph, "after"),
+                (BlockKind::Paragraph, "[^1]: A note.")
+            ]
+        );
+        let masked = mask_only(text);
+        assert!(masked.starts_with("Text     here.\n\n"), "{masked:?}");
+        assert!(
+            !masked.contains("[x]") && !masked.contains("[y]"),
+            "{masked:?}"
+        );
+    }
+
+    fn ignored_blocks(text: &str) -> Vec<(&str, bool)> {
+        parse_note(text)
+            .blocks
+            .into_iter()
+            .map(|b| (&text[b.range], b.ignored))
+            .collect()
+    }
+
+    #[test]
+    fn ignore_comment_reaches_only_the_next_block() {
+        let text = "<!-- ibid-ignore -->\n\n```\ncode\n```\nAfter code.\n\n<!-- ibid-ignore -->\n1. Item.\n2. Next item.\n\n- <!-- ibid-ignore -->\n  Inside.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![
+                ("After code.", false),
+                ("Item.", true),
+                ("Next item.", false),
+                ("Inside.", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_ignore_start_reaches_the_end() {
+        let text = "Before.\n\n<!-- ibid-ignore-start -->\nOne.\n\n> Two.\n";
+        assert_eq!(
+            ignored_blocks(text),
+            vec![("Before.", false), ("One.", true), ("> Two.", true)]
+        );
+    }
+
+    #[test]
+    fn table_rows_are_its_sentences() {
+        let text = "| Claim | Source |\n|:--|--:|\n| One. Two. | [@a] |\n";
+        let note = parse_note(text);
+        let rows: Vec<&str> = note.blocks[0]
+            .sentences
+            .iter()
+            .map(|r| &text[r.clone()])
+            .collect();
+        assert_eq!(rows, vec!["Claim | Source", "One. Two. | [@a]"]);
+    }
+
+    #[test]
+    fn frontmatter_after_a_byte_order_mark() {
+        let text = "\u{FEFF}---\ntitle: \"x\" [@a]\n---\nText.\n";
+        let note = parse_note(text);
+        assert_eq!(
+            note.frontmatter.map(|r| &text[r]),
+            Some("\u{FEFF}---\ntitle: \"x\" [@a]\n---")
+        );
+        let blocks: Vec<&str> = note.blocks.iter().map(|b| &text[b.range.clone()]).collect();
+        assert_eq!(blocks, vec!["Text."]);
+        assert!(note.citations.is_empty() && note.quotations.is_empty());
+    }
+
+    #[test]
+    fn dollar_amounts_stay_prose_but_math_and_strikethrough_markers_do_not() {
+        let text = "It cost \"$5 and then $6 more\" and ~~struck~~ and $x^2$ too.\n";
+        assert_eq!(
+            mask_only(text),
+            "It cost \"$5 and then $6 more\" and   struck   and       too.\n"
+        );
+    }
+
+    #[test]
+    fn pandoc_fenced_divs_are_markup() {
+        let text = "::: note\nInside the div.\n:::\n\nAfter.\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Paragraph, "Inside the div."),
+                (BlockKind::Paragraph, "After.")
+            ]
+        );
+        assert_eq!(
+            mask_only(text),
+            "        \nInside the div.\n   \n\nAfter.\n"
+        );
+    }
+
+    #[test]
+    fn heading_attributes_are_markup() {
+        let note = parse_note("## Results {#sec:results .unnumbered}\n\n# Set {x}\n");
+        let texts: Vec<&str> = note.headings.iter().map(|h| h.text.as_str()).collect();
+        assert_eq!(texts, vec!["Results", "Set {x}"]);
+    }
+
+    #[test]
+    fn escaped_at_sign_is_not_a_citation() {
+        let note = parse_note("Write \\@key to show a key, not @real.\n");
+        let keys: Vec<&str> = note
+            .citations
+            .iter()
+            .flat_map(|c| c.items.iter().map(|i| i.key.as_str()))
+            .collect();
+        assert_eq!(keys, vec!["real"]);
+    }
+
+    #[test]
+    fn setext_headings() {
+        let text = "Title\n=====\n\nSub\n---\n";
+        assert_eq!(
+            candidates(text),
+            vec![
+                (BlockKind::Heading(1), "Title\n====="),
+                (BlockKind::Heading(2), "Sub\n---")
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_and_splitting_never_break_offsets(
+            text in r#"([-#>*_`~:|\[\]()!<@".?。 \r\naAzZ1é“”🙂]|https://|<!-- ibid-ignore -->|\n---\n){0,80}"#
+        ) {
+            let outline = outline(&text);
+            let masked = outline.mask.apply(&text);
+            proptest::prop_assert_eq!(masked.len(), text.len());
+            for (a, b) in text.bytes().zip(masked.bytes()) {
+                proptest::prop_assert!(a == b || b == b' ', "masked bytes are the text's or spaces");
+                proptest::prop_assert_eq!(a == b'\n', b == b'\n');
+            }
+            for candidate in &outline.candidates {
+                for sentence in split_sentences(&masked, candidate.range.clone()) {
+                    proptest::prop_assert!(candidate.range.start <= sentence.start);
+                    proptest::prop_assert!(sentence.end <= candidate.range.end);
+                    proptest::prop_assert!(masked.get(sentence.clone()).is_some());
+                }
+            }
+            let paragraphs: Vec<Option<ByteRange>> = outline
+                .candidates
+                .iter()
+                .map(|c| c.top_level_paragraph.then(|| c.range.clone()))
+                .collect();
+            for entry in glossary::definition_lists(&text, &masked, &paragraphs).entries {
+                proptest::prop_assert!(text.get(entry.term_range.clone()).is_some());
+                proptest::prop_assert!(text.get(entry.definition_range.clone()).is_some());
+            }
+        }
+    }
 }

@@ -3,14 +3,17 @@
 //! lists). Code blocks, code spans, frontmatter, link URLs and HTML comments hold no quotation or
 //! citation; `<!-- ibid-ignore -->` on the line before a block silences it.
 
+mod attribution;
 pub mod blocks;
 pub mod citation;
 pub mod glossary;
+mod mask;
 pub mod quotation;
+pub mod sentences;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;
-pub use quotation::{QuotePiece, Quotation, QuotationKind};
+pub use quotation::{Quotation, QuotationKind, QuotePiece};
 
 use crate::ByteRange;
 
@@ -33,7 +36,8 @@ pub struct Block {
     pub range: ByteRange,
     /// Sentences of the block, as byte ranges (used for attribution and claims).
     pub sentences: Vec<ByteRange>,
-    /// Silenced by `<!-- ibid-ignore -->` on the line before.
+    /// Silenced by `<!-- ibid-ignore -->` on the line before (or at its very start), or by an
+    /// `<!-- ibid-ignore-start -->` … `<!-- ibid-ignore-end -->` range around it.
     pub ignored: bool,
 }
 
@@ -75,5 +79,46 @@ impl Note {
             .iter()
             .filter(|q| q.range.start <= offset && offset < q.range.end)
             .min_by_key(|q| q.range.len())
+    }
+
+    /// The block whose range contains `offset`, with its index.
+    pub fn block_at(&self, offset: usize) -> Option<(usize, &Block)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.range.start <= offset && offset < b.range.end)
+    }
+
+    /// The sentence (of a block) whose range contains `offset`.
+    pub fn sentence_at(&self, offset: usize) -> Option<ByteRange> {
+        let (_, block) = self.block_at(offset)?;
+        block
+            .sentences
+            .iter()
+            .find(|s| s.start <= offset && offset < s.end)
+            .cloned()
+    }
+
+    /// The citations attributed to `quotation`.
+    pub fn citations_of<'n>(
+        &'n self,
+        quotation: &'n Quotation,
+    ) -> impl Iterator<Item = &'n Citation> {
+        quotation
+            .citations
+            .iter()
+            .filter_map(|&index| self.citations.get(index))
+    }
+
+    /// The glossary entry for `term`, by its spelling or an alias, ignoring case.
+    pub fn glossary_entry(&self, term: &str) -> Option<&GlossaryEntry> {
+        let wanted = term.trim().to_lowercase();
+        self.glossary.iter().find(|entry| {
+            entry.term.to_lowercase() == wanted
+                || entry
+                    .aliases
+                    .iter()
+                    .any(|alias| alias.to_lowercase() == wanted)
+        })
     }
 }

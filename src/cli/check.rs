@@ -1,0 +1,170 @@
+//! `ibid check`: load the workspace, gather diagnostics, print them, choose the exit code
+//! (0 clean, 1 when any error-severity diagnostic, 2 when the workspace cannot be read).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{CheckArgs, ColorChoice, Format};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, LoadStage};
+use crate::diagnostic::{Diagnostic, Severity};
+
+pub(crate) fn run(args: &CheckArgs) -> ExitCode {
+    let (root, only) = match workspace_target(&args.paths) {
+        Ok(target) => target,
+        Err(message) => {
+            eprintln!("ibid check: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let progress = TerminalProgress::new();
+    let loaded = AnalysisHost::load_with_progress(&root, None, &progress);
+    progress.finish();
+    let host = match loaded {
+        Ok(host) => host,
+        Err(error) => {
+            eprintln!("ibid check: cannot read the workspace: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let analysis = host.snapshot();
+    let diagnostics = collect(&analysis, only.as_deref());
+    let output = match args.format {
+        Format::Json => super::json::render(&analysis, &diagnostics),
+        Format::Sarif => super::sarif::render(&analysis, &diagnostics),
+        Format::Github => super::github::render(&analysis, &diagnostics),
+        Format::Human => {
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stdout().is_terminal(),
+            };
+            super::human::render(&analysis, &diagnostics, color)
+        }
+    };
+    print!("{output}");
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Every diagnostic to report: workspace problems, then each note's, by path and position.
+/// With `only`, the notes named and no workspace problems.
+fn collect(analysis: &Analysis, only: Option<&[PathBuf]>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    if only.is_none() {
+        out.extend(analysis.workspace_problems().iter().cloned());
+    }
+    for note in analysis.notes() {
+        if only.is_some_and(|only| !only.contains(&note.path)) {
+            continue;
+        }
+        out.extend(analysis.diagnostics(&note.path));
+    }
+    out.sort_by(|a, b| (&a.path, a.range.start).cmp(&(&b.path, b.range.start)));
+    out
+}
+
+/// The workspace root and, when files were named, those notes only.
+fn workspace_target(paths: &[PathBuf]) -> Result<(PathBuf, Option<Vec<PathBuf>>), String> {
+    let canonical = |p: &Path| {
+        p.canonicalize()
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    match paths {
+        [] => Ok((canonical(Path::new("."))?, None)),
+        [dir] if dir.is_dir() => Ok((canonical(dir)?, None)),
+        files => {
+            let mut notes = Vec::new();
+            for file in files {
+                if !file.is_file() {
+                    return Err(format!(
+                        "{}: not a file (give one workspace folder, or notes files)",
+                        file.display()
+                    ));
+                }
+                notes.push(canonical(file)?);
+            }
+            let first = notes[0].parent().unwrap_or(Path::new("/"));
+            Ok((find_root(first), Some(notes)))
+        }
+    }
+}
+
+/// The nearest folder at or above `start` that looks like a workspace root: it has `ibid.toml`,
+/// or a `corpus/` or `sources/` folder. Falls back to `start`.
+pub(crate) fn find_root(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|dir| {
+            dir.join("ibid.toml").is_file()
+                || dir.join("corpus").is_dir()
+                || dir.join("sources").is_dir()
+        })
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
+/// `ibid bib`: the workspace's works as CSL JSON on stdout.
+pub(crate) fn bib(root: &Path) -> ExitCode {
+    let root = match root.canonicalize() {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("ibid bib: {}: {e}", root.display());
+            return ExitCode::from(2);
+        }
+    };
+    match AnalysisHost::load(&root, None) {
+        Ok(host) => {
+            print!("{}", super::bib::render(&host.snapshot()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ibid bib: cannot read the workspace: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on stderr while the workspace loads; drawn only when stderr is a terminal.
+struct TerminalProgress {
+    bar: ProgressBar,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg:16} [{bar:30}] {pos}/{len} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        TerminalProgress { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl LoadProgress for TerminalProgress {
+    fn stage(&self, stage: LoadStage, total: usize) {
+        self.bar.set_message(stage.describe());
+        self.bar.set_length(total as u64);
+        self.bar.set_position(0);
+    }
+
+    fn advance(&self, n: usize) {
+        self.bar.inc(n as u64);
+    }
+}

@@ -1,0 +1,108 @@
+//! `--format json`: a stable, documented shape (docs/diagnostics.md). Paths relative to the root,
+//! zero-based lines, characters in UTF-16 code units (as LSP).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::ByteRange;
+use crate::analysis::Analysis;
+use crate::diagnostic::Diagnostic;
+use crate::text::{ColumnEncoding, LineCol, LineIndex};
+
+/// Texts and line indexes of the files diagnostics point into, loaded once each.
+#[derive(Default)]
+pub(crate) struct Files {
+    cache: HashMap<PathBuf, Option<(Arc<str>, LineIndex)>>,
+}
+
+impl Files {
+    pub(crate) fn get(
+        &mut self,
+        analysis: &Analysis,
+        path: &Path,
+    ) -> Option<&(Arc<str>, LineIndex)> {
+        self.cache
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let text = analysis
+                    .file_text(path)
+                    .or_else(|| std::fs::read_to_string(path).ok().map(Arc::from))?;
+                let index = LineIndex::new(&text);
+                Some((text, index))
+            })
+            .as_ref()
+    }
+}
+
+impl Files {
+    /// Zero-based line and UTF-16 column of both ends of `range` in `path`.
+    pub(crate) fn line_cols(
+        &mut self,
+        analysis: &Analysis,
+        path: &Path,
+        range: &ByteRange,
+    ) -> (LineCol, LineCol) {
+        match self.get(analysis, path) {
+            Some((text, index)) => (
+                index.line_col(text, range.start, ColumnEncoding::Utf16),
+                index.line_col(text, range.end, ColumnEncoding::Utf16),
+            ),
+            None => (LineCol::default(), LineCol::default()),
+        }
+    }
+}
+
+fn range_json(files: &mut Files, analysis: &Analysis, path: &Path, range: &ByteRange) -> Value {
+    let (start, end) = files.line_cols(analysis, path, range);
+    json!({
+        "start": {"line": start.line, "character": start.col},
+        "end": {"line": end.line, "character": end.col},
+    })
+}
+
+pub(crate) fn relative(analysis: &Analysis, path: &Path) -> String {
+    analysis
+        .workspace()
+        .relative(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String {
+    let mut files = Files::default();
+    let items: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let related: Vec<Value> = d
+                .related
+                .iter()
+                .map(|r| {
+                    json!({
+                        "path": relative(analysis, &r.path),
+                        "range": range_json(&mut files, analysis, &r.path, &r.range),
+                        "message": r.message,
+                    })
+                })
+                .collect();
+            let mut item = json!({
+                "path": relative(analysis, &d.path),
+                "range": range_json(&mut files, analysis, &d.path, &d.range),
+                "severity": d.severity.as_str(),
+                "code": d.code.as_str(),
+                "message": d.message,
+                "related": related,
+            });
+            if let Some(fix) = &d.fix {
+                item["fix"] = serde_json::to_value(fix).unwrap_or(Value::Null);
+            }
+            item
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&json!({ "diagnostics": items }))
+        .unwrap_or_else(|_| "{\"diagnostics\":[]}".to_string());
+    out.push('\n');
+    out
+}

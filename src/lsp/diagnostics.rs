@@ -1,0 +1,160 @@
+//! Publishing diagnostics: waits until the changes have been quiet for a moment (debounce), takes
+//! the latest snapshot, converts the diagnostics of the dirty files off the protocol loop, and
+//! drops the results for files that a newer revision has made dirty again. After a load or a
+//! change to a source, the bibliography or `ibid.toml`, every note (open or not) and every file
+//! with workspace problems is republished; files that no longer have problems are cleared.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use super::convert::{Converter, PathMapper};
+use super::worker::{Dirty, Snapshot, WorkerHandle};
+use crate::text::ColumnEncoding;
+
+/// Quiet time before publishing.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+/// Longest delay while changes keep arriving.
+pub const MAX_DELAY: Duration = Duration::from_millis(1000);
+
+/// One file's diagnostics, ready to send.
+#[derive(Debug)]
+pub struct FileDiagnostics {
+    pub path: PathBuf,
+    pub uri: Uri,
+    pub version: Option<i32>,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+}
+
+/// Runs until the dirty channel closes.
+pub async fn run_publisher(
+    client: Client,
+    worker: WorkerHandle,
+    mut dirty: mpsc::UnboundedReceiver<Dirty>,
+    conversion: impl Fn() -> (ColumnEncoding, PathMapper) + Send + 'static,
+) {
+    let mut published: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut pending = Dirty::Nothing;
+    loop {
+        if pending == Dirty::Nothing {
+            match dirty.recv().await {
+                Some(more) => pending.merge(more),
+                None => return,
+            }
+        }
+        let deadline = tokio::time::Instant::now() + MAX_DELAY;
+        loop {
+            let quiet = tokio::time::sleep(DEBOUNCE);
+            tokio::select! {
+                more = dirty.recv() => match more {
+                    Some(more) => pending.merge(more),
+                    None => return,
+                },
+                () = quiet => break,
+            }
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        let snapshot = worker.latest();
+        let work = std::mem::take(&mut pending);
+        let (encoding, paths) = conversion();
+        let previously = published.clone();
+        let computed = tokio::task::spawn_blocking(move || {
+            compute(&snapshot, &work, &previously, encoding, &paths)
+        })
+        .await;
+        let files = match computed {
+            Ok(files) => files,
+            Err(error) => {
+                tracing::error!(%error, "computing diagnostics failed");
+                continue;
+            }
+        };
+        // Results for files a newer revision touched again are stale: the next round redoes them.
+        while let Ok(more) = dirty.try_recv() {
+            pending.merge(more);
+        }
+        for file in files {
+            if pending.contains(&file.path) {
+                continue;
+            }
+            if file.diagnostics.is_empty() {
+                published.remove(&file.path);
+            } else {
+                published.insert(file.path.clone());
+            }
+            client
+                .publish_diagnostics(file.uri, file.diagnostics, file.version)
+                .await;
+        }
+    }
+}
+
+/// The diagnostics of the files `dirty` names (all notes and problem files for `Everything`),
+/// plus empty lists for files published before that have none now.
+pub fn compute(
+    snapshot: &Snapshot,
+    dirty: &Dirty,
+    previously: &BTreeSet<PathBuf>,
+    encoding: ColumnEncoding,
+    paths: &PathMapper,
+) -> Vec<FileDiagnostics> {
+    let Some(analysis) = snapshot.analysis.as_ref() else {
+        // Nothing loaded: clear what was published.
+        return previously
+            .iter()
+            .filter_map(|path| {
+                Some(FileDiagnostics {
+                    path: path.clone(),
+                    uri: paths.path_to_uri(path)?,
+                    version: None,
+                    diagnostics: Vec::new(),
+                })
+            })
+            .collect();
+    };
+    let mut problems: BTreeMap<&std::path::Path, Vec<&crate::diagnostic::Diagnostic>> =
+        BTreeMap::new();
+    for problem in analysis.workspace_problems() {
+        problems.entry(&problem.path).or_default().push(problem);
+    }
+    let files: BTreeSet<PathBuf> = match dirty {
+        Dirty::Nothing => BTreeSet::new(),
+        Dirty::Files(files) => files.clone(),
+        Dirty::Everything => analysis
+            .notes()
+            .map(|note| note.path.clone())
+            .chain(problems.keys().map(|path| path.to_path_buf()))
+            .chain(previously.iter().cloned())
+            .collect(),
+    };
+    let mut converter = Converter::new(analysis, encoding, paths);
+    let mut out = Vec::new();
+    for path in files {
+        let own = analysis.diagnostics(&path);
+        let diagnostics: Vec<lsp::Diagnostic> = own
+            .iter()
+            .chain(problems.get(path.as_path()).into_iter().flatten().copied())
+            .filter_map(|diagnostic| converter.diagnostic(diagnostic))
+            .collect();
+        let is_open = snapshot.versions.contains_key(&path);
+        if diagnostics.is_empty() && !previously.contains(&path) && !is_open {
+            continue;
+        }
+        let Some(uri) = paths.path_to_uri(&path) else {
+            continue;
+        };
+        out.push(FileDiagnostics {
+            version: snapshot.versions.get(&path).copied(),
+            path,
+            uri,
+            diagnostics,
+        });
+    }
+    out
+}

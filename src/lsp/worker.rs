@@ -1,0 +1,523 @@
+//! The analysis worker: owns the `AnalysisHost`, applies changes (open buffers, files changed on
+//! disk, settings) strictly in the order they were sent, off the protocol loop in
+//! `spawn_blocking`, and publishes each new snapshot with a revision number. It tells the
+//! diagnostics publisher which files each batch made dirty.
+
+use std::collections::{BTreeSet, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, watch};
+
+use super::state::Documents;
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, NoProgress};
+use crate::workspace::Config;
+
+/// A change for the analysis, in protocol order.
+pub enum Change {
+    /// The workspace root and the editor settings (sent by `initialized`, before `Load`).
+    Configure {
+        root: PathBuf,
+        overlay: Option<Config>,
+    },
+    /// Load the configured workspace.
+    Load {
+        /// Receives the load's progress, when the client shows progress.
+        progress: Option<Arc<dyn LoadProgress + Send>>,
+    },
+    /// Settings changed: reload with the new overlay (once loaded).
+    Reload { overlay: Option<Config> },
+    /// An open buffer's text.
+    Buffer {
+        path: PathBuf,
+        version: i32,
+        text: Arc<str>,
+    },
+    /// A buffer was closed: the note reverts to its text on disk.
+    Closed { path: PathBuf },
+    /// A file changed on disk (watcher or save).
+    Disk { path: PathBuf, kind: DiskChange },
+}
+
+impl std::fmt::Debug for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Configure { root, .. } => write!(f, "Configure({})", root.display()),
+            Change::Load { .. } => write!(f, "Load"),
+            Change::Reload { .. } => write!(f, "Reload"),
+            Change::Buffer { path, version, .. } => {
+                write!(f, "Buffer({}, v{version})", path.display())
+            }
+            Change::Closed { path } => write!(f, "Closed({})", path.display()),
+            Change::Disk { path, kind } => write!(f, "Disk({}, {kind:?})", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskChange {
+    Created,
+    Changed,
+    Deleted,
+    Saved,
+}
+
+/// The files whose diagnostics a batch of changes may have changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Dirty {
+    #[default]
+    Nothing,
+    Files(BTreeSet<PathBuf>),
+    Everything,
+}
+
+impl Dirty {
+    pub fn file(path: PathBuf) -> Dirty {
+        Dirty::Files(BTreeSet::from([path]))
+    }
+
+    pub fn merge(&mut self, other: Dirty) {
+        match (&mut *self, other) {
+            (_, Dirty::Nothing) | (Dirty::Everything, _) => {}
+            (_, Dirty::Everything) => *self = Dirty::Everything,
+            (Dirty::Nothing, other) => *self = other,
+            (Dirty::Files(mine), Dirty::Files(theirs)) => mine.extend(theirs),
+        }
+    }
+
+    pub fn contains(&self, path: &Path) -> bool {
+        match self {
+            Dirty::Nothing => false,
+            Dirty::Files(files) => files.contains(path),
+            Dirty::Everything => true,
+        }
+    }
+}
+
+/// One published state of the analysis.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub revision: u64,
+    /// `None` until the workspace is loaded (or when loading failed).
+    pub analysis: Option<Analysis>,
+    /// The version of each open buffer this snapshot has taken in (applied, or ignored because
+    /// the file is not a note).
+    pub versions: HashMap<PathBuf, i32>,
+    /// A load was attempted (successfully or not).
+    pub loaded: bool,
+    pub load_error: Option<String>,
+}
+
+/// The handle the server keeps: send changes, watch snapshots.
+#[derive(Debug, Clone)]
+pub struct WorkerHandle {
+    changes: mpsc::UnboundedSender<Change>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+}
+
+impl WorkerHandle {
+    /// Queues a change. Never blocks, so handlers call it before any await and order is kept.
+    pub fn send(&self, change: Change) {
+        if self.changes.send(change).is_err() {
+            tracing::error!("the analysis worker has stopped; change dropped");
+        }
+    }
+
+    pub fn latest(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// Waits (up to `timeout`) for a snapshot accepted by `ready`; returns the latest one either
+    /// way.
+    pub async fn wait_for(
+        &self,
+        timeout: std::time::Duration,
+        ready: impl Fn(&Snapshot) -> bool,
+    ) -> Arc<Snapshot> {
+        let mut receiver = self.snapshots.clone();
+        let waited = tokio::time::timeout(timeout, receiver.wait_for(|s| ready(s))).await;
+        match waited {
+            Ok(Ok(snapshot)) => snapshot.clone(),
+            _ => self.latest(),
+        }
+    }
+}
+
+/// Starts the worker task. `dirty` receives what each applied batch touched.
+pub fn spawn(
+    documents: Arc<Mutex<Documents>>,
+    dirty: mpsc::UnboundedSender<Dirty>,
+) -> WorkerHandle {
+    let (changes_tx, changes_rx) = mpsc::unbounded_channel();
+    let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
+    tokio::spawn(run(changes_rx, snapshots_tx, dirty, documents));
+    WorkerHandle {
+        changes: changes_tx,
+        snapshots: snapshots_rx,
+    }
+}
+
+async fn run(
+    mut changes: mpsc::UnboundedReceiver<Change>,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    dirty: mpsc::UnboundedSender<Dirty>,
+    documents: Arc<Mutex<Documents>>,
+) {
+    let mut state = Some(HostState::default());
+    while let Some(first) = changes.recv().await {
+        let mut batch = vec![first];
+        while let Ok(change) = changes.try_recv() {
+            batch.push(change);
+        }
+        let Some(mut host_state) = state.take() else {
+            break;
+        };
+        let documents = documents.clone();
+        let applied = tokio::task::spawn_blocking(move || {
+            let touched = host_state.apply_batch(batch, &documents);
+            (host_state, touched)
+        })
+        .await;
+        match applied {
+            Ok((host_state, touched)) => {
+                snapshots.send_replace(Arc::new(host_state.snapshot()));
+                if touched != Dirty::Nothing {
+                    let _ = dirty.send(touched);
+                }
+                state = Some(host_state);
+            }
+            Err(error) => {
+                tracing::error!(%error, "the analysis worker stopped");
+                break;
+            }
+        }
+    }
+}
+
+/// The host and what the worker remembers next to it.
+#[derive(Debug, Default)]
+struct HostState {
+    host: Option<AnalysisHost>,
+    root: Option<PathBuf>,
+    overlay: Option<Config>,
+    revision: u64,
+    versions: HashMap<PathBuf, i32>,
+    loaded: bool,
+    load_error: Option<String>,
+}
+
+impl HostState {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            revision: self.revision,
+            analysis: self.host.as_ref().map(AnalysisHost::snapshot),
+            versions: self.versions.clone(),
+            loaded: self.loaded,
+            load_error: self.load_error.clone(),
+        }
+    }
+
+    fn apply_batch(&mut self, batch: Vec<Change>, documents: &Mutex<Documents>) -> Dirty {
+        // Only the last text of each buffer in a batch matters.
+        let mut last_buffer: HashMap<PathBuf, usize> = HashMap::new();
+        for (i, change) in batch.iter().enumerate() {
+            if let Change::Buffer { path, .. } = change {
+                last_buffer.insert(path.clone(), i);
+            }
+        }
+        let mut touched = Dirty::Nothing;
+        for (i, change) in batch.into_iter().enumerate() {
+            if let Change::Buffer { path, .. } = &change
+                && last_buffer.get(path) != Some(&i)
+            {
+                continue;
+            }
+            let description = format!("{change:?}");
+            match catch_unwind(AssertUnwindSafe(|| self.apply(change, documents))) {
+                Ok(dirty) => touched.merge(dirty),
+                Err(panic) => {
+                    tracing::error!(
+                        change = description,
+                        panic = panic_message(&panic),
+                        "the analysis panicked while applying a change"
+                    );
+                }
+            }
+        }
+        self.revision += 1;
+        touched
+    }
+
+    fn apply(&mut self, change: Change, documents: &Mutex<Documents>) -> Dirty {
+        match change {
+            Change::Configure { root, overlay } => {
+                self.root = Some(root);
+                self.overlay = overlay;
+                Dirty::Nothing
+            }
+            Change::Load { progress } => match progress {
+                Some(progress) => self.load(documents, progress.as_ref()),
+                None => self.load(documents, &NoProgress),
+            },
+            Change::Reload { overlay } => {
+                self.overlay = overlay;
+                if self.loaded {
+                    self.reload(documents)
+                } else {
+                    // The pending `Load` uses the new settings.
+                    Dirty::Nothing
+                }
+            }
+            Change::Buffer {
+                path,
+                version,
+                text,
+            } => {
+                self.versions.insert(path.clone(), version);
+                let Some(host) = self.host.as_mut() else {
+                    return Dirty::Nothing;
+                };
+                if !takes_buffer(&host.snapshot(), &path) {
+                    return Dirty::Nothing;
+                }
+                host.set_note_text(path.clone(), text);
+                Dirty::file(path)
+            }
+            Change::Closed { path } => {
+                self.versions.remove(&path);
+                let Some(host) = self.host.as_mut() else {
+                    return Dirty::Nothing;
+                };
+                if !host.snapshot().is_note(&path) {
+                    return Dirty::file(path);
+                }
+                host.remove_note(&path);
+                Dirty::file(path)
+            }
+            Change::Disk { path, kind } => self.disk_change(path, kind, documents),
+        }
+    }
+
+    fn load(&mut self, documents: &Mutex<Documents>, progress: &dyn LoadProgress) -> Dirty {
+        let Some(root) = self.root.clone() else {
+            return Dirty::Nothing;
+        };
+        self.loaded = true;
+        let started = std::time::Instant::now();
+        let loaded = catch_unwind(AssertUnwindSafe(|| {
+            AnalysisHost::load_with_progress(&root, self.overlay.as_ref(), progress)
+        }));
+        match loaded {
+            Ok(Ok(host)) => {
+                let snapshot = host.snapshot();
+                tracing::info!(
+                    root = %root.display(),
+                    notes = snapshot.notes().count(),
+                    sources = snapshot.corpus().sources.len(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "workspace loaded"
+                );
+                self.host = Some(host);
+                self.load_error = None;
+                self.apply_open_buffers(documents);
+            }
+            Ok(Err(error)) => {
+                tracing::error!(root = %root.display(), %error, "cannot load the workspace");
+                self.host = None;
+                self.load_error = Some(error.to_string());
+            }
+            Err(panic) => {
+                let message = panic_message(&panic);
+                tracing::error!(root = %root.display(), panic = message, "loading the workspace panicked");
+                self.host = None;
+                self.load_error = Some(format!("loading the workspace panicked: {message}"));
+            }
+        }
+        Dirty::Everything
+    }
+
+    fn reload(&mut self, documents: &Mutex<Documents>) -> Dirty {
+        let Some(host) = self.host.as_mut() else {
+            // Never loaded (or loading failed): try again from scratch.
+            return self.load(documents, &NoProgress);
+        };
+        // `None` would keep the host's previous overlay: cleared settings are the defaults.
+        let overlay = self.overlay.clone().unwrap_or_default();
+        match host.reload(Some(&overlay)) {
+            Ok(()) => {
+                self.load_error = None;
+                self.apply_open_buffers(documents);
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot reload the workspace");
+                self.load_error = Some(error.to_string());
+            }
+        }
+        Dirty::Everything
+    }
+
+    /// Gives the analysis the editor's text of every open note (after a load or reload).
+    fn apply_open_buffers(&mut self, documents: &Mutex<Documents>) {
+        let open = match documents.lock() {
+            Ok(documents) => documents.open_files(),
+            Err(poisoned) => poisoned.into_inner().open_files(),
+        };
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
+        for (path, version, text) in open {
+            self.versions.insert(path.clone(), version);
+            if takes_buffer(&host.snapshot(), &path) {
+                host.set_note_text(path, text);
+            }
+        }
+    }
+
+    fn disk_change(
+        &mut self,
+        path: PathBuf,
+        kind: DiskChange,
+        documents: &Mutex<Documents>,
+    ) -> Dirty {
+        let Some(host) = self.host.as_mut() else {
+            return Dirty::Nothing;
+        };
+        let snapshot = host.snapshot();
+        let is_open = match documents.lock() {
+            Ok(documents) => documents.is_open(&path),
+            Err(poisoned) => poisoned.into_inner().is_open(&path),
+        };
+        let role = FileRole::of(&snapshot, &path);
+        tracing::debug!(path = %path.display(), ?kind, ?role, is_open, "file changed on disk");
+        match (role, kind) {
+            (FileRole::Note, DiskChange::Deleted) => {
+                if is_open {
+                    return Dirty::Nothing;
+                }
+                host.remove_note(&path);
+                Dirty::file(path)
+            }
+            (FileRole::Note, _) => {
+                if is_open {
+                    // The buffer is the truth while the document is open.
+                    return Dirty::Nothing;
+                }
+                match std::fs::read(&path) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        host.set_note_text(path.clone(), Arc::from(text.as_ref()));
+                        Dirty::file(path)
+                    }
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), %error, "cannot read a changed note");
+                        Dirty::Nothing
+                    }
+                }
+            }
+            (FileRole::Source, DiskChange::Deleted) => self.reload(documents),
+            (FileRole::Source, _) => match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    host.set_source_text(path, text);
+                    Dirty::Everything
+                }
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot read a changed source");
+                    Dirty::Nothing
+                }
+            },
+            (FileRole::Configuration, _) => self.reload(documents),
+            (FileRole::Unknown, DiskChange::Created) if may_join_workspace(&path) => {
+                // A new note or source: discovery decides which.
+                self.reload(documents)
+            }
+            (FileRole::Unknown, _) => Dirty::Nothing,
+        }
+    }
+}
+
+/// What a file is to the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileRole {
+    Note,
+    Source,
+    /// `ibid.toml` or a bibliography file: any change reloads the workspace.
+    Configuration,
+    Unknown,
+}
+
+impl FileRole {
+    fn of(analysis: &Analysis, path: &Path) -> FileRole {
+        if analysis.is_note(path) {
+            return FileRole::Note;
+        }
+        if analysis.is_source(path) {
+            return FileRole::Source;
+        }
+        let workspace = analysis.workspace();
+        let is_config = workspace.config_path.as_deref() == Some(path)
+            || (path.file_name().is_some_and(|name| name == "ibid.toml")
+                && path.parent() == Some(workspace.root.as_path()));
+        let is_bibliography = workspace
+            .config
+            .bibliography
+            .iter()
+            .any(|bib| workspace.root.join(bib) == path)
+            || (path.extension().is_some_and(|ext| ext == "bib")
+                && path.starts_with(&workspace.root));
+        if is_config || is_bibliography {
+            FileRole::Configuration
+        } else {
+            FileRole::Unknown
+        }
+    }
+}
+
+/// Whether the analysis takes an open buffer of `path` as a note: a note of the workspace, or a
+/// new Markdown file under the root that is not on disk yet (an existing file that discovery left
+/// out, such as a README excluded by `ibid.toml`, stays out).
+fn takes_buffer(analysis: &Analysis, path: &Path) -> bool {
+    if analysis.is_note(path) {
+        return true;
+    }
+    let is_markdown = path
+        .extension()
+        .is_some_and(|ext| ext == "md" || ext == "markdown");
+    is_markdown && path.starts_with(analysis.root()) && !analysis.is_source(path) && !path.exists()
+}
+
+/// Whether a new file may be a note or a source (discovery decides).
+fn may_join_workspace(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| matches!(ext, "md" | "markdown" | "txt"))
+}
+
+/// The message of a caught panic.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        (*message).to_string()
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dirty_sets_merge() {
+        let mut dirty = Dirty::Nothing;
+        dirty.merge(Dirty::file("/a".into()));
+        dirty.merge(Dirty::file("/b".into()));
+        assert!(dirty.contains(Path::new("/a")) && dirty.contains(Path::new("/b")));
+        assert!(!dirty.contains(Path::new("/c")));
+        dirty.merge(Dirty::Everything);
+        dirty.merge(Dirty::file("/d".into()));
+        assert_eq!(dirty, Dirty::Everything);
+    }
+}
