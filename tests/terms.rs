@@ -43,7 +43,10 @@ fn mined_index() -> (Corpus, TermIndex) {
 
 /// Whitespace runs collapsed, lowercase: original slices may wrap lines inside a term.
 fn squashed(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn names(term: &TermInfo) -> Vec<String> {
@@ -57,9 +60,20 @@ fn names(term: &TermInfo) -> Vec<String> {
 fn dump() {
     let (_, index) = mined_index();
     for t in &index.terms {
-        eprintln!("{:?} exp={:?} aliases={:?} n={}", t.term, t.expansion, t.aliases, t.excerpts.len());
+        eprintln!(
+            "{:?} exp={:?} aliases={:?} n={}",
+            t.term,
+            t.expansion,
+            t.aliases,
+            t.excerpts.len()
+        );
         for e in t.excerpts.iter().take(2) {
-            eprintln!("    {:.2} {} {}", e.score, e.key, e.text.chars().take(140).collect::<String>());
+            eprintln!(
+                "    {:.2} {} {}",
+                e.score,
+                e.key,
+                e.text.chars().take(140).collect::<String>()
+            );
         }
     }
     panic!("dump");

@@ -546,7 +546,26 @@ mod term_tests {
         let (path, offset) = built.cursor();
         let hover = built.analysis.hover(&path, offset).expect("hover");
         assert_eq!(hover.range, range_of(&built.text(&path), "JBC"));
-        expect![[r#""#]].assert_eq(&hover.markdown);
+        expect![[r#"
+            **JBC** — Joint Basin Commission
+
+            ---
+
+            > The Joint Basin Commission (JBC) met in May.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)
+
+            ---
+
+            > The JBC shares data weekly.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)
+
+            ---
+
+            > Later the JBC voted.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)"#]].assert_eq(&hover.markdown);
     }
 
     #[test]
@@ -555,7 +574,15 @@ mod term_tests {
         let (path, offset) = built.cursor();
         let hover = built.analysis.hover(&path, offset).expect("hover");
         assert_eq!(hover.range, range_of(&built.text(&path), "riverbend rule"));
-        expect![[r#""#]].assert_eq(&hover.markdown);
+        expect![[r#"
+            **Riverbend Rule**
+
+            ---
+
+            No state alters the flow alone.
+
+            *Glossary*, [notes/glossary.md:3](file:///ws/notes/glossary.md#L3)"#]]
+        .assert_eq(&hover.markdown);
     }
 
     #[test]

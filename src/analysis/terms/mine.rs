@@ -24,17 +24,60 @@ const FUNCTION_WORDS: &[&str] = &[
 
 /// Words before a person's name.
 const TITLES: &[&str] = &[
-    "president", "premier", "minister", "chancellor", "secretary", "chairman", "chairwoman",
-    "ambassador", "senator", "governor", "mr", "mrs", "ms", "dr", "prof", "professor", "sir",
-    "king", "queen", "prince", "princess", "pope", "envoy", "spokesman", "spokeswoman",
-    "spokesperson", "councillor", "counsellor", "mayor", "chief", "leader",
+    "president",
+    "premier",
+    "minister",
+    "chancellor",
+    "secretary",
+    "chairman",
+    "chairwoman",
+    "ambassador",
+    "senator",
+    "governor",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "professor",
+    "sir",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "pope",
+    "envoy",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "councillor",
+    "counsellor",
+    "mayor",
+    "chief",
+    "leader",
 ];
 
 /// Capitalised words that do not make a phrase a name (`Beijing in July`).
 const CALENDAR_WORDS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 ];
 
 fn is_calendar_word(word: &str) -> bool {
@@ -169,7 +212,12 @@ fn contributions(word: &str) -> Vec<Vec<char>> {
 /// Matches `letters` against the initials of `words`, from the end: the last word must
 /// contribute the last letters; function words may be skipped freely and at most `skips` other
 /// words. Returns the index of the first word of the long form.
-fn match_initials(letters: &[char], words: &[&str], skips: usize, last_must_count: bool) -> Option<usize> {
+fn match_initials(
+    letters: &[char],
+    words: &[&str],
+    skips: usize,
+    last_must_count: bool,
+) -> Option<usize> {
     if letters.is_empty() {
         return Some(words.len());
     }
@@ -261,12 +309,17 @@ fn scan_acronyms(
                 .cloned()
                 .collect();
             if inner_words.len() < 2
-                || !inner_words.windows(2).all(|p| plain_gap(text, &p[0], &p[1]))
+                || !inner_words
+                    .windows(2)
+                    .all(|p| plain_gap(text, &p[0], &p[1]))
             {
                 continue;
             }
             let letters = abbreviation_letters(abbreviation);
-            let inner_strs: Vec<&str> = inner_words.iter().filter_map(|r| text.get(r.clone())).collect();
+            let inner_strs: Vec<&str> = inner_words
+                .iter()
+                .filter_map(|r| text.get(r.clone()))
+                .collect();
             if match_initials(&letters, &inner_strs, letters.len() / 2, true) == Some(0)
                 && let (Some(first), Some(last)) = (inner_words.first(), inner_words.last())
                 && let Some(long) = text.get(first.start..last.end)
@@ -290,14 +343,19 @@ fn scan_quoted(text: &str, sentence: &ByteRange, found: &mut Vec<(String, bool)>
             (None, '“') | (None, '"') => open = Some((at + c.len_utf8(), c)),
             (Some((start, opener)), '”' | '"') if opener == '“' || c == '"' => {
                 open = None;
-                let Some(inner) = text.get(start..at) else { continue };
-                let phrase = inner.trim().trim_end_matches([',', '.', ';', ':', '!', '?']).trim();
+                let Some(inner) = text.get(start..at) else {
+                    continue;
+                };
+                let phrase = inner
+                    .trim()
+                    .trim_end_matches([',', '.', ';', ':', '!', '?'])
+                    .trim();
                 let inner_start = start + (inner.len() - inner.trim_start().len());
                 if !is_phrase_term(phrase) {
                     continue;
                 }
-                let cue = cue_after(text, at + c.len_utf8()) > 0.0
-                    || cue_before(text, inner_start) > 0.0;
+                let cue =
+                    cue_after(text, at + c.len_utf8()) > 0.0 || cue_before(text, inner_start) > 0.0;
                 found.push((phrase.to_string(), cue));
             }
             _ => {}
@@ -360,7 +418,11 @@ fn scan_capitalised(
             }
         }
         let next_start = end;
-        while end > i + 1 && words.get(end - 1).is_some_and(|w| is_function_word(word_text(w))) {
+        while end > i + 1
+            && words
+                .get(end - 1)
+                .is_some_and(|w| is_function_word(word_text(w)))
+        {
             end -= 1;
         }
         let run: Vec<ByteRange> = words.get(i..end).map(<[_]>::to_vec).unwrap_or_default();
@@ -442,7 +504,10 @@ fn collect_run(
     if run.len() < 2 || run.len() > MAX_PHRASE_WORDS {
         return;
     }
-    if run.iter().all(|w| !word_text(w).chars().any(char::is_lowercase)) {
+    if run
+        .iter()
+        .all(|w| !word_text(w).chars().any(char::is_lowercase))
+    {
         return; // an all-caps heading or a string of acronyms
     }
     let (Some(first), Some(last)) = (run.first(), run.last()) else {
@@ -457,14 +522,38 @@ fn collect_run(
 
 /// Strong cues: the sentence is written to define the term.
 const STRONG_CUES: &[&str] = &[
-    "is defined as", "are defined as", "was defined as", "refers to", "refer to", "means",
-    "is known as", "stands for", "denotes", "namely", "is understood as", "is a term",
+    "is defined as",
+    "are defined as",
+    "was defined as",
+    "refers to",
+    "refer to",
+    "means",
+    "is known as",
+    "stands for",
+    "denotes",
+    "namely",
+    "is understood as",
+    "is a term",
 ];
 /// Ordinary cues: the term is the subject of a descriptive clause.
 const CUES: &[&str] = &[
-    "is a ", "is an ", "is the ", "are the ", "was a ", "was an ", "was the ", "features",
-    "consists of", "comprises", "is composed of", "embodies", "is based on", "includes",
-    "emphasizes", "emphasises", "advocates",
+    "is a ",
+    "is an ",
+    "is the ",
+    "are the ",
+    "was a ",
+    "was an ",
+    "was the ",
+    "features",
+    "consists of",
+    "comprises",
+    "is composed of",
+    "embodies",
+    "is based on",
+    "includes",
+    "emphasizes",
+    "emphasises",
+    "advocates",
 ];
 /// Weak cues: a copula.
 const WEAK_CUES: &[&str] = &["is ", "are ", "was ", "were "];
@@ -517,7 +606,15 @@ pub(crate) fn cue_before(text: &str, at: usize) -> f32 {
         .trim_end()
         .trim_end_matches(" the")
         .to_lowercase();
-    let cues = ["known as", "called", "termed", "dubbed", "so-called", "concept of", "notion of"];
+    let cues = [
+        "known as",
+        "called",
+        "termed",
+        "dubbed",
+        "so-called",
+        "concept of",
+        "notion of",
+    ];
     if cues.iter().any(|c| before.ends_with(c)) {
         2.5
     } else {
@@ -587,7 +684,9 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
                 acronyms.len() - 1
             }
         };
-        let Some((_, forms)) = acronyms.get_mut(index) else { continue };
+        let Some((_, forms)) = acronyms.get_mut(index) else {
+            continue;
+        };
         let folded = long.to_lowercase();
         match forms.iter_mut().find(|(f, _)| *f == folded) {
             Some((_, votes)) => votes.add(long),
@@ -604,7 +703,9 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         forms.sort_by_key(|(_, votes)| {
             std::cmp::Reverse(votes.spellings.iter().map(|(_, n)| n).sum::<usize>())
         });
-        let mut spellings = forms.iter().filter_map(|(_, votes)| votes.best().map(str::to_string));
+        let mut spellings = forms
+            .iter()
+            .filter_map(|(_, votes)| votes.best().map(str::to_string));
         let expansion = spellings.next();
         let aliases: Vec<String> = spellings.collect();
         let draft = Draft {
@@ -670,7 +771,9 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     let mut uses_exact = vec![0usize; order.len()];
     for input in inputs {
         for (range, index) in matcher.find(input.text) {
-            let Some(found) = input.text.get(range) else { continue };
+            let Some(found) = input.text.get(range) else {
+                continue;
+            };
             if let Some(count) = uses_folded.get_mut(index) {
                 *count += 1;
             }
@@ -684,8 +787,12 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         }
     }
     for (index, folded) in order.iter().enumerate() {
-        let Some(entry) = introduced.get(folded) else { continue };
-        let Some(spelling) = entry.spellings.best() else { continue };
+        let Some(entry) = introduced.get(folded) else {
+            continue;
+        };
+        let Some(spelling) = entry.spellings.best() else {
+            continue;
+        };
         let words = spelling.split(' ').count();
         let folded_uses = uses_folded.get(index).copied().unwrap_or(0);
         let exact_uses = uses_exact.get(index).copied().unwrap_or(0);
@@ -705,7 +812,11 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
 }
 
 /// Scores every sentence mentioning a term and keeps the best few per source.
-fn excerpts_for(inputs: &[MineInput<'_>], scans: &[SourceScan], drafts: Vec<Draft>) -> Vec<TermInfo> {
+fn excerpts_for(
+    inputs: &[MineInput<'_>],
+    scans: &[SourceScan],
+    drafts: Vec<Draft>,
+) -> Vec<TermInfo> {
     let matcher = NameMatcher::new(
         drafts
             .iter()
@@ -746,7 +857,12 @@ fn excerpts_for(inputs: &[MineInput<'_>], scans: &[SourceScan], drafts: Vec<Draf
             }
         })
         .collect();
-    terms.sort_by(|a, b| a.term.to_lowercase().cmp(&b.term.to_lowercase()).then(a.term.cmp(&b.term)));
+    terms.sort_by(|a, b| {
+        a.term
+            .to_lowercase()
+            .cmp(&b.term.to_lowercase())
+            .then(a.term.cmp(&b.term))
+    });
     terms
 }
 
@@ -769,7 +885,9 @@ fn source_excerpts(
         .acronyms
         .iter()
         .filter_map(|(abbreviation, _, sentence)| {
-            by_abbreviation.get(abbreviation.as_str()).map(|&t| (t, *sentence))
+            by_abbreviation
+                .get(abbreviation.as_str())
+                .map(|&t| (t, *sentence))
         })
         .collect();
 
@@ -777,7 +895,9 @@ fn source_excerpts(
     let mut best: HashMap<(usize, usize), f32> = HashMap::new();
     for (range, term) in &occurrences {
         let sentence_index = scan.sentences.partition_point(|s| s.end <= range.start);
-        let Some(sentence) = scan.sentences.get(sentence_index) else { continue };
+        let Some(sentence) = scan.sentences.get(sentence_index) else {
+            continue;
+        };
         if sentence.start > range.start {
             continue;
         }
@@ -803,8 +923,12 @@ fn source_excerpts(
     for (term, mut sentences) in by_term {
         sentences.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         for (sentence_index, score) in sentences.into_iter().take(EXCERPTS_PER_SOURCE) {
-            let Some(sentence) = scan.sentences.get(sentence_index) else { continue };
-            let Some(sentence_text) = text.get(sentence.clone()) else { continue };
+            let Some(sentence) = scan.sentences.get(sentence_index) else {
+                continue;
+            };
+            let Some(sentence_text) = text.get(sentence.clone()) else {
+                continue;
+            };
             result.push((
                 term,
                 SourceExcerpt {
@@ -836,7 +960,10 @@ fn sentence_score(
         score += 2.5;
     }
     let words_before = words_in(text, sentence.start..occurrence.start);
-    let leading = words_before.iter().filter(|w| !is_function_word(text.get((*w).clone()).unwrap_or(""))).count();
+    let leading = words_before
+        .iter()
+        .filter(|w| !is_function_word(text.get((*w).clone()).unwrap_or("")))
+        .count();
     if leading <= 1 {
         score += if cue > 0.0 { 1.0 } else { 0.3 };
     }

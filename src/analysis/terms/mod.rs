@@ -125,7 +125,10 @@ impl TermIndex {
                 let names: Vec<&str> = std::iter::once(entry.term.as_str())
                     .chain(entry.aliases.iter().map(String::as_str))
                     .collect();
-                match terms.iter_mut().find(|t| names.iter().any(|n| has_name(t, n))) {
+                match terms
+                    .iter_mut()
+                    .find(|t| names.iter().any(|n| has_name(t, n)))
+                {
                     Some(existing) => {
                         existing.glossary.push(definition);
                         for name in names {
@@ -144,9 +147,10 @@ impl TermIndex {
         }
         let glossary_terms = terms.len();
         for mined_term in &mined.terms {
-            let glossary_match = terms
-                .get_mut(..glossary_terms)
-                .and_then(|g| g.iter_mut().find(|t| names_of(mined_term).any(|n| has_name(t, n))));
+            let glossary_match = terms.get_mut(..glossary_terms).and_then(|g| {
+                g.iter_mut()
+                    .find(|t| names_of(mined_term).any(|n| has_name(t, n)))
+            });
             match glossary_match {
                 Some(existing) => merge_mined(existing, mined_term),
                 None => terms.push(mined_term.clone()),

@@ -1,6 +1,8 @@
 //! Finding term names in text: one Aho-Corasick automaton over every name (ASCII
-//! case-insensitive), whole-word matches only, acronyms (names without lowercase letters) matched
-//! with their exact case, and the leftmost-longest match kept where two overlap.
+//! case-insensitive), whole-word matches only, and the leftmost-longest match kept where two
+//! overlap. Acronyms (names without lowercase letters) are case-sensitive-ish: they match as
+//! written (`BRI`) or all lowercase (`bri`, as people type in notes) when the lowercase form is
+//! not a common English word (`US` never matches `us`, `WHO` never `who`); never in mixed case.
 //!
 //! The automaton reports overlapping candidates so that a longer name rejected by the word-boundary
 //! or case check does not hide a shorter one that passes; the leftmost-longest selection is done
@@ -81,7 +83,7 @@ impl NameMatcher {
                 continue;
             };
             let exact = slice == pattern.name;
-            if pattern.exact_case && !exact {
+            if pattern.exact_case && !exact && !is_lowercase_acronym(slice, &pattern.name) {
                 continue;
             }
             if !is_word_boundary(text, range.start, range.end) {
@@ -109,6 +111,103 @@ impl NameMatcher {
         result
     }
 }
+
+/// Whether `found` is the acronym `name` written all lowercase, and that spelling cannot be an
+/// ordinary word: at least three chars, and not a common English word.
+fn is_lowercase_acronym(found: &str, name: &str) -> bool {
+    found.chars().count() >= 3
+        && !found.chars().any(char::is_uppercase)
+        && found == name.to_lowercase()
+        && !COMMON_WORDS.contains(&found)
+}
+
+/// Common English words of three to five letters that are also plausible acronyms.
+const COMMON_WORDS: &[&str] = &[
+    "aid", "aim", "air", "all", "and", "any", "are", "arm", "art", "ask", "bad", "bag", "ban",
+    "bar", "bed", "bet", "big", "bit", "box", "boy", "bus", "but", "buy", "can", "cap", "car",
+    "cat", "cod", "cop", "cow", "cry", "cup", "cut", "day", "did", "die", "dig", "dog", "dry",
+    "due", "ear", "eat", "egg", "end", "era", "eye", "fan", "far", "fat", "fed", "few", "fig",
+    "fit", "fix", "fly", "for", "fun", "gap", "gas", "get", "god", "got", "gun", "guy", "had",
+    "has", "hat", "her", "him", "his", "hit", "hot", "how", "ice", "ill", "its", "job", "joy",
+    "key", "kid", "law", "lay", "led", "leg", "let", "lie", "lot", "low", "mad", "man", "map",
+    "may", "men", "met", "mix", "mob", "mom", "net", "new", "nor", "not", "now", "nut", "odd",
+    "off", "oil", "old", "one", "our", "out", "own", "pan", "pay", "pen", "per", "pet", "pie",
+    "pin", "pit", "pop", "pot", "put", "ran", "rat", "raw", "red", "rid", "rod", "row", "run",
+    "sad", "sat", "saw", "say", "sea", "see", "set", "she", "shy", "sin", "sit", "six", "sky",
+    "son", "spa", "spy", "sum", "sun", "tab", "tag", "tax", "tea", "ten", "the", "tie", "tin",
+    "tip", "toe", "too", "top", "toy", "try", "two", "use", "van", "via", "war", "was", "way",
+    "web", "wet", "who", "why", "win", "won", "yes", "yet", "you", "able", "also", "area", "army",
+    "away", "back", "band", "bank", "base", "bear", "beat", "best", "bill", "bird", "blue", "boat",
+    "body", "bond", "book", "born", "call", "came", "camp", "card", "care", "case", "cash", "cell",
+    "city", "club", "coal", "code", "cold", "come", "cool", "core", "cost", "crew", "crop", "dark",
+    "data", "date", "deal", "dear", "debt", "deep", "deny", "desk", "does", "done", "door", "down",
+    "draw", "drug", "dual", "duty", "each", "earn", "east", "easy", "edge", "else", "even", "ever",
+    "exit", "face", "fact", "fail", "fair", "fall", "farm", "fast", "fear", "feel", "file", "fill",
+    "film", "find", "fine", "fire", "firm", "fish", "five", "flat", "flow", "food", "foot", "form",
+    "four", "free", "from", "fuel", "full", "fund", "gain", "game", "gave", "gift", "girl", "give",
+    "goal", "goes", "gold", "gone", "good", "grew", "grow", "half", "hall", "hand", "hard", "have",
+    "head", "hear", "heat", "held", "help", "here", "high", "hill", "hold", "home", "hope", "host",
+    "hour", "huge", "idea", "into", "iron", "item", "join", "jump", "just", "keep", "kept", "kind",
+    "king", "knew", "know", "lack", "lady", "laid", "land", "last", "late", "lead", "left", "less",
+    "life", "like", "line", "link", "list", "live", "load", "loan", "long", "look", "lord", "lose",
+    "loss", "lost", "love", "made", "mail", "main", "make", "male", "many", "mark", "mass", "meal",
+    "mean", "meet", "mind", "mine", "miss", "mode", "more", "most", "move", "much", "must", "name",
+    "navy", "near", "need", "news", "next", "nice", "nine", "none", "nose", "note", "once", "only",
+    "open", "over", "pace", "pack", "page", "paid", "pain", "pair", "park", "part", "pass", "past",
+    "path", "peak", "pick", "plan", "play", "plus", "poll", "pool", "poor", "port", "post", "pull",
+    "pure", "push", "race", "rain", "rank", "rare", "rate", "read", "real", "rely", "rest", "rich",
+    "ride", "ring", "rise", "risk", "road", "rock", "role", "roll", "room", "root", "rose", "rule",
+    "rush", "safe", "said", "sale", "salt", "same", "sand", "save", "seat", "seek", "seem", "seen",
+    "self", "sell", "send", "sent", "ship", "shop", "shot", "show", "shut", "sick", "side", "sign",
+    "site", "size", "skin", "slow", "snow", "soft", "soil", "sold", "sole", "some", "song", "soon",
+    "sort", "soul", "spot", "star", "stay", "step", "stop", "such", "suit", "sure", "take", "tale",
+    "talk", "tall", "tank", "tape", "task", "team", "tell", "tend", "term", "test", "text", "than",
+    "that", "them", "then", "they", "thin", "this", "thus", "time", "tiny", "told", "tone", "took",
+    "tool", "tour", "town", "tree", "trip", "true", "turn", "twin", "type", "unit", "upon", "used",
+    "user", "vast", "very", "view", "vote", "wage", "wait", "wake", "walk", "wall", "want", "warm",
+    "warn", "wash", "wave", "weak", "wear", "week", "well", "went", "were", "west", "what", "when",
+    "whom", "wide", "wife", "wild", "will", "wind", "wine", "wing", "wire", "wise", "wish", "with",
+    "wood", "word", "wore", "work", "yard", "year", "zero", "zone", "about", "above", "actor",
+    "adult", "after", "again", "agent", "agree", "ahead", "alarm", "album", "alert", "alike",
+    "alive", "allow", "alone", "along", "alter", "among", "anger", "angle", "apart", "apple",
+    "apply", "arena", "argue", "arise", "array", "aside", "asset", "audio", "avoid", "award",
+    "aware", "basic", "basis", "beach", "begin", "being", "below", "bench", "birth", "black",
+    "blame", "blind", "block", "board", "brain", "brand", "bread", "break", "brief", "bring",
+    "broad", "brown", "build", "buyer", "cable", "carry", "catch", "cause", "chain", "chair",
+    "chart", "check", "chief", "child", "civil", "claim", "class", "clean", "clear", "climb",
+    "clock", "close", "coach", "coast", "count", "court", "cover", "craft", "crime", "cross",
+    "crowd", "cycle", "daily", "dance", "death", "delay", "depth", "doubt", "draft", "drama",
+    "dream", "dress", "drink", "drive", "early", "earth", "eight", "elite", "empty", "enemy",
+    "enjoy", "enter", "entry", "equal", "error", "event", "every", "exact", "exist", "extra",
+    "faith", "false", "fault", "field", "fifth", "fight", "final", "first", "floor", "focus",
+    "force", "frame", "fresh", "front", "fruit", "fully", "giant", "given", "glass", "grand",
+    "grant", "grass", "great", "green", "gross", "group", "guard", "guess", "guest", "guide",
+    "happy", "heart", "heavy", "horse", "hotel", "house", "human", "ideal", "image", "index",
+    "inner", "input", "issue", "joint", "judge", "known", "label", "large", "laser", "later",
+    "laugh", "layer", "learn", "lease", "least", "leave", "legal", "level", "light", "limit",
+    "local", "logic", "loose", "lower", "lucky", "lunch", "major", "maker", "march", "match",
+    "mayor", "media", "metal", "might", "minor", "model", "money", "month", "moral", "motor",
+    "mount", "mouse", "mouth", "movie", "music", "never", "night", "noise", "north", "novel",
+    "nurse", "occur", "ocean", "offer", "often", "order", "other", "outer", "owner", "panel",
+    "paper", "party", "peace", "phase", "phone", "piece", "pilot", "pitch", "place", "plain",
+    "plane", "plant", "plate", "point", "pound", "power", "press", "price", "pride", "prime",
+    "print", "prior", "prize", "proof", "proud", "prove", "queen", "quick", "quiet", "quite",
+    "radio", "raise", "range", "rapid", "ratio", "reach", "ready", "refer", "relax", "reply",
+    "right", "river", "rough", "round", "route", "royal", "rural", "scale", "scene", "scope",
+    "score", "sense", "serve", "seven", "shall", "shape", "share", "sharp", "sheet", "shelf",
+    "shell", "shift", "shirt", "shock", "shoot", "short", "sight", "skill", "sleep", "small",
+    "smart", "smile", "solid", "solve", "sorry", "sound", "south", "space", "spare", "speak",
+    "speed", "spend", "sport", "staff", "stage", "stake", "stand", "start", "state", "steam",
+    "steel", "stick", "still", "stock", "stone", "store", "storm", "story", "strip", "study",
+    "stuff", "style", "sugar", "super", "sweet", "table", "taste", "teach", "thank", "theme",
+    "there", "thick", "thing", "think", "third", "those", "three", "throw", "tight", "title",
+    "today", "topic", "total", "touch", "tough", "tower", "track", "trade", "train", "treat",
+    "trend", "trial", "truck", "truly", "trust", "truth", "twice", "under", "union", "unity",
+    "until", "upper", "upset", "urban", "usual", "valid", "value", "video", "visit", "vital",
+    "voice", "waste", "watch", "water", "wheel", "where", "which", "while", "white", "whole",
+    "whose", "woman", "world", "worry", "worse", "worst", "worth", "would", "wound", "write",
+    "wrong", "young", "youth",
+];
 
 /// No alphanumeric char right before `start` or right after `end`.
 pub fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
@@ -139,10 +238,29 @@ mod tests {
     }
 
     #[test]
-    fn acronyms_need_their_case() {
+    fn acronyms_match_as_written_or_all_lowercase() {
         assert_eq!(
-            found(&[("TRC", 0)], "The TRC met; trc and Trc did not."),
-            [("TRC".to_string(), 0)]
+            found(
+                &[("TRC", 0)],
+                "The TRC met; trc came, Trc and tRC did not, nor strc."
+            ),
+            [("TRC".to_string(), 0), ("trc".to_string(), 0)]
+        );
+    }
+
+    #[test]
+    fn lowercase_acronyms_that_are_common_words_do_not_match() {
+        assert_eq!(
+            found(
+                &[("WHO", 0), ("US", 1), ("BRI", 2)],
+                "The WHO and the US met us; who knows? bri and BRI."
+            ),
+            [
+                ("WHO".to_string(), 0),
+                ("US".to_string(), 1),
+                ("bri".to_string(), 2),
+                ("BRI".to_string(), 2)
+            ]
         );
     }
 

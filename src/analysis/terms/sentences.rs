@@ -25,7 +25,10 @@ fn is_closing(c: char) -> bool {
 
 /// Chars that may open the next sentence besides capitals and digits.
 fn is_opening(c: char) -> bool {
-    matches!(c, '"' | '\'' | '“' | '‘' | '(' | '[' | '«' | '「' | '『' | '¿' | '¡')
+    matches!(
+        c,
+        '"' | '\'' | '“' | '‘' | '(' | '[' | '«' | '「' | '『' | '¿' | '¡'
+    )
 }
 
 fn is_cjk_terminator(c: char) -> bool {
@@ -83,7 +86,12 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
         }
         cuts.push(end);
     }
-    cuts.extend(breaks.iter().map(|&b| b as usize).filter(|&b| b <= text.len()));
+    cuts.extend(
+        breaks
+            .iter()
+            .map(|&b| b as usize)
+            .filter(|&b| b <= text.len()),
+    );
     cuts.sort_unstable();
     cuts.dedup();
 
@@ -108,7 +116,9 @@ fn is_abbreviation(text: &str, dot: usize) -> bool {
     };
     let word_start = before
         .rfind(|c: char| c.is_whitespace() || is_opening(c))
-        .map_or(0, |p| p + before[p..].chars().next().map_or(1, char::len_utf8));
+        .map_or(0, |p| {
+            p + before[p..].chars().next().map_or(1, char::len_utf8)
+        });
     let Some(word) = text.get(word_start..dot + 1) else {
         return false;
     };
@@ -145,16 +155,28 @@ mod tests {
     fn splits_on_terminators_before_capitals() {
         assert_eq!(
             split("The bridge opened. Traffic rose! Did it last? Nobody knows."),
-            ["The bridge opened.", "Traffic rose!", "Did it last?", "Nobody knows."]
+            [
+                "The bridge opened.",
+                "Traffic rose!",
+                "Did it last?",
+                "Nobody knows."
+            ]
         );
     }
 
     #[test]
     fn needs_a_capital_digit_or_quote_after() {
-        assert_eq!(split("It cost 4.5 million. and more"), ["It cost 4.5 million. and more"]);
+        assert_eq!(
+            split("It cost 4.5 million. and more"),
+            ["It cost 4.5 million. and more"]
+        );
         assert_eq!(
             split("Prices fell. 2019 was worse. \"Never again,\" she said."),
-            ["Prices fell.", "2019 was worse.", "\"Never again,\" she said."]
+            [
+                "Prices fell.",
+                "2019 was worse.",
+                "\"Never again,\" she said."
+            ]
         );
     }
 
@@ -164,13 +186,18 @@ mod tests {
             split("He called it “a new dawn.” Critics disagreed."),
             ["He called it “a new dawn.”", "Critics disagreed."]
         );
-        assert_eq!(split("(See above.) Then go on."), ["(See above.)", "Then go on."]);
+        assert_eq!(
+            split("(See above.) Then go on."),
+            ["(See above.)", "Then go on."]
+        );
     }
 
     #[test]
     fn abbreviations_and_initials_do_not_split() {
         assert_eq!(
-            split("The U.S. Senate met Dr. Lee and Mrs. Park, e.g. on Monday. See Fig. 3 and pp. 4 too."),
+            split(
+                "The U.S. Senate met Dr. Lee and Mrs. Park, e.g. on Monday. See Fig. 3 and pp. 4 too."
+            ),
             [
                 "The U.S. Senate met Dr. Lee and Mrs. Park, e.g. on Monday.",
                 "See Fig. 3 and pp. 4 too."
@@ -197,7 +224,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            ["A Heading Without Stop", "The body starts here.", "It goes on."]
+            [
+                "A Heading Without Stop",
+                "The body starts here.",
+                "It goes on."
+            ]
         );
     }
 
