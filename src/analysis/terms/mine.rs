@@ -89,13 +89,14 @@ const EXCERPTS_PER_SOURCE: usize = 3;
 /// Longest quoted or capitalised phrase taken as a term, in words.
 const MAX_PHRASE_WORDS: usize = 6;
 
-/// One source to mine: its clean text, the clean text's paragraph breaks, and the way back to
-/// the original text.
+/// One source to mine: its clean text, the clean text's paragraph breaks, its authors (their
+/// names are not terms), and the way back to the original text.
 pub struct MineInput<'a> {
     pub key: &'a str,
     pub path: &'a Path,
     pub text: &'a str,
     pub breaks: &'a [u32],
+    pub authors: &'a [String],
     pub to_original: &'a (dyn Fn(ByteRange) -> ByteRange + Sync),
 }
 
@@ -155,14 +156,25 @@ fn plain_gap(text: &str, before: &ByteRange, after: &ByteRange) -> bool {
 #[derive(Debug, Default)]
 struct SourceScan {
     sentences: Vec<ByteRange>,
+    /// Per sentence: whether it is a heading or title (`is_heading`).
+    headings: Vec<bool>,
     /// `(abbreviation, long form, sentence index)`.
     acronyms: Vec<(String, String, usize)>,
     /// Quoted phrases: `(phrase, has a definitional cue)`.
     quoted: Vec<(String, bool)>,
     /// Capitalised phrases: `(phrase, has a definitional cue)`.
     capitalised: Vec<(String, bool)>,
-    /// Names seen after a title (`President ...`): not terms.
+    /// Names of people (after a title such as `President`, or next to `said`/`told`): not terms.
     names: Vec<String>,
+}
+
+impl SourceScan {
+    /// Whether the text at `offset` is in a heading or title.
+    fn is_in_heading(&self, offset: usize) -> bool {
+        let index = self.sentences.partition_point(|s| s.end <= offset);
+        self.sentences.get(index).is_some_and(|s| s.start <= offset)
+            && self.headings.get(index).copied().unwrap_or(false)
+    }
 }
 
 fn scan_source(input: &MineInput<'_>) -> SourceScan {
@@ -174,8 +186,13 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
     for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {
         let words = words_in(text, sentence.clone());
         scan_acronyms(text, &sentence, &words, index, &mut scan.acronyms);
-        scan_quoted(text, &sentence, &mut scan.quoted);
-        scan_capitalised(text, &words, &mut scan.capitalised, &mut scan.names);
+        // Headings and titles quote and capitalise for display: terms come from prose.
+        let heading = is_heading(text, &sentence, &words);
+        if !heading {
+            scan_quoted(text, &sentence, &mut scan.quoted);
+            scan_capitalised(text, &words, &mut scan.capitalised, &mut scan.names);
+        }
+        scan.headings.push(heading);
     }
     scan
 }
@@ -222,6 +239,15 @@ fn match_initials(
         return Some(words.len());
     }
     let (word, rest) = words.split_last()?;
+    // A function word is passed over if the words before it can spell the rest (`Office of
+    // Ports` for OP), and only otherwise gives its initial (`Bank of America` for BOA).
+    let function_word = is_function_word(word);
+    if function_word
+        && !last_must_count
+        && let Some(start) = match_initials(letters, rest, skips, false)
+    {
+        return Some(start);
+    }
     for option in contributions(word) {
         if option.len() <= letters.len() && letters.ends_with(&option) {
             let remaining = &letters[..letters.len() - option.len()];
@@ -233,11 +259,8 @@ fn match_initials(
             }
         }
     }
-    if last_must_count {
+    if last_must_count || function_word {
         return None;
-    }
-    if is_function_word(word) {
-        return match_initials(letters, rest, skips, false);
     }
     if skips > 0 {
         return match_initials(letters, rest, skips - 1, false);
@@ -330,37 +353,64 @@ fn scan_acronyms(
     }
 }
 
-/// Quoted phrases of 1–6 words (`“…”` or `"…"`), with trailing punctuation inside the quotes
-/// dropped.
+/// Quoted phrases of 1–6 words (`“…”`, `"…"`, or `‘…’` where the single quotes stand at word
+/// edges, so that apostrophes do not count), with trailing punctuation inside the quotes dropped.
+/// The flag says whether the phrase is introduced by a definitional cue; a single quoted word
+/// only counts with a cue before it (`so-called “X”`), not after.
 fn scan_quoted(text: &str, sentence: &ByteRange, found: &mut Vec<(String, bool)>) {
     let Some(slice) = text.get(sentence.clone()) else {
         return;
     };
     let mut open: Option<(usize, char)> = None;
-    for (i, c) in slice.char_indices() {
+    let mut previous: Option<char> = None;
+    let mut chars = slice.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         let at = sentence.start + i;
-        match (open, c) {
-            (None, '“') | (None, '"') => open = Some((at + c.len_utf8(), c)),
-            (Some((start, opener)), '”' | '"') if opener == '“' || c == '"' => {
-                open = None;
-                let Some(inner) = text.get(start..at) else {
-                    continue;
-                };
-                let phrase = inner
-                    .trim()
-                    .trim_end_matches([',', '.', ';', ':', '!', '?'])
-                    .trim();
-                let inner_start = start + (inner.len() - inner.trim_start().len());
-                if !is_phrase_term(phrase) {
-                    continue;
-                }
-                let cue =
-                    cue_after(text, at + c.len_utf8()) > 0.0 || cue_before(text, inner_start) > 0.0;
-                found.push((phrase.to_string(), cue));
-            }
-            _ => {}
+        let next = chars.peek().map(|&(_, n)| n);
+        let at_word_start = !previous.is_some_and(char::is_alphanumeric);
+        let at_word_end = !next.is_some_and(char::is_alphanumeric);
+        previous = Some(c);
+        let closes = match (open, c) {
+            (Some((_, '“')), '”') | (Some((_, '"')), '"') => true,
+            (Some((_, '‘')), '’') => at_word_end,
+            _ => false,
+        };
+        if closes && let Some((start, _)) = open.take() {
+            push_quoted(text, start..at, at + c.len_utf8(), found);
+        } else if open.is_none() && (matches!(c, '“' | '"') || c == '‘' && at_word_start) {
+            open = Some((at + c.len_utf8(), c));
         }
     }
+}
+
+/// Records the quoted phrase `text[inner]` (the closing quote ends at `after`) if it can be a
+/// term.
+fn push_quoted(text: &str, inner: ByteRange, after: usize, found: &mut Vec<(String, bool)>) {
+    let Some(raw) = text.get(inner.clone()) else {
+        return;
+    };
+    let mut phrase = raw
+        .trim()
+        .trim_end_matches([',', '.', ';', ':', '!', '?'])
+        .trim();
+    for article in ["a ", "an ", "the ", "A ", "An ", "The "] {
+        if let Some(rest) = phrase.strip_prefix(article) {
+            phrase = rest;
+        }
+    }
+    if !is_phrase_term(phrase) {
+        return;
+    }
+    let inner_start = inner.start + (raw.len() - raw.trim_start().len());
+    let cue_before = cue_before(text, inner_start) > 0.0;
+    let cue = if phrase.contains(' ') {
+        cue_before || cue_after(text, after) > 0.0
+    } else if cue_before {
+        true
+    } else {
+        return; // a scare-quoted word
+    };
+    found.push((phrase.to_string(), cue));
 }
 
 /// 1–6 words, starting with a letter, not only function words, no sentence punctuation inside.
@@ -369,7 +419,7 @@ fn is_phrase_term(phrase: &str) -> bool {
     !phrase.is_empty()
         && words.len() <= MAX_PHRASE_WORDS
         && phrase.chars().next().is_some_and(char::is_alphabetic)
-        && !phrase.contains(['.', ',', ';', ':', '?', '!', '"', '“', '”', '(', ')'])
+        && !phrase.contains(['.', ',', ';', ':', '?', '!', '"', '“', '”', '‘', '(', ')'])
         && !words.iter().all(|w| is_function_word(w))
 }
 
@@ -433,16 +483,60 @@ fn scan_capitalised(
             .is_some_and(|p| {
                 is_title(word_text(p)) && matches!(text.get(p.end..first.start), Some(". " | " "))
             });
-        for (k, part) in split_at_and(text, &run).into_iter().enumerate() {
-            collect_run(text, part, i == 0 && k == 0, after_title, found, names);
+        let person = after_title || is_reported_speaker(text, &run);
+        for part in split_at_and(text, &run) {
+            collect_run(text, part, person, found, names);
         }
         i = next_start;
     }
 }
 
+/// Verbs of saying: a name right before or after one is a person's.
+const SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "told",
+    "tells",
+    "wrote",
+    "writes",
+    "added",
+    "noted",
+    "notes",
+    "argued",
+    "argues",
+    "explained",
+    "explains",
+    "stated",
+    "states",
+    "asked",
+    "claimed",
+    "claims",
+    "warned",
+    "warns",
+    "observed",
+    "remarked",
+    "recalled",
+    "concluded",
+];
+
+/// Whether the run of words is a speaker: `X said`, `said X`, `X, a lecturer, said`.
+fn is_reported_speaker(text: &str, run: &[ByteRange]) -> bool {
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return false;
+    };
+    let after = text.get(last.end..).unwrap_or("");
+    let next_word = after
+        .strip_prefix(' ')
+        .and_then(|rest| rest.split([' ', ',', '.']).next())
+        .unwrap_or("");
+    let before = text.get(..first.start).unwrap_or("").trim_end();
+    let previous_word = before.rsplit(' ').next().unwrap_or("");
+    SPEECH_VERBS.contains(&next_word) || SPEECH_VERBS.contains(&previous_word)
+}
+
 /// Splits a run at `and`/`&` that joins two names rather than forming one (`Beijing and
-/// Moscow`, `BRI and the SCO`): when the run is shorter than four words or a word next to the
-/// conjunction is an acronym.
+/// Moscow`, `BRI and the SCO`): when the run is shorter than four words or too long for one
+/// name, when a word next to the conjunction is an acronym, or when an article follows it.
 fn split_at_and<'r>(text: &str, run: &'r [ByteRange]) -> Vec<&'r [ByteRange]> {
     let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
     let is_and = |w: &str| w == "&" || w.eq_ignore_ascii_case("and");
@@ -456,7 +550,8 @@ fn split_at_and<'r>(text: &str, run: &'r [ByteRange]) -> Vec<&'r [ByteRange]> {
         let before = k.checked_sub(1).and_then(|p| run.get(p)).map(word_text);
         let after = run.get(k + 1).map(word_text);
         let joins_acronyms = before.is_some_and(all_caps) || after.is_some_and(all_caps);
-        if run.len() < 4 || joins_acronyms {
+        let before_article = after.is_some_and(|w| matches!(w, "the" | "a" | "an"));
+        if run.len() < 4 || run.len() > MAX_PHRASE_WORDS || joins_acronyms || before_article {
             parts.push(run.get(start..k).unwrap_or(&[]));
             start = k + 1;
         }
@@ -468,7 +563,6 @@ fn split_at_and<'r>(text: &str, run: &'r [ByteRange]) -> Vec<&'r [ByteRange]> {
 fn collect_run(
     text: &str,
     run: &[ByteRange],
-    sentence_initial: bool,
     after_title: bool,
     found: &mut Vec<(String, bool)>,
     names: &mut Vec<String>,
@@ -489,10 +583,10 @@ fn collect_run(
         }
         run = run.get(..title).unwrap_or(&[]);
     }
-    if sentence_initial {
-        run = run.get(1..).unwrap_or(&[]);
-    }
-    while run.first().is_some_and(|w| is_function_word(word_text(w))) {
+    while run.first().is_some_and(|w| {
+        let word = word_text(w);
+        is_function_word(word) || is_leading_word(word)
+    }) {
         run = run.get(1..).unwrap_or(&[]);
     }
     while run.last().is_some_and(|w| {
@@ -622,6 +716,167 @@ pub(crate) fn cue_before(text: &str, at: usize) -> f32 {
     }
 }
 
+/// Whether `sentence` is a heading or a title rather than prose: it does not end like a
+/// sentence and most of its words (function words aside) are capitalised, or it is short and has
+/// no sentence punctuation at all.
+pub(crate) fn is_heading(text: &str, sentence: &ByteRange, words: &[ByteRange]) -> bool {
+    let Some(slice) = text.get(sentence.clone()) else {
+        return false;
+    };
+    if ends_like_a_sentence(slice) {
+        return false;
+    }
+    let content: Vec<&str> = words
+        .iter()
+        .filter_map(|w| text.get(w.clone()))
+        .filter(|w| !is_function_word(w))
+        .collect();
+    let capitalised = content.iter().filter(|w| is_capitalised(w)).count();
+    content.len() <= 3 || capitalised * 5 >= content.len() * 3
+}
+
+/// Whether `sentence` ends with `.`, `?`, `!` or a CJK full stop (closing quotes and brackets
+/// aside).
+pub(crate) fn ends_like_a_sentence(sentence: &str) -> bool {
+    sentence
+        .trim_end_matches(['"', '\'', '”', '’', ')', ']', '»', '」', '』'])
+        .ends_with(['.', '?', '!', '。', '！', '？'])
+}
+
+/// Words that start sentences without starting names: determiners, pronouns, conjunctions,
+/// sentence adverbs, prepositions.
+const LEADING_WORDS: &[&str] = &[
+    "this",
+    "that",
+    "these",
+    "those",
+    "its",
+    "his",
+    "her",
+    "their",
+    "our",
+    "my",
+    "your",
+    "we",
+    "they",
+    "it",
+    "he",
+    "she",
+    "i",
+    "you",
+    "such",
+    "some",
+    "many",
+    "most",
+    "all",
+    "both",
+    "each",
+    "every",
+    "another",
+    "other",
+    "any",
+    "no",
+    "not",
+    "when",
+    "while",
+    "if",
+    "although",
+    "though",
+    "but",
+    "yet",
+    "so",
+    "as",
+    "after",
+    "before",
+    "since",
+    "because",
+    "however",
+    "moreover",
+    "furthermore",
+    "meanwhile",
+    "later",
+    "then",
+    "now",
+    "today",
+    "here",
+    "there",
+    "what",
+    "why",
+    "how",
+    "where",
+    "who",
+    "which",
+    "despite",
+    "under",
+    "over",
+    "through",
+    "during",
+    "between",
+    "among",
+    "from",
+    "into",
+    "unlike",
+    "like",
+    "beyond",
+    "within",
+    "without",
+    "across",
+    "against",
+    "amid",
+    "toward",
+    "towards",
+    "upon",
+    "about",
+    "also",
+    "even",
+    "only",
+    "just",
+    "still",
+    "thus",
+    "hence",
+    "indeed",
+    "instead",
+    "perhaps",
+    "yes",
+    "or",
+    "nor",
+    "whether",
+    "once",
+    "until",
+    "unless",
+    "whereas",
+    "first",
+    "second",
+    "third",
+    "finally",
+    "lastly",
+    "further",
+    "besides",
+    "accordingly",
+    "therefore",
+    "nevertheless",
+    "nonetheless",
+    "overall",
+    "recently",
+    "currently",
+    "similarly",
+    "likewise",
+    "again",
+    "already",
+    "ever",
+    "never",
+    "always",
+    "often",
+    "sometimes",
+    "more",
+    "less",
+    "several",
+];
+
+fn is_leading_word(word: &str) -> bool {
+    LEADING_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// A term accepted by the corpus-wide vote, before its excerpts are found.
 #[derive(Debug, Clone)]
 struct Draft {
@@ -721,6 +976,17 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         .iter()
         .flat_map(|s| s.names.iter().map(|n| n.to_lowercase()))
         .collect();
+    let author_words: HashSet<String> = inputs
+        .iter()
+        .flat_map(|i| i.authors.iter())
+        .flat_map(|a| a.split([' ', ',', '.']).map(str::to_lowercase))
+        .filter(|w| w.chars().count() >= 2)
+        .collect();
+    let is_author = |phrase: &str| {
+        phrase
+            .split(' ')
+            .all(|w| author_words.contains(&w.to_lowercase()))
+    };
 
     // Introduced terms, case-insensitively: spelling votes, quoted count, cue.
     #[derive(Default)]
@@ -745,7 +1011,7 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
                 Introduced::default()
             });
             entry.spellings.add(phrase);
-            entry.cue |= *cue;
+            entry.cue |= *cue && is_quoted;
             if is_quoted {
                 entry.quoted += 1;
             } else {
@@ -769,8 +1035,11 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     let matcher = NameMatcher::new(candidates);
     let mut uses_folded = vec![0usize; order.len()];
     let mut uses_exact = vec![0usize; order.len()];
-    for input in inputs {
+    for (input, scan) in inputs.iter().zip(scans) {
         for (range, index) in matcher.find(input.text) {
+            if scan.is_in_heading(range.start) {
+                continue;
+            }
             let Some(found) = input.text.get(range) else {
                 continue;
             };
@@ -797,9 +1066,12 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         let folded_uses = uses_folded.get(index).copied().unwrap_or(0);
         let exact_uses = uses_exact.get(index).copied().unwrap_or(0);
         let accepted = entry.cue
-            || entry.quoted >= 2
+            || (entry.quoted >= 2 && words >= 2)
             || (entry.quoted >= 1 && words >= 2 && folded_uses >= 2)
-            || (entry.capitalised && exact_uses >= 2);
+            || (entry.capitalised
+                && exact_uses >= 2
+                && exact_uses * 2 >= folded_uses
+                && !is_author(spelling));
         if accepted {
             drafts.push(Draft {
                 term: spelling.to_string(),
@@ -967,7 +1239,13 @@ fn sentence_score(
     if leading <= 1 {
         score += if cue > 0.0 { 1.0 } else { 0.3 };
     }
-    let length = words_in(text, sentence.clone()).len();
+    let words = words_in(text, sentence.clone());
+    let length = words.len();
+    if is_heading(text, sentence, &words) {
+        score -= 2.5;
+    } else if !text.get(sentence.clone()).is_some_and(ends_like_a_sentence) {
+        score -= 1.0;
+    }
     if !(6..=60).contains(&length) {
         score -= 2.0;
     } else if (10..=40).contains(&length) {

@@ -89,6 +89,7 @@ impl SourceTerms {
                 path: &source.path,
                 text: &source.clean.text,
                 breaks: &source.clean.breaks,
+                authors: &source.meta.authors,
                 to_original,
             })
             .collect();

@@ -3,7 +3,9 @@
 //! A sentence ends at `.`, `?` or `!` (plus any closing quotes or brackets) followed by a space and
 //! a capital letter, a digit or an opening quote or bracket, unless the word before the full stop
 //! is a known abbreviation (`U.S.`, `e.g.`, `Dr.`, `No.`...) or a single initial (`J.`). CJK full
-//! stops (`。！？`) end a sentence on their own, and so does a paragraph break of the clean text.
+//! stops (`。！？`) end a sentence on their own, and so does a paragraph break of the clean text,
+//! unless the text goes on in lowercase or the break follows a comma or semicolon (a sentence that
+//! a PDF page or column break cut in two).
 //! Ranges are byte ranges of the input, trimmed of surrounding spaces; no range is empty.
 
 use crate::ByteRange;
@@ -90,7 +92,7 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
         breaks
             .iter()
             .map(|&b| b as usize)
-            .filter(|&b| b <= text.len()),
+            .filter(|&b| b <= text.len() && !continues_after_break(text, b)),
     );
     cuts.sort_unstable();
     cuts.dedup();
@@ -107,6 +109,20 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
         start = cut;
     }
     sentences
+}
+
+/// Whether the sentence goes on across the paragraph break at `at`: the next word starts in
+/// lowercase (opening quotes and brackets skipped), or the text before ends with `,` or `;`.
+fn continues_after_break(text: &str, at: usize) -> bool {
+    let before = text.get(..at).unwrap_or("").trim_end();
+    if before.ends_with([',', ';']) {
+        return true;
+    }
+    let after = text.get(at..).unwrap_or("").trim_start();
+    after
+        .chars()
+        .find(|c| !is_opening(*c))
+        .is_some_and(char::is_lowercase)
 }
 
 /// Whether the word whose full stop is at `dot` is an abbreviation or an initial.
@@ -230,6 +246,32 @@ mod tests {
                 "It goes on."
             ]
         );
+    }
+
+    #[test]
+    fn a_sentence_cut_by_page_breaks_stays_whole() {
+        let text =
+            "They call it the \"river pact. A treaty, signed late, binds them all\" today. Next.";
+        let breaks = [
+            text.find(" A treaty").unwrap() as u32,
+            text.find(" binds").unwrap() as u32,
+        ];
+        let quote_break = text.find(" \"river").unwrap() as u32;
+        let got: Vec<&str> = split_sentences_with_breaks(text, &[quote_break, breaks[1]])
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "They call it the \"river pact.",
+                "A treaty, signed late, binds them all\" today.",
+                "Next."
+            ]
+        );
+        // A break before a capital still cuts.
+        let got = split_sentences_with_breaks(text, &[breaks[0]]);
+        assert_eq!(got.len(), 3);
     }
 
     #[test]
