@@ -649,6 +649,8 @@ const CUES: &[&str] = &[
     "emphasises",
     "advocates",
 ];
+/// The score of a weak cue.
+const WEAK_CUE: f32 = 1.0;
 /// Weak cues: a copula.
 const WEAK_CUES: &[&str] = &["is ", "are ", "was ", "were "];
 
@@ -683,7 +685,7 @@ pub(crate) fn cue_after(text: &str, at: usize) -> f32 {
     } else if CUES.iter().any(|c| lower.starts_with(c)) {
         2.0
     } else if WEAK_CUES.iter().any(|c| lower.starts_with(c)) {
-        1.0
+        WEAK_CUE
     } else {
         0.0
     }
@@ -1163,24 +1165,29 @@ fn source_excerpts(
         })
         .collect();
 
-    // Best score per (term, sentence).
+    // Best score per (term, sentence); headings and titles never define.
     let mut best: HashMap<(usize, usize), f32> = HashMap::new();
+    let mut first_use: HashMap<usize, usize> = HashMap::new();
     for (range, term) in &occurrences {
         let sentence_index = scan.sentences.partition_point(|s| s.end <= range.start);
         let Some(sentence) = scan.sentences.get(sentence_index) else {
             continue;
         };
-        if sentence.start > range.start {
+        if sentence.start > range.start || scan.headings.get(sentence_index) == Some(&true) {
             continue;
         }
+        let first = *first_use.entry(*term).or_insert(sentence_index);
         let frequency = uses.get(*term).copied().unwrap_or(0);
-        let score = sentence_score(
+        let mut score = sentence_score(
             text,
             sentence,
             range,
             definitions.contains(&(*term, sentence_index)),
             frequency,
         );
+        if sentence_index == first {
+            score += FIRST_USE_BONUS;
+        }
         let slot = best.entry((*term, sentence_index)).or_insert(f32::MIN);
         if score > *slot {
             *slot = score;
@@ -1217,7 +1224,13 @@ fn source_excerpts(
     result
 }
 
-/// How well `sentence` defines the term found at `occurrence` in it.
+/// What the first sentence of a source using a term gains over later mentions.
+const FIRST_USE_BONUS: f32 = 0.5;
+
+/// How well `sentence` defines the term found at `occurrence` in it: definitional cues right
+/// after or before the term (a bare copula only when the term is the subject), the sentence that
+/// introduces the acronym, the term at the start of the sentence, a sentence of reasonable
+/// length that ends like one, and how much the source uses the term.
 fn sentence_score(
     text: &str,
     sentence: &ByteRange,
@@ -1226,16 +1239,20 @@ fn sentence_score(
     uses_in_source: usize,
 ) -> f32 {
     let mut score = 1.0;
-    let cue = cue_after(text, occurrence.end).max(cue_before(text, occurrence.start));
-    score += cue;
-    if defines_acronym {
-        score += 2.5;
-    }
     let words_before = words_in(text, sentence.start..occurrence.start);
     let leading = words_before
         .iter()
         .filter(|w| !is_function_word(text.get((*w).clone()).unwrap_or("")))
         .count();
+    let mut cue = cue_after(text, occurrence.end);
+    if cue <= WEAK_CUE && leading > 1 {
+        cue = 0.0; // `... said the river was shrinking`: not about the term
+    }
+    let cue = cue.max(cue_before(text, occurrence.start));
+    score += cue;
+    if defines_acronym {
+        score += 2.5;
+    }
     if leading <= 1 {
         score += if cue > 0.0 { 1.0 } else { 0.3 };
     }
