@@ -12,7 +12,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::names::NameMatcher;
-use super::sentences::split_sentences_with_breaks;
+use super::sentences::split_sentences_at_lines;
 use super::{SourceExcerpt, TermInfo};
 use crate::ByteRange;
 
@@ -89,13 +89,16 @@ const EXCERPTS_PER_SOURCE: usize = 3;
 /// Longest quoted or capitalised phrase taken as a term, in words.
 const MAX_PHRASE_WORDS: usize = 6;
 
-/// One source to mine: its clean text, the clean text's paragraph breaks, its authors (their
-/// names are not terms), and the way back to the original text.
+/// One source to mine: its clean text, the clean text's paragraph breaks and line breaks, its
+/// authors (their names are not terms), and the way back to the original text.
 pub struct MineInput<'a> {
     pub key: &'a str,
     pub path: &'a Path,
     pub text: &'a str,
+    /// Sorted offsets of separators standing for a paragraph break (or the end of a heading).
     pub breaks: &'a [u32],
+    /// Sorted offsets of separators standing for a line break.
+    pub lines: &'a [u32],
     pub authors: &'a [String],
     pub to_original: &'a (dyn Fn(ByteRange) -> ByteRange + Sync),
 }
@@ -180,7 +183,10 @@ impl SourceScan {
 fn scan_source(input: &MineInput<'_>) -> SourceScan {
     let text = input.text;
     let mut scan = SourceScan {
-        sentences: split_sentences_with_breaks(text, input.breaks),
+        sentences: split_sentences_at_lines(text, input.breaks, input.lines, |line| {
+            let words = words_in(text, line.clone());
+            is_heading(text, &line, &words)
+        }),
         ..SourceScan::default()
     };
     for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {

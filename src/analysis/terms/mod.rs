@@ -12,9 +12,12 @@ pub mod sentences;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::ByteRange;
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, Source, SourceFormat};
 use crate::notes::GlossaryEntry;
 use mine::{MineInput, mine_inputs};
 use names::{NameMatcher, is_acronym};
@@ -72,11 +75,16 @@ impl SourceTerms {
     /// Mines every source of the corpus (in parallel): acronyms, introduced terms, and their best
     /// defining sentences.
     pub fn mine(corpus: &Corpus) -> SourceTerms {
+        let structure: Vec<(Vec<u32>, Vec<u32>)> = corpus
+            .sources
+            .par_iter()
+            .map(|source| line_structure(source))
+            .collect();
         let mappings: Vec<_> = corpus
             .sources
             .iter()
             .map(|source| {
-                let source = source.clone();
+                let source = Arc::clone(source);
                 move |range: ByteRange| source.clean.to_original(range)
             })
             .collect();
@@ -84,11 +92,13 @@ impl SourceTerms {
             .sources
             .iter()
             .zip(&mappings)
-            .map(|(source, to_original)| MineInput {
+            .zip(&structure)
+            .map(|((source, to_original), (breaks, lines))| MineInput {
                 key: &source.key,
                 path: &source.path,
                 text: &source.clean.text,
-                breaks: &source.clean.breaks,
+                breaks,
+                lines,
                 authors: &source.meta.authors,
                 to_original,
             })
@@ -97,6 +107,55 @@ impl SourceTerms {
             terms: mine_inputs(&inputs),
         }
     }
+}
+
+/// The clean text's paragraph breaks (plus the end of each Markdown ATX heading line) and line
+/// breaks: offsets of the separators that stand for them.
+fn line_structure(source: &Source) -> (Vec<u32>, Vec<u32>) {
+    let clean = &source.clean;
+    let original = source.text.as_str();
+    let mut lines = Vec::new();
+    for (offset, byte) in clean.text.bytes().enumerate() {
+        if byte == b' '
+            && original
+                .get(clean.byte_origin(offset))
+                .is_some_and(|origin| origin.contains('\n'))
+            && let Ok(offset) = u32::try_from(offset)
+        {
+            lines.push(offset);
+        }
+    }
+    let mut breaks = clean.breaks.clone();
+    if source.format == SourceFormat::Markdown {
+        let mut line_start = 0;
+        for line in original.split_inclusive('\n') {
+            let line_end = line_start + line.trim_end_matches(['\n', '\r']).len();
+            if is_atx_heading(line) {
+                let separator = clean.from_original(line_end);
+                if clean.text.as_bytes().get(separator) == Some(&b' ')
+                    && let Ok(separator) = u32::try_from(separator)
+                {
+                    breaks.push(separator);
+                }
+            }
+            line_start += line.len();
+        }
+        breaks.sort_unstable();
+        breaks.dedup();
+    }
+    (breaks, lines)
+}
+
+/// `# Heading` .. `###### Heading`, indented by up to three spaces.
+fn is_atx_heading(line: &str) -> bool {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = line.trim_start_matches(' ');
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    indent <= 3
+        && (1..=6).contains(&hashes)
+        && rest
+            .get(hashes..)
+            .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t', '\n', '\r']))
 }
 
 /// The mined terms plus the notes' glossaries, with the automaton that finds them. Cheap to

@@ -111,6 +111,58 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
     sentences
 }
 
+/// Splits `text` into sentences as `split_sentences_with_breaks` does, and also at line breaks
+/// (`lines`: sorted offsets of separators that stand for a line break in the original) that end
+/// a line standing alone as a heading: the line starts a sentence, `is_heading` holds for it,
+/// and the next line starts with a capital, a digit or an opening quote. Hard-wrapped prose is
+/// not cut: its lines do not start sentences or read as headings.
+pub fn split_sentences_at_lines(
+    text: &str,
+    breaks: &[u32],
+    lines: &[u32],
+    is_heading: impl Fn(ByteRange) -> bool,
+) -> Vec<ByteRange> {
+    let sentences = split_sentences_with_breaks(text, breaks);
+    let starts_line = |at: usize| {
+        at == 0
+            || text
+                .get(..at)
+                .and_then(|before| before.len().checked_sub(1))
+                .is_some_and(|separator| {
+                    let separator = separator as u32;
+                    lines.binary_search(&separator).is_ok()
+                        || breaks.binary_search(&separator).is_ok()
+                })
+    };
+    let mut result = Vec::with_capacity(sentences.len());
+    for sentence in sentences {
+        let mut start = sentence.start;
+        let first_line = lines.partition_point(|&l| (l as usize) <= start);
+        for &line in lines.get(first_line..).unwrap_or(&[]) {
+            let line = line as usize;
+            if line >= sentence.end {
+                break;
+            }
+            let next_starts = text
+                .get(line + 1..)
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || is_opening(c));
+            if next_starts
+                && starts_line(start)
+                && let Some(head) = trimmed(text, start..line)
+                && is_heading(head.clone())
+            {
+                result.push(head);
+                start = line + 1;
+            }
+        }
+        if let Some(rest) = trimmed(text, start..sentence.end) {
+            result.push(rest);
+        }
+    }
+    result
+}
+
 /// Whether the sentence goes on across the paragraph break at `at`: the next word starts in
 /// lowercase (opening quotes and brackets skipped), or the text before ends with `,` or `;`.
 fn continues_after_break(text: &str, at: usize) -> bool {
@@ -272,6 +324,30 @@ mod tests {
         // A break before a capital still cuts.
         let got = split_sentences_with_breaks(text, &[breaks[0]]);
         assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn a_heading_line_is_cut_off_but_wrapped_prose_is_not() {
+        let text = "River Towns Today The Delta Compact binds four states. The Lower Delta Water Council meets in spring.";
+        let line = |word: &str| text.find(word).unwrap() as u32 - 1;
+        let lines = [line("The Delta"), line("Water Council")];
+        let title_case = |r: ByteRange| {
+            text[r]
+                .split(' ')
+                .all(|w| w.starts_with(char::is_uppercase))
+        };
+        let got: Vec<&str> = split_sentences_at_lines(text, &[], &lines, title_case)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "River Towns Today",
+                "The Delta Compact binds four states.",
+                "The Lower Delta Water Council meets in spring."
+            ]
+        );
     }
 
     #[test]

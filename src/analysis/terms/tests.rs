@@ -319,3 +319,42 @@ fn an_empty_index_finds_nothing() {
     assert!(index.occurrences("anything at all").is_empty());
     assert!(index.lookup("anything").is_none());
 }
+
+#[test]
+fn heading_lines_without_a_blank_line_are_not_part_of_the_next_sentence() {
+    let corpus = Corpus::from_sources(
+        vec![
+            Source::new(
+                "md".to_string(),
+                PathBuf::from("/ws/sources/md.md"),
+                SourceFormat::Markdown,
+                "## Background\nThe Tuva Accord is a treaty between two\nriver towns. The Tuva Accord held.\n"
+                    .to_string(),
+                SourceMeta::default(),
+            ),
+            Source::new(
+                "txt".to_string(),
+                PathBuf::from("/ws/sources/txt.txt"),
+                SourceFormat::Plain,
+                "River Notes From The Delta\nThe Tuva Accord was signed in the spring.\n".to_string(),
+                SourceMeta::default(),
+            ),
+        ],
+        Vec::new(),
+    );
+    let mined = SourceTerms::mine(&corpus);
+    let accord = mined
+        .terms
+        .iter()
+        .find(|t| t.term == "Tuva Accord")
+        .expect("Tuva Accord");
+    let texts: Vec<&str> = accord.excerpts.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "The Tuva Accord is a treaty between two river towns.",
+            "The Tuva Accord was signed in the spring.",
+            "The Tuva Accord held."
+        ]
+    );
+}
