@@ -1041,25 +1041,40 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         })
         .collect();
     let matcher = NameMatcher::new(candidates);
+    // Per source (in parallel), then summed: uses in any case, uses in a candidate's spelling.
+    let counts: Vec<Vec<(usize, usize)>> = inputs
+        .par_iter()
+        .zip(scans.par_iter())
+        .map(|(input, scan)| {
+            let mut counts = vec![(0usize, 0usize); order.len()];
+            for (range, index) in matcher.find(input.text) {
+                if scan.is_in_heading(range.start) {
+                    continue;
+                }
+                let Some(found) = input.text.get(range) else {
+                    continue;
+                };
+                let spelled_as_term = order
+                    .get(index)
+                    .and_then(|f| introduced.get(f))
+                    .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
+                if let Some((folded, exact)) = counts.get_mut(index) {
+                    *folded += 1;
+                    *exact += usize::from(spelled_as_term);
+                }
+            }
+            counts
+        })
+        .collect();
     let mut uses_folded = vec![0usize; order.len()];
     let mut uses_exact = vec![0usize; order.len()];
-    for (input, scan) in inputs.iter().zip(scans) {
-        for (range, index) in matcher.find(input.text) {
-            if scan.is_in_heading(range.start) {
-                continue;
-            }
-            let Some(found) = input.text.get(range) else {
-                continue;
-            };
-            if let Some(count) = uses_folded.get_mut(index) {
-                *count += 1;
-            }
-            let spelled_as_term = order
-                .get(index)
-                .and_then(|f| introduced.get(f))
-                .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
-            if spelled_as_term && let Some(count) = uses_exact.get_mut(index) {
-                *count += 1;
+    for source_counts in counts {
+        for (index, (folded, exact)) in source_counts.into_iter().enumerate() {
+            if let (Some(total_folded), Some(total_exact)) =
+                (uses_folded.get_mut(index), uses_exact.get_mut(index))
+            {
+                *total_folded += folded;
+                *total_exact += exact;
             }
         }
     }

@@ -313,7 +313,17 @@ fn merge_mined(existing: &mut TermInfo, mined: &TermInfo) {
     for name in names_of(mined).map(str::to_string).collect::<Vec<_>>() {
         add_alias(existing, &name);
     }
-    existing.excerpts.extend(mined.excerpts.iter().cloned());
+    for excerpt in &mined.excerpts {
+        let known = existing
+            .excerpts
+            .iter_mut()
+            .find(|e| e.key == excerpt.key && e.range == excerpt.range);
+        match known {
+            // One sentence defining two merged terms: one excerpt, its better score.
+            Some(known) => known.score = known.score.max(excerpt.score),
+            None => existing.excerpts.push(excerpt.clone()),
+        }
+    }
     existing
         .excerpts
         .sort_by(|a, b| b.score.total_cmp(&a.score));

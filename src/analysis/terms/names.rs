@@ -4,6 +4,9 @@
 //! written (`BRI`) or all lowercase (`bri`, as people type in notes) when the lowercase form is
 //! not a common English word (`US` never matches `us`, `WHO` never `who`); never in mixed case.
 //!
+//! Whitespace runs in the text (a name wrapped over two lines of a note) match one space in a
+//! name.
+//!
 //! The automaton reports overlapping candidates so that a longer name rejected by the word-boundary
 //! or case check does not hide a shorter one that passes; the leftmost-longest selection is done
 //! afterwards over the accepted matches.
@@ -38,7 +41,8 @@ impl NameMatcher {
     pub fn new(names: impl IntoIterator<Item = (String, usize)>) -> NameMatcher {
         let patterns: Vec<NamePattern> = names
             .into_iter()
-            .filter(|(name, _)| !name.trim().is_empty())
+            .map(|(name, term)| (name.split_whitespace().collect::<Vec<_>>().join(" "), term))
+            .filter(|(name, _)| !name.is_empty())
             .map(|(name, term)| NamePattern {
                 exact_case: is_acronym(&name),
                 name,
@@ -68,6 +72,25 @@ impl NameMatcher {
     /// without overlaps (the leftmost, then the longest, wins; at equal spans, an exact-case
     /// match beats a case-insensitive one, then the first name given).
     pub fn find(&self, text: &str) -> Vec<(ByteRange, usize)> {
+        if self.automaton.is_none() {
+            return Vec::new();
+        }
+        match squeeze_whitespace(text) {
+            None => self.find_in_squeezed(text),
+            Some((squeezed, origins)) => self
+                .find_in_squeezed(&squeezed)
+                .into_iter()
+                .filter_map(|(range, term)| {
+                    let start = *origins.get(range.start)?;
+                    let end = *origins.get(range.end - 1)? + 1;
+                    Some((start..end, term))
+                })
+                .collect(),
+        }
+    }
+
+    /// `find` over text whose whitespace runs are single spaces.
+    fn find_in_squeezed(&self, text: &str) -> Vec<(ByteRange, usize)> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
@@ -110,6 +133,38 @@ impl NameMatcher {
         }
         result
     }
+}
+
+/// `text` with every whitespace run replaced by one space, and for each of its bytes the offset
+/// of the byte in `text` it came from (a run's space: the run's first byte); `None` when `text`
+/// has no other whitespace than single spaces.
+fn squeeze_whitespace(text: &str) -> Option<(String, Vec<usize>)> {
+    let mut previous_space = false;
+    let needs = text.chars().any(|c| {
+        let squeeze = c.is_whitespace() && (c != ' ' || previous_space);
+        previous_space = c.is_whitespace();
+        squeeze
+    });
+    if !needs {
+        return None;
+    }
+    let mut squeezed = String::with_capacity(text.len());
+    let mut origins = Vec::with_capacity(text.len());
+    let mut in_space = false;
+    for (offset, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !in_space {
+                squeezed.push(' ');
+                origins.push(offset);
+            }
+            in_space = true;
+            continue;
+        }
+        in_space = false;
+        squeezed.push(c);
+        origins.extend(offset..offset + c.len_utf8());
+    }
+    Some((squeezed, origins))
 }
 
 /// Whether `found` is the acronym `name` written all lowercase, and that spelling cannot be an
@@ -276,6 +331,18 @@ mod tests {
                 ("river pact".to_string(), 0)
             ]
         );
+    }
+
+    #[test]
+    fn a_name_wrapped_over_lines_is_found_in_the_original_offsets() {
+        let text = "We met the River\n  Pact — a   river  pact; the River Pact.";
+        let matcher = NameMatcher::new([("river  pact".to_string(), 0)]);
+        let found: Vec<&str> = matcher
+            .find(text)
+            .into_iter()
+            .map(|(r, _)| &text[r])
+            .collect();
+        assert_eq!(found, ["River\n  Pact", "river  pact", "River Pact"]);
     }
 
     #[test]

@@ -358,3 +358,72 @@ fn heading_lines_without_a_blank_line_are_not_part_of_the_next_sentence() {
         ]
     );
 }
+
+#[test]
+fn a_glossary_entry_naming_two_mined_terms_merges_them_without_duplicates() {
+    let note = "Water pact\n: The compact and its council.\n";
+    let entries = vec![glossary_entry(
+        note,
+        "Water pact",
+        "The compact and its council.",
+        &["Delta Compact", "LDWC"],
+    )];
+    let index = TermIndex::build(&mined(), &[(PathBuf::from("/ws/notes/g.md"), entries)]);
+    let pact = index.lookup("Water pact").expect("Water pact");
+    assert_eq!(index.lookup("LDWC"), Some(pact));
+    assert_eq!(index.lookup("Delta Compact"), Some(pact));
+    assert_eq!(index.lookup("Lower Delta Water Council"), Some(pact));
+    let mut places: Vec<(&str, ByteRange)> = pact
+        .excerpts
+        .iter()
+        .map(|e| (e.key.as_str(), e.range.clone()))
+        .collect();
+    let count = places.len();
+    places.sort_by_key(|(k, r)| (k.to_string(), r.start));
+    places.dedup();
+    assert_eq!(places.len(), count, "no excerpt twice");
+    // 3 compact + 5 council excerpts.
+    assert_eq!(count, 8);
+    assert!(pact.excerpts.windows(2).all(|w| w[0].score >= w[1].score));
+    assert_eq!(
+        index.terms.len(),
+        2,
+        "{:?}",
+        index.terms.iter().map(|t| &t.term).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_sentence_defining_two_merged_terms_is_one_excerpt() {
+    let excerpt = |score: f32, range: ByteRange| SourceExcerpt {
+        key: "k".to_string(),
+        path: PathBuf::from("/ws/sources/k.md"),
+        range,
+        text: "The pact (TP) binds the council (TC).".to_string(),
+        score,
+    };
+    let term = |name: &str, excerpts: Vec<SourceExcerpt>| TermInfo {
+        term: name.to_string(),
+        aliases: Vec::new(),
+        expansion: None,
+        glossary: Vec::new(),
+        excerpts,
+    };
+    let mined = SourceTerms {
+        terms: vec![
+            term("TP", vec![excerpt(2.0, 0..37), excerpt(1.0, 40..60)]),
+            term("TC", vec![excerpt(3.0, 0..37)]),
+        ],
+    };
+    let note = "Pact\n: It binds.\n";
+    let entries = vec![glossary_entry(note, "Pact", "It binds.", &["TP", "TC"])];
+    let index = TermIndex::build(&mined, &[(PathBuf::from("/ws/notes/g.md"), entries)]);
+    let pact = index.lookup("TC").expect("TC");
+    let places: Vec<(ByteRange, f32)> = pact
+        .excerpts
+        .iter()
+        .map(|e| (e.range.clone(), e.score))
+        .collect();
+    assert_eq!(places, [(0..37, 3.0), (40..60, 1.0)]);
+    assert_eq!(index.terms.len(), 1);
+}
