@@ -935,6 +935,36 @@ pub fn mine_inputs(inputs: &[MineInput<'_>]) -> Vec<TermInfo> {
     excerpts_for(inputs, &scans, drafts)
 }
 
+/// Whether the phrase at `range` is the tail or head of a longer name: `<Name> of|for|and|...
+/// <phrase>` (`School of International Studies`) or `<phrase> of|for <Name>`.
+fn inside_longer_name(text: &str, range: &ByteRange) -> bool {
+    let before: Vec<&str> = text
+        .get(..range.start)
+        .unwrap_or("")
+        .rsplit(' ')
+        .skip(1)
+        .take(2)
+        .collect();
+    let is_word = |w: &str| w.chars().all(|c| c.is_alphanumeric() || is_joiner(c));
+    let glued_before = matches!(before.as_slice(), [joiner, name]
+        if is_function_word(joiner)
+            && !is_capitalised(joiner)
+            && is_word(name)
+            && is_capitalised(name)
+            && !is_function_word(name)
+            && !is_leading_word(name));
+    let after: Vec<&str> = text
+        .get(range.end..)
+        .unwrap_or("")
+        .split(' ')
+        .skip(1)
+        .take(2)
+        .collect();
+    let glued_after = matches!(after.as_slice(), [joiner, name]
+        if matches!(*joiner, "of" | "for") && is_capitalised(name));
+    glued_before || glued_after
+}
+
 /// Decides which candidates are terms.
 fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     // Acronyms: every long form seen, grouped case-insensitively.
@@ -1051,16 +1081,17 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
                 if scan.is_in_heading(range.start) {
                     continue;
                 }
-                let Some(found) = input.text.get(range) else {
+                let Some(found) = input.text.get(range.clone()) else {
                     continue;
                 };
                 let spelled_as_term = order
                     .get(index)
                     .and_then(|f| introduced.get(f))
                     .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
+                let standalone = !inside_longer_name(input.text, &range);
                 if let Some((folded, exact)) = counts.get_mut(index) {
                     *folded += 1;
-                    *exact += usize::from(spelled_as_term);
+                    *exact += usize::from(spelled_as_term && standalone);
                 }
             }
             counts

@@ -163,11 +163,22 @@ pub fn split_sentences_at_lines(
     result
 }
 
+/// Words that cannot end a sentence.
+const DANGLING_WORDS: &[&str] = &[
+    "the", "a", "an", "of", "and", "or", "but", "to", "in", "on", "for", "with", "by", "at",
+    "from", "as", "that", "which", "its", "their", "our", "his", "her",
+];
+
 /// Whether the sentence goes on across the paragraph break at `at`: the next word starts in
-/// lowercase (opening quotes and brackets skipped), or the text before ends with `,` or `;`.
+/// lowercase (opening quotes and brackets skipped), or the text before ends with `,` or `;` or
+/// a word that cannot end a sentence (`the`, `of`...).
 fn continues_after_break(text: &str, at: usize) -> bool {
     let before = text.get(..at).unwrap_or("").trim_end();
     if before.ends_with([',', ';']) {
+        return true;
+    }
+    let last_word = before.rsplit(' ').next().unwrap_or("");
+    if DANGLING_WORDS.contains(&last_word) {
         return true;
     }
     let after = text.get(at..).unwrap_or("").trim_start();
@@ -324,6 +335,13 @@ mod tests {
         // A break before a capital still cuts.
         let got = split_sentences_with_breaks(text, &[breaks[0]]);
         assert_eq!(got.len(), 3);
+        // Not after a word that cannot end a sentence.
+        let text = "Both towns signed the Tuva Accord.";
+        let at = text.find(" Tuva").unwrap() as u32;
+        assert_eq!(
+            split_sentences_with_breaks(text, &[at]),
+            vec![0..text.len()]
+        );
     }
 
     #[test]

@@ -157,3 +157,61 @@ fn headings_are_title_case_or_short_without_a_full_stop() {
         "farmers along the river depend on the pledge and its rules"
     ));
 }
+
+fn mined_terms(text: &str) -> Vec<String> {
+    let identity = |range: ByteRange| range;
+    let input = MineInput {
+        key: "k",
+        path: Path::new("/ws/k.txt"),
+        text,
+        breaks: &[],
+        lines: &[],
+        authors: &[],
+        to_original: &identity,
+    };
+    mine_inputs(&[input]).into_iter().map(|t| t.term).collect()
+}
+
+#[test]
+fn the_tail_of_longer_names_is_no_term() {
+    assert_eq!(
+        mined_terms(
+            "The Tuva School of River Studies trains pilots. The Delta Centre for River Studies \
+             does too. Graduates of the Tuva School of River Studies fly."
+        ),
+        ["Tuva School of River Studies"]
+    );
+}
+
+#[test]
+fn capitalised_phrases_need_two_uses_and_mostly_capitals() {
+    // Used once; and used twice but mostly in lowercase.
+    assert!(
+        mined_terms(
+            "The Amber River rose. Then the Shared Plan, the shared plan and the shared plan."
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        mined_terms("The Amber River rose. They crossed the Amber River."),
+        ["Amber River"]
+    );
+}
+
+#[test]
+fn authors_are_no_terms() {
+    let identity = |range: ByteRange| range;
+    let text = "Hana Ruiz studies rivers. Hana Ruiz is a hydrologist.";
+    let authors = ["Ruiz, Hana".to_string()];
+    let input = MineInput {
+        key: "k",
+        path: Path::new("/ws/k.txt"),
+        text,
+        breaks: &[],
+        lines: &[],
+        authors: &authors,
+        to_original: &identity,
+    };
+    assert!(mine_inputs(&[input]).is_empty());
+    assert_eq!(mined_terms(text), ["Hana Ruiz"]);
+}
