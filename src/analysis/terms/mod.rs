@@ -226,9 +226,10 @@ impl TermIndex {
         let mut patterns = Vec::new();
         for (index, term) in terms.iter().enumerate() {
             for name in names_of(term) {
-                exact.entry(name.to_string()).or_insert(index);
+                let name = squeezed(name);
                 folded.entry(name.to_lowercase()).or_insert(index);
-                patterns.push((name.to_string(), index));
+                exact.entry(name.clone()).or_insert(index);
+                patterns.push((name, index));
             }
         }
         TermIndex {
@@ -242,10 +243,10 @@ impl TermIndex {
     /// The term named `name` (a term, alias or acronym; case-insensitive, an exact-case match
     /// first).
     pub fn lookup(&self, name: &str) -> Option<&TermInfo> {
-        let name = name.trim();
+        let name = squeezed(name);
         let index = self
             .exact
-            .get(name)
+            .get(&name)
             .or_else(|| self.folded.get(&name.to_lowercase()))?;
         self.terms.get(*index)
     }
@@ -255,8 +256,9 @@ impl TermIndex {
         self.lookup(name)
     }
 
-    /// Every occurrence of a known term in `text` (whole words, case-insensitive; the longest
-    /// term wins where two overlap).
+    /// Every occurrence of a known term in `text` (whole words, case-insensitive; an acronym as
+    /// written or all lowercase unless that is a common word; a name may wrap over lines; the
+    /// longest term wins where two overlap).
     pub fn occurrences(&self, text: &str) -> Vec<TermOccurrence> {
         self.names
             .find(text)
@@ -264,6 +266,11 @@ impl TermIndex {
             .map(|(range, term)| TermOccurrence { range, term })
             .collect()
     }
+}
+
+/// `name` with whitespace runs as single spaces and no space around it.
+fn squeezed(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The term, its expansion and its aliases.

@@ -1,3 +1,6 @@
+//! Unit tests of the term index: mining small sources end to end (ranked excerpts, original
+//! ranges, no junk) and merging them with glossaries (lookup, occurrences).
+
 use std::path::PathBuf;
 
 use expect_test::expect;
@@ -253,6 +256,10 @@ fn an_acronym_and_its_expansion_name_the_same_term() {
         Some("Lower Delta Water Council")
     );
     assert_eq!(index.lookup("lower delta water council"), Some(by_acronym));
+    assert_eq!(
+        index.lookup(" Lower Delta\n  Water Council "),
+        Some(by_acronym)
+    );
     assert_eq!(index.definitions("LDWC"), Some(by_acronym));
     // Aliases from the glossary's frontmatter.
     assert_eq!(

@@ -1,3 +1,6 @@
+//! Unit tests of mining: words, acronyms, quoted and capitalised candidates, cues, headings,
+//! and the vote on small texts.
+
 use super::*;
 
 fn words_of(text: &str) -> Vec<&str> {
