@@ -965,7 +965,12 @@ fn inside_longer_name(text: &str, range: &ByteRange) -> bool {
     glued_before || glued_after
 }
 
-/// Decides which candidates are terms.
+/// Decides which candidates are terms. Every acronym with a long form is one (its most frequent
+/// long form the expansion, the others aliases). A quoted phrase is one when a cue introduces it
+/// (`so-called “X”`, `“X” refers to`), or, of two words or more, when it is quoted twice or used
+/// twice. A capitalised phrase is one when it is used at least twice in prose (headings aside) on
+/// its own (not as the tail of a longer name), mostly capitalised, and is not a person's name
+/// (after a title, next to `said`, an author of a source).
 fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     // Acronyms: every long form seen, grouped case-insensitively.
     let mut acronyms: Vec<(String, Vec<(String, SpellingVotes)>)> = Vec::new();
@@ -1026,7 +1031,8 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
             .all(|w| author_words.contains(&w.to_lowercase()))
     };
 
-    // Introduced terms, case-insensitively: spelling votes, quoted count, cue.
+    // Introduced terms, case-insensitively: spelling votes, quoted count, whether capitalised,
+    // whether a quoted use has a cue.
     #[derive(Default)]
     struct Introduced {
         spellings: SpellingVotes,

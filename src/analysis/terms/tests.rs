@@ -321,6 +321,7 @@ fn occurrences_are_whole_words_and_the_longest_name_wins() {
 
 #[test]
 fn an_empty_index_finds_nothing() {
+    assert!(SourceTerms::mine(&Corpus::default()).terms.is_empty());
     let index = TermIndex::build(&SourceTerms::default(), &[]);
     assert!(index.terms.is_empty());
     assert!(index.occurrences("anything at all").is_empty());
