@@ -147,6 +147,8 @@ fn excerpt_ranges_slice_the_original_file_around_the_term() {
                 "clean text: {:?}",
                 excerpt.text
             );
+            // Page footers of the PDF-extracted source are left out.
+            assert!(!excerpt.text.contains("No.25"), "{:?}", excerpt.text);
             checked += 1;
         }
     }

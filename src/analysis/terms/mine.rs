@@ -12,7 +12,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::names::NameMatcher;
-use super::sentences::split_sentences_at_lines;
+use super::sentences::{page_furniture, split_sentences_at_lines, text_without};
 use super::{SourceExcerpt, TermInfo};
 use crate::ByteRange;
 
@@ -159,6 +159,8 @@ fn plain_gap(text: &str, before: &ByteRange, after: &ByteRange) -> bool {
 #[derive(Debug, Default)]
 struct SourceScan {
     sentences: Vec<ByteRange>,
+    /// Page furniture inside sentences (`page_furniture`), left out of excerpt texts.
+    furniture: Vec<ByteRange>,
     /// Per sentence: whether it is a heading or title (`is_heading`).
     headings: Vec<bool>,
     /// `(abbreviation, long form, sentence index)`.
@@ -187,6 +189,7 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
             let words = words_in(text, line.clone());
             is_heading(text, &line, &words)
         }),
+        furniture: page_furniture(text, input.breaks),
         ..SourceScan::default()
     };
     for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {
@@ -1263,16 +1266,14 @@ fn source_excerpts(
             let Some(sentence) = scan.sentences.get(sentence_index) else {
                 continue;
             };
-            let Some(sentence_text) = text.get(sentence.clone()) else {
-                continue;
-            };
+            let sentence_text = text_without(text, sentence.clone(), &scan.furniture);
             result.push((
                 term,
                 SourceExcerpt {
                     key: input.key.to_string(),
                     path: input.path.to_path_buf(),
                     range: (input.to_original)(sentence.clone()),
-                    text: sentence_text.to_string(),
+                    text: sentence_text,
                     score,
                 },
             ));

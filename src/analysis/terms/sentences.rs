@@ -88,11 +88,13 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
         }
         cuts.push(end);
     }
+    let furniture = page_furniture(text, breaks);
+    let bridged = |b: usize| furniture.iter().any(|f| f.start == b + 1 || f.end == b);
     cuts.extend(
         breaks
             .iter()
             .map(|&b| b as usize)
-            .filter(|&b| b <= text.len() && !continues_after_break(text, b)),
+            .filter(|&b| b <= text.len() && !continues_after_break(text, b) && !bridged(b)),
     );
     cuts.sort_unstable();
     cuts.dedup();
@@ -161,6 +163,69 @@ pub fn split_sentences_at_lines(
         }
     }
     result
+}
+
+/// Page furniture that a PDF page break put inside a sentence: paragraphs (between two breaks)
+/// of at most eight words with a digit (`Winter 2024, No.25 70`) that do not end like a sentence,
+/// where the text before does not end a sentence and the text after starts in lowercase. The
+/// sentence runs across them; `text_without` leaves them out of its text.
+pub fn page_furniture(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
+    let mut furniture = Vec::new();
+    for pair in breaks.windows(2) {
+        let (before, after) = (pair[0] as usize, pair[1] as usize);
+        let Some(paragraph) = trimmed(text, before + 1..after) else {
+            continue;
+        };
+        let Some(words) = text.get(paragraph.clone()) else {
+            continue;
+        };
+        let short = words.split(' ').count() <= 8;
+        let has_digit = words.chars().any(|c| c.is_ascii_digit());
+        let ends = |t: &str| {
+            t.trim_end_matches(is_closing)
+                .ends_with(['.', '?', '!', '。', '！', '？', ':'])
+        };
+        let open_before = text.get(..before).is_some_and(|t| {
+            let t = t.trim_end();
+            !t.is_empty() && !ends(t)
+        });
+        let goes_on_after = text
+            .get(after..)
+            .unwrap_or("")
+            .trim_start()
+            .chars()
+            .find(|c| !is_opening(*c))
+            .is_some_and(char::is_lowercase);
+        if short && has_digit && !ends(words) && open_before && goes_on_after {
+            furniture.push(before + 1..after);
+        }
+    }
+    furniture
+}
+
+/// The text of `range` with the `gaps` inside it left out (each gap and the spaces around it
+/// become one space).
+pub fn text_without(text: &str, range: ByteRange, gaps: &[ByteRange]) -> String {
+    let mut pieces = Vec::new();
+    let mut start = range.start;
+    for gap in gaps {
+        if gap.start >= range.end {
+            break;
+        }
+        if gap.end <= start {
+            continue;
+        }
+        pieces.push(start..gap.start.max(start));
+        start = gap.end;
+    }
+    pieces.push(start..range.end.max(start));
+    pieces
+        .into_iter()
+        .filter_map(|piece| text.get(piece))
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Words that cannot end a sentence.
@@ -365,6 +430,39 @@ mod tests {
                 "The Delta Compact binds four states.",
                 "The Lower Delta Water Council meets in spring."
             ]
+        );
+    }
+
+    #[test]
+    fn a_sentence_runs_across_a_page_footer() {
+        let text = "Both towns signed. They agreed on both Spring 2021, No.4 17 water and grain rules. Page 3 Next.";
+        let at = |s: &str| text.find(s).unwrap() as u32 - 1;
+        let breaks = [at("Spring"), at("water"), at("Page"), at("Next")];
+        let sentences: Vec<&str> = split_sentences_with_breaks(text, &breaks)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(
+            sentences,
+            [
+                "Both towns signed.",
+                "They agreed on both Spring 2021, No.4 17 water and grain rules.",
+                "Page 3",
+                "Next."
+            ]
+        );
+        let furniture = page_furniture(text, &breaks);
+        assert_eq!(
+            furniture
+                .iter()
+                .map(|f| &text[f.clone()])
+                .collect::<Vec<_>>(),
+            ["Spring 2021, No.4 17"]
+        );
+        let sentence = text.find("They").unwrap()..text.find(" Page").unwrap();
+        assert_eq!(
+            text_without(text, sentence, &furniture),
+            "They agreed on both water and grain rules."
         );
     }
 

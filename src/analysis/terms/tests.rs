@@ -435,3 +435,30 @@ fn a_sentence_defining_two_merged_terms_is_one_excerpt() {
     assert_eq!(places, [(0..37, 3.0), (40..60, 1.0)]);
     assert_eq!(index.terms.len(), 1);
 }
+
+#[test]
+fn a_page_footer_inside_a_sentence_is_left_out_of_its_text() {
+    let text = "The Tuva Accord binds both\n\nSpring 2021, No.4 17\n\nriver towns. The Tuva Accord held.\n";
+    let corpus = Corpus::from_sources(
+        vec![Source::new(
+            "md".to_string(),
+            PathBuf::from("/ws/sources/md.md"),
+            SourceFormat::Markdown,
+            text.to_string(),
+            SourceMeta::default(),
+        )],
+        Vec::new(),
+    );
+    let mined = SourceTerms::mine(&corpus);
+    let accord = mined
+        .terms
+        .iter()
+        .find(|t| t.term == "Tuva Accord")
+        .expect("Tuva Accord");
+    let first = accord.excerpts.first().expect("excerpt");
+    assert_eq!(first.text, "The Tuva Accord binds both river towns.");
+    assert_eq!(
+        &text[first.range.clone()],
+        "The Tuva Accord binds both\n\nSpring 2021, No.4 17\n\nriver towns."
+    );
+}
