@@ -186,8 +186,7 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
     let text = input.text;
     let mut scan = SourceScan {
         sentences: split_sentences_at_lines(text, input.breaks, input.lines, |line| {
-            let words = words_in(text, line.clone());
-            is_heading(text, &line, &words)
+            is_title_line(text, &line)
         }),
         furniture: page_furniture(text, input.breaks),
         ..SourceScan::default()
@@ -744,6 +743,30 @@ pub(crate) fn is_heading(text: &str, sentence: &ByteRange, words: &[ByteRange]) 
         .collect();
     let capitalised = content.iter().filter(|w| is_capitalised(w)).count();
     content.len() <= 3 || capitalised * 5 >= content.len() * 3
+}
+
+/// Whether the line `text[line]` is a title on its own: every word but function words starts
+/// with a capital or a digit, and it ends with neither a function word nor a comma. The first
+/// line of hard-wrapped prose almost always has a lowercase word.
+fn is_title_line(text: &str, line: &ByteRange) -> bool {
+    let Some(slice) = text.get(line.clone()) else {
+        return false;
+    };
+    let words: Vec<&str> = words_in(text, line.clone())
+        .into_iter()
+        .filter_map(|w| text.get(w))
+        .collect();
+    let starts_upper = |w: &str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+    };
+    !words.is_empty()
+        && !slice.trim_end().ends_with([',', ';'])
+        && !words
+            .last()
+            .is_some_and(|w| is_function_word(w) && !starts_upper(w))
+        && words.iter().all(|w| starts_upper(w) || is_function_word(w))
 }
 
 /// Whether `sentence` ends with `.`, `?`, `!` or a CJK full stop (closing quotes and brackets

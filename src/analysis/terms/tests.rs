@@ -462,3 +462,28 @@ fn a_page_footer_inside_a_sentence_is_left_out_of_its_text() {
         "The Tuva Accord binds both\n\nSpring 2021, No.4 17\n\nriver towns."
     );
 }
+
+#[test]
+fn hard_wrapped_prose_is_not_cut_at_a_capitalised_line() {
+    let text = "Reports\nThe Lower Delta Water Council (LDWC) was set up in\n2001 by Four River States. The LDWC\nMet Again in Spring.\n";
+    let corpus = Corpus::from_sources(
+        vec![Source::new(
+            "txt".to_string(),
+            PathBuf::from("/ws/sources/txt.txt"),
+            SourceFormat::Plain,
+            text.to_string(),
+            SourceMeta::default(),
+        )],
+        Vec::new(),
+    );
+    let mined = SourceTerms::mine(&corpus);
+    let council = mined.terms.iter().find(|t| t.term == "LDWC").expect("LDWC");
+    let texts: Vec<&str> = council.excerpts.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "The Lower Delta Water Council (LDWC) was set up in 2001 by Four River States.",
+            "The LDWC Met Again in Spring."
+        ]
+    );
+}

@@ -218,3 +218,16 @@ fn authors_are_no_terms() {
     assert!(mine_inputs(&[input]).is_empty());
     assert_eq!(mined_terms(text), ["Hana Ruiz"]);
 }
+
+#[test]
+fn title_lines_are_all_capitals_but_function_words() {
+    let title = |text: &str| is_title_line(text, &(0..text.len()));
+    assert!(title("River Notes From the Delta"));
+    assert!(title("Now Reading"));
+    assert!(title("Spring 2021"));
+    assert!(!title(
+        "The Lower Delta Water Council (LDWC) was founded in"
+    ));
+    assert!(!title("The Lower Delta Water Council of"));
+    assert!(!title("Rivers, Lakes,"));
+}
