@@ -206,3 +206,37 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod term_tests {
+    use super::super::fixture::{note_path, range_of, source_path, term_fixture};
+    use super::*;
+
+    #[test]
+    fn glossary_term_goes_to_its_glossary_entry() {
+        let built = term_fixture("We apply the Riverbend$0 Rule.").build();
+        let (path, offset) = built.cursor();
+        let glossary = built.text(&note_path("glossary.md"));
+        assert_eq!(
+            built.analysis.definition(&path, offset),
+            vec![Location {
+                path: note_path("glossary.md"),
+                range: range_of(&glossary, "Riverbend Rule"),
+            }]
+        );
+    }
+
+    #[test]
+    fn mined_term_goes_to_its_best_excerpt() {
+        let built = term_fixture("The $0JBC met.").build();
+        let (path, offset) = built.cursor();
+        let source = built.text(&source_path("osei2022"));
+        assert_eq!(
+            built.analysis.definition(&path, offset),
+            vec![Location {
+                path: source_path("osei2022"),
+                range: range_of(&source, "The Joint Basin Commission (JBC) met in May."),
+            }]
+        );
+    }
+}

@@ -11,7 +11,7 @@ use crate::ByteRange;
 use crate::analysis::diagnostics::{NoteContext, note_diagnostics};
 use crate::analysis::matcher::MatchKind;
 use crate::analysis::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_keys};
-use crate::analysis::terms::{SourceTerms, TermIndex, TermInfo};
+use crate::analysis::terms::{SourceExcerpt, SourceTerms, TermIndex, TermInfo};
 use crate::analysis::{Analysis, NoteAnalysis};
 use crate::corpus::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::notes::{GlossaryEntry, Note, Quotation, QuotePiece};
@@ -120,7 +120,6 @@ impl Fixture {
     }
 
     /// A term mined from the sources.
-    #[allow(dead_code)] // for the term tests, once the term index is in this branch
     pub fn term(mut self, info: TermInfo) -> Fixture {
         self.mined.push(info);
         self
@@ -285,6 +284,63 @@ fn resolve(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResoluti
         },
     };
     QuoteResolution { status, found }
+}
+
+/// A term mined from a source: `term` with an optional expansion, defined by `sentence` (which
+/// must be in the source's text).
+pub(crate) fn mined_term(
+    term: &str,
+    expansion: Option<&str>,
+    key: &str,
+    source_text: &str,
+    sentences: &[&str],
+) -> TermInfo {
+    TermInfo {
+        term: term.to_string(),
+        aliases: Vec::new(),
+        expansion: expansion.map(str::to_string),
+        glossary: Vec::new(),
+        excerpts: sentences
+            .iter()
+            .enumerate()
+            .map(|(i, sentence)| SourceExcerpt {
+                key: key.to_string(),
+                path: source_path(key),
+                range: range_of(source_text, sentence),
+                text: sentence.to_string(),
+                score: 1.0 - i as f32 / 10.0,
+            })
+            .collect(),
+    }
+}
+
+/// A source defining the acronym `JBC` in four sentences, and a note glossary defining
+/// `Riverbend Rule`: the term fixture. `note` is the text of `notes/a.md`.
+pub(crate) fn term_fixture(note: &str) -> Fixture {
+    const SOURCE: &str = "# Report\n\nThe Joint Basin Commission (JBC) met in May. The JBC shares data weekly. Later the JBC voted. Then the JBC adjourned.\n";
+    Fixture::new()
+        .source_with_meta(
+            "osei2022",
+            SOURCE,
+            meta("Basin Report", &["Osei, K."], "2022"),
+        )
+        .term(mined_term(
+            "JBC",
+            Some("Joint Basin Commission"),
+            "osei2022",
+            SOURCE,
+            &[
+                "The Joint Basin Commission (JBC) met in May.",
+                "The JBC shares data weekly.",
+                "Later the JBC voted.",
+                "Then the JBC adjourned.",
+            ],
+        ))
+        .note(
+            "glossary.md",
+            "# Terms\n\nRiverbend Rule\n: No state alters the flow alone.\n",
+        )
+        .note("a.md", note)
 }
 
 #[cfg(test)]

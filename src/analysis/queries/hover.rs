@@ -534,3 +534,68 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod term_tests {
+    use super::super::fixture::{range_of, term_fixture};
+    use expect_test::expect;
+
+    #[test]
+    fn hover_on_an_acronym_shows_expansion_and_three_excerpts() {
+        let built = term_fixture("Then the J$0BC applied the riverbend rule.").build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        assert_eq!(hover.range, range_of(&built.text(&path), "JBC"));
+        expect![[r#"
+            **JBC** — Joint Basin Commission
+
+            ---
+
+            > The Joint Basin Commission (JBC) met in May.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)
+
+            ---
+
+            > The JBC shares data weekly.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)
+
+            ---
+
+            > Later the JBC voted.
+
+            @osei2022, *Basin Report* — [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)"#]].assert_eq(&hover.markdown);
+    }
+
+    #[test]
+    fn hover_on_a_glossary_term_shows_the_glossary_definition() {
+        let built = term_fixture("Then the JBC applied the riverbend $0rule.").build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        assert_eq!(hover.range, range_of(&built.text(&path), "riverbend rule"));
+        expect![[r#"
+            **Riverbend Rule**
+
+            ---
+
+            No state alters the flow alone.
+
+            *Glossary*, [notes/glossary.md:3](file:///ws/notes/glossary.md#L3)"#]]
+        .assert_eq(&hover.markdown);
+    }
+
+    #[test]
+    fn a_term_inside_a_quotation_wins_over_the_quotation() {
+        let built = term_fixture("\"Later the J$0BC voted\" [@osei2022]").build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        assert_eq!(hover.range, range_of(&built.text(&path), "JBC"));
+        let hover = built.analysis.hover(&path, 2).expect("hover");
+        assert!(
+            hover.markdown.starts_with("**Verified**"),
+            "{}",
+            hover.markdown
+        );
+    }
+}

@@ -207,3 +207,37 @@ mod tests {
         assert!(built.analysis.references(Path::new("/x"), 0).is_empty());
     }
 }
+
+#[cfg(test)]
+mod term_tests {
+    use super::super::fixture::{note_path, nth_range_of, term_fixture};
+    use super::*;
+
+    #[test]
+    fn term_finds_its_uses_across_notes() {
+        let built = term_fixture("The $0JBC met; the jbc left.")
+            .note("b.md", "Nothing about it. But JBC again.")
+            .build();
+        let (path, offset) = built.cursor();
+        let a = built.text(&note_path("a.md"));
+        let b = built.text(&note_path("b.md"));
+        let locations = built.analysis.references(&path, offset);
+        assert_eq!(
+            locations,
+            vec![
+                Location {
+                    path: note_path("a.md"),
+                    range: nth_range_of(&a, "JBC", 0),
+                },
+                Location {
+                    path: note_path("a.md"),
+                    range: nth_range_of(&a, "jbc", 0),
+                },
+                Location {
+                    path: note_path("b.md"),
+                    range: nth_range_of(&b, "JBC", 0),
+                },
+            ]
+        );
+    }
+}

@@ -284,3 +284,60 @@ mod tests {
         assert_eq!(lost[0].location.path, root().join("refs.bib"));
     }
 }
+
+#[cfg(test)]
+mod term_tests {
+    use super::super::fixture::{note_path, range_of, term_fixture};
+    use super::*;
+
+    #[test]
+    fn glossary_terms_are_document_symbols() {
+        let built = term_fixture("Body.").build();
+        let path = note_path("glossary.md");
+        let text = built.text(&path);
+        let symbols = built.analysis.document_symbols(&path);
+        let term = symbols
+            .iter()
+            .find(|s| s.kind == SymbolKind::Term)
+            .expect("term symbol");
+        assert_eq!(term.name, "Riverbend Rule");
+        assert_eq!(term.selection, range_of(&text, "Riverbend Rule"));
+        assert_eq!(
+            term.location.range,
+            range_of(&text, "Riverbend Rule\n: No state alters the flow alone.")
+        );
+        assert_eq!(
+            term.detail.as_deref(),
+            Some("No state alters the flow alone.")
+        );
+    }
+
+    #[test]
+    fn workspace_symbols_find_terms_by_name_and_expansion() {
+        let built = term_fixture("Body.").build();
+        let names = |q: &str| -> Vec<(String, SymbolKind)> {
+            built
+                .analysis
+                .workspace_symbols(q)
+                .into_iter()
+                .map(|s| (s.name, s.kind))
+                .collect()
+        };
+        assert_eq!(
+            names("basin commission"),
+            vec![("JBC".to_string(), SymbolKind::Term)]
+        );
+        assert_eq!(
+            names("riverbend"),
+            vec![("Riverbend Rule".to_string(), SymbolKind::Term)]
+        );
+        // "Basin" is in the source's title and the acronym's expansion.
+        assert_eq!(
+            names("basin"),
+            vec![
+                ("osei2022".to_string(), SymbolKind::Source),
+                ("JBC".to_string(), SymbolKind::Term)
+            ]
+        );
+    }
+}
