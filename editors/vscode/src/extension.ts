@@ -15,7 +15,6 @@ import {
   Position as LspPosition,
   ServerOptions,
   State,
-  TransportKind,
 } from "vscode-languageclient/node";
 
 import { PROCESS_SETTINGS, ServerSettings, WORKSPACE_SETTINGS, serverSettings } from "./settings";
@@ -172,7 +171,7 @@ async function startClient(force: boolean): Promise<void> {
   const serverOptions: ServerOptions = {
     command: resolved.path,
     args: ["lsp", ...extraArgs],
-    transport: TransportKind.stdio,
+    // No `transport`: `TransportKind.stdio` would append `--stdio`, which `ibid lsp` rejects.
     options: root !== undefined ? { cwd: root.uri.fsPath } : {},
   };
   const settings = currentSettings(root);
