@@ -25,8 +25,8 @@ const CLIENT_NAME = "ibid";
 /** The command of the server's code lenses (`src/lsp/code_lens.rs`); shown here as a peek view. */
 const SHOW_QUOTATIONS = "ibid.showQuotations";
 const INSTALL_HINT =
-  "Build and install it from the ibid repository with `cargo install --path .` (it goes to ~/.cargo/bin, " +
-  "which must be on PATH), or set `ibid.server.path` to the binary.";
+  'Install it from the ibid repository with "cargo install --path ." (it goes to ~/.cargo/bin, which must be ' +
+  'on PATH), or set "ibid.server.path" to the binary.';
 
 let output: vscode.OutputChannel;
 let client: LanguageClient | undefined;
@@ -164,7 +164,7 @@ async function startClient(force: boolean): Promise<void> {
   const resolved = resolveServerPath(pathSetting, { workspaceFolder: root?.uri.fsPath });
   if (!resolved.found) {
     log(`cannot find the server \`${resolved.setting}\`: ${resolved.reason}; tried: ${resolved.tried.join(", ") || "nothing"}`);
-    void showMissingServer(`ibid: cannot find the language server (${resolved.reason}). ${INSTALL_HINT}`);
+    void showMissingServer(`ibid: cannot find the language server: ${resolved.reason.replace(/`/g, '"')}. ${INSTALL_HINT}`);
     return;
   }
 

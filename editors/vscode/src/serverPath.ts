@@ -97,10 +97,8 @@ export function resolveServerPath(setting: string | undefined, options: ResolveO
   }
 
   const searchPath = env.PATH ?? env.Path ?? "";
-  for (const dir of searchPath.split(pathApi.delimiter)) {
-    if (dir === "") {
-      continue;
-    }
+  const dirs = [...new Set(searchPath.split(pathApi.delimiter).filter((dir) => dir !== ""))];
+  for (const dir of dirs) {
     const found = firstExecutable(pathApi.join(dir, expanded));
     if (found !== undefined) {
       return { found: true, path: found };

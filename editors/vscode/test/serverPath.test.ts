@@ -57,3 +57,8 @@ test("expansion leaves other text alone", () => {
   assert.equal(expandServerPath("${env:IBID_HOME}/ibid", { env: { IBID_HOME: "/opt" } }), "/opt/ibid");
   assert.equal(expandServerPath("a~b"), "a~b");
 });
+
+test("each PATH folder is tried once", () => {
+  const result = resolveServerPath("ibid", { env: { PATH: ["/nonexistent", "/nonexistent"].join(path.delimiter) }, platform: "linux" });
+  assert.ok(!result.found && result.tried.length === 1, JSON.stringify(result));
+});
