@@ -383,7 +383,10 @@ fn glob_files(root: &Path, patterns: &[String], globs: &GlobSet) -> Vec<PathBuf>
 /// The leading components of a glob pattern that have no glob syntax.
 fn literal_base(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();
-    for component in pattern.split('/') {
+    if pattern.starts_with('/') {
+        base.push("/");
+    }
+    for component in pattern.split('/').filter(|component| !component.is_empty()) {
         if component.contains(['*', '?', '[', '{', '\\']) {
             break;
         }
@@ -421,6 +424,10 @@ mod tests {
             PathBuf::from("../shared/corpus")
         );
         assert_eq!(literal_base("*.md"), PathBuf::new());
+        assert_eq!(
+            literal_base("/srv/corpus/**/*.txt"),
+            PathBuf::from("/srv/corpus")
+        );
         assert_eq!(literal_base("notes/a.md"), PathBuf::from("notes/a.md"));
         assert_eq!(
             clean_path(Path::new("/w/a/../b/./c.md")),
