@@ -55,8 +55,23 @@ const ELISION_MAX: usize = 1500;
 const ALTERATION_SLACK: usize = 60;
 
 /// The matching pattern of a quotation: its text pieces in key form, elisions and alterations as
-/// bounded gaps, editorial marks dropped, leading and trailing gaps trimmed.
+/// bounded gaps, editorial marks dropped. An elision at either end is trimmed (the quotation just
+/// starts or stops mid-passage); an alteration there is kept, so the match may start or end inside
+/// a source word (`[T]he tide` matches "the tide", `[s]` after a stem matches any ending).
 pub fn quote_pattern(pieces: &[QuotePiece]) -> Vec<PatternPiece> {
+    let meaningful = |piece: &&QuotePiece| match piece {
+        QuotePiece::Text { text, .. } => !normalize_key(text).text.is_empty(),
+        QuotePiece::Editorial { .. } => false,
+        QuotePiece::Elision { .. } | QuotePiece::Alteration { .. } => true,
+    };
+    let altered_start = matches!(
+        pieces.iter().find(meaningful),
+        Some(QuotePiece::Alteration { .. })
+    );
+    let altered_end = matches!(
+        pieces.iter().rev().find(meaningful),
+        Some(QuotePiece::Alteration { .. })
+    );
     let mut pattern: Vec<PatternPiece> = Vec::new();
     for piece in pieces {
         let next = match piece {
@@ -82,11 +97,16 @@ pub fn quote_pattern(pieces: &[QuotePiece]) -> Vec<PatternPiece> {
             (_, next) => pattern.push(next),
         }
     }
-    while matches!(pattern.last(), Some(PatternPiece::Gap { .. })) {
-        pattern.pop();
+    let is_gap = |piece: Option<&PatternPiece>| matches!(piece, Some(PatternPiece::Gap { .. }));
+    if !altered_end || pattern.len() == 1 {
+        while is_gap(pattern.last()) {
+            pattern.pop();
+        }
     }
-    while matches!(pattern.first(), Some(PatternPiece::Gap { .. })) {
-        pattern.remove(0);
+    if !altered_start || pattern.len() == 1 {
+        while is_gap(pattern.first()) {
+            pattern.remove(0);
+        }
     }
     pattern
 }
@@ -223,5 +243,105 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
                 found: None,
             },
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::queries::fixture::{Fixture, note_path};
+
+    const SOURCE: &str = "# Report\n\nThe tide turned when the delegates agreed to share the data every week. \
+        Their neighbours followed within a year.\n";
+
+    /// The status and matched source text of the note's first quotation.
+    fn resolve(note: &str) -> (QuoteStatus, Option<MatchKind>, Option<String>) {
+        let built = Fixture::new()
+            .source("halden2021", SOURCE)
+            .source(
+                "osei2022",
+                "# Other\n\nNothing in common with the report.\n",
+            )
+            .note("a.md", note)
+            .build();
+        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
+        let resolution = analysis.resolutions.first().expect("a quotation").clone();
+        let found = resolution.found.as_ref();
+        (
+            resolution.status,
+            found.map(|f| f.kind),
+            found.map(|f| SOURCE[f.range.clone()].to_string()),
+        )
+    }
+
+    #[test]
+    fn leading_alteration_matches_inside_a_word() {
+        let (status, kind, text) =
+            resolve("She says \"[T]he tide turned when the delegates agreed\" [@halden2021].\n");
+        assert_eq!(status, QuoteStatus::Verified);
+        assert_eq!(kind, Some(MatchKind::Exact), "{text:?}");
+        assert!(
+            text.unwrap()
+                .contains("tide turned when the delegates agreed")
+        );
+    }
+
+    #[test]
+    fn trailing_alteration_matches_a_changed_ending() {
+        let (status, kind, _) = resolve(
+            "She says \"the delegates agreed to share the data every week[s]\" [@halden2021].\n",
+        );
+        assert_eq!(status, QuoteStatus::Verified);
+        assert_ne!(kind, Some(MatchKind::Approximate));
+    }
+
+    #[test]
+    fn edge_elisions_are_trimmed_and_words_stay_whole() {
+        let (status, kind, text) =
+            resolve("She says \"... the delegates agreed to share the data ...\" [@halden2021].\n");
+        assert_eq!(status, QuoteStatus::Verified);
+        assert_eq!(kind, Some(MatchKind::Exact));
+        assert_eq!(
+            text.as_deref(),
+            Some("the delegates agreed to share the data")
+        );
+        // Without an alteration the match must start on a word boundary: "ide turned" is not
+        // "tide turned" word for word.
+        let (status, _, _) =
+            resolve("She says \"ide turned when the delegates agreed\" [@halden2021].\n");
+        assert_ne!(status, QuoteStatus::Verified);
+    }
+
+    #[test]
+    fn pattern_keeps_edge_alterations_and_drops_edge_elisions() {
+        let text = |s: &str| QuotePiece::Text {
+            text: s.to_string(),
+            range: 0..0,
+        };
+        let alteration = QuotePiece::Alteration {
+            text: "T".to_string(),
+            range: 0..0,
+        };
+        let elision = QuotePiece::Elision { range: 0..0 };
+        let pattern = quote_pattern(&[alteration.clone(), text("he tide"), elision.clone()]);
+        assert_eq!(
+            pattern,
+            vec![
+                PatternPiece::Gap {
+                    max: 1 + ALTERATION_SLACK
+                },
+                PatternPiece::Text("he tide".to_string()),
+            ]
+        );
+        assert_eq!(
+            quote_pattern(&[elision.clone(), text("the tide"), alteration]),
+            vec![
+                PatternPiece::Text("the tide".to_string()),
+                PatternPiece::Gap {
+                    max: 1 + ALTERATION_SLACK
+                },
+            ]
+        );
+        assert!(quote_pattern(&[elision]).is_empty());
     }
 }

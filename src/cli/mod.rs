@@ -35,9 +35,13 @@ enum Command {
     },
     /// Run the language server over stdio.
     Lsp {
-        /// Also write logs to this file (logs always go to stderr, never stdout).
+        /// Write logs to this file instead of stderr (never to stdout: stdout is the protocol).
         #[arg(long)]
         log_file: Option<PathBuf>,
+        /// Accepted for clients that pass it (vscode-languageclient does): stdio is the only
+        /// transport.
+        #[arg(long)]
+        stdio: bool,
     },
 }
 
@@ -82,7 +86,7 @@ pub fn main() -> ExitCode {
             init_logging(None);
             check::bib(&root)
         }
-        Command::Lsp { log_file } => {
+        Command::Lsp { log_file, stdio: _ } => {
             init_logging(log_file.as_deref());
             match crate::lsp::run_stdio() {
                 Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +117,9 @@ fn init_logging(log_file: Option<&std::path::Path>) {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init(),
     };
 }

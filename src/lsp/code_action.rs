@@ -1,6 +1,7 @@
-//! `textDocument/codeAction`: the core's quick fixes for the diagnostics under the range, as
-//! workspace edits (each edit's range converted in its own file), each naming the diagnostic it
-//! fixes.
+//! `textDocument/codeAction`: the core's quick fixes for the diagnostics under the range, or
+//! named in the request's context (Neovim asks with the cursor's column and the line's
+//! diagnostics), as workspace edits (each edit's range converted in its own file), each naming the
+//! diagnostic it fixes.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,16 +16,35 @@ pub fn code_actions(
     converter: &mut Converter,
     path: &Path,
     range: lsp::Range,
+    context: &[lsp::Diagnostic],
 ) -> Vec<CodeActionOrCommand> {
     let Some(file) = converter.file(path) else {
         return Vec::new();
     };
-    let byte_range = file.byte_range(range);
+    let mut ranges = vec![file.byte_range(range)];
+    ranges.extend(
+        context
+            .iter()
+            .filter(|diagnostic| diagnostic.source.as_deref() == Some("ibid"))
+            .map(|diagnostic| file.byte_range(diagnostic.range)),
+    );
     let analysis = converter.analysis;
     let diagnostics = analysis.diagnostics(path);
+    let mut fixes: Vec<crate::analysis::Fix> = Vec::new();
+    for range in ranges {
+        for fix in analysis.fixes(path, range) {
+            if !fixes
+                .iter()
+                .any(|f| f.diagnostic == fix.diagnostic && f.title == fix.title)
+            {
+                fixes.push(fix);
+            }
+        }
+    }
+    fixes.sort_by_key(|fix| fix.diagnostic);
     let mut actions = Vec::new();
     let mut preferred_given: Vec<usize> = Vec::new();
-    for fix in analysis.fixes(path, byte_range) {
+    for fix in fixes {
         let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
         let mut complete = true;
         for edit in &fix.edits {

@@ -264,7 +264,7 @@ fn code_action_edits_the_citation() {
     let (path, pos) = cursor(&built, ColumnEncoding::Utf16);
     let text = built.text(&path);
     let actions = with_converter(&built, ColumnEncoding::Utf16, |c| {
-        code_actions(c, &path, lsp::Range::new(pos, pos))
+        code_actions(c, &path, lsp::Range::new(pos, pos), &[])
     });
     let [CodeActionOrCommand::CodeAction(action)] = actions.as_slice() else {
         panic!("expected one code action: {actions:#?}");
@@ -293,9 +293,46 @@ fn code_action_edits_the_citation() {
             c,
             &path,
             lsp::Range::new(Position::new(0, 0), Position::new(0, 1)),
+            &[],
         )
     });
     assert!(none.is_empty(), "{none:#?}");
+}
+
+/// Neovim asks at the cursor (here the start of the line, outside the quotation) and names the
+/// line's diagnostics in the context: their fixes are offered.
+#[test]
+fn code_action_for_the_diagnostics_in_the_context() {
+    let built = workspace()
+        .note(
+            "a.md",
+            &format!("{NOTE_PREFIX}$0She said \"the water rose too slowly\" [@smith2020]."),
+        )
+        .build();
+    let (path, pos) = cursor(&built, ColumnEncoding::Utf16);
+    let at_cursor = lsp::Range::new(pos, pos);
+    let (without, with) = with_converter(&built, ColumnEncoding::Utf16, |c| {
+        let context: Vec<lsp::Diagnostic> = built
+            .analysis
+            .diagnostics(&path)
+            .iter()
+            .filter_map(|d| c.diagnostic(d))
+            .collect();
+        assert_eq!(context.len(), 1, "{context:#?}");
+        (
+            code_actions(c, &path, at_cursor, &[]),
+            code_actions(c, &path, at_cursor, &context),
+        )
+    });
+    assert!(without.is_empty(), "{without:#?}");
+    let titles: Vec<&str> = with
+        .iter()
+        .filter_map(|a| match a {
+            CodeActionOrCommand::CodeAction(action) => Some(action.title.as_str()),
+            CodeActionOrCommand::Command(_) => None,
+        })
+        .collect();
+    assert_eq!(titles, ["Cite @doe2019 instead"]);
 }
 
 #[test]

@@ -520,6 +520,7 @@ impl LanguageServer for Server {
         params: CodeActionParams,
     ) -> jsonrpc::Result<Option<CodeActionResponse>> {
         let range = params.range;
+        let context = params.context.diagnostics.clone();
         let wants_quickfix = params.context.only.as_ref().is_none_or(|only| {
             only.iter()
                 .any(|kind| CodeActionKind::QUICKFIX.as_str().starts_with(kind.as_str()))
@@ -531,7 +532,7 @@ impl LanguageServer for Server {
             "codeAction",
             &params.text_document.uri,
             move |converter, path| {
-                let actions = code_actions(converter, path, range);
+                let actions = code_actions(converter, path, range, &context);
                 (!actions.is_empty()).then_some(actions)
             },
         )

@@ -234,8 +234,20 @@ struct Layer {
     severity: BTreeMap<DiagnosticCode, SeveritySetting>,
 }
 
+/// `null` or `[]`: no settings. Clients written in Lua send an empty table as `[]`.
+fn is_empty_json(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
 impl Layer {
     fn from_json(value: &serde_json::Value) -> Result<Layer, String> {
+        if is_empty_json(value) {
+            return Ok(Layer::default());
+        }
         let serde_json::Value::Object(map) = value else {
             return Err(format!("settings must be an object, not {value}"));
         };
@@ -253,6 +265,7 @@ impl Layer {
                     layer.bibliography =
                         Some(string_list("bibliography", field)?).filter(|l| !l.is_empty())
                 }
+                "checks" if is_empty_json(value) => {}
                 "checks" => {
                     let serde_json::Value::Object(checks) = value else {
                         return Err(format!("`checks` must be an object, not {value}"));
@@ -479,6 +492,18 @@ mod tests {
         );
         let unknown = Config::from_json(&serde_json::json!({"corpse": "x"})).unwrap_err();
         assert!(unknown.contains("ibid.corpse"), "{unknown}");
+    }
+
+    #[test]
+    fn empty_lua_tables_are_empty_settings() {
+        // Neovim encodes `settings = {}` as `[]`.
+        for empty in [serde_json::json!([]), serde_json::Value::Null] {
+            assert_eq!(Config::from_json(&empty), Ok(Config::default()));
+        }
+        let config = Config::from_json(&serde_json::json!({"checks": [], "corpus": "c/*.md"}))
+            .expect("valid");
+        assert_eq!(config.corpus, vec!["c/*.md"]);
+        assert!(Config::from_json(&serde_json::json!([1])).is_err());
     }
 
     #[test]

@@ -9,11 +9,16 @@ use tokio::process::{Child, Command};
 use super::harness::{TIMEOUT, TestClient, file_uri};
 
 fn spawn_server() -> (Child, TestClient) {
+    spawn_server_with(&["lsp"], Stdio::null())
+}
+
+fn spawn_server_with(args: &[&str], stderr: Stdio) -> (Child, TestClient) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ibid"))
-        .arg("lsp")
+        .args(args)
+        .env("RUST_LOG", "info")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .expect("spawn ibid lsp");
@@ -85,5 +90,35 @@ async fn closing_stdin_stops_the_server() {
     assert!(
         code.is_some(),
         "the server should exit when its input closes"
+    );
+}
+
+/// vscode-languageclient appends `--stdio`; logs on a pipe carry no colour escapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_flag_is_accepted_and_piped_logs_are_plain() {
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("note.md"), "# Note\n").unwrap();
+    let (mut child, client) = spawn_server_with(&["lsp", "--stdio"], Stdio::piped());
+    let mut stderr = child.stderr.take().expect("stderr");
+    let result = client
+        .initialize(Some(workspace.path()), false, Value::Null)
+        .await;
+    assert!(
+        !result["capabilities"]["hoverProvider"].is_null(),
+        "{result}"
+    );
+    client.shutdown_and_exit().await;
+    assert_eq!(exit_code(&mut child).await, Some(0));
+    let mut logs = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut logs)
+        .await
+        .expect("read stderr");
+    assert!(
+        logs.contains("INFO"),
+        "expected info logs on stderr: {logs}"
+    );
+    assert!(
+        !logs.contains('\u{1b}'),
+        "ANSI escapes in piped logs: {logs:?}"
     );
 }

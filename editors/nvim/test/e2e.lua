@@ -136,7 +136,21 @@ local function apply_fix(bufnr, needle, title_part, expected_text)
   local diagnostics = {}
   for _, d in ipairs(ibid_diagnostics(bufnr)) do
     if d.lnum == line then
-      table.insert(diagnostics, d.user_data and d.user_data.lsp or d)
+      -- As vim.lsp.buf.code_action() sends them: the LSP diagnostic (Neovim 0.7 keeps only
+      -- code, data and related information in user_data.lsp).
+      local lsp = (d.user_data and d.user_data.lsp) or {}
+      table.insert(diagnostics, {
+        range = {
+          start = { line = d.lnum, character = d.col },
+          ["end"] = { line = d.end_lnum, character = d.end_col },
+        },
+        severity = d.severity,
+        message = d.message,
+        source = d.source,
+        code = lsp.code or code_of(d),
+        data = lsp.data,
+        relatedInformation = lsp.relatedInformation,
+      })
     end
   end
   local params = {
@@ -177,7 +191,7 @@ local ok, err = pcall(function()
     wait_for_codes(bufnr, {
       "quote-inexact", "quote-misattributed", "quote-not-found", "unknown-source", "uncited-quote",
     })
-    expect_hover(bufnr, "the JBC", "Joint Basin Commission")
+    expect_hover(bufnr, "JBC \"convened", "Joint Basin Commission")
     expect_hover(bufnr, "Riverbend Principle, under", "downstream neighbours")
     expect_definition(bufnr, "\"no state may alter", "sources/halden2021.md", "no state may alter")
     apply_fix(bufnr, "fell to 28 per cent", "source", "fell to 38 per cent")

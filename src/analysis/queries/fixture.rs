@@ -1,20 +1,17 @@
 //! Test fixtures for the queries: a workspace built in memory from notes and sources written as
-//! strings, with `$0` marking the cursor. Sources are normalised and notes parsed for real, and
-//! the diagnostics are the real ones; until the matcher is in this branch, quotations are
-//! resolved by a stand-in that finds each quoted stretch verbatim in a source.
+//! strings, with `$0` marking the cursor. Everything but the mined terms is real: sources are
+//! normalised, notes parsed, quotations resolved and diagnostics computed by the same code as
+//! `ibid check`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::ByteRange;
-use crate::analysis::diagnostics::{NoteContext, note_diagnostics};
-use crate::analysis::matcher::MatchKind;
-use crate::analysis::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_keys};
 use crate::analysis::terms::{SourceExcerpt, SourceTerms, TermIndex, TermInfo};
-use crate::analysis::{Analysis, NoteAnalysis};
+use crate::analysis::{Analysis, analyse_note};
 use crate::corpus::{Corpus, Source, SourceFormat, SourceMeta};
-use crate::notes::{GlossaryEntry, Note, Quotation, QuotePiece};
+use crate::notes::GlossaryEntry;
 use crate::workspace::{BibEntry, Config, Workspace};
 
 pub(crate) const CURSOR: &str = "$0";
@@ -150,28 +147,7 @@ impl Fixture {
         let settings = workspace.config.checks.clone();
         let mut notes = BTreeMap::new();
         for (path, text) in self.notes {
-            let text: Arc<str> = Arc::from(text);
-            let note = Note::parse(&text);
-            let resolutions: Vec<QuoteResolution> = note
-                .quotations
-                .iter()
-                .map(|q| resolve(&note, q, &corpus))
-                .collect();
-            let diagnostics = note_diagnostics(&NoteContext {
-                path: &path,
-                text: &text,
-                note: &note,
-                resolutions: &resolutions,
-                corpus: &corpus,
-                settings: &settings,
-            });
-            let analysis = NoteAnalysis {
-                path: path.clone(),
-                text,
-                note,
-                resolutions,
-                diagnostics,
-            };
+            let analysis = analyse_note(path.clone(), Arc::from(text), &corpus, &settings);
             notes.insert(path, Arc::new(analysis));
         }
         let glossaries: Vec<(PathBuf, Vec<GlossaryEntry>)> = notes
@@ -221,69 +197,6 @@ pub(crate) fn meta(title: &str, authors: &[&str], date: &str) -> SourceMeta {
         date: Some(date.to_string()),
         ..SourceMeta::default()
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stand-in resolution: each text piece found verbatim, in order, in the original text.
-
-fn find_pieces(quotation: &Quotation, source: &Source) -> Option<QuoteMatch> {
-    let mut segments = Vec::new();
-    let mut from = 0;
-    for piece in &quotation.pieces {
-        let QuotePiece::Text { text, .. } = piece else {
-            continue;
-        };
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let at = from + source.text.get(from..)?.find(text)?;
-        segments.push(at..at + text.len());
-        from = at + text.len();
-    }
-    let range = segments.first()?.start..segments.last()?.end;
-    Some(QuoteMatch {
-        key: source.key.clone(),
-        path: source.path.clone(),
-        range,
-        kind: if segments.len() > 1 {
-            MatchKind::Elided
-        } else {
-            MatchKind::Exact
-        },
-        segments,
-        score: 1.0,
-        edits: Vec::new(),
-    })
-}
-
-fn resolve(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResolution {
-    let keys = cited_keys(note, quotation);
-    let in_cited = keys
-        .iter()
-        .filter_map(|k| corpus.source(k))
-        .find_map(|s| find_pieces(quotation, s));
-    let elsewhere = || {
-        corpus
-            .sources
-            .iter()
-            .filter(|s| !keys.contains(&s.key.as_str()))
-            .find_map(|s| find_pieces(quotation, s))
-    };
-    let any_cited_source = keys.iter().any(|k| corpus.source(k).is_some());
-    let (status, found) = match (keys.is_empty(), in_cited) {
-        (_, Some(found)) => (QuoteStatus::Verified, Some(found)),
-        (true, None) => match elsewhere() {
-            Some(found) => (QuoteStatus::Uncited, Some(found)),
-            None => (QuoteStatus::NotFound, None),
-        },
-        (false, None) if !any_cited_source => (QuoteStatus::Unchecked, elsewhere()),
-        (false, None) => match elsewhere() {
-            Some(found) => (QuoteStatus::Misattributed, Some(found)),
-            None => (QuoteStatus::NotFound, None),
-        },
-    };
-    QuoteResolution { status, found }
 }
 
 /// A term mined from a source: `term` with an optional expansion, defined by `sentence` (which
@@ -346,6 +259,8 @@ pub(crate) fn term_fixture(note: &str) -> Fixture {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::matcher::MatchKind;
+    use crate::analysis::resolve::QuoteStatus;
 
     #[test]
     fn fixture_parses_notes_and_resolves_quotations() {
