@@ -6,26 +6,18 @@
 //! reported on each line and, where a diagnostic points into a source, the text of that range.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ibid::corpus::normalize_key;
 use ibid::text::{ColumnEncoding, LineCol, LineIndex};
 use serde_json::Value;
 
-use crate::common::{shared_corpus, shared_source};
+use crate::common::{run_ibid, shared_corpus, shared_source};
 
-/// Runs `ibid check <args>` and returns the exit code and stdout.
+/// Runs `ibid check <args>`: exit code, stdout, stderr.
 fn ibid_check(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ibid"))
-        .arg("check")
-        .args(args)
-        .output()
-        .expect("run ibid");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    run_ibid(&all)
 }
 
 fn check_json(root: &Path) -> (i32, Vec<Value>) {

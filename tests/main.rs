@@ -4,6 +4,7 @@ mod common;
 
 mod check;
 mod corpus;
+mod formats;
 mod lsp;
 mod matcher;
 mod notes;
