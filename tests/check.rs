@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ibid::corpus::normalize_key;
 use ibid::text::{ColumnEncoding, LineCol, LineIndex};
 use serde_json::Value;
 
-use crate::common::{run_ibid, shared_corpus, shared_source};
+use crate::common::{key, passage, run_ibid, shared_corpus};
 
 /// Runs `ibid check <args>`: exit code, stdout, stderr.
 fn ibid_check(args: &[&str]) -> (i32, String, String) {
@@ -29,40 +28,6 @@ fn check_json(root: &Path) -> (i32, Vec<Value>) {
         .expect("diagnostics")
         .clone();
     (code, diagnostics)
-}
-
-/// `n` words of `file` starting at `anchor`, as a writer copies them: Markdown links and emphasis
-/// reduced to their text, double quote marks inside turned into single ones, whitespace (line
-/// breaks, blank lines, non-breaking spaces) collapsed.
-fn passage(file: &str, anchor: &str, n: usize) -> String {
-    let text = shared_source(file);
-    let start = text
-        .find(anchor)
-        .unwrap_or_else(|| panic!("anchor {anchor:?} not in {file}"));
-    let words: Vec<&str> = text[start..].split_whitespace().take(n).collect();
-    as_writer_copies(&words.join(" "))
-}
-
-fn as_writer_copies(raw: &str) -> String {
-    let mut out = String::new();
-    let mut rest = raw;
-    // `[text](target)` → `text`
-    while let Some(open) = rest.find('[') {
-        let Some(close) = rest[open..].find("](").map(|i| open + i) else {
-            break;
-        };
-        let Some(end) = rest[close..].find(')').map(|i| close + i) else {
-            break;
-        };
-        out.push_str(&rest[..open]);
-        out.push_str(&rest[open + 1..close]);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out.replace("**", "")
-        .replace(['“', '”'], "'")
-        .replace('"', "'")
-        .replace('\u{a0}', " ")
 }
 
 /// A temporary workspace whose `corpus/` is the sample corpus (a symlink) and whose only note is
@@ -114,10 +79,6 @@ fn slice_of(root: &Path, related: &Value) -> (PathBuf, String) {
     );
     let end = index.offset(&text, pos(&related["range"]["end"]), ColumnEncoding::Utf16);
     (path, text[start..end].to_string())
-}
-
-fn key(text: &str) -> String {
-    normalize_key(text).text
 }
 
 #[test]

@@ -11,3 +11,5 @@ mod features;
 mod harness;
 #[path = "lsp/protocol.rs"]
 mod protocol;
+#[path = "lsp/sample_corpus.rs"]
+mod sample_corpus;

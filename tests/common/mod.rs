@@ -38,3 +38,43 @@ pub fn run_ibid(args: &[&str]) -> (i32, String, String) {
 pub fn example_workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
+
+/// `n` words of `file` starting at `anchor`, as a writer copies them: Markdown links and emphasis
+/// reduced to their text, double quote marks inside turned into single ones, whitespace (line
+/// breaks, blank lines, non-breaking spaces) collapsed.
+pub fn passage(file: &str, anchor: &str, n: usize) -> String {
+    let text = shared_source(file);
+    let start = text
+        .find(anchor)
+        .unwrap_or_else(|| panic!("anchor {anchor:?} not in {file}"));
+    let words: Vec<&str> = text[start..].split_whitespace().take(n).collect();
+    as_writer_copies(&words.join(" "))
+}
+
+/// A passage as a writer copies it (see `passage`).
+pub fn as_writer_copies(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    // `[text](target)` → `text`
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find("](").map(|i| open + i) else {
+            break;
+        };
+        let Some(end) = rest[close..].find(')').map(|i| close + i) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close]);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("**", "")
+        .replace(['“', '”'], "'")
+        .replace('"', "'")
+        .replace('\u{a0}', " ")
+}
+
+/// The matching key of a text (normalised: case, quote marks, dashes, whitespace...).
+pub fn key(text: &str) -> String {
+    ibid::corpus::normalize_key(text).text
+}

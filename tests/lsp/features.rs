@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::harness::{TestClient, file_uri, in_process};
 
 /// A temporary workspace and where its `$0` cursor was.
-struct Workspace {
+pub(super) struct Workspace {
     dir: tempfile::TempDir,
     cursor: Option<(String, usize)>,
 }
@@ -21,7 +21,7 @@ const BIB: &str = "@article{smith2020,\n  title = {On Levees},\n  author = {Smit
 
 impl Workspace {
     /// Writes `files` (relative path, text); a `$0` in one of them marks the cursor.
-    fn new(files: &[(&str, &str)]) -> Workspace {
+    pub(super) fn new(files: &[(&str, &str)]) -> Workspace {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut cursor = None;
         for (relative, text) in files {
@@ -40,7 +40,7 @@ impl Workspace {
     }
 
     /// The standard small workspace plus `notes`.
-    fn with_notes(notes: &[(&str, &str)]) -> Workspace {
+    pub(super) fn with_notes(notes: &[(&str, &str)]) -> Workspace {
         let mut files = vec![
             ("ibid.toml", CONFIG),
             ("refs.bib", BIB),
@@ -50,30 +50,30 @@ impl Workspace {
         Workspace::new(&files)
     }
 
-    fn root(&self) -> &Path {
+    pub(super) fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    fn path(&self, relative: &str) -> PathBuf {
+    pub(super) fn path(&self, relative: &str) -> PathBuf {
         self.root().join(relative)
     }
 
-    fn uri(&self, relative: &str) -> String {
+    pub(super) fn uri(&self, relative: &str) -> String {
         file_uri(&self.path(relative))
     }
 
-    fn text(&self, relative: &str) -> String {
+    pub(super) fn text(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative)).expect("read fixture file")
     }
 
     /// The cursor: (uri, UTF-16 position).
-    fn cursor(&self) -> (String, Value) {
+    pub(super) fn cursor(&self) -> (String, Value) {
         let (relative, offset) = self.cursor.clone().expect("fixture has no $0");
         let text = self.text(&relative);
         (self.uri(&relative), position(&text, offset))
     }
 
-    async fn start(&self) -> TestClient {
+    pub(super) async fn start(&self) -> TestClient {
         let (client, _server) = in_process();
         client
             .initialize(Some(self.root()), false, Value::Null)
@@ -89,7 +89,7 @@ impl Workspace {
 }
 
 /// The UTF-16 position of a byte offset.
-fn position(text: &str, offset: usize) -> Value {
+pub(super) fn position(text: &str, offset: usize) -> Value {
     let before = &text[..offset];
     let line = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -98,7 +98,7 @@ fn position(text: &str, offset: usize) -> Value {
 }
 
 /// The byte offset of a UTF-16 position.
-fn offset(text: &str, position: &Value) -> usize {
+pub(super) fn offset(text: &str, position: &Value) -> usize {
     let line = position["line"].as_u64().expect("line") as usize;
     let col = position["character"].as_u64().expect("character") as usize;
     let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
@@ -113,12 +113,12 @@ fn offset(text: &str, position: &Value) -> usize {
 }
 
 /// The text a JSON range covers.
-fn slice<'a>(text: &'a str, range: &Value) -> &'a str {
+pub(super) fn slice<'a>(text: &'a str, range: &Value) -> &'a str {
     &text[offset(text, &range["start"])..offset(text, &range["end"])]
 }
 
 /// Applies JSON text edits to `text`, back to front.
-fn apply(text: &str, edits: &[Value]) -> String {
+pub(super) fn apply(text: &str, edits: &[Value]) -> String {
     let mut edits: Vec<(usize, usize, &str)> = edits
         .iter()
         .map(|e| {
@@ -137,7 +137,7 @@ fn apply(text: &str, edits: &[Value]) -> String {
     out
 }
 
-fn codes(diagnostics: &[Value]) -> Vec<String> {
+pub(super) fn codes(diagnostics: &[Value]) -> Vec<String> {
     let mut codes: Vec<String> = diagnostics
         .iter()
         .filter_map(|d| d["code"].as_str().map(str::to_string))
@@ -146,11 +146,11 @@ fn codes(diagnostics: &[Value]) -> Vec<String> {
     codes
 }
 
-fn has_code(code: &'static str) -> impl Fn(&[Value]) -> bool {
+pub(super) fn has_code(code: &'static str) -> impl Fn(&[Value]) -> bool {
     move |diagnostics| codes(diagnostics).iter().any(|c| c == code)
 }
 
-fn point(uri: &str, position: &Value) -> Value {
+pub(super) fn point(uri: &str, position: &Value) -> Value {
     json!({"textDocument": {"uri": uri}, "position": position})
 }
 
@@ -405,7 +405,7 @@ async fn a_source_shows_a_code_lens_for_each_quoted_passage() {
 // The sample corpus.
 
 /// The sample corpus's articles and bibliography, copied into `corpus/` of a new workspace.
-fn sample_corpus_workspace(note: &str) -> Workspace {
+pub(super) fn sample_corpus_workspace(note: &str) -> Workspace {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     assert!(
         corpus.join("refs.bib").is_file(),
@@ -430,7 +430,7 @@ fn sample_corpus_workspace(note: &str) -> Workspace {
 }
 
 /// `n` words of a sample source starting at `anchor`, as a writer would quote them.
-fn sample_words(file: &str, anchor: &str, n: usize) -> String {
+pub(super) fn sample_words(file: &str, anchor: &str, n: usize) -> String {
     let text = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/corpus")
