@@ -31,7 +31,10 @@ async fn definition_of(
     let start = note
         .find(quoted)
         .unwrap_or_else(|| panic!("{quoted:?} not in the note"));
-    let inside = note.floor_char_boundary(start + quoted.len() / 2);
+    let mut inside = start + quoted.len() / 2;
+    while !note.is_char_boundary(inside) {
+        inside -= 1;
+    }
     let found = client
         .result(
             "textDocument/definition",
