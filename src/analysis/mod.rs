@@ -113,8 +113,22 @@ impl AnalysisHost {
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
         Ok(AnalysisHost {
-            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress),
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Mine),
             overlay: overlay.cloned(),
+            open_notes: BTreeMap::new(),
+        })
+    }
+
+    /// `load` for checking only (`ibid check`, `ibid bib`): the terms of the sources, which only
+    /// hover and completion use, are not mined.
+    pub fn load_for_check(
+        root: &Path,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        let workspace = Workspace::load_with(root, None)?;
+        Ok(AnalysisHost {
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip),
+            overlay: None,
             open_notes: BTreeMap::new(),
         })
     }
@@ -227,9 +241,16 @@ impl AnalysisHost {
             self.overlay = Some(overlay.clone());
         }
         let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
-        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress);
+        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress, Terms::Mine);
         Ok(())
     }
+}
+
+/// Whether a load mines the sources' terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Terms {
+    Mine,
+    Skip,
 }
 
 /// Reads the corpus and every note, and analyses everything.
@@ -237,14 +258,21 @@ fn build_snapshot(
     workspace: Workspace,
     open_notes: &BTreeMap<PathBuf, Arc<str>>,
     progress: &dyn LoadProgress,
+    terms: Terms,
 ) -> Analysis {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load(&workspace);
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
-    progress.stage(LoadStage::MiningTerms, corpus.sources.len());
-    let mined_terms = Arc::new(SourceTerms::mine(&corpus));
-    progress.advance(corpus.sources.len());
+    let mined_terms = match terms {
+        Terms::Mine => {
+            progress.stage(LoadStage::MiningTerms, corpus.sources.len());
+            let mined = SourceTerms::mine(&corpus);
+            progress.advance(corpus.sources.len());
+            Arc::new(mined)
+        }
+        Terms::Skip => Arc::new(SourceTerms::default()),
+    };
     let mut problems = workspace.problems.clone();
     problems.extend(corpus_problems);
     let mut paths: Vec<PathBuf> = workspace.notes.clone();
