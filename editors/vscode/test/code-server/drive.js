@@ -11,8 +11,10 @@
 //   topmost occurrence on the screen), EXPECT_HOVER (text the hover must contain), SHOT (hover
 //   screenshot), MIN_SQUIGGLES (diagnostic squiggles that must be on the screen with that hover),
 //   FIX_TITLE (the quick fix applied on the misquote).
-// Then go to definition (F12) on the first quotation must open halden2021.md at line 11, and the
-// quick fix on the misquote must rewrite it to the source's words and clear its diagnostic.
+// Also: a glossary term's hover (TERM_ON, EXPECT_TERM_HOVER); go to definition (F12) on the first
+// quotation must open halden2021.md at line 11, where the code lens EXPECT_LENS opens the note in
+// a peek view; the quick fix on the misquote must rewrite it to the source's words and clear its
+// diagnostic; ibid: Restart server must bring the diagnostics back.
 const { chromium } = require(process.env.PLAYWRIGHT);
 const env = (name, fallback) => process.env[name] || fallback;
 const out = env("OUT", ".");
@@ -80,14 +82,26 @@ async function pointAt(page, needle) {
   const editor = page.locator(".editor-group-container .monaco-editor .view-lines").first();
   await editor.waitFor({ state: "visible", timeout: 10000 });
   const point = await editor.evaluate((element, text) => {
+    // Search each rendered line as a whole: VS Code splits a line into spans (long ones every
+    // ~50 characters), so the needle may cross text nodes.
     let best = null;
-    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const at = node.textContent.replace(/\u00a0/g, " ").indexOf(text);
+    for (const line of element.querySelectorAll(".view-line")) {
+      const nodes = [];
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+      const whole = nodes.map((node) => node.textContent).join("").replace(/\u00a0/g, " ");
+      const at = whole.indexOf(text);
       if (at < 0) continue;
+      let offset = at + 1; // the needle's second character, in the node that holds it
+      let target = null;
+      for (const node of nodes) {
+        if (offset < node.textContent.length) { target = node; break; }
+        offset -= node.textContent.length;
+      }
+      if (target === null) continue;
       const range = document.createRange();
-      range.setStart(node, at + 1);
-      range.setEnd(node, at + 2);
+      range.setStart(target, offset);
+      range.setEnd(target, offset + 1);
       const rect = range.getBoundingClientRect();
       if (best === null || rect.y < best.y) best = { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
     }
@@ -170,6 +184,12 @@ async function whereAmI(page) {
     await page.screenshot({ path: env("SHOT", out + "/hover.png"), clip: await clipOf(page, [".part.editor"]) });
     await dismissHover(page);
 
+    // A glossary term's hover (the note's own definition list).
+    await hoverText(page, env("TERM_ON", "Riverbend Principle, under"));
+    const termHover = await readHover(page, env("EXPECT_TERM_HOVER", "downstream neighbours"), failures);
+    if (termHover !== null) console.log("term hover:", termHover);
+    await dismissHover(page);
+
     // Go to definition on a quotation opens the source at the quoted words.
     await revealLine(page, "21");
     await clickText(page, "no state may alter");
@@ -183,6 +203,21 @@ async function whereAmI(page) {
       if (!place.cursor.startsWith("Ln 11,")) failures.push(`definition went to ${place.cursor}, expected line 11`);
     } catch {
       failures.push(`go to definition did not open halden2021.md (active: ${JSON.stringify(await whereAmI(page))})`);
+    }
+
+    // In the source, the code lens above the quoted passage opens the quoting note in a peek view.
+    const lens = page.locator(".editor-group-container .monaco-editor .codelens-decoration a")
+      .filter({ hasText: env("EXPECT_LENS", "quoted in 1 note") }).first();
+    try {
+      await lens.waitFor({ timeout: 15000 });
+      console.log("code lens:", (await lens.innerText()).trim());
+      await lens.click();
+      const peek = page.locator(".peekview-widget").filter({ hasText: note }).first();
+      await peek.waitFor({ timeout: 10000 });
+      console.log("peek view:", (await peek.locator(".peekview-title").first().innerText()).replace(/\s+/g, " "));
+      await page.keyboard.press("Escape");
+    } catch (error) {
+      failures.push(`no code lens "quoted in 1 note" opening ${note} in a peek view: ${error.message.split("\n")[0]}`);
     }
 
     // The quick fix of the misquote replaces it with the source's words; the diagnostic goes.
@@ -218,6 +253,24 @@ async function whereAmI(page) {
       else failures.push("quote-inexact is still in the Problems panel after the quick fix");
     } catch (error) {
       failures.push(`no quick fix "${fixTitle}" applied on the misquote: ${error.message.split("\n")[0]}`);
+    }
+
+    // ibid: Restart server: a new server republishes the diagnostics (run.sh checks the log).
+    await page.keyboard.press("Control+Shift+P");
+    await page.waitForSelector(".quick-input-widget input", { timeout: 10000 });
+    await page.keyboard.type("ibid: Restart server");
+    const command = page.locator(".quick-input-list .monaco-list-row").filter({ hasText: "Restart server" }).first();
+    try {
+      await command.waitFor({ timeout: 10000 });
+      await page.keyboard.press("Enter");
+      // The old server's diagnostics are cleared when it stops; wait for the new one's.
+      await page.waitForTimeout(3000);
+      await page.locator(".markers-panel .monaco-list-row").filter({ hasText: expectProblem }).first()
+        .waitFor({ timeout: 30000 });
+      const after = await page.locator(".markers-panel .monaco-list-row").allInnerTexts();
+      console.log(`after the restart: ${after.filter((t) => t.includes("ibid")).length} ibid rows in the Problems panel`);
+    } catch (error) {
+      failures.push(`no "${expectProblem}" diagnostic after ibid: Restart server: ${error.message.split("\n")[0]}`);
     }
 
   } catch (error) {

@@ -87,6 +87,9 @@ echo "== ibid output channel (${log:-not found})"
 if [ -z "$log" ] || ! grep -q "server running" "$log"; then
   echo "FAIL: the extension did not start the server"
   status=1
+elif [ "$(grep -c "server running" "$log")" -lt 2 ]; then
+  echo "FAIL: ibid: Restart server did not start a second server"
+  status=1
 fi
 echo "code-server e2e: $( ((status == 0)) && echo PASS || echo FAIL) in $(($(date +%s) - start)) s; files in $scratch"
 exit $status
