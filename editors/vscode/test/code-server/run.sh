@@ -7,7 +7,8 @@
 # @halden2021 with the squiggles in view, go to definition from a quotation to its source line and
 # the misquote's quick fix (see drive.js). Env: SHOT=path.png saves the citation hover screenshot,
 # DIAGNOSTIC_SHOT=path.png the diagnostic hover with the Problems panel (default: the scratch
-# folder; both are reduced to 256 colours with pngquant when it is installed);
+# folder; both are reduced to 256 colours with pngquant when it is installed); BASIC=1 stops after
+# the two hovers (for a stand-in server: see stand_in.py);
 # CS_CACHE (default /tmp/ibid-code-server) keeps code-server (~300 MB, ~1.5 min to install from npm)
 # and playwright-core between runs. Needs: node, npm, curl, chromium, ripgrep (and libkrb5-dev to
 # build code-server): apt-get install -y chromium ripgrep libkrb5-dev.
@@ -87,7 +88,7 @@ echo "== ibid output channel (${log:-not found})"
 if [ -z "$log" ] || ! grep -q "server running" "$log"; then
   echo "FAIL: the extension did not start the server"
   status=1
-elif [ "$(grep -c "server running" "$log")" -lt 2 ]; then
+elif [ "${BASIC:-}" != 1 ] && [ "$(grep -c "server running" "$log")" -lt 2 ]; then
   echo "FAIL: ibid: Restart server did not start a second server"
   status=1
 fi
