@@ -174,9 +174,9 @@ fn best_in<'a>(
         .reduce(better)
 }
 
-/// Sources outside the cited ones searched in full (exact, then approximate) for a quotation:
-/// those holding the most of its words. Beyond them, sources holding every word are still searched
-/// for an exact occurrence.
+/// Sources outside the cited ones searched approximately for a quotation that is exactly nowhere:
+/// those holding the most of its words. (Every source holding all its words is searched for an
+/// exact occurrence first.)
 const FULL_SEARCHES: usize = 24;
 
 /// The quotation's distinct words, hashed for the corpus's word index. A word at an end freed by
@@ -222,29 +222,28 @@ fn search_corpus(
     }
     let total = words.len();
     let min_held = if total >= 4 { total.div_ceil(2) } else { total };
-    let mut best: Option<QuoteMatch> = None;
-    let mut full_searches = 0;
-    for (index, held) in corpus.word_index().sources_holding(&words, min_held) {
-        let Some(source) = corpus.sources.get(index) else {
-            continue;
-        };
-        if skip(source) {
-            continue;
-        }
-        let found = if full_searches < FULL_SEARCHES {
-            full_searches += 1;
-            match_in_source(pattern, source)
-        } else if held == total {
-            exact_in_source(pattern, source)
-        } else {
-            break;
-        };
-        best = match (best, found) {
-            (Some(a), Some(b)) => Some(better(a, b)),
-            (a, b) => a.or(b),
-        };
+    let candidates: Vec<(&Source, usize)> = corpus
+        .word_index()
+        .sources_holding(&words, min_held)
+        .into_iter()
+        .filter_map(|(index, held)| corpus.sources.get(index).map(|s| (s.as_ref(), held)))
+        .filter(|(source, _)| !skip(source))
+        .collect();
+    // Exact first, wherever every word is held: an exact match anywhere beats any approximate
+    // one, so the costly alignment is not needed then.
+    let exact = candidates
+        .iter()
+        .filter(|&&(_, held)| held == total)
+        .filter_map(|&(source, _)| exact_in_source(pattern, source))
+        .reduce(better);
+    if exact.is_some() {
+        return exact;
     }
-    best
+    candidates
+        .iter()
+        .take(FULL_SEARCHES)
+        .filter_map(|&(source, _)| match_in_source(pattern, source))
+        .reduce(better)
 }
 
 /// Like `match_in_source`, exact tiers only.
