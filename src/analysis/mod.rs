@@ -9,7 +9,7 @@ pub mod queries;
 pub mod resolve;
 pub mod terms;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -113,8 +113,22 @@ impl AnalysisHost {
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
         Ok(AnalysisHost {
-            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress),
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Mine),
             overlay: overlay.cloned(),
+            open_notes: BTreeMap::new(),
+        })
+    }
+
+    /// `load` for checking only (`ibid check`, `ibid bib`): the terms of the sources, which only
+    /// hover and completion use, are not mined.
+    pub fn load_for_check(
+        root: &Path,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        let workspace = Workspace::load_with(root, None)?;
+        Ok(AnalysisHost {
+            snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip),
+            overlay: None,
             open_notes: BTreeMap::new(),
         })
     }
@@ -128,11 +142,12 @@ impl AnalysisHost {
     pub fn set_note_text(&mut self, path: PathBuf, text: Arc<str>) {
         self.open_notes.insert(path.clone(), text.clone());
         let snap = &mut self.snapshot;
-        let analysis = analyse_note(
+        let analysis = analyse_note_after(
             path.clone(),
             text,
             &snap.corpus,
             &snap.workspace.config.checks,
+            snap.notes.get(&path).map(|old| old.as_ref()),
         );
         let glossary_changed = snap
             .notes
@@ -226,9 +241,16 @@ impl AnalysisHost {
             self.overlay = Some(overlay.clone());
         }
         let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
-        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress);
+        self.snapshot = build_snapshot(workspace, &self.open_notes, &NoProgress, Terms::Mine);
         Ok(())
     }
+}
+
+/// Whether a load mines the sources' terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Terms {
+    Mine,
+    Skip,
 }
 
 /// Reads the corpus and every note, and analyses everything.
@@ -236,14 +258,21 @@ fn build_snapshot(
     workspace: Workspace,
     open_notes: &BTreeMap<PathBuf, Arc<str>>,
     progress: &dyn LoadProgress,
+    terms: Terms,
 ) -> Analysis {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load(&workspace);
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
-    progress.stage(LoadStage::MiningTerms, corpus.sources.len());
-    let mined_terms = Arc::new(SourceTerms::mine(&corpus));
-    progress.advance(corpus.sources.len());
+    let mined_terms = match terms {
+        Terms::Mine => {
+            progress.stage(LoadStage::MiningTerms, corpus.sources.len());
+            let mined = SourceTerms::mine(&corpus);
+            progress.advance(corpus.sources.len());
+            Arc::new(mined)
+        }
+        Terms::Skip => Arc::new(SourceTerms::default()),
+    };
     let mut problems = workspace.problems.clone();
     problems.extend(corpus_problems);
     let mut paths: Vec<PathBuf> = workspace.notes.clone();
@@ -319,11 +348,47 @@ pub fn analyse_note(
     corpus: &Corpus,
     settings: &CheckSettings,
 ) -> NoteAnalysis {
+    analyse_note_after(path, text, corpus, settings, None)
+}
+
+/// `analyse_note` for a new text of a note analysed before against the same corpus: quotations
+/// whose words and citations are unchanged keep their resolution, so an edit re-resolves only the
+/// quotations it touched.
+pub fn analyse_note_after(
+    path: PathBuf,
+    text: Arc<str>,
+    corpus: &Corpus,
+    settings: &CheckSettings,
+    previous: Option<&NoteAnalysis>,
+) -> NoteAnalysis {
     let note = Note::parse(&text);
+    type ResolutionKey = (Vec<matcher::PatternPiece>, Vec<String>);
+    let key_of = |note: &Note, quotation: &crate::notes::Quotation| -> ResolutionKey {
+        (
+            resolve::quote_pattern(&quotation.pieces),
+            resolve::cited_keys(note, quotation)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        )
+    };
+    let known: HashMap<ResolutionKey, &QuoteResolution> = previous
+        .map(|old| {
+            old.note
+                .quotations
+                .iter()
+                .zip(&old.resolutions)
+                .map(|(quotation, resolution)| (key_of(&old.note, quotation), resolution))
+                .collect()
+        })
+        .unwrap_or_default();
     let resolutions: Vec<QuoteResolution> = note
         .quotations
-        .iter()
-        .map(|q| resolve::resolve_quote(&note, q, corpus))
+        .par_iter()
+        .map(|quotation| match known.get(&key_of(&note, quotation)) {
+            Some(&resolution) => resolution.clone(),
+            None => resolve::resolve_quote(&note, quotation, corpus),
+        })
         .collect();
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
@@ -402,5 +467,63 @@ impl Analysis {
     /// Workspace-level problems (bibliography, unreadable or duplicate sources), by file.
     pub fn workspace_problems(&self) -> &[Diagnostic] {
         &self.problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Source, SourceFormat, SourceMeta};
+
+    fn corpus(text: &str) -> Corpus {
+        let source = Source::new(
+            "halden2021".to_string(),
+            PathBuf::from("/ws/sources/halden2021.md"),
+            SourceFormat::Markdown,
+            text.to_string(),
+            SourceMeta::default(),
+        );
+        Corpus::from_sources(vec![source], Vec::new())
+    }
+
+    /// Only the quotations an edit touched are resolved again: the untouched one keeps its earlier
+    /// resolution (shown here by resolving it first against another corpus, which the real caller
+    /// never does), and the result otherwise equals a fresh analysis.
+    #[test]
+    fn an_edit_re_resolves_only_the_quotations_it_touched() {
+        let path = PathBuf::from("/ws/notes/a.md");
+        let settings = CheckSettings::default();
+        let before: Arc<str> = Arc::from(
+            "One \"the levee held through the storm\" [@halden2021].\n\n\
+             Two \"the water fell slowly over a week\" [@halden2021].\n",
+        );
+        let first = corpus("The levee held through the storm. The water fell slowly over a week.");
+        let previous = analyse_note(path.clone(), before, &first, &settings);
+        assert!(
+            previous
+                .resolutions
+                .iter()
+                .all(|r| r.status == resolve::QuoteStatus::Verified)
+        );
+
+        let second = corpus("Nothing here matches.");
+        let after: Arc<str> = Arc::from(
+            "One \"the levee held through the storm\" [@halden2021].\n\n\
+             Two \"the water fell quickly over a week\" [@halden2021].\n",
+        );
+        let edited = analyse_note_after(
+            path.clone(),
+            after.clone(),
+            &second,
+            &settings,
+            Some(&previous),
+        );
+        assert_eq!(edited.resolutions[0], previous.resolutions[0]);
+        assert_eq!(edited.resolutions[1].status, resolve::QuoteStatus::NotFound);
+
+        let fresh = analyse_note(path.clone(), after.clone(), &first, &settings);
+        let reused = analyse_note_after(path, after, &first, &settings, Some(&previous));
+        assert_eq!(reused.resolutions, fresh.resolutions);
+        assert_eq!(reused.diagnostics, fresh.diagnostics);
     }
 }

@@ -45,8 +45,8 @@ pub struct QuoteResolution {
     pub found: Option<QuoteMatch>,
 }
 
-use super::matcher::{Alignment, Haystack, PatternPiece, find_quote};
-use crate::corpus::{Corpus, Source, normalize_key};
+use super::matcher::{Alignment, Haystack, PatternPiece, find_quote, find_quote_exact};
+use crate::corpus::{Corpus, Source, is_indexed, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
 
 /// Longest stretch of source text an elision may stand for, in key bytes.
@@ -174,6 +174,89 @@ fn best_in<'a>(
         .reduce(better)
 }
 
+/// Sources outside the cited ones searched in full (exact, then approximate) for a quotation:
+/// those holding the most of its words. Beyond them, sources holding every word are still searched
+/// for an exact occurrence.
+const FULL_SEARCHES: usize = 24;
+
+/// The quotation's distinct words, hashed for the corpus's word index. A word at an end freed by
+/// an alteration (`[T]he`) may be cut in the source, so it is left out.
+fn index_words(pattern: &[PatternPiece]) -> Vec<u32> {
+    let loose_start = matches!(pattern.first(), Some(PatternPiece::Gap { .. }));
+    let loose_end = matches!(pattern.last(), Some(PatternPiece::Gap { .. }));
+    let words: Vec<&str> = pattern
+        .iter()
+        .filter_map(|piece| match piece {
+            PatternPiece::Text(text) => Some(text.split(' ')),
+            PatternPiece::Gap { .. } => None,
+        })
+        .flatten()
+        .collect();
+    let from = usize::from(loose_start);
+    let to = words.len().saturating_sub(usize::from(loose_end));
+    let mut hashes: Vec<u32> = words
+        .get(from..to.max(from))
+        .unwrap_or_default()
+        .iter()
+        .filter(|word| is_indexed(word))
+        .map(|word| word_hash(word))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// The best match of `pattern` among the corpus's sources that `skip` does not exclude, searching
+/// only where the word index says it can be: an exact match needs every word of the quotation in
+/// the source, an approximate one most of them (its floor is 60 % of the words; half leaves room
+/// for words that extraction noise broke).
+fn search_corpus(
+    pattern: &[PatternPiece],
+    corpus: &Corpus,
+    skip: impl Fn(&Source) -> bool,
+) -> Option<QuoteMatch> {
+    let words = index_words(pattern);
+    if words.is_empty() {
+        // Nothing indexable (a quotation in a script without spaces): search everywhere.
+        return best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)));
+    }
+    let total = words.len();
+    let min_held = if total >= 4 { total.div_ceil(2) } else { total };
+    let mut best: Option<QuoteMatch> = None;
+    let mut full_searches = 0;
+    for (index, held) in corpus.word_index().sources_holding(&words, min_held) {
+        let Some(source) = corpus.sources.get(index) else {
+            continue;
+        };
+        if skip(source) {
+            continue;
+        }
+        let found = if full_searches < FULL_SEARCHES {
+            full_searches += 1;
+            match_in_source(pattern, source)
+        } else if held == total {
+            exact_in_source(pattern, source)
+        } else {
+            break;
+        };
+        best = match (best, found) {
+            (Some(a), Some(b)) => Some(better(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+    best
+}
+
+/// Like `match_in_source`, exact tiers only.
+fn exact_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
+    let haystack = Haystack {
+        text: &source.key_text.text,
+        breaks: &source.key_text.breaks,
+    };
+    let alignment = find_quote_exact(pattern, haystack)?;
+    Some(to_quote_match(&alignment, source))
+}
+
 /// Resolves one quotation: in its cited source(s) first, then in the rest of the corpus.
 pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResolution {
     let pattern = quote_pattern(&quotation.pieces);
@@ -186,18 +269,10 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
     let keys = cited_keys(note, quotation);
     let cited: Vec<&std::sync::Arc<Source>> =
         keys.iter().filter_map(|key| corpus.source(key)).collect();
-    let elsewhere = || {
-        best_in(
-            &pattern,
-            corpus
-                .sources
-                .iter()
-                .filter(|s| !keys.contains(&s.key.as_str())),
-        )
-    };
+    let elsewhere = || search_corpus(&pattern, corpus, |s| keys.contains(&s.key.as_str()));
 
     if keys.is_empty() {
-        return match best_in(&pattern, corpus.sources.iter()) {
+        return match search_corpus(&pattern, corpus, |_| false) {
             Some(found) => QuoteResolution {
                 status: QuoteStatus::Uncited,
                 found: Some(found),
@@ -213,7 +288,7 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
         // quotation cannot be checked, but a match elsewhere still serves go-to-source.
         return QuoteResolution {
             status: QuoteStatus::Unchecked,
-            found: best_in(&pattern, corpus.sources.iter()),
+            found: search_corpus(&pattern, corpus, |_| false),
         };
     }
     let in_cited = best_in(&pattern, cited.iter().copied());
@@ -343,5 +418,85 @@ mod tests {
             ]
         );
         assert!(quote_pattern(&[elision]).is_empty());
+    }
+
+    /// Many sources hold every word of the quotation, scattered; the one holding the passage comes
+    /// last. Past the sources searched in full, those holding every word are still searched for an
+    /// exact occurrence, so the passage is found.
+    #[test]
+    fn the_passage_is_found_past_many_sources_holding_its_words() {
+        let quote = "delegates agreed to share the data every week";
+        let mut fixture = Fixture::new();
+        for i in 0..(FULL_SEARCHES + 6) {
+            fixture = fixture.source(
+                &format!("decoy{i:02}"),
+                "# Decoy\n\nEvery week the data shows what the delegates agreed. To share is hard.\n",
+            );
+        }
+        let built = fixture
+            .source("zeta2020", SOURCE)
+            .note("a.md", &format!("Uncited: \"{quote}\".\n"))
+            .build();
+        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
+        let resolution = &analysis.resolutions[0];
+        assert_eq!(resolution.status, QuoteStatus::Uncited);
+        let found = resolution.found.as_ref().expect("found");
+        assert_eq!(found.key, "zeta2020");
+        assert_eq!(found.kind, MatchKind::Exact);
+    }
+
+    /// A misquotation of a source it does not cite is found approximately among many sources.
+    #[test]
+    fn an_approximate_match_elsewhere_is_found_among_many_sources() {
+        let mut fixture = Fixture::new();
+        for i in 0..40 {
+            fixture = fixture.source(
+                &format!("decoy{i:02}"),
+                &format!(
+                    "# Decoy {i}\n\nThe storm of that year left the river low and the towns dry.\n"
+                ),
+            );
+        }
+        let built = fixture
+            .source("zeta2020", SOURCE)
+            .note(
+                "a.md",
+                "She wrote \"the delegates agreed to share the numbers every week\" [@decoy03].\n",
+            )
+            .build();
+        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
+        let resolution = &analysis.resolutions[0];
+        let found = resolution.found.as_ref().expect("found");
+        assert_eq!(found.key, "zeta2020", "{resolution:?}");
+        assert_eq!(found.kind, MatchKind::Approximate);
+    }
+
+    #[test]
+    fn index_words_leave_out_ends_freed_by_alterations() {
+        let text = |s: &str| PatternPiece::Text(s.to_string());
+        let gap = PatternPiece::Gap { max: 10 };
+        let hashes = |words: &[&str]| {
+            let mut h: Vec<u32> = words.iter().map(|w| word_hash(w)).collect();
+            h.sort_unstable();
+            h
+        };
+        assert_eq!(
+            index_words(&[
+                gap.clone(),
+                text("he tide turned"),
+                gap.clone(),
+                text("late")
+            ]),
+            hashes(&["tide", "turned", "late"])
+        );
+        assert_eq!(
+            index_words(&[text("the tides"), gap.clone()]),
+            hashes(&["the"])
+        );
+        assert_eq!(
+            index_words(&[text("the tide the tide")]),
+            hashes(&["the", "tide"])
+        );
+        assert!(index_words(&[text("和平")]).is_empty());
     }
 }

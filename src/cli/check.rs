@@ -20,7 +20,7 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
         }
     };
     let progress = TerminalProgress::new();
-    let loaded = AnalysisHost::load_with_progress(&root, None, &progress);
+    let loaded = AnalysisHost::load_for_check(&root, &progress);
     progress.finish();
     let host = match loaded {
         Ok(host) => host,
@@ -118,7 +118,7 @@ pub(crate) fn bib(root: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match AnalysisHost::load(&root, None) {
+    match AnalysisHost::load_for_check(&root, &crate::analysis::NoProgress) {
         Ok(host) => {
             print!("{}", super::bib::render(&host.snapshot()));
             ExitCode::SUCCESS

@@ -3,6 +3,7 @@
 //! collapsed, case kept: for reading, terms and sentences) and `key` (the matching key: see
 //! `normalize`).
 
+mod index;
 pub mod load;
 mod markdown;
 pub mod normalize;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use index::{WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
 
 use crate::ByteRange;
@@ -52,6 +54,8 @@ pub struct Source {
     pub clean: MappedText,
     /// The matching key of the whole source (`normalize_key` applied to `clean`). Maps to `text`.
     pub key_text: MappedText,
+    /// The distinct words of `key_text`, hashed and sorted (see `WordIndex`).
+    pub words: Box<[u32]>,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -60,6 +64,7 @@ pub struct Corpus {
     pub sources: Vec<Arc<Source>>,
     pub bibliography: Vec<BibEntry>,
     by_key: HashMap<String, usize>,
+    words: WordIndex,
 }
 
 impl Corpus {
@@ -72,17 +77,12 @@ impl Corpus {
 
     /// Builds a corpus from sources already in memory (tests, the LSP's unsaved buffers).
     pub fn from_sources(sources: Vec<Source>, bibliography: Vec<BibEntry>) -> Corpus {
-        let sources: Vec<Arc<Source>> = sources.into_iter().map(Arc::new).collect();
-        let by_key = sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.key.clone(), i))
-            .collect();
-        Corpus {
-            sources,
-            bibliography,
-            by_key,
-        }
+        Corpus::from_shared(sources.into_iter().map(Arc::new).collect(), bibliography)
+    }
+
+    /// Which sources hold which words: for choosing where to search a quotation.
+    pub fn word_index(&self) -> &WordIndex {
+        &self.words
     }
 
     pub fn source(&self, key: &str) -> Option<&Arc<Source>> {
@@ -115,6 +115,7 @@ impl Source {
     ) -> Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
+        let words = index::key_words(&key_text.text);
         Source {
             key,
             path,
@@ -123,6 +124,7 @@ impl Source {
             meta,
             clean,
             key_text,
+            words,
         }
     }
 }
@@ -136,10 +138,12 @@ impl Corpus {
             .rev()
             .map(|(i, s)| (s.key.clone(), i))
             .collect();
+        let words = WordIndex::build(&sources);
         Corpus {
             sources,
             bibliography,
             by_key,
+            words,
         }
     }
 

@@ -10,7 +10,7 @@ mod words;
 use crate::ByteRange;
 
 /// One element of a quotation pattern, already in matching-key form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PatternPiece {
     /// Words that must appear (key form: lowercase alphanumeric words, single spaces).
     Text(String),
@@ -88,26 +88,32 @@ pub struct Alignment {
 /// the word boundary.
 pub fn find_quote(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
     let pattern = Pattern::new(pattern)?;
+    find_exact(&pattern, haystack).or_else(|| approximate::find_approximate(&pattern, haystack))
+}
+
+/// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source.
+pub fn find_quote_exact(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
+    find_exact(&Pattern::new(pattern)?, haystack)
+}
+
+fn find_exact(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
     let ends = exact::Ends {
         start: !pattern.loose_start,
         end: !pattern.loose_end,
     };
-    let exact = match pattern.texts.as_slice() {
+    let (kind, segments) = match pattern.texts.as_slice() {
         [text] => exact::find_text(haystack, text, ends)
             .map(|occurrence| (MatchKind::Exact, occurrence.segments)),
-        _ => exact::find_elided(haystack, &pattern).map(|segments| (MatchKind::Elided, segments)),
-    };
-    if let Some((kind, segments)) = exact {
-        let range = segments.first()?.start..segments.last()?.end;
-        return Some(Alignment {
-            range,
-            segments,
-            kind,
-            score: 1.0,
-            edits: Vec::new(),
-        });
-    }
-    approximate::find_approximate(&pattern, haystack)
+        _ => exact::find_elided(haystack, pattern).map(|segments| (MatchKind::Elided, segments)),
+    }?;
+    let range = segments.first()?.start..segments.last()?.end;
+    Some(Alignment {
+        range,
+        segments,
+        kind,
+        score: 1.0,
+        edits: Vec::new(),
+    })
 }
 
 /// A pattern tidied for matching: its texts (adjacent texts joined, spaces collapsed, empty ones

@@ -217,16 +217,32 @@ fn match_details(analysis: &Analysis, found: &QuoteMatch) -> String {
         let inside = source_words(source, &matched);
         let after = source_words(source, &(matched.end..sentence.end));
         let mut quote = String::from("> ");
+        // A space between the parts only where the source has one ("average." stays together).
+        let space_at = |offset: usize, backwards: bool| {
+            let next = if backwards {
+                source
+                    .text
+                    .get(..offset)
+                    .and_then(|t| t.chars().next_back())
+            } else {
+                source.text.get(offset..).and_then(|t| t.chars().next())
+            };
+            next.is_some_and(char::is_whitespace)
+        };
         if !before.is_empty() {
             quote.push_str(&escape_markdown(&tail_chars(&before, 200)));
-            quote.push(' ');
+            if space_at(matched.start, true) {
+                quote.push(' ');
+            }
         }
         quote.push_str(&format!(
             "**{}**",
             escape_markdown(&ellipsize(&inside, 600))
         ));
         if !after.is_empty() {
-            quote.push(' ');
+            if space_at(matched.end, false) {
+                quote.push(' ');
+            }
             quote.push_str(&escape_markdown(&ellipsize(&after, 200)));
         }
         out.push_str("\n\n");
@@ -444,6 +460,24 @@ mod tests {
 
             [sources/smith2020.md:3](file:///ws/sources/smith2020.md#L3)"#]]
         .assert_eq(&hover.markdown);
+    }
+
+    /// The source's punctuation right after the matched words stays attached to them.
+    #[test]
+    fn hover_keeps_punctuation_against_the_matched_words() {
+        let built = sample()
+            .note(
+                "a.md",
+                "She writes that it \"fell by $0noon\" [@smith2020].",
+            )
+            .build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        assert!(
+            hover.markdown.contains("and **fell by noon**."),
+            "{}",
+            hover.markdown
+        );
     }
 
     #[test]

@@ -682,7 +682,8 @@ pub(crate) fn cue_after(text: &str, at: usize) -> f32 {
     if rest.starts_with(" - ") {
         return 2.0;
     }
-    let mut lower = trimmed.trim_start_matches(',').trim_start().to_lowercase();
+    // The cues are short: lowercase only the words right after the term, not the rest of the text.
+    let mut lower = head(trimmed.trim_start_matches(',').trim_start(), CUE_WINDOW).to_lowercase();
     for relative in ["which ", "that "] {
         if let Some(stripped) = lower.strip_prefix(relative) {
             lower = stripped.to_string();
@@ -699,17 +700,41 @@ pub(crate) fn cue_after(text: &str, at: usize) -> f32 {
     }
 }
 
+/// Bytes of text around a term searched for a cue (longer than any cue).
+const CUE_WINDOW: usize = 64;
+
+/// At most the first `max` bytes of `text`, cut on a char boundary.
+fn head(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// At most the last `max` bytes of `text`, cut on a char boundary.
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
 /// `known as`, `called`, `termed`, `dubbed` right before a term (at `at`, an opening quote
 /// allowed between).
 pub(crate) fn cue_before(text: &str, at: usize) -> f32 {
     let Some(before) = text.get(..at) else {
         return 0.0;
     };
-    let before = before
-        .trim_end_matches(['“', '"', '‘', '\''])
-        .trim_end()
-        .trim_end_matches(" the")
-        .to_lowercase();
+    let before = tail(
+        before
+            .trim_end_matches(['“', '"', '‘', '\''])
+            .trim_end()
+            .trim_end_matches(" the"),
+        CUE_WINDOW,
+    )
+    .to_lowercase();
     let cues = [
         "known as",
         "called",

@@ -2,8 +2,13 @@
 # End-to-end check of the extension in VS Code (code-server 4.100.3 = VS Code 1.100, the last that
 # runs on Node 20) driven by headless chromium, against a built server:
 #   editors/vscode/test/code-server/run.sh [path/to/ibid]
-# Opens a copy of examples/ at notes/briefing.md; expects an `unknown-source` diagnostic and a hover
-# on @halden2021. Env: SHOT=path.png saves the hover screenshot there (default: the scratch folder);
+# Opens a copy of examples/ at notes/briefing.md; expects ibid's diagnostics in the Problems panel
+# (an `unknown-source` row), the diagnostic and the server's hover on the misquote, a hover on
+# @halden2021 with the squiggles in view, go to definition from a quotation to its source line and
+# the misquote's quick fix (see drive.js). Env: SHOT=path.png saves the citation hover screenshot,
+# DIAGNOSTIC_SHOT=path.png the diagnostic hover with the Problems panel (default: the scratch
+# folder; both are reduced to 256 colours with pngquant when it is installed); BASIC=1 stops after
+# the two hovers (for a stand-in server: see stand_in.py);
 # CS_CACHE (default /tmp/ibid-code-server) keeps code-server (~300 MB, ~1.5 min to install from npm)
 # and playwright-core between runs. Needs: node, npm, curl, chromium, ripgrep (and libkrb5-dev to
 # build code-server): apt-get install -y chromium ripgrep libkrb5-dev.
@@ -53,6 +58,7 @@ cat > "$data/user/User/settings.json" <<JSON
   "workbench.startupEditor": "none", "security.workspace.trust.enabled": false,
   "telemetry.telemetryLevel": "off", "extensions.autoCheckUpdates": false,
   "extensions.autoUpdate": false, "update.mode": "none", "workbench.colorTheme": "Default Light Modern",
+  "editor.stickyScroll.enabled": false, "editor.occurrencesHighlight": "off",
   "ibid.server.path": "$server"
 }
 JSON
@@ -70,12 +76,20 @@ for _ in $(seq 1 60); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" &
 status=0
 URL="http://127.0.0.1:$port/?folder=$scratch/ws" OUT=$scratch PLAYWRIGHT=$cache/pw/node_modules/playwright-core \
   node "$here/drive.js" || status=$?
+if command -v pngquant >/dev/null; then
+  for shot in "${SHOT:-}" "${DIAGNOSTIC_SHOT:-}"; do
+    [ -n "$shot" ] && [ -f "$shot" ] && pngquant --quality 80-100 --speed 1 -f -o "$shot" "$shot" || true
+  done
+fi
 # The "ibid" output channel, as code-server saved it.
 log=$(find "$data/user/logs" -name '*-ibid.log' | head -1)
 echo "== ibid output channel (${log:-not found})"
 [ -n "$log" ] && sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^ *\(at \|[0-9]*: \)' | tail -n 40
 if [ -z "$log" ] || ! grep -q "server running" "$log"; then
   echo "FAIL: the extension did not start the server"
+  status=1
+elif [ "${BASIC:-}" != 1 ] && [ "$(grep -c "server running" "$log")" -lt 2 ]; then
+  echo "FAIL: ibid: Restart server did not start a second server"
   status=1
 fi
 echo "code-server e2e: $( ((status == 0)) && echo PASS || echo FAIL) in $(($(date +%s) - start)) s; files in $scratch"

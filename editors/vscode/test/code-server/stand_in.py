@@ -3,8 +3,11 @@
 it gets to $STAND_IN_LOG (default: stand_in.log in $TMPDIR), publishes one `quote-inexact`
 diagnostic (source `ibid`) on line 21 of each opened document, answers every hover with
 "stand-in hover at L:C", and gives one "quoted in 1 note" code lens running `ibid.showQuotations`.
-    STAND_IN_LOG=/tmp/s.log EXPECT_PROBLEM=quote-inexact EXPECT_HOVER="stand-in hover" \
+    BASIC=1 STAND_IN_LOG=/tmp/s.log EXPECT_PROBLEM=quote-inexact PROBLEM_LINE=21 \
+      PROBLEM_ON="no state may alter" EXPECT_PROBLEM_HOVER="stand-in hover" MIN_SQUIGGLES=1 \
+      EXPECT_HOVER="stand-in hover" \
       editors/vscode/test/code-server/run.sh editors/vscode/test/code-server/stand_in.py
+(BASIC=1: go to definition, the term hover, the quick fix and the restart need the real server.)
 """
 import json, os, sys
 inp, out = sys.stdin.buffer, sys.stdout.buffer
