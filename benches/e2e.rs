@@ -966,8 +966,15 @@ struct Figure {
 }
 
 impl Figure {
+    /// The middle value (the mean of the two middle ones for an even count).
     fn median(&self) -> f64 {
-        percentile(&self.values, 50.0)
+        let mut sorted = self.values.clone();
+        sorted.sort_by(f64::total_cmp);
+        match sorted.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        }
     }
 }
 
