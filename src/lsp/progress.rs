@@ -118,10 +118,17 @@ pub async fn load_workspace(
     worker: WorkerHandle,
     use_progress: bool,
     root: PathBuf,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let token: ProgressToken = NumberOrString::String(LOAD_TOKEN.to_string());
     let progress = if use_progress {
-        match client.create_work_done_progress(token.clone()).await {
+        let created = super::server::until_shutdown(
+            shutdown,
+            client.create_work_done_progress(token.clone()),
+        )
+        .await;
+        match created.unwrap_or_else(|| Err(tower_lsp_server::jsonrpc::Error::request_cancelled()))
+        {
             Ok(()) => Some(
                 client
                     .progress(token, "ibid")

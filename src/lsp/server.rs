@@ -40,6 +40,9 @@ pub struct Server {
     worker: WorkerHandle,
     load_requested: AtomicBool,
     shutdown_requested: Arc<AtomicBool>,
+    /// Turns true on `shutdown`: requests the server is still waiting on the client for are given
+    /// up, so that no handler outlives the session (tower-lsp waits for them before exiting).
+    shutdown_signal: tokio::sync::watch::Sender<bool>,
     /// A settings problem met in `initialize`, shown once the client is ready.
     settings_problem: Mutex<Option<String>>,
 }
@@ -90,6 +93,7 @@ impl Server {
             worker,
             load_requested: AtomicBool::new(false),
             shutdown_requested,
+            shutdown_signal: tokio::sync::watch::Sender::new(false),
             settings_problem: Mutex::new(None),
         }
     }
@@ -196,9 +200,33 @@ impl Server {
             method: "workspace/didChangeWatchedFiles".to_string(),
             register_options: serde_json::to_value(options).ok(),
         };
-        if let Err(error) = self.client.register_capability(vec![registration]).await {
-            tracing::warn!(%error, "the client refused the file watcher registration");
+        let registered = until_shutdown(
+            self.shutdown_signal.subscribe(),
+            self.client.register_capability(vec![registration]),
+        )
+        .await;
+        match registered {
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                tracing::warn!(%error, "the client refused the file watcher registration");
+            }
+            None => tracing::warn!("no answer to the file watcher registration"),
         }
+    }
+}
+
+/// How long the server waits for the client to answer one of its requests.
+const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `request`'s answer, or `None` when the session shuts down (or the client has not answered
+/// within `CLIENT_ANSWER_TIMEOUT`) first.
+pub(super) async fn until_shutdown<T>(
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    request: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        answer = tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, request) => answer.ok(),
+        _ = shutdown.wait_for(|&down| down) => None,
     }
 }
 
@@ -372,6 +400,7 @@ impl LanguageServer for Server {
                 self.worker.clone(),
                 use_progress,
                 root,
+                self.shutdown_signal.subscribe(),
             ));
         } else {
             tracing::info!("no workspace folder: nothing to analyse");
@@ -390,6 +419,7 @@ impl LanguageServer for Server {
     async fn shutdown(&self) -> jsonrpc::Result<()> {
         tracing::info!("shutdown requested");
         self.shutdown_requested.store(true, Ordering::SeqCst);
+        self.shutdown_signal.send_replace(true);
         Ok(())
     }
 

@@ -100,6 +100,13 @@ async fn stdio_flag_is_accepted_and_piped_logs_are_plain() {
     std::fs::write(workspace.path().join("note.md"), "# Note\n").unwrap();
     let (mut child, client) = spawn_server_with(&["lsp", "--stdio"], Stdio::piped());
     let mut stderr = child.stderr.take().expect("stderr");
+    // Read the logs while the server runs, so that a full pipe never blocks it.
+    let logs = tokio::spawn(async move {
+        let mut logs = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut logs)
+            .await
+            .map(|_| logs)
+    });
     let result = client
         .initialize(Some(workspace.path()), false, Value::Null)
         .await;
@@ -109,10 +116,7 @@ async fn stdio_flag_is_accepted_and_piped_logs_are_plain() {
     );
     client.shutdown_and_exit().await;
     assert_eq!(exit_code(&mut child).await, Some(0));
-    let mut logs = String::new();
-    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut logs)
-        .await
-        .expect("read stderr");
+    let logs = logs.await.expect("join").expect("read stderr");
     assert!(
         logs.contains("INFO"),
         "expected info logs on stderr: {logs}"

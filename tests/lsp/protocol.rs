@@ -275,6 +275,27 @@ async fn shutdown_then_exit_ends_cleanly() {
     assert_eq!(outcome, Outcome::Clean);
 }
 
+/// Shutdown right after `initialized`, while the server still waits for the client's answers to
+/// its file-watcher registration and progress token: the session still ends at `exit` (it used to
+/// hang now and then, waiting for those answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_during_startup_requests_still_exits() {
+    let workspace = tempfile::tempdir().expect("tempdir");
+    std::fs::write(workspace.path().join("note.md"), "# Note\n").expect("write note");
+    for _ in 0..20 {
+        let (client, server) = in_process();
+        client
+            .initialize(Some(workspace.path()), false, Value::Null)
+            .await;
+        client.shutdown_and_exit().await;
+        let outcome = tokio::time::timeout(super::harness::TIMEOUT, server)
+            .await
+            .expect("the server did not stop after exit")
+            .expect("the server task failed");
+        assert_eq!(outcome, Outcome::Clean);
+    }
+}
+
 #[tokio::test]
 async fn exit_without_shutdown_is_reported() {
     let (client, server) = in_process();
