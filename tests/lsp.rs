@@ -9,6 +9,8 @@ mod binary;
 mod features;
 #[path = "lsp/harness.rs"]
 mod harness;
+#[path = "lsp/misuse.rs"]
+mod misuse;
 #[path = "lsp/protocol.rs"]
 mod protocol;
 #[path = "lsp/sample_corpus.rs"]
