@@ -15,3 +15,5 @@ mod misuse;
 mod protocol;
 #[path = "lsp/sample_corpus.rs"]
 mod sample_corpus;
+#[path = "lsp/edit_properties.rs"]
+mod edit_properties;
