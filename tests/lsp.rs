@@ -5,6 +5,8 @@
 
 #[path = "lsp/binary.rs"]
 mod binary;
+#[path = "lsp/edit_properties.rs"]
+mod edit_properties;
 #[path = "lsp/features.rs"]
 mod features;
 #[path = "lsp/harness.rs"]
@@ -15,5 +17,3 @@ mod misuse;
 mod protocol;
 #[path = "lsp/sample_corpus.rs"]
 mod sample_corpus;
-#[path = "lsp/edit_properties.rs"]
-mod edit_properties;

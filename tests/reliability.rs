@@ -322,3 +322,41 @@ fn source_replaced_by_a_folder_between_discovery_and_reading_is_reported() {
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
     assert!(diagnostics[0].message.contains("cannot read this source"));
 }
+
+#[path = "fuzz/checks.rs"]
+mod fuzz_checks;
+
+/// Replays every input saved by the fuzz campaigns (`tests/fuzz/corpus/<target>/`, minimised) and
+/// every crash regression (`tests/fuzz/regressions/<target>/`) through the same checks as the
+/// fuzz targets, so `cargo test` covers them without cargo-fuzz.
+#[test]
+fn fuzz_corpora_and_regressions_replay_cleanly() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 5] = [
+        ("notes_parse", fuzz_checks::notes_parse),
+        ("normalize", fuzz_checks::normalize),
+        ("matcher", fuzz_checks::matcher),
+        ("loaders", fuzz_checks::loaders),
+        ("line_index", fuzz_checks::line_index),
+    ];
+    let mut replayed = 0;
+    for (name, check) in targets {
+        let mut inputs = 0;
+        for folder in ["corpus", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(fuzz.join(folder).join(name)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.expect("corpus entry").path();
+                let data = std::fs::read(&path).expect("read corpus input");
+                let outcome = std::panic::catch_unwind(|| check(&data));
+                assert!(outcome.is_ok(), "{name}: {} fails", path.display());
+                inputs += 1;
+            }
+        }
+        assert!(inputs > 0, "no saved inputs for fuzz target {name}");
+        replayed += inputs;
+    }
+    assert!(replayed >= 5);
+}
