@@ -25,16 +25,76 @@ pub struct LineCol {
 pub struct LineIndex {
     line_starts: Vec<usize>,
     len: usize,
+    /// Column counts at points inside long lines (every `CHECKPOINT_STRIDE` bytes or so), sorted
+    /// by offset, so that a column is counted from the nearest checkpoint rather than from the
+    /// start of a line that may be megabytes long (one paragraph of a thousand quotations).
+    checkpoints: Vec<Checkpoint>,
+}
+
+/// Lines longer than this many bytes get checkpoints, about this far apart.
+const CHECKPOINT_STRIDE: usize = 1024;
+
+/// A char boundary inside a long line and its column from the line's start.
+#[derive(Debug, Clone, Copy)]
+struct Checkpoint {
+    offset: usize,
+    utf16: usize,
+    utf32: usize,
+}
+
+impl Checkpoint {
+    fn col(&self, line_start: usize, encoding: ColumnEncoding) -> usize {
+        match encoding {
+            ColumnEncoding::Utf8 => self.offset - line_start,
+            ColumnEncoding::Utf16 => self.utf16,
+            ColumnEncoding::Utf32 => self.utf32,
+        }
+    }
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let mut checkpoints = Vec::new();
+        let bytes = text.as_bytes();
+        let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
+        for (start, end) in line_starts.iter().copied().zip(ends) {
+            if end - start <= CHECKPOINT_STRIDE {
+                continue;
+            }
+            let (mut utf16, mut utf32) = (0, 0);
+            let mut next = start + CHECKPOINT_STRIDE;
+            for (offset, &byte) in bytes.get(start..end).unwrap_or_default().iter().enumerate() {
+                let offset = start + offset;
+                // Not a UTF-8 continuation byte: a char starts here.
+                if (byte as i8) >= -0x40 {
+                    if offset >= next {
+                        checkpoints.push(Checkpoint {
+                            offset,
+                            utf16,
+                            utf32,
+                        });
+                        next = offset + CHECKPOINT_STRIDE;
+                    }
+                    utf32 += 1;
+                    utf16 += if byte >= 0xF0 { 2 } else { 1 };
+                }
+            }
+        }
         LineIndex {
             line_starts,
             len: text.len(),
+            checkpoints,
         }
+    }
+
+    /// The last checkpoint at or before `offset` within the line starting at `line_start`.
+    fn checkpoint_before(&self, line_start: usize, offset: usize) -> Option<&Checkpoint> {
+        let after = self.checkpoints.partition_point(|c| c.offset <= offset);
+        self.checkpoints
+            .get(after.checked_sub(1)?)
+            .filter(|c| c.offset > line_start)
     }
 
     pub fn line_count(&self) -> usize {
@@ -60,13 +120,18 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: usize, encoding: ColumnEncoding) -> LineCol {
         let offset = floor_char_boundary(text, offset.min(self.len));
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
-        let prefix = &text[start..offset];
-        let col = match encoding {
-            ColumnEncoding::Utf8 => prefix.len(),
-            ColumnEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
-            ColumnEncoding::Utf32 => prefix.chars().count(),
+        let line_start = self.line_starts[line];
+        let (start, base) = match self.checkpoint_before(line_start, offset) {
+            Some(c) if text.is_char_boundary(c.offset) => (c.offset, c.col(line_start, encoding)),
+            _ => (line_start, 0),
         };
+        let prefix = text.get(start..offset).unwrap_or_default();
+        let col = base
+            + match encoding {
+                ColumnEncoding::Utf8 => prefix.len(),
+                ColumnEncoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+                ColumnEncoding::Utf32 => prefix.chars().count(),
+            };
         LineCol {
             line: line as u32,
             col: col as u32,
@@ -80,16 +145,27 @@ impl LineIndex {
         let Some(range) = self.line_range(text, pos.line as usize) else {
             return self.len;
         };
-        let line = &text[range.clone()];
-        let mut units = 0usize;
+        // Start from the last checkpoint of the line whose column is not past `pos.col`.
+        let first = self
+            .checkpoints
+            .partition_point(|c| c.offset <= range.start);
+        let last = self.checkpoints.partition_point(|c| c.offset < range.end);
+        let in_line = self.checkpoints.get(first..last).unwrap_or_default();
+        let target = pos.col as usize;
+        let before = in_line.partition_point(|c| c.col(range.start, encoding) <= target);
+        let (start, mut units) = match before.checked_sub(1).and_then(|i| in_line.get(i)) {
+            Some(c) if text.is_char_boundary(c.offset) => (c.offset, c.col(range.start, encoding)),
+            _ => (range.start, 0),
+        };
+        let line = text.get(start..range.end).unwrap_or_default();
         for (i, ch) in line.char_indices() {
             let width = match encoding {
                 ColumnEncoding::Utf8 => ch.len_utf8(),
                 ColumnEncoding::Utf16 => ch.len_utf16(),
                 ColumnEncoding::Utf32 => 1,
             };
-            if units + width > pos.col as usize {
-                return range.start + i;
+            if units + width > target {
+                return start + i;
             }
             units += width;
         }
@@ -156,5 +232,47 @@ mod tests {
             index.offset(text, LineCol { line: 0, col: 1 }, ColumnEncoding::Utf16),
             0
         );
+    }
+
+    /// Long lines get checkpoints; every offset must convert exactly as counting from the line's
+    /// start does, both ways, in every encoding (regression: a 1 MB one-line paragraph of quotes
+    /// took minutes to report because each column was counted from the line's start).
+    #[test]
+    fn long_lines_convert_like_short_ones() {
+        let mut text = String::new();
+        for i in 0..900 {
+            text.push_str(["ab ", "中文", "😀", "é", "x\r\n", "𝄞", "\n", "word "][i % 8]);
+            if i % 97 == 0 {
+                text.push_str(&"a".repeat(CHECKPOINT_STRIDE + i % 5));
+            }
+        }
+        let index = LineIndex::new(&text);
+        assert!(index.checkpoints.len() > 5, "the test needs long lines");
+        let naive = |offset: usize, encoding: ColumnEncoding| {
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let prefix = &text[start..offset];
+            match encoding {
+                ColumnEncoding::Utf8 => prefix.len(),
+                ColumnEncoding::Utf16 => prefix.encode_utf16().count(),
+                ColumnEncoding::Utf32 => prefix.chars().count(),
+            }
+        };
+        for encoding in [
+            ColumnEncoding::Utf8,
+            ColumnEncoding::Utf16,
+            ColumnEncoding::Utf32,
+        ] {
+            for (offset, _) in text.char_indices() {
+                let pos = index.line_col(&text, offset, encoding);
+                assert_eq!(
+                    pos.col as usize,
+                    naive(offset, encoding),
+                    "{encoding:?} {offset}"
+                );
+                if text.as_bytes()[offset] != b'\n' && !text[offset..].starts_with("\r\n") {
+                    assert_eq!(index.offset(&text, pos, encoding), offset, "{encoding:?}");
+                }
+            }
+        }
     }
 }

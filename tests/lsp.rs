@@ -5,10 +5,14 @@
 
 #[path = "lsp/binary.rs"]
 mod binary;
+#[path = "lsp/edit_properties.rs"]
+mod edit_properties;
 #[path = "lsp/features.rs"]
 mod features;
 #[path = "lsp/harness.rs"]
 mod harness;
+#[path = "lsp/misuse.rs"]
+mod misuse;
 #[path = "lsp/protocol.rs"]
 mod protocol;
 #[path = "lsp/sample_corpus.rs"]

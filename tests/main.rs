@@ -8,5 +8,6 @@ mod formats;
 mod lsp;
 mod matcher;
 mod notes;
+mod reliability;
 mod terms;
 mod workspace;

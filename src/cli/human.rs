@@ -19,7 +19,32 @@ fn excerpt(text: &str, index: &LineIndex, range: &ByteRange) -> (usize, ByteRang
     let last = index
         .line_range(text, end.line as usize)
         .map_or(text.len(), |r| r.end);
+    // A line may be megabytes long (a one-line paragraph, a minified file): show a window around
+    // the range rather than the whole line, for each of possibly thousands of diagnostics.
+    let first = first.max(crate::text::floor_char_boundary(
+        text,
+        range.start.saturating_sub(EXCERPT_CONTEXT),
+    ));
+    let window_end = range
+        .end
+        .min(range.start.saturating_add(EXCERPT_MAX))
+        .saturating_add(EXCERPT_CONTEXT);
+    let last = last.min(ceil_char_boundary(text, window_end));
     (start.line as usize + 1, first..last.max(first))
+}
+
+/// Bytes of context kept on each side of a range in an excerpt of a long line.
+const EXCERPT_CONTEXT: usize = 240;
+/// At most this many bytes of the range itself are shown.
+const EXCERPT_MAX: usize = 4096;
+
+/// The smallest char boundary at or after `offset` (the text's end past it).
+fn ceil_char_boundary(text: &str, offset: usize) -> usize {
+    let mut i = offset.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 fn level(severity: Severity) -> Level<'static> {

@@ -120,6 +120,15 @@ pub async fn load_workspace(
     root: PathBuf,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    // The load starts before the progress token is asked for: the client's answer to that request
+    // can be stuck behind a burst of requests that themselves wait for the load (tower-lsp stops
+    // reading input while its handlers are all busy), so waiting for it first stalled every
+    // request for `CATCH_UP_TIMEOUT`. Load events wait in the channel until the token is known.
+    let before = worker.latest().revision;
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let reporter: Option<Arc<dyn LoadProgress + Send>> = use_progress
+        .then(|| Arc::new(ChannelProgress::new(events_tx)) as Arc<dyn LoadProgress + Send>);
+    worker.send(Change::Load { progress: reporter });
     let token: ProgressToken = NumberOrString::String(LOAD_TOKEN.to_string());
     let progress = if use_progress {
         let created = super::server::until_shutdown(
@@ -145,15 +154,9 @@ pub async fn load_workspace(
     } else {
         None
     };
-    let before = worker.latest().revision;
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let reporter: Option<Arc<dyn LoadProgress + Send>> = progress
-        .is_some()
-        .then(|| Arc::new(ChannelProgress::new(events_tx)) as Arc<dyn LoadProgress + Send>);
-    worker.send(Change::Load { progress: reporter });
-    if let Some(progress) = &progress {
-        // Ends when the worker drops the reporter, after the load.
-        while let Some(event) = events.recv().await {
+    // Ends when the worker drops the reporter, after the load.
+    while let Some(event) = events.recv().await {
+        if let Some(progress) = &progress {
             progress
                 .report_with_message(event.message(), event.percentage())
                 .await;

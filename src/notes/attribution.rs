@@ -17,8 +17,13 @@ pub(crate) fn inline_citations(
     in_block: ByteRange,
     citations: &[Citation],
 ) -> Vec<usize> {
+    // Citations are sorted by start: only those starting inside the sentence can be in it (a
+    // binary search, as a one-line paragraph may hold thousands of quotations and citations).
+    let block_slice = citations.get(in_block.clone()).unwrap_or_default();
+    let first = in_block.start + block_slice.partition_point(|c| c.range.start < sentence.start);
+    let last = in_block.start + block_slice.partition_point(|c| c.range.start < sentence.end);
     let in_sentence = || {
-        in_block.clone().filter(|&i| {
+        (first..last.max(first)).filter(|&i| {
             citations
                 .get(i)
                 .is_some_and(|c| sentence.start <= c.range.start && c.range.end <= sentence.end)

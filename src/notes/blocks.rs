@@ -125,10 +125,14 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
             });
         } else {
             for scanned in scan_quotations(&masked, block.range.clone()) {
-                let sentence = block
+                // Sentences are sorted and disjoint: a binary search finds the one holding it.
+                let after = block
                     .sentences
-                    .iter()
-                    .find(|s| s.start <= scanned.range.start && scanned.range.start < s.end)
+                    .partition_point(|s| s.start <= scanned.range.start);
+                let sentence = after
+                    .checked_sub(1)
+                    .and_then(|i| block.sentences.get(i))
+                    .filter(|s| scanned.range.start < s.end)
                     .cloned()
                     .unwrap_or_else(|| block.range.clone());
                 let citations_of = attribution::inline_citations(

@@ -68,10 +68,14 @@ fn push_trimmed(sentences: &mut Vec<ByteRange>, slice: &str, range: ByteRange, b
 }
 
 /// A stretch where no sentence may end (strictly inside it).
+/// Whether `at` is strictly inside one of `protected` (sorted, disjoint: see `protected_spans`).
+/// A binary search: a one-line paragraph may hold thousands of quotations.
 fn inside(protected: &[ByteRange], at: usize) -> bool {
-    protected
-        .iter()
-        .any(|span| span.start < at && at < span.end)
+    let after = protected.partition_point(|span| span.start < at);
+    after
+        .checked_sub(1)
+        .and_then(|i| protected.get(i))
+        .is_some_and(|span| at < span.end)
 }
 
 fn is_closing(ch: char) -> bool {
@@ -305,7 +309,17 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
         prev = Some(ch);
     }
     spans.sort_by_key(|span| span.start);
-    spans
+    // Merge overlapping spans (a quotation inside brackets...) so that they are disjoint and a
+    // point's span is found by binary search. Spans that only touch stay apart: the point where
+    // they meet is strictly inside neither.
+    let mut merged: Vec<ByteRange> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

@@ -278,10 +278,16 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         })
         .build();
     let mut files = Vec::new();
+    // A file reached twice through symbolic links (a link to an ancestor folder) is listed once,
+    // under the first path met, rather than loaded twice as two sources with the same key.
+    let mut seen = std::collections::HashSet::new();
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                files.push(entry.into_path());
+                let canonical = entry.path().canonicalize().ok();
+                if canonical.is_none_or(|c| seen.insert(c)) {
+                    files.push(entry.into_path());
+                }
             }
             Ok(_) => {}
             Err(error) => tracing::warn!("while listing {}: {error}", dir.display()),

@@ -1,0 +1,206 @@
+//! The checks behind each fuzz target, shared by the cargo-fuzz targets (`fuzz_targets/`) and
+//! by `tests/reliability.rs`, which replays the saved corpora (`corpus/<target>/`) and the crash
+//! regressions (`regressions/<target>/`) in every `cargo test`, without cargo-fuzz.
+#![allow(dead_code)]
+
+use ibid::analysis::matcher::{Haystack, PatternPiece, find_quote};
+use ibid::corpus::SourceFormat;
+use ibid::corpus::normalize::{MappedText, clean_text, key_of_clean, normalize_key};
+use ibid::text::{ColumnEncoding, LineCol, LineIndex};
+use ibid::workspace::Config;
+use ibid::workspace::bibliography::parse_bibliography;
+use ibid::workspace::frontmatter::parse_frontmatter;
+use std::path::Path;
+
+fn check_range(text: &str, range: &std::ops::Range<usize>, what: &str) {
+    assert!(
+        range.start <= range.end && text.get(range.clone()).is_some(),
+        "{what} range {range:?} outside the text (len {})",
+        text.len()
+    );
+}
+
+/// The notes parser (citations, quotations, definitions, sentences) on arbitrary text: never
+/// panics, and every range it reports lies inside the text on char boundaries.
+pub fn notes_parse(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let note = ibid::notes::Note::parse(&text);
+    for block in &note.blocks {
+        check_range(&text, &block.range, "block");
+    }
+    for citation in &note.citations {
+        check_range(&text, &citation.range, "citation");
+    }
+    for quotation in &note.quotations {
+        check_range(&text, &quotation.range, "quotation");
+        check_range(&text, &quotation.content, "quotation content");
+        let pattern = ibid::analysis::resolve::quote_pattern(&quotation.pieces);
+        drop(pattern);
+    }
+    // Point queries at a few offsets, including past the end and inside multi-byte chars.
+    for offset in [
+        0,
+        text.len() / 3,
+        text.len() / 2,
+        text.len(),
+        text.len() + 7,
+    ] {
+        let _ = note.citation_at(offset);
+        let _ = note.quotation_at(offset);
+        let _ = note.block_at(offset);
+        if let Some(sentence) = note.sentence_at(offset) {
+            check_range(&text, &sentence, "sentence");
+        }
+    }
+}
+
+fn well_mapped(original: &str, mapped: &MappedText) {
+    for byte in 0..mapped.text.len() {
+        let origin = mapped.byte_origin(byte);
+        assert!(origin.start <= origin.end && origin.end <= original.len());
+        assert!(original.is_char_boundary(origin.start) && original.is_char_boundary(origin.end));
+    }
+    let mut last = 0;
+    for offset in 0..=original.len() + 1 {
+        let at = mapped.from_original(offset);
+        assert!(at >= last && at <= mapped.text.len());
+        assert!(mapped.text.is_char_boundary(at));
+        last = at;
+    }
+    let whole = mapped.to_original(0..mapped.text.len());
+    assert!(whole.end <= original.len());
+}
+
+/// The normaliser and its offset map: `clean_text` (plain and Markdown), `key_of_clean`,
+/// `normalize_key`. Every normalised byte maps inside the original onto char boundaries, and
+/// `from_original` lands on char boundaries of the normalised text, never going back.
+pub fn normalize(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let original = String::from_utf8_lossy(rest);
+    let format = if selector & 1 == 0 {
+        SourceFormat::Plain
+    } else {
+        SourceFormat::Markdown
+    };
+    let clean = clean_text(&original, format);
+    well_mapped(&original, &clean);
+    let key = key_of_clean(&clean);
+    well_mapped(&original, &key);
+    well_mapped(&original, &normalize_key(&original));
+}
+
+/// The quote matcher with both pattern and text fuzzed. The input is split at the first NUL:
+/// the pattern (pieces separated by `|`; a piece starting with `~` is a gap) and the source text.
+/// Whatever is found lies inside the haystack, on char boundaries, segments within the range.
+pub fn matcher(data: &[u8]) {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len() / 2);
+    let (pattern, text) = data.split_at(split);
+    let pattern = String::from_utf8_lossy(pattern);
+    let text = String::from_utf8_lossy(text.get(1..).unwrap_or_default());
+    let pieces: Vec<PatternPiece> = pattern
+        .split('|')
+        .map(|piece| match piece.strip_prefix('~') {
+            Some(rest) => PatternPiece::Gap {
+                max: rest.len() * 8,
+            },
+            None => PatternPiece::Text(normalize_key(piece).text),
+        })
+        .collect();
+    let key = normalize_key(&text);
+    let haystack = Haystack {
+        text: &key.text,
+        breaks: &key.breaks,
+    };
+    if let Some(found) = find_quote(&pieces, haystack) {
+        assert!(found.range.start <= found.range.end && found.range.end <= key.text.len());
+        assert!(key.text.is_char_boundary(found.range.start));
+        assert!(key.text.is_char_boundary(found.range.end));
+        for segment in &found.segments {
+            assert!(found.range.start <= segment.start && segment.end <= found.range.end);
+        }
+        assert!((0.0..=1.0).contains(&found.score), "score {}", found.score);
+        for edit in &found.edits {
+            assert!(edit.source_range.end <= key.text.len());
+        }
+    }
+}
+
+/// The configuration and bibliography loaders: `ibid.toml` (`Config::parse`), BibTeX and CSL
+/// JSON (`parse_bibliography`), YAML frontmatter. Never panic; entry ranges lie in the file.
+pub fn loaders(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match selector % 4 {
+        0 => {
+            let _ = Config::parse(&text, Path::new("/fuzz/ibid.toml"));
+        }
+        1 | 2 => {
+            let path = if selector % 4 == 1 {
+                Path::new("/fuzz/refs.bib")
+            } else {
+                Path::new("/fuzz/refs.json")
+            };
+            let (entries, problems) = parse_bibliography(path, &text);
+            for entry in &entries {
+                assert!(text.get(entry.range.clone()).is_some(), "{:?}", entry.range);
+            }
+            for problem in &problems {
+                assert!(problem.range.end <= text.len(), "{:?}", problem.range);
+            }
+        }
+        _ => {
+            if let Some(frontmatter) = parse_frontmatter(&text) {
+                let _ = frontmatter.string("id");
+                let _ = frontmatter.strings("author");
+            }
+        }
+    }
+}
+
+/// LSP position conversions (`LineIndex`): byte offset → line/column → byte offset round-trips in
+/// UTF-8, UTF-16 and UTF-32 for every char boundary not inside `\r\n`, and arbitrary (line,
+/// column) pairs give offsets on char boundaries inside the text.
+pub fn line_index(data: &[u8]) {
+    let (positions, text) = data.split_at(data.len().min(8));
+    let text = String::from_utf8_lossy(text);
+    let index = LineIndex::new(&text);
+    let bytes = text.as_bytes();
+    for encoding in [
+        ColumnEncoding::Utf8,
+        ColumnEncoding::Utf16,
+        ColumnEncoding::Utf32,
+    ] {
+        for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let pos = index.line_col(&text, offset, encoding);
+            // Between `\r` and `\n` is no place for a position: it maps back before the `\r`.
+            let inside_crlf = offset > 0
+                && bytes.get(offset - 1) == Some(&b'\r')
+                && bytes.get(offset) == Some(&b'\n');
+            let back = index.offset(&text, pos, encoding);
+            if !inside_crlf {
+                assert_eq!(back, offset, "{encoding:?} {pos:?}");
+            }
+        }
+        for pair in positions.chunks(2) {
+            let pos = LineCol {
+                line: u32::from(pair[0] % 16),
+                col: u32::from(*pair.get(1).unwrap_or(&0)),
+            };
+            let offset = index.offset(&text, pos, encoding);
+            assert!(offset <= text.len() && text.is_char_boundary(offset));
+        }
+        let _ = index.line_col(&text, usize::MAX, encoding);
+        let _ = index.offset(
+            &text,
+            LineCol {
+                line: u32::MAX,
+                col: u32::MAX,
+            },
+            encoding,
+        );
+    }
+}
