@@ -20,7 +20,11 @@ fn excerpt(text: &str, index: &LineIndex, range: &ByteRange) -> (usize, ByteRang
         .line_range(text, end.line as usize)
         .map_or(text.len(), |r| r.end);
     // A line may be megabytes long (a one-line paragraph, a minified file): show a window around
-    // the range rather than the whole line, for each of possibly thousands of diagnostics.
+    // the range rather than the whole line, for each of possibly thousands of diagnostics. Only
+    // then: the renderer counts the header's column from the window's start.
+    if last - first <= LONG_LINE {
+        return (start.line as usize + 1, first..last.max(first));
+    }
     let first = first.max(crate::text::floor_char_boundary(
         text,
         range.start.saturating_sub(EXCERPT_CONTEXT),
@@ -33,6 +37,8 @@ fn excerpt(text: &str, index: &LineIndex, range: &ByteRange) -> (usize, ByteRang
     (start.line as usize + 1, first..last.max(first))
 }
 
+/// Lines up to this many bytes are shown whole.
+const LONG_LINE: usize = 8192;
 /// Bytes of context kept on each side of a range in an excerpt of a long line.
 const EXCERPT_CONTEXT: usize = 240;
 /// At most this many bytes of the range itself are shown.
