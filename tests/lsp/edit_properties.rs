@@ -10,36 +10,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
 use super::harness::{TestClient, in_process};
-
-#[derive(Clone, Copy, Debug)]
-enum Encoding {
-    Utf8,
-    Utf16,
-}
-
-/// The LSP position of a byte offset, computed independently of the server.
-fn position(text: &str, offset: usize, encoding: Encoding) -> Value {
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col: usize = text[line_start..offset]
-        .chars()
-        .map(|c| match encoding {
-            Encoding::Utf8 => c.len_utf8(),
-            Encoding::Utf16 => c.len_utf16(),
-        })
-        .sum();
-    json!({"line": line, "character": col})
-}
-
-/// Offsets where a client may put a position: char boundaries, never inside `\r\n`.
-fn edit_points(text: &str) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    (0..=text.len())
-        .filter(|&i| text.is_char_boundary(i))
-        .filter(|&i| !(i > 0 && bytes[i - 1] == b'\r' && bytes.get(i) == Some(&b'\n')))
-        .collect()
-}
+use super::protocol::{Encoding, edit_points, position};
 
 /// Text fragments: ASCII, CJK, emoji (with ZWJ sequences), astral-plane letters, combining marks,
 /// LF and CRLF breaks, quotation marks and citations. Never a lone `\r` (LSP would count it as a

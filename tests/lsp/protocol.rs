@@ -8,13 +8,13 @@ use super::harness::{TestClient, in_process};
 use ibid::lsp::Outcome;
 
 #[derive(Clone, Copy, Debug)]
-enum Encoding {
+pub(super) enum Encoding {
     Utf8,
     Utf16,
 }
 
 /// The LSP position of a byte offset, computed independently of the server.
-fn position(text: &str, offset: usize, encoding: Encoding) -> Value {
+pub(super) fn position(text: &str, offset: usize, encoding: Encoding) -> Value {
     let before = &text[..offset];
     let line = before.matches('\n').count();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -45,7 +45,7 @@ impl Rng {
 }
 
 /// Offsets where a client may put a position: char boundaries, never inside `\r\n`.
-fn edit_points(text: &str) -> Vec<usize> {
+pub(super) fn edit_points(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
     (0..=text.len())
         .filter(|&i| text.is_char_boundary(i))
