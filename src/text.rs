@@ -182,6 +182,15 @@ pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
     i
 }
 
+/// The smallest char boundary at or after `offset` (the text's end past it).
+pub fn ceil_char_boundary(text: &str, offset: usize) -> usize {
+    let mut i = offset.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,17 +362,24 @@ pub fn analyse_note_after(
     previous: Option<&NoteAnalysis>,
 ) -> NoteAnalysis {
     let note = Note::parse(&text);
-    type ResolutionKey = (Vec<matcher::PatternPiece>, Vec<String>);
-    let key_of = |note: &Note, quotation: &crate::notes::Quotation| -> ResolutionKey {
-        (
-            resolve::quote_pattern(&quotation.pieces),
-            resolve::cited_keys(note, quotation)
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-        )
-    };
-    let known: HashMap<ResolutionKey, &QuoteResolution> = previous
+    // What a resolution depends on, read straight off the parse (no normalisation): the pieces'
+    // kinds and texts, and the cited keys.
+    type ResolutionKey<'a> = (Vec<(u8, &'a str)>, Vec<&'a str>);
+    fn key_of<'a>(note: &'a Note, quotation: &'a crate::notes::Quotation) -> ResolutionKey<'a> {
+        use crate::notes::QuotePiece;
+        let pieces = quotation
+            .pieces
+            .iter()
+            .map(|piece| match piece {
+                QuotePiece::Text { text, .. } => (0, text.as_str()),
+                QuotePiece::Elision { .. } => (1, ""),
+                QuotePiece::Alteration { text, .. } => (2, text.as_str()),
+                QuotePiece::Editorial { .. } => (3, ""),
+            })
+            .collect();
+        (pieces, resolve::cited_keys(note, quotation))
+    }
+    let known: HashMap<ResolutionKey<'_>, &QuoteResolution> = previous
         .map(|old| {
             old.note
                 .quotations

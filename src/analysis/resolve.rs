@@ -129,12 +129,16 @@ pub fn cited_keys<'a>(note: &'a Note, quotation: &Quotation) -> Vec<&'a str> {
 
 /// Finds `pattern` in one source and maps the alignment to the source's original text.
 pub fn match_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let haystack = Haystack {
+    let alignment = find_quote(pattern, haystack(source))?;
+    Some(to_quote_match(&alignment, source))
+}
+
+/// A source's matching key, as the matcher searches it.
+fn haystack(source: &Source) -> Haystack<'_> {
+    Haystack {
         text: &source.key_text.text,
         breaks: &source.key_text.breaks,
-    };
-    let alignment = find_quote(pattern, haystack)?;
-    Some(to_quote_match(&alignment, source))
+    }
 }
 
 fn to_quote_match(alignment: &Alignment, source: &Source) -> QuoteMatch {
@@ -248,11 +252,7 @@ fn search_corpus(
 
 /// Like `match_in_source`, exact tiers only.
 fn exact_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let haystack = Haystack {
-        text: &source.key_text.text,
-        breaks: &source.key_text.breaks,
-    };
-    let alignment = find_quote_exact(pattern, haystack)?;
+    let alignment = find_quote_exact(pattern, haystack(source))?;
     Some(to_quote_match(&alignment, source))
 }
 

@@ -33,7 +33,7 @@ fn excerpt(text: &str, index: &LineIndex, range: &ByteRange) -> (usize, ByteRang
         .end
         .min(range.start.saturating_add(EXCERPT_MAX))
         .saturating_add(EXCERPT_CONTEXT);
-    let last = last.min(ceil_char_boundary(text, window_end));
+    let last = last.min(crate::text::ceil_char_boundary(text, window_end));
     (start.line as usize + 1, first..last.max(first))
 }
 
@@ -43,15 +43,6 @@ const LONG_LINE: usize = 8192;
 const EXCERPT_CONTEXT: usize = 240;
 /// At most this many bytes of the range itself are shown.
 const EXCERPT_MAX: usize = 4096;
-
-/// The smallest char boundary at or after `offset` (the text's end past it).
-fn ceil_char_boundary(text: &str, offset: usize) -> usize {
-    let mut i = offset.min(text.len());
-    while !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
 
 fn level(severity: Severity) -> Level<'static> {
     match severity {

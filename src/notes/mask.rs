@@ -3,6 +3,7 @@
 //! space. Newlines stay, so offsets, lines and columns of the masked text are the note's own.
 
 use crate::ByteRange;
+use crate::text::{ceil_char_boundary, floor_char_boundary};
 
 /// Collects the ranges to blank, then produces the masked text.
 #[derive(Debug, Default)]
@@ -55,22 +56,6 @@ impl Mask {
         mask_bare_urls(&mut masked);
         masked
     }
-}
-
-fn floor_char_boundary(text: &str, mut index: usize) -> usize {
-    index = index.min(text.len());
-    while !text.is_char_boundary(index) {
-        index -= 1;
-    }
-    index
-}
-
-fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
-    index = index.min(text.len());
-    while !text.is_char_boundary(index) {
-        index += 1;
-    }
-    index
 }
 
 /// Blanks bare URLs (`https://…`, `http://…`, `ftp://…`, `www.…`) that are still in prose.

@@ -43,12 +43,18 @@ pub fn example_workspace() -> PathBuf {
 /// reduced to their text, double quote marks inside turned into single ones, whitespace (line
 /// breaks, blank lines, non-breaking spaces) collapsed.
 pub fn passage(file: &str, anchor: &str, n: usize) -> String {
+    as_writer_copies(&source_words(file, anchor, n))
+}
+
+/// `n` words of sample source `file` starting at `anchor`, exactly as the source has them, joined
+/// by single spaces.
+pub fn source_words(file: &str, anchor: &str, n: usize) -> String {
     let text = shared_source(file);
     let start = text
         .find(anchor)
         .unwrap_or_else(|| panic!("anchor {anchor:?} not in {file}"));
     let words: Vec<&str> = text[start..].split_whitespace().take(n).collect();
-    as_writer_copies(&words.join(" "))
+    words.join(" ")
 }
 
 /// A passage as a writer copies it (see `passage`).

@@ -406,12 +406,7 @@ async fn a_source_shows_a_code_lens_for_each_quoted_passage() {
 
 /// The sample corpus's articles and bibliography, copied into `corpus/` of a new workspace.
 pub(super) fn sample_corpus_workspace(note: &str) -> Workspace {
-    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        corpus.join("refs.bib").is_file(),
-        "the sample corpus is missing: expected {}",
-        corpus.display()
-    );
+    let corpus = crate::common::shared_corpus();
     let config = "corpus = [\"corpus/*.md\", \"corpus/*.txt\"]\nnotes = [\"notes/**/*.md\"]\nbibliography = \"corpus/refs.bib\"\n";
     let workspace = Workspace::new(&[("ibid.toml", config), ("notes/n.md", note)]);
     std::fs::create_dir(workspace.path("corpus")).expect("mkdir corpus");
@@ -429,27 +424,9 @@ pub(super) fn sample_corpus_workspace(note: &str) -> Workspace {
     workspace
 }
 
-/// `n` words of a sample source starting at `anchor`, as a writer would quote them.
-pub(super) fn sample_words(file: &str, anchor: &str, n: usize) -> String {
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
-            .join(file),
-    )
-    .expect("read a sample source");
-    let start = text
-        .find(anchor)
-        .unwrap_or_else(|| panic!("{anchor:?} not in {file}"));
-    text[start..]
-        .split_whitespace()
-        .take(n)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sample_corpus_quotation_goes_to_its_source_and_a_misquote_is_fixed() {
-    let exact = sample_words("mahoney2024.txt", "who emphasize", 9);
+    let exact = crate::common::source_words("mahoney2024.txt", "who emphasize", 9);
     let words: Vec<&str> = exact.split(' ').collect();
     // The same passage with one word changed.
     let mut altered = words.clone();

@@ -10,7 +10,7 @@ mod words;
 use crate::ByteRange;
 
 /// One element of a quotation pattern, already in matching-key form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PatternPiece {
     /// Words that must appear (key form: lowercase alphanumeric words, single spaces).
     Text(String),

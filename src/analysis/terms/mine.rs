@@ -705,20 +705,12 @@ const CUE_WINDOW: usize = 64;
 
 /// At most the first `max` bytes of `text`, cut on a char boundary.
 fn head(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..crate::text::floor_char_boundary(text, max)]
 }
 
 /// At most the last `max` bytes of `text`, cut on a char boundary.
 fn tail(text: &str, max: usize) -> &str {
-    let mut start = text.len().saturating_sub(max);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
+    &text[crate::text::ceil_char_boundary(text, text.len().saturating_sub(max))..]
 }
 
 /// `known as`, `called`, `termed`, `dubbed` right before a term (at `at`, an opening quote
