@@ -106,6 +106,9 @@ pub enum FixData {
         offset: usize,
         text: String,
     },
+    /// Mark a sentence as the writer's own view: insert `text` (`<!-- ibid-ignore -->`) at
+    /// `offset`, right after it.
+    MarkOwnView { offset: usize, text: String },
 }
 
 /// One finding, in one file, with a byte range into that file's text.
@@ -117,7 +120,8 @@ pub struct Diagnostic {
     pub code: DiagnosticCode,
     pub message: String,
     pub related: Vec<Related>,
-    pub fix: Option<FixData>,
+    /// Quick fixes, the preferred one first.
+    pub fixes: Vec<FixData>,
 }
 
 impl Diagnostic {
@@ -130,7 +134,7 @@ impl Diagnostic {
             code,
             message,
             related: Vec::new(),
-            fix: None,
+            fixes: Vec::new(),
         }
     }
 

@@ -310,6 +310,14 @@ fn example_workspace_reports_each_problem_on_its_line() {
         ),
         (line_with("[@halden2012]"), "unknown-source".to_string()),
         (line_with("We agreed because"), "uncited-quote".to_string()),
+        (
+            line_with("first put forward by the upstream states"),
+            "unsupported-claim".to_string(),
+        ),
+        (
+            line_with("lowest water levels on the Riverbend"),
+            "uncited-claim".to_string(),
+        ),
     ];
     expected.sort();
     assert_eq!(got, expected, "{diagnostics:#?}");

@@ -3,6 +3,7 @@
 mod common;
 
 mod check;
+mod claims;
 mod corpus;
 mod formats;
 mod lsp;

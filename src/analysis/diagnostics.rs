@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use super::claims::{self, Claim, Support, Verdict};
 use super::matcher::{EditKind, MatchKind};
 use super::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_keys};
 use crate::ByteRange;
@@ -19,6 +20,7 @@ pub struct NoteContext<'a> {
     pub text: &'a str,
     pub note: &'a Note,
     pub resolutions: &'a [QuoteResolution],
+    pub claims: &'a [Claim],
     pub corpus: &'a Corpus,
     pub settings: &'a CheckSettings,
 }
@@ -34,6 +36,9 @@ pub fn note_diagnostics(cx: &NoteContext<'_>) -> Vec<Diagnostic> {
         if let Some(diagnostic) = quote_diagnostic(cx, quotation, resolution) {
             out.push(diagnostic);
         }
+    }
+    for claim in cx.claims {
+        out.extend(claim_diagnostic(cx, claim));
     }
     let mut out: Vec<Diagnostic> = out
         .into_iter()
@@ -75,10 +80,11 @@ fn unknown_keys(cx: &NoteContext<'_>, out: &mut Vec<Diagnostic>) {
                 item.key_range.clone(),
                 message,
             );
-            d.fix = suggestion.map(|key| FixData::ChangeCitation {
-                key,
-                key_ranges: vec![item.key_range.clone()],
-            });
+            d.fixes
+                .extend(suggestion.map(|key| FixData::ChangeCitation {
+                    key,
+                    key_ranges: vec![item.key_range.clone()],
+                }));
             out.push(d);
         }
     }
@@ -147,7 +153,7 @@ fn quote_diagnostic(
                 .collect();
             let mut d = Diagnostic::new(DiagnosticCode::QuoteMisattributed, path, range, message)
                 .with_related(related_for(found, source, "the quotation is here"));
-            d.fix = Some(FixData::ChangeCitation {
+            d.fixes.push(FixData::ChangeCitation {
                 key: found.key.clone(),
                 key_ranges,
             });
@@ -169,7 +175,7 @@ fn quote_diagnostic(
             let mut d = Diagnostic::new(DiagnosticCode::QuoteInexact, path, range, message)
                 .with_related(related_for(found, source, "the source's words"));
             if found.segments.len() <= 1 && quotation.kind == QuotationKind::Inline {
-                d.fix = Some(FixData::ReplaceQuote {
+                d.fixes.push(FixData::ReplaceQuote {
                     range: quotation.content.clone(),
                     replacement: nest_quote_marks(&words),
                 });
@@ -187,7 +193,7 @@ fn quote_diagnostic(
             let mut d = Diagnostic::new(DiagnosticCode::UncitedQuote, path, range, message)
                 .with_related(related_for(found, source, "the quotation is here"));
             let offset = citation_insertion_point(cx.text, quotation);
-            d.fix = Some(FixData::InsertCitation {
+            d.fixes.push(FixData::InsertCitation {
                 key: found.key.clone(),
                 offset,
                 text: format!(" [@{}]", found.key),
@@ -300,4 +306,132 @@ fn describe_edits(found: &QuoteMatch, source: &Source) -> String {
         parts.push(format!("{} more differences", found.edits.len() - 4));
     }
     parts.join("; ")
+}
+
+/// How many sources a claim's message and fixes suggest.
+const SUGGESTED_SOURCES: usize = 3;
+
+/// `uncited-claim` or `unsupported-claim` for a claim, with the closest passage as related
+/// information and fixes: cite the sources that back it, or mark it as the writer's own view.
+fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
+    let path = cx.path.to_path_buf();
+    let why: Vec<&str> = claim
+        .worthiness
+        .signals
+        .iter()
+        .filter(|s| s.weight() > 0.0)
+        .map(|s| s.describe())
+        .fold(Vec::new(), |mut seen, d| {
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+            seen
+        });
+    let (code, message, backing, related) = match &claim.verdict {
+        Verdict::Supported { .. } | Verdict::Unchecked => return None,
+        Verdict::Uncited { backing } => {
+            let mut message = format!(
+                "this sentence states a fact ({}) but cites no source",
+                why.join(", ")
+            );
+            if let Some(best) = backing.first() {
+                message.push_str(&format!(
+                    "; @{} backs it{}",
+                    best.key,
+                    match cx.corpus.sources.get(best.source) {
+                        Some(source) => title_suffix(source),
+                        None => String::new(),
+                    }
+                ));
+            }
+            let related = backing
+                .first()
+                .and_then(|best| passage_related(cx, best, "a passage that backs it"));
+            (DiagnosticCode::UncitedClaim, message, backing, related)
+        }
+        Verdict::Unsupported { cited, elsewhere } => {
+            let cited_list = claim
+                .cited
+                .iter()
+                .map(|k| format!("@{k}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut message = format!("{cited_list} does not support this claim");
+            if let Some(best) = cited.first() {
+                message.push_str(": ");
+                message.push_str(&reasons(best));
+            }
+            if let Some(other) = elsewhere.first() {
+                message.push_str(&format!("; @{} does", other.key));
+            }
+            let related = cited
+                .first()
+                .and_then(|best| passage_related(cx, best, "the closest passage"));
+            (
+                DiagnosticCode::UnsupportedClaim,
+                message,
+                elsewhere,
+                related,
+            )
+        }
+    };
+    let mut d = Diagnostic::new(code, path, claim.sentence.clone(), message);
+    d.related.extend(related);
+    if let (Verdict::Unsupported { .. }, Some(other)) = (&claim.verdict, backing.first()) {
+        d.related
+            .extend(passage_related(cx, other, "this passage backs it"));
+    }
+    let point = claims::citation_point(cx.text, &claim.sentence);
+    for support in backing.iter().take(SUGGESTED_SOURCES) {
+        d.fixes.push(FixData::InsertCitation {
+            key: support.key.clone(),
+            offset: point,
+            text: format!(" [@{}]", support.key),
+        });
+    }
+    let end = cx.text.get(..claim.sentence.end).map_or(0, str::len);
+    d.fixes.push(FixData::MarkOwnView {
+        offset: end,
+        text: format!(" {}", claims::OWN_VIEW_MARK),
+    });
+    Some(d)
+}
+
+/// Why a source does not back a claim, in words.
+fn reasons(support: &Support) -> String {
+    let mut parts = Vec::new();
+    if !support.missing_numbers.is_empty() {
+        parts.push(format!(
+            "{} appear{} in none of its passages on this",
+            support.missing_numbers.join(", "),
+            if support.missing_numbers.len() == 1 {
+                "s"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !support.missing_names.is_empty() {
+        parts.push(format!(
+            "its passages on this do not name {}",
+            support.missing_names.join(", ")
+        ));
+    }
+    if parts.is_empty() || support.score < 0.5 {
+        parts.push(format!(
+            "its closest passage shares {:.0}% of the claim's content words",
+            support.score * 100.0
+        ));
+    }
+    parts.join("; ")
+}
+
+fn passage_related(cx: &NoteContext<'_>, support: &Support, what: &str) -> Option<Related> {
+    let source = cx.corpus.sources.get(support.source)?;
+    let range = support.original_range(cx.corpus)?;
+    Some(Related {
+        path: source.path.clone(),
+        range,
+        message: format!("{what} (@{}, score {:.2})", support.key, support.score),
+    })
 }

@@ -3,6 +3,7 @@
 //! (diagnostics, hover, definition, references, completion, fixes, symbols) in terms of paths and
 //! byte offsets. Nothing here knows about the protocol or the terminal.
 
+pub mod claims;
 pub mod diagnostics;
 pub mod matcher;
 pub mod queries;
@@ -32,6 +33,8 @@ pub struct NoteAnalysis {
     pub note: Note,
     /// One per `note.quotations`, same order.
     pub resolutions: Vec<QuoteResolution>,
+    /// The check-worthy sentences and what the sources say of them.
+    pub claims: Vec<claims::Claim>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -50,6 +53,8 @@ pub struct AnalysisHost {
 pub struct Analysis {
     pub(crate) workspace: Arc<Workspace>,
     pub(crate) corpus: Arc<Corpus>,
+    /// The corpus's passages for claim checking, built lazily; belongs to `corpus`.
+    pub(crate) passages: Arc<claims::PassageIndex>,
     pub(crate) mined_terms: Arc<SourceTerms>,
     pub(crate) terms: Arc<TermIndex>,
     pub(crate) notes: Arc<BTreeMap<PathBuf, Arc<NoteAnalysis>>>,
@@ -145,7 +150,10 @@ impl AnalysisHost {
         let analysis = analyse_note_after(
             path.clone(),
             text,
-            &snap.corpus,
+            &Evidence {
+                corpus: &snap.corpus,
+                passages: &snap.passages,
+            },
             &snap.workspace.config.checks,
             snap.notes.get(&path).map(|old| old.as_ref()),
         );
@@ -221,6 +229,7 @@ impl AnalysisHost {
             sources,
             snap.corpus.bibliography.clone(),
         ));
+        snap.passages = Arc::new(claims::PassageIndex::new(&snap.corpus));
         snap.mined_terms = Arc::new(SourceTerms::mine(&snap.corpus));
         reanalyse_all(snap);
     }
@@ -282,6 +291,11 @@ fn build_snapshot(
         }
     }
     let settings = &workspace.config.checks;
+    let passages = Arc::new(claims::PassageIndex::new(&corpus));
+    let evidence = Evidence {
+        corpus: &corpus,
+        passages: &passages,
+    };
     progress.stage(LoadStage::CheckingNotes, paths.len());
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
         .par_iter()
@@ -296,7 +310,7 @@ fn build_snapshot(
                     }
                 },
             };
-            let analysis = analyse_note(path.clone(), text, &corpus, settings);
+            let analysis = analyse_note(path.clone(), text, &evidence, settings);
             progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
         })
@@ -305,6 +319,7 @@ fn build_snapshot(
     Analysis {
         workspace: Arc::new(workspace),
         corpus,
+        passages,
         mined_terms,
         terms,
         notes: Arc::new(notes),
@@ -314,13 +329,16 @@ fn build_snapshot(
 
 /// Re-resolves every note against the current corpus (after a source changed).
 fn reanalyse_all(snap: &mut Analysis) {
-    let corpus = &snap.corpus;
+    let evidence = Evidence {
+        corpus: &snap.corpus,
+        passages: &snap.passages,
+    };
     let settings = &snap.workspace.config.checks;
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = snap
         .notes
         .par_iter()
         .map(|(path, old)| {
-            let analysis = analyse_note(path.clone(), old.text.clone(), corpus, settings);
+            let analysis = analyse_note(path.clone(), old.text.clone(), &evidence, settings);
             (path.clone(), Arc::new(analysis))
         })
         .collect();
@@ -341,14 +359,21 @@ fn glossaries(
         .collect()
 }
 
-/// Parses a note, resolves its quotations and computes its diagnostics.
+/// What notes are checked against: the corpus and its passage index (one snapshot's).
+#[derive(Clone, Copy)]
+pub struct Evidence<'a> {
+    pub corpus: &'a Corpus,
+    pub passages: &'a claims::PassageIndex,
+}
+
+/// Parses a note, resolves its quotations, checks its claims and computes its diagnostics.
 pub fn analyse_note(
     path: PathBuf,
     text: Arc<str>,
-    corpus: &Corpus,
+    evidence: &Evidence<'_>,
     settings: &CheckSettings,
 ) -> NoteAnalysis {
-    analyse_note_after(path, text, corpus, settings, None)
+    analyse_note_after(path, text, evidence, settings, None)
 }
 
 /// `analyse_note` for a new text of a note analysed before against the same corpus: quotations
@@ -357,10 +382,11 @@ pub fn analyse_note(
 pub fn analyse_note_after(
     path: PathBuf,
     text: Arc<str>,
-    corpus: &Corpus,
+    evidence: &Evidence<'_>,
     settings: &CheckSettings,
     previous: Option<&NoteAnalysis>,
 ) -> NoteAnalysis {
+    let corpus = evidence.corpus;
     let note = Note::parse(&text);
     // What a resolution depends on, read straight off the parse (no normalisation): the pieces'
     // kinds and texts, and the cited keys.
@@ -397,11 +423,22 @@ pub fn analyse_note_after(
             None => resolve::resolve_quote(&note, quotation, corpus),
         })
         .collect();
+    let claims = claims::check_claims(
+        &claims::ClaimInput {
+            text: &text,
+            note: &note,
+            corpus,
+            passages: evidence.passages,
+            settings,
+        },
+        previous.map(|old| (old.text.as_ref(), old.claims.as_slice())),
+    );
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
         text: &text,
         note: &note,
         resolutions: &resolutions,
+        claims: &claims,
         corpus,
         settings,
     });
@@ -410,6 +447,7 @@ pub fn analyse_note_after(
         text,
         note,
         resolutions,
+        claims,
         diagnostics,
     }
 }
@@ -505,6 +543,11 @@ mod tests {
              Two \"the water fell slowly over a week\" [@halden2021].\n",
         );
         let first = corpus("The levee held through the storm. The water fell slowly over a week.");
+        let first_passages = claims::PassageIndex::new(&first);
+        let first = Evidence {
+            corpus: &first,
+            passages: &first_passages,
+        };
         let previous = analyse_note(path.clone(), before, &first, &settings);
         assert!(
             previous
@@ -514,6 +557,11 @@ mod tests {
         );
 
         let second = corpus("Nothing here matches.");
+        let second_passages = claims::PassageIndex::new(&second);
+        let second = Evidence {
+            corpus: &second,
+            passages: &second_passages,
+        };
         let after: Arc<str> = Arc::from(
             "One \"the levee held through the storm\" [@halden2021].\n\n\
              Two \"the water fell quickly over a week\" [@halden2021].\n",

@@ -95,8 +95,11 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
                 "message": d.message,
                 "related": related,
             });
-            if let Some(fix) = &d.fix {
+            if let Some(fix) = d.fixes.first() {
                 item["fix"] = serde_json::to_value(fix).unwrap_or(Value::Null);
+            }
+            if d.fixes.len() > 1 {
+                item["fixes"] = serde_json::to_value(&d.fixes).unwrap_or(Value::Null);
             }
             item
         })

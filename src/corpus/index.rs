@@ -66,6 +66,16 @@ impl WordIndex {
         }
     }
 
+    /// How many sources the index covers.
+    pub fn source_count(&self) -> usize {
+        self.sources
+    }
+
+    /// The sources (indices into `Corpus::sources`, ascending) holding the word with hash `word`.
+    pub fn sources_with(&self, word: u32) -> &[u32] {
+        self.postings.get(&word).map_or(&[], Vec::as_slice)
+    }
+
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index
     /// and how many it holds, most first (then in corpus order).
     pub fn sources_holding(&self, words: &[u32], min: usize) -> Vec<(usize, usize)> {

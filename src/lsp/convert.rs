@@ -273,8 +273,8 @@ impl<'a> Converter<'a> {
             })
             .collect();
         let data = diagnostic
-            .fix
-            .as_ref()
+            .fixes
+            .first()
             .and_then(|fix| serde_json::to_value(fix).ok());
         Some(lsp::Diagnostic {
             range,

@@ -703,6 +703,16 @@ fn mark_ignored(blocks: &mut [Block], comments: &[IgnoreComment], text: &str, ma
     for comment in comments {
         match comment.kind {
             IgnoreKind::Next => {
+                // Inside a block's text, after its first words, the mark is inline: it marks a
+                // sentence as the writer's own view (see `analysis::claims`), not a block.
+                let inline = blocks.iter().any(|block| {
+                    block.range.start <= comment.range.start
+                        && comment.range.start < block.range.end
+                        && !blank_between(block.range.start, comment.range.start)
+                });
+                if inline {
+                    continue;
+                }
                 let target = blocks.iter_mut().find(|block| {
                     // At the very start of the block (after its markers) or right before it.
                     (block.range.start <= comment.range.start

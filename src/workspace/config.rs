@@ -21,14 +21,21 @@ pub enum SeveritySetting {
 pub struct CheckSettings {
     /// Quotations with fewer words are resolved (for go-to-source) but never reported.
     pub min_quote_words: usize,
+    /// The minimum support score (0 to 1) a cited source must reach for a claim to count as
+    /// backed: higher is stricter (`claim-strictness`).
+    pub claim_strictness: f32,
     /// Per-code severity overrides.
     pub severity: BTreeMap<DiagnosticCode, SeveritySetting>,
 }
+
+/// The default `claim-strictness` (calibrated on tests/claims/eval.toml).
+pub const DEFAULT_CLAIM_STRICTNESS: f32 = 0.3;
 
 impl Default for CheckSettings {
     fn default() -> Self {
         CheckSettings {
             min_quote_words: 3,
+            claim_strictness: DEFAULT_CLAIM_STRICTNESS,
             severity: BTreeMap::new(),
         }
     }
@@ -72,7 +79,7 @@ impl Config {
 
     /// This configuration with `overlay`'s values where this one leaves a setting at its default
     /// (empty globs, no bibliography, no severity override, the default minimum words).
-    pub fn with_overlay(mut self, overlay: &Config, min_quote_words_set: bool) -> Config {
+    pub fn with_overlay(mut self, overlay: &Config, set: ExplicitChecks) -> Config {
         if self.corpus.is_empty() {
             self.corpus = overlay.corpus.clone();
         }
@@ -82,8 +89,11 @@ impl Config {
         if self.bibliography.is_empty() {
             self.bibliography = overlay.bibliography.clone();
         }
-        if !min_quote_words_set {
+        if !set.min_quote_words {
             self.checks.min_quote_words = overlay.checks.min_quote_words;
+        }
+        if !set.claim_strictness {
+            self.checks.claim_strictness = overlay.checks.claim_strictness;
         }
         for (code, setting) in &overlay.checks.severity {
             self.checks.severity.entry(*code).or_insert(*setting);
@@ -92,12 +102,19 @@ impl Config {
     }
 }
 
-/// A parsed `ibid.toml` and which of its defaults it sets explicitly (so that editor settings can
-/// fill in the rest).
+/// Which of the numeric check settings an `ibid.toml` sets explicitly (so that editor settings
+/// can fill in the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExplicitChecks {
+    pub min_quote_words: bool,
+    pub claim_strictness: bool,
+}
+
+/// A parsed `ibid.toml` and which of its defaults it sets explicitly.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ConfigFile {
     pub config: Config,
-    pub min_quote_words_set: bool,
+    pub set: ExplicitChecks,
 }
 
 impl ConfigFile {
@@ -167,10 +184,13 @@ impl ConfigFile {
                 .set_check(key.get_ref(), FieldValue::Toml(value.into_inner()))
                 .map_err(|m| error(at, m))?;
         }
-        let min_quote_words_set = layer.min_quote_words.is_some();
+        let set = ExplicitChecks {
+            min_quote_words: layer.min_quote_words.is_some(),
+            claim_strictness: layer.claim_strictness.is_some(),
+        };
         Ok(ConfigFile {
             config: layer.into_config(Some(path)),
-            min_quote_words_set,
+            set,
         })
     }
 }
@@ -204,6 +224,16 @@ impl FieldValue {
         }
     }
 
+    /// A number, integer or not (`claim-strictness = 1` is `1.0`).
+    fn as_float(&self) -> Option<f64> {
+        match self {
+            FieldValue::Toml(toml::Value::Float(f)) => Some(*f),
+            FieldValue::Toml(toml::Value::Integer(i)) => Some(*i as f64),
+            FieldValue::Toml(_) => None,
+            FieldValue::Json(v) => v.as_f64(),
+        }
+    }
+
     fn as_list(&self) -> Option<Vec<FieldValue>> {
         match self {
             FieldValue::Toml(toml::Value::Array(items)) => {
@@ -231,6 +261,7 @@ struct Layer {
     notes: Option<Vec<String>>,
     bibliography: Option<Vec<String>>,
     min_quote_words: Option<usize>,
+    claim_strictness: Option<f32>,
     severity: BTreeMap<DiagnosticCode, SeveritySetting>,
 }
 
@@ -317,10 +348,26 @@ impl Layer {
             self.min_quote_words = Some(words);
             return Ok(());
         }
+        if matches!(
+            name,
+            "claim-strictness" | "claimStrictness" | "claim_strictness"
+        ) {
+            let strictness = value
+                .as_float()
+                .filter(|n| (0.0..=1.0).contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "`checks.claim-strictness` must be a number from 0 to 1, not {}",
+                        value.describe()
+                    )
+                })?;
+            self.claim_strictness = Some(strictness as f32);
+            return Ok(());
+        }
         let code = DiagnosticCode::from_name(name).ok_or_else(|| {
             let codes: Vec<&str> = DiagnosticCode::ALL.iter().map(|c| c.as_str()).collect();
             format!(
-                "unknown check `{name}` in [checks] (expected min-quote-words or a code: {})",
+                "unknown check `{name}` in [checks] (expected min-quote-words, claim-strictness or a code: {})",
                 codes.join(", ")
             )
         })?;
@@ -355,6 +402,7 @@ impl Layer {
                 .collect(),
             checks: CheckSettings {
                 min_quote_words: self.min_quote_words.unwrap_or(defaults.min_quote_words),
+                claim_strictness: self.claim_strictness.unwrap_or(defaults.claim_strictness),
                 severity: self.severity,
             },
         }
@@ -518,7 +566,7 @@ mod tests {
             "checks": {"minQuoteWords": 6, "quote-inexact": "hint", "uncited-claim": "off"}
         }))
         .expect("valid");
-        let merged = file.config.with_overlay(&editor, file.min_quote_words_set);
+        let merged = file.config.with_overlay(&editor, file.set);
         assert_eq!(merged.corpus, vec!["a/*.md"]);
         assert_eq!(merged.notes, vec!["n/*.md"]);
         assert_eq!(merged.checks.min_quote_words, 6);

@@ -40,7 +40,7 @@ pub(crate) fn load_workspace(
         })?;
         let file = ConfigFile::parse(&text, &config_path)?;
         let config = match overlay {
-            Some(overlay) => file.config.with_overlay(overlay, file.min_quote_words_set),
+            Some(overlay) => file.config.with_overlay(overlay, file.set),
             None => file.config,
         };
         (config, Some(config_path))

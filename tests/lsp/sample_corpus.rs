@@ -292,3 +292,125 @@ fn summary(diagnostics: &[Value]) -> Vec<(String, u64, u64, u64, u64, String)> {
     out.sort();
     out
 }
+
+/// Claims over the protocol: the codes equal `ibid check`'s on the same lines, hover on a
+/// supported claim shows its passage, and the quick fixes cite a source or mark the sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_are_reported_hovered_and_fixed_over_lsp() {
+    let ids = [
+        "changed-number-voa-01",
+        "wrong-source-05",
+        "uncited-fact-03",
+        "opinion-02",
+        "supported-qiang-01",
+    ];
+    let mut note = String::from("# Claims\n\n");
+    for id in ids {
+        note.push_str(&crate::claims::case_text(id));
+        note.push_str("\n\n");
+    }
+    let workspace = sample_corpus_workspace(&note);
+    let client = workspace.start().await;
+    let uri = workspace.uri("notes/n.md");
+    client.open(&uri, &note);
+    let published = client
+        .diagnostics_for(&uri, has_code("unsupported-claim"))
+        .await;
+    let claim_lines = |diagnostics: Vec<(u64, String)>| -> Vec<(u64, String)> {
+        let mut out: Vec<(u64, String)> = diagnostics
+            .into_iter()
+            .filter(|(_, code)| code.ends_with("-claim"))
+            .collect();
+        out.sort();
+        out
+    };
+    let over_lsp = claim_lines(
+        published
+            .iter()
+            .map(|d| {
+                (
+                    d["range"]["start"]["line"].as_u64().unwrap_or(0),
+                    d["code"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    );
+    let (_, stdout, _) = run_ibid(&[
+        "check",
+        "--format",
+        "json",
+        workspace.path("").to_str().unwrap_or("."),
+    ]);
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    let over_cli = claim_lines(
+        json["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                (
+                    d["range"]["start"]["line"].as_u64().unwrap_or(0),
+                    d["code"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    );
+    assert_eq!(over_lsp, over_cli);
+    let line_of = |id: &str| {
+        let text = crate::claims::case_text(id);
+        note.lines().position(|l| l == text).unwrap_or(usize::MAX) as u64
+    };
+    assert_eq!(
+        over_lsp,
+        vec![
+            (
+                line_of("changed-number-voa-01"),
+                "unsupported-claim".to_string()
+            ),
+            (line_of("wrong-source-05"), "unsupported-claim".to_string()),
+            (line_of("uncited-fact-03"), "uncited-claim".to_string()),
+        ]
+    );
+
+    // Hover on the supported claim: its passage and score.
+    let supported = note
+        .find(&crate::claims::case_text("supported-qiang-01"))
+        .expect("case in note")
+        + 5;
+    let hover = client
+        .result(
+            "textDocument/hover",
+            point(&uri, &position(&note, supported)),
+        )
+        .await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("**Supported claim** — @qiang2024"),
+        "{hover}"
+    );
+
+    // Quick fixes on the uncited claim.
+    let uncited = note
+        .find(&crate::claims::case_text("uncited-fact-03"))
+        .expect("case in note");
+    let at = position(&note, uncited + 3);
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {"start": at, "end": at},
+                "context": {"diagnostics": []}
+            }),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        titles.contains(&"Mark as the writer's own view"),
+        "{titles:?}"
+    );
+}

@@ -29,34 +29,36 @@ pub(crate) fn fixes(analysis: &Analysis, path: &Path, range: ByteRange) -> Vec<F
         if !overlaps(&diagnostic.range, &range) {
             continue;
         }
-        let Some(fix) = diagnostic.fix else {
-            continue;
-        };
-        let (title, edits) = match fix {
-            FixData::ReplaceQuote { range, replacement } => (
-                "Replace with the source's words".to_string(),
-                vec![edit(range, replacement)],
-            ),
-            FixData::ChangeCitation { key, key_ranges } => (
-                format!("Cite @{key} instead"),
-                key_ranges
-                    .into_iter()
-                    .map(|range| edit(range, key.clone()))
-                    .collect(),
-            ),
-            FixData::InsertCitation { key, offset, text } => (
-                format!("Add citation [@{key}]"),
-                vec![edit(offset..offset, text)],
-            ),
-        };
-        if edits.is_empty() || !edits.iter().all(|e| valid(&e.range)) {
-            continue;
+        for fix in diagnostic.fixes {
+            let (title, edits) = match fix {
+                FixData::ReplaceQuote { range, replacement } => (
+                    "Replace with the source's words".to_string(),
+                    vec![edit(range, replacement)],
+                ),
+                FixData::ChangeCitation { key, key_ranges } => (
+                    format!("Cite @{key} instead"),
+                    key_ranges
+                        .into_iter()
+                        .map(|range| edit(range, key.clone()))
+                        .collect(),
+                ),
+                FixData::InsertCitation { key, offset, text } => {
+                    (format!("Cite [@{key}]"), vec![edit(offset..offset, text)])
+                }
+                FixData::MarkOwnView { offset, text } => (
+                    "Mark as the writer's own view".to_string(),
+                    vec![edit(offset..offset, text)],
+                ),
+            };
+            if edits.is_empty() || !edits.iter().all(|e| valid(&e.range)) {
+                continue;
+            }
+            out.push(Fix {
+                title,
+                edits,
+                diagnostic: index,
+            });
         }
-        out.push(Fix {
-            title,
-            edits,
-            diagnostic: index,
-        });
     }
     out
 }
@@ -114,7 +116,7 @@ mod tests {
         let text = built.text(&path);
         let fixes = built.analysis.fixes(&path, range_of(&text, "storm"));
         assert_eq!(fixes.len(), 1);
-        assert_eq!(fixes[0].title, "Add citation [@right]");
+        assert_eq!(fixes[0].title, "Cite [@right]");
         assert_eq!(
             apply(&text, &fixes[0]),
             "He said \"the storm of 1987\" [@right] once."
@@ -154,16 +156,16 @@ mod tests {
             range_of(&text, "\"the levee hold\""),
             "differs".into(),
         );
-        replace.fix = Some(FixData::ReplaceQuote {
+        replace.fixes = vec![FixData::ReplaceQuote {
             range: content,
             replacement: "the levee held".into(),
-        });
+        }];
         let mut broken = replace.clone();
-        broken.fix = Some(FixData::InsertCitation {
+        broken.fixes = vec![FixData::InsertCitation {
             key: "k".into(),
             offset: 999,
             text: " [@k]".into(),
-        });
+        }];
         notes.insert(
             path.clone(),
             Arc::new(crate::analysis::NoteAnalysis {
@@ -171,6 +173,7 @@ mod tests {
                 text: old.text.clone(),
                 note: old.note.clone(),
                 resolutions: old.resolutions.clone(),
+                claims: old.claims.clone(),
                 diagnostics: vec![replace, broken],
             }),
         );

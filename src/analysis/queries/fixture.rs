@@ -145,9 +145,14 @@ impl Fixture {
         };
         let corpus = Corpus::from_sources(self.sources, self.bibliography);
         let settings = workspace.config.checks.clone();
+        let passages = crate::analysis::claims::PassageIndex::new(&corpus);
+        let evidence = crate::analysis::Evidence {
+            corpus: &corpus,
+            passages: &passages,
+        };
         let mut notes = BTreeMap::new();
         for (path, text) in self.notes {
-            let analysis = analyse_note(path.clone(), Arc::from(text), &corpus, &settings);
+            let analysis = analyse_note(path.clone(), Arc::from(text), &evidence, &settings);
             notes.insert(path, Arc::new(analysis));
         }
         let glossaries: Vec<(PathBuf, Vec<GlossaryEntry>)> = notes
@@ -165,6 +170,7 @@ impl Fixture {
             analysis: Analysis {
                 workspace: Arc::new(workspace),
                 corpus: Arc::new(corpus),
+                passages: Arc::new(passages),
                 mined_terms: Arc::new(mined),
                 terms: Arc::new(terms),
                 notes: Arc::new(notes),

@@ -1,6 +1,7 @@
 //! Hover: on a citation key, the source's metadata and the passage it is cited for; on a term,
 //! its definitions (glossary first, then the sources' defining sentences); on a quotation, where
-//! it was found and how, or why it was not; in a source, the notes quoting the passage.
+//! it was found and how, or why it was not; on a claim, the passage that best supports it and its
+//! score (or why none does); in a source, the notes quoting the passage.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use super::{
     Hover, citation_key_at, ellipsize, escape_markdown, file_link, first_words, key_meta, note_at,
     quotation_index_at, source_words, status_phrase, surrounding_sentence, term_at,
 };
+use crate::analysis::claims::{Support, Verdict};
 use crate::analysis::matcher::{EditKind, MatchKind};
 use crate::analysis::resolve::{QuoteStatus, cited_keys};
 use crate::analysis::terms::{TermInfo, TermOccurrence};
@@ -29,8 +31,90 @@ pub(crate) fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<H
     if let Some((occurrence, info)) = term_at(analysis, &note.text, offset) {
         return Some(term_hover(analysis, &occurrence, info));
     }
-    let index = quotation_index_at(note, offset)?;
-    quotation_hover(analysis, note, index)
+    if let Some(index) = quotation_index_at(note, offset) {
+        return quotation_hover(analysis, note, index);
+    }
+    claim_hover(analysis, note, offset)
+}
+
+/// On a cited claim: the passage of the cited source that best supports it, with its score; on
+/// an unsupported or uncited one, why, and the passages that would back it.
+fn claim_hover(analysis: &Analysis, note: &NoteAnalysis, offset: usize) -> Option<Hover> {
+    let claim = note
+        .claims
+        .iter()
+        .find(|c| c.sentence.start <= offset && offset < c.sentence.end)?;
+    let threshold = analysis.settings().claim_strictness;
+    let (head, passages): (String, Vec<&Support>) = match &claim.verdict {
+        Verdict::Supported { best } => (
+            format!(
+                "**Supported claim** — @{} backs it (score {:.2}; at least {threshold:.2} needed)",
+                escape_markdown(&best.key),
+                best.score
+            ),
+            vec![best],
+        ),
+        Verdict::Unsupported { cited, elsewhere } => {
+            let mut head = "**Unsupported claim** — no cited source backs it".to_string();
+            if let Some(best) = cited.first() {
+                head.push_str(&format!(
+                    " (closest: @{}, score {:.2}",
+                    escape_markdown(&best.key),
+                    best.score
+                ));
+                if !best.missing_numbers.is_empty() {
+                    head.push_str(&format!(
+                        "; not in its passages: {}",
+                        escape_markdown(&best.missing_numbers.join(", "))
+                    ));
+                }
+                if !best.missing_names.is_empty() {
+                    head.push_str(&format!(
+                        "; names it lacks: {}",
+                        escape_markdown(&best.missing_names.join(", "))
+                    ));
+                }
+                head.push(')');
+            }
+            (
+                head,
+                cited
+                    .iter()
+                    .take(1)
+                    .chain(elsewhere.iter().take(2))
+                    .collect(),
+            )
+        }
+        Verdict::Uncited { backing } => (
+            "**Uncited claim** — a statement of fact with no citation".to_string(),
+            backing.iter().take(3).collect(),
+        ),
+        Verdict::Unchecked => return None,
+    };
+    let mut parts = vec![head];
+    for support in passages {
+        let Some(source) = analysis.corpus.sources.get(support.source) else {
+            continue;
+        };
+        let Some(range) = support.original_range(&analysis.corpus) else {
+            continue;
+        };
+        let mut title = String::new();
+        if let Some(t) = &source.meta.title {
+            title = format!(", *{}*", escape_markdown(t));
+        }
+        parts.push(format!(
+            "@{}{title} (score {:.2}):\n\n> {}\n\n{}",
+            escape_markdown(&support.key),
+            support.score,
+            escape_markdown(&ellipsize(support.passage_text(&analysis.corpus), 500)),
+            file_link(analysis, &source.path, Some(range.start))
+        ));
+    }
+    Some(Hover {
+        range: claim.sentence.clone(),
+        markdown: parts.join("\n\n"),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,6 +650,50 @@ mod tests {
         for offset in 0..=built.text(&path).len() {
             let _ = built.analysis.hover(&path, offset);
         }
+    }
+
+    #[test]
+    fn hover_on_a_cited_claim_shows_the_supporting_passage_and_its_score() {
+        let built = Fixture::new()
+            .source(
+                "osei2022",
+                "# Report\n\nThe gauge at Ostmere recorded 38 per cent of the average in 2022. \
+                 The Commission met within nine days.\n",
+            )
+            .note(
+                "a.md",
+                "In 2022 the Ost$0mere gauge recorded 38 per cent of the average [@osei2022].\n\n\
+                 In 2022 the Ostmere gauge recorded 83 per cent of the average [@osei2022].\n",
+            )
+            .build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.hover(&path, offset).expect("hover");
+        let text = built.text(&path);
+        assert_eq!(hover.range.start, 0);
+        expect![[r#"
+            **Supported claim** — @osei2022 backs it (score 1.00; at least 0.30 needed)
+
+            @osei2022 (score 1.00):
+
+            > The gauge at Ostmere recorded 38 per cent of the average in 2022.
+
+            [sources/osei2022.md:3](file:///ws/sources/osei2022.md#L3)"#]]
+        .assert_eq(&hover.markdown);
+
+        let second = range_of(&text, "83 per cent").start;
+        let hover = built.analysis.hover(&path, second).expect("hover");
+        assert!(
+            hover.markdown.starts_with(
+                "**Unsupported claim** — no cited source backs it (closest: @osei2022"
+            ),
+            "{}",
+            hover.markdown
+        );
+        assert!(
+            hover.markdown.contains("not in its passages: 83"),
+            "{}",
+            hover.markdown
+        );
     }
 }
 

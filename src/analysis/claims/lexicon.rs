@@ -1,0 +1,536 @@
+//! The words of a claim or a source passage as claim checking sees them: tokens with their case
+//! and place, content words (English stop words out, Snowball-stemmed, British `-ise` spellings
+//! folded into `-ize`), numbers (digits or number words, read as one canonical value: `1,200`,
+//! `twelve` and `12%` are `1200`, `12`, `12`), and names (runs of capitalised words, acronyms).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::ByteRange;
+use crate::corpus::word_hash;
+
+static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    let mut words: HashSet<&'static str> = stop_words::lookup("en")
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .collect();
+    // Words that carry no content in a claim about the world, beyond the NLTK list.
+    words.extend([
+        "also", "would", "could", "may", "might", "must", "shall", "one", "ones", "per", "cent",
+        "percent", "many", "much", "well", "even", "though", "yet", "still", "however", "within",
+        "without", "among", "amid", "upon", "via", "since", "whether", "toward", "towards",
+        "across", "around", "etc",
+    ]);
+    words
+});
+
+static STEMMER: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+
+/// Whether a lowercase word is an English stop word.
+pub fn is_stop_word(lower: &str) -> bool {
+    STOP_WORDS.contains(lower)
+}
+
+/// The stem of a lowercase word, British `-ise`/`-isation` spellings folded first
+/// (`organisation` and `organization` share a stem).
+pub fn stem(lower: &str) -> String {
+    let folded;
+    let word = match british_suffix(lower) {
+        Some((stem, suffix)) => {
+            folded = format!("{stem}{suffix}");
+            folded.as_str()
+        }
+        None => lower,
+    };
+    STEMMER.stem(word).into_owned()
+}
+
+fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
+    const FOLDS: &[(&str, &str)] = &[
+        ("isations", "izations"),
+        ("isation", "ization"),
+        ("ised", "ized"),
+        ("ising", "izing"),
+        ("ises", "izes"),
+        ("ise", "ize"),
+        ("yse", "yze"),
+        ("ysed", "yzed"),
+        ("ence", "ense"),
+        ("our", "or"),
+    ];
+    // Only long words: `rise`, `wise`, `four`, `hour`, `since` keep their spelling.
+    FOLDS.iter().find_map(|&(british, american)| {
+        let stem = lower.strip_suffix(british)?;
+        let long_enough = match british {
+            "ence" => matches!(stem, "def" | "off" | "lic" | "pret"),
+            "our" => matches!(
+                stem,
+                "lab" | "fav" | "hon" | "neighb" | "behavi" | "col" | "harb" | "rum" | "vig"
+            ),
+            _ => stem.chars().count() >= 4,
+        };
+        long_enough.then_some((stem, american))
+    })
+}
+
+/// The hash of a content word's stem (what passages are indexed by).
+pub fn stem_hash(lower: &str) -> u32 {
+    word_hash(&stem(lower))
+}
+
+/// One token of a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token<'a> {
+    pub text: &'a str,
+    pub range: ByteRange,
+    /// The canonical value when the token is a number (`1,200` → `1200`, `twelve` → `12`).
+    pub number: Option<String>,
+}
+
+impl Token<'_> {
+    /// The token in lowercase, curly apostrophes made straight.
+    pub fn lower(&self) -> String {
+        self.text.to_lowercase().replace('’', "'")
+    }
+
+    /// Ends in a possessive `'s` (`Seoul's`, `Xi’s`).
+    pub fn is_possessive(&self) -> bool {
+        self.text.ends_with("'s") || self.text.ends_with("’s")
+    }
+
+    /// Starts with an uppercase letter.
+    pub fn is_capitalised(&self) -> bool {
+        self.text.chars().next().is_some_and(char::is_uppercase)
+    }
+
+    /// Two or more letters, all uppercase (digits and `&` allowed): `SCO`, `BRI`, `G20`.
+    pub fn is_acronym(&self) -> bool {
+        let letters = self.text.chars().filter(|c| c.is_alphabetic()).count();
+        letters >= 2
+            && self
+                .text
+                .chars()
+                .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '&' || c == '-')
+    }
+
+    /// A four-digit year from 1000 to 2199.
+    pub fn is_year(&self) -> bool {
+        self.number.as_deref().is_some_and(|n| {
+            n.len() == 4 && n.parse::<u32>().is_ok_and(|y| (1000..2200).contains(&y))
+        }) && self.text.chars().take(4).all(|c| c.is_ascii_digit())
+    }
+}
+
+/// Splits `text` into tokens: runs of letters and digits, keeping `'`, `’` and `-` between
+/// letters (`China's`, `people-to-people`) and `.` or `,` between digits (`4.5`, `1,200`). A
+/// number's trailing `%` or `s` (`12%`, `1990s`) is part of the token.
+pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut index = 0;
+    while index < chars.len() {
+        let Some(&(start, c)) = chars.get(index) else {
+            break;
+        };
+        if !c.is_alphanumeric() {
+            index += 1;
+            continue;
+        }
+        let mut end_index = index + 1;
+        while let Some(&(_, c)) = chars.get(end_index) {
+            if c.is_alphanumeric() {
+                end_index += 1;
+                continue;
+            }
+            let before = chars.get(end_index - 1).map(|&(_, c)| c);
+            let after = chars.get(end_index + 1).map(|&(_, c)| c);
+            let joins = match c {
+                '\'' | '’' | '-' | '‐' => {
+                    before.is_some_and(char::is_alphanumeric)
+                        && after.is_some_and(char::is_alphanumeric)
+                }
+                '.' | ',' => {
+                    before.is_some_and(|b| b.is_ascii_digit())
+                        && after.is_some_and(|a| a.is_ascii_digit())
+                }
+                _ => false,
+            };
+            if !joins {
+                break;
+            }
+            end_index += 2;
+        }
+        if let Some(&(_, '%')) = chars.get(end_index)
+            && chars
+                .get(end_index - 1)
+                .is_some_and(|&(_, c)| c.is_ascii_digit())
+        {
+            end_index += 1;
+        }
+        let end = chars
+            .get(end_index)
+            .map_or(text.len(), |&(offset, _)| offset);
+        let token_text = text.get(start..end).unwrap_or("");
+        out.push(Token {
+            text: token_text,
+            range: start..end,
+            number: number_value(token_text),
+        });
+        index = end_index;
+    }
+    out
+}
+
+/// The canonical value of a number token, if it is one: digits with thousands separators and a
+/// `%` or plural `s` dropped (`1,200` → `1200`, `1990s` → `1990`, `4.5%` → `4.5`), ordinals
+/// (`21st` → `21`), or an English number word up to ninety.
+pub fn number_value(token: &str) -> Option<String> {
+    let lower = token.to_lowercase();
+    if let Some(value) = number_word(&lower) {
+        return Some(value.to_string());
+    }
+    let trimmed = lower
+        .trim_end_matches('%')
+        .trim_end_matches("st")
+        .trim_end_matches("nd")
+        .trim_end_matches("rd")
+        .trim_end_matches("th")
+        .trim_end_matches('s');
+    if trimmed.is_empty() || !trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    if !trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+    {
+        return None;
+    }
+    let mut value: String = trimmed.chars().filter(|&c| c != ',').collect();
+    if value.contains('.') {
+        value = value
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string();
+    }
+    Some(value)
+}
+
+fn number_word(lower: &str) -> Option<u32> {
+    const WORDS: &[(&str, u32)] = &[
+        ("two", 2),
+        ("three", 3),
+        ("four", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("thirteen", 13),
+        ("fourteen", 14),
+        ("fifteen", 15),
+        ("sixteen", 16),
+        ("seventeen", 17),
+        ("eighteen", 18),
+        ("nineteen", 19),
+        ("twenty", 20),
+        ("thirty", 30),
+        ("forty", 40),
+        ("fifty", 50),
+        ("sixty", 60),
+        ("seventy", 70),
+        ("eighty", 80),
+        ("ninety", 90),
+    ];
+    WORDS.iter().find(|(w, _)| *w == lower).map(|&(_, n)| n)
+}
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+const DAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// A month name (`March`, `Sept`), which dates a statement rather than naming an actor.
+pub fn is_month(lower: &str) -> bool {
+    MONTHS.contains(&lower)
+        || matches!(
+            lower,
+            "jan"
+                | "feb"
+                | "mar"
+                | "apr"
+                | "jun"
+                | "jul"
+                | "aug"
+                | "sep"
+                | "sept"
+                | "oct"
+                | "nov"
+                | "dec"
+        )
+}
+
+/// Words that open sentences with a capital without naming anything.
+const SENTENCE_OPENERS: &[&str] = &[
+    "however",
+    "yet",
+    "still",
+    "moreover",
+    "indeed",
+    "although",
+    "though",
+    "despite",
+    "overall",
+    "meanwhile",
+    "many",
+    "several",
+    "every",
+    "according",
+    "instead",
+    "thus",
+    "hence",
+    "therefore",
+    "rather",
+    "perhaps",
+    "arguably",
+    "clearly",
+    "taken",
+    "put",
+    "seen",
+    "like",
+    "unlike",
+    "beyond",
+    "today",
+    "now",
+    "last",
+    "next",
+    "first",
+    "second",
+    "finally",
+    "also",
+    "even",
+    "one",
+    "another",
+    "whatever",
+    "whoever",
+    "nothing",
+    "none",
+    "little",
+    "much",
+    "less",
+    "more",
+    "most",
+    "far",
+    "not",
+    "neither",
+    "either",
+];
+
+/// A name in a text: a run of capitalised words (`Central Asia`, `Xi Jinping`) or an acronym.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// The words, lowercase.
+    pub words: Vec<String>,
+    pub range: ByteRange,
+    /// One capitalised word opening the sentence (`Exports rose…`): perhaps not a name at all.
+    pub uncertain: bool,
+}
+
+impl Name {
+    pub fn display(&self, text: &str) -> String {
+        text.get(self.range.clone()).unwrap_or("").to_string()
+    }
+}
+
+/// The names in a sentence's tokens. The first token counts only when it cannot be an ordinary
+/// sentence opener: an acronym, followed by another capitalised word, or a word that is neither a
+/// stop word nor a common opener (`Beijing signed` yes, `However` no).
+pub fn names(tokens: &[Token<'_>]) -> Vec<Name> {
+    let mut out: Vec<Name> = Vec::new();
+    let mut run: Vec<usize> = Vec::new();
+    let flush = |run: &mut Vec<usize>, out: &mut Vec<Name>| {
+        if let (Some(&first), Some(&last)) = (run.first(), run.last())
+            && let (Some(a), Some(b)) = (tokens.get(first), tokens.get(last))
+        {
+            let words = run
+                .iter()
+                .filter_map(|&i| tokens.get(i))
+                .map(|t| {
+                    let lower = t.lower();
+                    lower
+                        .strip_suffix("'s")
+                        .map_or(lower.clone(), str::to_string)
+                })
+                .collect();
+            out.push(Name {
+                uncertain: first == 0 && run.len() == 1 && !a.is_acronym(),
+                words,
+                range: a.range.start..b.range.end,
+            });
+        }
+        run.clear();
+    };
+    for (index, token) in tokens.iter().enumerate() {
+        let lower = token.lower();
+        let name_like = token.is_capitalised()
+            && token.number.is_none()
+            && !is_month(&lower)
+            && !DAYS.contains(&lower.as_str())
+            && (token.is_acronym() || !is_stop_word(&lower) || !run.is_empty());
+        let connector = !run.is_empty()
+            && matches!(lower.as_str(), "of" | "for" | "de" | "del" | "von" | "van")
+            && tokens
+                .get(index + 1)
+                .is_some_and(|next| next.is_capitalised() && !is_stop_word(&next.lower()));
+        if index == 0 && name_like && !token.is_acronym() {
+            let next_capitalised = tokens
+                .get(1)
+                .is_some_and(|next| next.is_capitalised() && !is_stop_word(&next.lower()));
+            if !next_capitalised && (SENTENCE_OPENERS.contains(&lower.as_str()) || lower.len() < 3)
+            {
+                continue;
+            }
+        }
+        if name_like || connector {
+            run.push(index);
+            if token.is_possessive() {
+                flush(&mut run, &mut out);
+            }
+        } else {
+            flush(&mut run, &mut out);
+        }
+    }
+    flush(&mut run, &mut out);
+    // A run that ends in a connector (`Bank of`) drops it.
+    for name in &mut out {
+        while name
+            .words
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "of" | "for" | "de" | "del" | "von" | "van"))
+        {
+            name.words.pop();
+        }
+    }
+    out.retain(|n| !n.words.is_empty());
+    out
+}
+
+/// Whether two lowercase words are the same name: equal, or sharing a prefix of at least four
+/// chars that leaves at most one char of the shorter one (`asia`/`asian`, `china`/`chinese`,
+/// `kazakh`/`kazakhstan`; not `india`/`indonesia`).
+pub fn same_name_word(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let shorter = a.chars().count().min(b.chars().count());
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    common >= 4 && common + 1 >= shorter
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<&str> {
+        tokens(text).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn tokens_keep_inner_apostrophes_hyphens_and_number_separators() {
+        assert_eq!(
+            texts("Tallin's people-to-people ties grew 4.5% (1,200 firms), in the 1990s."),
+            vec![
+                "Tallin's",
+                "people-to-people",
+                "ties",
+                "grew",
+                "4.5%",
+                "1,200",
+                "firms",
+                "in",
+                "the",
+                "1990s"
+            ]
+        );
+        assert_eq!(texts("end. Next"), vec!["end", "Next"]);
+        assert_eq!(texts("— 'quoted' —"), vec!["quoted"]);
+    }
+
+    #[test]
+    fn numbers_have_one_canonical_value() {
+        let value = |t: &str| number_value(t);
+        assert_eq!(value("1,200"), Some("1200".into()));
+        assert_eq!(value("12%"), Some("12".into()));
+        assert_eq!(value("4.50"), Some("4.5".into()));
+        assert_eq!(value("1990s"), Some("1990".into()));
+        assert_eq!(value("21st"), Some("21".into()));
+        assert_eq!(value("Twelve"), Some("12".into()));
+        assert_eq!(value("G20"), None);
+        assert_eq!(value("first"), None);
+        assert_eq!(value("covid-19"), None);
+    }
+
+    #[test]
+    fn british_and_american_spellings_share_a_stem() {
+        assert_eq!(stem("organisations"), stem("organizations"));
+        assert_eq!(stem("emphasised"), stem("emphasized"));
+        assert_eq!(stem("defence"), stem("defense"));
+        assert_eq!(stem("neighbour"), stem("neighbor"));
+        assert_ne!(stem("rise"), stem("rize"));
+        assert_eq!(stem("members"), stem("member"));
+    }
+
+    #[test]
+    fn names_are_capitalised_runs_not_sentence_openers() {
+        let text = "However, the Bank of Tallin and President Aro Vela met in Narva on 3 May.";
+        let found: Vec<String> = names(&tokens(text))
+            .into_iter()
+            .map(|n| n.display(text))
+            .collect();
+        assert_eq!(found, vec!["Bank of Tallin", "President Aro Vela", "Narva"]);
+
+        let text = "Narva signed the accord; the NLA agreed.";
+        let found: Vec<String> = names(&tokens(text))
+            .into_iter()
+            .map(|n| n.display(text))
+            .collect();
+        assert_eq!(found, vec!["Narva", "NLA"]);
+
+        assert!(names(&tokens("This framing is odd.")).is_empty());
+    }
+
+    #[test]
+    fn name_words_match_across_derived_forms() {
+        assert!(same_name_word("asia", "asian"));
+        assert!(same_name_word("china", "chinese"));
+        assert!(same_name_word("kazakh", "kazakhstan"));
+        assert!(!same_name_word("india", "indonesia"));
+        assert!(!same_name_word("iran", "iraq"));
+        assert!(!same_name_word("uzbekistan", "kazakhstan"));
+    }
+}

@@ -1,0 +1,488 @@
+//! Claims: the sentences of a note that state checkable facts, and whether a source backs them.
+//!
+//! Each sentence of a paragraph or list item (not headings, code, frontmatter, glossary
+//! definitions or blockquotes; not a sentence whose quotation the quotation checks already cover)
+//! is rated for check-worthiness (`worthiness`). A claim with no citation in its sentence or its
+//! paragraph is *uncited*; the corpus is searched for sources that would back it. A cited claim is
+//! scored against the passages of its cited sources (`support`); when none backs it, it is
+//! *unsupported*, with the reasons, the closest passage, and any other source that does back it.
+
+pub mod lexicon;
+pub mod passages;
+pub mod support;
+pub mod worthiness;
+
+use std::collections::HashMap;
+
+pub use passages::PassageIndex;
+pub use support::{ClaimText, Support};
+pub use worthiness::{Signal, Worthiness};
+
+use crate::ByteRange;
+use crate::corpus::Corpus;
+use crate::notes::{BlockKind, Note};
+use crate::workspace::CheckSettings;
+
+/// A sentence with fewer distinct content words states too little to check.
+const MIN_CONTENT_WORDS: usize = 3;
+
+/// How many other sources are scored when looking for one that backs a claim.
+const SOURCES_TRIED: usize = 4;
+
+/// The comment that marks a sentence as the writer's own view.
+pub const OWN_VIEW_MARK: &str = "<!-- ibid-ignore -->";
+
+/// A check-worthy sentence of a note and what the sources say of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// The sentence, in the note's text.
+    pub sentence: ByteRange,
+    /// Index into `Note::blocks`.
+    pub block: usize,
+    /// Whether a citation sits in the sentence itself (else it is the paragraph's, or none).
+    pub cited_in_sentence: bool,
+    /// The cited keys that have a source text, in citation order.
+    pub cited: Vec<String>,
+    pub worthiness: Worthiness,
+    pub verdict: Verdict,
+}
+
+/// What the sources say of a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Nothing cited in the sentence or its paragraph; the sources that would back it, best
+    /// first.
+    Uncited { backing: Vec<Support> },
+    /// A cited source backs it (the best one).
+    Supported { best: Support },
+    /// No cited source backs it: each cited source's attempt (best first), and other sources
+    /// that do back it.
+    Unsupported {
+        cited: Vec<Support>,
+        elsewhere: Vec<Support>,
+    },
+    /// Only keys without a source text are cited: nothing to check against.
+    Unchecked,
+}
+
+/// What claim checking reads.
+pub struct ClaimInput<'a> {
+    pub text: &'a str,
+    pub note: &'a Note,
+    pub corpus: &'a Corpus,
+    pub passages: &'a PassageIndex,
+    pub settings: &'a CheckSettings,
+}
+
+/// A sentence's identity for reuse across edits: its prose, its cited keys, whether its paragraph
+/// cites anything.
+type ClaimKey = (String, Vec<String>, bool, bool);
+
+/// Finds and checks the claims of a note. `previous` (the note's earlier text and claims, against
+/// the same corpus and settings) lets an edit re-check only the sentences it touched.
+pub fn check_claims(input: &ClaimInput<'_>, previous: Option<(&str, &[Claim])>) -> Vec<Claim> {
+    let known: HashMap<ClaimKey, &Claim> = previous
+        .map(|(old_text, claims)| {
+            claims
+                .iter()
+                .map(|c| {
+                    let key = (
+                        prose(old_text, c.sentence.clone(), &[]),
+                        c.cited.clone(),
+                        c.cited_in_sentence,
+                        matches!(c.verdict, Verdict::Uncited { .. }),
+                    );
+                    (key, c)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut claims = Vec::new();
+    for candidate in candidates(input) {
+        let key = (
+            prose(input.text, candidate.sentence.clone(), &[]),
+            candidate.cited.clone(),
+            candidate.cited_in_sentence,
+            !candidate.has_citation,
+        );
+        if let Some(&old) = known.get(&key) {
+            claims.push(Claim {
+                sentence: candidate.sentence.clone(),
+                block: candidate.block,
+                ..old.clone()
+            });
+            continue;
+        }
+        let text = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
+        let worthiness = if candidate.has_citation {
+            worthiness::assess_cited(&text)
+        } else {
+            worthiness::assess(&text)
+        };
+        if !worthiness.is_claim {
+            continue;
+        }
+        let claim = ClaimText::new(&text);
+        if claim.content.len() < MIN_CONTENT_WORDS {
+            // `As @smith2020 says.`: too little said to check.
+            continue;
+        }
+        let verdict = if !candidate.has_citation {
+            Verdict::Uncited {
+                backing: backing_sources(input, &claim, &[]),
+            }
+        } else if candidate.cited.is_empty() {
+            Verdict::Unchecked
+        } else {
+            judge_cited(input, &claim, &candidate.cited)
+        };
+        claims.push(Claim {
+            sentence: candidate.sentence,
+            block: candidate.block,
+            cited_in_sentence: candidate.cited_in_sentence,
+            cited: candidate.cited,
+            worthiness,
+            verdict,
+        });
+    }
+    claims
+}
+
+/// The minimum support score, from the settings.
+fn threshold(settings: &CheckSettings) -> f32 {
+    settings.claim_strictness
+}
+
+fn judge_cited(input: &ClaimInput<'_>, claim: &ClaimText, cited: &[String]) -> Verdict {
+    let mut attempts: Vec<Support> = cited
+        .iter()
+        .filter_map(|key| passages::source_index(input.corpus, key))
+        .filter_map(|index| support::assess(claim, input.corpus, input.passages, index))
+        .collect();
+    attempts.sort_by(|a, b| rank(b).total_cmp(&rank(a)));
+    let limit = threshold(input.settings);
+    if let Some(best) = attempts.iter().find(|s| s.backs(limit)) {
+        return Verdict::Supported { best: best.clone() };
+    }
+    // Several cited sources may back it together (`Both A and B report…`): what one lacks,
+    // another holds.
+    if attempts.len() > 1
+        && let Some(first) = attempts.first()
+    {
+        let missing_in_all = |field: fn(&Support) -> &Vec<String>| -> Vec<String> {
+            field(first)
+                .iter()
+                .filter(|item| attempts.iter().all(|a| field(a).contains(item)))
+                .cloned()
+                .collect()
+        };
+        let joint = Support {
+            missing_numbers: missing_in_all(|s| &s.missing_numbers),
+            missing_names: missing_in_all(|s| &s.missing_names),
+            ..attempts
+                .iter()
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+                .unwrap_or(first)
+                .clone()
+        };
+        if joint.backs(limit) {
+            return Verdict::Supported { best: joint };
+        }
+    }
+    Verdict::Unsupported {
+        elsewhere: backing_sources(input, claim, cited),
+        cited: attempts,
+    }
+}
+
+/// Orders attempts: backing ones first, then by score less what is missing.
+fn rank(support: &Support) -> f32 {
+    support.score - 0.5 * (support.missing_numbers.len() + support.missing_names.len()) as f32
+}
+
+/// Sources other than `except` that back `claim`, best first.
+fn backing_sources(input: &ClaimInput<'_>, claim: &ClaimText, except: &[String]) -> Vec<Support> {
+    let limit = threshold(input.settings);
+    let mut backing: Vec<Support> =
+        passages::rank_sources(input.corpus, &claim.prose, SOURCES_TRIED + except.len())
+            .into_iter()
+            .filter(|&index| {
+                input
+                    .corpus
+                    .sources
+                    .get(index)
+                    .is_some_and(|s| !except.contains(&s.key))
+            })
+            .take(SOURCES_TRIED)
+            .filter_map(|index| support::assess(claim, input.corpus, input.passages, index))
+            .filter(|s| s.backs(limit))
+            .collect();
+    backing.sort_by(|a, b| b.score.total_cmp(&a.score));
+    backing
+}
+
+/// A sentence that may be a claim, before it is rated.
+struct Candidate {
+    sentence: ByteRange,
+    block: usize,
+    has_citation: bool,
+    cited_in_sentence: bool,
+    cited: Vec<String>,
+    /// Ranges inside the sentence that are not prose (citations).
+    blanks: Vec<ByteRange>,
+}
+
+fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
+    let note = input.note;
+    let text = input.text;
+    let mut out = Vec::new();
+    for (block_index, block) in note.blocks.iter().enumerate() {
+        if block.ignored || !matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem) {
+            continue;
+        }
+        let in_block: Vec<&crate::notes::Citation> = note
+            .citations
+            .iter()
+            .filter(|c| block.range.start <= c.range.start && c.range.start < block.range.end)
+            .collect();
+        for (i, sentence) in block.sentences.iter().enumerate() {
+            // The sentence runs to the next one (or the block's end) for what belongs to it: a
+            // citation or a mark right after its full stop.
+            let reach_end = block
+                .sentences
+                .get(i + 1)
+                .map_or(block.range.end, |next| next.start);
+            let reach = sentence.start..reach_end.max(sentence.end);
+            if text
+                .get(reach.clone())
+                .is_some_and(|s| s.contains(OWN_VIEW_MARK))
+            {
+                continue;
+            }
+            let covered_by_quote = note.quotations.iter().any(|q| {
+                !q.ignored
+                    && q.word_count >= input.settings.min_quote_words
+                    && q.range.start < reach.end
+                    && reach.start < q.range.end
+            });
+            if covered_by_quote {
+                continue;
+            }
+            let own: Vec<&&crate::notes::Citation> = in_block
+                .iter()
+                .filter(|c| reach.start <= c.range.start && c.range.start < reach.end)
+                .collect();
+            let citing = if own.is_empty() {
+                in_block.iter().collect()
+            } else {
+                own.clone()
+            };
+            let mut cited: Vec<String> = Vec::new();
+            for citation in &citing {
+                for item in &citation.items {
+                    if input.corpus.source(&item.key).is_some() && !cited.contains(&item.key) {
+                        cited.push(item.key.clone());
+                    }
+                }
+            }
+            out.push(Candidate {
+                sentence: sentence.clone(),
+                block: block_index,
+                has_citation: !in_block.is_empty(),
+                cited_in_sentence: !own.is_empty(),
+                cited,
+                blanks: own.iter().map(|c| c.range.clone()).collect(),
+            });
+        }
+    }
+    out
+}
+
+/// A sentence's prose: `blanks` (citations) replaced by spaces, link targets, code spans and HTML
+/// comments dropped.
+fn prose(text: &str, sentence: ByteRange, blanks: &[ByteRange]) -> String {
+    let Some(slice) = text.get(sentence.clone()) else {
+        return String::new();
+    };
+    let mut out = String::with_capacity(slice.len());
+    let mut chars = slice.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        let at = sentence.start + offset;
+        if blanks.iter().any(|b| b.start <= at && at < b.end) {
+            out.push(' ');
+            continue;
+        }
+        if c == ']'
+            && slice
+                .get(offset + 1..)
+                .is_some_and(|rest| rest.starts_with('('))
+        {
+            // `[text](target)`: skip the target.
+            let rest = slice.get(offset + 1..).unwrap_or("");
+            if let Some(close) = rest.find(')') {
+                let skip_to = offset + 1 + close;
+                while chars.peek().is_some_and(|&(o, _)| o <= skip_to) {
+                    chars.next();
+                }
+            }
+            out.push(' ');
+            continue;
+        }
+        if c == '`' {
+            // A code span is not prose.
+            let rest = slice.get(offset + 1..).unwrap_or("");
+            if let Some(close) = rest.find('`') {
+                let skip_to = offset + 1 + close;
+                while chars.peek().is_some_and(|&(o, _)| o <= skip_to) {
+                    chars.next();
+                }
+                out.push(' ');
+                continue;
+            }
+        }
+        if c == '<'
+            && slice
+                .get(offset..)
+                .is_some_and(|rest| rest.starts_with("<!--"))
+        {
+            let rest = slice.get(offset..).unwrap_or("");
+            let skip_to = rest.find("-->").map_or(slice.len(), |end| offset + end + 2);
+            while chars.peek().is_some_and(|&(o, _)| o <= skip_to) {
+                chars.next();
+            }
+            out.push(' ');
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Where a citation for `claim` goes: before the sentence's final full stop (or other closing
+/// punctuation), else at its end.
+pub fn citation_point(text: &str, sentence: &ByteRange) -> usize {
+    let Some(slice) = text.get(sentence.clone()) else {
+        return sentence.end.min(text.len());
+    };
+    let body = slice.trim_end();
+    let without_closers = body.trim_end_matches(['"', '\'', '”', '’', ')', '*', '_']);
+    match without_closers.chars().last() {
+        Some('.' | '!' | '?' | '。') if without_closers.len() == body.len() => {
+            sentence.start + body.len() - 1
+        }
+        _ => sentence.start + body.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Source, SourceFormat, SourceMeta};
+    use std::path::PathBuf;
+
+    fn corpus() -> Corpus {
+        let source = |key: &str, text: &str| {
+            Source::new(
+                key.to_string(),
+                PathBuf::from(format!("/ws/sources/{key}.md")),
+                SourceFormat::Markdown,
+                text.to_string(),
+                SourceMeta::default(),
+            )
+        };
+        Corpus::from_sources(
+            vec![
+                source(
+                    "harbour",
+                    "# Annual report\n\nThe Narva Port Authority reported that grain exports \
+                     rose by 12 per cent in 2019. Most of the grain went to Tallin.\n\nThe \
+                     harbour was dredged again the following spring.\n",
+                ),
+                source(
+                    "weather",
+                    "Storms closed the northern pass twice that winter. Snow lay late on the \
+                     high fields. The pass reopened on 3 May 2020.\n",
+                ),
+            ],
+            Vec::new(),
+        )
+    }
+
+    fn claims(text: &str) -> Vec<(String, &'static str, Vec<String>)> {
+        let corpus = corpus();
+        let passages = PassageIndex::new(&corpus);
+        let note = Note::parse(text);
+        let settings = CheckSettings::default();
+        let input = ClaimInput {
+            text,
+            note: &note,
+            corpus: &corpus,
+            passages: &passages,
+            settings: &settings,
+        };
+        check_claims(&input, None)
+            .into_iter()
+            .map(|c| {
+                let kind = match &c.verdict {
+                    Verdict::Uncited { .. } => "uncited",
+                    Verdict::Supported { .. } => "supported",
+                    Verdict::Unsupported { .. } => "unsupported",
+                    Verdict::Unchecked => "unchecked",
+                };
+                let keys = match &c.verdict {
+                    Verdict::Uncited { backing } => backing.iter().map(|s| s.key.clone()).collect(),
+                    Verdict::Supported { best } => vec![best.key.clone()],
+                    Verdict::Unsupported { elsewhere, .. } => {
+                        elsewhere.iter().map(|s| s.key.clone()).collect()
+                    }
+                    Verdict::Unchecked => Vec::new(),
+                };
+                (text[c.sentence].to_string(), kind, keys)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cited_claims_are_supported_or_not() {
+        let found = claims(
+            "# Notes on 2019\n\n\
+             Grain exports grew 12% in 2019, the Narva Port Authority reported [@harbour].\n\n\
+             Grain exports grew 21% in 2019, the Narva Port Authority reported [@harbour].\n\n\
+             The northern pass reopened on 3 May 2020 [@harbour].\n\n\
+             This reading deserves more scrutiny than it gets.\n",
+        );
+        let kinds: Vec<(&str, &str)> = found.iter().map(|(s, k, _)| (&s[..12], *k)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("Grain export", "supported"),
+                ("Grain export", "unsupported"),
+                ("The northern", "unsupported"),
+            ]
+        );
+        assert_eq!(found[2].2, vec!["weather"], "another source backs it");
+    }
+
+    #[test]
+    fn uncited_claims_name_the_sources_that_back_them() {
+        let found = claims(
+            "The pass reopened on 3 May 2020.\n\n\
+             It rained. The pass reopened on 3 May 2020 <!-- ibid-ignore -->\n\n\
+             In 2019 grain exports rose 12%. More followed [@harbour].\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].1, "uncited");
+        assert_eq!(found[0].2, vec!["weather"]);
+        assert_eq!(
+            found[1].1, "supported",
+            "the paragraph's citation covers it"
+        );
+    }
+
+    #[test]
+    fn the_citation_goes_before_the_full_stop() {
+        let text = "It grew by 12%. Then \"it fell.\"";
+        assert_eq!(citation_point(text, &(0..15)), 14);
+        assert_eq!(citation_point(text, &(16..text.len())), text.len());
+    }
+}

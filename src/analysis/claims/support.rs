@@ -1,0 +1,329 @@
+//! Support scoring: how well one source backs one claim. The source's passages are retrieved by
+//! BM25 over the claim's content-word stems; each of the best passages (a sentence and its
+//! neighbours) is scored by the share of the claim's content words it holds, each word weighted
+//! by its rarity in the source. The claim's numbers and names must appear in the retrieved
+//! passages: a number or a name that none of them holds is strong evidence against (a source's 12
+//! per cent written as 21, a minister's country swapped for another).
+
+use std::collections::HashSet;
+
+use super::lexicon::{Name, Token, is_stop_word, names, same_name_word, stem_hash, tokens};
+use super::passages::PassageIndex;
+use crate::ByteRange;
+use crate::corpus::Corpus;
+
+/// How many passages of a source are read for one claim.
+const PASSAGES_READ: usize = 5;
+
+/// What a claim asserts, as support scoring reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimText {
+    /// Distinct content-word stems (hashes).
+    pub content: Vec<u32>,
+    /// Canonical numbers (`12`, `2013`, `4.5`).
+    pub numbers: Vec<String>,
+    /// Names the claim is about (sentence openers that may not be names left out).
+    pub names: Vec<Name>,
+    /// The claim's prose (citations blanked), for messages.
+    pub prose: String,
+}
+
+impl ClaimText {
+    pub fn new(prose: &str) -> ClaimText {
+        let toks = tokens(prose);
+        let mut content: Vec<u32> = toks
+            .iter()
+            .filter(|t| t.number.is_none())
+            .map(Token::lower)
+            .filter(|w| !is_stop_word(w) && w.chars().count() > 1)
+            .map(|w| stem_hash(&w))
+            .collect();
+        content.sort_unstable();
+        content.dedup();
+        let mut numbers: Vec<String> = toks.iter().filter_map(|t| t.number.clone()).collect();
+        numbers.sort();
+        numbers.dedup();
+        let names = names(&toks).into_iter().filter(|n| !n.uncertain).collect();
+        ClaimText {
+            content,
+            numbers,
+            names,
+            prose: prose.to_string(),
+        }
+    }
+}
+
+/// One source's best attempt at backing a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Support {
+    /// Index into `Corpus::sources`.
+    pub source: usize,
+    pub key: String,
+    /// The best passage's weighted share of the claim's content words, 0 to 1.
+    pub score: f32,
+    /// The best passage's central sentence (the passage is it and its neighbours), as a range of
+    /// the source's clean text (empty when nothing matched).
+    pub passage: ByteRange,
+    /// Claim numbers that no retrieved passage holds.
+    pub missing_numbers: Vec<String>,
+    /// Claim names (as written in the claim) that no retrieved passage holds.
+    pub missing_names: Vec<String>,
+}
+
+impl Support {
+    /// Whether this source backs the claim at `threshold` (the minimum score).
+    pub fn backs(&self, threshold: f32) -> bool {
+        self.missing_numbers.is_empty() && self.missing_names.is_empty() && self.score >= threshold
+    }
+
+    /// The passage in the source's original text.
+    pub fn original_range(&self, corpus: &Corpus) -> Option<ByteRange> {
+        let source = corpus.sources.get(self.source)?;
+        (!self.passage.is_empty()).then(|| source.clean.to_original(self.passage.clone()))
+    }
+
+    /// The passage's clean text.
+    pub fn passage_text<'a>(&self, corpus: &'a Corpus) -> &'a str {
+        corpus
+            .sources
+            .get(self.source)
+            .and_then(|s| s.clean.text.get(self.passage.clone()))
+            .unwrap_or("")
+    }
+}
+
+/// What the retrieved passages of a source hold.
+#[derive(Default)]
+struct Evidence {
+    numbers: HashSet<String>,
+    words: HashSet<String>,
+    /// The passages' words in order (possessive `'s` dropped), for multi-word names.
+    sequences: Vec<Vec<String>>,
+    /// Acronyms, and the initials of capitalised runs (`SCO` for `Shanghai Cooperation
+    /// Organisation`), lowercase.
+    initials: HashSet<String>,
+}
+
+impl Evidence {
+    fn add(&mut self, text: &str) {
+        let toks = tokens(text);
+        let mut sequence = Vec::with_capacity(toks.len());
+        for token in &toks {
+            if let Some(number) = &token.number {
+                self.numbers.insert(number.clone());
+            }
+            let lower = token.lower();
+            let lower = lower
+                .strip_suffix("'s")
+                .map_or(lower.clone(), str::to_string);
+            if token.is_acronym() {
+                self.initials.insert(lower.clone());
+            }
+            sequence.push(lower.clone());
+            self.words.insert(lower);
+        }
+        self.sequences.push(sequence);
+        for name in names(&toks) {
+            let initials: String = name
+                .words
+                .iter()
+                .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
+                .filter_map(|w| w.chars().next())
+                .collect();
+            if initials.chars().count() >= 2 {
+                self.initials.insert(initials);
+            }
+        }
+    }
+
+    /// The words of what a source is (its authors and title): a claim may name them (`Tsjeng
+    /// recalls…`).
+    fn add_source_identity(&mut self, meta: &crate::corpus::SourceMeta) {
+        for text in meta.authors.iter().chain(meta.title.iter()) {
+            for token in tokens(text) {
+                self.words.insert(token.lower());
+            }
+        }
+    }
+
+    fn holds_name(&self, name: &Name) -> bool {
+        let words: Vec<&String> = name
+            .words
+            .iter()
+            .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
+            .collect();
+        let held = |w: &str| self.words.iter().any(|e| same_name_word(w, e));
+        let found = if name.words.len() == 1 {
+            words.iter().all(|w| held(w))
+        } else {
+            // A multi-word name must appear as a phrase: `Mekong River Commission` is not held
+            // by a passage naming the Mekong, a river and a commission apart.
+            self.sequences.iter().any(|sequence| {
+                sequence.windows(name.words.len()).any(|window| {
+                    window
+                        .iter()
+                        .zip(&name.words)
+                        .all(|(e, w)| same_name_word(w, e))
+                })
+            }) || words.iter().all(|w| held(w)) && words.len() == 1
+        };
+        if found {
+            return true;
+        }
+        // `Shanghai Cooperation Organisation` in the claim, `SCO` in the source, or the reverse.
+        let initials: String = words.iter().filter_map(|w| w.chars().next()).collect();
+        if words.len() >= 2 && self.initials.contains(&initials) {
+            return true;
+        }
+        words.len() == 1
+            && words
+                .first()
+                .is_some_and(|w| self.initials.contains(w.as_str()))
+    }
+}
+
+/// Scores how well the source at `source` (an index into `corpus.sources`) backs `claim`.
+pub fn assess(
+    claim: &ClaimText,
+    corpus: &Corpus,
+    passages: &PassageIndex,
+    source: usize,
+) -> Option<Support> {
+    let found = corpus.sources.get(source)?;
+    let index = passages.passages(corpus, source)?;
+    let text = found.clean.text.as_str();
+    let hits = index.search(&claim.content, PASSAGES_READ);
+    let total: f32 = claim.content.iter().map(|&s| index.idf(s)).sum();
+    let mut evidence = Evidence::default();
+    evidence.add_source_identity(&found.meta);
+    let mut best: Option<(f32, ByteRange)> = None;
+    for (sentence, _) in &hits {
+        let window = index.window(*sentence);
+        let window_text = text.get(window.clone()).unwrap_or("");
+        evidence.add(window_text);
+        let stems: HashSet<u32> = tokens(window_text)
+            .iter()
+            .map(|t| stem_hash(&t.lower()))
+            .collect();
+        let held: f32 = claim
+            .content
+            .iter()
+            .filter(|s| stems.contains(s))
+            .map(|&s| index.idf(s))
+            .sum();
+        let score = if total > 0.0 { held / total } else { 0.0 };
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            let sentence = index.sentences.get(*sentence).cloned().unwrap_or(window);
+            best = Some((score, sentence));
+        }
+    }
+    let (score, passage) = best.unwrap_or((0.0, 0..0));
+    let missing_numbers = claim
+        .numbers
+        .iter()
+        .filter(|n| !evidence.numbers.contains(*n))
+        .cloned()
+        .collect();
+    let missing_names = claim
+        .names
+        .iter()
+        .filter(|n| !evidence.holds_name(n))
+        .map(|n| n.display(&claim.prose))
+        .collect();
+    Some(Support {
+        source,
+        key: found.key.clone(),
+        score,
+        passage,
+        missing_numbers,
+        missing_names,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Source, SourceFormat, SourceMeta};
+    use std::path::PathBuf;
+
+    fn corpus() -> Corpus {
+        let source = |key: &str, text: &str| {
+            Source::new(
+                key.to_string(),
+                PathBuf::from(format!("/ws/sources/{key}.md")),
+                SourceFormat::Markdown,
+                text.to_string(),
+                SourceMeta::default(),
+            )
+        };
+        Corpus::from_sources(
+            vec![
+                source(
+                    "harbour",
+                    "The Narva Port Authority reported that grain exports rose by 12 per cent in \
+                     2019. Most of the grain went to Tallin. The harbour was dredged again the \
+                     following spring.",
+                ),
+                source(
+                    "weather",
+                    "Storms closed the northern pass twice that winter. Snow lay late on the \
+                     high fields.",
+                ),
+            ],
+            Vec::new(),
+        )
+    }
+
+    fn support(claim: &str, key: &str) -> Support {
+        let corpus = corpus();
+        let passages = PassageIndex::new(&corpus);
+        let index = super::super::passages::source_index(&corpus, key).unwrap_or(usize::MAX);
+        assess(&ClaimText::new(claim), &corpus, &passages, index).unwrap_or_else(|| Support {
+            source: index,
+            key: key.to_string(),
+            score: -1.0,
+            passage: 0..0,
+            missing_numbers: Vec::new(),
+            missing_names: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_faithful_paraphrase_is_backed() {
+        let s = support(
+            "Grain exports grew 12% in 2019, according to the Narva Port Authority.",
+            "harbour",
+        );
+        assert!(s.backs(0.5), "{s:?}");
+        let s = support(
+            "In 2019 the NPA said grain exports had risen 12 per cent.",
+            "harbour",
+        );
+        assert!(s.missing_names.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn a_changed_number_or_name_is_not() {
+        let s = support(
+            "Grain exports rose by 21 per cent in 2019, the Narva Port Authority reported.",
+            "harbour",
+        );
+        assert_eq!(s.missing_numbers, vec!["21"]);
+        assert!(!s.backs(0.5));
+        let s = support(
+            "The Riga Port Authority reported that grain exports rose by 12 per cent in 2019.",
+            "harbour",
+        );
+        assert_eq!(s.missing_names, vec!["Riga Port Authority"]);
+    }
+
+    #[test]
+    fn a_source_about_something_else_scores_low() {
+        let s = support(
+            "Grain exports rose by 12 per cent in 2019, the Narva Port Authority reported.",
+            "weather",
+        );
+        assert!(s.score < 0.2, "{s:?}");
+        assert!(!s.backs(0.5));
+    }
+}
