@@ -1,11 +1,15 @@
-//! A rule-based sentence splitter for prose (masked note text, or any plain text).
+//! A sentence splitter for prose (masked note text, or any plain text): Unicode's sentence
+//! boundaries (UAX #29, from `unicode-segmentation`) with fixes, since UAX #29 alone splits after
+//! `U.S.`, `Dr.` or `p.` when a capital follows.
 //!
-//! A sentence ends at `.`, `?` or `!` (optionally followed by closing quotes or brackets) followed
+//! A boundary must be a UAX #29 boundary and also pass these rules: a sentence ends at `.`, `?` or `!` (optionally followed by closing quotes or brackets) followed
 //! by whitespace and something that can start a sentence: an uppercase or uncased letter, a digit,
 //! an opening quote or a bracket. It does not end after common abbreviations (`U.S.`, `e.g.`,
 //! `Dr.`, `p.`, `vol.`…) or single initials (`J.`), nor inside quotation marks or brackets. A
 //! citation right after the terminal punctuation (`… end. [@a]`) belongs to the sentence before it.
 //! CJK `。！？` end sentences without needing a space.
+
+use unicode_segmentation::UnicodeSegmentation;
 
 use crate::ByteRange;
 
@@ -31,6 +35,31 @@ pub fn split_sentences(text: &str, region: ByteRange) -> Vec<ByteRange> {
     };
     let base = region.start;
     let protected = protected_spans(slice);
+    // UAX #29 boundaries (where the next sentence starts), ascending; computed with bracketed
+    // citations blanked, since `end. [@a] Next` is a boundary for ibid (the citation belongs to
+    // the sentence before) but UAX #29 reads `[@a` as the lowercase start of the same sentence.
+    let mut bytes = slice.as_bytes().to_vec();
+    for span in &protected {
+        if slice
+            .get(span.clone())
+            .is_some_and(|s| s.starts_with('[') && s.contains('@'))
+            && let Some(citation) = bytes.get_mut(span.clone())
+        {
+            citation.fill(b' ');
+        }
+    }
+    // Whole chars were blanked (spans lie on char boundaries), so this cannot fail.
+    let blanked = String::from_utf8(bytes).unwrap_or_else(|_| slice.to_string());
+    let unicode: Vec<usize> = blanked
+        .split_sentence_bound_indices()
+        .map(|(offset, _)| offset)
+        .filter(|&offset| offset > 0)
+        .collect();
+    // Whether UAX #29 also breaks between the terminal punctuation at `at` and `next_start`.
+    let unicode_agrees = |at: usize, next_start: usize| {
+        let first = unicode.partition_point(|&b| b <= at);
+        unicode.get(first).is_some_and(|&b| b <= next_start)
+    };
     let chars: Vec<(usize, char)> = slice.char_indices().collect();
     let mut sentences = Vec::new();
     let mut sentence_start = 0;
@@ -42,8 +71,12 @@ pub fn split_sentences(text: &str, region: ByteRange) -> Vec<ByteRange> {
             '。' | '！' | '？' | '｡' => cjk_boundary(slice, &chars, index, &protected),
             _ => None,
         };
+        let offset = chars.get(index).map_or(0, |c| c.0);
         match split {
-            Some((end, next_start)) if end > sentence_start => {
+            Some((end, next_start))
+                if end > sentence_start
+                    && (ch_is_cjk(&chars, index) || unicode_agrees(offset, next_start)) =>
+            {
                 push_trimmed(&mut sentences, slice, sentence_start..end, base);
                 sentence_start = next_start;
                 index = chars.partition_point(|(o, _)| *o < next_start);
@@ -53,6 +86,13 @@ pub fn split_sentences(text: &str, region: ByteRange) -> Vec<ByteRange> {
     }
     push_trimmed(&mut sentences, slice, sentence_start..slice.len(), base);
     sentences
+}
+
+/// CJK full stops follow their own rule (UAX #29 keeps `。“` together).
+fn ch_is_cjk(chars: &[(usize, char)], index: usize) -> bool {
+    chars
+        .get(index)
+        .is_some_and(|c| matches!(c.1, '。' | '！' | '？' | '｡'))
 }
 
 fn push_trimmed(sentences: &mut Vec<ByteRange>, slice: &str, range: ByteRange, base: usize) {
