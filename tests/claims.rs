@@ -18,6 +18,11 @@ const UNSUPPORTED_PRECISION_FLOOR: f64 = 0.9;
 const SUPPORTED_FLAGGED_CEILING: f64 = 0.10;
 const UNCITED_RECALL_FLOOR: f64 = 0.8;
 const UNCITED_PRECISION_FLOOR: f64 = 0.9;
+const HELD_OUT_UNSUPPORTED_RECALL_FLOOR: f64 = 0.8;
+const HELD_OUT_UNSUPPORTED_PRECISION_FLOOR: f64 = 0.85;
+const HELD_OUT_SUPPORTED_FLAGGED_CEILING: f64 = 0.10;
+const HELD_OUT_UNCITED_RECALL_FLOOR: f64 = 0.8;
+const HELD_OUT_UNCITED_PRECISION_FLOOR: f64 = 0.85;
 
 #[derive(Debug, Clone, serde::Deserialize)]
 struct Case {
@@ -42,9 +47,18 @@ pub fn case_text(id: &str) -> String {
 }
 
 fn eval_set() -> Vec<Case> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/claims/eval.toml");
-    let text = std::fs::read_to_string(&path).expect("read tests/claims/eval.toml");
-    let set: EvalSet = toml::from_str(&text).expect("parse tests/claims/eval.toml");
+    load_set("eval.toml")
+}
+
+/// A labelled set in tests/claims/.
+fn load_set(name: &str) -> Vec<Case> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/claims")
+        .join(name);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let set: EvalSet =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
     set.case
 }
 
@@ -145,12 +159,19 @@ fn scores(
     (precision, recall, tp, fp, fn_)
 }
 
-#[test]
-fn the_labelled_set_meets_the_floors() {
-    let cases = eval_set();
-    assert!(cases.len() >= 60, "the set has {} cases", cases.len());
-    let got = outcomes(&cases);
+/// Precision and recall per code, and the share of supported claims flagged, over one set.
+struct Measured {
+    unsupported_precision: f64,
+    unsupported_recall: f64,
+    uncited_precision: f64,
+    uncited_recall: f64,
+    supported_flagged: f64,
+    opinions_flagged: Vec<String>,
+    summary: String,
+}
 
+fn measure(cases: &[Case]) -> Measured {
+    let got = outcomes(cases);
     let mut report = String::new();
     let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (case, got) in cases.iter().zip(&got) {
@@ -168,39 +189,103 @@ fn the_labelled_set_meets_the_floors() {
             ));
         }
     }
-    let (up, ur, utp, ufp, ufn) = scores(&cases, &got, DiagnosticCode::UnsupportedClaim);
-    let (cp, cr, ctp, cfp, cfn) = scores(&cases, &got, DiagnosticCode::UncitedClaim);
+    let (up, ur, utp, ufp, ufn) = scores(cases, &got, DiagnosticCode::UnsupportedClaim);
+    let (cp, cr, ctp, cfp, cfn) = scores(cases, &got, DiagnosticCode::UncitedClaim);
     let supported: Vec<bool> = cases
         .iter()
         .zip(&got)
         .filter(|(c, _)| matches!(c.kind.as_str(), "supported" | "reordered"))
         .map(|(_, g)| *g == Some(DiagnosticCode::UnsupportedClaim))
         .collect();
-    let flagged_supported =
+    let supported_flagged =
         supported.iter().filter(|&&f| f).count() as f64 / supported.len().max(1) as f64;
-    let opinions_flagged: Vec<&str> = cases
+    let opinions_flagged: Vec<String> = cases
         .iter()
         .zip(&got)
         .filter(|(c, g)| c.kind == "opinion" && g.is_some())
-        .map(|(c, _)| c.id.as_str())
+        .map(|(c, _)| c.id.clone())
         .collect();
     let summary = format!(
-        "unsupported-claim: precision {up:.2} recall {ur:.2} (tp {utp}, fp {ufp}, fn {ufn}); \
-         supported claims flagged {:.0}%\n\
+        "{} cases\nunsupported-claim: precision {up:.2} recall {ur:.2} (tp {utp}, fp {ufp}, fn \
+         {ufn}); supported claims flagged {:.0}%\n\
          uncited-claim: precision {cp:.2} recall {cr:.2} (tp {ctp}, fp {cfp}, fn {cfn})\n\
          per kind (right/all): {by_kind:?}\nwrong:\n{report}",
-        flagged_supported * 100.0
+        cases.len(),
+        supported_flagged * 100.0
     );
     eprintln!("{summary}");
+    Measured {
+        unsupported_precision: up,
+        unsupported_recall: ur,
+        uncited_precision: cp,
+        uncited_recall: cr,
+        supported_flagged,
+        opinions_flagged,
+        summary,
+    }
+}
+
+/// The set the rules were calibrated on.
+#[test]
+fn the_labelled_set_meets_the_floors() {
+    let cases = eval_set();
+    assert!(cases.len() >= 60, "the set has {} cases", cases.len());
+    let m = measure(&cases);
+    let summary = &m.summary;
     assert!(
-        opinions_flagged.is_empty(),
-        "opinions flagged: {opinions_flagged:?}\n{summary}"
+        m.opinions_flagged.is_empty(),
+        "opinions flagged: {:?}\n{summary}",
+        m.opinions_flagged
     );
-    assert!(ur >= UNSUPPORTED_RECALL_FLOOR, "{summary}");
-    assert!(up >= UNSUPPORTED_PRECISION_FLOOR, "{summary}");
-    assert!(flagged_supported <= SUPPORTED_FLAGGED_CEILING, "{summary}");
-    assert!(cr >= UNCITED_RECALL_FLOOR, "{summary}");
-    assert!(cp >= UNCITED_PRECISION_FLOOR, "{summary}");
+    assert!(
+        m.unsupported_recall >= UNSUPPORTED_RECALL_FLOOR,
+        "{summary}"
+    );
+    assert!(
+        m.unsupported_precision >= UNSUPPORTED_PRECISION_FLOOR,
+        "{summary}"
+    );
+    assert!(
+        m.supported_flagged <= SUPPORTED_FLAGGED_CEILING,
+        "{summary}"
+    );
+    assert!(m.uncited_recall >= UNCITED_RECALL_FLOOR, "{summary}");
+    assert!(m.uncited_precision >= UNCITED_PRECISION_FLOOR, "{summary}");
+}
+
+/// A second set, written apart from the rules (tests/claims/heldout.toml): what to expect on
+/// notes ibid was not tuned on. Its floors are lower and say where ibid stands there.
+#[test]
+fn the_held_out_set_meets_its_floors() {
+    let cases = load_set("heldout.toml");
+    assert!(cases.len() >= 40, "the set has {} cases", cases.len());
+    let m = measure(&cases);
+    let summary = &m.summary;
+    assert!(
+        m.opinions_flagged.is_empty(),
+        "opinions flagged: {:?}\n{summary}",
+        m.opinions_flagged
+    );
+    assert!(
+        m.unsupported_recall >= HELD_OUT_UNSUPPORTED_RECALL_FLOOR,
+        "{summary}"
+    );
+    assert!(
+        m.unsupported_precision >= HELD_OUT_UNSUPPORTED_PRECISION_FLOOR,
+        "{summary}"
+    );
+    assert!(
+        m.supported_flagged <= HELD_OUT_SUPPORTED_FLAGGED_CEILING,
+        "{summary}"
+    );
+    assert!(
+        m.uncited_recall >= HELD_OUT_UNCITED_RECALL_FLOOR,
+        "{summary}"
+    );
+    assert!(
+        m.uncited_precision >= HELD_OUT_UNCITED_PRECISION_FLOOR,
+        "{summary}"
+    );
 }
 
 /// Through the binary: `ibid check --format json` puts each claim code on its line (one case of

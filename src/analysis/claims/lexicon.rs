@@ -189,6 +189,13 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 /// (`21st` → `21`), or an English number word up to ninety.
 pub fn number_value(token: &str) -> Option<String> {
     let lower = token.to_lowercase();
+    // `thirty-year`, `10-member`: the number is the first part.
+    if let Some((first, rest)) = lower.split_once(['-', '‐'])
+        && !rest.is_empty()
+        && !rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return number_value(first);
+    }
     if let Some(value) = number_word(&lower) {
         return Some(value.to_string());
     }
@@ -370,7 +377,7 @@ impl Name {
 /// The names in a sentence's tokens. The first token counts only when it cannot be an ordinary
 /// sentence opener: an acronym, followed by another capitalised word, or a word that is neither a
 /// stop word nor a common opener (`Beijing signed` yes, `However` no).
-pub fn names(tokens: &[Token<'_>]) -> Vec<Name> {
+pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
     let mut out: Vec<Name> = Vec::new();
     let mut run: Vec<usize> = Vec::new();
     let flush = |run: &mut Vec<usize>, out: &mut Vec<Name>| {
@@ -415,6 +422,17 @@ pub fn names(tokens: &[Token<'_>]) -> Vec<Name> {
             {
                 continue;
             }
+        }
+        // Punctuation between two words ends a name (`China, Tsjeng warns`).
+        let joined = run
+            .last()
+            .and_then(|&last| tokens.get(last))
+            .is_none_or(|previous| {
+                text.get(previous.range.end..token.range.start)
+                    .is_some_and(|gap| gap.chars().all(char::is_whitespace))
+            });
+        if !joined {
+            flush(&mut run, &mut out);
         }
         if name_like || connector {
             run.push(index);
@@ -493,6 +511,9 @@ mod tests {
         assert_eq!(value("G20"), None);
         assert_eq!(value("first"), None);
         assert_eq!(value("covid-19"), None);
+        assert_eq!(value("thirty-year"), Some("30".into()));
+        assert_eq!(value("10-member"), Some("10".into()));
+        assert_eq!(value("people-to-people"), None);
     }
 
     #[test]
@@ -508,20 +529,27 @@ mod tests {
     #[test]
     fn names_are_capitalised_runs_not_sentence_openers() {
         let text = "However, the Bank of Tallin and President Aro Vela met in Narva on 3 May.";
-        let found: Vec<String> = names(&tokens(text))
+        let found: Vec<String> = names(text, &tokens(text))
             .into_iter()
             .map(|n| n.display(text))
             .collect();
         assert_eq!(found, vec!["Bank of Tallin", "President Aro Vela", "Narva"]);
 
         let text = "Narva signed the accord; the NLA agreed.";
-        let found: Vec<String> = names(&tokens(text))
+        let found: Vec<String> = names(text, &tokens(text))
             .into_iter()
             .map(|n| n.display(text))
             .collect();
         assert_eq!(found, vec!["Narva", "NLA"]);
 
-        assert!(names(&tokens("This framing is odd.")).is_empty());
+        assert!(names("This framing is odd.", &tokens("This framing is odd.")).is_empty());
+
+        let text = "A quarrel with Narva, Tallin warns, ends badly.";
+        let found: Vec<String> = names(text, &tokens(text))
+            .into_iter()
+            .map(|n| n.display(text))
+            .collect();
+        assert_eq!(found, vec!["Narva", "Tallin"]);
     }
 
     #[test]
@@ -533,4 +561,66 @@ mod tests {
         assert!(!same_name_word("iran", "iraq"));
         assert!(!same_name_word("uzbekistan", "kazakhstan"));
     }
+}
+
+/// Places named by their capital, their country or its adjective, which writers use for one
+/// another (`Hanoi` for Vietnam, `Washington` for the United States): each group is one name.
+const SAME_PLACE: &[&[&str]] = &[
+    &[
+        "washington",
+        "us",
+        "usa",
+        "united states",
+        "america",
+        "american",
+    ],
+    &["beijing", "china", "chinese", "prc"],
+    &["moscow", "russia", "russian", "kremlin"],
+    &["hanoi", "vietnam", "vietnamese"],
+    &["manila", "philippines", "philippine", "filipino"],
+    &["seoul", "south korea", "korean"],
+    &["pyongyang", "north korea"],
+    &["tokyo", "japan", "japanese"],
+    &["new delhi", "delhi", "india", "indian"],
+    &["astana", "kazakhstan", "kazakh"],
+    &["tashkent", "uzbekistan", "uzbek"],
+    &["bishkek", "kyrgyzstan", "kyrgyz"],
+    &["dushanbe", "tajikistan", "tajik", "tajikistani"],
+    &["ashgabat", "turkmenistan", "turkmen"],
+    &["islamabad", "pakistan", "pakistani"],
+    &["tehran", "iran", "iranian"],
+    &["minsk", "belarus", "belarusian"],
+    &["kabul", "afghanistan", "afghan"],
+    &["brussels", "eu", "european union"],
+    &["london", "uk", "britain", "british", "united kingdom"],
+    &["paris", "france", "french"],
+    &["berlin", "germany", "german"],
+    &["canberra", "australia", "australian"],
+    &["phnom penh", "cambodia", "cambodian"],
+    &["vientiane", "laos", "lao"],
+    &["bangkok", "thailand", "thai"],
+    &["naypyidaw", "myanmar", "burma", "burmese"],
+    &["ankara", "turkey", "turkish", "turkiye"],
+    &["kyiv", "kiev", "ukraine", "ukrainian"],
+    &["ottawa", "canada", "canadian"],
+    &["jakarta", "indonesia", "indonesian"],
+    &["kuala lumpur", "malaysia", "malaysian"],
+    &["singapore", "singaporean"],
+    &["taipei", "taiwan", "taiwanese"],
+];
+
+/// The other names of the place `words` (lowercase words) names, if it is in `SAME_PLACE`.
+pub fn same_place(words: &[String]) -> Vec<Vec<String>> {
+    let joined = words.join(" ");
+    SAME_PLACE
+        .iter()
+        .find(|group| group.contains(&joined.as_str()))
+        .map(|group| {
+            group
+                .iter()
+                .filter(|other| **other != joined)
+                .map(|other| other.split(' ').map(str::to_string).collect())
+                .collect()
+        })
+        .unwrap_or_default()
 }

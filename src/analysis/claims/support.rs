@@ -7,7 +7,9 @@
 
 use std::collections::HashSet;
 
-use super::lexicon::{Name, Token, is_stop_word, names, same_name_word, stem_hash, tokens};
+use super::lexicon::{
+    Name, Token, is_stop_word, names, same_name_word, same_place, stem_hash, tokens,
+};
 use super::passages::PassageIndex;
 use crate::ByteRange;
 use crate::corpus::Corpus;
@@ -43,7 +45,10 @@ impl ClaimText {
         let mut numbers: Vec<String> = toks.iter().filter_map(|t| t.number.clone()).collect();
         numbers.sort();
         numbers.dedup();
-        let names = names(&toks).into_iter().filter(|n| !n.uncertain).collect();
+        let names = names(prose, &toks)
+            .into_iter()
+            .filter(|n| !n.uncertain)
+            .collect();
         ClaimText {
             content,
             numbers,
@@ -123,7 +128,7 @@ impl Evidence {
             self.words.insert(lower);
         }
         self.sequences.push(sequence);
-        for name in names(&toks) {
+        for name in names(text, &toks) {
             let initials: String = name
                 .words
                 .iter()
@@ -147,25 +152,30 @@ impl Evidence {
     }
 
     fn holds_name(&self, name: &Name) -> bool {
-        let words: Vec<&String> = name
-            .words
+        self.holds_words(&name.words)
+    }
+
+    fn holds_words(&self, name_words: &[String]) -> bool {
+        let words: Vec<&String> = name_words
             .iter()
             .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
             .collect();
         let held = |w: &str| self.words.iter().any(|e| same_name_word(w, e));
-        let found = if name.words.len() == 1 {
+        // A multi-word name must appear as a phrase: `Mekong River Commission` is not held by a
+        // passage naming the Mekong, a river and a commission apart. A short word of the name
+        // may stand for words of the passage by their initials (`UN General Assembly`,
+        // `United Nations General Assembly`).
+        let found = if name_words.len() == 1 {
             words.iter().all(|w| held(w))
-        } else {
-            // A multi-word name must appear as a phrase: `Mekong River Commission` is not held
-            // by a passage naming the Mekong, a river and a commission apart.
-            self.sequences.iter().any(|sequence| {
-                sequence.windows(name.words.len()).any(|window| {
-                    window
+                || words.first().is_some_and(|w| {
+                    self.sequences
                         .iter()
-                        .zip(&name.words)
-                        .all(|(e, w)| same_name_word(w, e))
+                        .any(|seq| phrase_at_any(seq, &[w.to_string()]))
                 })
-            }) || words.iter().all(|w| held(w)) && words.len() == 1
+        } else {
+            self.sequences
+                .iter()
+                .any(|sequence| phrase_at_any(sequence, name_words))
         };
         if found {
             return true;
@@ -180,6 +190,34 @@ impl Evidence {
                 .first()
                 .is_some_and(|w| self.initials.contains(w.as_str()))
     }
+}
+
+/// Whether `name` occurs in `sequence` (words of a passage) starting anywhere.
+fn phrase_at_any(sequence: &[String], name: &[String]) -> bool {
+    (0..sequence.len()).any(|start| phrase_at(sequence, start, name))
+}
+
+/// Whether `name` occurs in `sequence` from `start`: word for word (derived forms allowed), or a
+/// short name word (2 to 6 letters) standing for as many passage words by their initials.
+fn phrase_at(sequence: &[String], start: usize, name: &[String]) -> bool {
+    let Some((word, rest)) = name.split_first() else {
+        return true;
+    };
+    if sequence.get(start).is_some_and(|e| same_name_word(word, e))
+        && phrase_at(sequence, start + 1, rest)
+    {
+        return true;
+    }
+    let letters = word.chars().count();
+    if (2..=6).contains(&letters) && word.chars().all(char::is_alphabetic) {
+        let expansion = sequence.get(start..start + letters);
+        let initials: Option<String> =
+            expansion.map(|words| words.iter().filter_map(|w| w.chars().next()).collect());
+        if initials.as_deref() == Some(word.as_str()) {
+            return phrase_at(sequence, start + letters, rest);
+        }
+    }
+    false
 }
 
 /// Scores how well the source at `source` (an index into `corpus.sources`) backs `claim`.
@@ -224,10 +262,19 @@ pub fn assess(
         .filter(|n| !evidence.numbers.contains(*n))
         .cloned()
         .collect();
+    // A name may sit outside the retrieved passages (the source introduces an actor once, then
+    // writes `he`): anywhere in the source will do, or another name of the same place.
+    let in_source = |words: &[String]| {
+        evidence.holds_words(words) || phrase_in_key(&found.key_text.text, words)
+    };
     let missing_names = claim
         .names
         .iter()
-        .filter(|n| !evidence.holds_name(n))
+        .filter(|n| {
+            !evidence.holds_name(n)
+                && !phrase_in_key(&found.key_text.text, &n.words)
+                && !same_place(&n.words).iter().any(|alt| in_source(alt))
+        })
         .map(|n| n.display(&claim.prose))
         .collect();
     Some(Support {
@@ -237,6 +284,21 @@ pub fn assess(
         passage,
         missing_numbers,
         missing_names,
+    })
+}
+
+/// Whether `words` occur as a phrase in a source's matching key (lowercase words, single spaces,
+/// apostrophes and hyphens deleted: see `normalize_key`).
+fn phrase_in_key(key: &str, words: &[String]) -> bool {
+    let phrase = crate::corpus::normalize_key(&words.join(" ")).text;
+    if phrase.is_empty() {
+        return false;
+    }
+    let bytes = key.as_bytes();
+    memchr::memmem::find_iter(bytes, phrase.as_bytes()).any(|at| {
+        let before = at.checked_sub(1).and_then(|i| bytes.get(i));
+        let after = bytes.get(at + phrase.len());
+        before.is_none_or(|&b| b == b' ') && after.is_none_or(|&b| b == b' ')
     })
 }
 

@@ -398,7 +398,7 @@ fn assess_with(sentence: &str, threshold: f32) -> Worthiness {
     if has(REPORTING) || according_to {
         signals.push(Signal::ReportedSpeech);
     }
-    let names = lexicon::names(&tokens);
+    let names = lexicon::names(sentence, &tokens);
     if !names.is_empty() {
         let is_verb = |w: &str| ACTIONS.contains(&w) || REPORTING.contains(&w) || is_past_tense(w);
         let inside_name = |i: usize| {
