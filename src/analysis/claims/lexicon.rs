@@ -470,6 +470,68 @@ pub fn same_name_word(a: &str, b: &str) -> bool {
     common >= 4 && common + 1 >= shorter
 }
 
+/// Places named by their capital, their country or its adjective, which writers use for one
+/// another (`Hanoi` for Vietnam, `Washington` for the United States): each group is one name.
+const SAME_PLACE: &[&[&str]] = &[
+    &[
+        "washington",
+        "us",
+        "usa",
+        "united states",
+        "america",
+        "american",
+    ],
+    &["beijing", "china", "chinese", "prc"],
+    &["moscow", "russia", "russian", "kremlin"],
+    &["hanoi", "vietnam", "vietnamese"],
+    &["manila", "philippines", "philippine", "filipino"],
+    &["seoul", "south korea", "korean"],
+    &["pyongyang", "north korea"],
+    &["tokyo", "japan", "japanese"],
+    &["new delhi", "delhi", "india", "indian"],
+    &["astana", "kazakhstan", "kazakh"],
+    &["tashkent", "uzbekistan", "uzbek"],
+    &["bishkek", "kyrgyzstan", "kyrgyz"],
+    &["dushanbe", "tajikistan", "tajik", "tajikistani"],
+    &["ashgabat", "turkmenistan", "turkmen"],
+    &["islamabad", "pakistan", "pakistani"],
+    &["tehran", "iran", "iranian"],
+    &["minsk", "belarus", "belarusian"],
+    &["kabul", "afghanistan", "afghan"],
+    &["brussels", "eu", "european union"],
+    &["london", "uk", "britain", "british", "united kingdom"],
+    &["paris", "france", "french"],
+    &["berlin", "germany", "german"],
+    &["canberra", "australia", "australian"],
+    &["phnom penh", "cambodia", "cambodian"],
+    &["vientiane", "laos", "lao"],
+    &["bangkok", "thailand", "thai"],
+    &["naypyidaw", "myanmar", "burma", "burmese"],
+    &["ankara", "turkey", "turkish", "turkiye"],
+    &["kyiv", "kiev", "ukraine", "ukrainian"],
+    &["ottawa", "canada", "canadian"],
+    &["jakarta", "indonesia", "indonesian"],
+    &["kuala lumpur", "malaysia", "malaysian"],
+    &["singapore", "singaporean"],
+    &["taipei", "taiwan", "taiwanese"],
+];
+
+/// The other names of the place `words` (lowercase words) names, if it is in `SAME_PLACE`.
+pub fn same_place(words: &[String]) -> Vec<Vec<String>> {
+    let joined = words.join(" ");
+    SAME_PLACE
+        .iter()
+        .find(|group| group.contains(&joined.as_str()))
+        .map(|group| {
+            group
+                .iter()
+                .filter(|other| **other != joined)
+                .map(|other| other.split(' ').map(str::to_string).collect())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,66 +623,4 @@ mod tests {
         assert!(!same_name_word("iran", "iraq"));
         assert!(!same_name_word("uzbekistan", "kazakhstan"));
     }
-}
-
-/// Places named by their capital, their country or its adjective, which writers use for one
-/// another (`Hanoi` for Vietnam, `Washington` for the United States): each group is one name.
-const SAME_PLACE: &[&[&str]] = &[
-    &[
-        "washington",
-        "us",
-        "usa",
-        "united states",
-        "america",
-        "american",
-    ],
-    &["beijing", "china", "chinese", "prc"],
-    &["moscow", "russia", "russian", "kremlin"],
-    &["hanoi", "vietnam", "vietnamese"],
-    &["manila", "philippines", "philippine", "filipino"],
-    &["seoul", "south korea", "korean"],
-    &["pyongyang", "north korea"],
-    &["tokyo", "japan", "japanese"],
-    &["new delhi", "delhi", "india", "indian"],
-    &["astana", "kazakhstan", "kazakh"],
-    &["tashkent", "uzbekistan", "uzbek"],
-    &["bishkek", "kyrgyzstan", "kyrgyz"],
-    &["dushanbe", "tajikistan", "tajik", "tajikistani"],
-    &["ashgabat", "turkmenistan", "turkmen"],
-    &["islamabad", "pakistan", "pakistani"],
-    &["tehran", "iran", "iranian"],
-    &["minsk", "belarus", "belarusian"],
-    &["kabul", "afghanistan", "afghan"],
-    &["brussels", "eu", "european union"],
-    &["london", "uk", "britain", "british", "united kingdom"],
-    &["paris", "france", "french"],
-    &["berlin", "germany", "german"],
-    &["canberra", "australia", "australian"],
-    &["phnom penh", "cambodia", "cambodian"],
-    &["vientiane", "laos", "lao"],
-    &["bangkok", "thailand", "thai"],
-    &["naypyidaw", "myanmar", "burma", "burmese"],
-    &["ankara", "turkey", "turkish", "turkiye"],
-    &["kyiv", "kiev", "ukraine", "ukrainian"],
-    &["ottawa", "canada", "canadian"],
-    &["jakarta", "indonesia", "indonesian"],
-    &["kuala lumpur", "malaysia", "malaysian"],
-    &["singapore", "singaporean"],
-    &["taipei", "taiwan", "taiwanese"],
-];
-
-/// The other names of the place `words` (lowercase words) names, if it is in `SAME_PLACE`.
-pub fn same_place(words: &[String]) -> Vec<Vec<String>> {
-    let joined = words.join(" ");
-    SAME_PLACE
-        .iter()
-        .find(|group| group.contains(&joined.as_str()))
-        .map(|group| {
-            group
-                .iter()
-                .filter(|other| **other != joined)
-                .map(|other| other.split(' ').map(str::to_string).collect())
-                .collect()
-        })
-        .unwrap_or_default()
 }
