@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the engine over the sample corpus (`../shared/corpus`, read at run time):
 //! normalising a source, parsing a note (citation and quotation scanning), finding a quotation in
 //! one source (exact, elided, approximate, absent), resolving quotations against the corpus, mining
-//! terms and looking them up. Support scoring (claims) is not benchmarked: it does not exist yet.
+//! terms and looking them up, and claims: indexing a source's passages, rating sentences for
+//! check-worthiness, scoring a claim's support in a source.
 //!
 //! `cargo bench --bench engine` (about a minute; samples and measurement times are kept small).
 
@@ -267,6 +268,54 @@ fn benches(c: &mut Criterion) {
     let corpus = Corpus::from_sources(sources, Vec::new());
     quote_resolution(c, &corpus, &quotes);
     terms(c, &corpus, &note);
+    claims(c, &corpus, largest_key(&corpus), &quotes);
+}
+
+fn largest_key(corpus: &Corpus) -> usize {
+    (0..corpus.sources.len())
+        .max_by_key(|&i| corpus.sources[i].text.len())
+        .unwrap_or(0)
+}
+
+/// Claims: the passage index of the largest source, check-worthiness of every quoted sentence,
+/// and support scoring of a sentence (as a claim, cited to its source) against that source.
+fn claims(c: &mut Criterion, corpus: &Corpus, largest: usize, quotes: &[(String, String)]) {
+    use ibid::analysis::claims::{
+        ClaimText, PassageIndex, passages::SourcePassages, support, worthiness,
+    };
+    let mut group = c.benchmark_group("claims");
+    let source = &corpus.sources[largest];
+    group.throughput(Throughput::Bytes(source.text.len() as u64));
+    group.bench_function("index_source_passages", |b| {
+        b.iter(|| SourcePassages::build(black_box(source)))
+    });
+    group.throughput(Throughput::Elements(quotes.len() as u64));
+    group.bench_function("check_worthiness", |b| {
+        b.iter(|| {
+            quotes
+                .iter()
+                .filter(|(_, sentence)| worthiness::assess(black_box(sentence)).is_claim)
+                .count()
+        })
+    });
+    let passages = PassageIndex::new(corpus);
+    let claims: Vec<(usize, ClaimText)> = quotes
+        .iter()
+        .filter_map(|(key, sentence)| {
+            let index = corpus.sources.iter().position(|s| &s.key == key)?;
+            Some((index, ClaimText::new(sentence)))
+        })
+        .collect();
+    group.bench_function("score_support", |b| {
+        b.iter(|| {
+            claims
+                .iter()
+                .filter_map(|(index, claim)| support::assess(claim, corpus, &passages, *index))
+                .filter(|s| s.backs(0.3))
+                .count()
+        })
+    });
+    group.finish();
 }
 
 fn config() -> Criterion {

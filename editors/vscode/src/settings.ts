@@ -1,7 +1,7 @@
 // The editor settings under `ibid.*` turned into the object the server takes as
 // `initializationOptions` and in `workspace/didChangeConfiguration` (section `ibid`): the same keys
-// as `ibid.toml` (`corpus`, `notes`, `bibliography`, and a `checks` table with `min-quote-words` and
-// one key per diagnostic code). Only values the user set are sent, so an untouched configuration
+// as `ibid.toml` (`corpus`, `notes`, `bibliography`, and a `checks` table with `min-quote-words`,
+// `claim-strictness` and one key per diagnostic code). Only values the user set are sent, so an untouched configuration
 // sends `{}` and `ibid.toml` alone decides.
 //
 // No `vscode` import here: the tests run this module under plain Node.
@@ -64,6 +64,10 @@ export function serverSettings(read: SettingReader): ServerSettings {
   const minQuoteWords = read("checks.minQuoteWords");
   if (typeof minQuoteWords === "number" && Number.isFinite(minQuoteWords)) {
     checks["min-quote-words"] = minQuoteWords;
+  }
+  const claimStrictness = read("checks.claimStrictness");
+  if (typeof claimStrictness === "number" && Number.isFinite(claimStrictness)) {
+    checks["claim-strictness"] = claimStrictness;
   }
   const severity = read("checks.severity");
   if (severity !== null && typeof severity === "object" && !Array.isArray(severity)) {

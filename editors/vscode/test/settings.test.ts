@@ -27,6 +27,7 @@ test("lists and checks use ibid.toml's names", () => {
       notes: ["notes/**/*.md", ""],
       bibliography: ["refs.bib"],
       "checks.minQuoteWords": 4,
+      "checks.claimStrictness": 0.45,
       "checks.severity": { "uncited-claim": "off", "quote-inexact": "error" },
       "server.path": "/opt/ibid",
     }),
@@ -35,13 +36,23 @@ test("lists and checks use ibid.toml's names", () => {
     corpus: ["sources/**/*.md"],
     notes: ["notes/**/*.md"],
     bibliography: ["refs.bib"],
-    checks: { "min-quote-words": 4, "uncited-claim": "off", "quote-inexact": "error" },
+    checks: {
+      "min-quote-words": 4,
+      "claim-strictness": 0.45,
+      "uncited-claim": "off",
+      "quote-inexact": "error",
+    },
   });
 });
 
 test("values of the wrong type are left out", () => {
   const settings = serverSettings(
-    reader({ corpus: "sources", "checks.minQuoteWords": "4", "checks.severity": ["off"] }),
+    reader({
+      corpus: "sources",
+      "checks.minQuoteWords": "4",
+      "checks.claimStrictness": "high",
+      "checks.severity": ["off"],
+    }),
   );
   assert.deepEqual(settings, {});
 });

@@ -20,14 +20,15 @@ pub use worthiness::{Signal, Worthiness};
 
 use crate::ByteRange;
 use crate::corpus::Corpus;
+use crate::diagnostic::DiagnosticCode;
 use crate::notes::{BlockKind, Note};
 use crate::workspace::CheckSettings;
 
-/// A sentence with fewer distinct content words states too little to check.
+/// A sentence with fewer distinct content words and numbers states too little to check.
 const MIN_CONTENT_WORDS: usize = 3;
 
 /// How many other sources are scored when looking for one that backs a claim.
-const SOURCES_TRIED: usize = 4;
+const SOURCES_TRIED: usize = 3;
 
 /// The comment that marks a sentence as the writer's own view.
 pub const OWN_VIEW_MARK: &str = "<!-- ibid-ignore -->";
@@ -81,6 +82,14 @@ type ClaimKey = (String, Vec<String>, bool, bool);
 /// Finds and checks the claims of a note. `previous` (the note's earlier text and claims, against
 /// the same corpus and settings) lets an edit re-check only the sentences it touched.
 pub fn check_claims(input: &ClaimInput<'_>, previous: Option<(&str, &[Claim])>) -> Vec<Claim> {
+    let settings = input.settings;
+    if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
+        && settings
+            .severity_of(DiagnosticCode::UnsupportedClaim)
+            .is_none()
+    {
+        return Vec::new(); // both checks are off: nothing to compute
+    }
     let known: HashMap<ClaimKey, &Claim> = previous
         .map(|(old_text, claims)| {
             claims
@@ -123,7 +132,7 @@ pub fn check_claims(input: &ClaimInput<'_>, previous: Option<(&str, &[Claim])>) 
             continue;
         }
         let claim = ClaimText::new(&text);
-        if claim.content.len() < MIN_CONTENT_WORDS {
+        if claim.content.len() + claim.numbers.len() < MIN_CONTENT_WORDS {
             // `As @smith2020 says.`: too little said to check.
             continue;
         }
@@ -189,8 +198,15 @@ fn judge_cited(input: &ClaimInput<'_>, claim: &ClaimText, cited: &[String]) -> V
             return Verdict::Supported { best: joint };
         }
     }
+    // Another source is looked for when the cited one seems to be about something else (its
+    // best passage shares too little); a changed number or name is the cited source's matter.
+    let off_topic = attempts.first().is_none_or(|best| best.score < limit);
     Verdict::Unsupported {
-        elsewhere: backing_sources(input, claim, cited),
+        elsewhere: if off_topic {
+            backing_sources(input, claim, cited)
+        } else {
+            Vec::new()
+        },
         cited: attempts,
     }
 }

@@ -23,8 +23,8 @@ const B: f32 = 0.75;
 pub struct SourcePassages {
     /// Sentences, as ranges of the source's clean text, in order.
     pub sentences: Vec<ByteRange>,
-    /// Stem hash → (sentence, occurrences), sentences ascending.
-    postings: HashMap<u32, Vec<(u32, u16)>>,
+    /// `(stem hash, sentence, occurrences)`, sorted: the postings of a stem are one run.
+    postings: Vec<(u32, u32, u16)>,
     /// Content words per sentence.
     lengths: Vec<u16>,
     average_length: f32,
@@ -34,27 +34,42 @@ impl SourcePassages {
     pub fn build(source: &Source) -> SourcePassages {
         let text = source.clean.text.as_str();
         let sentences = split_sentences_with_breaks(text, &source.clean.breaks);
-        let mut postings: HashMap<u32, Vec<(u32, u16)>> = HashMap::new();
+        let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut lengths = Vec::with_capacity(sentences.len());
+        // Stems of the words seen so far: a source repeats its vocabulary.
+        let mut stems: HashMap<String, Option<u32>> = HashMap::new();
+        let mut counts: Vec<(u32, u16)> = Vec::new();
         for (index, range) in sentences.iter().enumerate() {
             let Ok(index) = u32::try_from(index) else {
                 break;
             };
-            let mut counts: HashMap<u32, u16> = HashMap::new();
+            counts.clear();
             let mut length: u16 = 0;
             for token in tokens(text.get(range.clone()).unwrap_or("")) {
-                let lower = token.lower();
-                if token.number.is_some() || is_stop_word(&lower) {
+                let stem = match stems.get(token.text) {
+                    Some(stem) => *stem,
+                    None => {
+                        let lower = token.lower();
+                        let stem = (token.number.is_none() && !is_stop_word(&lower))
+                            .then(|| stem_hash(&lower));
+                        stems.insert(token.text.to_string(), stem);
+                        stem
+                    }
+                };
+                let Some(stem) = stem else {
                     continue;
+                };
+                match counts.iter_mut().find(|(s, _)| *s == stem) {
+                    Some((_, count)) => *count = count.saturating_add(1),
+                    None => counts.push((stem, 1)),
                 }
-                *counts.entry(stem_hash(&lower)).or_default() += 1;
                 length = length.saturating_add(1);
             }
-            for (stem, count) in counts {
-                postings.entry(stem).or_default().push((index, count));
-            }
+            postings.extend(counts.iter().map(|&(stem, count)| (stem, index, count)));
             lengths.push(length);
         }
+        postings.sort_unstable();
+        postings.shrink_to_fit();
         let average_length = if lengths.is_empty() {
             1.0
         } else {
@@ -68,11 +83,18 @@ impl SourcePassages {
         }
     }
 
+    /// The postings of one stem: `(stem, sentence, occurrences)`, sentences ascending.
+    fn postings_of(&self, stem: u32) -> &[(u32, u32, u16)] {
+        let start = self.postings.partition_point(|p| p.0 < stem);
+        let end = self.postings.partition_point(|p| p.0 <= stem);
+        self.postings.get(start..end).unwrap_or(&[])
+    }
+
     /// How rare a stem is among this source's sentences (BM25's idf; a stem the source lacks
     /// gets the highest value).
     pub fn idf(&self, stem: u32) -> f32 {
         let n = self.sentences.len() as f32;
-        let df = self.postings.get(&stem).map_or(0, Vec::len) as f32;
+        let df = self.postings_of(stem).len() as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -81,11 +103,12 @@ impl SourcePassages {
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for &stem in query {
-            let Some(list) = self.postings.get(&stem) else {
+            let list = self.postings_of(stem);
+            if list.is_empty() {
                 continue;
-            };
+            }
             let idf = self.idf(stem);
-            for &(sentence, count) in list {
+            for &(_, sentence, count) in list {
                 let length = self.lengths.get(sentence as usize).copied().unwrap_or(0);
                 let tf = f32::from(count);
                 let norm = K1 * (1.0 - B + B * f32::from(length) / self.average_length);
