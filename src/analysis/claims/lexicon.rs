@@ -188,6 +188,14 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 /// `%` or plural `s` dropped (`1,200` → `1200`, `1990s` → `1990`, `4.5%` → `4.5`), ordinals
 /// (`21st` → `21`), or an English number word up to ninety.
 pub fn number_value(token: &str) -> Option<String> {
+    // Fast path: most tokens are words that start with a letter and are no number word.
+    let starts_with_digit = token.starts_with(|c: char| c.is_ascii_digit());
+    if !starts_with_digit {
+        let head = token.split(['-', '‐']).next().unwrap_or(token);
+        if head.len() > 9 || !number_word_prefix(head) {
+            return None;
+        }
+    }
     let lower = token.to_lowercase();
     // `thirty-year`, `10-member`: the number is the first part.
     if let Some((first, rest)) = lower.split_once(['-', '‐'])
@@ -223,6 +231,14 @@ pub fn number_value(token: &str) -> Option<String> {
             .to_string();
     }
     Some(value)
+}
+
+/// Whether `word` may be a number word (a cheap check before lowercasing).
+fn number_word_prefix(word: &str) -> bool {
+    matches!(
+        word.as_bytes().first().map(u8::to_ascii_lowercase),
+        Some(b't' | b'f' | b's' | b'e' | b'n')
+    )
 }
 
 fn number_word(lower: &str) -> Option<u32> {
