@@ -359,7 +359,7 @@ fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
             let mut message = format!("{cited_list} does not support this claim");
             if let Some(best) = cited.first() {
                 message.push_str(": ");
-                message.push_str(&reasons(best));
+                message.push_str(&reasons(best, cx.settings.claim_strictness));
             }
             if let Some(other) = elsewhere.first() {
                 message.push_str(&format!("; @{} does", other.key));
@@ -397,8 +397,8 @@ fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
     Some(d)
 }
 
-/// Why a source does not back a claim, in words.
-fn reasons(support: &Support) -> String {
+/// Why a source does not back a claim (at `threshold`), in words.
+fn reasons(support: &Support, threshold: f32) -> String {
     let mut parts = Vec::new();
     if !support.missing_numbers.is_empty() {
         parts.push(format!(
@@ -417,7 +417,7 @@ fn reasons(support: &Support) -> String {
             support.missing_names.join(", ")
         ));
     }
-    if parts.is_empty() || support.score < 0.5 {
+    if parts.is_empty() || support.score < threshold {
         parts.push(format!(
             "its closest passage shares {:.0}% of the claim's content words",
             support.score * 100.0
