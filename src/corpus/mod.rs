@@ -5,7 +5,9 @@
 
 mod index;
 pub mod load;
+#[cfg(test)]
 mod markdown;
+mod markup;
 pub mod normalize;
 
 use std::collections::HashMap;

@@ -11,7 +11,7 @@
 //!   or trailing space.
 //!
 //! The clean projection runs in three streaming stages: the original's chars minus markup edits
-//! (`markdown`), NFKC applied segment by segment (a segment is a char that cannot combine with
+//! (`markup`), NFKC applied segment by segment (a segment is a char that cannot combine with
 //! what precedes it, plus the chars that can), then whitespace collapsing and hyphenation joining.
 //! A compatibility character that NFKC expands to several words (`½` → `1⁄2`) maps as a unit.
 
@@ -25,7 +25,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 pub use mapped::{CharOrigins, MappedText};
 
 use super::SourceFormat;
-use super::markdown::{Edit, Replacement, markup_edits};
+use super::markup::{Edit, Replacement, markup_edits};
 use mapped::MappedBuilder;
 
 /// The clean projection of a source (see the module comment). A YAML frontmatter block at the top
