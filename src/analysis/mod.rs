@@ -125,7 +125,23 @@ impl AnalysisHost {
         root: &Path,
         progress: &dyn LoadProgress,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        let workspace = Workspace::load_with(root, None)?;
+        Self::load_for_check_with(Workspace::load_with(root, None)?, progress)
+    }
+
+    /// `load_for_check` without the on-disk cache (`ibid check --no-cache`).
+    pub fn load_for_check_uncached(
+        root: &Path,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        let mut workspace = Workspace::load_with(root, None)?;
+        workspace.config.cache = crate::workspace::CacheSetting::Off;
+        Self::load_for_check_with(workspace, progress)
+    }
+
+    fn load_for_check_with(
+        workspace: Workspace,
+        progress: &dyn LoadProgress,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         Ok(AnalysisHost {
             snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip),
             overlay: None,
@@ -261,7 +277,7 @@ fn build_snapshot(
     terms: Terms,
 ) -> Analysis {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
-    let (corpus, corpus_problems) = Corpus::load(&workspace);
+    let (corpus, corpus_problems) = Corpus::load_cached(&workspace);
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
     let mined_terms = match terms {

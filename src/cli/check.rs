@@ -20,7 +20,11 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
         }
     };
     let progress = TerminalProgress::new();
-    let loaded = AnalysisHost::load_for_check(&root, &progress);
+    let loaded = if args.no_cache {
+        AnalysisHost::load_for_check_uncached(&root, &progress)
+    } else {
+        AnalysisHost::load_for_check(&root, &progress)
+    };
     progress.finish();
     let host = match loaded {
         Ok(host) => host,

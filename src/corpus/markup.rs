@@ -57,9 +57,16 @@ enum Block {
     None,
     Paragraph,
     /// A fenced code block: the fence char, its length, and the blockquote depth it opened at.
-    Fenced { fence: u8, len: usize, depth: usize },
+    Fenced {
+        fence: u8,
+        len: usize,
+        depth: usize,
+    },
     /// A raw HTML block, until `end` (or a blank line), that started at `start`.
-    Html { end: HtmlEnd, start: usize },
+    Html {
+        end: HtmlEnd,
+        start: usize,
+    },
     /// A pipe table (its rows until a blank line or another block).
     Table,
 }
@@ -848,7 +855,8 @@ impl Inline<'_, '_> {
                         self.delete(i..i + 1);
                         i += 2;
                     } else {
-                        let line_break = next == b'\n' || (next == b'\r' && self.at(i + 2) == b'\n');
+                        let line_break =
+                            next == b'\n' || (next == b'\r' && self.at(i + 2) == b'\n');
                         if i + 1 < hi && line_break {
                             self.delete(i..i + 1);
                         }
@@ -1065,7 +1073,10 @@ impl Inline<'_, '_> {
         let left = !after_space && (!after_punct || before_space || before_punct);
         let right = !before_space && (!before_punct || after_space || after_punct);
         let (can_open, can_close) = if byte == b'_' {
-            (left && (!right || before_punct), right && (!left || after_punct))
+            (
+                left && (!right || before_punct),
+                right && (!left || after_punct),
+            )
         } else {
             (left, right)
         };
@@ -1193,21 +1204,24 @@ fn autolink_end(bytes: &[u8], at: usize, hi: usize) -> Option<usize> {
     let is_email = {
         let at_sign = inner.iter().position(|&b| b == b'@');
         at_sign.is_some_and(|p| {
-            let (local, domain) = (inner.get(..p).unwrap_or(&[]), inner.get(p + 1..).unwrap_or(&[]));
+            let (local, domain) = (
+                inner.get(..p).unwrap_or(&[]),
+                inner.get(p + 1..).unwrap_or(&[]),
+            );
             !local.is_empty()
                 && local
                     .iter()
                     .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(b))
                 && !domain.is_empty()
-                && domain
-                    .split(|&b| b == b'.')
-                    .all(|label| {
-                        !label.is_empty()
-                            && label.len() <= 63
-                            && label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-                            && label.first() != Some(&b'-')
-                            && label.last() != Some(&b'-')
-                    })
+                && domain.split(|&b| b == b'.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .iter()
+                            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+                        && label.first() != Some(&b'-')
+                        && label.last() != Some(&b'-')
+                })
         })
     };
     (is_uri || is_email).then_some(at + 1 + close + 1)
@@ -1249,7 +1263,10 @@ fn tag_end(bytes: &[u8], at: usize) -> Option<usize> {
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
             .count();
-    if !matches!(rest.get(i), Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')) {
+    if !matches!(
+        rest.get(i),
+        Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')
+    ) {
         return None;
     }
     // Attributes: names, `=`, quoted or unquoted values; up to `>` (or `/>`).

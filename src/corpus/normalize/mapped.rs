@@ -241,3 +241,44 @@ impl MappedBuilder {
         }
     }
 }
+
+impl MappedText {
+    /// Appends this text and its map to `out` (the on-disk cache's encoding; see `cache`).
+    pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) {
+        out.str(&self.text);
+        out.u32(to_u32(self.spans.len()));
+        for span in &self.spans {
+            out.u32(span.norm);
+            out.u32(span.orig);
+            out.u32(span.orig_len);
+        }
+        out.u32s(&self.breaks);
+    }
+
+    /// Reads what `encode` wrote; `None` when it does not hold together (spans out of order or
+    /// outside the text).
+    pub(crate) fn decode(input: &mut super::super::cache::Decoder) -> Option<MappedText> {
+        let text = input.string()?;
+        let count = input.u32()? as usize;
+        let mut spans = Vec::with_capacity(count.min(input.remaining() / 12));
+        for _ in 0..count {
+            spans.push(Span {
+                norm: input.u32()?,
+                orig: input.u32()?,
+                orig_len: input.u32()?,
+            });
+        }
+        let breaks = input.u32s()?;
+        let len = text.len();
+        let ordered = spans.windows(2).all(|pair| pair[0].norm < pair[1].norm)
+            && spans.first().is_none_or(|s| s.norm == 0)
+            && spans.iter().all(|s| (s.norm as usize) < len.max(1))
+            && (spans.is_empty() == text.is_empty())
+            && breaks.iter().all(|&b| (b as usize) < len);
+        ordered.then_some(MappedText {
+            text,
+            spans,
+            breaks,
+        })
+    }
+}

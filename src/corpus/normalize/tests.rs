@@ -319,7 +319,11 @@ fn first_difference(name: &str, original: &str) -> Option<String> {
         text[start..end].to_string()
     };
     let breaks = if fast.text == reference.text {
-        format!(" (breaks: {:?} vs {:?})", fast.breaks.len(), reference.breaks.len())
+        format!(
+            " (breaks: {:?} vs {:?})",
+            fast.breaks.len(),
+            reference.breaks.len()
+        )
     } else {
         String::new()
     };
@@ -356,7 +360,10 @@ const MARKDOWN_FIXTURES: &[&str] = &[
 fn markup_scanner_reads_nested_brackets_as_commonmark_does() {
     let original = "a [nested [brackets]](u) end";
     assert_eq!(clean_md(original), "a nested [brackets] end");
-    assert_eq!(clean_by_tree_sitter(original).text, "a [nested [brackets]](u) end");
+    assert_eq!(
+        clean_by_tree_sitter(original).text,
+        "a [nested [brackets]](u) end"
+    );
 }
 
 #[test]
@@ -374,11 +381,17 @@ fn markup_scanner_agrees_with_tree_sitter_on_fixtures() {
 /// generated benchmark workspace, say).
 #[test]
 fn markup_scanner_agrees_with_tree_sitter_on_the_sample_corpus() {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    )
+    .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+    .unwrap_or_default();
     assert!(
-        files.iter().filter(|p| p.extension().is_some_and(|e| e == "md")).count() >= 2,
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .count()
+            >= 2,
         "the sample corpus is missing"
     );
     if let Some(dir) = std::env::var_os("IBID_MARKUP_COMPARE_DIR") {
