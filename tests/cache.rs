@@ -32,6 +32,7 @@ fn check(root: &Path, cache: Option<&Path>, extra: &[&str]) -> (i32, String, Str
         .args(["check", "--format", "json"])
         .arg(root)
         .args(extra);
+    command.env("RUST_LOG", "ibid=info");
     match cache {
         Some(dir) => command.env("IBID_CACHE_DIR", dir),
         None => command.env_remove("IBID_CACHE_DIR"),
@@ -97,7 +98,7 @@ fn the_default_cache_is_ibid_at_the_root_and_is_not_read_as_notes() {
     )
     .expect("write");
     let second = check(ws.path(), None, &[]);
-    assert_eq!(first, second);
+    assert_eq!((first.0, &first.1), (second.0, &second.1));
     let workspace = ibid::workspace::Workspace::load(ws.path()).expect("workspace");
     assert!(
         workspace
@@ -123,4 +124,64 @@ fn an_unwritable_cache_folder_is_a_log_line_not_an_error() {
         stderr.contains("cache folder") && stderr.contains("not written"),
         "{stderr}"
     );
+}
+
+/// Sets a file's modification time a minute back: the cache trusts only times older than a
+/// couple of seconds.
+fn age(path: &Path) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open");
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .expect("set the time");
+}
+
+#[test]
+fn an_unchanged_check_replays_its_report_and_any_change_is_checked_again() {
+    let ws = workspace();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let dir = cache.path().join("c");
+    std::fs::create_dir(ws.path().join("sources")).expect("mkdir");
+    let extra = ws.path().join("sources/flood1990.txt");
+    std::fs::write(
+        &extra,
+        "The flood of that spring reached the second floor of the mill.\n",
+    )
+    .expect("write");
+    age(&extra);
+    let note = ws.path().join("notes/n.md");
+    let mut text = std::fs::read_to_string(&note).expect("read");
+    text.push_str("\nThen \"reached the second floor of the mill\" [@flood1990].\n");
+    std::fs::write(&note, &text).expect("write");
+    let replayed = |stderr: &str| stderr.contains("nothing changed since the last check");
+
+    let first = check(ws.path(), Some(&dir), &[]);
+    assert!(!replayed(&first.2), "{}", first.2);
+    let second = check(ws.path(), Some(&dir), &[]);
+    assert!(replayed(&second.2), "{}", second.2);
+    assert_eq!((first.0, &first.1), (second.0, &second.1));
+    // Another format is another report.
+    let sarif = check(ws.path(), Some(&dir), &["--format", "sarif"]);
+    assert!(!replayed(&sarif.2));
+
+    // A note changes: checked again, and the same as without a cache.
+    std::fs::write(&note, text.replace("Invented", "Made up")).expect("write");
+    let after_note = check(ws.path(), Some(&dir), &[]);
+    assert!(!replayed(&after_note.2), "{}", after_note.2);
+    assert_eq!(after_note.1, check(ws.path(), None, &["--no-cache"]).1);
+
+    // A source changes: the quotation no longer matches it.
+    std::fs::write(
+        &extra,
+        "The flood of that spring reached the first floor only.\n",
+    )
+    .expect("write");
+    age(&extra);
+    let after_source = check(ws.path(), Some(&dir), &[]);
+    assert!(!replayed(&after_source.2), "{}", after_source.2);
+    let uncached = check(ws.path(), None, &["--no-cache"]);
+    assert_eq!(after_source.1, uncached.1);
+    assert_ne!(after_source.1, after_note.1);
+    assert!(replayed(&check(ws.path(), Some(&dir), &[]).2));
 }

@@ -125,28 +125,22 @@ impl AnalysisHost {
         root: &Path,
         progress: &dyn LoadProgress,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        Self::load_for_check_with(Workspace::load_with(root, None)?, progress)
+        Ok(Self::load_for_check_workspace(
+            Workspace::load_with(root, None)?,
+            progress,
+        ))
     }
 
-    /// `load_for_check` without the on-disk cache (`ibid check --no-cache`).
-    pub fn load_for_check_uncached(
-        root: &Path,
-        progress: &dyn LoadProgress,
-    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        let mut workspace = Workspace::load_with(root, None)?;
-        workspace.config.cache = crate::workspace::CacheSetting::Off;
-        Self::load_for_check_with(workspace, progress)
-    }
-
-    fn load_for_check_with(
+    /// `load_for_check` of a workspace already loaded.
+    pub fn load_for_check_workspace(
         workspace: Workspace,
         progress: &dyn LoadProgress,
-    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        Ok(AnalysisHost {
+    ) -> AnalysisHost {
+        AnalysisHost {
             snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip),
             overlay: None,
             open_notes: BTreeMap::new(),
-        })
+        }
     }
 
     /// The current snapshot (cheap: a handful of `Arc` clones).

@@ -141,8 +141,7 @@ impl SourceCache {
     /// Opens the cache folder for a load of the workspace at `root`: reads its manifest (an
     /// unreadable or stale one counts as empty) and makes sure the folder exists.
     pub(crate) fn open(dir: CacheDir, root: &Path) -> SourceCache {
-        let root_hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
-        let manifest_path = dir.path.join(format!("manifest-{root_hash:016x}.bin"));
+        let manifest_path = workspace_file(&dir, root, "manifest");
         let cache = SourceCache {
             old: HashMap::new(),
             new: Mutex::new(Vec::new()),
@@ -155,7 +154,7 @@ impl SourceCache {
             manifest_path,
             dir,
         };
-        let old = cache.read_manifest();
+        let old = read_manifest(&cache.manifest_path);
         let cache = SourceCache { old, ..cache };
         if let Err(error) = std::fs::create_dir_all(cache.dir.path.join("sources")) {
             cache.disable(&format!("cannot create it: {error}"));
@@ -296,20 +295,6 @@ impl SourceCache {
         record
     }
 
-    fn read_manifest(&self) -> HashMap<PathBuf, FileStamp> {
-        let Ok(bytes) = std::fs::read(&self.manifest_path) else {
-            return HashMap::new();
-        };
-        let manifest = decode_manifest(&bytes);
-        if manifest.is_none() {
-            tracing::warn!(
-                "cache manifest {} is corrupt or from another version; rebuilding it",
-                self.manifest_path.display()
-            );
-        }
-        manifest.unwrap_or_default()
-    }
-
     /// Writes the new manifest (when it changed), deletes records no source uses any more (in
     /// the workspace's own `.ibid/` only), and says what the load did.
     pub(crate) fn finish(self) -> CacheReport {
@@ -381,22 +366,130 @@ impl SourceCache {
     /// Writes `bytes` to `path` through a temporary file and a rename. `false` (and the cache
     /// turned off for writing, with one log line) when that fails.
     fn write_atomically(&self, path: &Path, bytes: &[u8]) -> bool {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
         if !self.writable.load(Ordering::Relaxed) {
             return false;
         }
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temporary = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
-        let result =
-            std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-        match result {
+        match write_atomically(path, bytes) {
             Ok(()) => true,
             Err(error) => {
-                let _ = std::fs::remove_file(&temporary);
                 self.disable(&format!("cannot write {}: {error}", path.display()));
                 false
             }
         }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
+fn workspace_file(dir: &CacheDir, root: &Path, name: &str) -> PathBuf {
+    let root_hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    dir.path.join(format!("{name}-{root_hash:016x}.bin"))
+}
+
+fn read_manifest(path: &Path) -> HashMap<PathBuf, FileStamp> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return HashMap::new();
+    };
+    let manifest = decode_manifest(&bytes);
+    if manifest.is_none() {
+        tracing::warn!(
+            "cache manifest {} is corrupt or from another version; rebuilding it",
+            path.display()
+        );
+    }
+    manifest.unwrap_or_default()
+}
+
+/// The content hashes of `sources`, as the workspace's manifest records them, when every source
+/// still has the size and modification time recorded there (one `stat` each, no read); `None`
+/// as soon as one does not.
+pub fn unchanged_hashes(dir: &CacheDir, root: &Path, sources: &[PathBuf]) -> Option<Vec<u128>> {
+    let manifest = read_manifest(&workspace_file(dir, root, "manifest"));
+    sources
+        .iter()
+        .map(|path| {
+            let stamp = manifest.get(path)?;
+            let metadata = std::fs::metadata(path).ok()?;
+            let modified = nanos_since_epoch(metadata.modified().ok()?);
+            (stamp.size == metadata.len() && stamp.modified_nanos == modified).then_some(stamp.hash)
+        })
+        .collect()
+}
+
+/// A hash of everything a result depends on, fed piece by piece.
+pub struct Fingerprint(xxhash_rust::xxh3::Xxh3);
+
+impl Fingerprint {
+    /// Starts with the ibid version and the cache format.
+    pub fn new() -> Fingerprint {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(&FORMAT_VERSION.to_le_bytes());
+        Fingerprint(hasher)
+    }
+
+    /// Adds one piece (length-prefixed, so pieces cannot run into each other).
+    pub fn add(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    pub fn finish(&self) -> u128 {
+        self.0.digest128()
+    }
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint::new()
+    }
+}
+
+const REPORT_MAGIC: &[u8; 8] = b"ibid-out";
+
+/// The last report (`ibid check`'s exit code and output) made for the workspace at `root`, if it
+/// was made from inputs with this `fingerprint`.
+pub fn stored_report(dir: &CacheDir, root: &Path, fingerprint: u128) -> Option<(u8, String)> {
+    let bytes = std::fs::read(workspace_file(dir, root, "report")).ok()?;
+    let mut input = Decoder::new(&bytes);
+    input.header(REPORT_MAGIC)?;
+    if input.u128()? != fingerprint {
+        return None;
+    }
+    let code = input.u8()?;
+    let checksum = input.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+        return None;
+    }
+    let output = input.string()?;
+    (input.remaining() == 0).then_some((code, output))
+}
+
+/// Keeps a report for `stored_report` (replacing the workspace's previous one). A failure is
+/// only logged.
+pub fn store_report(dir: &CacheDir, root: &Path, fingerprint: u128, code: u8, output: &str) {
+    let mut payload = Encoder::with_capacity(output.len() + 16);
+    payload.str(output);
+    let mut file = Encoder::with_capacity(output.len() + 96);
+    file.header(REPORT_MAGIC);
+    file.u128(fingerprint);
+    file.u8(code);
+    file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
+    file.bytes.extend_from_slice(&payload.bytes);
+    let path = workspace_file(dir, root, "report");
+    if let Err(error) = write_atomically(&path, &file.bytes) {
+        tracing::info!("the report is not cached ({}: {error})", path.display());
     }
 }
 
