@@ -103,6 +103,22 @@ impl MappedText {
         }
     }
 
+    /// For a byte inside a copied stretch: its original offset and where (in this text) the
+    /// stretch ends. `None` for a byte of a block (a collapsed run, an expansion).
+    pub(crate) fn copied_at(&self, byte: usize) -> Option<(usize, usize)> {
+        let index = self
+            .spans
+            .partition_point(|s| s.norm as usize <= byte)
+            .checked_sub(1)?;
+        let span = self.spans.get(index)?;
+        (span.orig_len == COPY).then(|| {
+            (
+                span.orig as usize + (byte - span.norm as usize),
+                self.span_end(index),
+            )
+        })
+    }
+
     /// How many spans the map holds (a measure of its memory use).
     pub fn span_count(&self) -> usize {
         self.spans.len()
@@ -148,6 +164,13 @@ pub struct CharOrigins<'a> {
     mapped: &'a MappedText,
     offset: usize,
     span: usize,
+}
+
+impl CharOrigins<'_> {
+    /// Goes on from `offset` (a char boundary at or after the next char's offset).
+    pub(crate) fn skip_to(&mut self, offset: usize) {
+        self.offset = self.offset.max(offset);
+    }
 }
 
 impl Iterator for CharOrigins<'_> {
@@ -228,6 +251,27 @@ impl MappedBuilder {
                     orig_len: len,
                 });
             }
+        }
+    }
+
+    /// Appends `copied`, which came char for char (same lengths) from the original starting at
+    /// `orig_start`: what `push` of each char would do, at once.
+    pub(crate) fn push_copied(&mut self, copied: &str, orig_start: usize) {
+        if copied.is_empty() {
+            return;
+        }
+        let norm = to_u32(self.text.len());
+        self.text.push_str(copied);
+        let start = to_u32(orig_start);
+        let extends = self.spans.last().is_some_and(|last| {
+            last.orig_len == COPY && last.orig.saturating_add(norm - last.norm) == start
+        });
+        if !extends {
+            self.spans.push(Span {
+                norm,
+                orig: start,
+                orig_len: COPY,
+            });
         }
     }
 

@@ -730,8 +730,47 @@ fn word_boundaries(key: &str) -> Vec<(usize, usize)> {
     words
 }
 
+/// Both projections, with the ASCII fast paths and char by char.
+fn both_speeds(original: &str, format: SourceFormat) -> [(MappedText, MappedText); 2] {
+    let edits = if format == SourceFormat::Markdown {
+        crate::corpus::markup::markup_edits(original)
+    } else {
+        Vec::new()
+    };
+    [Speed::Fast, Speed::CharByChar].map(|speed| {
+        let clean = clean_with_edits_at(original, &edits, speed);
+        let key = key_of_clean_with(&clean, speed);
+        (clean, key)
+    })
+}
+
+#[test]
+fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(dir).expect("the sample corpus").flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for format in [SourceFormat::Plain, SourceFormat::Markdown] {
+            let [fast, slow] = both_speeds(&text, format);
+            assert!(fast == slow, "{:?} as {format:?}", entry.path());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn fast_paths_equal_char_by_char(original in wild_text()) {
+        for format in [SourceFormat::Plain, SourceFormat::Markdown] {
+            let [fast, slow] = both_speeds(&original, format);
+            prop_assert_eq!(fast, slow);
+        }
+    }
 
     #[test]
     fn plain_maps_are_well_formed(original in wild_text()) {
