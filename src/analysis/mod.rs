@@ -277,7 +277,8 @@ fn build_snapshot(
     let mined_terms = match terms {
         Terms::Mine => {
             progress.stage(LoadStage::MiningTerms, corpus.sources.len());
-            let mined = SourceTerms::mine(&corpus);
+            let cache = crate::corpus::CacheDir::for_workspace(&workspace);
+            let mined = SourceTerms::mine_cached(&corpus, &workspace.root, cache.as_ref());
             progress.advance(corpus.sources.len());
             Arc::new(mined)
         }

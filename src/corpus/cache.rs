@@ -456,41 +456,68 @@ impl Default for Fingerprint {
     }
 }
 
-const REPORT_MAGIC: &[u8; 8] = b"ibid-out";
+const BLOB_MAGIC: &[u8; 8] = b"ibid-blb";
+
+/// The payload last stored under `name` for the workspace at `root`, if it was stored for this
+/// `fingerprint` (of everything it was computed from) and is intact.
+pub fn load_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(workspace_file(dir, root, name)).ok()?;
+    let mut input = Decoder::new(&bytes);
+    input.header(BLOB_MAGIC)?;
+    if input.u128()? != fingerprint {
+        return None;
+    }
+    let checksum = input.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+        tracing::warn!("cached {name} is corrupt; computing it again");
+        return None;
+    }
+    Some(input.rest().to_vec())
+}
+
+/// Stores `payload` under `name` for the workspace at `root` (replacing what was there). A
+/// failure is only logged.
+pub fn store_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128, payload: &[u8]) {
+    let mut file = Encoder::with_capacity(payload.len() + 96);
+    file.header(BLOB_MAGIC);
+    file.u128(fingerprint);
+    file.u64(xxhash_rust::xxh3::xxh3_64(payload));
+    file.bytes.extend_from_slice(payload);
+    let path = workspace_file(dir, root, name);
+    if let Err(error) = write_atomically(&path, &file.bytes) {
+        tracing::info!("{name} is not cached ({}: {error})", path.display());
+    }
+}
 
 /// The last report (`ibid check`'s exit code and output) made for the workspace at `root`, if it
 /// was made from inputs with this `fingerprint`.
 pub fn stored_report(dir: &CacheDir, root: &Path, fingerprint: u128) -> Option<(u8, String)> {
-    let bytes = std::fs::read(workspace_file(dir, root, "report")).ok()?;
-    let mut input = Decoder::new(&bytes);
-    input.header(REPORT_MAGIC)?;
-    if input.u128()? != fingerprint {
-        return None;
-    }
+    let payload = load_blob(dir, root, "report", fingerprint)?;
+    let mut input = Decoder::new(&payload);
     let code = input.u8()?;
-    let checksum = input.u64()?;
-    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
-        return None;
-    }
     let output = input.string()?;
     (input.remaining() == 0).then_some((code, output))
 }
 
-/// Keeps a report for `stored_report` (replacing the workspace's previous one). A failure is
-/// only logged.
+/// Keeps a report for `stored_report` (replacing the workspace's previous one).
 pub fn store_report(dir: &CacheDir, root: &Path, fingerprint: u128, code: u8, output: &str) {
     let mut payload = Encoder::with_capacity(output.len() + 16);
+    payload.u8(code);
     payload.str(output);
-    let mut file = Encoder::with_capacity(output.len() + 96);
-    file.header(REPORT_MAGIC);
-    file.u128(fingerprint);
-    file.u8(code);
-    file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
-    file.bytes.extend_from_slice(&payload.bytes);
-    let path = workspace_file(dir, root, "report");
-    if let Err(error) = write_atomically(&path, &file.bytes) {
-        tracing::info!("the report is not cached ({}: {error})", path.display());
+    store_blob(dir, root, "report", fingerprint, &payload.bytes);
+}
+
+/// The fingerprint of a corpus's sources (keys, paths, formats, texts): what anything computed
+/// from the sources alone depends on.
+pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
+    let mut fingerprint = Fingerprint::new();
+    for source in &corpus.sources {
+        fingerprint.add(source.key.as_bytes());
+        fingerprint.add(source.path.as_os_str().as_encoded_bytes());
+        fingerprint.add(format_tag(source.format).as_bytes());
+        fingerprint.add(&content_hash(source.text.as_bytes()).to_le_bytes());
     }
+    fingerprint.finish()
 }
 
 /// The parts of a source that `store` encodes.
@@ -553,7 +580,7 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
-    fn with_capacity(capacity: usize) -> Encoder {
+    pub(crate) fn with_capacity(capacity: usize) -> Encoder {
         Encoder {
             bytes: Vec::with_capacity(capacity),
         }
@@ -566,7 +593,7 @@ impl Encoder {
         self.bytes_with_len(env!("CARGO_PKG_VERSION").as_bytes());
     }
 
-    fn u8(&mut self, n: u8) {
+    pub(crate) fn u8(&mut self, n: u8) {
         self.bytes.push(n);
     }
 
@@ -574,12 +601,17 @@ impl Encoder {
         self.bytes.extend_from_slice(&n.to_le_bytes());
     }
 
-    fn u64(&mut self, n: u64) {
+    pub(crate) fn u64(&mut self, n: u64) {
         self.bytes.extend_from_slice(&n.to_le_bytes());
     }
 
     fn u128(&mut self, n: u128) {
         self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+
+    /// The encoded bytes.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 
     fn bytes_with_len(&mut self, bytes: &[u8]) {
@@ -606,7 +638,7 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
-    fn new(bytes: &'a [u8]) -> Decoder<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Decoder<'a> {
         Decoder { bytes }
     }
 
@@ -633,7 +665,7 @@ impl<'a> Decoder<'a> {
         self.bytes.len()
     }
 
-    fn u8(&mut self) -> Option<u8> {
+    pub(crate) fn u8(&mut self) -> Option<u8> {
         self.take(1)?.first().copied()
     }
 
@@ -641,7 +673,7 @@ impl<'a> Decoder<'a> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 

@@ -500,7 +500,7 @@ mod tests {
             parse("corpus = \"a\"\n\ncorpsu = \"b\"\n"),
             Err(
                 "ibid.toml: line 3: unknown key `corpsu` (expected one of: corpus, notes, \
-                 bibliography, [checks])"
+                 bibliography, cache, [checks])"
                     .to_string()
             )
         );
