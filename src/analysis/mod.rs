@@ -5,6 +5,7 @@
 
 pub mod diagnostics;
 pub mod matcher;
+mod memo;
 pub mod queries;
 pub mod resolve;
 pub mod terms;
@@ -293,6 +294,10 @@ fn build_snapshot(
         }
     }
     let settings = &workspace.config.checks;
+    let cache = crate::corpus::CacheDir::for_workspace(&workspace);
+    let memo = cache
+        .as_ref()
+        .map(|dir| memo::ResolutionMemo::load(&corpus, &workspace.root, dir));
     progress.stage(LoadStage::CheckingNotes, paths.len());
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
         .par_iter()
@@ -307,11 +312,15 @@ fn build_snapshot(
                     }
                 },
             };
-            let analysis = analyse_note(path.clone(), text, &corpus, settings);
+            let analysis =
+                analyse_note_with(path.clone(), text, &corpus, settings, None, memo.as_ref());
             progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();
+    if let (Some(memo), Some(dir)) = (memo, &cache) {
+        memo.store(&workspace.root, dir);
+    }
     let terms = Arc::new(TermIndex::build(&mined_terms, &glossaries(&notes)));
     Analysis {
         workspace: Arc::new(workspace),
@@ -372,10 +381,20 @@ pub fn analyse_note_after(
     settings: &CheckSettings,
     previous: Option<&NoteAnalysis>,
 ) -> NoteAnalysis {
+    analyse_note_with(path, text, corpus, settings, previous, None)
+}
+
+/// `analyse_note_after`, taking resolutions from `memo` (the on-disk cache) when it has them.
+fn analyse_note_with(
+    path: PathBuf,
+    text: Arc<str>,
+    corpus: &Corpus,
+    settings: &CheckSettings,
+    previous: Option<&NoteAnalysis>,
+    memo: Option<&memo::ResolutionMemo>,
+) -> NoteAnalysis {
+    use memo::ResolutionKey;
     let note = Note::parse(&text);
-    // What a resolution depends on, read straight off the parse (no normalisation): the pieces'
-    // kinds and texts, and the cited keys.
-    type ResolutionKey<'a> = (Vec<(u8, &'a str)>, Vec<&'a str>);
     fn key_of<'a>(note: &'a Note, quotation: &'a crate::notes::Quotation) -> ResolutionKey<'a> {
         use crate::notes::QuotePiece;
         let pieces = quotation
@@ -403,9 +422,15 @@ pub fn analyse_note_after(
     let resolutions: Vec<QuoteResolution> = note
         .quotations
         .par_iter()
-        .map(|quotation| match known.get(&key_of(&note, quotation)) {
-            Some(&resolution) => resolution.clone(),
-            None => resolve::resolve_quote(&note, quotation, corpus),
+        .map(|quotation| {
+            let key = key_of(&note, quotation);
+            match (known.get(&key), memo) {
+                (Some(&resolution), _) => resolution.clone(),
+                (None, Some(memo)) => {
+                    memo.resolve(&key, || resolve::resolve_quote(&note, quotation, corpus))
+                }
+                (None, None) => resolve::resolve_quote(&note, quotation, corpus),
+            }
         })
         .collect();
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
