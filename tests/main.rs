@@ -2,6 +2,7 @@
 
 mod common;
 
+mod cache;
 mod check;
 mod claims;
 mod corpus;

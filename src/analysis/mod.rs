@@ -6,6 +6,7 @@
 pub mod claims;
 pub mod diagnostics;
 pub mod matcher;
+mod memo;
 pub mod queries;
 pub mod resolve;
 pub mod terms;
@@ -130,12 +131,22 @@ impl AnalysisHost {
         root: &Path,
         progress: &dyn LoadProgress,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        let workspace = Workspace::load_with(root, None)?;
-        Ok(AnalysisHost {
+        Ok(Self::load_for_check_workspace(
+            Workspace::load_with(root, None)?,
+            progress,
+        ))
+    }
+
+    /// `load_for_check` of a workspace already loaded.
+    pub fn load_for_check_workspace(
+        workspace: Workspace,
+        progress: &dyn LoadProgress,
+    ) -> AnalysisHost {
+        AnalysisHost {
             snapshot: build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip),
             overlay: None,
             open_notes: BTreeMap::new(),
-        })
+        }
     }
 
     /// The current snapshot (cheap: a handful of `Arc` clones).
@@ -270,13 +281,14 @@ fn build_snapshot(
     terms: Terms,
 ) -> Analysis {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
-    let (corpus, corpus_problems) = Corpus::load(&workspace);
+    let (corpus, corpus_problems) = Corpus::load_cached(&workspace);
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
     let mined_terms = match terms {
         Terms::Mine => {
             progress.stage(LoadStage::MiningTerms, corpus.sources.len());
-            let mined = SourceTerms::mine(&corpus);
+            let cache = crate::corpus::CacheDir::for_workspace(&workspace);
+            let mined = SourceTerms::mine_cached(&corpus, &workspace.root, cache.as_ref());
             progress.advance(corpus.sources.len());
             Arc::new(mined)
         }
@@ -296,6 +308,10 @@ fn build_snapshot(
         corpus: &corpus,
         passages: &passages,
     };
+    let cache = crate::corpus::CacheDir::for_workspace(&workspace);
+    let memo = cache
+        .as_ref()
+        .map(|dir| memo::ResolutionMemo::load(&corpus, &workspace.root, dir));
     progress.stage(LoadStage::CheckingNotes, paths.len());
     let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
         .par_iter()
@@ -310,11 +326,15 @@ fn build_snapshot(
                     }
                 },
             };
-            let analysis = analyse_note(path.clone(), text, &evidence, settings);
+            let analysis =
+                analyse_note_with(path.clone(), text, &evidence, settings, None, memo.as_ref());
             progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();
+    if let (Some(memo), Some(dir)) = (memo, &cache) {
+        memo.store(&workspace.root, dir);
+    }
     let terms = Arc::new(TermIndex::build(&mined_terms, &glossaries(&notes)));
     Analysis {
         workspace: Arc::new(workspace),
@@ -386,11 +406,21 @@ pub fn analyse_note_after(
     settings: &CheckSettings,
     previous: Option<&NoteAnalysis>,
 ) -> NoteAnalysis {
+    analyse_note_with(path, text, evidence, settings, previous, None)
+}
+
+/// `analyse_note_after`, taking resolutions from `memo` (the on-disk cache) when it has them.
+fn analyse_note_with(
+    path: PathBuf,
+    text: Arc<str>,
+    evidence: &Evidence<'_>,
+    settings: &CheckSettings,
+    previous: Option<&NoteAnalysis>,
+    memo: Option<&memo::ResolutionMemo>,
+) -> NoteAnalysis {
+    use memo::ResolutionKey;
     let corpus = evidence.corpus;
     let note = Note::parse(&text);
-    // What a resolution depends on, read straight off the parse (no normalisation): the pieces'
-    // kinds and texts, and the cited keys.
-    type ResolutionKey<'a> = (Vec<(u8, &'a str)>, Vec<&'a str>);
     fn key_of<'a>(note: &'a Note, quotation: &'a crate::notes::Quotation) -> ResolutionKey<'a> {
         use crate::notes::QuotePiece;
         let pieces = quotation
@@ -418,9 +448,15 @@ pub fn analyse_note_after(
     let resolutions: Vec<QuoteResolution> = note
         .quotations
         .par_iter()
-        .map(|quotation| match known.get(&key_of(&note, quotation)) {
-            Some(&resolution) => resolution.clone(),
-            None => resolve::resolve_quote(&note, quotation, corpus),
+        .map(|quotation| {
+            let key = key_of(&note, quotation);
+            match (known.get(&key), memo) {
+                (Some(&resolution), _) => resolution.clone(),
+                (None, Some(memo)) => {
+                    memo.resolve(&key, || resolve::resolve_quote(&note, quotation, corpus))
+                }
+                (None, None) => resolve::resolve_quote(&note, quotation, corpus),
+            }
         })
         .collect();
     let claims = claims::check_claims(

@@ -9,7 +9,9 @@ use super::{CheckArgs, ColorChoice, Format};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::analysis::{Analysis, AnalysisHost, LoadProgress, LoadStage};
+use crate::corpus::cache::{self, CacheDir};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::workspace::{CacheSetting, Workspace};
 
 pub(crate) fn run(args: &CheckArgs) -> ExitCode {
     let (root, only) = match workspace_target(&args.paths) {
@@ -19,37 +21,118 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let progress = TerminalProgress::new();
-    let loaded = AnalysisHost::load_for_check(&root, &progress);
-    progress.finish();
-    let host = match loaded {
-        Ok(host) => host,
+    let mut workspace = match Workspace::load_with(&root, None) {
+        Ok(workspace) => workspace,
         Err(error) => {
             eprintln!("ibid check: cannot read the workspace: {error}");
             return ExitCode::from(2);
         }
     };
+    if args.no_cache {
+        workspace.config.cache = CacheSetting::Off;
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal(),
+    };
+    let cache_dir = CacheDir::for_workspace(&workspace);
+    // Nothing changed since the last check: its report, without loading anything.
+    if let Some(dir) = &cache_dir {
+        let notes = read_notes(&workspace.notes);
+        let fingerprint = notes.and_then(|notes| {
+            let notes = notes.iter().map(|(p, t)| (p.as_path(), t.as_ref()));
+            report_fingerprint(&workspace, dir, args, only.as_deref(), color, notes)
+        });
+        if let Some((code, output)) =
+            fingerprint.and_then(|f| cache::stored_report(dir, &workspace.root, f))
+        {
+            tracing::info!("nothing changed since the last check: its report is printed again");
+            print!("{output}");
+            return ExitCode::from(code);
+        }
+    }
+    let progress = TerminalProgress::new();
+    let host = AnalysisHost::load_for_check_workspace(workspace, &progress);
+    progress.finish();
     let analysis = host.snapshot();
     let diagnostics = collect(&analysis, only.as_deref());
     let output = match args.format {
         Format::Json => super::json::render(&analysis, &diagnostics),
         Format::Sarif => super::sarif::render(&analysis, &diagnostics),
         Format::Github => super::github::render(&analysis, &diagnostics),
-        Format::Human => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal(),
-            };
-            super::human::render(&analysis, &diagnostics, color)
-        }
+        Format::Human => super::human::render(&analysis, &diagnostics, color),
     };
     print!("{output}");
-    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        ExitCode::from(1)
+    let code = if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        1
     } else {
-        ExitCode::SUCCESS
+        0
+    };
+    if let Some(dir) = &cache_dir {
+        let notes = analysis
+            .notes()
+            .map(|n| (n.path.as_path(), n.text.as_ref()));
+        let fingerprint = report_fingerprint(
+            analysis.workspace(),
+            dir,
+            args,
+            only.as_deref(),
+            color,
+            notes,
+        );
+        if let Some(fingerprint) = fingerprint {
+            cache::store_report(dir, analysis.root(), fingerprint, code, &output);
+        }
     }
+    ExitCode::from(code)
+}
+
+/// The notes' texts as the analysis reads them (lossy UTF-8); `None` if one cannot be read.
+fn read_notes(paths: &[PathBuf]) -> Option<Vec<(PathBuf, String)>> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).ok()?;
+            Some((path.clone(), String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
+}
+
+/// Everything a check's report depends on: the ibid version, the workspace (configuration,
+/// bibliography, which files are notes and sources, workspace problems), every source's content
+/// hash (from the cache's manifest, after a `stat` each: `None` when one is not recorded there or
+/// changed), every note's text, and the options of the command.
+fn report_fingerprint<'a>(
+    workspace: &Workspace,
+    dir: &CacheDir,
+    args: &CheckArgs,
+    only: Option<&[PathBuf]>,
+    color: bool,
+    notes: impl Iterator<Item = (&'a Path, &'a str)>,
+) -> Option<u128> {
+    let hashes = cache::unchanged_hashes(dir, &workspace.root, &workspace.sources)?;
+    let mut fingerprint = cache::Fingerprint::new();
+    let described = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{color}",
+        workspace.root,
+        workspace.config,
+        workspace.sources,
+        workspace.notes,
+        workspace.bibliography,
+        workspace.problems,
+        args.format,
+        only,
+    );
+    fingerprint.add(described.as_bytes());
+    for hash in hashes {
+        fingerprint.add(&hash.to_le_bytes());
+    }
+    for (path, text) in notes {
+        fingerprint.add(path.as_os_str().as_encoded_bytes());
+        fingerprint.add(text.as_bytes());
+    }
+    Some(fingerprint.finish())
 }
 
 /// Every diagnostic to report: workspace problems, then each note's, by path and position.

@@ -56,6 +56,9 @@ pub(crate) struct CheckArgs {
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Neither read nor write the on-disk cache of the corpus (`.ibid/`, or `IBID_CACHE_DIR`).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::cache::{Record, RecordRef, SourceCache};
 use super::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 use crate::text::{ColumnEncoding, LineIndex};
@@ -16,12 +17,15 @@ use crate::workspace::{BibEntry, Workspace};
 /// How many leading bytes are searched for a NUL byte to tell a binary file.
 const BINARY_PROBE: usize = 8 * 1024;
 
-pub(crate) fn load_corpus(workspace: &Workspace) -> (Corpus, Vec<Diagnostic>) {
+pub(crate) fn load_corpus(
+    workspace: &Workspace,
+    cache: Option<&SourceCache>,
+) -> (Corpus, Vec<Diagnostic>) {
     let entries = EntryIndex::new(&workspace.bibliography);
     let loaded: Vec<(Option<Loaded>, Vec<Diagnostic>)> = workspace
         .sources
         .par_iter()
-        .map(|path| load_source(path, &entries))
+        .map(|path| load_source(path, &entries, cache))
         .collect();
 
     let mut diagnostics = Vec::new();
@@ -145,7 +149,18 @@ pub fn format_of(path: &Path) -> SourceFormat {
     }
 }
 
-fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagnostic>) {
+fn load_source(
+    path: &Path,
+    entries: &EntryIndex,
+    cache: Option<&SourceCache>,
+) -> (Option<Loaded>, Vec<Diagnostic>) {
+    let format = format_of(path);
+    let metadata = cache.and_then(|_| std::fs::metadata(path).ok());
+    if let (Some(cache), Some(metadata)) = (cache, &metadata)
+        && let Some(record) = cache.unchanged(path, metadata, format)
+    {
+        return (Some(build_source(path, record.into(), entries)), Vec::new());
+    }
     let unreadable = |message: String| {
         Diagnostic::new(
             DiagnosticCode::UnreadableFile,
@@ -169,6 +184,19 @@ fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagno
         return (None, vec![unreadable(message)]);
     }
     let mut diagnostics = Vec::new();
+    // Only cleanly decoded sources are cached: the others keep their warning on every load.
+    let cached = match cache {
+        Some(cache) if std::str::from_utf8(&bytes).is_ok() => {
+            let hash = super::cache::content_hash(&bytes);
+            match cache.by_content(path, metadata.as_ref(), hash, format) {
+                Some(record) => {
+                    return (Some(build_source(path, record.into(), entries)), Vec::new());
+                }
+                None => Some((cache, hash)),
+            }
+        }
+        _ => None,
+    };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -186,22 +214,62 @@ fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagno
             text
         }
     };
-    (Some(build_source(path, text, entries)), diagnostics)
+    let loaded = build_source(path, Text::Raw(text), entries);
+    if let Some((cache, hash)) = cached {
+        let source = &loaded.source;
+        let record = RecordRef {
+            text: &source.text,
+            clean: &source.clean,
+            key_text: &source.key_text,
+            words: &source.words,
+        };
+        cache.store(path, metadata.as_ref(), hash, format, record);
+    }
+    (Some(loaded), diagnostics)
+}
+
+/// A source's text: as read, or with its projections from the cache.
+enum Text {
+    Raw(String),
+    Normalised(Record),
+}
+
+impl From<Record> for Text {
+    fn from(record: Record) -> Text {
+        Text::Normalised(record)
+    }
 }
 
 /// A source from text already read (an editor's unsaved buffer of a source file): format by
 /// extension, key and metadata assigned as `load_corpus` does (bibliography entry naming the
 /// file, else frontmatter `id:`, else the file stem).
 pub fn source_from_text(path: &Path, text: String, bibliography: &[BibEntry]) -> Source {
-    build_source(path, text, &EntryIndex::new(bibliography)).source
+    build_source(path, Text::Raw(text), &EntryIndex::new(bibliography)).source
 }
 
-fn build_source(path: &Path, text: String, entries: &EntryIndex) -> Loaded {
-    let frontmatter = parse_frontmatter(&text);
+fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
+    let original = match &text {
+        Text::Raw(text) => text,
+        Text::Normalised(record) => &record.text,
+    };
+    let frontmatter = parse_frontmatter(original);
     let entry = entries.find(path);
     let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
     let meta = metadata(entry, frontmatter.as_ref());
-    let source = Source::new(key, path.to_path_buf(), format_of(path), text, meta);
+    let (path, format) = (path.to_path_buf(), format_of(path));
+    let source = match text {
+        Text::Raw(text) => Source::new(key, path, format, text, meta),
+        Text::Normalised(record) => Source {
+            key,
+            path,
+            format,
+            text: record.text,
+            meta,
+            clean: record.clean,
+            key_text: record.key_text,
+            words: record.words,
+        },
+    };
     Loaded { source, key_origin }
 }
 

@@ -1,4 +1,5 @@
-//! Markdown markup of a source, as edits for the clean projection: what to delete (link
+//! The reference for `markup`: Markdown markup of a source found by tree-sitter-md, as edits for
+//! the clean projection (tests compare the two): what to delete (link
 //! destinations, emphasis delimiters, block markers, HTML tags...) and what to replace (character
 //! references). Parsed with tree-sitter-md (block tree plus one inline tree per paragraph);
 //! link text, image alt text, code text and escaped chars are kept.
@@ -6,25 +7,8 @@
 use tree_sitter::{Node, TreeCursor};
 use tree_sitter_md::{MarkdownParser, MarkdownTree};
 
+use super::markup::{Edit, Replacement, breaks_line, decode_reference};
 use crate::ByteRange;
-
-/// What replaces an edited range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replacement {
-    /// Deleted without a trace: the text on both sides joins (`22<sup>nd</sup>` → `22nd`).
-    Nothing,
-    /// Deleted, leaving a separator (a table pipe, a thematic break, a fence line).
-    Space,
-    /// Replaced by one char (a character reference such as `&amp;`).
-    Char(char),
-}
-
-/// One edit of the original text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Edit {
-    pub(crate) range: ByteRange,
-    pub(crate) with: Replacement,
-}
 
 /// The markup edits of a Markdown text, sorted by start, not overlapping.
 pub(crate) fn markup_edits(text: &str) -> Vec<Edit> {
@@ -225,7 +209,7 @@ impl Collector<'_> {
     /// separator, any other goes without a trace.
     fn html_tag(&mut self, range: ByteRange) {
         let tag = self.text.get(range.clone()).unwrap_or("");
-        if breaks_line(tag) {
+        if breaks_line(tag.as_bytes()) {
             self.separate(range);
         } else {
             self.delete(range);
@@ -301,102 +285,4 @@ impl Collector<'_> {
             }
         }
     }
-}
-
-/// Whether an HTML tag (`<br/>`, `</p>`, `<td class="x">`) ends a line or a block of text.
-fn breaks_line(tag: &str) -> bool {
-    const BLOCK_TAGS: &[&str] = &[
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "caption",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-    ];
-    let Some(name) = tag.strip_prefix('<') else {
-        return false;
-    };
-    let name = name.strip_prefix('/').unwrap_or(name);
-    let end = name
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(name.len());
-    let name = name.get(..end).unwrap_or("").to_ascii_lowercase();
-    BLOCK_TAGS.contains(&name.as_str())
-}
-
-/// The char a character reference stands for (`&amp;`, `&#8217;`, `&#x2019;`), for the common
-/// named references and every numeric one.
-fn decode_reference(reference: &str) -> Option<char> {
-    let name = reference.strip_prefix('&')?.strip_suffix(';')?;
-    if let Some(number) = name.strip_prefix('#') {
-        let code = match number.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => number.parse().ok()?,
-        };
-        return char::from_u32(code).filter(|&c| c != '\0');
-    }
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{A0}',
-        "shy" => '\u{AD}',
-        "ndash" => '–',
-        "mdash" => '—',
-        "hellip" => '…',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "laquo" => '«',
-        "raquo" => '»',
-        "copy" => '©',
-        "reg" => '®',
-        "trade" => '™',
-        "deg" => '°',
-        "middot" => '·',
-        "bull" => '•',
-        "eacute" => 'é',
-        "egrave" => 'è',
-        "aacute" => 'á',
-        "agrave" => 'à',
-        "ouml" => 'ö',
-        "uuml" => 'ü',
-        "auml" => 'ä',
-        "szlig" => 'ß',
-        "ccedil" => 'ç',
-        _ => return None,
-    })
 }

@@ -3,15 +3,19 @@
 //! collapsed, case kept: for reading, terms and sentences) and `key` (the matching key: see
 //! `normalize`).
 
+pub mod cache;
 mod index;
 pub mod load;
+#[cfg(test)]
 mod markdown;
+mod markup;
 pub mod normalize;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use cache::{CacheDir, CacheReport};
 pub use index::{WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
 
@@ -72,7 +76,38 @@ impl Corpus {
     /// else frontmatter `id:`, else the file stem) and metadata. Problems (unreadable or binary
     /// files, invalid UTF-8, duplicate keys) come back beside the corpus, none of them fatal.
     pub fn load(workspace: &Workspace) -> (Corpus, Vec<Diagnostic>) {
-        load::load_corpus(workspace)
+        load::load_corpus(workspace, None)
+    }
+
+    /// `load` through the workspace's on-disk cache (see `cache`): unchanged sources come from
+    /// it after a `stat`, the others are read and stored in it.
+    pub fn load_cached(workspace: &Workspace) -> (Corpus, Vec<Diagnostic>) {
+        let dir = CacheDir::for_workspace(workspace);
+        let (corpus, diagnostics, _) = Corpus::load_with_cache(workspace, dir);
+        (corpus, diagnostics)
+    }
+
+    /// `load` through the cache folder `dir` (none: no cache), saying what it did.
+    pub fn load_with_cache(
+        workspace: &Workspace,
+        dir: Option<CacheDir>,
+    ) -> (Corpus, Vec<Diagnostic>, Option<CacheReport>) {
+        let Some(dir) = dir else {
+            let (corpus, diagnostics) = Corpus::load(workspace);
+            return (corpus, diagnostics, None);
+        };
+        let started = std::time::Instant::now();
+        let cache = cache::SourceCache::open(dir, &workspace.root);
+        let (corpus, diagnostics) = load::load_corpus(workspace, Some(&cache));
+        let report = cache.finish();
+        tracing::info!(
+            "corpus loaded in {:.0?}: {} sources unchanged in the cache, {} read, {} normalised",
+            started.elapsed(),
+            report.unchanged,
+            report.read.len(),
+            report.normalised
+        );
+        (corpus, diagnostics, Some(report))
     }
 
     /// Builds a corpus from sources already in memory (tests, the LSP's unsaved buffers).

@@ -11,7 +11,7 @@
 //!   or trailing space.
 //!
 //! The clean projection runs in three streaming stages: the original's chars minus markup edits
-//! (`markdown`), NFKC applied segment by segment (a segment is a char that cannot combine with
+//! (`markup`), NFKC applied segment by segment (a segment is a char that cannot combine with
 //! what precedes it, plus the chars that can), then whitespace collapsing and hyphenation joining.
 //! A compatibility character that NFKC expands to several words (`½` → `1⁄2`) maps as a unit.
 
@@ -25,7 +25,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 pub use mapped::{CharOrigins, MappedText};
 
 use super::SourceFormat;
-use super::markdown::{Edit, Replacement, markup_edits};
+use super::markup::{Edit, Replacement, markup_edits};
 use mapped::MappedBuilder;
 
 /// The clean projection of a source (see the module comment). A YAML frontmatter block at the top
@@ -54,15 +54,31 @@ pub fn clean_text(original: &str, format: SourceFormat) -> MappedText {
 
 /// The matching key of a clean text, mapped to the clean text's original.
 pub fn key_of_clean(clean: &MappedText) -> MappedText {
-    let mut builder = MappedBuilder::with_capacity(clean.text.len());
+    key_of_clean_with(clean, Speed::Fast)
+}
+
+/// Whether the stages copy runs of plain ASCII at once (always, but for tests that compare with
+/// going char by char).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speed {
+    Fast,
+    #[cfg(test)]
+    CharByChar,
+}
+
+fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
+    let text = clean.text.as_str();
+    let mut builder = MappedBuilder::with_capacity(text.len());
     let mut breaks = clean.breaks.iter().map(|&b| b as usize).peekable();
-    let mut chars = clean.char_origins().peekable();
+    let mut chars = clean.char_origins();
     let mut previous: Option<char> = None;
     // The pending separator run: its original range and whether it holds a paragraph break.
     let mut separator: Option<(Range<usize>, bool)> = None;
     let mut in_word = false;
+    let mut lowered = String::new();
     while let Some((offset, c, orig)) = chars.next() {
-        let next = chars.peek().map(|&(_, next, _)| next);
+        let after = offset + c.len_utf8();
+        let next = text.get(after..).and_then(|rest| rest.chars().next());
         if is_deleted_in_key(c)
             || (matches!(c, '.' | ',')
                 && previous.is_some_and(char::is_alphanumeric)
@@ -80,6 +96,26 @@ pub fn key_of_clean(clean: &MappedText) -> MappedText {
             }
             if c.is_ascii() {
                 builder.push(c.to_ascii_lowercase(), orig);
+                // The ASCII letters and digits that follow in the same copied stretch, at once:
+                // each would take this branch and be copied lowercased.
+                let run = text.as_bytes().get(after..).unwrap_or_default();
+                let run_len = run.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+                if run_len > 0
+                    && speed == Speed::Fast
+                    && let Some((orig_start, stretch_end)) = clean.copied_at(after)
+                {
+                    let end = (after + run_len).min(stretch_end);
+                    lowered.clear();
+                    lowered.push_str(text.get(after..end).unwrap_or_default());
+                    lowered.make_ascii_lowercase();
+                    builder.push_copied(&lowered, orig_start);
+                    if let Some(last) = lowered.bytes().last() {
+                        previous = Some(char::from(last));
+                        in_word = true;
+                        chars.skip_to(end);
+                        continue;
+                    }
+                }
             } else {
                 for lower in c.to_lowercase() {
                     builder.push(lower, orig.clone());
@@ -175,6 +211,10 @@ struct Item {
 
 /// The clean projection of `original` with markup `edits` (sorted by start) applied.
 fn clean_with_edits(original: &str, edits: &[Edit]) -> MappedText {
+    clean_with_edits_at(original, edits, Speed::Fast)
+}
+
+fn clean_with_edits_at(original: &str, edits: &[Edit], speed: Speed) -> MappedText {
     let mut collapser = Collapser::new(original.len());
     let mut nfkc = NfkcStage::default();
     let mut at = 0;
@@ -188,7 +228,7 @@ fn clean_with_edits(original: &str, edits: &[Edit]) -> MappedText {
         {
             continue;
         }
-        push_chars(original, at..start, &mut nfkc, &mut collapser);
+        push_chars(original, at..start, &mut nfkc, &mut collapser, speed);
         let replacement = match edit.with {
             Replacement::Nothing => None,
             Replacement::Space => Some((' ', true)),
@@ -204,22 +244,66 @@ fn clean_with_edits(original: &str, edits: &[Edit]) -> MappedText {
         }
         at = end;
     }
-    push_chars(original, at..original.len(), &mut nfkc, &mut collapser);
+    push_chars(
+        original,
+        at..original.len(),
+        &mut nfkc,
+        &mut collapser,
+        speed,
+    );
     nfkc.flush(&mut collapser);
     collapser.finish()
 }
 
-/// Feeds the chars of `original[range]` to the NFKC stage.
-fn push_chars(original: &str, range: Range<usize>, nfkc: &mut NfkcStage, out: &mut Collapser) {
-    let offset = range.start;
-    for (i, c) in original.get(range).unwrap_or("").char_indices() {
-        let start = offset + i;
+/// Feeds the chars of `original[range]` to the NFKC stage. Runs of visible ASCII chars skip the
+/// stages but for their first and last char: they neither normalise nor collapse, and only the
+/// last can combine with what follows.
+fn push_chars(
+    original: &str,
+    range: Range<usize>,
+    nfkc: &mut NfkcStage,
+    out: &mut Collapser,
+    speed: Speed,
+) {
+    let bytes = original.as_bytes();
+    let mut at = range.start;
+    while at < range.end {
+        let visible = |b: &u8| (0x21..=0x7E).contains(b);
+        let run = bytes
+            .get(at..range.end)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| visible(b))
+            .count();
+        if run >= 3 && speed == Speed::Fast {
+            let first = at;
+            let last = at + run - 1;
+            nfkc.push(ascii_item(bytes, first), out);
+            nfkc.flush(out);
+            out.push_visible_ascii(original.get(first + 1..last).unwrap_or_default(), first + 1);
+            nfkc.push(ascii_item(bytes, last), out);
+            at = last + 1;
+            continue;
+        }
+        let Some(c) = original.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
         let item = Item {
             c,
-            orig: start..start + c.len_utf8(),
+            orig: at..at + c.len_utf8(),
             barrier: false,
         };
         nfkc.push(item, out);
+        at += c.len_utf8();
+    }
+}
+
+/// The ASCII char at `at` as an item of the stages.
+fn ascii_item(bytes: &[u8], at: usize) -> Item {
+    Item {
+        c: char::from(bytes.get(at).copied().unwrap_or(b' ')),
+        orig: at..at + 1,
+        barrier: false,
     }
 }
 
@@ -346,6 +430,21 @@ impl Collapser {
         self.out.push(c, orig);
         self.before_last = self.last;
         self.last = Some(c);
+    }
+
+    /// Appends visible ASCII chars (no whitespace, nothing invisible), copied from the original at
+    /// `orig_start`, right after a visible char: what `push` of each would do.
+    fn push_visible_ascii(&mut self, chars: &str, orig_start: usize) {
+        if chars.is_empty() {
+            return;
+        }
+        debug_assert!(self.run.is_none());
+        self.soft_hyphen = false;
+        self.out.push_copied(chars, orig_start);
+        let mut tail = chars.bytes().rev().map(char::from);
+        let last = tail.next();
+        self.before_last = tail.next().or(self.last);
+        self.last = last;
     }
 
     fn finish(self) -> MappedText {

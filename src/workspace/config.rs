@@ -62,6 +62,21 @@ pub struct Config {
     /// Bibliography files, relative to the root.
     pub bibliography: Vec<PathBuf>,
     pub checks: CheckSettings,
+    /// The on-disk cache of the corpus (`cache = false`, or `cache = "folder"`).
+    pub cache: CacheSetting,
+}
+
+/// Where the on-disk cache of the corpus lives (see `corpus::cache`). The `IBID_CACHE_DIR`
+/// environment variable overrides any folder, but not `Off`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CacheSetting {
+    /// `.ibid/` at the workspace root.
+    #[default]
+    Default,
+    /// No cache (`cache = false`).
+    Off,
+    /// This folder (`cache = "folder"`, relative to the root).
+    Dir(PathBuf),
 }
 
 impl Config {
@@ -94,6 +109,9 @@ impl Config {
         }
         if !set.claim_strictness {
             self.checks.claim_strictness = overlay.checks.claim_strictness;
+        }
+        if self.cache == CacheSetting::Default {
+            self.cache = overlay.cache.clone();
         }
         for (code, setting) in &overlay.checks.severity {
             self.checks.severity.entry(*code).or_insert(*setting);
@@ -149,13 +167,16 @@ impl ConfigFile {
                     layer.bibliography =
                         Some(string_list("bibliography", field(value)).map_err(|m| error(at, m))?)
                 }
+                "cache" => {
+                    layer.cache = Some(cache_setting(field(value)).map_err(|m| error(at, m))?)
+                }
                 "checks" => {}
                 other => {
                     return Err(error(
                         at,
                         format!(
                             "unknown key `{other}` (expected one of: corpus, notes, bibliography, \
-                             [checks])"
+                             cache, [checks])"
                         ),
                     ));
                 }
@@ -263,6 +284,7 @@ struct Layer {
     min_quote_words: Option<usize>,
     claim_strictness: Option<f32>,
     severity: BTreeMap<DiagnosticCode, SeveritySetting>,
+    cache: Option<CacheSetting>,
 }
 
 /// `null` or `[]`: no settings. Clients written in Lua send an empty table as `[]`.
@@ -296,6 +318,7 @@ impl Layer {
                     layer.bibliography =
                         Some(string_list("bibliography", field)?).filter(|l| !l.is_empty())
                 }
+                "cache" => layer.cache = Some(cache_setting(field)?),
                 "checks" if is_empty_json(value) => {}
                 "checks" => {
                     let serde_json::Value::Object(checks) = value else {
@@ -321,7 +344,7 @@ impl Layer {
                 other => {
                     return Err(format!(
                         "unknown setting `ibid.{other}` (expected corpus, notes, bibliography, \
-                         checks)"
+                         cache, checks)"
                     ));
                 }
             }
@@ -405,7 +428,25 @@ impl Layer {
                 claim_strictness: self.claim_strictness.unwrap_or(defaults.claim_strictness),
                 severity: self.severity,
             },
+            cache: self.cache.unwrap_or_default(),
         }
+    }
+}
+
+/// `cache = true | false | "folder"`.
+fn cache_setting(value: FieldValue) -> Result<CacheSetting, String> {
+    let boolean = match &value {
+        FieldValue::Toml(v) => v.as_bool(),
+        FieldValue::Json(v) => v.as_bool(),
+    };
+    match (boolean, value.as_str()) {
+        (Some(true), _) => Ok(CacheSetting::Default),
+        (Some(false), _) => Ok(CacheSetting::Off),
+        (None, Some(dir)) if !dir.is_empty() => Ok(CacheSetting::Dir(PathBuf::from(dir))),
+        _ => Err(format!(
+            "`cache` must be true, false or a folder, not {}",
+            value.describe()
+        )),
     }
 }
 
@@ -442,6 +483,29 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(text, Path::new("ibid.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn cache_setting() {
+        assert_eq!(
+            parse("cache = false").map(|c| c.cache),
+            Ok(CacheSetting::Off)
+        );
+        assert_eq!(
+            parse("cache = true").map(|c| c.cache),
+            Ok(CacheSetting::Default)
+        );
+        assert_eq!(
+            parse("cache = \"tmp/ibid\"").map(|c| c.cache),
+            Ok(CacheSetting::Dir(PathBuf::from("tmp/ibid")))
+        );
+        let error = parse("\ncache = 3").expect_err("not a setting");
+        assert!(
+            error.contains("line 2") && error.contains("`cache`"),
+            "{error}"
+        );
+        let json = Config::from_json(&serde_json::json!({ "cache": false }));
+        assert_eq!(json.map(|c| c.cache), Ok(CacheSetting::Off));
     }
 
     #[test]
@@ -484,7 +548,7 @@ mod tests {
             parse("corpus = \"a\"\n\ncorpsu = \"b\"\n"),
             Err(
                 "ibid.toml: line 3: unknown key `corpsu` (expected one of: corpus, notes, \
-                 bibliography, [checks])"
+                 bibliography, cache, [checks])"
                     .to_string()
             )
         );

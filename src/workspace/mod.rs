@@ -10,7 +10,7 @@ pub mod frontmatter;
 use std::path::{Path, PathBuf};
 
 pub use bibliography::BibEntry;
-pub use config::{CheckSettings, Config, SeveritySetting};
+pub use config::{CacheSetting, CheckSettings, Config, SeveritySetting};
 
 use crate::diagnostic::Diagnostic;
 

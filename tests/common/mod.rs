@@ -21,10 +21,22 @@ pub fn shared_source(name: &str) -> String {
     std::fs::read_to_string(shared_corpus().join(name)).expect("read shared corpus file")
 }
 
+/// The cache folder the `ibid` processes of this test run share (`IBID_CACHE_DIR`), so that
+/// checking a workspace that is not a temporary folder (the sample corpus, `examples/`) writes no
+/// `.ibid/` into it. One per run: nothing is left from a build with another cache format.
+pub fn test_cache_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cache-{}", std::process::id()))
+    })
+    .clone()
+}
+
 /// Runs the `ibid` binary with `args`: exit code, stdout, stderr.
 pub fn run_ibid(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_ibid"))
         .args(args)
+        .env("IBID_CACHE_DIR", test_cache_dir())
         .output()
         .expect("run ibid");
     (

@@ -15,6 +15,7 @@ fn spawn_server() -> (Child, TestClient) {
 fn spawn_server_with(args: &[&str], stderr: Stdio) -> (Child, TestClient) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ibid"))
         .args(args)
+        .env("IBID_CACHE_DIR", crate::common::test_cache_dir())
         .env("RUST_LOG", "info")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -20,6 +20,8 @@ use crate::ByteRange;
 use crate::corpus::{Corpus, Source, SourceFormat};
 use crate::notes::GlossaryEntry;
 use mine::{MineInput, mine_inputs};
+
+mod cached;
 use names::{NameMatcher, is_acronym};
 
 /// A glossary definition from a note.

@@ -103,6 +103,22 @@ impl MappedText {
         }
     }
 
+    /// For a byte inside a copied stretch: its original offset and where (in this text) the
+    /// stretch ends. `None` for a byte of a block (a collapsed run, an expansion).
+    pub(crate) fn copied_at(&self, byte: usize) -> Option<(usize, usize)> {
+        let index = self
+            .spans
+            .partition_point(|s| s.norm as usize <= byte)
+            .checked_sub(1)?;
+        let span = self.spans.get(index)?;
+        (span.orig_len == COPY).then(|| {
+            (
+                span.orig as usize + (byte - span.norm as usize),
+                self.span_end(index),
+            )
+        })
+    }
+
     /// How many spans the map holds (a measure of its memory use).
     pub fn span_count(&self) -> usize {
         self.spans.len()
@@ -148,6 +164,13 @@ pub struct CharOrigins<'a> {
     mapped: &'a MappedText,
     offset: usize,
     span: usize,
+}
+
+impl CharOrigins<'_> {
+    /// Goes on from `offset` (a char boundary at or after the next char's offset).
+    pub(crate) fn skip_to(&mut self, offset: usize) {
+        self.offset = self.offset.max(offset);
+    }
 }
 
 impl Iterator for CharOrigins<'_> {
@@ -231,6 +254,27 @@ impl MappedBuilder {
         }
     }
 
+    /// Appends `copied`, which came char for char (same lengths) from the original starting at
+    /// `orig_start`: what `push` of each char would do, at once.
+    pub(crate) fn push_copied(&mut self, copied: &str, orig_start: usize) {
+        if copied.is_empty() {
+            return;
+        }
+        let norm = to_u32(self.text.len());
+        self.text.push_str(copied);
+        let start = to_u32(orig_start);
+        let extends = self.spans.last().is_some_and(|last| {
+            last.orig_len == COPY && last.orig.saturating_add(norm - last.norm) == start
+        });
+        if !extends {
+            self.spans.push(Span {
+                norm,
+                orig: start,
+                orig_len: COPY,
+            });
+        }
+    }
+
     pub(crate) fn finish(mut self) -> MappedText {
         self.spans.shrink_to_fit();
         self.text.shrink_to_fit();
@@ -239,5 +283,46 @@ impl MappedBuilder {
             spans: self.spans,
             breaks: self.breaks,
         }
+    }
+}
+
+impl MappedText {
+    /// Appends this text and its map to `out` (the on-disk cache's encoding; see `cache`).
+    pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) {
+        out.str(&self.text);
+        out.u32(to_u32(self.spans.len()));
+        for span in &self.spans {
+            out.u32(span.norm);
+            out.u32(span.orig);
+            out.u32(span.orig_len);
+        }
+        out.u32s(&self.breaks);
+    }
+
+    /// Reads what `encode` wrote; `None` when it does not hold together (spans out of order or
+    /// outside the text).
+    pub(crate) fn decode(input: &mut super::super::cache::Decoder) -> Option<MappedText> {
+        let text = input.string()?;
+        let count = input.u32()? as usize;
+        let mut spans = Vec::with_capacity(count.min(input.remaining() / 12));
+        for _ in 0..count {
+            spans.push(Span {
+                norm: input.u32()?,
+                orig: input.u32()?,
+                orig_len: input.u32()?,
+            });
+        }
+        let breaks = input.u32s()?;
+        let len = text.len();
+        let ordered = spans.windows(2).all(|pair| pair[0].norm < pair[1].norm)
+            && spans.first().is_none_or(|s| s.norm == 0)
+            && spans.iter().all(|s| (s.norm as usize) < len.max(1))
+            && (spans.is_empty() == text.is_empty())
+            && breaks.iter().all(|&b| (b as usize) < len);
+        ordered.then_some(MappedText {
+            text,
+            spans,
+            breaks,
+        })
     }
 }

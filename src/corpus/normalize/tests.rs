@@ -269,6 +269,161 @@ fn markdown_pull_quote_lines_are_separate_paragraphs() {
     assert_eq!(clean.breaks, vec![7, 20]);
 }
 
+// --- the line-based markup scanner against tree-sitter-md ------------------------------------
+
+/// The clean projection as it was computed before `markup`: Markdown parsed by tree-sitter-md.
+fn clean_by_tree_sitter(original: &str) -> MappedText {
+    let mut edits = Vec::new();
+    if let Some(frontmatter) = crate::workspace::frontmatter::parse_frontmatter(original) {
+        edits.push(Edit {
+            range: frontmatter.range,
+            with: Replacement::Nothing,
+        });
+    }
+    let body_start = edits.first().map_or(0, |e| e.range.end);
+    let body = original.get(body_start..).unwrap_or("");
+    edits.extend(
+        crate::corpus::markdown::markup_edits(body)
+            .into_iter()
+            .map(|mut edit| {
+                edit.range = edit.range.start + body_start..edit.range.end + body_start;
+                edit
+            }),
+    );
+    clean_with_edits(original, &edits)
+}
+
+/// Where two clean texts first differ, with some context of each, or `None` when text and
+/// paragraph breaks agree.
+fn first_difference(name: &str, original: &str) -> Option<String> {
+    let fast = clean_text(original, SourceFormat::Markdown);
+    let reference = clean_by_tree_sitter(original);
+    if fast.text == reference.text && fast.breaks == reference.breaks {
+        return None;
+    }
+    let at = fast
+        .text
+        .bytes()
+        .zip(reference.text.bytes())
+        .position(|(a, b)| a != b)
+        .unwrap_or(fast.text.len().min(reference.text.len()));
+    let around = |text: &str| {
+        let mut start = at.saturating_sub(60);
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (at + 60).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text[start..end].to_string()
+    };
+    let breaks = if fast.text == reference.text {
+        format!(
+            " (breaks: {:?} vs {:?})",
+            fast.breaks.len(),
+            reference.breaks.len()
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{name} at clean byte {at}{breaks}:\n  line-based: {:?}\n  tree-sitter: {:?}",
+        around(&fast.text),
+        around(&reference.text)
+    ))
+}
+
+/// Markdown a source may hold, written for this test: every rule of `markup` once.
+const MARKDOWN_FIXTURES: &[&str] = &[
+    "# Title #\n\nText one\ncontinues *across\nlines* here.\n\n> quoted *text*\n> more\n\n- item\n- two\n\n1. num\n2) other\n\n---\n\nSetext\n===\n\nAnother\n---\n",
+    "```rust\ncode() *kept*\n```\n\n~~~\n# not a heading\n~~~\n\n    indented *code*\n\nafter",
+    "| a | *b* |\n|---|:-:|\n| c | d \\| e |\n\ntext after",
+    "see [*the* text](http://x.org \"Title\") and [ref][r] and [c][] and ![alt](p.png) and [s]ome",
+    "a [link (with) parens](x(y)z) and [angle](<a b>) end",
+    "**bold** and __strong__ and *it* and _u_ and snake_case_word and 2*3*4 and ***both*** x",
+    "`code *span*` and ``a ` b`` and \\*escaped\\* and a\\\nb and &amp; &#8217; &#x201C; &nosuch;",
+    "the 22<sup>nd</sup> one<br>two <!-- note\nover lines --> and <http://x.org> and <a@b.org>",
+    "<div>\nblock *text*\n</div>\n\nnext\n\n<!--\ncomment\n-->\nafter",
+    "Text.[^1]\n\n[^1]: A note.\n\n[ref]: http://x.org \"T\"\n\nMore ~~struck~~ and ~one~ text.",
+    "- [ ] task\n- [x] done\n  continued\n\n  second paragraph\n\n* star\n+ plus",
+    "> # quoted heading\n> - quoted item\n>\n> > nested\nlazy line\n\nend",
+    "the open-\n\n> ing up of it, *The key* \n\nof the plan,\n\nwin-\n\nwin",
+    "a * b * c and a _ b _ c and *unclosed and closed* and **x*",
+    "“*quoted emphasis*,” she said, *“inside”* and (*paren*)",
+];
+
+/// Where the two disagree, on purpose: CommonMark makes `[a [b]](u)` a link whose text is
+/// `a [b]` (`[b]` is no link without a definition of `b`); tree-sitter-md takes `[b]` for a link
+/// and so leaves the outer brackets as text.
+#[test]
+fn markup_scanner_reads_nested_brackets_as_commonmark_does() {
+    let original = "a [nested [brackets]](u) end";
+    assert_eq!(clean_md(original), "a nested [brackets] end");
+    assert_eq!(
+        clean_by_tree_sitter(original).text,
+        "a [nested [brackets]](u) end"
+    );
+}
+
+#[test]
+fn markup_scanner_agrees_with_tree_sitter_on_fixtures() {
+    let differences: Vec<String> = MARKDOWN_FIXTURES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| first_difference(&format!("fixture {i}"), text))
+        .collect();
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// Every file of the sample corpus read as Markdown (the plain-text ones too: more text to
+/// disagree on), and with `IBID_MARKUP_COMPARE_DIR` set, every `.md` file under that folder (a
+/// generated benchmark workspace, say).
+#[test]
+fn markup_scanner_agrees_with_tree_sitter_on_the_sample_corpus() {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    )
+    .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+    .unwrap_or_default();
+    assert!(
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .count()
+            >= 2,
+        "the sample corpus is missing"
+    );
+    if let Some(dir) = std::env::var_os("IBID_MARKUP_COMPARE_DIR") {
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "md") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e == "md" || e == "txt"));
+    let differences: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            first_difference(&path.display().to_string(), &text)
+        })
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "{} of {} files differ:\n{}",
+        differences.len(),
+        files.len(),
+        differences.join("\n")
+    );
+}
+
 // --- key ---------------------------------------------------------------------------------------
 
 #[test]
@@ -575,8 +730,47 @@ fn word_boundaries(key: &str) -> Vec<(usize, usize)> {
     words
 }
 
+/// Both projections, with the ASCII fast paths and char by char.
+fn both_speeds(original: &str, format: SourceFormat) -> [(MappedText, MappedText); 2] {
+    let edits = if format == SourceFormat::Markdown {
+        crate::corpus::markup::markup_edits(original)
+    } else {
+        Vec::new()
+    };
+    [Speed::Fast, Speed::CharByChar].map(|speed| {
+        let clean = clean_with_edits_at(original, &edits, speed);
+        let key = key_of_clean_with(&clean, speed);
+        (clean, key)
+    })
+}
+
+#[test]
+fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(dir).expect("the sample corpus").flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for format in [SourceFormat::Plain, SourceFormat::Markdown] {
+            let [fast, slow] = both_speeds(&text, format);
+            assert!(fast == slow, "{:?} as {format:?}", entry.path());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn fast_paths_equal_char_by_char(original in wild_text()) {
+        for format in [SourceFormat::Plain, SourceFormat::Markdown] {
+            let [fast, slow] = both_speeds(&original, format);
+            prop_assert_eq!(fast, slow);
+        }
+    }
 
     #[test]
     fn plain_maps_are_well_formed(original in wild_text()) {

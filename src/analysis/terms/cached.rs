@@ -1,0 +1,189 @@
+//! Mined terms kept in the on-disk cache (see `corpus::cache`): mining a large corpus takes
+//! seconds, and its result depends on the sources alone, so it is stored under the corpus's
+//! fingerprint and reused while no source changes.
+
+use std::path::{Path, PathBuf};
+
+use super::{GlossaryDefinition, SourceExcerpt, SourceTerms, TermInfo};
+use crate::corpus::Corpus;
+use crate::corpus::cache::{self, CacheDir, Decoder, Encoder};
+
+const NAME: &str = "terms";
+
+impl SourceTerms {
+    /// `mine`, through the cache folder `dir` of the workspace at `root` when there is one.
+    pub fn mine_cached(corpus: &Corpus, root: &Path, dir: Option<&CacheDir>) -> SourceTerms {
+        let Some(dir) = dir else {
+            return SourceTerms::mine(corpus);
+        };
+        let fingerprint = cache::corpus_fingerprint(corpus);
+        if let Some(terms) =
+            cache::load_blob(dir, root, NAME, fingerprint).and_then(|bytes| decode(&bytes))
+        {
+            tracing::info!("terms of the corpus taken from the cache");
+            return terms;
+        }
+        let terms = SourceTerms::mine(corpus);
+        if let Some(bytes) = encode(&terms) {
+            cache::store_blob(dir, root, NAME, fingerprint, &bytes);
+        }
+        terms
+    }
+}
+
+fn range(out: &mut Encoder, range: &crate::ByteRange) {
+    out.u64(range.start as u64);
+    out.u64(range.end as u64);
+}
+
+fn read_range(input: &mut Decoder) -> Option<crate::ByteRange> {
+    let start = usize::try_from(input.u64()?).ok()?;
+    let end = usize::try_from(input.u64()?).ok()?;
+    (start <= end).then_some(start..end)
+}
+
+fn count(out: &mut Encoder, n: usize) {
+    out.u64(n as u64);
+}
+
+fn read_count(input: &mut Decoder) -> Option<usize> {
+    let n = usize::try_from(input.u64()?).ok()?;
+    // Every item takes at least a byte: a count past the end is corruption.
+    (n <= input.remaining()).then_some(n)
+}
+
+/// `None` when a path is not UTF-8 (such terms are not cached).
+fn encode(terms: &SourceTerms) -> Option<Vec<u8>> {
+    let mut out = Encoder::with_capacity(terms.terms.len() * 256);
+    count(&mut out, terms.terms.len());
+    for term in &terms.terms {
+        out.str(&term.term);
+        count(&mut out, term.aliases.len());
+        for alias in &term.aliases {
+            out.str(alias);
+        }
+        match &term.expansion {
+            Some(expansion) => {
+                out.u8(1);
+                out.str(expansion);
+            }
+            None => out.u8(0),
+        }
+        count(&mut out, term.glossary.len());
+        for definition in &term.glossary {
+            out.str(definition.path.to_str()?);
+            range(&mut out, &definition.term_range);
+            range(&mut out, &definition.definition_range);
+            out.str(&definition.text);
+        }
+        count(&mut out, term.excerpts.len());
+        for excerpt in &term.excerpts {
+            out.str(&excerpt.key);
+            out.str(excerpt.path.to_str()?);
+            range(&mut out, &excerpt.range);
+            out.str(&excerpt.text);
+            out.u32(excerpt.score.to_bits());
+        }
+    }
+    Some(out.into_bytes())
+}
+
+fn decode(bytes: &[u8]) -> Option<SourceTerms> {
+    let mut input = Decoder::new(bytes);
+    let n = read_count(&mut input)?;
+    let mut terms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let term = input.string()?;
+        let aliases = (0..read_count(&mut input)?)
+            .map(|_| input.string())
+            .collect::<Option<Vec<_>>>()?;
+        let expansion = match input.u8()? {
+            0 => None,
+            1 => Some(input.string()?),
+            _ => return None,
+        };
+        let glossary = (0..read_count(&mut input)?)
+            .map(|_| {
+                Some(GlossaryDefinition {
+                    path: PathBuf::from(input.string()?),
+                    term_range: read_range(&mut input)?,
+                    definition_range: read_range(&mut input)?,
+                    text: input.string()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let excerpts = (0..read_count(&mut input)?)
+            .map(|_| {
+                Some(SourceExcerpt {
+                    key: input.string()?,
+                    path: PathBuf::from(input.string()?),
+                    range: read_range(&mut input)?,
+                    text: input.string()?,
+                    score: f32::from_bits(input.u32()?),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        terms.push(TermInfo {
+            term,
+            aliases,
+            expansion,
+            glossary,
+            excerpts,
+        });
+    }
+    (input.remaining() == 0).then_some(SourceTerms { terms })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Source, SourceFormat, SourceMeta};
+
+    fn corpus(text: &str) -> Corpus {
+        let source = Source::new(
+            "halden2021".to_string(),
+            PathBuf::from("/ws/sources/halden2021.md"),
+            SourceFormat::Markdown,
+            text.to_string(),
+            SourceMeta::default(),
+        );
+        Corpus::from_sources(vec![source], Vec::new())
+    }
+
+    const TEXT: &str = "The Joint Flood Commission (JFC) met in May. The JFC, a standing body of \
+                        the three towns, keeps the levees. So-called \"spillways\" take the excess.";
+
+    #[test]
+    fn cached_terms_equal_mined_ones_and_follow_the_corpus() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = CacheDir {
+            path: dir.path().to_path_buf(),
+            owned: false,
+        };
+        let root = Path::new("/ws");
+        let first = corpus(TEXT);
+        let mined = SourceTerms::mine(&first);
+        assert!(!mined.terms.is_empty());
+        let stored = SourceTerms::mine_cached(&first, root, Some(&cache));
+        assert_eq!(stored.terms, mined.terms);
+        assert_eq!(
+            decode(&encode(&mined).expect("encodable")).map(|t| t.terms),
+            Some(mined.terms.clone())
+        );
+        let reloaded = SourceTerms::mine_cached(&first, root, Some(&cache));
+        assert_eq!(reloaded.terms, mined.terms);
+        // Another corpus: mined again, not the stored terms.
+        let second = corpus("Nothing to define here at all.");
+        let other = SourceTerms::mine_cached(&second, root, Some(&cache));
+        assert_eq!(other.terms, SourceTerms::mine(&second).terms);
+    }
+
+    #[test]
+    fn truncated_terms_do_not_decode() {
+        let mined = SourceTerms::mine(&corpus(TEXT));
+        let bytes = encode(&mined).expect("encodable");
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+}

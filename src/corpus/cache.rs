@@ -1,0 +1,960 @@
+//! The on-disk cache of the corpus: each source's normalised projections, so that a later load
+//! (`ibid check`, `ibid lsp`, both read and write it) neither re-reads nor re-normalises a source
+//! that has not changed.
+//!
+//! Layout of the cache folder (`.ibid/` at the workspace root, `IBID_CACHE_DIR` overrides it,
+//! `cache = false` in `ibid.toml` turns it off):
+//!
+//! - `.gitignore` (`*`): the folder never lands in version control.
+//! - `sources/<content hash>.<md|txt>.bin`: one record per distinct source text and format, holding
+//!   the original text, the clean and key projections with their offset maps, and the word hashes.
+//!   Records are keyed by content, so they are shared by every workspace using the folder.
+//! - `manifest-<root hash>.bin`: per workspace, each source path with the size, modification time
+//!   and content hash it had when it was read. A source whose size and time still match is taken
+//!   from its record without opening the file (one `stat`).
+//!
+//! Every file starts with a magic number, the cache format version and the ibid version, and
+//! carries a checksum of its payload: a file from another version, truncated or corrupt, is
+//! ignored (and rewritten). Files are written to a temporary name and renamed into place, so a
+//! reader never sees half a file and two processes writing at once do no harm. A cache folder
+//! that cannot be written is read when it can be, and otherwise ignored, with one log line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::SourceFormat;
+use super::normalize::MappedText;
+use crate::workspace::{CacheSetting, Workspace};
+
+/// Bump when the encoding or anything that computes the cached data (normalisation, the word
+/// hashes) changes: older files are then ignored.
+const FORMAT_VERSION: u32 = 1;
+const SOURCE_MAGIC: &[u8; 8] = b"ibid-src";
+const MANIFEST_MAGIC: &[u8; 8] = b"ibid-man";
+/// A file modified this close to the moment it was read might change again within the same
+/// timestamp: it is not put in the manifest (so it is hashed again next time).
+const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+/// The cache folder a workspace uses, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheDir {
+    pub path: PathBuf,
+    /// The workspace's own `.ibid/`: records no longer in its manifest may be deleted.
+    pub owned: bool,
+}
+
+impl CacheDir {
+    /// The folder for `workspace`: `IBID_CACHE_DIR` if set (and not empty), else the `cache`
+    /// setting; `None` when the setting is `false`.
+    pub fn for_workspace(workspace: &Workspace) -> Option<CacheDir> {
+        let from_env = std::env::var_os("IBID_CACHE_DIR").filter(|v| !v.is_empty());
+        Self::resolve(
+            &workspace.root,
+            &workspace.config.cache,
+            from_env.map(PathBuf::from),
+        )
+    }
+
+    fn resolve(root: &Path, setting: &CacheSetting, from_env: Option<PathBuf>) -> Option<CacheDir> {
+        match (setting, from_env) {
+            (CacheSetting::Off, _) => None,
+            (_, Some(dir)) => Some(CacheDir {
+                path: root.join(dir),
+                owned: false,
+            }),
+            (CacheSetting::Dir(dir), None) => Some(CacheDir {
+                path: root.join(dir),
+                owned: false,
+            }),
+            (CacheSetting::Default, None) => Some(CacheDir {
+                path: root.join(".ibid"),
+                owned: true,
+            }),
+        }
+    }
+}
+
+/// What a load did with the cache: for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheReport {
+    /// Sources taken from the cache after a `stat` only.
+    pub unchanged: usize,
+    /// Sources whose file was read (new, changed, or touched), sorted.
+    pub read: Vec<PathBuf>,
+    /// Of those, how many were normalised (no record held their text).
+    pub normalised: usize,
+    /// Whether the cache could be written.
+    pub writable: bool,
+}
+
+/// A source's data as the cache holds it.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub text: String,
+    pub clean: MappedText,
+    pub key_text: MappedText,
+    pub words: Box<[u32]>,
+}
+
+/// One manifest line: what a source file looked like when its record was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    size: u64,
+    modified_nanos: u128,
+    hash: u128,
+}
+
+/// The cache of one load: the manifest read at the start, the one being built.
+pub(crate) struct SourceCache {
+    dir: CacheDir,
+    manifest_path: PathBuf,
+    old: HashMap<PathBuf, FileStamp>,
+    new: Mutex<Vec<(PathBuf, FileStamp)>>,
+    writable: AtomicBool,
+    warned: AtomicBool,
+    unchanged: AtomicUsize,
+    normalised: AtomicUsize,
+    read: Mutex<Vec<PathBuf>>,
+    started: SystemTime,
+}
+
+/// The content hash of a source file.
+pub(crate) fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+fn format_tag(format: SourceFormat) -> &'static str {
+    match format {
+        SourceFormat::Markdown => "md",
+        SourceFormat::Plain => "txt",
+    }
+}
+
+fn nanos_since_epoch(time: SystemTime) -> u128 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+impl SourceCache {
+    /// Opens the cache folder for a load of the workspace at `root`: reads its manifest (an
+    /// unreadable or stale one counts as empty) and makes sure the folder exists.
+    pub(crate) fn open(dir: CacheDir, root: &Path) -> SourceCache {
+        let manifest_path = workspace_file(&dir, root, "manifest");
+        let cache = SourceCache {
+            old: HashMap::new(),
+            new: Mutex::new(Vec::new()),
+            writable: AtomicBool::new(true),
+            warned: AtomicBool::new(false),
+            unchanged: AtomicUsize::new(0),
+            normalised: AtomicUsize::new(0),
+            read: Mutex::new(Vec::new()),
+            started: SystemTime::now(),
+            manifest_path,
+            dir,
+        };
+        let old = read_manifest(&cache.manifest_path);
+        let cache = SourceCache { old, ..cache };
+        if let Err(error) = std::fs::create_dir_all(cache.dir.path.join("sources")) {
+            cache.disable(&format!("cannot create it: {error}"));
+        } else {
+            let gitignore = cache.dir.path.join(".gitignore");
+            if !gitignore.exists() {
+                cache.write_atomically(&gitignore, b"*\n");
+            }
+        }
+        cache
+    }
+
+    fn disable(&self, why: &str) {
+        self.writable.store(false, Ordering::Relaxed);
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the cache folder {} is not written ({why}); sources are read and normalised \
+                 every time",
+                self.dir.path.display()
+            );
+        }
+    }
+
+    fn record_path(&self, hash: u128, format: SourceFormat) -> PathBuf {
+        self.dir
+            .path
+            .join("sources")
+            .join(format!("{hash:032x}.{}.bin", format_tag(format)))
+    }
+
+    /// The record of a source whose size and modification time match the manifest: no read of
+    /// the source itself.
+    pub(crate) fn unchanged(
+        &self,
+        path: &Path,
+        metadata: &std::fs::Metadata,
+        format: SourceFormat,
+    ) -> Option<Record> {
+        let stamp = self.old.get(path)?;
+        let modified = nanos_since_epoch(metadata.modified().ok()?);
+        if stamp.size != metadata.len() || stamp.modified_nanos != modified {
+            return None;
+        }
+        let record = self.read_record(stamp.hash, format)?;
+        self.unchanged.fetch_add(1, Ordering::Relaxed);
+        self.note(path, *stamp);
+        Some(record)
+    }
+
+    /// The record for a source just read (`bytes` its content), if the cache holds its text.
+    pub(crate) fn by_content(
+        &self,
+        path: &Path,
+        metadata: Option<&std::fs::Metadata>,
+        hash: u128,
+        format: SourceFormat,
+    ) -> Option<Record> {
+        self.mark_read(path);
+        let record = self.read_record(hash, format)?;
+        self.stamp(path, metadata, hash);
+        Some(record)
+    }
+
+    /// Stores the record of a source just read and normalised.
+    pub(crate) fn store(
+        &self,
+        path: &Path,
+        metadata: Option<&std::fs::Metadata>,
+        hash: u128,
+        format: SourceFormat,
+        record: RecordRef<'_>,
+    ) {
+        self.normalised.fetch_add(1, Ordering::Relaxed);
+        if !self.writable.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut payload = Encoder::with_capacity(record.text.len() * 3);
+        payload.str(record.text);
+        record.clean.encode(&mut payload);
+        record.key_text.encode(&mut payload);
+        payload.u32s(record.words);
+        let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
+        file.header(SOURCE_MAGIC);
+        file.u128(hash);
+        file.u8(format_tag(format).as_bytes().first().copied().unwrap_or(0));
+        file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
+        file.bytes.extend_from_slice(&payload.bytes);
+        if self.write_atomically(&self.record_path(hash, format), &file.bytes) {
+            self.stamp(path, metadata, hash);
+        }
+    }
+
+    fn mark_read(&self, path: &Path) {
+        if let Ok(mut read) = self.read.lock() {
+            read.push(path.to_path_buf());
+        }
+    }
+
+    /// Puts a source read now in the new manifest, unless it changed too recently to trust its
+    /// timestamp.
+    fn stamp(&self, path: &Path, metadata: Option<&std::fs::Metadata>, hash: u128) {
+        let Some(metadata) = metadata else {
+            return;
+        };
+        let Ok(modified) = metadata.modified() else {
+            return;
+        };
+        let settled = self
+            .started
+            .duration_since(modified)
+            .is_ok_and(|age| age >= RACY_WINDOW);
+        if settled {
+            let stamp = FileStamp {
+                size: metadata.len(),
+                modified_nanos: nanos_since_epoch(modified),
+                hash,
+            };
+            self.note(path, stamp);
+        }
+    }
+
+    fn note(&self, path: &Path, stamp: FileStamp) {
+        if let Ok(mut new) = self.new.lock() {
+            new.push((path.to_path_buf(), stamp));
+        }
+    }
+
+    fn read_record(&self, hash: u128, format: SourceFormat) -> Option<Record> {
+        let path = self.record_path(hash, format);
+        let bytes = std::fs::read(&path).ok()?;
+        let record = decode_record(&bytes, hash, format);
+        if record.is_none() {
+            tracing::warn!(
+                "cache record {} is corrupt or from another version; rebuilding it",
+                path.display()
+            );
+        }
+        record
+    }
+
+    /// Writes the new manifest (when it changed), deletes records no source uses any more (in
+    /// the workspace's own `.ibid/` only), and says what the load did.
+    pub(crate) fn finish(self) -> CacheReport {
+        let mut new = self.new.into_inner().unwrap_or_default();
+        new.sort_by(|a, b| a.0.cmp(&b.0));
+        new.dedup_by(|a, b| a.0 == b.0);
+        let changed = new.len() != self.old.len()
+            || new
+                .iter()
+                .any(|(path, stamp)| self.old.get(path) != Some(stamp));
+        let mut read = self.read.into_inner().unwrap_or_default();
+        read.sort();
+        let writable_before = self.writable.load(Ordering::Relaxed);
+        let cache = SourceCache {
+            new: Mutex::new(Vec::new()),
+            read: Mutex::new(Vec::new()),
+            ..self
+        };
+        if changed && writable_before {
+            let mut payload = Encoder::with_capacity(new.len() * 80);
+            payload.u32(u32::try_from(new.len()).unwrap_or(u32::MAX));
+            for (path, stamp) in &new {
+                payload.bytes_with_len(path.as_os_str().as_encoded_bytes());
+                payload.u64(stamp.size);
+                payload.u128(stamp.modified_nanos);
+                payload.u128(stamp.hash);
+            }
+            let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
+            file.header(MANIFEST_MAGIC);
+            file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
+            file.bytes.extend_from_slice(&payload.bytes);
+            if cache.write_atomically(&cache.manifest_path, &file.bytes) && cache.dir.owned {
+                cache.collect_garbage(&new);
+            }
+        }
+        CacheReport {
+            unchanged: cache.unchanged.load(Ordering::Relaxed),
+            normalised: cache.normalised.load(Ordering::Relaxed),
+            read,
+            writable: cache.writable.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Deletes the records that no source of the manifest names (files being written by another
+    /// process, still under a temporary name, are left alone).
+    fn collect_garbage(&self, manifest: &[(PathBuf, FileStamp)]) {
+        let used: std::collections::HashSet<String> = manifest
+            .iter()
+            .map(|(_, stamp)| format!("{:032x}", stamp.hash))
+            .collect();
+        let Ok(entries) = std::fs::read_dir(self.dir.path.join("sources")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Some(hash) = name
+                .strip_suffix(".md.bin")
+                .or(name.strip_suffix(".txt.bin"))
+            else {
+                continue;
+            };
+            if !used.contains(hash) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Writes `bytes` to `path` through a temporary file and a rename. `false` (and the cache
+    /// turned off for writing, with one log line) when that fails.
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> bool {
+        if !self.writable.load(Ordering::Relaxed) {
+            return false;
+        }
+        match write_atomically(path, bytes) {
+            Ok(()) => true,
+            Err(error) => {
+                self.disable(&format!("cannot write {}: {error}", path.display()));
+                false
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
+fn workspace_file(dir: &CacheDir, root: &Path, name: &str) -> PathBuf {
+    let root_hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    dir.path.join(format!("{name}-{root_hash:016x}.bin"))
+}
+
+fn read_manifest(path: &Path) -> HashMap<PathBuf, FileStamp> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return HashMap::new();
+    };
+    let manifest = decode_manifest(&bytes);
+    if manifest.is_none() {
+        tracing::warn!(
+            "cache manifest {} is corrupt or from another version; rebuilding it",
+            path.display()
+        );
+    }
+    manifest.unwrap_or_default()
+}
+
+/// The content hashes of `sources`, as the workspace's manifest records them, when every source
+/// still has the size and modification time recorded there (one `stat` each, no read); `None`
+/// as soon as one does not.
+pub fn unchanged_hashes(dir: &CacheDir, root: &Path, sources: &[PathBuf]) -> Option<Vec<u128>> {
+    let manifest = read_manifest(&workspace_file(dir, root, "manifest"));
+    sources
+        .iter()
+        .map(|path| {
+            let stamp = manifest.get(path)?;
+            let metadata = std::fs::metadata(path).ok()?;
+            let modified = nanos_since_epoch(metadata.modified().ok()?);
+            (stamp.size == metadata.len() && stamp.modified_nanos == modified).then_some(stamp.hash)
+        })
+        .collect()
+}
+
+/// A hash of everything a result depends on, fed piece by piece.
+pub struct Fingerprint(xxhash_rust::xxh3::Xxh3);
+
+impl Fingerprint {
+    /// Starts with the ibid version and the cache format.
+    pub fn new() -> Fingerprint {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(&FORMAT_VERSION.to_le_bytes());
+        Fingerprint(hasher)
+    }
+
+    /// Adds one piece (length-prefixed, so pieces cannot run into each other).
+    pub fn add(&mut self, bytes: &[u8]) {
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    pub fn finish(&self) -> u128 {
+        self.0.digest128()
+    }
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint::new()
+    }
+}
+
+const BLOB_MAGIC: &[u8; 8] = b"ibid-blb";
+
+/// The payload last stored under `name` for the workspace at `root`, if it was stored for this
+/// `fingerprint` (of everything it was computed from) and is intact.
+pub fn load_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(workspace_file(dir, root, name)).ok()?;
+    let mut input = Decoder::new(&bytes);
+    input.header(BLOB_MAGIC)?;
+    if input.u128()? != fingerprint {
+        return None;
+    }
+    let checksum = input.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+        tracing::warn!("cached {name} is corrupt; computing it again");
+        return None;
+    }
+    Some(input.rest().to_vec())
+}
+
+/// Stores `payload` under `name` for the workspace at `root` (replacing what was there). A
+/// failure is only logged.
+pub fn store_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128, payload: &[u8]) {
+    let mut file = Encoder::with_capacity(payload.len() + 96);
+    file.header(BLOB_MAGIC);
+    file.u128(fingerprint);
+    file.u64(xxhash_rust::xxh3::xxh3_64(payload));
+    file.bytes.extend_from_slice(payload);
+    let path = workspace_file(dir, root, name);
+    if let Err(error) = write_atomically(&path, &file.bytes) {
+        tracing::info!("{name} is not cached ({}: {error})", path.display());
+    }
+}
+
+/// The last report (`ibid check`'s exit code and output) made for the workspace at `root`, if it
+/// was made from inputs with this `fingerprint`.
+pub fn stored_report(dir: &CacheDir, root: &Path, fingerprint: u128) -> Option<(u8, String)> {
+    let payload = load_blob(dir, root, "report", fingerprint)?;
+    let mut input = Decoder::new(&payload);
+    let code = input.u8()?;
+    let output = input.string()?;
+    (input.remaining() == 0).then_some((code, output))
+}
+
+/// Keeps a report for `stored_report` (replacing the workspace's previous one).
+pub fn store_report(dir: &CacheDir, root: &Path, fingerprint: u128, code: u8, output: &str) {
+    let mut payload = Encoder::with_capacity(output.len() + 16);
+    payload.u8(code);
+    payload.str(output);
+    store_blob(dir, root, "report", fingerprint, &payload.bytes);
+}
+
+/// The fingerprint of a corpus's sources (keys, paths, formats, texts): what anything computed
+/// from the sources alone depends on.
+pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
+    let mut fingerprint = Fingerprint::new();
+    for source in &corpus.sources {
+        fingerprint.add(source.key.as_bytes());
+        fingerprint.add(source.path.as_os_str().as_encoded_bytes());
+        fingerprint.add(format_tag(source.format).as_bytes());
+        fingerprint.add(&content_hash(source.text.as_bytes()).to_le_bytes());
+    }
+    fingerprint.finish()
+}
+
+/// The parts of a source that `store` encodes.
+pub(crate) struct RecordRef<'a> {
+    pub text: &'a str,
+    pub clean: &'a MappedText,
+    pub key_text: &'a MappedText,
+    pub words: &'a [u32],
+}
+
+fn decode_record(bytes: &[u8], hash: u128, format: SourceFormat) -> Option<Record> {
+    let mut input = Decoder::new(bytes);
+    input.header(SOURCE_MAGIC)?;
+    if input.u128()? != hash
+        || input.u8()? != format_tag(format).as_bytes().first().copied().unwrap_or(0)
+    {
+        return None;
+    }
+    let checksum = input.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+        return None;
+    }
+    let text = input.string()?;
+    let clean = MappedText::decode(&mut input)?;
+    let key_text = MappedText::decode(&mut input)?;
+    let words = input.u32s()?.into_boxed_slice();
+    (input.remaining() == 0).then_some(Record {
+        text,
+        clean,
+        key_text,
+        words,
+    })
+}
+
+fn decode_manifest(bytes: &[u8]) -> Option<HashMap<PathBuf, FileStamp>> {
+    let mut input = Decoder::new(bytes);
+    input.header(MANIFEST_MAGIC)?;
+    let checksum = input.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+        return None;
+    }
+    let count = input.u32()? as usize;
+    let mut manifest = HashMap::with_capacity(count.min(input.remaining() / 40));
+    for _ in 0..count {
+        let path = input.bytes_with_len()?;
+        let path = PathBuf::from(std::str::from_utf8(path).ok()?);
+        let stamp = FileStamp {
+            size: input.u64()?,
+            modified_nanos: input.u128()?,
+            hash: input.u128()?,
+        };
+        manifest.insert(path, stamp);
+    }
+    (input.remaining() == 0).then_some(manifest)
+}
+
+/// Little-endian, length-prefixed encoding of the cache files.
+pub(crate) struct Encoder {
+    bytes: Vec<u8>,
+}
+
+impl Encoder {
+    pub(crate) fn with_capacity(capacity: usize) -> Encoder {
+        Encoder {
+            bytes: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Magic number, format version, ibid version.
+    fn header(&mut self, magic: &[u8; 8]) {
+        self.bytes.extend_from_slice(magic);
+        self.u32(FORMAT_VERSION);
+        self.bytes_with_len(env!("CARGO_PKG_VERSION").as_bytes());
+    }
+
+    pub(crate) fn u8(&mut self, n: u8) {
+        self.bytes.push(n);
+    }
+
+    pub(crate) fn u32(&mut self, n: u32) {
+        self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, n: u64) {
+        self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn u128(&mut self, n: u128) {
+        self.bytes.extend_from_slice(&n.to_le_bytes());
+    }
+
+    /// The encoded bytes.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    fn bytes_with_len(&mut self, bytes: &[u8]) {
+        self.u64(bytes.len() as u64);
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    pub(crate) fn str(&mut self, s: &str) {
+        self.bytes_with_len(s.as_bytes());
+    }
+
+    pub(crate) fn u32s(&mut self, values: &[u32]) {
+        self.u64(values.len() as u64);
+        self.bytes.reserve(values.len() * 4);
+        for value in values {
+            self.bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+}
+
+/// Reads what `Encoder` wrote; every read is checked (`None` past the end).
+pub(crate) struct Decoder<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Decoder<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Decoder<'a> {
+        Decoder { bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.bytes.len() {
+            return None;
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Some(head)
+    }
+
+    fn header(&mut self, magic: &[u8; 8]) -> Option<()> {
+        (self.take(8)? == magic).then_some(())?;
+        (self.u32()? == FORMAT_VERSION).then_some(())?;
+        (self.bytes_with_len()? == env!("CARGO_PKG_VERSION").as_bytes()).then_some(())
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        self.take(1)?.first().copied()
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn u128(&mut self) -> Option<u128> {
+        Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
+    }
+
+    fn bytes_with_len(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        self.take(len)
+    }
+
+    pub(crate) fn string(&mut self) -> Option<String> {
+        let bytes = self.bytes_with_len()?;
+        Some(std::str::from_utf8(bytes).ok()?.to_string())
+    }
+
+    pub(crate) fn u32s(&mut self) -> Option<Vec<u32>> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        let bytes = self.take(len.checked_mul(4)?)?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Corpus;
+    use crate::workspace::Config;
+
+    /// A workspace of sources written from scratch, their times a minute in the past (a file
+    /// changed within `RACY_WINDOW` is not trusted to the manifest).
+    struct Fixture {
+        dir: tempfile::TempDir,
+        workspace: Workspace,
+    }
+
+    const SOURCES: &[(&str, &str)] = &[
+        (
+            "sources/levee.md",
+            "---\nid: levee2021\ntitle: The Levee\n---\n# The *levee*\n\nThe levee held through \
+             the [storm](http://x.org), and the water fell.\n\n> A quoted line,\n> continued.\n",
+        ),
+        (
+            "sources/river.txt",
+            "The river rose for a week.\n\nThen it fell, slowly, over a month.\n",
+        ),
+        (
+            "sources/dam.md",
+            "- one item\n- two items\n\nThe dam **was** built in 1950.\n",
+        ),
+    ];
+
+    fn age(path: &Path) {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        file.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .expect("set the time");
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let root = dir.path().canonicalize().expect("canonical root");
+            let mut sources = Vec::new();
+            for (name, text) in SOURCES {
+                let path = root.join(name);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&path, text).expect("write");
+                age(&path);
+                sources.push(path);
+            }
+            let workspace = Workspace {
+                root,
+                config: Config::default(),
+                config_path: None,
+                sources,
+                notes: Vec::new(),
+                bibliography: Vec::new(),
+                problems: Vec::new(),
+            };
+            Fixture { dir, workspace }
+        }
+
+        fn cache_dir(&self) -> CacheDir {
+            CacheDir {
+                path: self.workspace.root.join(".ibid"),
+                owned: true,
+            }
+        }
+
+        fn load(&self) -> (Corpus, CacheReport) {
+            let (corpus, diagnostics, report) =
+                Corpus::load_with_cache(&self.workspace, Some(self.cache_dir()));
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            (corpus, report.expect("a cache report"))
+        }
+
+        fn path(&self, name: &str) -> PathBuf {
+            self.workspace.root.join(name)
+        }
+
+        fn records(&self) -> Vec<PathBuf> {
+            let mut records: Vec<PathBuf> =
+                std::fs::read_dir(self.cache_dir().path.join("sources"))
+                    .expect("records")
+                    .map(|e| e.expect("entry").path())
+                    .collect();
+            records.sort();
+            records
+        }
+    }
+
+    /// Everything a source holds, as one comparable string.
+    fn describe(corpus: &Corpus) -> Vec<String> {
+        corpus
+            .sources
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    s.key, s.path, s.format, s.text, s.meta, s.clean, s.key_text, s.words
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_warm_load_equals_a_cold_one_and_reads_no_source() {
+        let fixture = Fixture::new();
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        let (cold, report) = fixture.load();
+        assert_eq!(report.unchanged, 0);
+        assert_eq!(report.normalised, 3);
+        assert_eq!(report.read.len(), 3);
+        assert!(report.writable);
+        let (warm, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (3, 0));
+        assert!(report.read.is_empty(), "{:?}", report.read);
+        assert_eq!(describe(&cold), describe(&uncached));
+        assert_eq!(describe(&warm), describe(&uncached));
+        let holders = |corpus: &Corpus| {
+            corpus
+                .word_index()
+                .sources_holding(&crate::corpus::key_words("the levee water river"), 1)
+        };
+        assert_eq!(holders(&warm), holders(&uncached));
+        assert_eq!(
+            std::fs::read_to_string(fixture.cache_dir().path.join(".gitignore")).ok(),
+            Some("*\n".to_string())
+        );
+    }
+
+    /// Only a `stat` of an unchanged source: a change that keeps its size and time goes unseen
+    /// (the cached text comes back), which shows the file was not read.
+    #[test]
+    fn a_changed_source_is_read_again_and_the_others_are_not() {
+        let fixture = Fixture::new();
+        fixture.load();
+        let river = fixture.path("sources/river.txt");
+        std::fs::write(&river, "The river rose for two weeks, then fell.\n").expect("write");
+        age(&river);
+        let dam = fixture.path("sources/dam.md");
+        let before = std::fs::metadata(&dam).expect("stat");
+        let same_size = SOURCES[2].1.replace("1950", "1951");
+        std::fs::write(&dam, &same_size).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&dam)
+            .and_then(|f| f.set_modified(before.modified().expect("time")))
+            .expect("set the time back");
+
+        let (corpus, report) = fixture.load();
+        assert_eq!(report.read, vec![river.clone()]);
+        assert_eq!((report.unchanged, report.normalised), (2, 1));
+        let text = |path: &Path| corpus.source_by_path(path).map(|s| s.text.clone());
+        assert_eq!(
+            text(&river).as_deref(),
+            Some("The river rose for two weeks, then fell.\n")
+        );
+        assert_eq!(
+            text(&dam).as_deref(),
+            Some(SOURCES[2].1),
+            "the file was not read"
+        );
+        // The old record of the river is gone from the workspace's own cache.
+        assert_eq!(fixture.records().len(), 3);
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_record_is_detected_and_rebuilt() {
+        let fixture = Fixture::new();
+        let (cold, _) = fixture.load();
+        let records = fixture.records();
+        let truncated = records.first().expect("a record");
+        let bytes = std::fs::read(truncated).expect("read");
+        std::fs::write(truncated, &bytes[..bytes.len() / 2]).expect("truncate");
+        let flipped = records.get(1).expect("a record");
+        let mut bytes = std::fs::read(flipped).expect("read");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x20;
+        std::fs::write(flipped, &bytes).expect("corrupt");
+
+        let (warm, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (1, 2));
+        assert_eq!(describe(&warm), describe(&cold));
+        let (again, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (3, 0));
+        assert_eq!(describe(&again), describe(&cold));
+    }
+
+    #[test]
+    fn a_corrupt_manifest_is_rebuilt_from_the_records() {
+        let fixture = Fixture::new();
+        let (cold, _) = fixture.load();
+        let manifest = std::fs::read_dir(&fixture.cache_dir().path)
+            .expect("cache folder")
+            .map(|e| e.expect("entry").path())
+            .find(|p| p.to_string_lossy().contains("manifest-"))
+            .expect("a manifest");
+        std::fs::write(&manifest, b"ibid-man garbage").expect("corrupt");
+        let (warm, report) = fixture.load();
+        // Every source is read (and hashed) again, none normalised: the records are intact.
+        assert_eq!(
+            (report.unchanged, report.read.len(), report.normalised),
+            (0, 3, 0)
+        );
+        assert_eq!(describe(&warm), describe(&cold));
+        assert_eq!(fixture.load().1.unchanged, 3);
+    }
+
+    #[test]
+    fn an_unwritable_cache_folder_means_no_cache() {
+        let fixture = Fixture::new();
+        let blocker = fixture.dir.path().join("a-file");
+        std::fs::write(&blocker, "not a folder").expect("write");
+        let dir = CacheDir {
+            path: blocker.join("cache"),
+            owned: false,
+        };
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        for _ in 0..2 {
+            let (corpus, diagnostics, report) =
+                Corpus::load_with_cache(&fixture.workspace, Some(dir.clone()));
+            let report = report.expect("a report");
+            assert!(diagnostics.is_empty());
+            assert!(!report.writable);
+            assert_eq!((report.unchanged, report.normalised), (0, 3));
+            assert_eq!(describe(&corpus), describe(&uncached));
+        }
+    }
+
+    #[test]
+    fn the_folder_follows_the_setting_then_the_environment() {
+        let root = Path::new("/ws");
+        let dir = |setting: CacheSetting, env: Option<&str>| {
+            CacheDir::resolve(root, &setting, env.map(PathBuf::from)).map(|d| (d.path, d.owned))
+        };
+        assert_eq!(
+            dir(CacheSetting::Default, None),
+            Some((PathBuf::from("/ws/.ibid"), true))
+        );
+        assert_eq!(
+            dir(CacheSetting::Dir("tmp/c".into()), None),
+            Some((PathBuf::from("/ws/tmp/c"), false))
+        );
+        assert_eq!(
+            dir(CacheSetting::Dir("tmp/c".into()), Some("/elsewhere")),
+            Some((PathBuf::from("/elsewhere"), false))
+        );
+        assert_eq!(
+            dir(CacheSetting::Default, Some("/elsewhere")),
+            Some((PathBuf::from("/elsewhere"), false))
+        );
+        assert_eq!(dir(CacheSetting::Off, Some("/elsewhere")), None);
+    }
+}
