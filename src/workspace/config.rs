@@ -514,6 +514,33 @@ mod tests {
     }
 
     #[test]
+    fn claim_strictness_is_a_number_from_0_to_1_and_editor_settings_fill_it() {
+        let config = parse("[checks]\nclaim-strictness = 0.45\n").expect("valid");
+        assert!((config.checks.claim_strictness - 0.45).abs() < 1e-6);
+        let config = parse("[checks]\nclaim-strictness = 1\n").expect("an integer is a number");
+        assert!((config.checks.claim_strictness - 1.0).abs() < 1e-6);
+        let error = parse("[checks]\nclaim-strictness = 2.5\n").expect_err("out of range");
+        assert!(
+            error.contains("line 2: `checks.claim-strictness` must be a number from 0 to 1"),
+            "{error}"
+        );
+        assert!(parse("[checks]\nclaim-strictness = \"high\"\n").is_err());
+
+        let editor = Config::from_json(&serde_json::json!({"checks": {"claimStrictness": 0.6}}))
+            .expect("editor settings");
+        let file = ConfigFile::parse("", Path::new("ibid.toml")).expect("empty file");
+        let merged = file.config.with_overlay(&editor, file.set);
+        assert!((merged.checks.claim_strictness - 0.6).abs() < 1e-6);
+        let file = ConfigFile::parse("[checks]\nclaim-strictness = 0.2\n", Path::new("ibid.toml"))
+            .expect("valid");
+        let merged = file.config.with_overlay(&editor, file.set);
+        assert!(
+            (merged.checks.claim_strictness - 0.2).abs() < 1e-6,
+            "ibid.toml wins"
+        );
+    }
+
+    #[test]
     fn strings_or_lists_and_checks() {
         let config = parse(
             "corpus = \"sources/*.md\"\nnotes = [\"notes/**/*.md\", \"drafts/*.md\"]\n\
