@@ -164,16 +164,36 @@ fn one_line_paragraph_of_quotes_is_reported_in_linear_time() {
     );
 }
 
+const BROKEN_NOTE: &str = "---\ntitle: [unclosed\n---\n\
+    He said \"counted every passing ship [@keeper never closed (and a paren.\n\n\
+    “curly quote never closed\n\n> a blockquote [@\n\n[@: ???\n\n\
+    Still checked: \"counted every passing ship\" [@nokey].\n";
+const BROKEN_SOURCE: &str =
+    "---\nid: [broken\n---\nThe lighthouse keeper counted every passing ship.\n";
+
+/// `path:line:code` of each diagnostic (zero-based lines), sorted.
+fn places(diagnostics: &[Value]) -> Vec<String> {
+    let mut places: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}:{}",
+                d["path"].as_str().unwrap(),
+                d["range"]["start"]["line"],
+                d["code"].as_str().unwrap(),
+                d["severity"].as_str().unwrap()
+            )
+        })
+        .collect();
+    places.sort();
+    places
+}
+
 #[test]
-fn unterminated_quotes_brackets_and_frontmatter_do_not_break_the_check() {
-    let note = "---\ntitle: [unclosed\n---\n\
-                He said \"counted every passing ship [@keeper never closed (and a paren.\n\n\
-                “curly quote never closed\n\n> a blockquote [@\n\n[@: ???\n\n\
-                Still checked: \"counted every passing ship\" [@nokey].\n";
-    let source = "---\nid: [broken\n---\nThe lighthouse keeper counted every passing ship.\n";
+fn unterminated_quotes_brackets_and_frontmatter_are_reported_and_the_rest_checked() {
     let dir = workspace(&[
-        ("corpus/keeper.md", source.as_bytes()),
-        ("notes/n.md", note.as_bytes()),
+        ("corpus/keeper.md", BROKEN_SOURCE.as_bytes()),
+        ("notes/n.md", BROKEN_NOTE.as_bytes()),
     ]);
     let (code, diagnostics, _) = check(dir.path());
     // The last paragraph is still analysed: its unknown key is reported (an error).
@@ -184,11 +204,60 @@ fn unterminated_quotes_brackets_and_frontmatter_do_not_break_the_check() {
         unknown[0]["message"].as_str().unwrap().contains("nokey"),
         "{unknown:#?}"
     );
-    // The source's broken frontmatter is treated as absent: its key is its file name.
-    assert!(
-        with_code(&diagnostics, "quote-misattributed")
+    // Each slip is reported where it is, as a warning: the note's frontmatter (its error is
+    // at the closing fence, line 3), the unclosed `"` and `[@keeper` (line 4), the unclosed `“`
+    // (line 6); the source's frontmatter. `[@` with no key is no citation and no slip.
+    assert_eq!(
+        places(&diagnostics),
+        [
+            "corpus/keeper.md:2:invalid-frontmatter:warning",
+            "notes/n.md:11:unknown-source:error",
+            "notes/n.md:2:invalid-frontmatter:warning",
+            "notes/n.md:3:unclosed-citation:warning",
+            "notes/n.md:3:unclosed-quote:warning",
+            "notes/n.md:5:unclosed-quote:warning",
+        ],
+        "{diagnostics:#?}"
+    );
+    let message = |code: &str, path: &str| {
+        diagnostics
             .iter()
-            .all(|d| d["message"].as_str().unwrap().contains("keeper")),
+            .find(|d| d["code"] == code && d["path"] == path)
+            .and_then(|d| d["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let source = message("invalid-frontmatter", "corpus/keeper.md");
+    assert!(
+        source.contains("invalid YAML frontmatter at line 3") && source.contains("`keeper`"),
+        "{source}"
+    );
+    assert!(message("invalid-frontmatter", "notes/n.md").contains("at line 3"));
+    assert!(message("unclosed-citation", "notes/n.md").contains("`@keeper`"));
+}
+
+#[test]
+fn settings_turn_off_or_reweigh_the_syntax_diagnostics() {
+    let config = "[checks]\nunclosed-quote = \"off\"\ninvalid-frontmatter = \"information\"\n\
+                  unclosed-citation = \"error\"\nunknown-source = \"off\"\n\
+                  quote-misattributed = \"off\"\n";
+    let dir = workspace(&[
+        ("ibid.toml", config.as_bytes()),
+        ("corpus/keeper.md", BROKEN_SOURCE.as_bytes()),
+        ("notes/n.md", BROKEN_NOTE.as_bytes()),
+    ]);
+    let (code, diagnostics, _) = check(dir.path());
+    assert_eq!(
+        code, 1,
+        "unclosed-citation raised to an error: {diagnostics:#?}"
+    );
+    assert_eq!(
+        places(&diagnostics),
+        [
+            "corpus/keeper.md:2:invalid-frontmatter:information",
+            "notes/n.md:2:invalid-frontmatter:information",
+            "notes/n.md:3:unclosed-citation:error",
+        ],
         "{diagnostics:#?}"
     );
 }

@@ -90,6 +90,8 @@ enum KeyOrigin {
 struct Loaded {
     source: Source,
     key_origin: KeyOrigin,
+    /// `invalid-frontmatter`, when the source's frontmatter is not YAML.
+    problem: Option<Diagnostic>,
 }
 
 /// Bibliography entries by the files they name: by canonical path, and by file name for entries
@@ -186,7 +188,9 @@ fn load_source(path: &Path, entries: &EntryIndex) -> (Option<Loaded>, Vec<Diagno
             text
         }
     };
-    (Some(build_source(path, text, entries)), diagnostics)
+    let mut loaded = build_source(path, text, entries);
+    diagnostics.extend(loaded.problem.take());
+    (Some(loaded), diagnostics)
 }
 
 /// A source from text already read (an editor's unsaved buffer of a source file): format by
@@ -201,8 +205,36 @@ fn build_source(path: &Path, text: String, entries: &EntryIndex) -> Loaded {
     let entry = entries.find(path);
     let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
     let meta = metadata(entry, frontmatter.as_ref());
+    let problem = frontmatter
+        .as_ref()
+        .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
     let source = Source::new(key, path.to_path_buf(), format_of(path), text, meta);
-    Loaded { source, key_origin }
+    Loaded {
+        source,
+        key_origin,
+        problem,
+    }
+}
+
+/// `invalid-frontmatter` on a source whose frontmatter is not YAML: its fields (`id:`, `title:`)
+/// are ignored, and the message says where the key then comes from.
+fn invalid_frontmatter(
+    path: &Path,
+    frontmatter: &Frontmatter,
+    key: &str,
+    key_origin: KeyOrigin,
+) -> Option<Diagnostic> {
+    let error = frontmatter.error.as_ref()?;
+    let fallback = match key_origin {
+        KeyOrigin::Bibliography => format!("its key `{key}` comes from the bibliography"),
+        _ => format!("so its `id:` is not read and its key is `{key}`, from the file name"),
+    };
+    Some(Diagnostic::new(
+        DiagnosticCode::InvalidFrontmatter,
+        path.to_path_buf(),
+        frontmatter.error_range.clone().unwrap_or(0..0),
+        format!("{error}; the frontmatter's fields are ignored, {fallback}"),
+    ))
 }
 
 fn assign_key(
@@ -390,6 +422,45 @@ mod tests {
                 diagnostic.message
             );
         }
+    }
+
+    #[test]
+    fn invalid_frontmatter_is_reported_and_the_key_falls_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let broken = write(
+            &root,
+            "broken2020.md",
+            b"---\nid: chosen\ntitle: a: b\n---\nBody.",
+        );
+        let listed = write(&root, "listed.md", b"---\nid: [x\n---\nListed body.");
+        let bibliography = vec![entry("entry2021", vec![listed.clone()])];
+        let ws = workspace(&root, vec![broken.clone(), listed.clone()], bibliography);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        // Both sources load: one under its file stem, one under its bibliography key.
+        assert!(corpus.source("broken2020").is_some());
+        assert!(corpus.source("chosen").is_none());
+        assert!(corpus.source("entry2021").is_some());
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code, DiagnosticCode::InvalidFrontmatter);
+                let text = std::fs::read_to_string(&d.path).unwrap_or_default();
+                format!(
+                    "{} {:?}: {}",
+                    d.path.file_name().unwrap_or_default().to_string_lossy(),
+                    text.get(d.range.clone()).unwrap_or("?"),
+                    d.message
+                )
+            })
+            .collect();
+        expect_test::expect![[r#"
+            [
+                "broken2020.md \"title: a: b\": invalid YAML frontmatter at line 3: mapping values are not allowed in this context; the frontmatter's fields are ignored, so its `id:` is not read and its key is `broken2020`, from the file name",
+                "listed.md \"---\": invalid YAML frontmatter at line 3: while parsing a flow sequence, expected ',' or ']'; the frontmatter's fields are ignored, its key `entry2021` comes from the bibliography",
+            ]
+        "#]]
+        .assert_debug_eq(&rendered);
     }
 
     #[test]

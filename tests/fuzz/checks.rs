@@ -20,8 +20,8 @@ fn check_range(text: &str, range: &std::ops::Range<usize>, what: &str) {
     );
 }
 
-/// The notes parser (citations, quotations, definitions, sentences) on arbitrary text: never
-/// panics, and every range it reports lies inside the text on char boundaries.
+/// The notes parser (citations, quotations, definitions, sentences, syntax problems) on arbitrary
+/// text: never panics, and every range it reports lies inside the text on char boundaries.
 pub fn notes_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let note = ibid::notes::Note::parse(&text);
@@ -30,6 +30,10 @@ pub fn notes_parse(data: &[u8]) {
     }
     for citation in &note.citations {
         check_range(&text, &citation.range, "citation");
+    }
+    for problem in &note.problems {
+        check_range(&text, &problem.range, "syntax problem");
+        assert!(!problem.message.is_empty());
     }
     for quotation in &note.quotations {
         check_range(&text, &quotation.range, "quotation");
@@ -128,7 +132,8 @@ pub fn matcher(data: &[u8]) {
 }
 
 /// The configuration and bibliography loaders: `ibid.toml` (`Config::parse`), BibTeX and CSL
-/// JSON (`parse_bibliography`), YAML frontmatter. Never panic; entry ranges lie in the file.
+/// JSON (`parse_bibliography`), YAML frontmatter. Never panic; entry ranges lie in the file, a
+/// frontmatter's error line inside the frontmatter.
 pub fn loaders(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
@@ -154,6 +159,15 @@ pub fn loaders(data: &[u8]) {
         }
         _ => {
             if let Some(frontmatter) = parse_frontmatter(&text) {
+                check_range(&text, &frontmatter.range, "frontmatter");
+                assert_eq!(
+                    frontmatter.error.is_some(),
+                    frontmatter.error_range.is_some()
+                );
+                if let Some(range) = &frontmatter.error_range {
+                    check_range(&text, range, "frontmatter error");
+                    assert!(range.end <= frontmatter.range.end, "{range:?}");
+                }
                 let _ = frontmatter.string("id");
                 let _ = frontmatter.strings("author");
             }
