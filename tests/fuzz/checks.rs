@@ -175,9 +175,11 @@ pub fn loaders(data: &[u8]) {
     }
 }
 
-/// LSP position conversions (`LineIndex`): byte offset → line/column → byte offset round-trips in
-/// UTF-8, UTF-16 and UTF-32 for every char boundary not inside `\r\n`, and arbitrary (line,
-/// column) pairs give offsets on char boundaries inside the text.
+/// LSP position conversions (`LineIndex`): lines end at `\n`, `\r\n` and a lone `\r` (checked
+/// against an independent count); byte offset → line/column → byte offset round-trips in UTF-8,
+/// UTF-16 and UTF-32 for every char boundary not between the halves of a `\r\n` (no position
+/// is there: it maps back before the `\r`); arbitrary (line, column) pairs give offsets on char
+/// boundaries inside the text.
 pub fn line_index(data: &[u8]) {
     let (positions, text) = data.split_at(data.len().min(8));
     let text = String::from_utf8_lossy(text);
@@ -188,8 +190,23 @@ pub fn line_index(data: &[u8]) {
         ColumnEncoding::Utf16,
         ColumnEncoding::Utf32,
     ] {
+        // The line as LSP counts it: after `\n`, `\r\n` or a lone `\r`.
+        let (mut line, mut line_start) = (0u32, 0usize);
         for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let ends_line = match offset.checked_sub(1).and_then(|i| bytes.get(i)) {
+                Some(b'\n') => true,
+                Some(b'\r') => bytes.get(offset) != Some(&b'\n'),
+                _ => false,
+            };
+            if ends_line {
+                line += 1;
+                line_start = offset;
+            }
             let pos = index.line_col(&text, offset, encoding);
+            assert_eq!(pos.line, line, "line of {offset}");
+            if encoding == ColumnEncoding::Utf8 {
+                assert_eq!(pos.col as usize, offset - line_start, "column of {offset}");
+            }
             // Between `\r` and `\n` is no place for a position: it maps back before the `\r`.
             let inside_crlf = offset > 0
                 && bytes.get(offset - 1) == Some(&b'\r')
