@@ -70,6 +70,9 @@ codes! {
     MissingFile => "missing-file", Warning, "A bibliography entry or setting names a file that does not exist.";
     UnreadableFile => "unreadable-file", Warning, "A source file that cannot be read as text.";
     BibliographyError => "bibliography-error", Warning, "A bibliography entry that cannot be parsed.";
+    UnclosedQuote => "unclosed-quote", Warning, "An opening quote mark with no closing mark in its paragraph.";
+    UnclosedCitation => "unclosed-citation", Warning, "A citation bracket `[@key` with no `]` in its paragraph.";
+    InvalidFrontmatter => "invalid-frontmatter", Warning, "A note's or source's YAML frontmatter that does not parse.";
 }
 
 impl std::fmt::Display for DiagnosticCode {

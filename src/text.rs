@@ -20,7 +20,9 @@ pub struct LineCol {
     pub col: u32,
 }
 
-/// Start offsets of every line of one text. A line ends after `\n`; `\r\n` counts as one break.
+/// Start offsets of every line of one text. A line ends after `\n`, `\r\n` or a lone `\r`, the
+/// three line breaks of the Language Server Protocol (and of editors that keep classic-Mac
+/// files); `\r\n` counts as one break.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
@@ -54,10 +56,15 @@ impl Checkpoint {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        let mut checkpoints = Vec::new();
         let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', bytes)
+                // A `\r` before `\n` is the first half of one break: the line starts after the `\n`.
+                .filter(|&i| !(bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n')))
+                .map(|i| i + 1),
+        );
+        let mut checkpoints = Vec::new();
         let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
         for (start, end) in line_starts.iter().copied().zip(ends) {
             if end - start <= CHECKPOINT_STRIDE {
@@ -111,6 +118,8 @@ impl LineIndex {
             if end > start && bytes.get(end - 1) == Some(&b'\r') {
                 end -= 1;
             }
+        } else if end > start && bytes.get(end - 1) == Some(&b'\r') {
+            end -= 1;
         }
         Some(start..end)
     }
@@ -222,6 +231,38 @@ mod tests {
         }
     }
 
+    /// `\n`, `\r\n` and a lone `\r` each end a line, as in LSP; `\r\n` is one break, and a
+    /// position between its halves is no position (it maps to the line's end).
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let text = "a\rb\r\nc\nd\r\re\r";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 7);
+        let lines: Vec<&str> = (0..index.line_count())
+            .map(|line| &text[index.line_range(text, line).expect("line")])
+            .collect();
+        assert_eq!(lines, ["a", "b", "c", "d", "", "e", ""]);
+        let e = text.find('e').expect("e");
+        assert_eq!(
+            index.line_col(text, e, ColumnEncoding::Utf16),
+            LineCol { line: 5, col: 0 }
+        );
+        assert_eq!(
+            index.offset(text, LineCol { line: 1, col: 9 }, ColumnEncoding::Utf16),
+            3,
+            "past the end of `b` is before its `\\r\\n`"
+        );
+        assert_eq!(
+            index.offset(text, LineCol { line: 6, col: 0 }, ColumnEncoding::Utf8),
+            text.len()
+        );
+        // Between `\r` and `\n`: same line as the `\r`.
+        assert_eq!(
+            index.line_col(text, 4, ColumnEncoding::Utf8),
+            LineCol { line: 1, col: 2 }
+        );
+    }
+
     #[test]
     fn clamps_past_line_and_text_end() {
         let text = "ab\r\ncd";
@@ -250,7 +291,7 @@ mod tests {
     fn long_lines_convert_like_short_ones() {
         let mut text = String::new();
         for i in 0..900 {
-            text.push_str(["ab ", "中文", "😀", "é", "x\r\n", "𝄞", "\n", "word "][i % 8]);
+            text.push_str(["ab ", "中文", "😀", "é", "x\r\n", "𝄞", "\n", "word ", "y\r"][i % 9]);
             if i % 97 == 0 {
                 text.push_str(&"a".repeat(CHECKPOINT_STRIDE + i % 5));
             }
@@ -258,7 +299,13 @@ mod tests {
         let index = LineIndex::new(&text);
         assert!(index.checkpoints.len() > 5, "the test needs long lines");
         let naive = |offset: usize, encoding: ColumnEncoding| {
-            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            // Between `\r` and `\n`, the `\r` is no break yet.
+            let before = if text[offset..].starts_with('\n') {
+                text[..offset].strip_suffix('\r').unwrap_or(&text[..offset])
+            } else {
+                &text[..offset]
+            };
+            let start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
             let prefix = &text[start..offset];
             match encoding {
                 ColumnEncoding::Utf8 => prefix.len(),
@@ -278,7 +325,7 @@ mod tests {
                     naive(offset, encoding),
                     "{encoding:?} {offset}"
                 );
-                if text.as_bytes()[offset] != b'\n' && !text[offset..].starts_with("\r\n") {
+                if !text[..offset].ends_with('\r') || !text[offset..].starts_with('\n') {
                     assert_eq!(index.offset(&text, pos, encoding), offset, "{encoding:?}");
                 }
             }

@@ -1,4 +1,5 @@
-//! A note's diagnostics: unknown citation keys, and what became of each quotation (not found,
+//! A note's diagnostics: unknown citation keys, slips in its syntax (unclosed quote marks and
+//! citation brackets, invalid frontmatter), and what became of each quotation (not found,
 //! misattributed, inexact, uncited), worded for a writer, with the source location as related
 //! information and the data a quick fix needs. Settings apply here: `off` codes are dropped,
 //! severities overridden, short quotations never reported.
@@ -11,7 +12,7 @@ use super::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, cited_keys};
 use crate::ByteRange;
 use crate::corpus::{Corpus, Source};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, FixData, Related};
-use crate::notes::{Note, Quotation, QuotationKind};
+use crate::notes::{Note, Quotation, QuotationKind, SyntaxProblemKind};
 use crate::workspace::CheckSettings;
 
 /// Everything the diagnostics of one note are computed from.
@@ -29,6 +30,7 @@ pub struct NoteContext<'a> {
 pub fn note_diagnostics(cx: &NoteContext<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     unknown_keys(cx, &mut out);
+    syntax_problems(cx, &mut out);
     for (quotation, resolution) in cx.note.quotations.iter().zip(cx.resolutions) {
         if quotation.ignored || quotation.word_count < cx.settings.min_quote_words {
             continue;
@@ -87,6 +89,26 @@ fn unknown_keys(cx: &NoteContext<'_>, out: &mut Vec<Diagnostic>) {
                 }));
             out.push(d);
         }
+    }
+}
+
+/// Slips in the note's syntax: unclosed quote marks and citation brackets, invalid frontmatter.
+fn syntax_problems(cx: &NoteContext<'_>, out: &mut Vec<Diagnostic>) {
+    for problem in &cx.note.problems {
+        if in_ignored_block(cx.note, problem.range.start) {
+            continue;
+        }
+        let code = match problem.kind {
+            SyntaxProblemKind::UnclosedQuote => DiagnosticCode::UnclosedQuote,
+            SyntaxProblemKind::UnclosedCitation => DiagnosticCode::UnclosedCitation,
+            SyntaxProblemKind::InvalidFrontmatter => DiagnosticCode::InvalidFrontmatter,
+        };
+        out.push(Diagnostic::new(
+            code,
+            cx.path.to_path_buf(),
+            problem.range.clone(),
+            problem.message.clone(),
+        ));
     }
 }
 

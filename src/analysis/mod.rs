@@ -296,6 +296,14 @@ fn build_snapshot(
     };
     let mut problems = workspace.problems.clone();
     problems.extend(corpus_problems);
+    // Settings apply to workspace problems as to a note's: `off` drops, a severity overrides.
+    let problems: Vec<Diagnostic> = problems
+        .into_iter()
+        .filter_map(|mut problem| {
+            problem.severity = workspace.config.checks.severity_of(problem.code)?;
+            Some(problem)
+        })
+        .collect();
     let mut paths: Vec<PathBuf> = workspace.notes.clone();
     for path in open_notes.keys() {
         if !paths.contains(path) && corpus.source_by_path(path).is_none() {

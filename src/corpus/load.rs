@@ -94,6 +94,8 @@ enum KeyOrigin {
 struct Loaded {
     source: Source,
     key_origin: KeyOrigin,
+    /// `invalid-frontmatter`, when the source's frontmatter is not YAML.
+    problem: Option<Diagnostic>,
 }
 
 /// Bibliography entries by the files they name: by canonical path, and by file name for entries
@@ -159,7 +161,7 @@ fn load_source(
     if let (Some(cache), Some(metadata)) = (cache, &metadata)
         && let Some(record) = cache.unchanged(path, metadata, format)
     {
-        return (Some(build_source(path, record.into(), entries)), Vec::new());
+        return from_record(path, record, entries);
     }
     let unreadable = |message: String| {
         Diagnostic::new(
@@ -190,7 +192,7 @@ fn load_source(
             let hash = super::cache::content_hash(&bytes);
             match cache.by_content(path, metadata.as_ref(), hash, format) {
                 Some(record) => {
-                    return (Some(build_source(path, record.into(), entries)), Vec::new());
+                    return from_record(path, record, entries);
                 }
                 None => Some((cache, hash)),
             }
@@ -214,7 +216,7 @@ fn load_source(
             text
         }
     };
-    let loaded = build_source(path, Text::Raw(text), entries);
+    let mut loaded = build_source(path, Text::Raw(text), entries);
     if let Some((cache, hash)) = cached {
         let source = &loaded.source;
         let record = RecordRef {
@@ -225,6 +227,7 @@ fn load_source(
         };
         cache.store(path, metadata.as_ref(), hash, format, record);
     }
+    diagnostics.extend(loaded.problem.take());
     (Some(loaded), diagnostics)
 }
 
@@ -247,6 +250,18 @@ pub fn source_from_text(path: &Path, text: String, bibliography: &[BibEntry]) ->
     build_source(path, Text::Raw(text), &EntryIndex::new(bibliography)).source
 }
 
+/// A source from its cached record, with the problems of its frontmatter (which the cache does
+/// not keep: they depend on the bibliography too).
+fn from_record(
+    path: &Path,
+    record: Record,
+    entries: &EntryIndex,
+) -> (Option<Loaded>, Vec<Diagnostic>) {
+    let mut loaded = build_source(path, record.into(), entries);
+    let problems = loaded.problem.take().into_iter().collect();
+    (Some(loaded), problems)
+}
+
 fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     let original = match &text {
         Text::Raw(text) => text,
@@ -256,6 +271,9 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     let entry = entries.find(path);
     let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
     let meta = metadata(entry, frontmatter.as_ref());
+    let problem = frontmatter
+        .as_ref()
+        .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
     let (path, format) = (path.to_path_buf(), format_of(path));
     let source = match text {
         Text::Raw(text) => Source::new(key, path, format, text, meta),
@@ -270,7 +288,32 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
             words: record.words,
         },
     };
-    Loaded { source, key_origin }
+    Loaded {
+        source,
+        key_origin,
+        problem,
+    }
+}
+
+/// `invalid-frontmatter` on a source whose frontmatter is not YAML: its fields (`id:`, `title:`)
+/// are ignored, and the message says where the key then comes from.
+fn invalid_frontmatter(
+    path: &Path,
+    frontmatter: &Frontmatter,
+    key: &str,
+    key_origin: KeyOrigin,
+) -> Option<Diagnostic> {
+    let error = frontmatter.error.as_ref()?;
+    let fallback = match key_origin {
+        KeyOrigin::Bibliography => format!("its key `{key}` comes from the bibliography"),
+        _ => format!("so its `id:` is not read and its key is `{key}`, from the file name"),
+    };
+    Some(Diagnostic::new(
+        DiagnosticCode::InvalidFrontmatter,
+        path.to_path_buf(),
+        frontmatter.error_range.clone().unwrap_or(0..0),
+        format!("{error}; the frontmatter's fields are ignored, {fallback}"),
+    ))
 }
 
 fn assign_key(
@@ -458,6 +501,45 @@ mod tests {
                 diagnostic.message
             );
         }
+    }
+
+    #[test]
+    fn invalid_frontmatter_is_reported_and_the_key_falls_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let broken = write(
+            &root,
+            "broken2020.md",
+            b"---\nid: chosen\ntitle: a: b\n---\nBody.",
+        );
+        let listed = write(&root, "listed.md", b"---\nid: [x\n---\nListed body.");
+        let bibliography = vec![entry("entry2021", vec![listed.clone()])];
+        let ws = workspace(&root, vec![broken.clone(), listed.clone()], bibliography);
+        let (corpus, diagnostics) = Corpus::load(&ws);
+        // Both sources load: one under its file stem, one under its bibliography key.
+        assert!(corpus.source("broken2020").is_some());
+        assert!(corpus.source("chosen").is_none());
+        assert!(corpus.source("entry2021").is_some());
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code, DiagnosticCode::InvalidFrontmatter);
+                let text = std::fs::read_to_string(&d.path).unwrap_or_default();
+                format!(
+                    "{} {:?}: {}",
+                    d.path.file_name().unwrap_or_default().to_string_lossy(),
+                    text.get(d.range.clone()).unwrap_or("?"),
+                    d.message
+                )
+            })
+            .collect();
+        expect_test::expect![[r#"
+            [
+                "broken2020.md \"title: a: b\": invalid YAML frontmatter at line 3: mapping values are not allowed in this context; the frontmatter's fields are ignored, so its `id:` is not read and its key is `broken2020`, from the file name",
+                "listed.md \"---\": invalid YAML frontmatter at line 3: while parsing a flow sequence, expected ',' or ']'; the frontmatter's fields are ignored, its key `entry2021` comes from the bibliography",
+            ]
+        "#]]
+        .assert_debug_eq(&rendered);
     }
 
     #[test]

@@ -47,8 +47,9 @@ fn width(ch: char, encoding: ColumnEncoding) -> usize {
 }
 
 /// The char index of an LSP position in a rope. A line past the end gives the end of the text; a
-/// column past the end of its line gives the end of the line (before `\r\n` or `\n`); a column
-/// inside a char (between the halves of a surrogate pair) gives that char's start.
+/// column past the end of its line gives the end of the line (before `\r\n`, `\n` or `\r`: ropey
+/// is built with `cr_lines`, so its lines are LSP's); a column inside a char (between the halves
+/// of a surrogate pair) gives that char's start.
 pub fn rope_char_index(rope: &Rope, pos: Position, encoding: ColumnEncoding) -> usize {
     let line = pos.line as usize;
     if line >= rope.len_lines() {
@@ -62,6 +63,8 @@ pub fn rope_char_index(rope: &Rope, pos: Position, encoding: ColumnEncoding) -> 
         if content > 0 && slice.char(content - 1) == '\r' {
             content -= 1;
         }
+    } else if content > 0 && slice.char(content - 1) == '\r' {
+        content -= 1;
     }
     let target = pos.character as usize;
     let mut units = 0usize;
@@ -337,15 +340,24 @@ mod tests {
 
     #[test]
     fn rope_and_text_positions_agree() {
-        let text: Arc<str> = Arc::from("é😀\nz中\n\nlast");
+        // Every LSP line break: `\n`, `\r\n` and a lone `\r` (also `\r` before `\r\n`).
+        let text: Arc<str> = Arc::from("é😀\nz中\r\n\nla\rst\r\r\n😀\r");
         let rope = Rope::from_str(&text);
+        assert_eq!(rope.len_lines(), 8);
         for encoding in [ColumnEncoding::Utf8, ColumnEncoding::Utf16] {
             let positions = TextPositions::new(text.clone(), encoding);
-            for (char_idx, (byte, _)) in text.char_indices().enumerate() {
+            for (char_idx, (byte, ch)) in text.char_indices().enumerate() {
                 let p = positions.position(byte);
-                assert_eq!(rope_position(&rope, char_idx, encoding), p);
-                assert_eq!(positions.offset(p), byte);
+                assert_eq!(rope_position(&rope, char_idx, encoding), p, "{byte}");
+                let inside_crlf = ch == '\n' && text[..byte].ends_with('\r');
+                if !inside_crlf {
+                    assert_eq!(positions.offset(p), byte);
+                    assert_eq!(rope_char_index(&rope, p, encoding), char_idx);
+                }
             }
+            let end = positions.position(text.len());
+            assert_eq!(end, Position::new(7, 0));
+            assert_eq!(rope_position(&rope, rope.len_chars(), encoding), end);
         }
     }
 

@@ -5,12 +5,12 @@ use tree_sitter::Node;
 use tree_sitter_md::{MarkdownCursor, MarkdownParser};
 
 use super::attribution;
-use super::citation::scan_citations;
+use super::citation::{scan_citations, unclosed_citation_brackets};
 use super::glossary;
 use super::mask::Mask;
-use super::quotation::{QuotationKind, quote_word_count, scan_quotations, split_pieces};
+use super::quotation::{QuotationKind, UnclosedMark, quote_word_count, scan_inline, split_pieces};
 use super::sentences::split_sentences;
-use super::{Block, BlockKind, Heading, Note, Quotation};
+use super::{Block, BlockKind, Heading, Note, Quotation, SyntaxProblem, SyntaxProblemKind};
 use crate::ByteRange;
 
 /// A note parsed into blocks, with its masked text (see [`masked_note`]).
@@ -41,11 +41,22 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
         .iter()
         .map(|c| c.top_level_paragraph.then(|| c.range.clone()))
         .collect();
-    let frontmatter_yaml = outline
+    let mut problems = Vec::new();
+    let frontmatter = outline
         .frontmatter
         .is_some()
-        .then(|| glossary::frontmatter_yaml(text))
+        .then(|| crate::workspace::frontmatter::parse_frontmatter(text))
         .flatten();
+    if let Some(frontmatter) = &frontmatter
+        && let (Some(error), Some(range)) = (&frontmatter.error, &frontmatter.error_range)
+    {
+        problems.push(SyntaxProblem {
+            kind: SyntaxProblemKind::InvalidFrontmatter,
+            range: range.clone(),
+            message: format!("{error}; the frontmatter is ignored (no glossary aliases from it)"),
+        });
+    }
+    let frontmatter_yaml = frontmatter.and_then(|f| f.yaml);
     let lists = glossary::definition_lists(text, &masked, &glossary_paragraphs);
     let definition_blocks: std::collections::HashSet<usize> =
         lists.definition_blocks.iter().copied().collect();
@@ -92,6 +103,16 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
         let first = citations.len();
         citations.extend(scan_citations(&masked, block.range.clone()));
         block_citations.push(first..citations.len());
+        for (range, key) in unclosed_citation_brackets(&masked, block.range.clone()) {
+            problems.push(SyntaxProblem {
+                kind: SyntaxProblemKind::UnclosedCitation,
+                range,
+                message: format!(
+                    "this citation's `[` is never closed: no `]` before the end of the \
+                     paragraph, so `@{key}` is not read as a bracketed citation"
+                ),
+            });
+        }
     }
 
     let mut quotations = Vec::new();
@@ -124,7 +145,13 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                 ignored: block.ignored,
             });
         } else {
-            for scanned in scan_quotations(&masked, block.range.clone()) {
+            let scan = scan_inline(&masked, block.range.clone());
+            if let Some(mark) = scan.unclosed
+                && !continues_in_next_paragraph(&masked, &blocks, index, mark.mark)
+            {
+                problems.push(unclosed_quote_problem(mark));
+            }
+            for scanned in scan.quotations {
                 // Sentences are sorted and disjoint: a binary search finds the one holding it.
                 let after = block
                     .sentences
@@ -164,8 +191,52 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
             citations,
             quotations,
             glossary: glossary_entries,
+            problems: {
+                problems.sort_by_key(|p| p.range.start);
+                problems
+            },
         },
         masked,
+    }
+}
+
+/// Whether the paragraph after paragraph `index` starts with the same opening `mark` (or `»`
+/// after `«`): a quotation running over several paragraphs opens each one and closes only the
+/// last (Pandoc's and the style guides' convention), so an unclosed mark before such a
+/// paragraph is no slip.
+fn continues_in_next_paragraph(masked: &str, blocks: &[Block], index: usize, mark: char) -> bool {
+    let is_paragraph = |i: usize| {
+        blocks
+            .get(i)
+            .is_some_and(|b| b.kind == BlockKind::Paragraph)
+    };
+    if !is_paragraph(index) || !is_paragraph(index + 1) {
+        return false;
+    }
+    blocks
+        .get(index + 1)
+        .and_then(|next| masked.get(next.range.clone()))
+        .and_then(|text| text.trim_start().chars().next())
+        .is_some_and(|c| c == mark || (mark == '«' && c == '»'))
+}
+
+fn unclosed_quote_problem(mark: UnclosedMark) -> SyntaxProblem {
+    let closing = match mark.mark {
+        '“' => "”",
+        '‘' => "’",
+        '„' => "“",
+        '«' => "»",
+        '「' => "」",
+        _ => "\"",
+    };
+    SyntaxProblem {
+        kind: SyntaxProblemKind::UnclosedQuote,
+        range: mark.offset..mark.offset + mark.mark.len_utf8(),
+        message: format!(
+            "this `{}` is never closed: no `{closing}` before the end of the paragraph, so \
+             the words after it are not checked as a quotation",
+            mark.mark
+        ),
     }
 }
 
@@ -765,6 +836,92 @@ mod tests {
             .into_iter()
             .map(|c| (c.kind, &text[c.range]))
             .collect()
+    }
+
+    /// Each syntax problem of a note: kind, the text of its range, message.
+    fn problems(text: &str) -> String {
+        parse_note(text)
+            .problems
+            .iter()
+            .map(|p| format!("{:?} {:?}: {}\n", p.kind, &text[p.range.clone()], p.message))
+            .collect()
+    }
+
+    #[test]
+    fn unclosed_quotes_and_citations_are_problems() {
+        expect_test::expect![[r#"
+            UnclosedQuote "“": this `“` is never closed: no `”` before the end of the paragraph, so the words after it are not checked as a quotation
+            UnclosedCitation "[@roe": this citation's `[` is never closed: no `]` before the end of the paragraph, so `@roe` is not read as a bracketed citation
+            UnclosedQuote "\"": this `"` is never closed: no `"` before the end of the paragraph, so the words after it are not checked as a quotation
+        "#]]
+        .assert_eq(&problems(
+            "# Notes\n\nShe wrote “the end is near [@doe].\n\nA claim [@roe, p. 2.\n\n\
+             - item with \"open quote\n- \"closed\" item\n",
+        ));
+    }
+
+    #[test]
+    fn a_quotation_over_several_paragraphs_is_no_problem() {
+        // Each paragraph opens the quotation again; only the last closes it.
+        let text = "He said: “The first paragraph goes on.\n\n“The second too.\n\n\
+                    “The last one closes.” [@doe]\n";
+        assert_eq!(problems(text), "");
+        let text = "\"One\n\n\"Two.\" [@doe]\n\nAfter.\n";
+        assert_eq!(problems(text), "");
+        // French style may reopen with `»`.
+        assert_eq!(problems("« Un\n\n» Deux. »\n"), "");
+        // A different mark in the next paragraph is no continuation.
+        assert_eq!(
+            parse_note("\"One\n\n“Two.”\n").problems.len(),
+            1,
+            "the `\"` is unclosed"
+        );
+        // The last paragraph still must close.
+        let text = "“One\n\n“Two never closes.\n\nAfter.\n";
+        assert_eq!(
+            parse_note(text)
+                .problems
+                .iter()
+                .map(|p| p.range.start)
+                .collect::<Vec<_>>(),
+            vec![text.find("“Two").unwrap_or(usize::MAX)]
+        );
+    }
+
+    #[test]
+    fn no_problems_in_code_links_blockquotes_or_frontmatter() {
+        let text = "---\ntitle: \"a\n---\n\n`\"code` and [link](http://x \"t\") and <a title=\"x\">\n\n\
+                    ```\n\"fenced [@key\n```\n\n> A blockquote of the source's \"unclosed words.\n> [@doe]\n";
+        // The frontmatter's YAML is broken: that is the one problem.
+        expect_test::expect![[r#"
+            InvalidFrontmatter "title: \"a": invalid YAML frontmatter at line 2: while scanning a quoted scalar, found unexpected end of stream; the frontmatter is ignored (no glossary aliases from it)
+        "#]]
+        .assert_eq(&problems(text));
+    }
+
+    #[test]
+    fn invalid_frontmatter_names_its_line() {
+        let text = "---\naliases:\n  term: [a, b\nother: x\n---\n\nBody \"closed\".\n";
+        let note = parse_note(text);
+        let [problem] = note.problems.as_slice() else {
+            panic!("one problem expected: {:?}", note.problems);
+        };
+        assert_eq!(problem.kind, SyntaxProblemKind::InvalidFrontmatter);
+        assert!(
+            problem
+                .message
+                .starts_with("invalid YAML frontmatter at line "),
+            "{}",
+            problem.message
+        );
+        assert!(!text[problem.range.clone()].is_empty());
+        assert!(problem.range.end <= note.frontmatter.clone().map_or(0, |f| f.end));
+        // Valid YAML: no problem.
+        assert!(
+            parse_note("---\ntitle: ok\n---\nBody.\n")
+                .problems
+                .is_empty()
+        );
     }
 
     #[test]

@@ -124,6 +124,66 @@ fn bracket_pairs(bytes: &[u8], region: ByteRange) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// How far after an unclosed `[` a citation's `@key` is looked for (a prefix such as `see` or
+/// `e.g.,` is short).
+const UNCLOSED_PREFIX_BYTES: usize = 60;
+
+/// Each `[` in `region` that opens a citation (`[@key`, `[-@key`, `[see @key`) but has no
+/// matching `]` in the region (the paragraph), as the range from the `[` to the end of the key,
+/// with the key.
+pub fn unclosed_citation_brackets(text: &str, region: ByteRange) -> Vec<(ByteRange, String)> {
+    let region = clamp_region(text, region);
+    let bytes = text.as_bytes();
+    let mut open = Vec::new();
+    let mut pos = region.start;
+    while pos < region.end {
+        match bytes.get(pos) {
+            Some(b'\\') => pos += 1,
+            Some(b'[') => open.push(pos),
+            Some(b']') => {
+                open.pop();
+            }
+            _ => {}
+        }
+        pos += 1;
+    }
+    let mut found = Vec::new();
+    for bracket in open {
+        // The item runs to the next bracket or the end of the paragraph.
+        let rest = text.get(bracket + 1..region.end).unwrap_or("");
+        let item_end = rest.find(['[', ']', ';']).unwrap_or(rest.len());
+        let item = bracket + 1..bracket + 1 + item_end;
+        let Some(segment) = text.get(item.clone()) else {
+            continue;
+        };
+        for (i, c) in segment.char_indices() {
+            if i > UNCLOSED_PREFIX_BYTES {
+                break;
+            }
+            if c != '@' {
+                continue;
+            }
+            let at = item.start + i;
+            let before = segment.get(..i).and_then(|s| s.chars().next_back());
+            let starts_item = match before {
+                None => true,
+                Some('-') => segment
+                    .get(..i - 1)
+                    .is_some_and(|s| s.chars().next_back().is_none_or(char::is_whitespace)),
+                Some(b) => b.is_whitespace(),
+            };
+            if !starts_item {
+                continue;
+            }
+            if let Some((key, _, key_end)) = parse_key(text, at, item.end) {
+                found.push((bracket..key_end, key));
+            }
+            break;
+        }
+    }
+    found
+}
+
 /// The `]` closing the `[` at `open`, from the pairs of `bracket_pairs`.
 fn closing_bracket(pairs: &[(usize, usize)], open: usize) -> Option<usize> {
     let index = pairs
@@ -371,6 +431,44 @@ mod tests {
 
     fn check(text: &str, expect: Expect) {
         expect.assert_eq(&render(text));
+    }
+
+    /// Each unclosed citation bracket: its range's text and the key.
+    fn unclosed(text: &str) -> Vec<(&str, String)> {
+        unclosed_citation_brackets(text, 0..text.len())
+            .into_iter()
+            .map(|(range, key)| (&text[range], key))
+            .collect()
+    }
+
+    #[test]
+    fn unclosed_citation_brackets_are_found() {
+        assert_eq!(
+            unclosed("As shown [@doe99, p. 3. Then more."),
+            vec![("[@doe99", "doe99".to_string())]
+        );
+        assert_eq!(
+            unclosed("Seen [see -@doe99; @roe and [@{a b} too"),
+            vec![
+                ("[see -@doe99", "doe99".to_string()),
+                ("[@{a b}", "a b".to_string())
+            ]
+        );
+        // Nested: the outer `[` is the unclosed one.
+        assert_eq!(unclosed("[@a [@b] text"), vec![("[@a", "a".to_string())]);
+    }
+
+    #[test]
+    fn other_brackets_are_not_unclosed_citations() {
+        for text in [
+            "[@a] and [see @b, p. 3; @c] closed.",
+            "An [aside without a key and [x] more.",
+            "Mail [me at user@example.org and [@ nothing.",
+            r"Escaped \[@key and [^1 and [text",
+            "[a prefix far too long to be a citation prefix in any style guide, then @key",
+        ] {
+            assert_eq!(unclosed(text), vec![], "{text}");
+        }
     }
 
     // The examples of pandoc's manual, section "Citation syntax".

@@ -229,15 +229,6 @@ fn trim(text: &str, range: ByteRange) -> ByteRange {
     start..start + slice.trim().len()
 }
 
-/// The YAML of the note's frontmatter; `None` when there is none or it does not parse.
-pub(crate) fn frontmatter_yaml(text: &str) -> Option<Yaml> {
-    let frontmatter = crate::workspace::frontmatter::parse_frontmatter(text)?;
-    if let Some(error) = &frontmatter.error {
-        tracing::debug!("note frontmatter is not valid YAML: {error}");
-    }
-    frontmatter.yaml
-}
-
 /// Adds aliases from the frontmatter to the entries: `glossary:` maps a term to a list of aliases
 /// (or one alias, or `{aliases: [...]}`); a top-level `aliases:` maps a term to its aliases.
 /// Terms match exactly, else ignoring case.

@@ -58,6 +58,29 @@ pub struct Note {
     pub citations: Vec<Citation>,
     pub quotations: Vec<Quotation>,
     pub glossary: Vec<GlossaryEntry>,
+    /// Likely slips in the note's syntax (a quote mark or citation bracket never closed, a
+    /// frontmatter that is not YAML), reported as diagnostics; parsing goes on around them.
+    pub problems: Vec<SyntaxProblem>,
+}
+
+/// What kind of slip a [`SyntaxProblem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyntaxProblemKind {
+    /// An opening quote mark with no closing mark in its paragraph.
+    UnclosedQuote,
+    /// A `[` that starts a citation (`[@key`, `[see @key`) with no `]` in its paragraph.
+    UnclosedCitation,
+    /// A frontmatter whose YAML does not parse.
+    InvalidFrontmatter,
+}
+
+/// A likely slip in a note's syntax, with a message for the writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxProblem {
+    pub kind: SyntaxProblemKind,
+    /// The unclosed mark, or the frontmatter line the YAML error is on.
+    pub range: ByteRange,
+    pub message: String,
 }
 
 impl Note {

@@ -63,8 +63,31 @@ pub struct ScannedQuotation {
 /// Finds the inline quotations in `region` of `text` (the masked note, as for `scan_citations`).
 /// Nested quotations are part of their outer quotation, not separate ones.
 pub fn scan_quotations(text: &str, region: ByteRange) -> Vec<ScannedQuotation> {
+    scan_inline(text, region).quotations
+}
+
+/// An opening quote mark that no closing mark in its region matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnclosedMark {
+    pub offset: usize,
+    pub mark: char,
+}
+
+/// What one scan of a region finds: its quotations, and the first opening quote mark left
+/// unclosed (the rest of the region is ambiguous after it, so only the first is kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotationScan {
+    pub quotations: Vec<ScannedQuotation>,
+    pub unclosed: Option<UnclosedMark>,
+}
+
+/// Scans `region` of `text` (the masked note) for inline quotations and unclosed quote marks.
+/// A top-level `‘` before an elided word (`‘em`, `‘tis`) is a misturned apostrophe, not an
+/// unclosed quotation.
+pub fn scan_inline(text: &str, region: ByteRange) -> QuotationScan {
+    let mut scan = QuotationScan::default();
     let Some(chars) = region_chars(text, region) else {
-        return Vec::new();
+        return scan;
     };
     // Searches for a closing mark stop after the last candidate, so that a paragraph full of
     // unclosed quote marks costs linear time.
@@ -81,38 +104,64 @@ pub fn scan_quotations(text: &str, region: ByteRange) -> Vec<ScannedQuotation> {
         .iter()
         .map(|pair| limit(&|_, c| pair.closing.contains(&c)))
         .collect();
-    let mut quotations = Vec::new();
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
+        // `None`: not an opening mark; `Some(None)`: an opening mark never closed.
         let close = match c {
-            '"' if opens_straight(&chars, i) => close_straight(&chars, i, straight_limit),
-            '‘' if opens_single(&chars, i) => close_single(&chars, i, single_limit),
+            '"' if opens_straight(&chars, i) => Some(close_straight(&chars, i, straight_limit)),
+            '‘' if opens_single(&chars, i) => Some(close_single(&chars, i, single_limit)),
             _ => CURLY_PAIRS
                 .iter()
                 .zip(&pair_limits)
                 .find(|(pair, _)| pair.opening == c)
-                .and_then(|(pair, &limit)| close_pair(&chars, i, pair, limit)),
+                .map(|(pair, &limit)| close_pair(&chars, i, pair, limit)),
         };
-        if let Some(close) = close
-            && let Some(&(close_offset, close_char)) = chars.get(close)
-        {
-            let content = offset + c.len_utf8()..close_offset;
-            if text
-                .get(content.clone())
-                .is_some_and(|s| !s.trim().is_empty())
-            {
-                quotations.push(ScannedQuotation {
-                    range: offset..close_offset + close_char.len_utf8(),
-                    pieces: split_pieces(text, content.clone()),
-                    content,
-                });
-                i = close + 1;
-                continue;
+        match close {
+            Some(Some(close)) => {
+                if let Some(&(close_offset, close_char)) = chars.get(close) {
+                    let content = offset + c.len_utf8()..close_offset;
+                    if text
+                        .get(content.clone())
+                        .is_some_and(|s| !s.trim().is_empty())
+                    {
+                        scan.quotations.push(ScannedQuotation {
+                            range: offset..close_offset + close_char.len_utf8(),
+                            pieces: split_pieces(text, content.clone()),
+                            content,
+                        });
+                        i = close + 1;
+                        continue;
+                    }
+                }
             }
+            Some(None)
+                if scan.unclosed.is_none() && !(c == '‘' && before_elided_word(&chars, i)) =>
+            {
+                scan.unclosed = Some(UnclosedMark { offset, mark: c });
+            }
+            _ => {}
         }
         i += 1;
     }
-    quotations
+    scan
+}
+
+/// Words that a leading apostrophe shortens (`’em`, `’tis`), often mistyped with `‘`.
+const ELIDED_WORDS: &[&str] = &[
+    "em", "tis", "twas", "til", "cause", "bout", "n", "round", "nuff", "twere", "twill",
+];
+
+/// Whether the `‘` at `i` stands before one of [`ELIDED_WORDS`] (any case).
+fn before_elided_word(chars: &[(usize, char)], i: usize) -> bool {
+    let word: String = chars
+        .iter()
+        .skip(i + 1)
+        .map(|&(_, c)| c)
+        .take_while(|c| c.is_alphabetic())
+        .take(8)
+        .collect::<String>()
+        .to_lowercase();
+    ELIDED_WORDS.contains(&word.as_str())
 }
 
 /// The chars of `region` (clamped to `text` and to char boundaries) with their offsets.
@@ -451,6 +500,63 @@ mod tests {
               text "closed" at "closed"
         "#]],
         );
+    }
+
+    /// The first unclosed opening mark of the text, with what follows it (up to 12 chars).
+    fn unclosed(text: &str) -> Option<String> {
+        let mark = scan_inline(text, 0..text.len()).unclosed?;
+        Some(text[mark.offset..].chars().take(12).collect())
+    }
+
+    #[test]
+    fn unclosed_marks_are_found() {
+        assert_eq!(
+            unclosed(r#"She said "it never ends."#).as_deref(),
+            Some("\"it never en")
+        );
+        assert_eq!(
+            unclosed("He wrote “no end here.").as_deref(),
+            Some("“no end here")
+        );
+        assert_eq!(
+            unclosed("Er sagte „kein Ende.").as_deref(),
+            Some("„kein Ende.")
+        );
+        assert_eq!(
+            unclosed("Il dit « sans fin.").as_deref(),
+            Some("« sans fin.")
+        );
+        assert_eq!(
+            unclosed("彼は「終わらない。").as_deref(),
+            Some("「終わらない。")
+        );
+        assert_eq!(
+            unclosed("British ‘never closed here.").as_deref(),
+            Some("‘never close")
+        );
+        // The first of several; a later closed quotation is still found.
+        let scan = scan_inline(r#"a "b "c" d"#, 0..10);
+        assert_eq!(scan.quotations.len(), 1);
+        assert_eq!(scan.unclosed.map(|m| m.offset), Some(2));
+        // A mistyped closing mark (`“…“`) leaves the opening one unclosed.
+        assert_eq!(unclosed("the “word“ here").as_deref(), Some("“word“ here"));
+    }
+
+    #[test]
+    fn apostrophes_inches_and_nesting_are_not_unclosed_marks() {
+        for text in [
+            "China's rise, don’t panic, the states' rights, the ’90s and '90s, rock ’n’ roll",
+            "fans' views, O’Brien’s, it's, Ma'am, the ‘90s, ‘80s music.",
+            r#"He is 5'10" tall with a 12" ruler and 3 " marks."#,
+            "Give ‘em hell, ‘tis true, ‘cause ‘twas so, rock ‘n roll, ‘Til then.",
+            r#"Closed "outer 'inner' text" and “outer ‘inner’ text” and ‘outer “inner” text’."#,
+            // An unclosed mark inside a closed quotation is part of its words.
+            r#"A "quote with a stray “ in it" ends."#,
+            r#"Empty "" pair and " spaced " marks."#,
+            "Only closing marks” and ’ and » here.",
+        ] {
+            assert_eq!(unclosed(text), None, "{text}");
+        }
     }
 
     #[test]

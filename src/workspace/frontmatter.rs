@@ -10,6 +10,8 @@ pub struct Frontmatter {
     pub yaml: Option<yaml_rust2::Yaml>,
     /// Why the YAML did not parse, with its line.
     pub error: Option<String>,
+    /// The line of the file the YAML error is on (without its line break), inside `range`.
+    pub error_range: Option<ByteRange>,
 }
 
 impl Frontmatter {
@@ -67,10 +69,23 @@ pub fn parse_frontmatter(text: &str) -> Option<Frontmatter> {
             let line_start = end - line.len() - line_terminator_len(text_body, end);
             let yaml_text = text_body.get(yaml_start..line_start).unwrap_or("");
             let (yaml, error) = parse_yaml(yaml_text);
+            let error_range = error.as_ref().map(|(_, line)| {
+                // `line` counts the opening fence as line 1; stay inside the frontmatter.
+                let wanted = line.saturating_sub(1);
+                let (line_text, line_end) = line_spans(text_body)
+                    .take(wanted + 1)
+                    .take_while(|&(_, line_end)| line_end <= end)
+                    .last()
+                    .unwrap_or((first, first_end));
+                let line_start =
+                    line_end - line_text.len() - line_terminator_len(text_body, line_end);
+                bom + line_start..bom + line_start + line_text.len()
+            });
             return Some(Frontmatter {
                 range: 0..bom + end,
                 yaml,
-                error,
+                error: error.map(|(message, _)| message),
+                error_range,
             });
         }
     }
@@ -107,8 +122,8 @@ fn line_terminator_len(text: &str, end: usize) -> usize {
 }
 
 /// Parses the YAML between the fences; the error names its line in the file (the YAML starts on
-/// line 2).
-fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<String>) {
+/// line 2), and comes with that line number.
+fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<(String, usize)>) {
     let loaded = std::panic::catch_unwind(|| yaml_rust2::YamlLoader::load_from_str(yaml_text));
     match loaded {
         Ok(Ok(documents)) => {
@@ -122,15 +137,18 @@ fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<String>) {
             let line = error.marker().line() + 1;
             (
                 None,
-                Some(format!(
-                    "invalid YAML frontmatter at line {line}: {}",
-                    error.info()
+                Some((
+                    format!("invalid YAML frontmatter at line {line}: {}", error.info()),
+                    line,
                 )),
             )
         }
         Err(_) => (
             None,
-            Some("invalid YAML frontmatter: the YAML parser failed".to_string()),
+            Some((
+                "invalid YAML frontmatter: the YAML parser failed".to_string(),
+                1,
+            )),
         ),
     }
 }
@@ -200,6 +218,28 @@ mod tests {
         assert!(fm.yaml.is_none());
         let error = fm.error.expect("error");
         assert!(error.contains("line "), "{error}");
+    }
+
+    #[test]
+    fn error_range_is_the_error_line_inside_the_frontmatter() {
+        let text = "\u{FEFF}---\r\nid: x\r\ntitle: a: b\r\n---\r\nbody";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        let range = fm.error_range.expect("error range");
+        assert_eq!(&text[range], "title: a: b");
+        // An error reported past the YAML (end of stream) stays on the closing fence at worst.
+        let text = "---\ntitle: [unclosed\n---\nbody [x] here\n";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        let range = fm.error_range.expect("error range");
+        assert!(
+            range.end <= fm.range.end,
+            "{range:?} outside {:?}",
+            fm.range
+        );
+        assert!(!text[range].is_empty());
+        assert_eq!(
+            parse_frontmatter("---\nid: x\n---\n").and_then(|f| f.error_range),
+            None
+        );
     }
 
     #[test]

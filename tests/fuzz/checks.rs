@@ -20,8 +20,8 @@ fn check_range(text: &str, range: &std::ops::Range<usize>, what: &str) {
     );
 }
 
-/// The notes parser (citations, quotations, definitions, sentences) on arbitrary text: never
-/// panics, and every range it reports lies inside the text on char boundaries.
+/// The notes parser (citations, quotations, definitions, sentences, syntax problems) on arbitrary
+/// text: never panics, and every range it reports lies inside the text on char boundaries.
 pub fn notes_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let note = ibid::notes::Note::parse(&text);
@@ -30,6 +30,10 @@ pub fn notes_parse(data: &[u8]) {
     }
     for citation in &note.citations {
         check_range(&text, &citation.range, "citation");
+    }
+    for problem in &note.problems {
+        check_range(&text, &problem.range, "syntax problem");
+        assert!(!problem.message.is_empty());
     }
     for quotation in &note.quotations {
         check_range(&text, &quotation.range, "quotation");
@@ -128,7 +132,8 @@ pub fn matcher(data: &[u8]) {
 }
 
 /// The configuration and bibliography loaders: `ibid.toml` (`Config::parse`), BibTeX and CSL
-/// JSON (`parse_bibliography`), YAML frontmatter. Never panic; entry ranges lie in the file.
+/// JSON (`parse_bibliography`), YAML frontmatter. Never panic; entry ranges lie in the file, a
+/// frontmatter's error line inside the frontmatter.
 pub fn loaders(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
@@ -154,6 +159,15 @@ pub fn loaders(data: &[u8]) {
         }
         _ => {
             if let Some(frontmatter) = parse_frontmatter(&text) {
+                check_range(&text, &frontmatter.range, "frontmatter");
+                assert_eq!(
+                    frontmatter.error.is_some(),
+                    frontmatter.error_range.is_some()
+                );
+                if let Some(range) = &frontmatter.error_range {
+                    check_range(&text, range, "frontmatter error");
+                    assert!(range.end <= frontmatter.range.end, "{range:?}");
+                }
                 let _ = frontmatter.string("id");
                 let _ = frontmatter.strings("author");
             }
@@ -161,9 +175,11 @@ pub fn loaders(data: &[u8]) {
     }
 }
 
-/// LSP position conversions (`LineIndex`): byte offset → line/column → byte offset round-trips in
-/// UTF-8, UTF-16 and UTF-32 for every char boundary not inside `\r\n`, and arbitrary (line,
-/// column) pairs give offsets on char boundaries inside the text.
+/// LSP position conversions (`LineIndex`): lines end at `\n`, `\r\n` and a lone `\r` (checked
+/// against an independent count); byte offset → line/column → byte offset round-trips in UTF-8,
+/// UTF-16 and UTF-32 for every char boundary not between the halves of a `\r\n` (no position
+/// is there: it maps back before the `\r`); arbitrary (line, column) pairs give offsets on char
+/// boundaries inside the text.
 pub fn line_index(data: &[u8]) {
     let (positions, text) = data.split_at(data.len().min(8));
     let text = String::from_utf8_lossy(text);
@@ -174,8 +190,23 @@ pub fn line_index(data: &[u8]) {
         ColumnEncoding::Utf16,
         ColumnEncoding::Utf32,
     ] {
+        // The line as LSP counts it: after `\n`, `\r\n` or a lone `\r`.
+        let (mut line, mut line_start) = (0u32, 0usize);
         for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let ends_line = match offset.checked_sub(1).and_then(|i| bytes.get(i)) {
+                Some(b'\n') => true,
+                Some(b'\r') => bytes.get(offset) != Some(&b'\n'),
+                _ => false,
+            };
+            if ends_line {
+                line += 1;
+                line_start = offset;
+            }
             let pos = index.line_col(&text, offset, encoding);
+            assert_eq!(pos.line, line, "line of {offset}");
+            if encoding == ColumnEncoding::Utf8 {
+                assert_eq!(pos.col as usize, offset - line_start, "column of {offset}");
+            }
             // Between `\r` and `\n` is no place for a position: it maps back before the `\r`.
             let inside_crlf = offset > 0
                 && bytes.get(offset - 1) == Some(&b'\r')

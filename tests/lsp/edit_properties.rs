@@ -1,5 +1,5 @@
 //! Property: any sequence of incremental edits (inserts, deletes, replaces, across lines, with
-//! CJK, emoji, combining marks and CRLF), sent through the real LSP handlers, leaves the server's
+//! CJK, emoji, combining marks, CRLF and lone CR), sent through the real LSP handlers, leaves the server's
 //! copy of the document equal to the client's, under UTF-8 and UTF-16 position encodings.
 //!
 //! proptest generates and shrinks the sequences. `IBID_PROPTEST_CASES` sets the number of cases
@@ -13,10 +13,9 @@ use super::harness::{TestClient, in_process};
 use super::protocol::{Encoding, edit_points, position};
 
 /// Text fragments: ASCII, CJK, emoji (with ZWJ sequences), astral-plane letters, combining marks,
-/// LF and CRLF breaks, quotation marks and citations. Never a lone `\r` (LSP would count it as a
-/// line break; ibid, like most editors' LF/CRLF documents, does not).
-const FRAGMENT: &str =
-    "(a|xyz|word |中文|「引用」|😀|👩‍👩‍👧|𝄞|é|e\u{301}|\n|\r\n|\n\n|“|”|\"|\\[@key\\]| ){0,5}";
+/// LF, CRLF and lone CR breaks (an edit may join a `\r` and a `\n` into one break, or split
+/// one), quotation marks and citations.
+const FRAGMENT: &str = "(a|xyz|word |中文|「引用」|😀|👩‍👩‍👧|𝄞|é|e\u{301}|\n|\r\n|\r|x\r|\r\r\n|\n\n|“|”|\"|\\[@key\\]| ){0,5}";
 
 /// One edit: where (an index into the edit points, taken modulo their count), how many points it
 /// spans (0 = an insertion), and the text it puts there.

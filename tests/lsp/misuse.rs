@@ -343,3 +343,52 @@ async fn one_line_note_of_many_quotes_is_analysed() {
     assert!(hover.get("error").is_none(), "{hover}");
     assert_alive(&client).await;
 }
+
+/// A half-typed quotation and citation (and a broken frontmatter) are reported with their own
+/// codes at the mark, in UTF-16 columns, while typing; closing them clears the reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unclosed_quotes_citations_and_bad_frontmatter_are_reported_while_typing() {
+    let dir = small_workspace();
+    let (client, _server) = in_process();
+    client
+        .initialize(Some(dir.path()), false, Value::Null)
+        .await;
+    let uri = file_uri(&dir.path().join("notes/n.md"));
+    client.open(
+        &uri,
+        "---\ntitle: a: b\n---\n😀 Keepers “counted every passing ship [@keeper, p. 2\n",
+    );
+    let diagnostics = client.diagnostics_for(&uri, |d| d.len() >= 3).await;
+    let mut found: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}-{}",
+                d["code"].as_str().unwrap_or_default(),
+                d["range"]["start"]["line"],
+                d["range"]["start"]["character"],
+                d["range"]["end"]["character"]
+            )
+        })
+        .collect();
+    found.sort();
+    // UTF-16: the emoji is two code units, so `“` is at column 11.
+    assert_eq!(
+        found,
+        [
+            "invalid-frontmatter 1:0-11",
+            "unclosed-citation 3:39-47",
+            "unclosed-quote 3:11-12",
+        ],
+        "{diagnostics:#?}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": "---\ntitle: ok\n---\n😀 Keepers “counted every passing ship” [@keeper, p. 2]\n"}]
+        }),
+    );
+    client.diagnostics_for(&uri, |d| d.is_empty()).await;
+    assert_alive(&client).await;
+}

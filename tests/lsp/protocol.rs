@@ -13,11 +13,15 @@ pub(super) enum Encoding {
     Utf16,
 }
 
-/// The LSP position of a byte offset, computed independently of the server.
+/// The LSP position of a byte offset, computed independently of the server. Lines end at `\n`,
+/// `\r\n` and a lone `\r`, as the protocol says.
 pub(super) fn position(text: &str, offset: usize, encoding: Encoding) -> Value {
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let bytes = text.as_bytes();
+    let breaks: Vec<usize> = (0..offset)
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .collect();
+    let line = breaks.len();
+    let line_start = breaks.last().map_or(0, |i| i + 1);
     let col: usize = text[line_start..offset]
         .chars()
         .map(|c| match encoding {

@@ -19,6 +19,9 @@ export const CHECK_CODES = [
   "missing-file",
   "unreadable-file",
   "bibliography-error",
+  "unclosed-quote",
+  "unclosed-citation",
+  "invalid-frontmatter",
 ] as const;
 
 /** What a check can be set to (`SeveritySetting` in `src/workspace/config.rs`). */

@@ -1,9 +1,9 @@
 //! Claims: the sentences of a note that state checkable facts, and whether a source backs them.
 //!
 //! Each sentence of a paragraph or list item (not headings, code, frontmatter, glossary
-//! definitions or blockquotes; not a sentence whose quotation the quotation checks already cover)
-//! is rated for check-worthiness (`worthiness`). A claim with no citation in its sentence or its
-//! paragraph is *uncited*; the corpus is searched for sources that would back it. A cited claim is
+//! definitions or blockquotes; not a sentence whose quotation the quotation checks already cover,
+//! nor one with an unclosed quote mark or citation bracket) is rated for check-worthiness
+//! (`worthiness`). A claim with no citation in its sentence or its paragraph is *uncited*; the corpus is searched for sources that would back it. A cited claim is
 //! scored against the passages of its cited sources (`support`); when none backs it, it is
 //! *unsupported*, with the reasons, the closest passage, and any other source that does back it.
 
@@ -21,7 +21,7 @@ pub use worthiness::{Signal, Worthiness};
 use crate::ByteRange;
 use crate::corpus::Corpus;
 use crate::diagnostic::DiagnosticCode;
-use crate::notes::{BlockKind, Note};
+use crate::notes::{BlockKind, Note, SyntaxProblemKind};
 use crate::workspace::CheckSettings;
 
 /// A sentence with fewer distinct content words and numbers states too little to check.
@@ -281,7 +281,15 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
                     && q.range.start < reach.end
                     && reach.start < q.range.end
             });
-            if covered_by_quote {
+            // An unclosed quote mark or citation bracket is the sentence's problem already.
+            let slipped = note.problems.iter().any(|p| {
+                matches!(
+                    p.kind,
+                    SyntaxProblemKind::UnclosedQuote | SyntaxProblemKind::UnclosedCitation
+                ) && reach.start <= p.range.start
+                    && p.range.start < reach.end
+            });
+            if covered_by_quote || slipped {
                 continue;
             }
             let own: Vec<&&crate::notes::Citation> = in_block
