@@ -76,9 +76,29 @@ fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
     })
 }
 
-/// The hash of a content word's stem (what passages are indexed by).
+/// The hash of a content word's stem (what passages are indexed by). Stemming is the costly part
+/// of indexing a source, and sources share their vocabulary: each thread remembers the stems it
+/// computed (up to `STEM_CACHE_WORDS` words, then starts afresh).
 pub fn stem_hash(lower: &str) -> u32 {
-    word_hash(&stem(lower))
+    STEM_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(&hash) = cache.get(lower) {
+            return hash;
+        }
+        let hash = word_hash(&stem(lower));
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(lower.to_string(), hash);
+        hash
+    })
+}
+
+const STEM_CACHE_WORDS: usize = 200_000;
+
+thread_local! {
+    static STEM_CACHE: std::cell::RefCell<std::collections::HashMap<String, u32>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// One token of a text.
