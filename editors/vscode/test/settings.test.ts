@@ -85,6 +85,7 @@ test("package.json declares every setting the extension reads", () => {
     "ibid.notes",
     "ibid.bibliography",
     "ibid.checks.minQuoteWords",
+    "ibid.checks.claimStrictness",
     "ibid.checks.severity",
   ];
   assert.deepEqual(Object.keys(properties).sort(), expected.sort());
