@@ -113,7 +113,15 @@ pub struct Token<'a> {
 impl Token<'_> {
     /// The token in lowercase, curly apostrophes made straight.
     pub fn lower(&self) -> String {
-        self.text.to_lowercase().replace('’', "'")
+        if self.text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            return self.text.to_string();
+        }
+        let lower = self.text.to_lowercase();
+        if lower.contains('’') {
+            lower.replace('’', "'")
+        } else {
+            lower
+        }
     }
 
     /// Ends in a possessive `'s` (`Seoul's`, `Xi’s`).
@@ -212,7 +220,10 @@ pub fn number_value(token: &str) -> Option<String> {
     let starts_with_digit = token.starts_with(|c: char| c.is_ascii_digit());
     if !starts_with_digit {
         let head = token.split(['-', '‐']).next().unwrap_or(token);
-        if head.len() > 9 || !number_word_prefix(head) {
+        if !NUMBER_WORDS
+            .iter()
+            .any(|(word, _)| word.eq_ignore_ascii_case(head))
+        {
             return None;
         }
     }
@@ -253,16 +264,15 @@ pub fn number_value(token: &str) -> Option<String> {
     Some(value)
 }
 
-/// Whether `word` may be a number word (a cheap check before lowercasing).
-fn number_word_prefix(word: &str) -> bool {
-    matches!(
-        word.as_bytes().first().map(u8::to_ascii_lowercase),
-        Some(b't' | b'f' | b's' | b'e' | b'n')
-    )
+fn number_word(lower: &str) -> Option<u32> {
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == lower)
+        .map(|&(_, n)| n)
 }
 
-fn number_word(lower: &str) -> Option<u32> {
-    const WORDS: &[(&str, u32)] = &[
+/// English number words up to ninety, with their values.
+const NUMBER_WORDS: &[(&str, u32)] = &[
         ("two", 2),
         ("three", 3),
         ("four", 4),
@@ -289,9 +299,7 @@ fn number_word(lower: &str) -> Option<u32> {
         ("seventy", 70),
         ("eighty", 80),
         ("ninety", 90),
-    ];
-    WORDS.iter().find(|(w, _)| *w == lower).map(|&(_, n)| n)
-}
+];
 
 const MONTHS: &[&str] = &[
     "january",

@@ -110,8 +110,10 @@ struct Evidence {
 }
 
 impl Evidence {
-    fn add(&mut self, text: &str) {
+    /// Adds a passage's words; returns the stems of its tokens.
+    fn add(&mut self, text: &str) -> HashSet<u32> {
         let toks = tokens(text);
+        let mut stems = HashSet::with_capacity(toks.len());
         let mut sequence = Vec::with_capacity(toks.len());
         for token in &toks {
             if let Some(number) = &token.number {
@@ -124,6 +126,7 @@ impl Evidence {
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
+            stems.insert(stem_hash(&lower));
             sequence.push(lower.clone());
             self.words.insert(lower);
         }
@@ -139,6 +142,7 @@ impl Evidence {
                 self.initials.insert(initials);
             }
         }
+        stems
     }
 
     /// The words of what a source is (its authors and title): a claim may name them (`Tsjeng
@@ -238,11 +242,7 @@ pub fn assess(
     for (sentence, _) in &hits {
         let window = index.window(*sentence);
         let window_text = text.get(window.clone()).unwrap_or("");
-        evidence.add(window_text);
-        let stems: HashSet<u32> = tokens(window_text)
-            .iter()
-            .map(|t| stem_hash(&t.lower()))
-            .collect();
+        let stems = evidence.add(window_text);
         let held: f32 = claim
             .content
             .iter()
