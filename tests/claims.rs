@@ -11,18 +11,30 @@ use ibid::diagnostic::DiagnosticCode;
 
 use crate::common::{run_ibid, shared_corpus};
 
-/// Floors: the targets (unsupported-claim recall ≥ 0.8 with ≤ 10% of supported claims
-/// flagged; no opinion flagged), plus precision floors a little under what is measured.
-const UNSUPPORTED_RECALL_FLOOR: f64 = 0.8;
-const UNSUPPORTED_PRECISION_FLOOR: f64 = 0.9;
-const SUPPORTED_FLAGGED_CEILING: f64 = 0.10;
-const UNCITED_RECALL_FLOOR: f64 = 0.8;
-const UNCITED_PRECISION_FLOOR: f64 = 0.9;
-const HELD_OUT_UNSUPPORTED_RECALL_FLOOR: f64 = 0.8;
-const HELD_OUT_UNSUPPORTED_PRECISION_FLOOR: f64 = 0.85;
-const HELD_OUT_SUPPORTED_FLAGGED_CEILING: f64 = 0.10;
-const HELD_OUT_UNCITED_RECALL_FLOOR: f64 = 0.8;
-const HELD_OUT_UNCITED_PRECISION_FLOOR: f64 = 0.85;
+/// The least a set must reach: the targets (unsupported-claim recall ≥ 0.8 with ≤ 10% of
+/// supported claims flagged; no opinion flagged), plus precision floors a little under what is
+/// measured.
+struct Floors {
+    unsupported_recall: f64,
+    unsupported_precision: f64,
+    supported_flagged_at_most: f64,
+    uncited_recall: f64,
+    uncited_precision: f64,
+}
+
+const FLOORS: Floors = Floors {
+    unsupported_recall: 0.8,
+    unsupported_precision: 0.9,
+    supported_flagged_at_most: 0.10,
+    uncited_recall: 0.8,
+    uncited_precision: 0.9,
+};
+
+const HELD_OUT_FLOORS: Floors = Floors {
+    unsupported_precision: 0.85,
+    uncited_precision: 0.85,
+    ..FLOORS
+};
 
 #[derive(Debug, Clone, serde::Deserialize)]
 struct Case {
@@ -225,67 +237,49 @@ fn measure(cases: &[Case]) -> Measured {
     }
 }
 
+impl Measured {
+    fn assert_meets(&self, floors: &Floors) {
+        let summary = &self.summary;
+        assert!(
+            self.opinions_flagged.is_empty(),
+            "opinions flagged: {:?}\n{summary}",
+            self.opinions_flagged
+        );
+        assert!(
+            self.unsupported_recall >= floors.unsupported_recall,
+            "{summary}"
+        );
+        assert!(
+            self.unsupported_precision >= floors.unsupported_precision,
+            "{summary}"
+        );
+        assert!(
+            self.supported_flagged <= floors.supported_flagged_at_most,
+            "{summary}"
+        );
+        assert!(self.uncited_recall >= floors.uncited_recall, "{summary}");
+        assert!(
+            self.uncited_precision >= floors.uncited_precision,
+            "{summary}"
+        );
+    }
+}
+
 /// The set the rules were calibrated on.
 #[test]
 fn the_labelled_set_meets_the_floors() {
     let cases = eval_set();
     assert!(cases.len() >= 60, "the set has {} cases", cases.len());
-    let m = measure(&cases);
-    let summary = &m.summary;
-    assert!(
-        m.opinions_flagged.is_empty(),
-        "opinions flagged: {:?}\n{summary}",
-        m.opinions_flagged
-    );
-    assert!(
-        m.unsupported_recall >= UNSUPPORTED_RECALL_FLOOR,
-        "{summary}"
-    );
-    assert!(
-        m.unsupported_precision >= UNSUPPORTED_PRECISION_FLOOR,
-        "{summary}"
-    );
-    assert!(
-        m.supported_flagged <= SUPPORTED_FLAGGED_CEILING,
-        "{summary}"
-    );
-    assert!(m.uncited_recall >= UNCITED_RECALL_FLOOR, "{summary}");
-    assert!(m.uncited_precision >= UNCITED_PRECISION_FLOOR, "{summary}");
+    measure(&cases).assert_meets(&FLOORS);
 }
 
 /// A second set, written apart from the rules (tests/claims/heldout.toml): what to expect on
-/// notes ibid was not tuned on. Its floors are lower and say where ibid stands there.
+/// notes ibid was not tuned on. Its precision floors are lower.
 #[test]
 fn the_held_out_set_meets_its_floors() {
     let cases = load_set("heldout.toml");
     assert!(cases.len() >= 40, "the set has {} cases", cases.len());
-    let m = measure(&cases);
-    let summary = &m.summary;
-    assert!(
-        m.opinions_flagged.is_empty(),
-        "opinions flagged: {:?}\n{summary}",
-        m.opinions_flagged
-    );
-    assert!(
-        m.unsupported_recall >= HELD_OUT_UNSUPPORTED_RECALL_FLOOR,
-        "{summary}"
-    );
-    assert!(
-        m.unsupported_precision >= HELD_OUT_UNSUPPORTED_PRECISION_FLOOR,
-        "{summary}"
-    );
-    assert!(
-        m.supported_flagged <= HELD_OUT_SUPPORTED_FLAGGED_CEILING,
-        "{summary}"
-    );
-    assert!(
-        m.uncited_recall >= HELD_OUT_UNCITED_RECALL_FLOOR,
-        "{summary}"
-    );
-    assert!(
-        m.uncited_precision >= HELD_OUT_UNCITED_PRECISION_FLOOR,
-        "{summary}"
-    );
+    measure(&cases).assert_meets(&HELD_OUT_FLOORS);
 }
 
 /// Through the binary: `ibid check --format json` puts each claim code on its line (one case of

@@ -411,9 +411,8 @@ fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
             text: format!(" [@{}]", support.key),
         });
     }
-    let end = cx.text.get(..claim.sentence.end).map_or(0, str::len);
     d.fixes.push(FixData::MarkOwnView {
-        offset: end,
+        offset: claim.sentence.end.min(cx.text.len()),
         text: format!(" {}", claims::OWN_VIEW_MARK),
     });
     Some(d)

@@ -81,26 +81,6 @@ impl ResolutionMemo {
     }
 }
 
-fn range(out: &mut Encoder, range: &crate::ByteRange) {
-    out.u64(range.start as u64);
-    out.u64(range.end as u64);
-}
-
-fn read_range(input: &mut Decoder) -> Option<crate::ByteRange> {
-    let start = usize::try_from(input.u64()?).ok()?;
-    let end = usize::try_from(input.u64()?).ok()?;
-    (start <= end).then_some(start..end)
-}
-
-fn count(out: &mut Encoder, n: usize) {
-    out.u64(n as u64);
-}
-
-fn read_count(input: &mut Decoder) -> Option<usize> {
-    let n = usize::try_from(input.u64()?).ok()?;
-    (n <= input.remaining()).then_some(n)
-}
-
 const STATUSES: [QuoteStatus; 6] = [
     QuoteStatus::Verified,
     QuoteStatus::Inexact,
@@ -126,14 +106,14 @@ fn untag<T: Copy>(all: &[T], tag: u8) -> Option<T> {
 /// `None` when a path is not UTF-8 (nothing is stored then).
 fn encode(resolutions: &HashMap<OwnedKey, QuoteResolution>) -> Option<Vec<u8>> {
     let mut out = Encoder::with_capacity(resolutions.len() * 256);
-    count(&mut out, resolutions.len());
+    out.count(resolutions.len());
     for ((pieces, keys), resolution) in resolutions {
-        count(&mut out, pieces.len());
+        out.count(pieces.len());
         for (kind, text) in pieces {
             out.u8(*kind);
             out.str(text);
         }
-        count(&mut out, keys.len());
+        out.count(keys.len());
         for key in keys {
             out.str(key);
         }
@@ -145,19 +125,19 @@ fn encode(resolutions: &HashMap<OwnedKey, QuoteResolution>) -> Option<Vec<u8>> {
         out.u8(1);
         out.str(&found.key);
         out.str(found.path.to_str()?);
-        range(&mut out, &found.range);
-        count(&mut out, found.segments.len());
+        out.range(&found.range);
+        out.count(found.segments.len());
         for segment in &found.segments {
-            range(&mut out, segment);
+            out.range(segment);
         }
         out.u8(tag(&KINDS, &found.kind));
         out.u32(found.score.to_bits());
-        count(&mut out, found.edits.len());
+        out.count(found.edits.len());
         for edit in &found.edits {
             out.u8(tag(&EDITS, &edit.kind));
             out.str(&edit.quote_word);
             out.str(&edit.source_word);
-            range(&mut out, &edit.source_range);
+            out.range(&edit.source_range);
             out.u8(u8::from(edit.critical));
         }
     }
@@ -166,13 +146,13 @@ fn encode(resolutions: &HashMap<OwnedKey, QuoteResolution>) -> Option<Vec<u8>> {
 
 fn decode(bytes: &[u8]) -> Option<HashMap<OwnedKey, QuoteResolution>> {
     let mut input = Decoder::new(bytes);
-    let n = read_count(&mut input)?;
+    let n = input.count()?;
     let mut resolutions = HashMap::with_capacity(n);
     for _ in 0..n {
-        let pieces = (0..read_count(&mut input)?)
+        let pieces = (0..input.count()?)
             .map(|_| Some((input.u8()?, input.string()?)))
             .collect::<Option<Vec<_>>>()?;
-        let keys = (0..read_count(&mut input)?)
+        let keys = (0..input.count()?)
             .map(|_| input.string())
             .collect::<Option<Vec<_>>>()?;
         let status = untag(&STATUSES, input.u8()?)?;
@@ -181,19 +161,19 @@ fn decode(bytes: &[u8]) -> Option<HashMap<OwnedKey, QuoteResolution>> {
             1 => Some(QuoteMatch {
                 key: input.string()?,
                 path: PathBuf::from(input.string()?),
-                range: read_range(&mut input)?,
-                segments: (0..read_count(&mut input)?)
-                    .map(|_| read_range(&mut input))
+                range: input.range()?,
+                segments: (0..input.count()?)
+                    .map(|_| input.range())
                     .collect::<Option<Vec<_>>>()?,
                 kind: untag(&KINDS, input.u8()?)?,
                 score: f32::from_bits(input.u32()?),
-                edits: (0..read_count(&mut input)?)
+                edits: (0..input.count()?)
                     .map(|_| {
                         Some(WordEdit {
                             kind: untag(&EDITS, input.u8()?)?,
                             quote_word: input.string()?,
                             source_word: input.string()?,
-                            source_range: read_range(&mut input)?,
+                            source_range: input.range()?,
                             critical: input.u8()? != 0,
                         })
                     })
@@ -210,19 +190,13 @@ fn decode(bytes: &[u8]) -> Option<HashMap<OwnedKey, QuoteResolution>> {
 mod tests {
     use super::*;
     use crate::analysis::analyse_note;
-    use crate::corpus::{Source, SourceFormat, SourceMeta};
+    use crate::corpus::Source;
     use crate::workspace::CheckSettings;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn corpus(text: &str) -> Corpus {
-        let source = Source::new(
-            "halden2021".to_string(),
-            PathBuf::from("/ws/sources/halden2021.md"),
-            SourceFormat::Markdown,
-            text.to_string(),
-            SourceMeta::default(),
-        );
+        let source = Source::markdown_for_test("halden2021", text);
         Corpus::from_sources(vec![source], Vec::new())
     }
 

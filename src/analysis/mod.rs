@@ -562,16 +562,10 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Source, SourceFormat, SourceMeta};
+    use crate::corpus::Source;
 
     fn corpus(text: &str) -> Corpus {
-        let source = Source::new(
-            "halden2021".to_string(),
-            PathBuf::from("/ws/sources/halden2021.md"),
-            SourceFormat::Markdown,
-            text.to_string(),
-            SourceMeta::default(),
-        );
+        let source = Source::markdown_for_test("halden2021", text);
         Corpus::from_sources(vec![source], Vec::new())
     }
 

@@ -623,6 +623,17 @@ impl Encoder {
         self.bytes_with_len(s.as_bytes());
     }
 
+    /// A byte range, as two `u64`s.
+    pub(crate) fn range(&mut self, range: &crate::ByteRange) {
+        self.u64(range.start as u64);
+        self.u64(range.end as u64);
+    }
+
+    /// How many items follow.
+    pub(crate) fn count(&mut self, n: usize) {
+        self.u64(n as u64);
+    }
+
     pub(crate) fn u32s(&mut self, values: &[u32]) {
         self.u64(values.len() as u64);
         self.bytes.reserve(values.len() * 4);
@@ -689,6 +700,20 @@ impl<'a> Decoder<'a> {
     pub(crate) fn string(&mut self) -> Option<String> {
         let bytes = self.bytes_with_len()?;
         Some(std::str::from_utf8(bytes).ok()?.to_string())
+    }
+
+    /// A byte range (`None` when it ends before it starts).
+    pub(crate) fn range(&mut self) -> Option<crate::ByteRange> {
+        let start = usize::try_from(self.u64()?).ok()?;
+        let end = usize::try_from(self.u64()?).ok()?;
+        (start <= end).then_some(start..end)
+    }
+
+    /// How many items follow. Every item takes at least a byte: a count past the end is
+    /// corruption (`None`).
+    pub(crate) fn count(&mut self) -> Option<usize> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        (n <= self.remaining()).then_some(n)
     }
 
     pub(crate) fn u32s(&mut self) -> Option<Vec<u32>> {

@@ -101,17 +101,9 @@ impl WordIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{SourceFormat, SourceMeta};
-    use std::path::PathBuf;
 
     fn source(key: &str, text: &str) -> Arc<Source> {
-        Arc::new(Source::new(
-            key.to_string(),
-            PathBuf::from(format!("/ws/sources/{key}.md")),
-            SourceFormat::Markdown,
-            text.to_string(),
-            SourceMeta::default(),
-        ))
+        Arc::new(Source::markdown_for_test(key, text))
     }
 
     fn hashes(words: &str) -> Vec<u32> {

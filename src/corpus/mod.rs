@@ -71,6 +71,20 @@ pub struct Corpus {
     words: WordIndex,
 }
 
+#[cfg(test)]
+impl Source {
+    /// A Markdown source with key `key` at `/ws/sources/<key>.md` and no metadata (unit tests).
+    pub(crate) fn markdown_for_test(key: &str, text: &str) -> Source {
+        Source::new(
+            key.to_string(),
+            PathBuf::from(format!("/ws/sources/{key}.md")),
+            SourceFormat::Markdown,
+            text.to_string(),
+            SourceMeta::default(),
+        )
+    }
+}
+
 impl Corpus {
     /// Reads every source of the workspace (in parallel), assigns keys (bibliography `file` field,
     /// else frontmatter `id:`, else the file stem) and metadata. Problems (unreadable or binary
@@ -122,6 +136,11 @@ impl Corpus {
 
     pub fn source(&self, key: &str) -> Option<&Arc<Source>> {
         self.by_key.get(key).map(|&i| &self.sources[i])
+    }
+
+    /// The index in `sources` of the source with key `key`.
+    pub fn source_index(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
     }
 
     pub fn source_by_path(&self, path: &std::path::Path) -> Option<&Arc<Source>> {

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::ByteRange;
+use crate::analysis::terms::mine::{DAYS, MONTHS};
 use crate::corpus::word_hash;
 
 static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -303,31 +304,6 @@ const NUMBER_WORDS: &[(&str, u32)] = &[
     ("seventy", 70),
     ("eighty", 80),
     ("ninety", 90),
-];
-
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-const DAYS: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
 ];
 
 /// A month name (`March`, `Sept`), which dates a statement rather than naming an actor.

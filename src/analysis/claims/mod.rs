@@ -165,7 +165,7 @@ fn threshold(settings: &CheckSettings) -> f32 {
 fn judge_cited(input: &ClaimInput<'_>, claim: &ClaimText, cited: &[String]) -> Verdict {
     let mut attempts: Vec<Support> = cited
         .iter()
-        .filter_map(|key| passages::source_index(input.corpus, key))
+        .filter_map(|key| input.corpus.source_index(key))
         .filter_map(|index| support::assess(claim, input.corpus, input.passages, index))
         .collect();
     attempts.sort_by(|a, b| rank(b).total_cmp(&rank(a)));
@@ -401,19 +401,10 @@ pub fn citation_point(text: &str, sentence: &ByteRange) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Source, SourceFormat, SourceMeta};
-    use std::path::PathBuf;
+    use crate::corpus::Source;
 
     fn corpus() -> Corpus {
-        let source = |key: &str, text: &str| {
-            Source::new(
-                key.to_string(),
-                PathBuf::from(format!("/ws/sources/{key}.md")),
-                SourceFormat::Markdown,
-                text.to_string(),
-                SourceMeta::default(),
-            )
-        };
+        let source = |key: &str, text: &str| Source::markdown_for_test(key, text);
         Corpus::from_sources(
             vec![
                 source(

@@ -160,11 +160,6 @@ impl PassageIndex {
     }
 }
 
-/// The index of the source with key `key` in `corpus`.
-pub fn source_index(corpus: &Corpus, key: &str) -> Option<usize> {
-    corpus.sources.iter().position(|s| s.key == key)
-}
-
 /// The sources most likely to hold `text`'s content words, best first: each source scores the
 /// sum, over the content words it holds, of `ln(sources / sources holding the word)`.
 pub fn rank_sources(corpus: &Corpus, text: &str, limit: usize) -> Vec<usize> {
@@ -207,17 +202,9 @@ pub fn rank_sources(corpus: &Corpus, text: &str, limit: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{SourceFormat, SourceMeta};
-    use std::path::PathBuf;
 
     fn source(key: &str, text: &str) -> Source {
-        Source::new(
-            key.to_string(),
-            PathBuf::from(format!("/ws/sources/{key}.md")),
-            SourceFormat::Markdown,
-            text.to_string(),
-            SourceMeta::default(),
-        )
+        Source::markdown_for_test(key, text)
     }
 
     fn query(words: &str) -> Vec<u32> {

@@ -305,19 +305,10 @@ fn phrase_in_key(key: &str, words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Source, SourceFormat, SourceMeta};
-    use std::path::PathBuf;
+    use crate::corpus::Source;
 
     fn corpus() -> Corpus {
-        let source = |key: &str, text: &str| {
-            Source::new(
-                key.to_string(),
-                PathBuf::from(format!("/ws/sources/{key}.md")),
-                SourceFormat::Markdown,
-                text.to_string(),
-                SourceMeta::default(),
-            )
-        };
+        let source = |key: &str, text: &str| Source::markdown_for_test(key, text);
         Corpus::from_sources(
             vec![
                 source(
@@ -339,7 +330,7 @@ mod tests {
     fn support(claim: &str, key: &str) -> Support {
         let corpus = corpus();
         let passages = PassageIndex::new(&corpus);
-        let index = super::super::passages::source_index(&corpus, key).unwrap_or(usize::MAX);
+        let index = corpus.source_index(key).unwrap_or(usize::MAX);
         assess(&ClaimText::new(claim), &corpus, &passages, index).unwrap_or_else(|| Support {
             source: index,
             key: key.to_string(),

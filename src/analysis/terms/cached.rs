@@ -31,34 +31,13 @@ impl SourceTerms {
     }
 }
 
-fn range(out: &mut Encoder, range: &crate::ByteRange) {
-    out.u64(range.start as u64);
-    out.u64(range.end as u64);
-}
-
-fn read_range(input: &mut Decoder) -> Option<crate::ByteRange> {
-    let start = usize::try_from(input.u64()?).ok()?;
-    let end = usize::try_from(input.u64()?).ok()?;
-    (start <= end).then_some(start..end)
-}
-
-fn count(out: &mut Encoder, n: usize) {
-    out.u64(n as u64);
-}
-
-fn read_count(input: &mut Decoder) -> Option<usize> {
-    let n = usize::try_from(input.u64()?).ok()?;
-    // Every item takes at least a byte: a count past the end is corruption.
-    (n <= input.remaining()).then_some(n)
-}
-
 /// `None` when a path is not UTF-8 (such terms are not cached).
 fn encode(terms: &SourceTerms) -> Option<Vec<u8>> {
     let mut out = Encoder::with_capacity(terms.terms.len() * 256);
-    count(&mut out, terms.terms.len());
+    out.count(terms.terms.len());
     for term in &terms.terms {
         out.str(&term.term);
-        count(&mut out, term.aliases.len());
+        out.count(term.aliases.len());
         for alias in &term.aliases {
             out.str(alias);
         }
@@ -69,18 +48,18 @@ fn encode(terms: &SourceTerms) -> Option<Vec<u8>> {
             }
             None => out.u8(0),
         }
-        count(&mut out, term.glossary.len());
+        out.count(term.glossary.len());
         for definition in &term.glossary {
             out.str(definition.path.to_str()?);
-            range(&mut out, &definition.term_range);
-            range(&mut out, &definition.definition_range);
+            out.range(&definition.term_range);
+            out.range(&definition.definition_range);
             out.str(&definition.text);
         }
-        count(&mut out, term.excerpts.len());
+        out.count(term.excerpts.len());
         for excerpt in &term.excerpts {
             out.str(&excerpt.key);
             out.str(excerpt.path.to_str()?);
-            range(&mut out, &excerpt.range);
+            out.range(&excerpt.range);
             out.str(&excerpt.text);
             out.u32(excerpt.score.to_bits());
         }
@@ -90,11 +69,11 @@ fn encode(terms: &SourceTerms) -> Option<Vec<u8>> {
 
 fn decode(bytes: &[u8]) -> Option<SourceTerms> {
     let mut input = Decoder::new(bytes);
-    let n = read_count(&mut input)?;
+    let n = input.count()?;
     let mut terms = Vec::with_capacity(n);
     for _ in 0..n {
         let term = input.string()?;
-        let aliases = (0..read_count(&mut input)?)
+        let aliases = (0..input.count()?)
             .map(|_| input.string())
             .collect::<Option<Vec<_>>>()?;
         let expansion = match input.u8()? {
@@ -102,22 +81,22 @@ fn decode(bytes: &[u8]) -> Option<SourceTerms> {
             1 => Some(input.string()?),
             _ => return None,
         };
-        let glossary = (0..read_count(&mut input)?)
+        let glossary = (0..input.count()?)
             .map(|_| {
                 Some(GlossaryDefinition {
                     path: PathBuf::from(input.string()?),
-                    term_range: read_range(&mut input)?,
-                    definition_range: read_range(&mut input)?,
+                    term_range: input.range()?,
+                    definition_range: input.range()?,
                     text: input.string()?,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
-        let excerpts = (0..read_count(&mut input)?)
+        let excerpts = (0..input.count()?)
             .map(|_| {
                 Some(SourceExcerpt {
                     key: input.string()?,
                     path: PathBuf::from(input.string()?),
-                    range: read_range(&mut input)?,
+                    range: input.range()?,
                     text: input.string()?,
                     score: f32::from_bits(input.u32()?),
                 })
@@ -137,16 +116,10 @@ fn decode(bytes: &[u8]) -> Option<SourceTerms> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Source, SourceFormat, SourceMeta};
+    use crate::corpus::Source;
 
     fn corpus(text: &str) -> Corpus {
-        let source = Source::new(
-            "halden2021".to_string(),
-            PathBuf::from("/ws/sources/halden2021.md"),
-            SourceFormat::Markdown,
-            text.to_string(),
-            SourceMeta::default(),
-        );
+        let source = Source::markdown_for_test("halden2021", text);
         Corpus::from_sources(vec![source], Vec::new())
     }
 

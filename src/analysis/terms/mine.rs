@@ -57,8 +57,8 @@ const TITLES: &[&str] = &[
     "leader",
 ];
 
-/// Capitalised words that do not make a phrase a name (`Beijing in July`).
-const CALENDAR_WORDS: &[&str] = &[
+/// Month names, lowercase.
+pub(crate) const MONTHS: &[&str] = &[
     "january",
     "february",
     "march",
@@ -71,6 +71,10 @@ const CALENDAR_WORDS: &[&str] = &[
     "october",
     "november",
     "december",
+];
+
+/// Day names, lowercase.
+pub(crate) const DAYS: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -80,8 +84,12 @@ const CALENDAR_WORDS: &[&str] = &[
     "sunday",
 ];
 
+/// Capitalised words that do not make a phrase a name (`Beijing in July`): months and days.
 fn is_calendar_word(word: &str) -> bool {
-    CALENDAR_WORDS.iter().any(|c| c.eq_ignore_ascii_case(word))
+    MONTHS
+        .iter()
+        .chain(DAYS)
+        .any(|c| c.eq_ignore_ascii_case(word))
 }
 
 /// Excerpts kept per term and source.
