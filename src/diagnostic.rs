@@ -73,6 +73,7 @@ codes! {
     UnclosedQuote => "unclosed-quote", Warning, "An opening quote mark with no closing mark in its paragraph.";
     UnclosedCitation => "unclosed-citation", Warning, "A citation bracket `[@key` with no `]` in its paragraph.";
     InvalidFrontmatter => "invalid-frontmatter", Warning, "A note's or source's YAML frontmatter that does not parse.";
+    OutsideWorkspace => "outside-workspace", Error, "A glob, bibliography or cache folder in the settings that points outside the workspace (refused).";
 }
 
 impl std::fmt::Display for DiagnosticCode {

@@ -243,8 +243,11 @@ fn shared_corpus_correct_quotes_are_clean_and_each_problem_is_caught() {
     assert!(year_message.contains("2014"), "{year_message}");
 }
 
+/// An `ibid.toml` reaching the sample corpus outside the workspace: refused (each pattern and
+/// the bibliography reported on its line of `ibid.toml`, nothing read from there) unless the user
+/// allows it with `--allow-outside-root`.
 #[test]
-fn shared_corpus_through_an_ibid_toml_pointing_outside_the_workspace() {
+fn ibid_toml_pointing_outside_the_workspace_is_refused_unless_allowed() {
     let corpus = shared_corpus();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = format!(
@@ -258,9 +261,49 @@ fn shared_corpus_through_an_ibid_toml_pointing_outside_the_workspace() {
         format!("\"{quote}\" [@voa2023].\n\n\"{quote}\" [@mahoney2024].\n"),
     )
     .unwrap();
-    let (exit, diagnostics) = check_json(&dir.path().canonicalize().unwrap());
+    let root = dir.path().canonicalize().unwrap();
+
+    let (exit, diagnostics) = check_json(&root);
     assert_eq!(exit, 1);
-    let codes: Vec<(u64, &str)> = diagnostics
+    let refused: Vec<(&str, u64)> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "outside-workspace")
+        .map(|d| {
+            assert!(
+                d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("points outside the workspace"),
+                "{d}"
+            );
+            (
+                d["path"].as_str().unwrap(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        vec![("ibid.toml", 0), ("ibid.toml", 0), ("ibid.toml", 2)]
+    );
+    // Nothing was read from outside: both citations name unknown sources.
+    let unknown = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "unknown-source")
+        .count();
+    assert_eq!(unknown, 2, "{diagnostics:#?}");
+
+    let (code, stdout, stderr) = ibid_check(&[
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--allow-outside-root",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let value: Value = serde_json::from_str(&stdout).expect("JSON");
+    let codes: Vec<(u64, &str)> = value["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
         .iter()
         .map(|d| {
             (

@@ -78,21 +78,21 @@ fn load_set(name: &str) -> Vec<Case> {
 fn workspace(notes: &[(&str, String)]) -> tempfile::TempDir {
     let corpus = shared_corpus();
     let dir = tempfile::tempdir().expect("tempdir");
-    let files: Vec<String> = [
+    // The sample corpus linked into the workspace (globs may not reach outside it).
+    std::fs::create_dir_all(dir.path().join("corpus")).expect("mkdir corpus");
+    for file in [
         "tsjeng2024.md",
         "mahoney2024.txt",
         "politburo2023.txt",
         "qiang2024.md",
         "voa2023.txt",
-    ]
-    .iter()
-    .map(|f| format!("\"{}\"", corpus.join(f).display()))
-    .collect();
-    let config = format!(
-        "corpus = [{}]\nnotes = [\"notes/*.md\"]\nbibliography = \"{}\"\n",
-        files.join(", "),
-        corpus.join("refs.bib").display()
-    );
+        "refs.bib",
+    ] {
+        std::os::unix::fs::symlink(corpus.join(file), dir.path().join("corpus").join(file))
+            .expect("symlink a source");
+    }
+    let config = "corpus = [\"corpus/*.md\", \"corpus/*.txt\"]\nnotes = [\"notes/*.md\"]\n\
+                  bibliography = \"corpus/refs.bib\"\n";
     std::fs::write(dir.path().join("ibid.toml"), config).expect("write ibid.toml");
     std::fs::create_dir_all(dir.path().join("notes")).expect("mkdir notes");
     for (name, text) in notes {

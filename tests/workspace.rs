@@ -69,8 +69,9 @@ fn default_layout_sources_notes_and_bibliography() {
     assert!(workspace.config_path.is_none());
 }
 
-#[test]
-fn globs_reach_outside_the_root_and_follow_symbolic_links() {
+/// A workspace beside a `library/` folder: its `ibid.toml` reaches the library with `../`
+/// (refused unless allowed) and through a symbolic link `linked/` (followed).
+fn workspace_beside_a_library() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     write(
         dir.path(),
@@ -78,34 +79,88 @@ fn globs_reach_outside_the_root_and_follow_symbolic_links() {
             ("library/x.md", "x\n"),
             ("library/y.txt", "y\n"),
             ("library/sub/z.md", "z\n"),
+            ("library/refs.bib", "@book{x, title = {X}}\n"),
             ("work/notes/n.md", "n\n"),
             ("work/notes/old/o.md", "o\n"),
             (
                 "work/ibid.toml",
-                "corpus = [\"../library/*.md\", \"linked/**/*.txt\"]\nnotes = \"notes/*.md\"\n",
+                "corpus = [\"../library/*.md\", \"linked/**/*.txt\"]\nnotes = \"notes/*.md\"\n\
+                 bibliography = \"../library/refs.bib\"\ncache = \"/tmp/elsewhere\"\n",
             ),
         ],
     );
-    #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path().join("library"), dir.path().join("work/linked"))
         .expect("symlink");
-    let workspace = Workspace::load(&dir.path().join("work")).expect("loads");
-    let root = workspace.root.clone();
-    let mut expected = vec!["../library/x.md".to_string()];
-    if cfg!(unix) {
-        expected.push("linked/y.txt".to_string());
-    }
-    let sources: Vec<String> = workspace
+    dir
+}
+
+fn relative_sources(workspace: &Workspace) -> Vec<String> {
+    let mut sources: Vec<String> = workspace
         .sources
         .iter()
-        .map(|p| pathdiff(p, &root))
+        .map(|p| pathdiff(p, &workspace.root))
         .collect();
-    let mut sorted_expected = expected.clone();
-    sorted_expected.sort();
-    let mut sorted_sources = sources.clone();
-    sorted_sources.sort();
-    assert_eq!(sorted_sources, sorted_expected);
-    assert_eq!(names(&root, &workspace.notes), vec!["notes/n.md"]);
+    sources.sort();
+    sources
+}
+
+#[test]
+fn settings_pointing_outside_the_root_are_refused() {
+    let dir = workspace_beside_a_library();
+    let workspace = Workspace::load(&dir.path().join("work")).expect("loads");
+    assert_eq!(relative_sources(&workspace), vec!["linked/y.txt"]);
+    assert_eq!(names(&workspace.root, &workspace.notes), vec!["notes/n.md"]);
+    assert!(workspace.bibliography.is_empty());
+    assert_eq!(
+        workspace.config.cache,
+        ibid::workspace::CacheSetting::Default
+    );
+    let config = fs::read_to_string(dir.path().join("work/ibid.toml")).unwrap();
+    let refused: Vec<(&str, &str)> = workspace
+        .problems
+        .iter()
+        .map(|p| {
+            assert_eq!(p.code, DiagnosticCode::OutsideWorkspace, "{p:?}");
+            assert!(p.path.ends_with("ibid.toml"), "{p:?}");
+            (&config[p.range.clone()], p.message.as_str())
+        })
+        .collect();
+    let written: Vec<&str> = refused.iter().map(|(w, _)| *w).collect();
+    assert_eq!(
+        written,
+        vec!["../library/*.md", "/tmp/elsewhere", "../library/refs.bib"]
+    );
+    for (_, message) in &refused {
+        assert!(
+            message.contains("points outside the workspace")
+                && message.contains("--allow-outside-root"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn the_user_may_allow_settings_outside_the_root() {
+    let dir = workspace_beside_a_library();
+    let allow = ibid::workspace::Config {
+        allow_outside_root: true,
+        ..Default::default()
+    };
+    let workspace = Workspace::load_with(&dir.path().join("work"), Some(&allow)).expect("loads");
+    assert_eq!(
+        relative_sources(&workspace),
+        vec!["../library/x.md", "linked/y.txt"]
+    );
+    assert_eq!(workspace.bibliography.len(), 1);
+    assert!(workspace.problems.is_empty(), "{:?}", workspace.problems);
+    // `ibid.toml` cannot allow it itself.
+    let error =
+        ibid::workspace::Config::parse("allow-outside-root = true\n", Path::new("ibid.toml"))
+            .expect_err("not a workspace setting");
+    assert!(
+        error.to_string().contains("cannot be set in ibid.toml"),
+        "{error}"
+    );
 }
 
 /// `path` relative to `root`, with `..` when it lies beside it.

@@ -428,7 +428,10 @@ fn analyse_note_with(
 ) -> NoteAnalysis {
     use memo::ResolutionKey;
     let corpus = evidence.corpus;
-    let note = Note::parse(&text);
+    let note = match previous {
+        Some(old) => Note::parse_after(&text, &old.text, &old.note),
+        None => Note::parse(&text),
+    };
     fn key_of<'a>(note: &'a Note, quotation: &'a crate::notes::Quotation) -> ResolutionKey<'a> {
         use crate::notes::QuotePiece;
         let pieces = quotation

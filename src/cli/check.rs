@@ -21,7 +21,11 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut workspace = match Workspace::load_with(&root, None) {
+    let overlay = args.allow_outside_root.then(|| crate::workspace::Config {
+        allow_outside_root: true,
+        ..Default::default()
+    });
+    let mut workspace = match Workspace::load_with(&root, overlay.as_ref()) {
         Ok(workspace) => workspace,
         Err(error) => {
             eprintln!("ibid check: cannot read the workspace: {error}");

@@ -59,6 +59,10 @@ pub(crate) struct CheckArgs {
     /// Neither read nor write the on-disk cache of the corpus (`.ibid/`, or `IBID_CACHE_DIR`).
     #[arg(long)]
     no_cache: bool,
+    /// Let `ibid.toml` globs, bibliography paths and cache folder point outside the workspace
+    /// root (refused otherwise; `IBID_ALLOW_OUTSIDE_ROOT=1` does the same).
+    #[arg(long)]
+    allow_outside_root: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -68,6 +68,7 @@ pub struct Corpus {
     pub sources: Vec<Arc<Source>>,
     pub bibliography: Vec<BibEntry>,
     by_key: HashMap<String, usize>,
+    by_path: HashMap<PathBuf, usize>,
     words: WordIndex,
 }
 
@@ -144,7 +145,7 @@ impl Corpus {
     }
 
     pub fn source_by_path(&self, path: &std::path::Path) -> Option<&Arc<Source>> {
-        self.sources.iter().find(|s| s.path == path)
+        self.by_path.get(path).and_then(|&i| self.sources.get(i))
     }
 
     /// The bibliography entry with this key.
@@ -192,11 +193,18 @@ impl Corpus {
             .rev()
             .map(|(i, s)| (s.key.clone(), i))
             .collect();
+        let by_path = sources
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.path.clone(), i))
+            .collect();
         let words = WordIndex::build(&sources);
         Corpus {
             sources,
             bibliography,
             by_key,
+            by_path,
             words,
         }
     }

@@ -220,16 +220,43 @@ pub struct Converter<'a> {
     pub encoding: ColumnEncoding,
     pub paths: &'a PathMapper,
     texts: HashMap<PathBuf, Option<Arc<TextPositions>>>,
+    /// Line indexes of an earlier conversion, re-used for texts that are the same `Arc`.
+    earlier: KnownPositions,
 }
+
+/// Line indexes kept from one conversion to the next (the publisher's), so that republishing a
+/// note's diagnostics after a keystroke does not index again every source they point into.
+pub type KnownPositions = HashMap<PathBuf, Arc<TextPositions>>;
 
 impl<'a> Converter<'a> {
     pub fn new(analysis: &'a Analysis, encoding: ColumnEncoding, paths: &'a PathMapper) -> Self {
+        Self::with_known(analysis, encoding, paths, KnownPositions::new())
+    }
+
+    /// A converter that re-uses `earlier`'s line indexes where the text is unchanged.
+    pub fn with_known(
+        analysis: &'a Analysis,
+        encoding: ColumnEncoding,
+        paths: &'a PathMapper,
+        earlier: KnownPositions,
+    ) -> Self {
         Converter {
             analysis,
             encoding,
             paths,
             texts: HashMap::new(),
+            earlier,
         }
+    }
+
+    /// The line indexes of the sources this converter used, for the next one.
+    pub fn into_known(self) -> KnownPositions {
+        let analysis = self.analysis;
+        self.texts
+            .into_iter()
+            .filter(|(path, _)| analysis.is_source(path))
+            .filter_map(|(path, positions)| Some((path, positions?)))
+            .collect()
     }
 
     /// The positions of a file: its analysed text, else (a bibliography, `ibid.toml`) the file
@@ -238,12 +265,25 @@ impl<'a> Converter<'a> {
         if let Some(cached) = self.texts.get(path) {
             return cached.clone();
         }
-        let text = self.analysis.file_text(path).or_else(|| {
-            std::fs::read(path)
-                .ok()
-                .map(|bytes| Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
+        // A source's index from an earlier conversion, when its text is the same (compared, not
+        // copied: sources are large and many diagnostics point into them).
+        let source = self.analysis.corpus().source_by_path(path);
+        let known = source.and_then(|source| {
+            self.earlier
+                .get(path)
+                .filter(|known| {
+                    known.encoding == self.encoding && *known.text == *source.text.as_str()
+                })
+                .cloned()
         });
-        let positions = text.map(|text| Arc::new(TextPositions::new(text, self.encoding)));
+        let positions = known.or_else(|| {
+            let text = self.analysis.file_text(path).or_else(|| {
+                std::fs::read(path)
+                    .ok()
+                    .map(|bytes| Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
+            });
+            text.map(|text| Arc::new(TextPositions::new(text, self.encoding)))
+        });
         self.texts.insert(path.to_path_buf(), positions.clone());
         positions
     }

@@ -12,14 +12,14 @@ use tokio::sync::mpsc;
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
-use super::convert::{Converter, PathMapper};
+use super::convert::{Converter, KnownPositions, PathMapper};
 use super::worker::{Dirty, Snapshot, WorkerHandle};
 use crate::text::ColumnEncoding;
 
-/// Quiet time before publishing. Short: the worker already folds the changes that arrive while it
-/// is busy into one batch, and re-analysing a note after an edit only re-resolves the quotations
-/// the edit touched, so diagnostics can follow the typing closely.
-pub const DEBOUNCE: Duration = Duration::from_millis(30);
+/// Quiet time before publishing. Very short: the worker already folds the changes that arrive
+/// while it is busy into one batch, and re-analysing a note after an edit re-parses only the
+/// chunks and re-resolves only the quotations the edit touched, so diagnostics follow the typing.
+pub const DEBOUNCE: Duration = Duration::from_millis(5);
 /// Longest delay while changes keep arriving.
 pub const MAX_DELAY: Duration = Duration::from_millis(1000);
 
@@ -41,6 +41,7 @@ pub async fn run_publisher(
 ) {
     let mut published: BTreeSet<PathBuf> = BTreeSet::new();
     let mut pending = Dirty::Nothing;
+    let mut known = KnownPositions::new();
     loop {
         if pending == Dirty::Nothing {
             match dirty.recv().await {
@@ -66,12 +67,16 @@ pub async fn run_publisher(
         let work = std::mem::take(&mut pending);
         let (encoding, paths) = conversion();
         let previously = published.clone();
+        let earlier = std::mem::take(&mut known);
         let computed = tokio::task::spawn_blocking(move || {
-            compute(&snapshot, &work, &previously, encoding, &paths)
+            compute_with(&snapshot, &work, &previously, encoding, &paths, earlier)
         })
         .await;
         let files = match computed {
-            Ok(files) => files,
+            Ok((files, positions)) => {
+                known = positions;
+                files
+            }
             Err(error) => {
                 tracing::error!(%error, "computing diagnostics failed");
                 continue;
@@ -106,9 +111,30 @@ pub fn compute(
     encoding: ColumnEncoding,
     paths: &PathMapper,
 ) -> Vec<FileDiagnostics> {
+    compute_with(
+        snapshot,
+        dirty,
+        previously,
+        encoding,
+        paths,
+        KnownPositions::new(),
+    )
+    .0
+}
+
+/// `compute`, re-using the line indexes of sources from an earlier round; returns the ones it
+/// used, for the next round.
+fn compute_with(
+    snapshot: &Snapshot,
+    dirty: &Dirty,
+    previously: &BTreeSet<PathBuf>,
+    encoding: ColumnEncoding,
+    paths: &PathMapper,
+    known: KnownPositions,
+) -> (Vec<FileDiagnostics>, KnownPositions) {
     let Some(analysis) = snapshot.analysis.as_ref() else {
         // Nothing loaded: clear what was published.
-        return previously
+        let cleared = previously
             .iter()
             .filter_map(|path| {
                 Some(FileDiagnostics {
@@ -119,6 +145,7 @@ pub fn compute(
                 })
             })
             .collect();
+        return (cleared, KnownPositions::new());
     };
     let mut problems: BTreeMap<&std::path::Path, Vec<&crate::diagnostic::Diagnostic>> =
         BTreeMap::new();
@@ -135,7 +162,7 @@ pub fn compute(
             .chain(previously.iter().cloned())
             .collect(),
     };
-    let mut converter = Converter::new(analysis, encoding, paths);
+    let mut converter = Converter::with_known(analysis, encoding, paths, known);
     let mut out = Vec::new();
     for path in files {
         let own = analysis.diagnostics(&path);
@@ -158,5 +185,5 @@ pub fn compute(
             diagnostics,
         });
     }
-    out
+    (out, converter.into_known())
 }

@@ -1,6 +1,10 @@
 //! Block structure of a note from tree-sitter-md: prose blocks, headings, blockquotes, definition
 //! lists; masks non-prose bytes; runs the inline scanners; attributes citations to quotations.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use tree_sitter::Node;
 use tree_sitter_md::{MarkdownCursor, MarkdownParser};
 
@@ -22,7 +26,12 @@ pub struct ParsedNote {
 }
 
 pub(crate) fn parse_note(text: &str) -> Note {
-    parse_note_with_mask(text).note
+    parse_note_after(text, None).note
+}
+
+/// `parse_note` re-using the outline of the unchanged chunks of `previous` (a text and its outline).
+pub(crate) fn parse_note_reusing(text: &str, previous: (&str, &OutlineChunks)) -> Note {
+    parse_note_after(text, Some(previous)).note
 }
 
 /// The note's text with every non-prose byte (frontmatter, code, HTML, link targets, markup
@@ -33,7 +42,13 @@ pub fn masked_note(text: &str) -> String {
 
 /// Parses a note and returns it with its masked text.
 pub fn parse_note_with_mask(text: &str) -> ParsedNote {
-    let outline = outline(text);
+    parse_note_after(text, None)
+}
+
+/// `parse_note_with_mask`, re-using the outline of the chunks of `previous` (a text and its
+/// outline) that are unchanged.
+fn parse_note_after(text: &str, previous: Option<(&str, &OutlineChunks)>) -> ParsedNote {
+    let (outline, chunks) = chunked_outline(text, previous);
     let masked = outline.mask.apply(text);
 
     let glossary_paragraphs: Vec<Option<ByteRange>> = outline
@@ -195,6 +210,7 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
                 problems.sort_by_key(|p| p.range.start);
                 problems
             },
+            outline: chunks,
         },
         masked,
     }
@@ -291,12 +307,70 @@ struct Context {
     inside_block: bool,
 }
 
-fn outline(text: &str) -> Outline {
+/// A note's outline kept chunk by chunk (see `super::chunks`): each chunk's range in the note and
+/// its outline, with ranges relative to the chunk.
+#[derive(Debug, Clone, Default)]
+pub struct OutlineChunks {
+    chunks: Vec<(ByteRange, Arc<Outline>)>,
+}
+
+/// The note's outline, parsed chunk by chunk (in parallel), taking the outline of a chunk whose
+/// text `previous` had from there.
+fn chunked_outline(
+    text: &str,
+    previous: Option<(&str, &OutlineChunks)>,
+) -> (Outline, OutlineChunks) {
+    let ranges = super::chunks::top_level_chunks(text);
+    // The first chunk starts the document (a frontmatter may open it); the others do not.
+    let known: HashMap<(bool, &str), &Arc<Outline>> = previous
+        .map(|(old_text, old)| {
+            old.chunks
+                .iter()
+                .filter_map(|(range, outline)| {
+                    Some(((range.start == 0, old_text.get(range.clone())?), outline))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let outlines: Vec<Arc<Outline>> = ranges
+        .par_iter()
+        .map(|range| {
+            let at_start = range.start == 0;
+            let chunk = text.get(range.clone()).unwrap_or("");
+            match known.get(&(at_start, chunk)) {
+                Some(&outline) => outline.clone(),
+                None => Arc::new(chunk_outline(chunk, at_start)),
+            }
+        })
+        .collect();
+    let mut merged = Outline::default();
+    for (range, outline) in ranges.iter().zip(&outlines) {
+        merged.append_shifted(outline, range.start);
+    }
+    finish_outline(text, &mut merged);
+    let chunks = OutlineChunks {
+        chunks: ranges.into_iter().zip(outlines).collect(),
+    };
+    (merged, chunks)
+}
+
+thread_local! {
+    /// One tree-sitter-md parser per thread, re-used for every chunk.
+    static PARSER: std::cell::RefCell<MarkdownParser> = std::cell::RefCell::new(MarkdownParser::default());
+}
+
+/// The outline of one chunk, its ranges relative to the chunk. A chunk that does not start the
+/// document is parsed after a blank line, so that a `---` opening it is no frontmatter.
+fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
+    let prefix = if at_start { "" } else { "\n" };
+    let source = format!("{prefix}{chunk}");
     let mut outline = Outline::default();
-    let mut parser = MarkdownParser::default();
-    let Some(tree) = parser.parse(text.as_bytes(), None) else {
-        tracing::warn!("tree-sitter-md could not parse a note; treating it as one paragraph");
-        let range = trim_end(text, 0..text.len());
+    let tree = PARSER.with(|parser| parser.borrow_mut().parse(source.as_bytes(), None));
+    let Some(tree) = tree else {
+        tracing::warn!(
+            "tree-sitter-md could not parse part of a note; treating it as one paragraph"
+        );
+        let range = trim_end(chunk, 0..chunk.len());
         if !range.is_empty() {
             outline.candidates.push(Candidate {
                 kind: BlockKind::Paragraph,
@@ -307,7 +381,25 @@ fn outline(text: &str) -> Outline {
         return outline;
     };
     let mut cursor = tree.walk();
-    outline.visit(text, &mut cursor, Context::default());
+    outline.visit(&source, &mut cursor, Context::default());
+    if at_start {
+        return outline;
+    }
+    let mut relative = Outline::default();
+    relative.append_shifted_back(&outline, prefix.len());
+    relative
+}
+
+/// The whole note's outline from a single tree-sitter parse: what `chunked_outline` must equal
+/// (tests and the fuzz target check it).
+fn whole_outline(text: &str) -> Outline {
+    let mut outline = chunk_outline(text, true);
+    finish_outline(text, &mut outline);
+    outline
+}
+
+/// What is done on the merged outline: blocks in order, and the byte-order mark.
+fn finish_outline(text: &str, outline: &mut Outline) {
     outline.candidates.sort_by_key(|c| c.range.start);
     if text.starts_with('\u{FEFF}') {
         outline.mask.add(0..'\u{FEFF}'.len_utf8());
@@ -322,10 +414,71 @@ fn outline(text: &str) -> Outline {
             outline.frontmatter = Some(range);
         }
     }
-    outline
+}
+
+/// Checks that parsing `text` chunk by chunk gives the outline of one parse of the whole text;
+/// `Err` says what differs. For the fuzz target and tests.
+#[doc(hidden)]
+pub fn check_chunked_outline(text: &str) -> Result<(), String> {
+    let (chunked, _) = chunked_outline(text, None);
+    let whole = whole_outline(text);
+    let summary = |o: &Outline| {
+        format!(
+            "mask {:?}\nfrontmatter {:?}\nblocks {:?}\nheadings {:?}\ncomments {:?}",
+            o.mask.apply(text),
+            o.frontmatter,
+            o.candidates,
+            o.headings,
+            o.comments
+        )
+    };
+    let (chunked, whole) = (summary(&chunked), summary(&whole));
+    if chunked == whole {
+        Ok(())
+    } else {
+        Err(format!(
+            "chunks {:?}\n--- chunked\n{chunked}\n--- whole\n{whole}",
+            super::chunks::top_level_chunks(text)
+        ))
+    }
 }
 
 impl Outline {
+    /// Appends `other`'s ranges, moved `by` bytes later.
+    fn append_shifted(&mut self, other: &Outline, by: usize) {
+        let shift = |r: &ByteRange| r.start + by..r.end + by;
+        self.shift_from(other, shift);
+    }
+
+    /// Appends `other`'s ranges, moved `by` bytes earlier (none starts before `by`).
+    fn append_shifted_back(&mut self, other: &Outline, by: usize) {
+        let shift = |r: &ByteRange| r.start.saturating_sub(by)..r.end.saturating_sub(by);
+        self.shift_from(other, shift);
+    }
+
+    fn shift_from(&mut self, other: &Outline, shift: impl Fn(&ByteRange) -> ByteRange) {
+        self.mask.extend_mapped(&other.mask, &shift);
+        if self.frontmatter.is_none() {
+            self.frontmatter = other.frontmatter.as_ref().map(&shift);
+        }
+        self.candidates
+            .extend(other.candidates.iter().map(|c| Candidate {
+                range: shift(&c.range),
+                ..c.clone()
+            }));
+        self.headings
+            .extend(other.headings.iter().map(|h| PendingHeading {
+                level: h.level,
+                range: shift(&h.range),
+                content: shift(&h.content),
+            }));
+        self.comments
+            .extend(other.comments.iter().map(|c| IgnoreComment {
+                kind: c.kind,
+                range: shift(&c.range),
+            }));
+    }
+
     /// Visits the cursor's node and (when it holds prose) its children.
     fn visit(&mut self, text: &str, cursor: &mut MarkdownCursor<'_>, context: Context) {
         let node = cursor.node();
@@ -827,11 +980,12 @@ mod tests {
 
     /// The masked text of a note without scanning it for citations or quotations.
     fn mask_only(text: &str) -> String {
-        outline(text).mask.apply(text)
+        chunked_outline(text, None).0.mask.apply(text)
     }
 
     fn candidates(text: &str) -> Vec<(BlockKind, &str)> {
-        outline(text)
+        chunked_outline(text, None)
+            .0
             .candidates
             .into_iter()
             .map(|c| (c.kind, &text[c.range]))
@@ -1093,7 +1247,7 @@ mod tests {
         fn masking_and_splitting_never_break_offsets(
             text in r#"([-#>*_`~:|\[\]()!<@".?。 \r\naAzZ1é“”🙂]|https://|<!-- ibid-ignore -->|\n---\n){0,80}"#
         ) {
-            let outline = outline(&text);
+            let outline = chunked_outline(&text, None).0;
             let masked = outline.mask.apply(&text);
             proptest::prop_assert_eq!(masked.len(), text.len());
             for (a, b) in text.bytes().zip(masked.bytes()) {

@@ -19,6 +19,11 @@ impl Mask {
         }
     }
 
+    /// Adds `other`'s ranges, each mapped by `map` (to move them in the text).
+    pub(crate) fn extend_mapped(&mut self, other: &Mask, map: impl Fn(&ByteRange) -> ByteRange) {
+        self.ranges.extend(other.ranges.iter().map(map));
+    }
+
     /// Blanks `outer` except the `kept` ranges (sorted or not).
     pub(crate) fn add_except(&mut self, outer: ByteRange, kept: &[ByteRange]) {
         let mut kept: Vec<ByteRange> = kept.to_vec();

@@ -5,6 +5,7 @@
 
 mod attribution;
 pub mod blocks;
+mod chunks;
 pub mod citation;
 pub mod glossary;
 mod mask;
@@ -61,6 +62,8 @@ pub struct Note {
     /// Likely slips in the note's syntax (a quote mark or citation bracket never closed, a
     /// frontmatter that is not YAML), reported as diagnostics; parsing goes on around them.
     pub problems: Vec<SyntaxProblem>,
+    /// The syntax outline, chunk by chunk, for re-use by the next text of the note.
+    pub(crate) outline: blocks::OutlineChunks,
 }
 
 /// What kind of slip a [`SyntaxProblem`] is.
@@ -87,6 +90,12 @@ impl Note {
     /// Parses a note. Never fails: broken Markdown yields what can be recognised.
     pub fn parse(text: &str) -> Note {
         blocks::parse_note(text)
+    }
+
+    /// `parse` for a new text of a note parsed before from `old_text`: the Markdown syntax of the
+    /// chunks whose text is unchanged is re-used, so an edit re-parses only what it touched.
+    pub fn parse_after(text: &str, old_text: &str, old: &Note) -> Note {
+        blocks::parse_note_reusing(text, (old_text, &old.outline))
     }
 
     /// The citation whose range contains `offset`.

@@ -136,14 +136,29 @@ fn blocks(text: &str) -> Vec<Block> {
 
 fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
     let blocks = blocks(text);
-    let abbreviations: String = blocks
-        .iter()
-        .filter(|b| b.kind == "string")
-        .filter_map(|b| text.get(b.range.clone()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut entries = Vec::new();
     let mut problems = Vec::new();
+    let string_blocks: Vec<&Block> = blocks.iter().filter(|b| b.kind == "string").collect();
+    let definitions: Vec<Vec<(String, Vec<String>)>> = string_blocks
+        .iter()
+        .map(|b| string_definitions(text.get(b.range.clone()).unwrap_or("")))
+        .collect();
+    let runaway = runaway_abbreviations(definitions.iter().flatten());
+    let mut kept = Vec::new();
+    for (block, defined) in string_blocks.iter().zip(&definitions) {
+        match defined.iter().find(|(name, _)| runaway.contains(name)) {
+            Some((name, _)) => problems.push(problem(
+                path,
+                block.range.clone(),
+                format!(
+                    "the @string `{name}` refers to itself (directly or through other @strings) \
+                     or nests more than {MAX_ABBREVIATION_DEPTH} deep; it is left out"
+                ),
+            )),
+            None => kept.extend(text.get(block.range.clone())),
+        }
+    }
+    let abbreviations = kept.join("\n");
+    let mut entries = Vec::new();
     let mut seen: std::collections::HashMap<String, ByteRange> = std::collections::HashMap::new();
     for block in blocks
         .iter()
@@ -199,6 +214,102 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
         }
     }
     (entries, problems)
+}
+
+/// How deep `@string` definitions may refer to one another. biblatex expands them recursively, so
+/// a definition that refers to itself would overflow the stack (and kill the process).
+const MAX_ABBREVIATION_DEPTH: usize = 32;
+
+/// The definitions of an `@string{name = value # other, …}` block: each name (lowercase, as
+/// BibTeX compares them) with the abbreviations its value refers to.
+fn string_definitions(block: &str) -> Vec<(String, Vec<String>)> {
+    let Some(open) = block.find(['{', '(']) else {
+        return Vec::new();
+    };
+    let body = block.get(open + 1..).unwrap_or("");
+    let body = body.strip_suffix(['}', ')']).unwrap_or(body);
+    let mut definitions = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    let mut word = String::new();
+    let mut depth = 0usize;
+    let mut in_quotes = false;
+    let flush = |word: &mut String, current: &mut Option<(String, Vec<String>)>| {
+        let name = std::mem::take(word).to_lowercase();
+        let is_reference = name.chars().next().is_some_and(|c| !c.is_ascii_digit());
+        if let Some((_, references)) = current.as_mut()
+            && is_reference
+        {
+            references.push(name);
+        }
+    };
+    for c in body.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '"' if depth == 0 => in_quotes = !in_quotes,
+            _ if depth > 0 || in_quotes => {}
+            '=' if current.is_none() || word.is_empty() => {
+                let name = std::mem::take(&mut word).to_lowercase();
+                if !name.is_empty() {
+                    current = Some((name, Vec::new()));
+                }
+            }
+            ',' => {
+                flush(&mut word, &mut current);
+                definitions.extend(current.take());
+            }
+            '#' => flush(&mut word, &mut current),
+            c if c.is_whitespace() => {
+                if current.is_some() {
+                    flush(&mut word, &mut current);
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    flush(&mut word, &mut current);
+    definitions.extend(current);
+    definitions
+}
+
+/// The abbreviations whose expansion never ends or nests deeper than `MAX_ABBREVIATION_DEPTH`
+/// (depths computed by relaxation: a cycle keeps growing past the limit).
+fn runaway_abbreviations<'a>(
+    definitions: impl Iterator<Item = &'a (String, Vec<String>)>,
+) -> std::collections::HashSet<String> {
+    let graph: std::collections::HashMap<&str, Vec<&str>> = definitions
+        .map(|(name, references)| {
+            (
+                name.as_str(),
+                references.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let mut depth: std::collections::HashMap<&str, usize> =
+        graph.keys().map(|name| (*name, 0)).collect();
+    for _ in 0..=MAX_ABBREVIATION_DEPTH {
+        let mut changed = false;
+        for (name, references) in &graph {
+            let deepest = references
+                .iter()
+                .filter_map(|r| depth.get(r).map(|d| d + 1))
+                .max()
+                .unwrap_or(0)
+                .min(MAX_ABBREVIATION_DEPTH + 1);
+            if depth.get(name).is_some_and(|&d| deepest > d) {
+                depth.insert(name, deepest);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    depth
+        .into_iter()
+        .filter(|&(_, d)| d > MAX_ABBREVIATION_DEPTH)
+        .map(|(name, _)| name.to_string())
+        .collect()
 }
 
 fn bib_entry(path: &Path, range: ByteRange, entry: &biblatex::Entry) -> BibEntry {
@@ -701,6 +812,37 @@ mod tests {
             "{}",
             broken[0].message
         );
+    }
+
+    #[test]
+    fn self_referring_strings_are_left_out_not_expanded_forever() {
+        // Each of these overflowed the stack inside biblatex (found by the `loaders` fuzz target).
+        for bib in [
+            "@string{a = a}\n@book{k, title = a}\n",
+            "@string{a = b}\n@string{b = a}\n@book{k, title = a}\n",
+            "@string{a = \"x\" # a # {y}}\n@book{k, title = a}\n",
+            "@string{A = {x}, b = a # B}\n@book{k, title = b}\n",
+        ] {
+            let (_, problems) = parse_bibliography(Path::new("/w/refs.bib"), bib);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.message.contains("refers to itself")),
+                "{bib:?}: {problems:?}"
+            );
+        }
+        let chain: String = (0..40)
+            .map(|i| format!("@string{{s{i} = s{}}}\n", i + 1))
+            .chain(["@string{s40 = {end}}\n@book{k, title = s0}\n".to_string()])
+            .collect();
+        let (_, problems) = parse_bibliography(Path::new("/w/refs.bib"), &chain);
+        assert!(!problems.is_empty(), "a chain of 40 is too deep");
+        // Ordinary abbreviations still expand.
+        let fine = "@string{ibid = \"Institute\"}\n@string{full = ibid # \" for Bridges\"}\n\
+                    @book{k, title = {T}, publisher = full}\n";
+        let (entries, problems) = parse_bibliography(Path::new("/w/refs.bib"), fine);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(entries.len(), 1);
     }
 
     #[test]

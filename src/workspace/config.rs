@@ -64,6 +64,11 @@ pub struct Config {
     pub checks: CheckSettings,
     /// The on-disk cache of the corpus (`cache = false`, or `cache = "folder"`).
     pub cache: CacheSetting,
+    /// Whether globs, bibliography paths and the cache folder may point outside the workspace
+    /// root. Never from `ibid.toml` (a workspace must not grant itself access to the rest of the
+    /// disk): only the user's own settings — `--allow-outside-root`, `IBID_ALLOW_OUTSIDE_ROOT=1`,
+    /// or the editor setting `allowOutsideRoot`.
+    pub allow_outside_root: bool,
 }
 
 /// Where the on-disk cache of the corpus lives (see `corpus::cache`). The `IBID_CACHE_DIR`
@@ -113,6 +118,7 @@ impl Config {
         if self.cache == CacheSetting::Default {
             self.cache = overlay.cache.clone();
         }
+        self.allow_outside_root |= overlay.allow_outside_root;
         for (code, setting) in &overlay.checks.severity {
             self.checks.severity.entry(*code).or_insert(*setting);
         }
@@ -169,6 +175,16 @@ impl ConfigFile {
                 }
                 "cache" => {
                     layer.cache = Some(cache_setting(field(value)).map_err(|m| error(at, m))?)
+                }
+                "allow-outside-root" | "allowOutsideRoot" | "allow_outside_root" => {
+                    return Err(error(
+                        at,
+                        "`allow-outside-root` cannot be set in ibid.toml: a workspace may not \
+                         let itself read the rest of the disk. Pass `--allow-outside-root`, set \
+                         IBID_ALLOW_OUTSIDE_ROOT=1, or set `ibid.allowOutsideRoot` in the \
+                         editor's user settings"
+                            .to_string(),
+                    ));
                 }
                 "checks" => {}
                 other => {
@@ -285,6 +301,7 @@ struct Layer {
     claim_strictness: Option<f32>,
     severity: BTreeMap<DiagnosticCode, SeveritySetting>,
     cache: Option<CacheSetting>,
+    allow_outside_root: Option<bool>,
 }
 
 /// `null` or `[]`: no settings. Clients written in Lua send an empty table as `[]`.
@@ -319,6 +336,11 @@ impl Layer {
                         Some(string_list("bibliography", field)?).filter(|l| !l.is_empty())
                 }
                 "cache" => layer.cache = Some(cache_setting(field)?),
+                "allowOutsideRoot" | "allow-outside-root" | "allow_outside_root" => {
+                    layer.allow_outside_root = Some(value.as_bool().ok_or_else(|| {
+                        format!("`allowOutsideRoot` must be true or false, not {value}")
+                    })?)
+                }
                 "checks" if is_empty_json(value) => {}
                 "checks" => {
                     let serde_json::Value::Object(checks) = value else {
@@ -344,7 +366,7 @@ impl Layer {
                 other => {
                     return Err(format!(
                         "unknown setting `ibid.{other}` (expected corpus, notes, bibliography, \
-                         cache, checks)"
+                         cache, allowOutsideRoot, checks)"
                     ));
                 }
             }
@@ -429,6 +451,7 @@ impl Layer {
                 severity: self.severity,
             },
             cache: self.cache.unwrap_or_default(),
+            allow_outside_root: self.allow_outside_root.unwrap_or(false),
         }
     }
 }

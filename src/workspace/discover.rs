@@ -1,6 +1,8 @@
 //! Finding the workspace's files: globs from `ibid.toml`, else the default layout (sources under
-//! `corpus/` or `sources/`, notes are the other `.md` files). Symbolic links are followed (a corpus
-//! linked into the workspace is common) and globs may reach outside the root (`../shared/*.md`).
+//! `corpus/` or `sources/`, notes are the other `.md` files). Symbolic links are followed (linking
+//! a corpus into the workspace is the way to bring in one that lives elsewhere). Globs, bibliography
+//! paths and a cache folder that point outside the root are refused unless the user allows it
+//! (`Config::allow_outside_root`, `IBID_ALLOW_OUTSIDE_ROOT`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -9,7 +11,7 @@ use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::bibliography::parse_bibliography;
 use super::config::ConfigFile;
-use super::{BibEntry, Config, Workspace, WorkspaceError};
+use super::{BibEntry, CacheSetting, Config, Workspace, WorkspaceError};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 
 /// Folders the default layout reads sources from.
@@ -33,7 +35,7 @@ pub(crate) fn load_workspace(
         )));
     }
     let config_path = root.join("ibid.toml");
-    let (config, config_path) = if config_path.is_file() {
+    let (mut config, config_path, config_text) = if config_path.is_file() {
         let text = std::fs::read_to_string(&config_path).map_err(|source| WorkspaceError::Io {
             path: config_path.clone(),
             source,
@@ -43,12 +45,27 @@ pub(crate) fn load_workspace(
             Some(overlay) => file.config.with_overlay(overlay, file.set),
             None => file.config,
         };
-        (config, Some(config_path))
+        (config, Some(config_path), text)
     } else {
-        (overlay.cloned().unwrap_or_default(), None)
+        (overlay.cloned().unwrap_or_default(), None, String::new())
     };
 
     let mut problems = Vec::new();
+    let boundary = RootBoundary {
+        root: &root,
+        allow_outside: config.allow_outside_root || allowed_by_environment(),
+        settings_path: config_path.as_deref(),
+        settings_text: &config_text,
+    };
+    let corpus_patterns = boundary.keep_inside("corpus glob", &config.corpus, &mut problems);
+    let notes_patterns = boundary.keep_inside("notes glob", &config.notes, &mut problems);
+    if let CacheSetting::Dir(dir) = &config.cache
+        && let Some(mut problem) = boundary.refuse("cache folder", &dir.to_string_lossy(), dir)
+    {
+        problem.message.push_str("; the cache stays in `.ibid/`");
+        problems.push(problem);
+        config.cache = CacheSetting::Default;
+    }
     let sources = if config.corpus.is_empty() {
         let mut found = Vec::new();
         for dir in DEFAULT_SOURCE_DIRS {
@@ -59,8 +76,8 @@ pub(crate) fn load_workspace(
         }
         found
     } else {
-        let globs = compile_globs(&config.corpus, "corpus", config_path.as_deref())?;
-        glob_files(&root, &config.corpus, &globs)
+        let globs = compile_globs(&corpus_patterns, "corpus", config_path.as_deref())?;
+        glob_files(&root, &corpus_patterns, &globs)
             .into_iter()
             .filter(|p| is_source_file(p))
             .collect()
@@ -82,8 +99,8 @@ pub(crate) fn load_workspace(
             .filter(|p| !source_dirs.iter().any(|d| p.starts_with(d)))
             .collect()
     } else {
-        let globs = compile_globs(&config.notes, "notes", config_path.as_deref())?;
-        glob_files(&root, &config.notes, &globs)
+        let globs = compile_globs(&notes_patterns, "notes", config_path.as_deref())?;
+        glob_files(&root, &notes_patterns, &globs)
             .into_iter()
             .filter(|p| is_markdown(p) && !source_set.contains(p))
             .collect()
@@ -96,7 +113,9 @@ pub(crate) fn load_workspace(
         let mut files = Vec::new();
         for file in &config.bibliography {
             let path = clean_path(&root.join(file));
-            if path.is_file() {
+            if let Some(problem) = boundary.refuse("bibliography", &file.to_string_lossy(), file) {
+                problems.push(problem);
+            } else if path.is_file() {
                 files.push(path);
             } else {
                 problems.push(Diagnostic::new(
@@ -168,6 +187,88 @@ pub(crate) fn load_workspace(
         notes,
         bibliography,
         problems,
+    })
+}
+
+/// Where the workspace ends, for the paths its settings name.
+struct RootBoundary<'a> {
+    root: &'a Path,
+    /// The user allowed paths outside the root.
+    allow_outside: bool,
+    /// `ibid.toml`, where the refused settings are reported (else the root: editor settings).
+    settings_path: Option<&'a Path>,
+    settings_text: &'a str,
+}
+
+impl RootBoundary<'_> {
+    /// The patterns whose literal folders lie inside the root; a problem for each other one.
+    fn keep_inside(
+        &self,
+        what: &str,
+        patterns: &[String],
+        problems: &mut Vec<Diagnostic>,
+    ) -> Vec<String> {
+        patterns
+            .iter()
+            .filter(|pattern| {
+                let base = literal_base(&clean_pattern(pattern));
+                match self.refuse(what, pattern, &base) {
+                    Some(problem) => {
+                        problems.push(problem);
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// An `outside-workspace` problem when `path` (as written: `written`) leads out of the root
+    /// and the user has not allowed that. Checked lexically, before any file is touched.
+    fn refuse(&self, what: &str, written: &str, path: &Path) -> Option<Diagnostic> {
+        let resolved = clean_path(&self.root.join(path));
+        if self.allow_outside || resolved.starts_with(self.root) {
+            return None;
+        }
+        let range = self.written_range(written);
+        Some(Diagnostic::new(
+            DiagnosticCode::OutsideWorkspace,
+            self.settings_path.unwrap_or(self.root).to_path_buf(),
+            range,
+            format!(
+                "the {what} `{written}` points outside the workspace (to {}); refused: ibid only \
+                 reads files under {} unless you allow it (`--allow-outside-root`, \
+                 IBID_ALLOW_OUTSIDE_ROOT=1, or the editor setting `ibid.allowOutsideRoot`) — \
+                 or link the folder into the workspace",
+                resolved.display(),
+                self.root.display()
+            ),
+        ))
+    }
+
+    /// Where `written` appears as a string in `ibid.toml` (the text between its quotes).
+    fn written_range(&self, written: &str) -> std::ops::Range<usize> {
+        ["\"", "'"]
+            .iter()
+            .find_map(|quote| {
+                let start = self
+                    .settings_text
+                    .find(&format!("{quote}{written}{quote}"))?
+                    + 1;
+                Some(start..start + written.len())
+            })
+            .unwrap_or(0..0)
+    }
+}
+
+/// `IBID_ALLOW_OUTSIDE_ROOT=1` (or `true`, `yes`): the user's own opt-in, from the environment.
+fn allowed_by_environment() -> bool {
+    std::env::var("IBID_ALLOW_OUTSIDE_ROOT").is_ok_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes"
+        )
     })
 }
 

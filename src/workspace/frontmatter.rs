@@ -92,7 +92,8 @@ pub fn parse_frontmatter(text: &str) -> Option<Frontmatter> {
     None
 }
 
-/// Each line without its terminator, with the offset just past its terminator.
+/// Each line without its terminator, with the offset just past its terminator. A line ends at
+/// `\n`, `\r\n` or a lone `\r` (classic Mac files), as everywhere else in ibid.
 fn line_spans(text: &str) -> impl Iterator<Item = (&str, usize)> {
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -100,12 +101,19 @@ fn line_spans(text: &str) -> impl Iterator<Item = (&str, usize)> {
             return None;
         }
         let rest = text.get(at..)?;
-        let (line, consumed) = match rest.find('\n') {
-            Some(nl) => (rest.get(..nl)?, nl + 1),
+        let (line, consumed) = match rest.find(['\n', '\r']) {
+            Some(end) => {
+                let terminator = if rest[end..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
+                (rest.get(..end)?, end + terminator)
+            }
             None => (rest, rest.len()),
         };
         at += consumed;
-        Some((line.strip_suffix('\r').unwrap_or(line), at))
+        Some((line, at))
     })
 }
 
@@ -114,7 +122,7 @@ fn line_terminator_len(text: &str, end: usize) -> usize {
     let before = text.get(..end).unwrap_or("");
     if before.ends_with("\r\n") {
         2
-    } else if before.ends_with('\n') {
+    } else if before.ends_with(['\n', '\r']) {
         1
     } else {
         0
@@ -189,6 +197,17 @@ mod tests {
         let fm = parse_frontmatter(text).expect("frontmatter");
         assert_eq!(fm.range, 0..text.len());
         assert_eq!(fm.string("id").as_deref(), Some("2020"));
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let text = "---\rid: x\rtitle: a: b\r---\rbody";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(&text[fm.range.clone()], "---\rid: x\rtitle: a: b\r---\r");
+        let error_range = fm.error_range.expect("the YAML error has a line");
+        assert_eq!(&text[error_range], "title: a: b");
+        let good = parse_frontmatter("---\rid: x\r...\rrest").expect("frontmatter");
+        assert_eq!(good.string("id").as_deref(), Some("x"));
     }
 
     #[test]

@@ -25,6 +25,25 @@ fn check_range(text: &str, range: &std::ops::Range<usize>, what: &str) {
 pub fn notes_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let note = ibid::notes::Note::parse(&text);
+    // Chunk by chunk (see `notes::chunks`) = one parse of the whole note.
+    if let Err(difference) = ibid::notes::blocks::check_chunked_outline(&text) {
+        panic!("chunked parse differs:\n{difference}");
+    }
+    // Re-parsing after an edit (re-using unchanged chunks) = parsing afresh: the old text is
+    // this one without a slice (so the edit inserts it back).
+    let cut_start = floor_boundary(&text, data.first().map_or(0, |&b| usize::from(b) * 7));
+    let cut_end = floor_boundary(
+        &text,
+        cut_start + data.last().map_or(0, |&b| usize::from(b)),
+    );
+    let old_text = format!("{}{}", &text[..cut_start], &text[cut_end..]);
+    let old = ibid::notes::Note::parse(&old_text);
+    let again = ibid::notes::Note::parse_after(&text, &old_text, &old);
+    assert_eq!(
+        note_summary(&again),
+        note_summary(&note),
+        "parse_after differs"
+    );
     for block in &note.blocks {
         check_range(&text, &block.range, "block");
     }
@@ -190,7 +209,17 @@ pub fn line_index(data: &[u8]) {
         ColumnEncoding::Utf16,
         ColumnEncoding::Utf32,
     ] {
-        // The line as LSP counts it: after `\n`, `\r\n` or a lone `\r`.
+        // The line as LSP counts it: after `\n`, `\r\n` or a lone `\r`. Every offset is counted;
+        // the conversions are checked near the ends, near the first 64 line breaks and at a
+        // stride in between (about 64 offsets), so that a run costs O(n) and the fuzzer stays
+        // fast (each conversion may scan up to ~1 KB of its line).
+        let stride = (text.len() / 64).max(1);
+        let mut breaks_checked = 0;
+        let near_break = |offset: usize| {
+            bytes
+                .get(offset.saturating_sub(2)..(offset + 2).min(bytes.len()))
+                .is_some_and(|around| around.iter().any(|&b| b == b'\n' || b == b'\r'))
+        };
         let (mut line, mut line_start) = (0u32, 0usize);
         for offset in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
             let ends_line = match offset.checked_sub(1).and_then(|i| bytes.get(i)) {
@@ -201,6 +230,16 @@ pub fn line_index(data: &[u8]) {
             if ends_line {
                 line += 1;
                 line_start = offset;
+            }
+            let checked = offset < 16
+                || offset + 16 > text.len()
+                || offset % stride == 0
+                || (breaks_checked < 64 * 4 && near_break(offset));
+            if !checked {
+                continue;
+            }
+            if near_break(offset) {
+                breaks_checked += 1;
             }
             let pos = index.line_col(&text, offset, encoding);
             assert_eq!(pos.line, line, "line of {offset}");
@@ -234,4 +273,27 @@ pub fn line_index(data: &[u8]) {
             encoding,
         );
     }
+}
+
+/// The largest char boundary of `text` at or before `at`.
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// What a parsed note says, for comparing two parses.
+fn note_summary(note: &ibid::notes::Note) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        note.frontmatter,
+        note.blocks,
+        note.headings,
+        note.citations,
+        note.quotations,
+        note.glossary,
+        note.problems
+    )
 }

@@ -22,6 +22,7 @@ export const CHECK_CODES = [
   "unclosed-quote",
   "unclosed-citation",
   "invalid-frontmatter",
+  "outside-workspace",
 ] as const;
 
 /** What a check can be set to (`SeveritySetting` in `src/workspace/config.rs`). */
@@ -36,11 +37,12 @@ export interface ServerSettings {
   notes?: string[];
   bibliography?: string[];
   checks?: Record<string, string | number>;
+  allowOutsideRoot?: boolean;
 }
 
 /** The settings that reload the workspace when they change (the others restart the server or
  * only concern the client). */
-export const WORKSPACE_SETTINGS = ["corpus", "notes", "bibliography", "checks"] as const;
+export const WORKSPACE_SETTINGS = ["corpus", "notes", "bibliography", "checks", "allowOutsideRoot"] as const;
 
 /** The settings that need a new server process when they change. */
 export const PROCESS_SETTINGS = ["server.path", "server.extraArgs"] as const;
@@ -61,6 +63,10 @@ export function serverSettings(read: SettingReader): ServerSettings {
     if (list !== undefined) {
       settings[key] = list;
     }
+  }
+
+  if (read("allowOutsideRoot") === true) {
+    settings.allowOutsideRoot = true;
   }
 
   const checks: Record<string, string | number> = {};

@@ -30,6 +30,7 @@ test("lists and checks use ibid.toml's names", () => {
       "checks.claimStrictness": 0.45,
       "checks.severity": { "uncited-claim": "off", "quote-inexact": "error" },
       "server.path": "/opt/ibid",
+      allowOutsideRoot: true,
     }),
   );
   assert.deepEqual(settings, {
@@ -42,6 +43,7 @@ test("lists and checks use ibid.toml's names", () => {
       "uncited-claim": "off",
       "quote-inexact": "error",
     },
+    allowOutsideRoot: true,
   });
 });
 
@@ -52,6 +54,7 @@ test("values of the wrong type are left out", () => {
       "checks.minQuoteWords": "4",
       "checks.claimStrictness": "high",
       "checks.severity": ["off"],
+      allowOutsideRoot: "yes",
     }),
   );
   assert.deepEqual(settings, {});
