@@ -87,6 +87,7 @@ test("package.json declares every setting the extension reads", () => {
     "ibid.corpus",
     "ibid.notes",
     "ibid.bibliography",
+    "ibid.allowOutsideRoot",
     "ibid.checks.minQuoteWords",
     "ibid.checks.claimStrictness",
     "ibid.checks.severity",
