@@ -363,7 +363,11 @@ thread_local! {
 /// document is parsed after a blank line, so that a `---` opening it is no frontmatter.
 fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
     let prefix = if at_start { "" } else { "\n" };
-    let source = format!("{prefix}{chunk}");
+    let source: std::borrow::Cow<'_, str> = if at_start {
+        chunk.into()
+    } else {
+        format!("{prefix}{chunk}").into()
+    };
     let mut outline = Outline::default();
     let tree = PARSER.with(|parser| parser.borrow_mut().parse(source.as_bytes(), None));
     let Some(tree) = tree else {

@@ -48,7 +48,7 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
     let bytes = text.as_bytes();
     let mut citations = Vec::new();
 
-    let pairs = bracket_pairs(bytes, region.clone());
+    let (pairs, _) = scan_brackets(bytes, region.clone());
 
     // Bracketed groups first: `[see @a, p. 3; @b]`.
     let mut next_free = region.start;
@@ -100,10 +100,10 @@ fn clamp_region(text: &str, region: ByteRange) -> ByteRange {
     start..end.max(start)
 }
 
-/// Every matched `[`...`]` pair in `region` as (open, close), sorted by the opening bracket,
-/// counting nesting and skipping backslash-escaped brackets. One pass, so that a note full of
-/// unclosed brackets costs no more than any other.
-fn bracket_pairs(bytes: &[u8], region: ByteRange) -> Vec<(usize, usize)> {
+/// One pass over `region`, counting nesting and skipping backslash-escaped brackets (so that a
+/// note full of unclosed brackets costs no more than any other): the matched `[`...`]` pairs as
+/// (open, close), sorted by the opening bracket, and the `[`s left unclosed at its end.
+fn scan_brackets(bytes: &[u8], region: ByteRange) -> (Vec<(usize, usize)>, Vec<usize>) {
     let mut pairs = Vec::new();
     let mut open = Vec::new();
     let mut pos = region.start;
@@ -121,7 +121,7 @@ fn bracket_pairs(bytes: &[u8], region: ByteRange) -> Vec<(usize, usize)> {
         pos += 1;
     }
     pairs.sort_unstable();
-    pairs
+    (pairs, open)
 }
 
 /// How far after an unclosed `[` a citation's `@key` is looked for (a prefix such as `see` or
@@ -133,20 +133,7 @@ const UNCLOSED_PREFIX_BYTES: usize = 60;
 /// with the key.
 pub fn unclosed_citation_brackets(text: &str, region: ByteRange) -> Vec<(ByteRange, String)> {
     let region = clamp_region(text, region);
-    let bytes = text.as_bytes();
-    let mut open = Vec::new();
-    let mut pos = region.start;
-    while pos < region.end {
-        match bytes.get(pos) {
-            Some(b'\\') => pos += 1,
-            Some(b'[') => open.push(pos),
-            Some(b']') => {
-                open.pop();
-            }
-            _ => {}
-        }
-        pos += 1;
-    }
+    let (_, open) = scan_brackets(text.as_bytes(), region.clone());
     let mut found = Vec::new();
     for bracket in open {
         // The item runs to the next bracket or the end of the paragraph.

@@ -229,16 +229,7 @@ impl MappedBuilder {
         self.text.push(c);
         let (start, len) = (to_u32(orig.start), to_u32(orig.len()));
         if orig.len() == c.len_utf8() {
-            let extends = self.spans.last().is_some_and(|last| {
-                last.orig_len == COPY && last.orig.saturating_add(norm - last.norm) == start
-            });
-            if !extends {
-                self.spans.push(Span {
-                    norm,
-                    orig: start,
-                    orig_len: COPY,
-                });
-            }
+            self.copy_span_from(norm, start);
         } else {
             let extends = self
                 .spans
@@ -262,7 +253,12 @@ impl MappedBuilder {
         }
         let norm = to_u32(self.text.len());
         self.text.push_str(copied);
-        let start = to_u32(orig_start);
+        self.copy_span_from(norm, to_u32(orig_start));
+    }
+
+    /// Text appended at `norm` was copied byte for byte from the original at `start`: extend the
+    /// last copy span when it runs on, else open one.
+    fn copy_span_from(&mut self, norm: u32, start: u32) {
         let extends = self.spans.last().is_some_and(|last| {
             last.orig_len == COPY && last.orig.saturating_add(norm - last.norm) == start
         });
