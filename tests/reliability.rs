@@ -490,6 +490,130 @@ fn source_replaced_by_a_folder_between_discovery_and_reading_is_reported() {
     assert!(diagnostics[0].message.contains("cannot read this source"));
 }
 
+/// A source rewritten over and over while the corpus loads (an editor saving, a sync tool
+/// replacing it) is read as one whole version each time, and the cache never keeps a version the
+/// file no longer has: the load right after the last write sees the last version.
+#[test]
+fn source_rewritten_while_the_corpus_loads_is_read_whole_and_never_cached_stale() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let body = SOURCE.repeat(3000); // ~200 KB: long enough for reads and writes to overlap
+    let version = move |n: usize| format!("{body}Version {n} ends here.\n");
+    let dir = workspace(&[
+        ("corpus/keeper.txt", version(0).as_bytes()),
+        ("notes/n.md", NOTE.as_bytes()),
+    ]);
+    let workspace = ibid::workspace::Workspace::load(dir.path()).expect("workspace");
+    let path = dir.path().join("corpus/keeper.txt");
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, path, version) = (stop.clone(), path.clone(), version.clone());
+        std::thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(Ordering::Relaxed) {
+                written += 1;
+                // As editors save: a new file renamed over the old one.
+                let temporary = path.with_extension("saving");
+                std::fs::write(&temporary, version(written)).expect("write new version");
+                std::fs::rename(&temporary, &path).expect("rename over the source");
+            }
+            written
+        })
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..15 {
+        let (corpus, diagnostics) = ibid::corpus::Corpus::load_cached(&workspace);
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        let text = &corpus.source("keeper").expect("the source loads").text;
+        let number = text
+            .strip_suffix(" ends here.\n")
+            .and_then(|rest| rest.rsplit_once("Version "))
+            .filter(|(before, _)| before.len() == SOURCE.len() * 3000)
+            .and_then(|(_, n)| n.parse::<usize>().ok());
+        assert!(
+            number.is_some(),
+            "not one whole version: {} bytes",
+            text.len()
+        );
+        seen.extend(number);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.join().expect("writer thread");
+    assert!(written > 1, "the writer never ran");
+    let last = version(written + 1);
+    std::fs::write(&path, &last).expect("write the last version");
+    for _ in 0..2 {
+        let (corpus, _) = ibid::corpus::Corpus::load_cached(&workspace);
+        assert_eq!(
+            corpus.source("keeper").map(|s| s.text.as_str()),
+            Some(last.as_str())
+        );
+    }
+    assert!(!seen.is_empty());
+}
+
+/// A source the user running ibid may not read (permissions) is reported and left out; the others
+/// load. Permissions do not bind root, so as root `ibid check` runs as `nobody` (`setpriv`).
+#[test]
+fn source_without_read_permission_is_reported_and_left_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workspace(&[
+        ("corpus/keeper.txt", SOURCE.as_bytes()),
+        ("corpus/locked.txt", b"A source nobody may read.\n"),
+        ("notes/n.md", NOTE.as_bytes()),
+    ]);
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    for folder in ["", "corpus", "notes"] {
+        set_mode(&dir.path().join(folder), 0o755);
+    }
+    for file in ["corpus/keeper.txt", "notes/n.md"] {
+        set_mode(&dir.path().join(file), 0o644);
+    }
+    set_mode(&dir.path().join("corpus/locked.txt"), 0o000);
+    let root = dir.path().to_str().expect("UTF-8 temp path");
+    let args = ["check", root, "--format", "json", "--no-cache"];
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let output = if unsafe { libc::geteuid() } == 0 {
+        // The binary, where `nobody` can run it (the build folder may be private).
+        let binary = dir.path().join("ibid");
+        if std::fs::hard_link(env!("CARGO_BIN_EXE_ibid"), &binary).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_ibid"), &binary).expect("copy the binary");
+        }
+        set_mode(&binary, 0o755);
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .args(args)
+            .output()
+            .expect("run ibid through setpriv (util-linux)")
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ibid"))
+            .args(args)
+            .output()
+            .expect("run ibid")
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let value: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let diagnostics = value["diagnostics"].as_array().cloned().unwrap_or_default();
+    let unreadable = with_code(&diagnostics, "unreadable-file");
+    assert_eq!(unreadable.len(), 1, "{diagnostics:#?}");
+    let message = unreadable[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("cannot read this source") && message.contains("ermission denied"),
+        "{message}"
+    );
+    assert_eq!(unreadable[0]["path"], "corpus/locked.txt");
+    // The readable source still backs the note's quotation.
+    assert!(
+        with_code(&diagnostics, "quote-not-found").is_empty(),
+        "{diagnostics:#?}"
+    );
+}
+
 #[path = "fuzz/checks.rs"]
 mod fuzz_checks;
 

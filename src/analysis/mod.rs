@@ -37,6 +37,8 @@ pub struct NoteAnalysis {
     /// The check-worthy sentences and what the sources say of them.
     pub claims: Vec<claims::Claim>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What the claim check concluded of every sentence, for the next text of the note.
+    pub(crate) claim_memo: claims::ClaimMemo,
 }
 
 /// The inputs, and the place changes are applied. Cloning a snapshot out of it is cheap.
@@ -470,7 +472,7 @@ fn analyse_note_with(
             }
         })
         .collect();
-    let claims = claims::check_claims(
+    let checked = claims::check_claims(
         &claims::ClaimInput {
             text: &text,
             note: &note,
@@ -478,14 +480,14 @@ fn analyse_note_with(
             passages: evidence.passages,
             settings,
         },
-        previous.map(|old| (old.text.as_ref(), old.claims.as_slice())),
+        previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
     );
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
         text: &text,
         note: &note,
         resolutions: &resolutions,
-        claims: &claims,
+        claims: &checked.claims,
         corpus,
         settings,
     });
@@ -494,8 +496,9 @@ fn analyse_note_with(
         text,
         note,
         resolutions,
-        claims,
+        claims: checked.claims,
         diagnostics,
+        claim_memo: checked.memo,
     }
 }
 
@@ -620,6 +623,63 @@ mod tests {
         let fresh = analyse_note(path.clone(), after.clone(), &first, &settings);
         let reused = analyse_note_after(path, after, &first, &settings, Some(&previous));
         assert_eq!(reused.resolutions, fresh.resolutions);
+        assert_eq!(reused.diagnostics, fresh.diagnostics);
+    }
+
+    /// Claims too: a sentence the edit did not touch keeps what was concluded of it (a claim and
+    /// its verdict, or that it is no claim), and the result equals a fresh analysis.
+    #[test]
+    fn an_edit_re_checks_only_the_claims_it_touched() {
+        let path = PathBuf::from("/ws/notes/a.md");
+        let settings = CheckSettings::default();
+        let source = "The Narva Port Authority reported that grain exports rose by 12 per cent in \
+                      2019. Storms closed the northern pass twice that winter.";
+        let before: Arc<str> = Arc::from(
+            "The Narva Port Authority said grain exports rose by 12 per cent in 2019.\n\n\
+             I think this is a lovely place.\n\n\
+             Storms closed the northern pass twice that winter [@halden2021].\n",
+        );
+        let first = corpus(source);
+        let first_passages = claims::PassageIndex::new(&first);
+        let first = Evidence {
+            corpus: &first,
+            passages: &first_passages,
+        };
+        let previous = analyse_note(path.clone(), before, &first, &settings);
+        assert_eq!(previous.claims.len(), 2, "{:?}", previous.claims);
+        assert!(matches!(
+            previous.claims[0].verdict,
+            claims::Verdict::Uncited { ref backing } if !backing.is_empty()
+        ));
+
+        // Against a corpus that backs nothing, only the edited sentence changes its verdict.
+        let second = corpus("Nothing here matches.");
+        let second_passages = claims::PassageIndex::new(&second);
+        let second = Evidence {
+            corpus: &second,
+            passages: &second_passages,
+        };
+        let after: Arc<str> = Arc::from(
+            "The Narva Port Authority said grain exports rose by 12 per cent in 2019.\n\n\
+             I think this is a lovely place.\n\n\
+             Storms closed the southern pass twice that winter [@halden2021].\n",
+        );
+        let edited = analyse_note_after(
+            path.clone(),
+            after.clone(),
+            &second,
+            &settings,
+            Some(&previous),
+        );
+        assert_eq!(edited.claims[0], previous.claims[0]);
+        assert!(matches!(
+            edited.claims[1].verdict,
+            claims::Verdict::Unsupported { .. }
+        ));
+
+        let fresh = analyse_note(path.clone(), after.clone(), &first, &settings);
+        let reused = analyse_note_after(path, after, &first, &settings, Some(&previous));
+        assert_eq!(reused.claims, fresh.claims);
         assert_eq!(reused.diagnostics, fresh.diagnostics);
     }
 }

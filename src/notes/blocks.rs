@@ -22,22 +22,23 @@ use crate::ByteRange;
 pub struct ParsedNote {
     pub note: Note,
     /// The note with every non-prose byte replaced by a space (same length, newlines kept).
-    pub masked: String,
+    pub masked: Arc<str>,
 }
 
 pub(crate) fn parse_note(text: &str) -> Note {
     parse_note_after(text, None).note
 }
 
-/// `parse_note` re-using the outline of the unchanged chunks of `previous` (a text and its outline).
-pub(crate) fn parse_note_reusing(text: &str, previous: (&str, &OutlineChunks)) -> Note {
+/// `parse_note` re-using what `previous` (a text and its parse) found in the parts of the text
+/// that are unchanged: the outline of each unchanged chunk, the sentences of each unchanged block.
+pub(crate) fn parse_note_reusing(text: &str, previous: (&str, &Note)) -> Note {
     parse_note_after(text, Some(previous)).note
 }
 
 /// The note's text with every non-prose byte (frontmatter, code, HTML, link targets, markup
 /// delimiters, block markers, bare URLs) replaced by a space: same length, newlines kept.
 pub fn masked_note(text: &str) -> String {
-    parse_note_with_mask(text).masked
+    parse_note_with_mask(text).masked.to_string()
 }
 
 /// Parses a note and returns it with its masked text.
@@ -45,11 +46,15 @@ pub fn parse_note_with_mask(text: &str) -> ParsedNote {
     parse_note_after(text, None)
 }
 
-/// `parse_note_with_mask`, re-using the outline of the chunks of `previous` (a text and its
-/// outline) that are unchanged.
-fn parse_note_after(text: &str, previous: Option<(&str, &OutlineChunks)>) -> ParsedNote {
-    let (outline, chunks) = chunked_outline(text, previous);
-    let masked = outline.mask.apply(text);
+/// `parse_note_with_mask`, re-using what `previous` (a text and its parse) found in the parts of
+/// the text that are unchanged.
+fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> ParsedNote {
+    let (outline, chunks) = chunked_outline(
+        text,
+        previous.map(|(old_text, old)| (old_text, &old.outline)),
+    );
+    let masked: Arc<str> = Arc::from(outline.mask.apply(text));
+    let sentences_of = SentenceMemo::new(previous.map(|(_, old)| old));
 
     let glossary_paragraphs: Vec<Option<ByteRange>> = outline
         .candidates
@@ -94,7 +99,7 @@ fn parse_note_after(text: &str, previous: Option<(&str, &OutlineChunks)>) -> Par
                 sentences: if candidate.kind == BlockKind::Table {
                     table_rows(&masked, candidate.range.clone())
                 } else {
-                    split_sentences(&masked, candidate.range.clone())
+                    sentences_of.split(&masked, candidate.range.clone())
                 },
                 ignored: false,
             }
@@ -211,8 +216,47 @@ fn parse_note_after(text: &str, previous: Option<(&str, &OutlineChunks)>) -> Par
                 problems
             },
             outline: chunks,
+            masked: masked.clone(),
         },
         masked,
+    }
+}
+
+/// The sentences of the prose blocks of an earlier parse, by the block's masked text: splitting
+/// depends on that text only, so a block an edit left alone keeps its sentences (shifted).
+struct SentenceMemo<'a> {
+    known: HashMap<&'a str, (usize, &'a [ByteRange])>,
+}
+
+impl<'a> SentenceMemo<'a> {
+    fn new(previous: Option<&'a Note>) -> Self {
+        let known = previous
+            .map(|old| {
+                old.blocks
+                    .iter()
+                    .filter(|block| block.kind != BlockKind::Table)
+                    .filter_map(|block| {
+                        let masked = old.masked.get(block.range.clone())?;
+                        Some((masked, (block.range.start, block.sentences.as_slice())))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        SentenceMemo { known }
+    }
+
+    /// `split_sentences(masked, range)`, from the memo when a block had this masked text.
+    fn split(&self, masked: &str, range: ByteRange) -> Vec<ByteRange> {
+        let known = masked
+            .get(range.clone())
+            .and_then(|block| self.known.get(block));
+        match known {
+            Some(&(old_start, sentences)) => sentences
+                .iter()
+                .map(|s| s.start - old_start + range.start..s.end - old_start + range.start)
+                .collect(),
+            None => split_sentences(masked, range),
+        }
     }
 }
 
@@ -360,13 +404,21 @@ thread_local! {
 }
 
 /// The outline of one chunk, its ranges relative to the chunk. A chunk that does not start the
-/// document is parsed after a blank line, so that a `---` opening it is no frontmatter.
+/// document is parsed after a blank line, so that a `---` opening it is no frontmatter. A chunk
+/// that ends the text without a line break is parsed with one: at the very end of its input
+/// tree-sitter-md reads an empty heading (`# `) by what came before it (a heading or not), so the
+/// last chunk alone and the whole text would differ there.
 fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
     let prefix = if at_start { "" } else { "\n" };
-    let source: std::borrow::Cow<'_, str> = if at_start {
+    let suffix = if chunk.is_empty() || chunk.ends_with(['\n', '\r']) {
+        ""
+    } else {
+        "\n"
+    };
+    let source: std::borrow::Cow<'_, str> = if prefix.is_empty() && suffix.is_empty() {
         chunk.into()
     } else {
-        format!("{prefix}{chunk}").into()
+        format!("{prefix}{chunk}{suffix}").into()
     };
     let mut outline = Outline::default();
     let tree = PARSER.with(|parser| parser.borrow_mut().parse(source.as_bytes(), None));
@@ -386,11 +438,15 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
     };
     let mut cursor = tree.walk();
     outline.visit(&source, &mut cursor, Context::default());
-    if at_start {
+    if prefix.is_empty() && suffix.is_empty() {
         return outline;
     }
+    // Back to the chunk's own offsets: without the prefix, nothing past the chunk's end.
+    let (by, end) = (prefix.len(), chunk.len());
     let mut relative = Outline::default();
-    relative.append_shifted_back(&outline, prefix.len());
+    relative.shift_from(&outline, |r: &ByteRange| {
+        r.start.saturating_sub(by).min(end)..r.end.saturating_sub(by).min(end)
+    });
     relative
 }
 
@@ -451,12 +507,6 @@ impl Outline {
     /// Appends `other`'s ranges, moved `by` bytes later.
     fn append_shifted(&mut self, other: &Outline, by: usize) {
         let shift = |r: &ByteRange| r.start + by..r.end + by;
-        self.shift_from(other, shift);
-    }
-
-    /// Appends `other`'s ranges, moved `by` bytes earlier (none starts before `by`).
-    fn append_shifted_back(&mut self, other: &Outline, by: usize) {
-        let shift = |r: &ByteRange| r.start.saturating_sub(by)..r.end.saturating_sub(by);
         self.shift_from(other, shift);
     }
 

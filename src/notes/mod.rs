@@ -64,6 +64,9 @@ pub struct Note {
     pub problems: Vec<SyntaxProblem>,
     /// The syntax outline, chunk by chunk, for re-use by the next text of the note.
     pub(crate) outline: blocks::OutlineChunks,
+    /// The text with every non-prose byte blanked (see [`blocks::masked_note`]), for re-use by
+    /// the next text of the note.
+    pub(crate) masked: std::sync::Arc<str>,
 }
 
 /// What kind of slip a [`SyntaxProblem`] is.
@@ -93,9 +96,10 @@ impl Note {
     }
 
     /// `parse` for a new text of a note parsed before from `old_text`: the Markdown syntax of the
-    /// chunks whose text is unchanged is re-used, so an edit re-parses only what it touched.
+    /// chunks whose text is unchanged, and the sentences of unchanged blocks, are re-used, so an
+    /// edit re-parses only what it touched.
     pub fn parse_after(text: &str, old_text: &str, old: &Note) -> Note {
-        blocks::parse_note_reusing(text, (old_text, &old.outline))
+        blocks::parse_note_reusing(text, (old_text, old))
     }
 
     /// The citation whose range contains `offset`.

@@ -127,3 +127,62 @@ async fn stdio_flag_is_accepted_and_piped_logs_are_plain() {
         "ANSI escapes in piped logs: {logs:?}"
     );
 }
+
+/// A field of `/proc/<pid>/status` in KiB (`VmRSS:`, `VmHWM:`).
+fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// Memory stays bounded under bursts: four bursts of 1,000 requests to the real binary leave its
+/// resident memory where the first burst left it (nothing is kept per request), every request is
+/// answered, and the peak stays small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_of_requests_leave_the_servers_memory_bounded() {
+    const BURST: u32 = 1_000;
+    let dir = super::misuse::small_workspace();
+    let (mut child, client) = spawn_server();
+    let pid = child.id().expect("server pid");
+    client
+        .initialize(Some(dir.path()), false, Value::Null)
+        .await;
+    let client = std::sync::Arc::new(client);
+    let uri = file_uri(&dir.path().join("notes/n.md"));
+    client.open(&uri, "Keepers \"counted every passing ship\" [@keeper].\n");
+    client.diagnostics_for(&uri, |_| true).await;
+    let mut resident_after = Vec::new();
+    for _ in 0..4 {
+        let mut requests = tokio::task::JoinSet::new();
+        for i in 0..BURST {
+            let (client, uri) = (client.clone(), uri.clone());
+            requests.spawn(async move {
+                let method = match i % 4 {
+                    0 => "textDocument/hover",
+                    1 => "textDocument/definition",
+                    2 => "textDocument/completion",
+                    _ => "textDocument/documentSymbol",
+                };
+                let point = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": i % 50}});
+                (method, client.request(method, point).await)
+            });
+        }
+        while let Some(joined) = requests.join_next().await {
+            let (method, response) = joined.expect("request task");
+            assert!(response.get("error").is_none(), "{method}: {response}");
+        }
+        resident_after.push(memory_kib(pid, "VmRSS:"));
+    }
+    let peak = memory_kib(pid, "VmHWM:");
+    let (first, last) = (resident_after[0], resident_after[3]);
+    assert!(
+        last <= first + 32 * 1024,
+        "resident memory grew from {first} KiB to {last} KiB over three more bursts: {resident_after:?}"
+    );
+    assert!(peak < 512 * 1024, "peak resident memory {peak} KiB");
+    client.shutdown_and_exit().await;
+    assert_eq!(exit_code(&mut child).await, Some(0));
+}

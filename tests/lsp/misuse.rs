@@ -16,7 +16,7 @@ async fn assert_alive(client: &TestClient) {
 }
 
 /// A workspace with one source and one note that quotes and cites it.
-fn small_workspace() -> tempfile::TempDir {
+pub(super) fn small_workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("corpus")).unwrap();
     std::fs::create_dir_all(dir.path().join("notes")).unwrap();

@@ -75,86 +75,108 @@ pub struct ClaimInput<'a> {
     pub settings: &'a CheckSettings,
 }
 
-/// A sentence's identity for reuse across edits: its prose, its cited keys, whether its paragraph
-/// cites anything.
+/// A sentence's identity for reuse across edits: its text, its cited keys, whether the citation
+/// is in the sentence, whether its paragraph cites anything.
 type ClaimKey = (String, Vec<String>, bool, bool);
 
-/// Finds and checks the claims of a note. `previous` (the note's earlier text and claims, against
+/// What the claim check concluded of each candidate sentence of one text of a note, for the next
+/// text: the sentence's key → the index of its claim, or `None` when it is no claim. Most
+/// sentences are not claims; remembering that spares rating them again on every keystroke.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimMemo {
+    outcomes: HashMap<ClaimKey, Option<usize>>,
+}
+
+/// The claims of a note, and what the next text of the note may re-use.
+#[derive(Debug, Clone, Default)]
+pub struct NoteClaims {
+    pub claims: Vec<Claim>,
+    pub memo: ClaimMemo,
+}
+
+/// Finds and checks the claims of a note. `previous` (the note's earlier claims and memo, against
 /// the same corpus and settings) lets an edit re-check only the sentences it touched.
-pub fn check_claims(input: &ClaimInput<'_>, previous: Option<(&str, &[Claim])>) -> Vec<Claim> {
+pub fn check_claims(
+    input: &ClaimInput<'_>,
+    previous: Option<(&[Claim], &ClaimMemo)>,
+) -> NoteClaims {
     let settings = input.settings;
     if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
         && settings
             .severity_of(DiagnosticCode::UnsupportedClaim)
             .is_none()
     {
-        return Vec::new(); // both checks are off: nothing to compute
+        return NoteClaims::default(); // both checks are off: nothing to compute
     }
-    let known: HashMap<ClaimKey, &Claim> = previous
-        .map(|(old_text, claims)| {
-            claims
-                .iter()
-                .map(|c| {
-                    let key = (
-                        prose(old_text, c.sentence.clone(), &[]),
-                        c.cited.clone(),
-                        c.cited_in_sentence,
-                        matches!(c.verdict, Verdict::Uncited { .. }),
-                    );
-                    (key, c)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut claims = Vec::new();
+    let mut checked = NoteClaims::default();
     for candidate in candidates(input) {
         let key = (
-            prose(input.text, candidate.sentence.clone(), &[]),
+            input
+                .text
+                .get(candidate.sentence.clone())
+                .unwrap_or("")
+                .to_string(),
             candidate.cited.clone(),
             candidate.cited_in_sentence,
             !candidate.has_citation,
         );
-        if let Some(&old) = known.get(&key) {
-            claims.push(Claim {
+        let known =
+            previous.and_then(
+                |(old_claims, old_memo)| match old_memo.outcomes.get(&key)? {
+                    Some(index) => old_claims.get(*index).map(Some),
+                    None => Some(None),
+                },
+            );
+        let claim = match known {
+            Some(old) => old.map(|old| Claim {
                 sentence: candidate.sentence.clone(),
                 block: candidate.block,
                 ..old.clone()
-            });
-            continue;
-        }
-        let text = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
-        let worthiness = if candidate.has_citation {
-            worthiness::assess_cited(&text)
-        } else {
-            worthiness::assess(&text)
+            }),
+            None => check_candidate(input, candidate),
         };
-        if !worthiness.is_claim {
-            continue;
-        }
-        let claim = ClaimText::new(&text);
-        if claim.content.len() + claim.numbers.len() < MIN_CONTENT_WORDS {
-            // `As @smith2020 says.`: too little said to check.
-            continue;
-        }
-        let verdict = if !candidate.has_citation {
-            Verdict::Uncited {
-                backing: backing_sources(input, &claim, &[]),
-            }
-        } else if candidate.cited.is_empty() {
-            Verdict::Unchecked
-        } else {
-            judge_cited(input, &claim, &candidate.cited)
-        };
-        claims.push(Claim {
-            sentence: candidate.sentence,
-            block: candidate.block,
-            cited_in_sentence: candidate.cited_in_sentence,
-            cited: candidate.cited,
-            worthiness,
-            verdict,
+        let index = claim.map(|claim| {
+            checked.claims.push(claim);
+            checked.claims.len() - 1
         });
+        checked.memo.outcomes.insert(key, index);
     }
-    claims
+    checked
+}
+
+/// Rates a candidate sentence and, when it is a claim, checks it against the sources.
+fn check_candidate(input: &ClaimInput<'_>, candidate: Candidate) -> Option<Claim> {
+    let text = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
+    let worthiness = if candidate.has_citation {
+        worthiness::assess_cited(&text)
+    } else {
+        worthiness::assess(&text)
+    };
+    if !worthiness.is_claim {
+        return None;
+    }
+    let claim = ClaimText::new(&text);
+    if claim.content.len() + claim.numbers.len() < MIN_CONTENT_WORDS {
+        // `As @smith2020 says.`: too little said to check.
+        return None;
+    }
+    let verdict = if !candidate.has_citation {
+        Verdict::Uncited {
+            backing: backing_sources(input, &claim, &[]),
+        }
+    } else if candidate.cited.is_empty() {
+        Verdict::Unchecked
+    } else {
+        judge_cited(input, &claim, &candidate.cited)
+    };
+    Some(Claim {
+        sentence: candidate.sentence,
+        block: candidate.block,
+        cited_in_sentence: candidate.cited_in_sentence,
+        cited: candidate.cited,
+        worthiness,
+        verdict,
+    })
 }
 
 /// The minimum support score, from the settings.
@@ -251,16 +273,34 @@ struct Candidate {
 fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
     let note = input.note;
     let text = input.text;
+    // What rules a sentence out, sorted for binary searches: the quotations the quotation checks
+    // cover, and the unclosed quote marks and citation brackets (the sentence's problem already).
+    let covered = disjoint_ranges(
+        note.quotations
+            .iter()
+            .filter(|q| !q.ignored && q.word_count >= input.settings.min_quote_words)
+            .map(|q| q.range.clone()),
+    );
+    let mut slips: Vec<usize> = note
+        .problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                SyntaxProblemKind::UnclosedQuote | SyntaxProblemKind::UnclosedCitation
+            )
+        })
+        .map(|p| p.range.start)
+        .collect();
+    slips.sort_unstable();
+    let mut citations: Vec<&crate::notes::Citation> = note.citations.iter().collect();
+    citations.sort_by_key(|c| c.range.start);
     let mut out = Vec::new();
     for (block_index, block) in note.blocks.iter().enumerate() {
         if block.ignored || !matches!(block.kind, BlockKind::Paragraph | BlockKind::ListItem) {
             continue;
         }
-        let in_block: Vec<&crate::notes::Citation> = note
-            .citations
-            .iter()
-            .filter(|c| block.range.start <= c.range.start && c.range.start < block.range.end)
-            .collect();
+        let in_block = starting_in(&citations, |c| c.range.start, &block.range);
         for (i, sentence) in block.sentences.iter().enumerate() {
             // The sentence runs to the next one (or the block's end) for what belongs to it: a
             // citation or a mark right after its full stop.
@@ -275,34 +315,18 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
             {
                 continue;
             }
-            let covered_by_quote = note.quotations.iter().any(|q| {
-                !q.ignored
-                    && q.word_count >= input.settings.min_quote_words
-                    && q.range.start < reach.end
-                    && reach.start < q.range.end
-            });
-            // An unclosed quote mark or citation bracket is the sentence's problem already.
-            let slipped = note.problems.iter().any(|p| {
-                matches!(
-                    p.kind,
-                    SyntaxProblemKind::UnclosedQuote | SyntaxProblemKind::UnclosedCitation
-                ) && reach.start <= p.range.start
-                    && p.range.start < reach.end
-            });
+            let first_covered = covered.partition_point(|q| q.end <= reach.start);
+            let covered_by_quote = covered
+                .get(first_covered)
+                .is_some_and(|q| q.start < reach.end);
+            let slipped = !starting_in(&slips, |&at| at, &reach).is_empty();
             if covered_by_quote || slipped {
                 continue;
             }
-            let own: Vec<&&crate::notes::Citation> = in_block
-                .iter()
-                .filter(|c| reach.start <= c.range.start && c.range.start < reach.end)
-                .collect();
-            let citing = if own.is_empty() {
-                in_block.iter().collect()
-            } else {
-                own.clone()
-            };
+            let own = starting_in(in_block, |c| c.range.start, &reach);
+            let citing = if own.is_empty() { in_block } else { own };
             let mut cited: Vec<String> = Vec::new();
-            for citation in &citing {
+            for citation in citing {
                 for item in &citation.items {
                     if input.corpus.source(&item.key).is_some() && !cited.contains(&item.key) {
                         cited.push(item.key.clone());
@@ -320,6 +344,33 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// The items of `sorted` (sorted by `start_of`) that start inside `range`.
+fn starting_in<'s, T>(
+    sorted: &'s [T],
+    start_of: impl Fn(&T) -> usize,
+    range: &ByteRange,
+) -> &'s [T] {
+    let first = sorted.partition_point(|item| start_of(item) < range.start);
+    let end = sorted.partition_point(|item| start_of(item) < range.end);
+    sorted.get(first..end.max(first)).unwrap_or_default()
+}
+
+/// `ranges` sorted, overlapping ones merged: a range overlaps one of `ranges` exactly when it
+/// overlaps the first of these whose end is after its start. Ranges that only touch stay apart
+/// (they share no byte), and so do empty ones at another's edge.
+fn disjoint_ranges(ranges: impl Iterator<Item = ByteRange>) -> Vec<ByteRange> {
+    let mut sorted: Vec<ByteRange> = ranges.collect();
+    sorted.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<ByteRange> = Vec::with_capacity(sorted.len());
+    for range in sorted {
+        match merged.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
 }
 
 /// A sentence's prose: `blanks` (citations) replaced by spaces, link targets, code spans and HTML
@@ -436,6 +487,7 @@ mod tests {
             settings: &settings,
         };
         check_claims(&input, None)
+            .claims
             .into_iter()
             .map(|c| {
                 let kind = match &c.verdict {

@@ -175,6 +175,7 @@ mod tests {
                 resolutions: old.resolutions.clone(),
                 claims: old.claims.clone(),
                 diagnostics: vec![replace, broken],
+                claim_memo: old.claim_memo.clone(),
             }),
         );
         analysis.notes = Arc::new(notes);
