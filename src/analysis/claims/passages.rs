@@ -23,8 +23,14 @@ const B: f32 = 0.75;
 pub struct SourcePassages {
     /// Sentences, as ranges of the source's clean text, in order.
     pub sentences: Vec<ByteRange>,
-    /// `(stem hash, sentence, occurrences)`, sorted: the postings of a stem are one run.
-    postings: Vec<(u32, u32, u16)>,
+    /// The distinct stem hashes of the source, ascending. The postings of `stems[i]` are
+    /// `posting_sentences[starts[i]..starts[i + 1]]` (ascending) with their `posting_counts`:
+    /// six bytes per posting, the bulk of the index.
+    stems: Vec<u32>,
+    starts: Vec<u32>,
+    posting_sentences: Vec<u32>,
+    /// How often the stem occurs in that sentence.
+    posting_counts: Vec<u16>,
     /// Content words per sentence.
     lengths: Vec<u16>,
     average_length: f32,
@@ -69,7 +75,15 @@ impl SourcePassages {
             lengths.push(length);
         }
         postings.sort_unstable();
-        postings.shrink_to_fit();
+        let mut stems = Vec::new();
+        let mut starts = Vec::new();
+        for (at, &(stem, _, _)) in postings.iter().enumerate() {
+            if stems.last() != Some(&stem) {
+                stems.push(stem);
+                starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+            }
+        }
+        starts.push(u32::try_from(postings.len()).unwrap_or(u32::MAX));
         let average_length = if lengths.is_empty() {
             1.0
         } else {
@@ -77,24 +91,37 @@ impl SourcePassages {
         };
         SourcePassages {
             sentences,
-            postings,
+            stems,
+            starts,
+            posting_sentences: postings.iter().map(|p| p.1).collect(),
+            posting_counts: postings.iter().map(|p| p.2).collect(),
             lengths,
             average_length: average_length.max(1.0),
         }
     }
 
-    /// The postings of one stem: `(stem, sentence, occurrences)`, sentences ascending.
-    fn postings_of(&self, stem: u32) -> &[(u32, u32, u16)] {
-        let start = self.postings.partition_point(|p| p.0 < stem);
-        let end = self.postings.partition_point(|p| p.0 <= stem);
-        self.postings.get(start..end).unwrap_or(&[])
+    /// The postings of one stem: the sentences it occurs in (ascending) and how often.
+    fn postings_of(&self, stem: u32) -> (&[u32], &[u16]) {
+        let Ok(i) = self.stems.binary_search(&stem) else {
+            return (&[], &[]);
+        };
+        let range = |starts: &[u32]| -> Option<std::ops::Range<usize>> {
+            Some(*starts.get(i)? as usize..*starts.get(i + 1)? as usize)
+        };
+        let Some(range) = range(&self.starts) else {
+            return (&[], &[]);
+        };
+        (
+            self.posting_sentences.get(range.clone()).unwrap_or(&[]),
+            self.posting_counts.get(range).unwrap_or(&[]),
+        )
     }
 
     /// How rare a stem is among this source's sentences (BM25's idf; a stem the source lacks
     /// gets the highest value).
     pub fn idf(&self, stem: u32) -> f32 {
         let n = self.sentences.len() as f32;
-        let df = self.postings_of(stem).len() as f32;
+        let df = self.postings_of(stem).0.len() as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -103,12 +130,12 @@ impl SourcePassages {
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for &stem in query {
-            let list = self.postings_of(stem);
-            if list.is_empty() {
+            let (sentences, counts) = self.postings_of(stem);
+            if sentences.is_empty() {
                 continue;
             }
             let idf = self.idf(stem);
-            for &(_, sentence, count) in list {
+            for (&sentence, &count) in sentences.iter().zip(counts) {
                 let length = self.lengths.get(sentence as usize).copied().unwrap_or(0);
                 let tf = f32::from(count);
                 let norm = K1 * (1.0 - B + B * f32::from(length) / self.average_length);
