@@ -18,3 +18,18 @@ pub mod workspace;
 
 /// A half-open range of byte offsets into one file's original text.
 pub type ByteRange = std::ops::Range<usize>;
+
+/// `ranges` sorted and overlapping ones merged, so that a point or range is looked up by binary
+/// search. Ranges that only touch stay apart (they share no byte), and so do empty ones at
+/// another's edge.
+pub(crate) fn merge_overlapping(mut ranges: Vec<ByteRange>) -> Vec<ByteRange> {
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<ByteRange> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}

@@ -570,9 +570,26 @@ mod tests {
     use super::*;
     use crate::corpus::Source;
 
-    fn corpus(text: &str) -> Corpus {
-        let source = Source::markdown_for_test("halden2021", text);
-        Corpus::from_sources(vec![source], Vec::new())
+    /// A corpus of one source, `halden2021`, with its passage index.
+    struct Fixture {
+        corpus: Corpus,
+        passages: claims::PassageIndex,
+    }
+
+    impl Fixture {
+        fn new(text: &str) -> Fixture {
+            let source = Source::markdown_for_test("halden2021", text);
+            let corpus = Corpus::from_sources(vec![source], Vec::new());
+            let passages = claims::PassageIndex::new(&corpus);
+            Fixture { corpus, passages }
+        }
+
+        fn evidence(&self) -> Evidence<'_> {
+            Evidence {
+                corpus: &self.corpus,
+                passages: &self.passages,
+            }
+        }
     }
 
     /// Only the quotations an edit touched are resolved again: the untouched one keeps its earlier
@@ -586,12 +603,9 @@ mod tests {
             "One \"the levee held through the storm\" [@halden2021].\n\n\
              Two \"the water fell slowly over a week\" [@halden2021].\n",
         );
-        let first = corpus("The levee held through the storm. The water fell slowly over a week.");
-        let first_passages = claims::PassageIndex::new(&first);
-        let first = Evidence {
-            corpus: &first,
-            passages: &first_passages,
-        };
+        let first_fixture =
+            Fixture::new("The levee held through the storm. The water fell slowly over a week.");
+        let first = first_fixture.evidence();
         let previous = analyse_note(path.clone(), before, &first, &settings);
         assert!(
             previous
@@ -600,12 +614,8 @@ mod tests {
                 .all(|r| r.status == resolve::QuoteStatus::Verified)
         );
 
-        let second = corpus("Nothing here matches.");
-        let second_passages = claims::PassageIndex::new(&second);
-        let second = Evidence {
-            corpus: &second,
-            passages: &second_passages,
-        };
+        let second_fixture = Fixture::new("Nothing here matches.");
+        let second = second_fixture.evidence();
         let after: Arc<str> = Arc::from(
             "One \"the levee held through the storm\" [@halden2021].\n\n\
              Two \"the water fell quickly over a week\" [@halden2021].\n",
@@ -639,12 +649,8 @@ mod tests {
              I think this is a lovely place.\n\n\
              Storms closed the northern pass twice that winter [@halden2021].\n",
         );
-        let first = corpus(source);
-        let first_passages = claims::PassageIndex::new(&first);
-        let first = Evidence {
-            corpus: &first,
-            passages: &first_passages,
-        };
+        let first_fixture = Fixture::new(source);
+        let first = first_fixture.evidence();
         let previous = analyse_note(path.clone(), before, &first, &settings);
         assert_eq!(previous.claims.len(), 2, "{:?}", previous.claims);
         assert!(matches!(
@@ -653,12 +659,8 @@ mod tests {
         ));
 
         // Against a corpus that backs nothing, only the edited sentence changes its verdict.
-        let second = corpus("Nothing here matches.");
-        let second_passages = claims::PassageIndex::new(&second);
-        let second = Evidence {
-            corpus: &second,
-            passages: &second_passages,
-        };
+        let second_fixture = Fixture::new("Nothing here matches.");
+        let second = second_fixture.evidence();
         let after: Arc<str> = Arc::from(
             "The Narva Port Authority said grain exports rose by 12 per cent in 2019.\n\n\
              I think this is a lovely place.\n\n\

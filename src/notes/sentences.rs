@@ -348,18 +348,10 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
         }
         prev = Some(ch);
     }
-    spans.sort_by_key(|span| span.start);
-    // Merge overlapping spans (a quotation inside brackets...) so that they are disjoint and a
-    // point's span is found by binary search. Spans that only touch stay apart: the point where
-    // they meet is strictly inside neither.
-    let mut merged: Vec<ByteRange> = Vec::with_capacity(spans.len());
-    for span in spans {
-        match merged.last_mut() {
-            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
-            _ => merged.push(span),
-        }
-    }
-    merged
+    // Overlapping spans (a quotation inside brackets...) merged, so that a point's span is found
+    // by binary search. Spans that only touch stay apart: the point where they meet is strictly
+    // inside neither.
+    crate::merge_overlapping(spans)
 }
 
 #[cfg(test)]

@@ -275,11 +275,14 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
     let text = input.text;
     // What rules a sentence out, sorted for binary searches: the quotations the quotation checks
     // cover, and the unclosed quote marks and citation brackets (the sentence's problem already).
-    let covered = disjoint_ranges(
+    // Merged, a range overlaps one of them exactly when it overlaps the first whose end is after
+    // its start.
+    let covered = crate::merge_overlapping(
         note.quotations
             .iter()
             .filter(|q| !q.ignored && q.word_count >= input.settings.min_quote_words)
-            .map(|q| q.range.clone()),
+            .map(|q| q.range.clone())
+            .collect(),
     );
     let mut slips: Vec<usize> = note
         .problems
@@ -355,22 +358,6 @@ fn starting_in<'s, T>(
     let first = sorted.partition_point(|item| start_of(item) < range.start);
     let end = sorted.partition_point(|item| start_of(item) < range.end);
     sorted.get(first..end.max(first)).unwrap_or_default()
-}
-
-/// `ranges` sorted, overlapping ones merged: a range overlaps one of `ranges` exactly when it
-/// overlaps the first of these whose end is after its start. Ranges that only touch stay apart
-/// (they share no byte), and so do empty ones at another's edge.
-fn disjoint_ranges(ranges: impl Iterator<Item = ByteRange>) -> Vec<ByteRange> {
-    let mut sorted: Vec<ByteRange> = ranges.collect();
-    sorted.sort_by_key(|r| (r.start, r.end));
-    let mut merged: Vec<ByteRange> = Vec::with_capacity(sorted.len());
-    for range in sorted {
-        match merged.last_mut() {
-            Some(last) if range.start < last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
-        }
-    }
-    merged
 }
 
 /// A sentence's prose: `blanks` (citations) replaced by spaces, link targets, code spans and HTML
