@@ -38,8 +38,11 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
     let mut chunk_start = 0;
     let mut open = match text.lines().next().map(str::trim_end) {
         // tree-sitter-md reads a text after a byte-order mark its own way (no frontmatter, odd
-        // fences), and a NUL byte ends its input: such a note is one chunk.
-        _ if text.starts_with('\u{FEFF}') || text.contains('\0') => Some(Open::Rest),
+        // fences), and a NUL byte ends its input; a lone `\r` ends a line there, not here (lines
+        // are split at `\n`): such a note is one chunk.
+        _ if text.starts_with('\u{FEFF}') || text.contains('\0') || has_lone_cr(text) => {
+            Some(Open::Rest)
+        }
         Some("---") => Some(Open::Frontmatter("---")),
         Some("+++") => Some(Open::Frontmatter("+++")),
         _ => None,
@@ -75,6 +78,12 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
         chunks.push(chunk_start..text.len());
     }
     chunks
+}
+
+/// Whether a `\r` in `text` ends a line by itself (classic Mac line ends), not as part of `\r\n`.
+fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'))
 }
 
 /// `state` after `line` (the first line of the text when `first`).
@@ -242,6 +251,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_note_with_classic_mac_line_ends_is_one_chunk() {
+        // Found by fuzzing: a frontmatter whose lines end in a lone `\r` closed, for
+        // tree-sitter-md, after a blank line where the chunks were cut.
+        let text = "---\rtitle: x\r\r\n---\n\nText.\n\nMore.\n";
+        assert_eq!(chunks(text), vec![text]);
+        let checked = crate::notes::blocks::check_chunked_outline(text);
+        assert!(checked.is_ok(), "{}", checked.err().unwrap_or_default());
+        assert_eq!(chunks("a\r\n\r\nb\r\n").len(), 2, "CRLF still splits");
+    }
+
     /// Lines that open, continue and close every kind of block, with and without indentation.
     const LINES: &[&str] = &[
         "",
@@ -296,6 +316,9 @@ mod tests {
         "a\0b",
         "# ",
         "#",
+        "a\rb",
+        "\r---",
+        "---\r\r",
     ];
 
     proptest::proptest! {
