@@ -56,7 +56,8 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
             .find('\n')
             .map_or(text.len(), |i| line_start + i + 1);
         let content = text[line_start..line_end].trim_end_matches(['\n', '\r']);
-        let blank = content.trim().is_empty();
+        // Blank for Markdown: spaces and tabs only (a form feed or vertical tab is text there).
+        let blank = content.bytes().all(|b| b == b' ' || b == b'\t');
         let starts_at_column_zero = !blank && !content.starts_with([' ', '\t']);
         if line_start > 0 && previous_blank && open.is_none() && starts_at_column_zero {
             chunks.push(chunk_start..line_start);
@@ -262,6 +263,18 @@ mod tests {
         assert_eq!(chunks("a\r\n\r\nb\r\n").len(), 2, "CRLF still splits");
     }
 
+    #[test]
+    fn form_feed_and_vertical_tab_lines_are_not_blank() {
+        // Found by fuzzing: Markdown's blank line holds spaces and tabs only; a line of form
+        // feeds continues the paragraph, so no chunk may start after it.
+        for text in ["Text.\n\u{c}\nMore.\n", "---\nt: x\n\u{b}\n---\n\nA\n", "A\n \t\nB\n"] {
+            let checked = crate::notes::blocks::check_chunked_outline(text);
+            assert!(checked.is_ok(), "{text:?}\n{}", checked.err().unwrap_or_default());
+        }
+        assert_eq!(chunks("Text.\n\u{c}\nMore.\n").len(), 1);
+        assert_eq!(chunks("A\n \t\nB\n").len(), 2, "spaces and tabs are blank");
+    }
+
     /// Lines that open, continue and close every kind of block, with and without indentation.
     const LINES: &[&str] = &[
         "",
@@ -319,6 +332,8 @@ mod tests {
         "a\rb",
         "\r---",
         "---\r\r",
+        "\u{c}",
+        " \u{b}",
     ];
 
     proptest::proptest! {
