@@ -267,9 +267,17 @@ mod tests {
     fn form_feed_and_vertical_tab_lines_are_not_blank() {
         // Found by fuzzing: Markdown's blank line holds spaces and tabs only; a line of form
         // feeds continues the paragraph, so no chunk may start after it.
-        for text in ["Text.\n\u{c}\nMore.\n", "---\nt: x\n\u{b}\n---\n\nA\n", "A\n \t\nB\n"] {
+        for text in [
+            "Text.\n\u{c}\nMore.\n",
+            "---\nt: x\n\u{b}\n---\n\nA\n",
+            "A\n \t\nB\n",
+        ] {
             let checked = crate::notes::blocks::check_chunked_outline(text);
-            assert!(checked.is_ok(), "{text:?}\n{}", checked.err().unwrap_or_default());
+            assert!(
+                checked.is_ok(),
+                "{text:?}\n{}",
+                checked.err().unwrap_or_default()
+            );
         }
         assert_eq!(chunks("Text.\n\u{c}\nMore.\n").len(), 1);
         assert_eq!(chunks("A\n \t\nB\n").len(), 2, "spaces and tabs are blank");
