@@ -233,16 +233,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_note_ending_without_a_line_break_parses_as_a_whole() {
-        // Found by fuzzing: tree-sitter-md read a final `# ` as a heading after a heading but not
-        // after a paragraph, so the last chunk alone differed from the whole note.
-        for text in [
-            "# Heading\n\n# ",
-            "Text.\n\n# ",
-            "# H\n\n#",
-            "> q\n# H\n\n## ",
-        ] {
+    /// Asserts that each text parses chunk by chunk as it does whole.
+    fn parse_as_a_whole(texts: &[&str]) {
+        for text in texts {
             let checked = crate::notes::blocks::check_chunked_outline(text);
             assert!(
                 checked.is_ok(),
@@ -250,6 +243,18 @@ mod tests {
                 checked.err().unwrap_or_default()
             );
         }
+    }
+
+    #[test]
+    fn a_note_ending_without_a_line_break_parses_as_a_whole() {
+        // Found by fuzzing: tree-sitter-md read a final `# ` as a heading after a heading but not
+        // after a paragraph, so the last chunk alone differed from the whole note.
+        parse_as_a_whole(&[
+            "# Heading\n\n# ",
+            "Text.\n\n# ",
+            "# H\n\n#",
+            "> q\n# H\n\n## ",
+        ]);
     }
 
     #[test]
@@ -258,8 +263,7 @@ mod tests {
         // tree-sitter-md, after a blank line where the chunks were cut.
         let text = "---\rtitle: x\r\r\n---\n\nText.\n\nMore.\n";
         assert_eq!(chunks(text), vec![text]);
-        let checked = crate::notes::blocks::check_chunked_outline(text);
-        assert!(checked.is_ok(), "{}", checked.err().unwrap_or_default());
+        parse_as_a_whole(&[text]);
         assert_eq!(chunks("a\r\n\r\nb\r\n").len(), 2, "CRLF still splits");
     }
 
@@ -267,18 +271,11 @@ mod tests {
     fn form_feed_and_vertical_tab_lines_are_not_blank() {
         // Found by fuzzing: Markdown's blank line holds spaces and tabs only; a line of form
         // feeds continues the paragraph, so no chunk may start after it.
-        for text in [
+        parse_as_a_whole(&[
             "Text.\n\u{c}\nMore.\n",
             "---\nt: x\n\u{b}\n---\n\nA\n",
             "A\n \t\nB\n",
-        ] {
-            let checked = crate::notes::blocks::check_chunked_outline(text);
-            assert!(
-                checked.is_ok(),
-                "{text:?}\n{}",
-                checked.err().unwrap_or_default()
-            );
-        }
+        ]);
         assert_eq!(chunks("Text.\n\u{c}\nMore.\n").len(), 1);
         assert_eq!(chunks("A\n \t\nB\n").len(), 2, "spaces and tabs are blank");
     }
