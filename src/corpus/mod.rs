@@ -187,18 +187,13 @@ impl Source {
 impl Corpus {
     /// A corpus sharing these already-built sources (re-indexing one source keeps the others).
     pub fn from_shared(sources: Vec<Arc<Source>>, bibliography: Vec<BibEntry>) -> Corpus {
-        let by_key = sources
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, s)| (s.key.clone(), i))
-            .collect();
-        let by_path = sources
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, s)| (s.path.clone(), i))
-            .collect();
+        // The first source with a key (or path) is the one found by it.
+        let mut by_key = HashMap::new();
+        let mut by_path = HashMap::new();
+        for (i, source) in sources.iter().enumerate() {
+            by_key.entry(source.key.clone()).or_insert(i);
+            by_path.entry(source.path.clone()).or_insert(i);
+        }
         let words = WordIndex::build(&sources);
         Corpus {
             sources,

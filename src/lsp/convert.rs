@@ -14,6 +14,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::ByteRange;
 use crate::analysis::Analysis;
+use crate::corpus::Source;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
@@ -220,13 +221,14 @@ pub struct Converter<'a> {
     pub encoding: ColumnEncoding,
     pub paths: &'a PathMapper,
     texts: HashMap<PathBuf, Option<Arc<TextPositions>>>,
-    /// Line indexes of an earlier conversion, re-used for texts that are the same `Arc`.
+    /// Line indexes of an earlier conversion, re-used for sources that are the same `Arc`.
     earlier: KnownPositions,
 }
 
-/// Line indexes kept from one conversion to the next (the publisher's), so that republishing a
-/// note's diagnostics after a keystroke does not index again every source they point into.
-pub type KnownPositions = HashMap<PathBuf, Arc<TextPositions>>;
+/// Line indexes of sources kept from one conversion to the next (the publisher's), so that
+/// republishing a note's diagnostics after a keystroke does not index again every source they
+/// point into. Each is kept with the source it indexes: a reloaded source is a new `Arc`.
+pub type KnownPositions = HashMap<PathBuf, (Arc<Source>, Arc<TextPositions>)>;
 
 impl<'a> Converter<'a> {
     pub fn new(analysis: &'a Analysis, encoding: ColumnEncoding, paths: &'a PathMapper) -> Self {
@@ -251,11 +253,13 @@ impl<'a> Converter<'a> {
 
     /// The line indexes of the sources this converter used, for the next one.
     pub fn into_known(self) -> KnownPositions {
-        let analysis = self.analysis;
+        let corpus = self.analysis.corpus();
         self.texts
             .into_iter()
-            .filter(|(path, _)| analysis.is_source(path))
-            .filter_map(|(path, positions)| Some((path, positions?)))
+            .filter_map(|(path, positions)| {
+                let source = corpus.source_by_path(&path)?.clone();
+                Some((path, (source, positions?)))
+            })
             .collect()
     }
 
@@ -265,16 +269,13 @@ impl<'a> Converter<'a> {
         if let Some(cached) = self.texts.get(path) {
             return cached.clone();
         }
-        // A source's index from an earlier conversion, when its text is the same (compared, not
-        // copied: sources are large and many diagnostics point into them).
+        // A source's index from an earlier conversion, when the source is the same one (sources
+        // are large and many diagnostics point into them).
         let source = self.analysis.corpus().source_by_path(path);
         let known = source.and_then(|source| {
-            self.earlier
-                .get(path)
-                .filter(|known| {
-                    known.encoding == self.encoding && *known.text == *source.text.as_str()
-                })
-                .cloned()
+            let (indexed, positions) = self.earlier.get(path)?;
+            (Arc::ptr_eq(indexed, source) && positions.encoding == self.encoding)
+                .then(|| positions.clone())
         });
         let positions = known.or_else(|| {
             let text = self.analysis.file_text(path).or_else(|| {

@@ -17,38 +17,25 @@ use super::sentences::split_sentences;
 use super::{Block, BlockKind, Heading, Note, Quotation, SyntaxProblem, SyntaxProblemKind};
 use crate::ByteRange;
 
-/// A note parsed into blocks, with its masked text (see [`masked_note`]).
-#[derive(Debug, Clone)]
-pub struct ParsedNote {
-    pub note: Note,
-    /// The note with every non-prose byte replaced by a space (same length, newlines kept).
-    pub masked: Arc<str>,
-}
-
 pub(crate) fn parse_note(text: &str) -> Note {
-    parse_note_after(text, None).note
+    parse_note_after(text, None)
 }
 
 /// `parse_note` re-using what `previous` (a text and its parse) found in the parts of the text
 /// that are unchanged: the outline of each unchanged chunk, the sentences of each unchanged block.
 pub(crate) fn parse_note_reusing(text: &str, previous: (&str, &Note)) -> Note {
-    parse_note_after(text, Some(previous)).note
+    parse_note_after(text, Some(previous))
 }
 
 /// The note's text with every non-prose byte (frontmatter, code, HTML, link targets, markup
 /// delimiters, block markers, bare URLs) replaced by a space: same length, newlines kept.
 pub fn masked_note(text: &str) -> String {
-    parse_note_with_mask(text).masked.to_string()
+    parse_note(text).masked.to_string()
 }
 
-/// Parses a note and returns it with its masked text.
-pub fn parse_note_with_mask(text: &str) -> ParsedNote {
-    parse_note_after(text, None)
-}
-
-/// `parse_note_with_mask`, re-using what `previous` (a text and its parse) found in the parts of
-/// the text that are unchanged.
-fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> ParsedNote {
+/// Parses a note, re-using what `previous` (a text and its parse) found in the parts of the text
+/// that are unchanged.
+fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> Note {
     let (outline, chunks) = chunked_outline(
         text,
         previous.map(|(old_text, old)| (old_text, &old.outline)),
@@ -203,21 +190,16 @@ fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> ParsedNote {
         }
     }
 
-    ParsedNote {
-        note: Note {
-            frontmatter: outline.frontmatter,
-            blocks,
-            headings,
-            citations,
-            quotations,
-            glossary: glossary_entries,
-            problems: {
-                problems.sort_by_key(|p| p.range.start);
-                problems
-            },
-            outline: chunks,
-            masked: masked.clone(),
-        },
+    problems.sort_by_key(|p| p.range.start);
+    Note {
+        frontmatter: outline.frontmatter,
+        blocks,
+        headings,
+        citations,
+        quotations,
+        glossary: glossary_entries,
+        problems,
+        outline: chunks,
         masked,
     }
 }

@@ -31,8 +31,9 @@ pub fn notes_parse(data: &[u8]) {
     }
     // Re-parsing after an edit (re-using unchanged chunks) = parsing afresh: the old text is
     // this one without a slice (so the edit inserts it back).
-    let cut_start = floor_boundary(&text, data.first().map_or(0, |&b| usize::from(b) * 7));
-    let cut_end = floor_boundary(
+    let cut_start =
+        ibid::text::floor_char_boundary(&text, data.first().map_or(0, |&b| usize::from(b) * 7));
+    let cut_end = ibid::text::floor_char_boundary(
         &text,
         cut_start + data.last().map_or(0, |&b| usize::from(b)),
     );
@@ -273,15 +274,6 @@ pub fn line_index(data: &[u8]) {
             encoding,
         );
     }
-}
-
-/// The largest char boundary of `text` at or before `at`.
-fn floor_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 /// What a parsed note says, for comparing two parses.
