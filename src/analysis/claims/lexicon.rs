@@ -114,19 +114,7 @@ pub struct Token<'a> {
 impl Token<'_> {
     /// The token in lowercase, curly apostrophes made straight.
     pub fn lower(&self) -> String {
-        if self
-            .text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
-            return self.text.to_string();
-        }
-        let lower = self.text.to_lowercase();
-        if lower.contains('’') {
-            lower.replace('’', "'")
-        } else {
-            lower
-        }
+        lowercase(self.text)
     }
 
     /// Ends in a possessive `'s` (`Seoul's`, `Xi’s`).
@@ -157,10 +145,42 @@ impl Token<'_> {
     }
 }
 
+/// A token's text in lowercase, curly apostrophes made straight.
+pub fn lowercase(token: &str) -> String {
+    if token
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        return token.to_string();
+    }
+    let lower = token.to_lowercase();
+    if lower.contains('’') {
+        lower.replace('’', "'")
+    } else {
+        lower
+    }
+}
+
 /// Splits `text` into tokens: runs of letters and digits, keeping `'`, `’` and `-` between
 /// letters (`China's`, `people-to-people`) and `.` or `,` between digits (`4.5`, `1,200`). A
 /// number's trailing `%` or `s` (`12%`, `1990s`) is part of the token.
 pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    token_ranges(text)
+        .into_iter()
+        .map(|range| {
+            let token_text = text.get(range.clone()).unwrap_or("");
+            Token {
+                text: token_text,
+                range,
+                number: number_value(token_text),
+            }
+        })
+        .collect()
+}
+
+/// The byte ranges of `tokens(text)`, without reading numbers' values (for callers that only
+/// need it for some tokens).
+pub fn token_ranges(text: &str) -> Vec<ByteRange> {
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut index = 0;
@@ -206,12 +226,7 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
         let end = chars
             .get(end_index)
             .map_or(text.len(), |&(offset, _)| offset);
-        let token_text = text.get(start..end).unwrap_or("");
-        out.push(Token {
-            text: token_text,
-            range: start..end,
-            number: number_value(token_text),
-        });
+        out.push(start..end);
         index = end_index;
     }
     out

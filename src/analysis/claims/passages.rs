@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::lexicon::{is_stop_word, stem_hash, tokens};
+use super::lexicon::{is_stop_word, lowercase, number_value, stem_hash, token_ranges};
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
@@ -43,7 +43,7 @@ impl SourcePassages {
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut lengths = Vec::with_capacity(sentences.len());
         // Stems of the words seen so far: a source repeats its vocabulary.
-        let mut stems: HashMap<String, Option<u32>> = HashMap::new();
+        let mut stems: foldhash::HashMap<&str, Option<u32>> = foldhash::HashMap::default();
         let mut counts: Vec<(u32, u16)> = Vec::new();
         for (index, range) in sentences.iter().enumerate() {
             let Ok(index) = u32::try_from(index) else {
@@ -51,14 +51,16 @@ impl SourcePassages {
             };
             counts.clear();
             let mut length: u16 = 0;
-            for token in tokens(text.get(range.clone()).unwrap_or("")) {
-                let stem = match stems.get(token.text) {
+            let sentence = text.get(range.clone()).unwrap_or("");
+            for token in token_ranges(sentence) {
+                let token = sentence.get(token).unwrap_or("");
+                let stem = match stems.get(token) {
                     Some(stem) => *stem,
                     None => {
-                        let lower = token.lower();
-                        let stem = (token.number.is_none() && !is_stop_word(&lower))
+                        let lower = lowercase(token);
+                        let stem = (number_value(token).is_none() && !is_stop_word(&lower))
                             .then(|| stem_hash(&lower));
-                        stems.insert(token.text.to_string(), stem);
+                        stems.insert(token, stem);
                         stem
                     }
                 };

@@ -90,7 +90,11 @@ pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) 
             let Some(start) = brk.checked_sub(first.len()) else {
                 continue;
             };
-            if key.get(start..brk) != Some(first.as_bytes())
+            // Its first and last bytes first: most places fail there, without a `memcmp` call.
+            let (first_bytes, at) = (first.as_bytes(), key.get(start..brk));
+            if at.and_then(<[u8]>::last) != first_bytes.last()
+                || at.and_then(<[u8]>::first) != first_bytes.first()
+                || at != Some(first_bytes)
                 || (ends.start && !is_boundary(haystack.text, start))
             {
                 continue;

@@ -3,9 +3,13 @@
 //! such a run, so these anchors miss nothing), then a floor so that an invented sentence sharing a
 //! few common words with the source is not taken for a misquotation of it.
 
+mod bound;
+
 use std::ops::Range;
 
 use memchr::memmem;
+
+use bound::QuoteVocabulary;
 
 use super::exact::JUNK_MAX_BYTES;
 use super::words::{
@@ -422,15 +426,32 @@ pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Opt
     // noise (a split word, a drop cap) sits in that run: then two content words side by side
     // anchor it.
     let trigrams = anchors(pattern, &words, haystack, MIN_RUN, false);
-    best_at_anchors(pattern, &words, haystack, trigrams, MAX_CANDIDATES).or_else(|| {
+    let vocabulary = QuoteVocabulary::new(&words);
+    best_at_anchors(
+        pattern,
+        &words,
+        &vocabulary,
+        haystack,
+        trigrams,
+        MAX_CANDIDATES,
+    )
+    .or_else(|| {
         let pairs = anchors(pattern, &words, haystack, 2, true);
-        best_at_anchors(pattern, &words, haystack, pairs, MAX_PAIR_CANDIDATES)
+        best_at_anchors(
+            pattern,
+            &words,
+            &vocabulary,
+            haystack,
+            pairs,
+            MAX_PAIR_CANDIDATES,
+        )
     })
 }
 
 fn best_at_anchors(
     pattern: &Pattern,
     words: &[QuoteWord<'_>],
+    vocabulary: &QuoteVocabulary<'_>,
     haystack: Haystack<'_>,
     found: Vec<Anchor>,
     max_candidates: usize,
@@ -456,6 +477,10 @@ fn best_at_anchors(
             break;
         }
         spent += cells;
+        // (The budget counts the windows skipped here too, so that skipping changes no result.)
+        if !vocabulary.may_score(words, &source, best.as_ref().map(|b| b.score)) {
+            continue;
+        }
         let Some(ops) = align(words, &source) else {
             continue;
         };
