@@ -3,7 +3,6 @@
 //! folded into `-ize`), numbers (digits or number words, read as one canonical value: `1,200`,
 //! `twelve` and `12%` are `1200`, `12`, `12`), and names (runs of capitalised words, acronyms).
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -12,8 +11,8 @@ use crate::ByteRange;
 use crate::analysis::terms::mine::{DAYS, MONTHS};
 use crate::corpus::word_hash;
 
-static STOP_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    let mut words: HashSet<&'static str> = stop_words::lookup("en")
+static STOP_WORDS: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
+    let mut words: foldhash::HashSet<&'static str> = stop_words::lookup("en")
         .unwrap_or_default()
         .iter()
         .copied()
@@ -98,8 +97,8 @@ pub fn stem_hash(lower: &str) -> u32 {
 const STEM_CACHE_WORDS: usize = 200_000;
 
 thread_local! {
-    static STEM_CACHE: std::cell::RefCell<std::collections::HashMap<String, u32>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static STEM_CACHE: std::cell::RefCell<foldhash::HashMap<String, u32>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
 /// One token of a text.
