@@ -252,7 +252,7 @@ mod tests {
         // chunk, only that chunk is lost (the comparison with the whole parse stops there).
         parse_as_a_whole(&["l|\n-\n\nx", "l|\n-\n\n\u{FFFD}", "a\nl|\n-\n\nx\n\ny\n"]);
         let note = crate::notes::Note::parse("Intro.\n\nl|\n-\n\nA paragraph.\n\n# A heading\n");
-        let kinds: Vec<_> = note.blocks.iter().map(|b| b.kind.clone()).collect();
+        let kinds: Vec<_> = note.blocks.iter().map(|b| b.kind).collect();
         assert_eq!(
             kinds,
             vec![
