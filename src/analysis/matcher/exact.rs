@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use foldhash::HashSet;
 use memchr::memmem;
 
 use super::words::is_boundary;
@@ -98,6 +99,7 @@ pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) 
             None => empty_first.push((cut, resume)),
         }
     }
+    let mut failed = HashSet::default();
     for (index, &brk) in haystack.breaks.iter().enumerate() {
         let brk = brk as usize;
         let before = brk
@@ -123,7 +125,7 @@ pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) 
             let Some(rest) = text.get(resume..) else {
                 continue;
             };
-            if let Some(mut segments) = resume_after(haystack, rest, index, ends, 1) {
+            if let Some(mut segments) = resume_after(haystack, rest, index, ends, 1, &mut failed) {
                 segments.insert(0, start..brk);
                 found.push(Occurrence { segments });
             }
@@ -135,12 +137,35 @@ pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) 
 }
 
 /// The rest of a split text, starting right after one of the breaks following `haystack.breaks[after]`.
+///
+/// Every `rest` of one search is a suffix of the same text, so `(rest.len(), after, depth)` names
+/// a call: those that found nothing are kept in `failed` and not searched again (a text of
+/// repeated words over many breaks would otherwise retry the same suffixes exponentially often).
 fn resume_after(
     haystack: Haystack<'_>,
     rest: &str,
     after: usize,
     ends: Ends,
     depth: usize,
+    failed: &mut HashSet<(usize, usize, usize)>,
+) -> Option<Vec<ByteRange>> {
+    if failed.contains(&(rest.len(), after, depth)) {
+        return None;
+    }
+    let found = resume_after_uncached(haystack, rest, after, ends, depth, failed);
+    if found.is_none() {
+        failed.insert((rest.len(), after, depth));
+    }
+    found
+}
+
+fn resume_after_uncached(
+    haystack: Haystack<'_>,
+    rest: &str,
+    after: usize,
+    ends: Ends,
+    depth: usize,
+    failed: &mut HashSet<(usize, usize, usize)>,
 ) -> Option<Vec<ByteRange>> {
     let key = haystack.text.as_bytes();
     let from = *haystack.breaks.get(after)? as usize;
@@ -178,9 +203,14 @@ fn resume_after(
             let Some(tail) = rest.get(len + 1..) else {
                 continue;
             };
-            if let Some(mut segments) =
-                resume_after(haystack, tail, index + 1 + next_offset, ends, depth + 1)
-            {
+            if let Some(mut segments) = resume_after(
+                haystack,
+                tail,
+                index + 1 + next_offset,
+                ends,
+                depth + 1,
+                failed,
+            ) {
                 segments.insert(0, start..next);
                 return Some(segments);
             }

@@ -186,6 +186,26 @@ fn split_may_happen_twice() {
 }
 
 #[test]
+fn split_search_over_many_short_paragraphs_finds_the_one_that_continues() {
+    // Paragraphs of the quotation's first words, each a place where it might resume: the split
+    // search tries each suffix of the quotation at each of them once (it took seconds to minutes
+    // on fuzzed inputs like this before failed tries were remembered), and still finds the one
+    // where it goes on.
+    let mut source = String::new();
+    for _ in 0..40 {
+        source.push_str("we said\n\nwe said we\n\n");
+    }
+    source.push_str("we said we would\n\nPage 9\n\ncome back in spring.");
+    let key = normalize_key(&source);
+    let found = find(&key, &[text("we said we would come back in spring")]).expect("split");
+    assert_eq!(found.kind, MatchKind::Exact);
+    assert_eq!(
+        segments(&key, &found),
+        vec!["we said we would", "come back in spring"]
+    );
+}
+
+#[test]
 fn split_needs_paragraph_breaks_on_both_sides() {
     // "it was" is not at the end of a paragraph here, so no split: the exact tiers fail.
     let source = "The council decided that it was late.\n\nPage 2\n\nBetter to repair the pier.";
