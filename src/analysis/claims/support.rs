@@ -5,7 +5,7 @@
 //! passages: a number or a name that none of them holds is strong evidence against (a source's 12
 //! per cent written as 21, a minister's country swapped for another).
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 use super::lexicon::{
     Name, Token, is_stop_word, names, same_name_word, same_place, stem_hash, tokens,

@@ -3,7 +3,7 @@
 //! floor, or cannot beat the best alignment found so far, is not aligned: the bound never
 //! underestimates, so skipping such a window changes no result, only the time spent.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::super::words::{is_concatenation, is_drop_cap_remnant};
 use super::{MIN_RUN, MIN_SHARE, QuoteWord, SourceWord};
