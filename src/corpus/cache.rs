@@ -31,7 +31,8 @@ use crate::workspace::{CacheSetting, Workspace};
 
 /// Bump when the encoding or anything that computes the cached data (normalisation, the word
 /// hashes) changes: older files are then ignored.
-const FORMAT_VERSION: u32 = 1;
+/// (2: mined terms keep at most `terms::KEPT_EXCERPTS` excerpts each.)
+const FORMAT_VERSION: u32 = 2;
 const SOURCE_MAGIC: &[u8; 8] = b"ibid-src";
 const MANIFEST_MAGIC: &[u8; 8] = b"ibid-man";
 /// A file modified this close to the moment it was read might change again within the same

@@ -1194,7 +1194,8 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     drafts
 }
 
-/// Scores every sentence mentioning a term and keeps the best few per source.
+/// Scores every sentence mentioning a term and keeps the best few per source, and the best
+/// `KEPT_EXCERPTS` of the term in all.
 fn excerpts_for(
     inputs: &[MineInput<'_>],
     scans: &[SourceScan],
@@ -1231,6 +1232,7 @@ fn excerpts_for(
         .filter(|(_, excerpts)| !excerpts.is_empty())
         .map(|(draft, mut excerpts)| {
             excerpts.sort_by(|a, b| b.score.total_cmp(&a.score));
+            excerpts.truncate(super::KEPT_EXCERPTS);
             TermInfo {
                 term: draft.term,
                 aliases: draft.aliases,

@@ -54,9 +54,16 @@ pub struct TermInfo {
     /// For an acronym, its expansion ("Belt and Road Initiative" for "BRI").
     pub expansion: Option<String>,
     pub glossary: Vec<GlossaryDefinition>,
-    /// Best first, at most a few per source.
+    /// Best first, at most a few per source and `KEPT_EXCERPTS` in all.
     pub excerpts: Vec<SourceExcerpt>,
 }
+
+/// How many excerpts a term keeps, best first. Hover shows the best three, definition and the
+/// symbols the best one; a term named in thousands of sources would otherwise hold thousands of
+/// sentences (150,000 in all, 60 MB, in the 100 MB benchmark workspace) that nothing shows. More
+/// than three are kept so that a glossary term merged with mined ones still gets the best of
+/// each: the top three of a merge of lists cut at 16 are the top three of the whole lists.
+pub const KEPT_EXCERPTS: usize = 16;
 
 /// A term used in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,6 +343,7 @@ fn merge_mined(existing: &mut TermInfo, mined: &TermInfo) {
     existing
         .excerpts
         .sort_by(|a, b| b.score.total_cmp(&a.score));
+    existing.excerpts.truncate(KEPT_EXCERPTS);
 }
 
 #[cfg(test)]

@@ -106,6 +106,49 @@ fn mines_acronyms_introduced_terms_and_ranked_excerpts() {
 }
 
 #[test]
+fn a_term_named_in_many_sources_keeps_its_best_excerpts_only() {
+    let source = |i: usize, text: String| {
+        Source::new(
+            format!("brief{i:02}"),
+            PathBuf::from(format!("/ws/sources/brief{i:02}.txt")),
+            SourceFormat::Plain,
+            text,
+            SourceMeta::default(),
+        )
+    };
+    let mut sources: Vec<Source> = (0..KEPT_EXCERPTS + 10)
+        .map(|i| {
+            source(
+                i,
+                format!("In week {i} the LDWC met again. Nothing else was said.\n"),
+            )
+        })
+        .collect();
+    sources.push(source(
+        99,
+        "The Lower Delta Water Council (LDWC) was set up by four riparian states in 1998.\n"
+            .to_string(),
+    ));
+    let mined = SourceTerms::mine(&Corpus::from_sources(sources, Vec::new()));
+    let ldwc = mined
+        .terms
+        .iter()
+        .find(|t| t.term == "LDWC")
+        .expect("the acronym is mined");
+    assert_eq!(
+        ldwc.excerpts.len(),
+        KEPT_EXCERPTS,
+        "{}",
+        summary(&mined.terms)
+    );
+    assert_eq!(
+        ldwc.excerpts[0].key, "brief99",
+        "the defining sentence first"
+    );
+    assert!(ldwc.excerpts.windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+#[test]
 fn excerpt_ranges_are_in_the_original_text() {
     let corpus = corpus();
     let mined = SourceTerms::mine(&corpus);
@@ -425,7 +468,10 @@ fn a_sentence_defining_two_merged_terms_is_one_excerpt() {
     };
     let note = "Pact\n: It binds.\n";
     let entries = vec![glossary_entry(note, "Pact", "It binds.", &["TP", "TC"])];
-    let index = TermIndex::build(&mined, &[(PathBuf::from("/ws/notes/g.md"), entries)]);
+    let index = TermIndex::build(
+        &mined,
+        &[(PathBuf::from("/ws/notes/g.md"), entries.clone())],
+    );
     let pact = index.lookup("TC").expect("TC");
     let places: Vec<(ByteRange, f32)> = pact
         .excerpts
@@ -434,6 +480,37 @@ fn a_sentence_defining_two_merged_terms_is_one_excerpt() {
         .collect();
     assert_eq!(places, [(0..37, 3.0), (40..60, 1.0)]);
     assert_eq!(index.terms.len(), 1);
+
+    // Two full lists merged: the best `KEPT_EXCERPTS` of both, best first.
+    let full = |name: &str, offset: usize| {
+        let excerpts = (0..KEPT_EXCERPTS)
+            .map(|i| {
+                excerpt(
+                    (offset + 2 * i) as f32,
+                    100 * (offset + 2 * i)..100 * (offset + 2 * i) + 9,
+                )
+            })
+            .rev()
+            .collect();
+        term(name, excerpts)
+    };
+    let mined = SourceTerms {
+        terms: vec![full("TP", 0), full("TC", 1)],
+    };
+    let index = TermIndex::build(&mined, &[(PathBuf::from("/ws/notes/g.md"), entries)]);
+    let scores: Vec<f32> = index
+        .lookup("TP")
+        .expect("TP")
+        .excerpts
+        .iter()
+        .map(|e| e.score)
+        .collect();
+    let best: Vec<f32> = (0..2 * KEPT_EXCERPTS)
+        .rev()
+        .take(KEPT_EXCERPTS)
+        .map(|s| s as f32)
+        .collect();
+    assert_eq!(scores, best);
 }
 
 #[test]
