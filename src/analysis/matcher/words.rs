@@ -5,7 +5,13 @@ use std::ops::Range;
 
 /// Chars of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar):
 /// a quotation may start or end next to one of them in the middle of a run.
+#[inline]
 pub(super) fn is_unspaced(c: char) -> bool {
+    // Every range below starts at U+0E00: most text (Latin, Cyrillic, Arabic…) is ruled out by
+    // one comparison.
+    if c < '\u{0E00}' {
+        return false;
+    }
     matches!(
         c as u32,
         0x0E00..=0x0EFF
