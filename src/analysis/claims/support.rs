@@ -119,10 +119,10 @@ impl Evidence {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
             }
-            let lower = token.lower();
-            let lower = lower
-                .strip_suffix("'s")
-                .map_or(lower.clone(), str::to_string);
+            let mut lower = token.lower();
+            if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
+                lower.truncate(kept);
+            }
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
