@@ -1231,8 +1231,7 @@ fn excerpts_for(
         .zip(excerpts)
         .filter(|(_, excerpts)| !excerpts.is_empty())
         .map(|(draft, mut excerpts)| {
-            excerpts.sort_by(|a, b| b.score.total_cmp(&a.score));
-            excerpts.truncate(super::KEPT_EXCERPTS);
+            super::keep_best_excerpts(&mut excerpts);
             TermInfo {
                 term: draft.term,
                 aliases: draft.aliases,

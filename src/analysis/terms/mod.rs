@@ -63,7 +63,14 @@ pub struct TermInfo {
 /// sentences (150,000 in all, 60 MB, in the 100 MB benchmark workspace) that nothing shows. More
 /// than three are kept so that a glossary term merged with mined ones still gets the best of
 /// each: the top three of a merge of lists cut at 16 are the top three of the whole lists.
-pub const KEPT_EXCERPTS: usize = 16;
+const KEPT_EXCERPTS: usize = 16;
+
+/// Orders a term's excerpts best first (ties keep their order) and keeps the best
+/// `KEPT_EXCERPTS`.
+fn keep_best_excerpts(excerpts: &mut Vec<SourceExcerpt>) {
+    excerpts.sort_by(|a, b| b.score.total_cmp(&a.score));
+    excerpts.truncate(KEPT_EXCERPTS);
+}
 
 /// A term used in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,10 +347,7 @@ fn merge_mined(existing: &mut TermInfo, mined: &TermInfo) {
             None => existing.excerpts.push(excerpt.clone()),
         }
     }
-    existing
-        .excerpts
-        .sort_by(|a, b| b.score.total_cmp(&a.score));
-    existing.excerpts.truncate(KEPT_EXCERPTS);
+    keep_best_excerpts(&mut existing.excerpts);
 }
 
 #[cfg(test)]
