@@ -96,15 +96,21 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
             }
             if c.is_ascii() {
                 builder.push(c.to_ascii_lowercase(), orig);
-                // The ASCII letters and digits that follow in the same copied stretch, at once:
-                // each would take this branch and be copied lowercased.
-                let run = text.as_bytes().get(after..).unwrap_or_default();
-                let run_len = run.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
-                if run_len > 0
+                // The ASCII words that follow in the same copied stretch, at once: letters and
+                // digits, and single spaces between them that are not paragraph breaks. Each
+                // letter would take this branch and be copied lowercased; each space would open
+                // a separator of its own one byte, pushed as such before the next letter.
+                let starts_run = text
+                    .as_bytes()
+                    .get(after)
+                    .is_some_and(u8::is_ascii_alphanumeric);
+                if starts_run
                     && speed == Speed::Fast
                     && let Some((orig_start, stretch_end)) = clean.copied_at(after)
                 {
-                    let end = (after + run_len).min(stretch_end);
+                    while breaks.next_if(|&b| b < after).is_some() {}
+                    let limit = stretch_end.min(breaks.peek().copied().unwrap_or(usize::MAX));
+                    let end = ascii_words_end(text.as_bytes(), after, limit);
                     lowered.clear();
                     lowered.push_str(text.get(after..end).unwrap_or_default());
                     lowered.make_ascii_lowercase();
@@ -134,6 +140,27 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
         previous = Some(c);
     }
     builder.finish()
+}
+
+/// Where the run of ASCII words starting at `start` ends, before `limit`: letters and digits, and
+/// single spaces each followed by one. The run ends on a letter or digit.
+fn ascii_words_end(bytes: &[u8], start: usize, limit: usize) -> usize {
+    let limit = limit.min(bytes.len());
+    let (mut at, mut end) = (start, start);
+    while let Some(&byte) = bytes.get(at).filter(|_| at < limit) {
+        if byte.is_ascii_alphanumeric() {
+            at += 1;
+        } else if byte == b' '
+            && at + 1 < limit
+            && bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            at += 2;
+        } else {
+            break;
+        }
+        end = at;
+    }
+    end
 }
 
 /// The matching key of a plain string (a quotation's words), mapped to that string.
