@@ -45,7 +45,7 @@ pub struct QuoteResolution {
     pub found: Option<QuoteMatch>,
 }
 
-use super::matcher::{Alignment, Haystack, PatternPiece, find_quote, find_quote_exact};
+use super::matcher::{Alignment, Haystack, MAX_SPLITS, PatternPiece, find_quote, find_quote_exact};
 use crate::corpus::{Corpus, Source, is_indexed, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
 
@@ -233,11 +233,12 @@ fn search_corpus(
         .filter_map(|(index, held)| corpus.sources.get(index).map(|s| (s.as_ref(), held)))
         .filter(|(source, _)| !skip(source))
         .collect();
-    // Exact first, wherever every word is held: an exact match anywhere beats any approximate
-    // one, so the costly alignment is not needed then.
+    // Exact first, wherever every word is held (and enough of the word pairs): an exact match
+    // anywhere beats any approximate one, so the costly alignment is not needed then.
+    let pairs = exact_pairs(pattern);
     let exact = candidates
         .iter()
-        .filter(|&&(_, held)| held == total)
+        .filter(|&&(source, held)| held == total && may_hold_exactly(&pairs, source))
         .filter_map(|&(source, _)| exact_in_source(pattern, source))
         .reduce(better);
     if exact.is_some() {
@@ -248,6 +249,51 @@ fn search_corpus(
         .take(FULL_SEARCHES)
         .filter_map(|&(source, _)| match_in_source(pattern, source))
         .reduce(better)
+}
+
+/// The word pairs an exact occurrence of a quotation needs in a source, text by text: the pairs of
+/// adjacent indexed words of each text of the pattern but its first and last pair (an end of a
+/// text may fall inside a source word: after an alteration, or where a word runs into a script
+/// written without spaces).
+fn exact_pairs(pattern: &[PatternPiece]) -> Vec<Vec<(u32, u32)>> {
+    pattern
+        .iter()
+        .filter_map(|piece| match piece {
+            PatternPiece::Text(text) => Some(text),
+            PatternPiece::Gap { .. } => None,
+        })
+        .map(|text| {
+            let words: Vec<Option<u32>> = text
+                .split_whitespace()
+                .map(|word| is_indexed(word).then(|| word_hash(word)))
+                .collect();
+            let pairs: Vec<(u32, u32)> = words
+                .windows(2)
+                .filter_map(|pair| match pair {
+                    [Some(first), Some(second)] => Some((*first, *second)),
+                    _ => None,
+                })
+                .collect();
+            let inner = pairs.len().saturating_sub(1);
+            pairs.get(1..inner).unwrap_or_default().to_vec()
+        })
+        .collect()
+}
+
+/// Whether a source may hold a quotation exactly, as its filter of word pairs tells: every pair
+/// held, or split over page furniture (the first word ending a paragraph, the second starting
+/// one), at most `MAX_SPLITS` times in a text.
+fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
+    pairs.iter().all(|text| {
+        let mut splits = 0;
+        text.iter().all(|&(first, second)| {
+            source.pairs.may_hold(first, second)
+                || (source.pairs.may_split(first, second) && {
+                    splits += 1;
+                    splits <= MAX_SPLITS
+                })
+        })
+    })
 }
 
 /// Like `match_in_source`, exact tiers only.
@@ -346,6 +392,68 @@ mod tests {
             found.map(|f| f.kind),
             found.map(|f| SOURCE[f.range.clone()].to_string()),
         )
+    }
+
+    const HARBOUR: &str = "# Harbours\n\nEvery winter the council decided that it was\n\n14\n\n\
+        Annual Review of Harbour Towns\n\nbetter to repair the old pier than to build a new \
+        one.\n\nPhoto: a pier at dawn\n\nThe work began in March.\n";
+    const SPLIT_QUOTE: &str =
+        "the council decided that it was better to repair the old pier than to build a new one";
+
+    /// A quotation found exactly in a source it does not cite, split over page furniture there
+    /// (a running header and a caption).
+    #[test]
+    fn a_quotation_split_over_furniture_is_found_in_a_source_it_does_not_cite() {
+        let built = Fixture::new()
+            .source("harbour2020", HARBOUR)
+            .source(
+                "osei2022",
+                "# Other\n\nNothing in common with the harbour.\n",
+            )
+            .note(
+                "a.md",
+                &format!("They wrote \"{SPLIT_QUOTE}\" [@osei2022].\n"),
+            )
+            .build();
+        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
+        let resolution = analysis.resolutions.first().expect("a quotation");
+        assert_eq!(resolution.status, QuoteStatus::Misattributed);
+        let found = resolution.found.as_ref().expect("found elsewhere");
+        assert_eq!(
+            (found.key.as_str(), found.kind),
+            ("harbour2020", MatchKind::Exact)
+        );
+        assert_eq!(found.segments.len(), 2);
+    }
+
+    /// The filter of word pairs lets through a source holding the quotation split over page
+    /// furniture (the pair at the split is not adjacent there), and turns away one holding its
+    /// words in another order.
+    #[test]
+    fn the_word_pairs_tell_which_sources_may_hold_a_quotation_exactly() {
+        let source = Source::markdown_for_test("harbour2020", HARBOUR);
+        let pairs = |quote: &str| exact_pairs(&[PatternPiece::Text(normalize_key(quote).text)]);
+        assert!(may_hold_exactly(&pairs(SPLIT_QUOTE), &source));
+        let shuffled =
+            "the old pier decided that it was better to repair the council than to build";
+        assert!(!may_hold_exactly(&pairs(shuffled), &source));
+    }
+
+    #[test]
+    fn exact_pairs_leave_out_each_text_s_end_pairs() {
+        let pattern = vec![
+            PatternPiece::Text("one two three four".to_string()),
+            PatternPiece::Gap { max: 10 },
+            PatternPiece::Text("five six 和平 seven eight nine".to_string()),
+        ];
+        let hash = |w: &str| word_hash(w);
+        assert_eq!(
+            exact_pairs(&pattern),
+            vec![
+                vec![(hash("two"), hash("three"))],
+                vec![(hash("seven"), hash("eight"))],
+            ]
+        );
     }
 
     #[test]

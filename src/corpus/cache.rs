@@ -7,7 +7,8 @@
 //!
 //! - `.gitignore` (`*`): the folder never lands in version control.
 //! - `sources/<content hash>.<md|txt>.bin`: one record per distinct source text and format, holding
-//!   the original text, the clean and key projections with their offset maps, and the word hashes.
+//!   the original text, the clean and key projections with their offset maps, the word hashes and
+//!   the filter of word pairs.
 //!   Records are keyed by content, so they are shared by every workspace using the folder.
 //! - `manifest-<root hash>.bin`: per workspace, each source path with the size, modification time
 //!   and content hash it had when it was read. A source whose size and time still match is taken
@@ -25,14 +26,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::SourceFormat;
 use super::normalize::MappedText;
+use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
 
 /// Bump when the encoding or anything that computes the cached data (normalisation, the word
 /// hashes) changes: older files are then ignored.
-/// (2: mined terms keep at most `terms::KEPT_EXCERPTS` excerpts each.)
-const FORMAT_VERSION: u32 = 2;
+/// (2: mined terms keep at most `terms::KEPT_EXCERPTS` excerpts each; 3: source records hold
+/// the filter of word pairs.)
+const FORMAT_VERSION: u32 = 3;
 const SOURCE_MAGIC: &[u8; 8] = b"ibid-src";
 const MANIFEST_MAGIC: &[u8; 8] = b"ibid-man";
 /// A file modified this close to the moment it was read might change again within the same
@@ -98,6 +100,7 @@ pub(crate) struct Record {
     pub clean: MappedText,
     pub key_text: MappedText,
     pub words: Box<[u32]>,
+    pub pairs: PairFilter,
 }
 
 /// One manifest line: what a source file looked like when its record was made.
@@ -237,6 +240,7 @@ impl SourceCache {
         record.clean.encode(&mut payload);
         record.key_text.encode(&mut payload);
         payload.u32s(record.words);
+        payload.u64s(record.pairs.bits());
         let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
         file.header(SOURCE_MAGIC);
         file.u128(hash);
@@ -527,6 +531,7 @@ pub(crate) struct RecordRef<'a> {
     pub clean: &'a MappedText,
     pub key_text: &'a MappedText,
     pub words: &'a [u32],
+    pub pairs: &'a PairFilter,
 }
 
 fn decode_record(bytes: &[u8], hash: u128, format: SourceFormat) -> Option<Record> {
@@ -545,11 +550,13 @@ fn decode_record(bytes: &[u8], hash: u128, format: SourceFormat) -> Option<Recor
     let clean = MappedText::decode(&mut input)?;
     let key_text = MappedText::decode(&mut input)?;
     let words = input.u32s()?.into_boxed_slice();
+    let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {
         text,
         clean,
         key_text,
         words,
+        pairs,
     })
 }
 
@@ -642,6 +649,14 @@ impl Encoder {
             self.bytes.extend_from_slice(&value.to_le_bytes());
         }
     }
+
+    pub(crate) fn u64s(&mut self, values: &[u64]) {
+        self.u64(values.len() as u64);
+        self.bytes.reserve(values.len() * 8);
+        for value in values {
+            self.bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
 }
 
 /// Reads what `Encoder` wrote; every read is checked (`None` past the end).
@@ -724,6 +739,17 @@ impl<'a> Decoder<'a> {
             bytes
                 .chunks_exact(4)
                 .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn u64s(&mut self) -> Option<Vec<u64>> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        let bytes = self.take(len.checked_mul(8)?)?;
+        Some(
+            bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
                 .collect(),
         )
     }
@@ -827,8 +853,16 @@ mod tests {
             .iter()
             .map(|s| {
                 format!(
-                    "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                    s.key, s.path, s.format, s.text, s.meta, s.clean, s.key_text, s.words
+                    "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                    s.key,
+                    s.path,
+                    s.format,
+                    s.text,
+                    s.meta,
+                    s.clean,
+                    s.key_text,
+                    s.words,
+                    s.pairs.bits()
                 )
             })
             .collect()

@@ -13,30 +13,124 @@ use super::Source;
 /// The distinct word hashes of a matching key (`key_text`), sorted: `word_hash` of each word
 /// (between single spaces) that `is_indexed`.
 pub fn key_words(key: &str) -> Box<[u32]> {
-    // One pass over the bytes, hashing as it goes (a key is mostly short ASCII words: splitting
-    // first, then hashing, costs a `memchr` call per word); repeats dropped before sorting.
-    let mut distinct: foldhash::HashSet<u32> = foldhash::HashSet::default();
-    let mut start = 0;
-    let mut hash = FNV_OFFSET;
-    let mut ascii = true;
-    let bytes = key.as_bytes();
-    for (at, &byte) in bytes.iter().enumerate() {
-        if byte == b' ' {
-            if at > start && (ascii || key.get(start..at).is_some_and(is_indexed)) {
-                distinct.insert(hash);
-            }
-            (start, hash, ascii) = (at + 1, FNV_OFFSET, true);
-        } else {
-            hash = fnv_step(hash, byte);
-            ascii &= byte.is_ascii();
-        }
-    }
-    if bytes.len() > start && (ascii || key.get(start..).is_some_and(is_indexed)) {
-        distinct.insert(hash);
-    }
+    let distinct: foldhash::HashSet<u32> =
+        KeyWords::new(key).filter_map(|(_, word)| word).collect();
     let mut words: Vec<u32> = distinct.into_iter().collect();
     words.sort_unstable();
     words.into_boxed_slice()
+}
+
+/// The words of a matching key in order (what lies between single spaces): where each starts and
+/// its `word_hash`, `None` for one that is not indexed (or empty). One pass over the bytes,
+/// hashing as it goes: a key is mostly short ASCII words, and splitting first would cost a
+/// `memchr` call per word.
+struct KeyWords<'k> {
+    key: &'k str,
+    at: usize,
+}
+
+impl<'k> KeyWords<'k> {
+    fn new(key: &'k str) -> KeyWords<'k> {
+        KeyWords { key, at: 0 }
+    }
+}
+
+impl Iterator for KeyWords<'_> {
+    type Item = (usize, Option<u32>);
+
+    fn next(&mut self) -> Option<(usize, Option<u32>)> {
+        let bytes = self.key.as_bytes();
+        let start = self.at;
+        if start > bytes.len() {
+            return None;
+        }
+        let mut hash = FNV_OFFSET;
+        let mut ascii = true;
+        let mut end = start;
+        while let Some(&byte) = bytes.get(end).filter(|&&b| b != b' ') {
+            hash = fnv_step(hash, byte);
+            ascii &= byte.is_ascii();
+            end += 1;
+        }
+        self.at = end + 1;
+        let indexed = end > start && (ascii || self.key.get(start..end).is_some_and(is_indexed));
+        Some((start, indexed.then_some(hash)))
+    }
+}
+
+/// Which pairs of adjacent words a matching key holds, and which words end or start a paragraph
+/// (are next to one of its breaks): a Bloom filter (it may say a pair is held when it is not,
+/// never the reverse). Text found verbatim in a source has its word pairs there, but where it is
+/// split over page furniture: there a word ends a paragraph and the next starts one.
+#[derive(Debug, Clone)]
+pub struct PairFilter(fastbloom::BloomFilter);
+
+/// Bits per word of the key. A key has fewer distinct pairs than words (prose repeats "of the"),
+/// so at least 6 bits per pair: with three hashes, 3 to 6 % false positives.
+const PAIR_BITS_PER_WORD: usize = 6;
+const PAIR_HASHES: u32 = 3;
+
+impl PairFilter {
+    /// The pairs of adjacent indexed words of `key`, and its words next to `breaks` (offsets of
+    /// the separators that stand for paragraph breaks, sorted).
+    pub fn of_key(key: &str, breaks: &[u32]) -> PairFilter {
+        let words = key.bytes().filter(|&b| b == b' ').count() + 1;
+        let mut filter =
+            fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
+                .hashes(PAIR_HASHES);
+        let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
+        let mut previous: Option<u32> = None;
+        for (start, word) in KeyWords::new(key) {
+            if let (Some(first), Some(second)) = (previous, word) {
+                filter.insert_hash(pair_hash(first, second));
+            }
+            let separator = start.checked_sub(1);
+            while breaks.next_if(|&b| Some(b) < separator).is_some() {}
+            if separator.is_some() && breaks.next_if(|&b| Some(b) == separator).is_some() {
+                if let Some(first) = previous {
+                    filter.insert_hash(pair_hash(first, PARAGRAPH_BREAK));
+                }
+                if let Some(second) = word {
+                    filter.insert_hash(pair_hash(PARAGRAPH_BREAK, second));
+                }
+            }
+            previous = word;
+        }
+        PairFilter(filter)
+    }
+
+    /// A filter read back from `bits` (as `bits` gave them); `None` when there are none.
+    pub fn from_bits(bits: Vec<u64>) -> Option<PairFilter> {
+        (!bits.is_empty())
+            .then(|| PairFilter(fastbloom::BloomFilter::from_vec(bits).hashes(PAIR_HASHES)))
+    }
+
+    pub fn bits(&self) -> &[u64] {
+        self.0.as_slice()
+    }
+
+    /// Whether the key may hold the word hashed `first` right before the one hashed `second`.
+    pub fn may_hold(&self, first: u32, second: u32) -> bool {
+        self.0.contains_hash(pair_hash(first, second))
+    }
+
+    /// Whether the key may hold the word hashed `first` at the end of a paragraph and the one
+    /// hashed `second` at the start of one: a text may be split between the two.
+    pub fn may_split(&self, first: u32, second: u32) -> bool {
+        self.0.contains_hash(pair_hash(first, PARAGRAPH_BREAK))
+            && self.0.contains_hash(pair_hash(PARAGRAPH_BREAK, second))
+    }
+}
+
+/// Stands for a paragraph break in a pair (a word hash may equal it: the filter then holds more
+/// than it should, which is allowed).
+const PARAGRAPH_BREAK: u32 = 0;
+
+/// Two word hashes as one well-mixed 64-bit hash (the filter derives its probes from it).
+fn pair_hash(first: u32, second: u32) -> u64 {
+    let joined = (u64::from(first) << 32) | u64::from(second);
+    let mixed = joined.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    mixed ^ (mixed >> 29)
 }
 
 /// Whether a key word is indexed. Words of scripts written without spaces (CJK, Thai...) are
@@ -158,6 +252,47 @@ mod tests {
         assert_eq!(hashes("和平 and peace"), hashes("and peace"));
     }
 
+    fn pair_of(words: &str) -> (u32, u32) {
+        let mut hashes = words.split(' ').map(word_hash);
+        (
+            hashes.next().expect("two words"),
+            hashes.next().expect("two words"),
+        )
+    }
+
+    #[test]
+    fn the_pair_filter_holds_adjacent_words_and_the_words_at_breaks() {
+        let key = "the levee held 和平 through the storm the river fell";
+        // A paragraph break before "the river".
+        let brk = u32::try_from(key.find(" the river").expect("fixture")).expect("small");
+        let filter = PairFilter::of_key(key, &[brk]);
+        for pair in [
+            "the levee",
+            "levee held",
+            "storm the",
+            "the river",
+            "river fell",
+        ] {
+            let (first, second) = pair_of(pair);
+            assert!(filter.may_hold(first, second), "{pair}");
+        }
+        // Pairs the key does not hold (these are answered exactly: nothing collides here).
+        for pair in ["levee the", "held through", "the storm_", "fell the"] {
+            let (first, second) = pair_of(pair);
+            assert!(!filter.may_hold(first, second), "{pair}");
+        }
+        // Only "storm" ends a paragraph and only "the" (after it) starts one.
+        let (storm, the) = pair_of("storm the");
+        let (river, levee) = pair_of("river levee");
+        assert!(filter.may_split(storm, the));
+        assert!(!filter.may_split(river, levee));
+        assert!(!filter.may_split(the, storm));
+        // Read back from its bits, the filter answers the same.
+        let again = PairFilter::from_bits(filter.bits().to_vec()).expect("bits");
+        assert!(again.may_hold(storm, the) && again.may_split(storm, the));
+        assert!(!again.may_split(river, levee));
+    }
+
     proptest::proptest! {
         /// The one-pass hashing equals splitting at spaces, then hashing each indexed word.
         #[test]
@@ -169,6 +304,20 @@ mod tests {
             expected.sort_unstable();
             expected.dedup();
             proptest::prop_assert_eq!(key_words(&key).into_vec(), expected);
+        }
+
+        /// The filter holds every pair of adjacent indexed words (no false negatives).
+        #[test]
+        fn the_pair_filter_holds_every_adjacent_pair(
+            key in "([a-z0-9]{1,6}|café|和平| ){0,40}"
+        ) {
+            let filter = PairFilter::of_key(&key, &[]);
+            let words: Vec<&str> = key.split(' ').collect();
+            for pair in words.windows(2) {
+                if let [first, second] = pair && is_indexed(first) && is_indexed(second) {
+                    proptest::prop_assert!(filter.may_hold(word_hash(first), word_hash(second)));
+                }
+            }
         }
     }
 }

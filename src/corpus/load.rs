@@ -224,6 +224,7 @@ fn load_source(
             clean: &source.clean,
             key_text: &source.key_text,
             words: &source.words,
+            pairs: &source.pairs,
         };
         cache.store(path, metadata.as_ref(), hash, format, record);
     }
@@ -234,12 +235,13 @@ fn load_source(
 /// A source's text: as read, or with its projections from the cache.
 enum Text {
     Raw(String),
-    Normalised(Record),
+    /// (Boxed: a record is ten times the size of a `String`.)
+    Normalised(Box<Record>),
 }
 
 impl From<Record> for Text {
     fn from(record: Record) -> Text {
-        Text::Normalised(record)
+        Text::Normalised(Box::new(record))
     }
 }
 
@@ -286,6 +288,7 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
             clean: record.clean,
             key_text: record.key_text,
             words: record.words,
+            pairs: record.pairs,
         },
     };
     Loaded {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use cache::{CacheDir, CacheReport};
-pub use index::{WordIndex, is_indexed, key_words, word_hash};
+pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
 
 use crate::ByteRange;
@@ -60,6 +60,8 @@ pub struct Source {
     pub key_text: MappedText,
     /// The distinct words of `key_text`, hashed and sorted (see `WordIndex`).
     pub words: Box<[u32]>,
+    /// The pairs of adjacent words of `key_text`.
+    pub pairs: PairFilter,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -171,6 +173,7 @@ impl Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
         let words = index::key_words(&key_text.text);
+        let pairs = PairFilter::of_key(&key_text.text, &key_text.breaks);
         Source {
             key,
             path,
@@ -180,6 +183,7 @@ impl Source {
             clean,
             key_text,
             words,
+            pairs,
         }
     }
 }

@@ -16,8 +16,8 @@ use crate::ByteRange;
 pub(super) const JUNK_MAX_BYTES: usize = 1600;
 /// At most this many paragraphs of furniture in one jump.
 const JUNK_MAX_PARAGRAPHS: usize = 8;
-/// A quotation is split over page furniture at most this many times.
-const MAX_SPLITS: usize = 3;
+/// A quotation (each text of an elided one) is split over page furniture at most this many times.
+pub(crate) const MAX_SPLITS: usize = 3;
 
 /// Which ends of a text must fall on word boundaries.
 #[derive(Debug, Clone, Copy)]

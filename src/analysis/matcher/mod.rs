@@ -7,6 +7,8 @@ mod approximate;
 mod exact;
 mod words;
 
+pub(crate) use exact::MAX_SPLITS;
+
 use crate::ByteRange;
 
 /// One element of a quotation pattern, already in matching-key form.
