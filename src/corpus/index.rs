@@ -13,11 +13,18 @@ use super::Source;
 /// The distinct word hashes of a matching key (`key_text`), sorted: `word_hash` of each word
 /// (between single spaces) that `is_indexed`.
 pub fn key_words(key: &str) -> Box<[u32]> {
-    let distinct: foldhash::HashSet<u32> =
-        KeyWords::new(key).filter_map(|(_, word)| word).collect();
+    index_key(key, &[]).0
+}
+
+/// `key_words` and `PairFilter::of_key` in one pass over the key.
+pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
+    let mut distinct: foldhash::HashSet<u32> = foldhash::HashSet::default();
+    let pairs = PairFilter::build(key, breaks, |word| {
+        distinct.insert(word);
+    });
     let mut words: Vec<u32> = distinct.into_iter().collect();
     words.sort_unstable();
-    words.into_boxed_slice()
+    (words.into_boxed_slice(), pairs)
 }
 
 /// The words of a matching key in order (what lies between single spaces): where each starts and
@@ -74,6 +81,11 @@ impl PairFilter {
     /// The pairs of adjacent indexed words of `key`, and its words next to `breaks` (offsets of
     /// the separators that stand for paragraph breaks, sorted).
     pub fn of_key(key: &str, breaks: &[u32]) -> PairFilter {
+        Self::build(key, breaks, |_| ())
+    }
+
+    /// `of_key`, telling `each_word` every indexed word on the way.
+    fn build(key: &str, breaks: &[u32], mut each_word: impl FnMut(u32)) -> PairFilter {
         let words = key.bytes().filter(|&b| b == b' ').count() + 1;
         let mut filter =
             fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
@@ -81,6 +93,9 @@ impl PairFilter {
         let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
         let mut previous: Option<u32> = None;
         for (start, word) in KeyWords::new(key) {
+            if let Some(word) = word {
+                each_word(word);
+            }
             if let (Some(first), Some(second)) = (previous, word) {
                 filter.insert_hash(pair_hash(first, second));
             }

@@ -172,8 +172,7 @@ impl Source {
     ) -> Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
-        let words = index::key_words(&key_text.text);
-        let pairs = PairFilter::of_key(&key_text.text, &key_text.breaks);
+        let (words, pairs) = index::index_key(&key_text.text, &key_text.breaks);
         Source {
             key,
             path,

@@ -180,53 +180,47 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 /// The byte ranges of `tokens(text)`, without reading numbers' values (for callers that only
 /// need it for some tokens).
 pub fn token_ranges(text: &str) -> Vec<ByteRange> {
+    let char_at = |at: usize| text.get(at..).and_then(|rest| rest.chars().next());
     let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut index = 0;
-    while index < chars.len() {
-        let Some(&(start, c)) = chars.get(index) else {
-            break;
-        };
+    let mut at = 0;
+    while let Some(c) = char_at(at) {
         if !c.is_alphanumeric() {
-            index += 1;
+            at += c.len_utf8();
             continue;
         }
-        let mut end_index = index + 1;
-        while let Some(&(_, c)) = chars.get(end_index) {
+        let start = at;
+        // The token's last char so far, and where it ends.
+        let mut last = c;
+        let mut end = at + c.len_utf8();
+        while let Some(c) = char_at(end) {
             if c.is_alphanumeric() {
-                end_index += 1;
+                last = c;
+                end += c.len_utf8();
                 continue;
             }
-            let before = chars.get(end_index - 1).map(|&(_, c)| c);
-            let after = chars.get(end_index + 1).map(|&(_, c)| c);
+            let after_at = end + c.len_utf8();
+            let after = char_at(after_at);
             let joins = match c {
                 '\'' | '’' | '-' | '‐' => {
-                    before.is_some_and(char::is_alphanumeric)
-                        && after.is_some_and(char::is_alphanumeric)
+                    last.is_alphanumeric() && after.is_some_and(char::is_alphanumeric)
                 }
-                '.' | ',' => {
-                    before.is_some_and(|b| b.is_ascii_digit())
-                        && after.is_some_and(|a| a.is_ascii_digit())
-                }
+                '.' | ',' => last.is_ascii_digit() && after.is_some_and(|a| a.is_ascii_digit()),
                 _ => false,
             };
-            if !joins {
-                break;
+            match after.filter(|_| joins) {
+                // The joining char and the one after it belong to the token.
+                Some(after) => {
+                    last = after;
+                    end = after_at + after.len_utf8();
+                }
+                None => break,
             }
-            end_index += 2;
         }
-        if let Some(&(_, '%')) = chars.get(end_index)
-            && chars
-                .get(end_index - 1)
-                .is_some_and(|&(_, c)| c.is_ascii_digit())
-        {
-            end_index += 1;
+        if last.is_ascii_digit() && char_at(end) == Some('%') {
+            end += 1;
         }
-        let end = chars
-            .get(end_index)
-            .map_or(text.len(), |&(offset, _)| offset);
         out.push(start..end);
-        index = end_index;
+        at = end;
     }
     out
 }
@@ -573,6 +567,66 @@ pub fn same_place(words: &[String]) -> Vec<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `token_ranges` as it was first written (over a list of the chars): the reference.
+    fn token_ranges_by_char_list(text: &str) -> Vec<ByteRange> {
+        let mut out = Vec::new();
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut index = 0;
+        while index < chars.len() {
+            let Some(&(start, c)) = chars.get(index) else {
+                break;
+            };
+            if !c.is_alphanumeric() {
+                index += 1;
+                continue;
+            }
+            let mut end_index = index + 1;
+            while let Some(&(_, c)) = chars.get(end_index) {
+                if c.is_alphanumeric() {
+                    end_index += 1;
+                    continue;
+                }
+                let before = chars.get(end_index - 1).map(|&(_, c)| c);
+                let after = chars.get(end_index + 1).map(|&(_, c)| c);
+                let joins = match c {
+                    '\'' | '’' | '-' | '‐' => {
+                        before.is_some_and(char::is_alphanumeric)
+                            && after.is_some_and(char::is_alphanumeric)
+                    }
+                    '.' | ',' => {
+                        before.is_some_and(|b| b.is_ascii_digit())
+                            && after.is_some_and(|a| a.is_ascii_digit())
+                    }
+                    _ => false,
+                };
+                if !joins {
+                    break;
+                }
+                end_index += 2;
+            }
+            if let Some(&(_, '%')) = chars.get(end_index)
+                && chars
+                    .get(end_index - 1)
+                    .is_some_and(|&(_, c)| c.is_ascii_digit())
+            {
+                end_index += 1;
+            }
+            let end = chars
+                .get(end_index)
+                .map_or(text.len(), |&(offset, _)| offset);
+            out.push(start..end);
+            index = end_index;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn token_ranges_equal_the_reference(text in "([a-z0-9]{1,4}|[A-Z]|[ .,'’%‐-]|和平|é|\u{301}){0,30}") {
+            proptest::prop_assert_eq!(token_ranges(&text), token_ranges_by_char_list(&text));
+        }
+    }
 
     fn texts(text: &str) -> Vec<&str> {
         tokens(text).into_iter().map(|t| t.text).collect()
