@@ -4,6 +4,10 @@
 //!
 //! Words are stored as 32-bit hashes: a collision can only make a source look like a better
 //! candidate than it is (it is then searched and not found), never hide one.
+//!
+//! Each source also has a filter of its pairs of adjacent words (`PairFilter`), so that a
+//! quotation is searched for word for word only in sources that may hold it: common words are in
+//! most sources, their pairs in few.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -69,8 +73,14 @@ impl Iterator for KeyWords<'_> {
 /// (are next to one of its breaks): a Bloom filter (it may say a pair is held when it is not,
 /// never the reverse). Text found verbatim in a source has its word pairs there, but where it is
 /// split over page furniture: there a word ends a paragraph and the next starts one.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PairFilter(fastbloom::BloomFilter);
+
+impl std::fmt::Debug for PairFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PairFilter({} bits)", self.0.num_bits())
+    }
+}
 
 /// Bits per word of the key. A key has fewer distinct pairs than words (prose repeats "of the"),
 /// so at least 6 bits per pair: with three hashes, 3 to 6 % false positives.
