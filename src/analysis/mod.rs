@@ -11,7 +11,7 @@ pub mod queries;
 pub mod resolve;
 pub mod terms;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -448,7 +448,7 @@ fn analyse_note_with(
             .collect();
         (pieces, resolve::cited_keys(note, quotation))
     }
-    let known: HashMap<ResolutionKey<'_>, &QuoteResolution> = previous
+    let known: foldhash::HashMap<ResolutionKey<'_>, &QuoteResolution> = previous
         .map(|old| {
             old.note
                 .quotations

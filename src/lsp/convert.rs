@@ -3,7 +3,6 @@
 //! open documents' ropes), URIs ↔ canonical paths, and the core's diagnostics and locations to
 //! protocol types. Ranges of other files are converted with that file's analysed text.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -220,7 +219,7 @@ pub struct Converter<'a> {
     pub analysis: &'a Analysis,
     pub encoding: ColumnEncoding,
     pub paths: &'a PathMapper,
-    texts: HashMap<PathBuf, Option<Arc<TextPositions>>>,
+    texts: foldhash::HashMap<PathBuf, Option<Arc<TextPositions>>>,
     /// Line indexes of an earlier conversion, re-used for sources that are the same `Arc`.
     earlier: KnownPositions,
 }
@@ -228,11 +227,11 @@ pub struct Converter<'a> {
 /// Line indexes of sources kept from one conversion to the next (the publisher's), so that
 /// republishing a note's diagnostics after a keystroke does not index again every source they
 /// point into. Each is kept with the source it indexes: a reloaded source is a new `Arc`.
-pub type KnownPositions = HashMap<PathBuf, (Arc<Source>, Arc<TextPositions>)>;
+pub type KnownPositions = foldhash::HashMap<PathBuf, (Arc<Source>, Arc<TextPositions>)>;
 
 impl<'a> Converter<'a> {
     pub fn new(analysis: &'a Analysis, encoding: ColumnEncoding, paths: &'a PathMapper) -> Self {
-        Self::with_known(analysis, encoding, paths, KnownPositions::new())
+        Self::with_known(analysis, encoding, paths, KnownPositions::default())
     }
 
     /// A converter that re-uses `earlier`'s line indexes where the text is unchanged.
@@ -246,7 +245,7 @@ impl<'a> Converter<'a> {
             analysis,
             encoding,
             paths,
-            texts: HashMap::new(),
+            texts: foldhash::HashMap::default(),
             earlier,
         }
     }

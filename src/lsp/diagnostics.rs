@@ -41,7 +41,7 @@ pub async fn run_publisher(
 ) {
     let mut published: BTreeSet<PathBuf> = BTreeSet::new();
     let mut pending = Dirty::Nothing;
-    let mut known = KnownPositions::new();
+    let mut known = KnownPositions::default();
     loop {
         if pending == Dirty::Nothing {
             match dirty.recv().await {
@@ -117,7 +117,7 @@ pub fn compute(
         previously,
         encoding,
         paths,
-        KnownPositions::new(),
+        KnownPositions::default(),
     )
     .0
 }
@@ -145,7 +145,7 @@ fn compute_with(
                 })
             })
             .collect();
-        return (cleared, KnownPositions::new());
+        return (cleared, KnownPositions::default());
     };
     let mut problems: BTreeMap<&std::path::Path, Vec<&crate::diagnostic::Diagnostic>> =
         BTreeMap::new();

@@ -1,7 +1,6 @@
 //! Block structure of a note from tree-sitter-md: prose blocks, headings, blockquotes, definition
 //! lists; masks non-prose bytes; runs the inline scanners; attributes citations to quotations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -207,7 +206,7 @@ fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> Note {
 /// The sentences of the prose blocks of an earlier parse, by the block's masked text: splitting
 /// depends on that text only, so a block an edit left alone keeps its sentences (shifted).
 struct SentenceMemo<'a> {
-    known: HashMap<&'a str, (usize, &'a [ByteRange])>,
+    known: foldhash::HashMap<&'a str, (usize, &'a [ByteRange])>,
 }
 
 impl<'a> SentenceMemo<'a> {
@@ -348,7 +347,7 @@ fn chunked_outline(
 ) -> (Outline, OutlineChunks) {
     let ranges = super::chunks::top_level_chunks(text);
     // The first chunk starts the document (a frontmatter may open it); the others do not.
-    let known: HashMap<(bool, &str), &Arc<Outline>> = previous
+    let known: foldhash::HashMap<(bool, &str), &Arc<Outline>> = previous
         .map(|(old_text, old)| {
             old.chunks
                 .iter()

@@ -86,7 +86,12 @@ pub(crate) fn bare_url_ranges(text: &str) -> Vec<ByteRange> {
     let bytes = text.as_bytes();
     let mut ranges = Vec::new();
     let mut at = 0;
-    while at < bytes.len() {
+    while let Some(&first) = bytes.get(at) {
+        // Every scheme starts with `h`, `f` or `w` (either case): most bytes are ruled out here.
+        if !matches!(first | 0x20, b'h' | b'f' | b'w') {
+            at += 1;
+            continue;
+        }
         let starts_url = SCHEMES.iter().any(|scheme| {
             bytes
                 .get(at..at + scheme.len())

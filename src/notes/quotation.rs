@@ -86,24 +86,20 @@ pub struct QuotationScan {
 /// unclosed quotation.
 pub fn scan_inline(text: &str, region: ByteRange) -> QuotationScan {
     let mut scan = QuotationScan::default();
+    if !text.get(region.clone()).is_none_or(has_opening_mark) {
+        // Most paragraphs quote nothing.
+        return scan;
+    }
     let Some(chars) = region_chars(text, region) else {
         return scan;
     };
     // Searches for a closing mark stop after the last candidate, so that a paragraph full of
     // unclosed quote marks costs linear time.
-    let limit = |is_closer: &dyn Fn(usize, char) -> bool| {
-        chars
-            .iter()
-            .enumerate()
-            .rposition(|(i, &(_, c))| is_closer(i, c))
-            .map_or(0, |last| last + 1)
-    };
-    let straight_limit = limit(&|i, c| c == '"' && closes_straight(&chars, i));
-    let single_limit = limit(&|_, c| c == '’');
-    let pair_limits: Vec<usize> = CURLY_PAIRS
-        .iter()
-        .map(|pair| limit(&|_, c| pair.closing.contains(&c)))
-        .collect();
+    let ClosingLimits {
+        straight: straight_limit,
+        single: single_limit,
+        pairs: pair_limits,
+    } = closing_limits(&chars);
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
         // `None`: not an opening mark; `Some(None)`: an opening mark never closed.
@@ -162,6 +158,50 @@ fn before_elided_word(chars: &[(usize, char)], i: usize) -> bool {
         .collect::<String>()
         .to_lowercase();
     ELIDED_WORDS.contains(&word.as_str())
+}
+
+/// One past the last closing mark of each kind in a paragraph's chars (0 when there is none).
+#[derive(Debug, PartialEq, Eq)]
+struct ClosingLimits {
+    straight: usize,
+    single: usize,
+    /// One per `CURLY_PAIRS`.
+    pairs: Vec<usize>,
+}
+
+fn closing_limits(chars: &[(usize, char)]) -> ClosingLimits {
+    let mut limits = ClosingLimits {
+        straight: 0,
+        single: 0,
+        pairs: vec![0; CURLY_PAIRS.len()],
+    };
+    for (i, &(_, c)) in chars.iter().enumerate() {
+        if c.is_ascii() && c != '"' {
+            continue;
+        }
+        if c == '"' && closes_straight(chars, i) {
+            limits.straight = i + 1;
+        }
+        if c == '’' {
+            limits.single = i + 1;
+        }
+        for (limit, pair) in limits.pairs.iter_mut().zip(CURLY_PAIRS) {
+            if pair.closing.contains(&c) {
+                *limit = i + 1;
+            }
+        }
+    }
+    limits
+}
+
+/// Whether `text` has a char that may open a quotation (a straight `"`, a `‘`, the opening mark of
+/// a curly pair).
+fn has_opening_mark(text: &str) -> bool {
+    let may_have = |b: &u8| *b == b'"' || !b.is_ascii();
+    text.as_bytes().iter().any(may_have)
+        && text
+            .chars()
+            .any(|c| c == '"' || c == '‘' || CURLY_PAIRS.iter().any(|pair| pair.opening == c))
 }
 
 /// The chars of `region` (clamped to `text` and to char boundaries) with their offsets.
@@ -342,6 +382,32 @@ fn close_single(chars: &[(usize, char)], open: usize, limit: usize) -> Option<us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The limits found in one pass are those of a search back from the end for each kind.
+        #[test]
+        fn closing_limits_are_the_last_closing_marks(
+            text in "([a-z]{1,3}|[ .,]|[\"'‘’“”„«»‹›「」『』]){0,24}"
+        ) {
+            let chars: Vec<(usize, char)> = text.char_indices().collect();
+            let last = |is_closer: &dyn Fn(usize, char) -> bool| {
+                chars
+                    .iter()
+                    .enumerate()
+                    .rposition(|(i, &(_, c))| is_closer(i, c))
+                    .map_or(0, |last| last + 1)
+            };
+            let expected = ClosingLimits {
+                straight: last(&|i, c| c == '"' && closes_straight(&chars, i)),
+                single: last(&|_, c| c == '’'),
+                pairs: CURLY_PAIRS
+                    .iter()
+                    .map(|pair| last(&|_, c| pair.closing.contains(&c)))
+                    .collect(),
+            };
+            proptest::prop_assert_eq!(closing_limits(&chars), expected);
+        }
+    }
     use expect_test::{Expect, expect};
 
     /// One line per piece.

@@ -12,8 +12,6 @@ pub mod passages;
 pub mod support;
 pub mod worthiness;
 
-use std::collections::HashMap;
-
 pub use passages::PassageIndex;
 pub use support::{ClaimText, Support};
 pub use worthiness::{Signal, Worthiness};
@@ -84,7 +82,7 @@ type ClaimKey = (String, Vec<String>, bool, bool);
 /// sentences are not claims; remembering that spares rating them again on every keystroke.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimMemo {
-    outcomes: HashMap<ClaimKey, Option<usize>>,
+    outcomes: foldhash::HashMap<ClaimKey, Option<usize>>,
 }
 
 /// The claims of a note, and what the next text of the note may re-use.
