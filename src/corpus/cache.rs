@@ -733,23 +733,21 @@ impl<'a> Decoder<'a> {
     }
 
     pub(crate) fn u32s(&mut self) -> Option<Vec<u32>> {
-        let len = usize::try_from(self.u64()?).ok()?;
-        let bytes = self.take(len.checked_mul(4)?)?;
-        Some(
-            bytes
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
-                .collect(),
-        )
+        self.numbers(u32::from_le_bytes)
     }
 
     pub(crate) fn u64s(&mut self) -> Option<Vec<u64>> {
+        self.numbers(u64::from_le_bytes)
+    }
+
+    /// A count, then that many numbers of `N` bytes each (little-endian).
+    fn numbers<const N: usize, T>(&mut self, from_le_bytes: fn([u8; N]) -> T) -> Option<Vec<T>> {
         let len = usize::try_from(self.u64()?).ok()?;
-        let bytes = self.take(len.checked_mul(8)?)?;
+        let bytes = self.take(len.checked_mul(N)?)?;
         Some(
             bytes
-                .chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .chunks_exact(N)
+                .map(|c| from_le_bytes(c.try_into().unwrap_or([0; N])))
                 .collect(),
         )
     }
