@@ -66,18 +66,24 @@ pub(crate) fn load_workspace(
         problems.push(problem);
         config.cache = CacheSetting::Default;
     }
+    // What the walks could not list.
+    let mut unlisted = Vec::new();
     let sources = if config.corpus.is_empty() {
         let mut found = Vec::new();
         for dir in DEFAULT_SOURCE_DIRS {
             let dir = root.join(dir);
             if dir.is_dir() {
-                found.extend(walk(&dir).into_iter().filter(|p| is_source_file(p)));
+                found.extend(
+                    walk(&root, &dir, &mut unlisted)
+                        .into_iter()
+                        .filter(|p| is_source_file(p)),
+                );
             }
         }
         found
     } else {
         let globs = compile_globs(&corpus_patterns, "corpus", config_path.as_deref())?;
-        glob_files(&root, &corpus_patterns, &globs)
+        glob_files(&root, &corpus_patterns, &globs, &mut unlisted)
             .into_iter()
             .filter(|p| is_source_file(p))
             .collect()
@@ -92,7 +98,7 @@ pub(crate) fn load_workspace(
         } else {
             Vec::new()
         };
-        walk(&root)
+        walk(&root, &root, &mut unlisted)
             .into_iter()
             .filter(|p| is_markdown(p))
             .filter(|p| !source_set.contains(p))
@@ -100,7 +106,7 @@ pub(crate) fn load_workspace(
             .collect()
     } else {
         let globs = compile_globs(&notes_patterns, "notes", config_path.as_deref())?;
-        glob_files(&root, &notes_patterns, &globs)
+        glob_files(&root, &notes_patterns, &globs, &mut unlisted)
             .into_iter()
             .filter(|p| is_markdown(p) && !source_set.contains(p))
             .collect()
@@ -178,6 +184,20 @@ pub(crate) fn load_workspace(
         }
     }
     problems.extend(missing_files(&bibliography, &sources));
+    // What could not be listed, once per place, under its shortest path: the notes' walk of the
+    // root meets again what the sources' walk met below it, and a link back to an ancestor shows
+    // places a second time.
+    unlisted.sort_by_key(|p: &Diagnostic| p.path.components().count());
+    let mut places = HashSet::new();
+    problems.extend(unlisted.into_iter().filter(|p| {
+        let place = p
+            .path
+            .parent()
+            .and_then(|parent| parent.canonicalize().ok())
+            .zip(p.path.file_name())
+            .map_or_else(|| p.path.clone(), |(parent, name)| parent.join(name));
+        places.insert(place)
+    }));
 
     Ok(Workspace {
         root,
@@ -366,8 +386,10 @@ fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
     path.strip_prefix(root).unwrap_or(path)
 }
 
-/// Every file under `dir`, following symbolic links, skipping hidden and build folders.
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, following symbolic links, skipping hidden and build folders. What
+/// cannot be listed (a loop of symbolic links, a folder it may not read) is a warning in
+/// `problems` (paths in its message relative to `root`); the rest is listed.
+fn walk(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let walker = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
         .follow_links(true)
@@ -391,10 +413,71 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
                 }
             }
             Ok(_) => {}
-            Err(error) => tracing::warn!("while listing {}: {error}", dir.display()),
+            Err(error) => {
+                tracing::warn!("while listing {}: {error}", dir.display());
+                problems.push(listing_problem(root, dir, &error));
+            }
         }
     }
     files
+}
+
+/// The warning for what a walk of `dir` could not list.
+fn listing_problem(root: &Path, dir: &Path, error: &ignore::Error) -> Diagnostic {
+    match symlink_loop(error) {
+        Some((ancestor, child)) => Diagnostic::new(
+            DiagnosticCode::UnreadableFile,
+            child.to_path_buf(),
+            0..0,
+            format!(
+                "a loop of symbolic links: this link leads back to `{}`, which is listed \
+                 already; it is not followed",
+                match relative(root, ancestor) {
+                    folder if folder.as_os_str().is_empty() => Path::new("."),
+                    folder => folder,
+                }
+                .display()
+            ),
+        ),
+        None => {
+            // The system's own words (the walk's wrapper repeats the path).
+            let why = match error.io_error() {
+                Some(io) => io.raw_os_error().map_or_else(
+                    || io.kind().to_string(),
+                    |code| std::io::Error::from_raw_os_error(code).to_string(),
+                ),
+                None => error.to_string(),
+            };
+            Diagnostic::new(
+                DiagnosticCode::UnreadableFile,
+                error_path(error).unwrap_or(dir).to_path_buf(),
+                0..0,
+                format!("cannot be listed ({why}); what it holds is left out"),
+            )
+        }
+    }
+}
+
+/// The folders of a symbolic-link loop the walk met: (the ancestor, the link leading to it).
+fn symlink_loop(error: &ignore::Error) -> Option<(&Path, &Path)> {
+    match error {
+        ignore::Error::Loop { ancestor, child } => Some((ancestor, child)),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => symlink_loop(err),
+        _ => None,
+    }
+}
+
+/// The path an error of the walk is about, when it says.
+fn error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => None,
+    }
 }
 
 fn compile_globs(
@@ -445,7 +528,12 @@ fn clean_pattern(pattern: &str) -> String {
 
 /// The files matching `globs`: each pattern's literal leading folders are walked (they may lie
 /// outside the root), and paths relative to the root are matched.
-fn glob_files(root: &Path, patterns: &[String], globs: &GlobSet) -> Vec<PathBuf> {
+fn glob_files(
+    root: &Path,
+    patterns: &[String],
+    globs: &GlobSet,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<PathBuf> {
     let mut bases: Vec<PathBuf> = patterns
         .iter()
         .map(|pattern| literal_base(&clean_pattern(pattern)))
@@ -474,7 +562,7 @@ fn glob_files(root: &Path, patterns: &[String], globs: &GlobSet) -> Vec<PathBuf>
         if !dir.is_dir() {
             continue;
         }
-        for path in walk(&dir) {
+        for path in walk(root, &dir, problems) {
             let Ok(inner) = path.strip_prefix(&dir) else {
                 continue;
             };
