@@ -43,9 +43,14 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
         _ if text.starts_with('\u{FEFF}') || text.contains('\0') || has_lone_cr(text) => {
             Some(Open::Rest)
         }
-        Some("---") => Some(Open::Frontmatter("---")),
-        Some("+++") => Some(Open::Frontmatter("+++")),
-        _ => None,
+        // tree-sitter-md takes an opening fence indented by up to three spaces (and closes it
+        // only with one at column 0).
+        Some(first) => match first.strip_prefix(leading_spaces(first, 3)) {
+            Some("---") => Some(Open::Frontmatter("---")),
+            Some("+++") => Some(Open::Frontmatter("+++")),
+            _ => None,
+        },
+        None => None,
     };
     let mut previous_blank = true;
     // A line since the last blank line may have started an HTML block (`<tag`, `</tag`).
@@ -79,6 +84,12 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
         chunks.push(chunk_start..text.len());
     }
     chunks
+}
+
+/// The spaces `line` starts with, if there are at most `max`.
+fn leading_spaces(line: &str, max: usize) -> &str {
+    let spaces = line.len() - line.trim_start_matches(' ').len();
+    line.get(..spaces).filter(|s| s.len() <= max).unwrap_or("")
 }
 
 /// Whether a `\r` in `text` ends a line by itself (classic Mac line ends), not as part of `\r\n`.
@@ -283,6 +294,25 @@ mod tests {
         assert_eq!(chunks(text), vec![text]);
         parse_as_a_whole(&[text]);
         assert_eq!(chunks("a\r\n\r\nb\r\n").len(), 2, "CRLF still splits");
+    }
+
+    #[test]
+    fn a_frontmatter_fence_indented_by_up_to_three_spaces_opens_it() {
+        // Found by fuzzing (base64 `IC0tLQodIAoKHSAKLS0tCickLS0tCick`): tree-sitter-md opens a
+        // frontmatter at ` ---`, so no chunk may start inside it, after its blank line.
+        parse_as_a_whole(&[
+            " ---\n\u{1d} \n\n\u{1d} \n---\n'$---\n'$",
+            " ---\nt: x\n\n---\n\nA\n",
+            "   +++\nt: x\n\n+++\n\nA\n",
+            "    ---\nt: x\n\n---\n\nA\n",
+            "---\nt: x\n\n ---\n\nA\n",
+        ]);
+        assert_eq!(chunks("  ---\nt: x\n\n---\n\nA\n").len(), 2);
+        assert_eq!(
+            chunks("    ---\nt: x\n\n---\n\nA\n").len(),
+            3,
+            "four spaces: code"
+        );
     }
 
     #[test]
