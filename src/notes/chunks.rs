@@ -36,7 +36,7 @@ const RAW_HTML_TAGS: [&str; 4] = ["pre", "script", "style", "textarea"];
 pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
     let mut chunks = Vec::new();
     let mut chunk_start = 0;
-    let mut open = match text.lines().next().map(str::trim_end) {
+    let mut open = match text.lines().next().map(trim_blank_end) {
         // tree-sitter-md reads a text after a byte-order mark its own way (no frontmatter, odd
         // fences), and a NUL byte ends its input; a lone `\r` ends a line there, not here (lines
         // are split at `\n`): such a note is one chunk.
@@ -86,6 +86,12 @@ pub(crate) fn top_level_chunks(text: &str) -> Vec<ByteRange> {
     chunks
 }
 
+/// `line` without the spaces and tabs it ends with (Markdown's blanks: a form feed or vertical tab
+/// after a fence is text, and the line no fence).
+fn trim_blank_end(line: &str) -> &str {
+    line.trim_end_matches([' ', '\t'])
+}
+
 /// The spaces `line` starts with, if there are at most `max`.
 fn leading_spaces(line: &str, max: usize) -> &str {
     let spaces = line.len() - line.trim_start_matches(' ').len();
@@ -102,7 +108,7 @@ fn has_lone_cr(text: &str) -> bool {
 fn still_open(state: Open, line: &str, first: bool) -> Option<Open> {
     let closed = match state {
         // tree-sitter-md closes a frontmatter with its opening fence only (not `...`).
-        Open::Frontmatter(fence) => !first && line.trim_end() == fence,
+        Open::Frontmatter(fence) => !first && trim_blank_end(line) == fence,
         Open::Fence(mark, length) => fence(line).is_some_and(|(m, n, indent, info)| {
             m == mark && n >= length && indent <= 3 && info.trim().is_empty()
         }),
@@ -308,6 +314,12 @@ mod tests {
             "---\nt: x\n\n ---\n\nA\n",
         ]);
         assert_eq!(chunks("  ---\nt: x\n\n---\n\nA\n").len(), 2);
+        // Found by fuzzing next: a vertical tab after a fence makes it no fence, for
+        // tree-sitter-md (the frontmatter goes on to the next `---`).
+        parse_as_a_whole(&[
+            "---\nt: x\n---\t\u{b}\t\n\n\nA\n---\n\nB\n",
+            "---\nt: x\n---\t \n\nA\n",
+        ]);
         assert_eq!(
             chunks("    ---\nt: x\n\n---\n\nA\n").len(),
             3,
