@@ -46,7 +46,7 @@ pub struct QuoteResolution {
 }
 
 use super::matcher::{Alignment, Haystack, MAX_SPLITS, PatternPiece, find_quote, find_quote_exact};
-use crate::corpus::{Corpus, Source, is_indexed, normalize_key, word_hash};
+use crate::corpus::{Corpus, Source, is_indexed, key_word_hashes, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
 
 /// Longest stretch of source text an elision may stand for, in key bytes.
@@ -263,10 +263,7 @@ fn exact_pairs(pattern: &[PatternPiece]) -> Vec<Vec<(u32, u32)>> {
             PatternPiece::Gap { .. } => None,
         })
         .map(|text| {
-            let words: Vec<Option<u32>> = text
-                .split_whitespace()
-                .map(|word| is_indexed(word).then(|| word_hash(word)))
-                .collect();
+            let words: Vec<Option<u32>> = key_word_hashes(text).collect();
             let pairs: Vec<(u32, u32)> = words
                 .windows(2)
                 .filter_map(|pair| match pair {

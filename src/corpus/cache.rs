@@ -643,18 +643,19 @@ impl Encoder {
     }
 
     pub(crate) fn u32s(&mut self, values: &[u32]) {
-        self.u64(values.len() as u64);
-        self.bytes.reserve(values.len() * 4);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
-        }
+        self.numbers(values, |v| v.to_le_bytes());
     }
 
     pub(crate) fn u64s(&mut self, values: &[u64]) {
+        self.numbers(values, |v| v.to_le_bytes());
+    }
+
+    /// A count, then each number in `N` bytes (little-endian): what `Decoder::numbers` reads.
+    fn numbers<const N: usize, T: Copy>(&mut self, values: &[T], to_le_bytes: fn(T) -> [u8; N]) {
         self.u64(values.len() as u64);
-        self.bytes.reserve(values.len() * 8);
-        for value in values {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
+        self.bytes.reserve(values.len() * N);
+        for &value in values {
+            self.bytes.extend_from_slice(&to_le_bytes(value));
         }
     }
 }

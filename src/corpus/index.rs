@@ -20,15 +20,44 @@ pub fn key_words(key: &str) -> Box<[u32]> {
     index_key(key, &[]).0
 }
 
-/// `key_words` and `PairFilter::of_key` in one pass over the key.
+/// The word hashes of a matching key (`key_words`) and the filter of its word pairs, with the
+/// words next to `breaks` (offsets of the separators that stand for paragraph breaks, sorted), in
+/// one pass over the key.
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
+    let words = key.bytes().filter(|&b| b == b' ').count() + 1;
+    let mut filter = fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
+        .hashes(PAIR_HASHES);
     let mut distinct: foldhash::HashSet<u32> = foldhash::HashSet::default();
-    let pairs = PairFilter::build(key, breaks, |word| {
-        distinct.insert(word);
-    });
+    let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
+    let mut previous: Option<u32> = None;
+    for (start, word) in KeyWords::new(key) {
+        if let Some(word) = word {
+            distinct.insert(word);
+        }
+        if let (Some(first), Some(second)) = (previous, word) {
+            filter.insert_hash(pair_hash(first, second));
+        }
+        let separator = start.checked_sub(1);
+        while breaks.next_if(|&b| Some(b) < separator).is_some() {}
+        if separator.is_some() && breaks.next_if(|&b| Some(b) == separator).is_some() {
+            if let Some(first) = previous {
+                filter.insert_hash(pair_hash(first, PARAGRAPH_BREAK));
+            }
+            if let Some(second) = word {
+                filter.insert_hash(pair_hash(PARAGRAPH_BREAK, second));
+            }
+        }
+        previous = word;
+    }
     let mut words: Vec<u32> = distinct.into_iter().collect();
     words.sort_unstable();
-    (words.into_boxed_slice(), pairs)
+    (words.into_boxed_slice(), PairFilter(filter))
+}
+
+/// The words of a matching key (or of a quotation in key form) in order: each one's `word_hash`,
+/// `None` for one that is not indexed. What the pair filter was built from, word for word.
+pub(crate) fn key_word_hashes(key: &str) -> impl Iterator<Item = Option<u32>> + '_ {
+    KeyWords::new(key).map(|(_, word)| word)
 }
 
 /// The words of a matching key in order (what lies between single spaces): where each starts and
@@ -88,42 +117,6 @@ const PAIR_BITS_PER_WORD: usize = 6;
 const PAIR_HASHES: u32 = 3;
 
 impl PairFilter {
-    /// The pairs of adjacent indexed words of `key`, and its words next to `breaks` (offsets of
-    /// the separators that stand for paragraph breaks, sorted).
-    pub fn of_key(key: &str, breaks: &[u32]) -> PairFilter {
-        Self::build(key, breaks, |_| ())
-    }
-
-    /// `of_key`, telling `each_word` every indexed word on the way.
-    fn build(key: &str, breaks: &[u32], mut each_word: impl FnMut(u32)) -> PairFilter {
-        let words = key.bytes().filter(|&b| b == b' ').count() + 1;
-        let mut filter =
-            fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
-                .hashes(PAIR_HASHES);
-        let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
-        let mut previous: Option<u32> = None;
-        for (start, word) in KeyWords::new(key) {
-            if let Some(word) = word {
-                each_word(word);
-            }
-            if let (Some(first), Some(second)) = (previous, word) {
-                filter.insert_hash(pair_hash(first, second));
-            }
-            let separator = start.checked_sub(1);
-            while breaks.next_if(|&b| Some(b) < separator).is_some() {}
-            if separator.is_some() && breaks.next_if(|&b| Some(b) == separator).is_some() {
-                if let Some(first) = previous {
-                    filter.insert_hash(pair_hash(first, PARAGRAPH_BREAK));
-                }
-                if let Some(second) = word {
-                    filter.insert_hash(pair_hash(PARAGRAPH_BREAK, second));
-                }
-            }
-            previous = word;
-        }
-        PairFilter(filter)
-    }
-
     /// A filter read back from `bits` (as `bits` gave them); `None` when there are none.
     pub fn from_bits(bits: Vec<u64>) -> Option<PairFilter> {
         (!bits.is_empty())
@@ -290,7 +283,7 @@ mod tests {
         let key = "the levee held 和平 through the storm the river fell";
         // A paragraph break before "the river".
         let brk = u32::try_from(key.find(" the river").expect("fixture")).expect("small");
-        let filter = PairFilter::of_key(key, &[brk]);
+        let filter = index_key(key, &[brk]).1;
         for pair in [
             "the levee",
             "levee held",
@@ -336,7 +329,7 @@ mod tests {
         fn the_pair_filter_holds_every_adjacent_pair(
             key in "([a-z0-9]{1,6}|café|和平| ){0,40}"
         ) {
-            let filter = PairFilter::of_key(&key, &[]);
+            let filter = index_key(&key, &[]).1;
             let words: Vec<&str> = key.split(' ').collect();
             for pair in words.windows(2) {
                 if let [first, second] = pair && is_indexed(first) && is_indexed(second) {

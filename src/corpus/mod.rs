@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use cache::{CacheDir, CacheReport};
+pub(crate) use index::key_word_hashes;
 pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
 

@@ -87,8 +87,13 @@ pub(crate) fn bare_url_ranges(text: &str) -> Vec<ByteRange> {
     let mut ranges = Vec::new();
     let mut at = 0;
     while let Some(&first) = bytes.get(at) {
-        // Every scheme starts with `h`, `f` or `w` (either case): most bytes are ruled out here.
-        if !matches!(first | 0x20, b'h' | b'f' | b'w') {
+        // Most bytes start no scheme: ruled out by the first letter alone.
+        if !SCHEMES.iter().any(|scheme| {
+            scheme
+                .as_bytes()
+                .first()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&first))
+        }) {
             at += 1;
             continue;
         }
