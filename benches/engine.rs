@@ -125,7 +125,7 @@ fn quote_finding(c: &mut Criterion, largest: &Source, sentence: &str) {
         breaks: &largest.key_text.breaks,
     };
     let words: Vec<&str> = sentence.split_whitespace().collect();
-    let key = |s: &str| normalize_key(s).text;
+    let key = |s: &str| normalize_key(s).text.to_string();
     let exact = vec![PatternPiece::Text(key(sentence))];
     let elided = vec![
         PatternPiece::Text(key(&words[..4].join(" "))),

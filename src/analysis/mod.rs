@@ -20,7 +20,7 @@ pub use resolve::{QuoteMatch, QuoteResolution};
 
 use rayon::prelude::*;
 
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, StoredText};
 use crate::diagnostic::Diagnostic;
 use crate::notes::Note;
 use crate::workspace::{CheckSettings, Workspace};
@@ -284,6 +284,7 @@ fn build_snapshot(
 ) -> Analysis {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load_cached(&workspace);
+    release_everywhere();
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
     let mined_terms = match terms {
@@ -291,6 +292,7 @@ fn build_snapshot(
             progress.stage(LoadStage::MiningTerms, corpus.sources.len());
             let cache = crate::corpus::CacheDir::for_workspace(&workspace);
             let mined = SourceTerms::mine_cached(&corpus, &workspace.root, cache.as_ref());
+            release_everywhere();
             progress.advance(corpus.sources.len());
             Arc::new(mined)
         }
@@ -342,6 +344,7 @@ fn build_snapshot(
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();
+    release_everywhere();
     if let (Some(memo), Some(dir)) = (memo, &cache) {
         memo.store(&workspace.root, dir);
     }
@@ -355,6 +358,13 @@ fn build_snapshot(
         notes: Arc::new(notes),
         problems: Arc::new(problems),
     }
+}
+
+/// Every thread gives back the pages of the sources it read last (see `StoredText::release`):
+/// at the end of a pass over the corpus.
+fn release_everywhere() {
+    rayon::broadcast(|_| crate::corpus::release_pending());
+    crate::corpus::release_pending();
 }
 
 /// Re-resolves every note against the current corpus (after a source changed).
@@ -373,6 +383,7 @@ fn reanalyse_all(snap: &mut Analysis) {
         })
         .collect();
     snap.notes = Arc::new(notes);
+    release_everywhere();
     snap.terms = Arc::new(TermIndex::build(
         &snap.mined_terms,
         &glossaries(&snap.notes),
@@ -541,14 +552,12 @@ impl Analysis {
         self.notes.values()
     }
 
-    /// The text of a note or source, as analysed.
-    pub fn file_text(&self, path: &Path) -> Option<Arc<str>> {
+    /// The text of a note or source, as analysed (shared, not copied).
+    pub fn file_text(&self, path: &Path) -> Option<StoredText> {
         if let Some(note) = self.notes.get(path) {
-            return Some(note.text.clone());
+            return Some(note.text.clone().into());
         }
-        self.corpus
-            .source_by_path(path)
-            .map(|s| Arc::from(s.text.as_str()))
+        self.corpus.source_by_path(path).map(|s| s.text.clone())
     }
 
     /// Diagnostics of one note (settings applied: `off` codes dropped, severities overridden).

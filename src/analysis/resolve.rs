@@ -80,7 +80,7 @@ pub fn quote_pattern(pieces: &[QuotePiece]) -> Vec<PatternPiece> {
                 if key.is_empty() {
                     continue;
                 }
-                PatternPiece::Text(key)
+                PatternPiece::Text(key.to_string())
             }
             QuotePiece::Elision { .. } => PatternPiece::Gap { max: ELISION_MAX },
             QuotePiece::Alteration { text, .. } => PatternPiece::Gap {
@@ -129,8 +129,10 @@ pub fn cited_keys<'a>(note: &'a Note, quotation: &Quotation) -> Vec<&'a str> {
 
 /// Finds `pattern` in one source and maps the alignment to the source's original text.
 pub fn match_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let alignment = find_quote(pattern, haystack(source))?;
-    Some(to_quote_match(&alignment, source))
+    let found = find_quote(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+    // Searched: only the few pages a match points at are read again (to show it).
+    source.release_pages();
+    found
 }
 
 /// A source's matching key, as the matcher searches it.
@@ -295,8 +297,9 @@ fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
 
 /// Like `match_in_source`, exact tiers only.
 fn exact_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let alignment = find_quote_exact(pattern, haystack(source))?;
-    Some(to_quote_match(&alignment, source))
+    let found = find_quote_exact(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+    source.release_pages();
+    found
 }
 
 /// Resolves one quotation: in its cited source(s) first, then in the rest of the corpus.
@@ -429,7 +432,8 @@ mod tests {
     #[test]
     fn the_word_pairs_tell_which_sources_may_hold_a_quotation_exactly() {
         let source = Source::markdown_for_test("harbour2020", HARBOUR);
-        let pairs = |quote: &str| exact_pairs(&[PatternPiece::Text(normalize_key(quote).text)]);
+        let pairs =
+            |quote: &str| exact_pairs(&[PatternPiece::Text(normalize_key(quote).text.to_string())]);
         assert!(may_hold_exactly(&pairs(SPLIT_QUOTE), &source));
         let shuffled =
             "the old pier decided that it was better to repair the council than to build";

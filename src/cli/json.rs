@@ -3,19 +3,19 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::ByteRange;
 use crate::analysis::Analysis;
+use crate::corpus::StoredText;
 use crate::diagnostic::Diagnostic;
 use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
 /// Texts and line indexes of the files diagnostics point into, loaded once each.
 #[derive(Default)]
 pub(crate) struct Files {
-    cache: HashMap<PathBuf, Option<(Arc<str>, LineIndex)>>,
+    cache: HashMap<PathBuf, Option<(StoredText, LineIndex)>>,
 }
 
 impl Files {
@@ -23,14 +23,16 @@ impl Files {
         &mut self,
         analysis: &Analysis,
         path: &Path,
-    ) -> Option<&(Arc<str>, LineIndex)> {
+    ) -> Option<&(StoredText, LineIndex)> {
         self.cache
             .entry(path.to_path_buf())
             .or_insert_with(|| {
                 let text = analysis
                     .file_text(path)
-                    .or_else(|| std::fs::read_to_string(path).ok().map(Arc::from))?;
+                    .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
                 let index = LineIndex::new(&text);
+                // Only the lines diagnostics point at are read again.
+                text.release();
                 Some((text, index))
             })
             .as_ref()

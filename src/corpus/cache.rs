@@ -22,11 +22,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::MappedText;
+use super::stored::StoredText;
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
 
@@ -96,7 +97,9 @@ pub struct CacheReport {
 /// A source's data as the cache holds it.
 #[derive(Debug)]
 pub(crate) struct Record {
-    pub text: String,
+    /// The content hash the record is stored under (of `text`).
+    pub hash: u128,
+    pub text: StoredText,
     pub clean: MappedText,
     pub key_text: MappedText,
     pub words: Box<[u32]>,
@@ -222,7 +225,9 @@ impl SourceCache {
         Some(record)
     }
 
-    /// Stores the record of a source just read and normalised.
+    /// Stores the record of a source just read and normalised, and gives back its three texts
+    /// in the record's file mapped into memory (when the file was written and could be mapped),
+    /// so that the caller can drop its copies on the heap.
     pub(crate) fn store(
         &self,
         path: &Path,
@@ -230,15 +235,25 @@ impl SourceCache {
         hash: u128,
         format: SourceFormat,
         record: RecordRef<'_>,
-    ) {
+    ) -> Option<MappedTexts> {
         self.normalised.fetch_add(1, Ordering::Relaxed);
         if !self.writable.load(Ordering::Relaxed) {
-            return;
+            return None;
         }
+        // Where each text lands in the payload (after its length).
         let mut payload = Encoder::with_capacity(record.text.len() * 3);
-        payload.str(record.text);
-        record.clean.encode(&mut payload);
-        record.key_text.encode(&mut payload);
+        let mut texts = [(0, 0); 3];
+        for (at, (text, encode)) in texts.iter_mut().zip([
+            (record.text, None),
+            (&*record.clean.text, Some(record.clean)),
+            (&*record.key_text.text, Some(record.key_text)),
+        ]) {
+            *at = (payload.bytes.len() + 8, text.len());
+            match encode {
+                Some(mapped) => mapped.encode(&mut payload),
+                None => payload.str(text),
+            }
+        }
         payload.u32s(record.words);
         payload.u64s(record.pairs.bits());
         let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
@@ -246,10 +261,23 @@ impl SourceCache {
         file.u128(hash);
         file.u8(format_tag(format).as_bytes().first().copied().unwrap_or(0));
         file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
+        let base = file.bytes.len();
         file.bytes.extend_from_slice(&payload.bytes);
-        if self.write_atomically(&self.record_path(hash, format), &file.bytes) {
-            self.stamp(path, metadata, hash);
-        }
+        drop(payload);
+        let record_path = self.record_path(hash, format);
+        let map = self.write_atomically_with(&record_path, &file.bytes, |written| {
+            make_read_only(written);
+            map_file(written)
+        })?;
+        self.stamp(path, metadata, hash);
+        let map = map?;
+        let [text, clean, key] = texts
+            .map(|(at, len)| StoredText::mapped(&map, &file.bytes, base + at..base + at + len));
+        Some(MappedTexts {
+            text: text?,
+            clean: clean?,
+            key: key?,
+        })
     }
 
     fn mark_read(&self, path: &Path) {
@@ -287,10 +315,15 @@ impl SourceCache {
         }
     }
 
+    /// The record of `hash`, its texts in the file mapped into memory when it can be mapped.
     fn read_record(&self, hash: u128, format: SourceFormat) -> Option<Record> {
+        use std::io::Read;
         let path = self.record_path(hash, format);
-        let bytes = std::fs::read(&path).ok()?;
-        let record = decode_record(&bytes, hash, format);
+        let mut file = std::fs::File::open(&path).ok()?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
+        let map = map_file(&file);
+        let record = decode_record(&bytes, hash, format, map.as_ref());
         if record.is_none() {
             tracing::warn!(
                 "cache record {} is corrupt or from another version; rebuilding it",
@@ -371,29 +404,87 @@ impl SourceCache {
     /// Writes `bytes` to `path` through a temporary file and a rename. `false` (and the cache
     /// turned off for writing, with one log line) when that fails.
     fn write_atomically(&self, path: &Path, bytes: &[u8]) -> bool {
+        self.write_atomically_with(path, bytes, |_| ()).is_some()
+    }
+
+    /// `write_atomically`, running `then` on the written file before it is renamed into place.
+    fn write_atomically_with<T>(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        then: impl FnOnce(&std::fs::File) -> T,
+    ) -> Option<T> {
         if !self.writable.load(Ordering::Relaxed) {
-            return false;
+            return None;
         }
-        match write_atomically(path, bytes) {
-            Ok(()) => true,
+        match write_atomically(path, bytes, then) {
+            Ok(made) => Some(made),
             Err(error) => {
                 self.disable(&format!("cannot write {}: {error}", path.display()));
-                false
+                None
             }
         }
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename; `then`
+/// runs on the written file before the rename.
+fn write_atomically<T>(
+    path: &Path,
+    bytes: &[u8],
+    then: impl FnOnce(&std::fs::File) -> T,
+) -> std::io::Result<T> {
+    use std::io::Write;
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let temporary = path.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    let write = || {
+        let mut file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        let made = then(&file);
+        std::fs::rename(&temporary, path)?;
+        Ok(made)
+    };
+    let result = write();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// Takes write permission away from a record (like Git's object files): records are replaced by
+/// renaming, never written in place, and a tool that tried to would break the mapping of it.
+fn make_read_only(file: &std::fs::File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o444));
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+}
+
+/// `file` mapped into memory, read-only (see `StoredText` for why that is sound here). `None`
+/// when it cannot be (out of mappings, or not a Unix system: Windows forbids renaming or
+/// deleting a mapped file, which the cache does); its texts are then copied to the heap.
+fn map_file(file: &std::fs::File) -> Option<Arc<memmap2::Mmap>> {
+    if !cfg!(unix) {
+        return None;
+    }
+    // SAFETY: cache records are created under a temporary name and renamed into place, never
+    // modified in place (the contract in `stored`); the mapping is read-only.
+    match unsafe { memmap2::Mmap::map(file) } {
+        Ok(map) => Some(Arc::new(map)),
+        Err(error) => {
+            tracing::debug!("cannot map a cache record ({error}); its texts stay on the heap");
+            None
+        }
+    }
 }
 
 /// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
@@ -489,7 +580,7 @@ pub fn store_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128, pa
     file.u64(xxhash_rust::xxh3::xxh3_64(payload));
     file.bytes.extend_from_slice(payload);
     let path = workspace_file(dir, root, name);
-    if let Err(error) = write_atomically(&path, &file.bytes) {
+    if let Err(error) = write_atomically(&path, &file.bytes, |_| ()) {
         tracing::info!("{name} is not cached ({}: {error})", path.display());
     }
 }
@@ -520,9 +611,16 @@ pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
         fingerprint.add(source.key.as_bytes());
         fingerprint.add(source.path.as_os_str().as_encoded_bytes());
         fingerprint.add(format_tag(source.format).as_bytes());
-        fingerprint.add(&content_hash(source.text.as_bytes()).to_le_bytes());
+        fingerprint.add(&source.content_hash.to_le_bytes());
     }
     fingerprint.finish()
+}
+
+/// A source's original, clean and key texts, in its record mapped into memory.
+pub(crate) struct MappedTexts {
+    pub text: StoredText,
+    pub clean: StoredText,
+    pub key: StoredText,
 }
 
 /// The parts of a source that `store` encodes.
@@ -534,8 +632,17 @@ pub(crate) struct RecordRef<'a> {
     pub pairs: &'a PairFilter,
 }
 
-fn decode_record(bytes: &[u8], hash: u128, format: SourceFormat) -> Option<Record> {
-    let mut input = Decoder::new(bytes);
+/// The record in `bytes`; its texts are read from `map` (the same bytes, mapped) when given.
+fn decode_record(
+    bytes: &[u8],
+    hash: u128,
+    format: SourceFormat,
+    map: Option<&Arc<memmap2::Mmap>>,
+) -> Option<Record> {
+    let mut input = match map {
+        Some(map) => Decoder::mapped(bytes, map),
+        None => Decoder::new(bytes),
+    };
     input.header(SOURCE_MAGIC)?;
     if input.u128()? != hash
         || input.u8()? != format_tag(format).as_bytes().first().copied().unwrap_or(0)
@@ -546,12 +653,13 @@ fn decode_record(bytes: &[u8], hash: u128, format: SourceFormat) -> Option<Recor
     if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
         return None;
     }
-    let text = input.string()?;
+    let text = input.text()?;
     let clean = MappedText::decode(&mut input)?;
     let key_text = MappedText::decode(&mut input)?;
     let words = input.u32s()?.into_boxed_slice();
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {
+        hash,
         text,
         clean,
         key_text,
@@ -662,12 +770,30 @@ impl Encoder {
 
 /// Reads what `Encoder` wrote; every read is checked (`None` past the end).
 pub(crate) struct Decoder<'a> {
+    /// What is left to read.
     bytes: &'a [u8],
+    /// The whole input.
+    all: &'a [u8],
+    /// The input's file mapped into memory, if texts are to be read from there (`text`).
+    map: Option<&'a Arc<memmap2::Mmap>>,
 }
 
 impl<'a> Decoder<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Decoder<'a> {
-        Decoder { bytes }
+        Decoder {
+            bytes,
+            all: bytes,
+            map: None,
+        }
+    }
+
+    /// A decoder of `bytes`, the content of the file mapped as `map`: its `text`s are read
+    /// from the mapping instead of copied to the heap.
+    fn mapped(bytes: &'a [u8], map: &'a Arc<memmap2::Mmap>) -> Decoder<'a> {
+        Decoder {
+            map: Some(map),
+            ..Decoder::new(bytes)
+        }
     }
 
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
@@ -717,6 +843,18 @@ impl<'a> Decoder<'a> {
     pub(crate) fn string(&mut self) -> Option<String> {
         let bytes = self.bytes_with_len()?;
         Some(std::str::from_utf8(bytes).ok()?.to_string())
+    }
+
+    /// A string, held in the mapped file when the decoder has one, else copied.
+    pub(crate) fn text(&mut self) -> Option<StoredText> {
+        let bytes = self.bytes_with_len()?;
+        match self.map {
+            Some(map) => {
+                let start = self.all.len() - self.bytes.len() - bytes.len();
+                StoredText::mapped(map, self.all, start..start + bytes.len())
+            }
+            None => Some(StoredText::from(std::str::from_utf8(bytes).ok()?)),
+        }
     }
 
     /// A byte range (`None` when it ends before it starts).
@@ -893,6 +1031,53 @@ mod tests {
         );
     }
 
+    /// The texts of a cached source live in its record, mapped: after the load that stored it
+    /// and after one that read it; a load without the cache keeps them on the heap. Same texts.
+    #[test]
+    fn cached_sources_read_their_texts_from_the_mapped_records() {
+        let fixture = Fixture::new();
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        let (cold, _) = fixture.load();
+        let (warm, _) = fixture.load();
+        let mapped = |corpus: &Corpus| {
+            corpus
+                .sources
+                .iter()
+                .map(|s| {
+                    [&s.text, &s.clean.text, &s.key_text.text]
+                        .map(|text| (text.as_str().to_string(), text.is_mapped()))
+                })
+                .collect::<Vec<_>>()
+        };
+        let on_heap = mapped(&uncached);
+        assert!(on_heap.iter().flatten().all(|(_, is_mapped)| !is_mapped));
+        for corpus in [&cold, &warm] {
+            let texts = mapped(corpus);
+            assert!(texts.iter().flatten().all(|(_, is_mapped)| *is_mapped) || !cfg!(unix));
+            let strings = |texts: &[[(String, bool); 3]]| {
+                texts
+                    .iter()
+                    .map(|t| t.clone().map(|(s, _)| s))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(strings(&texts), strings(&on_heap));
+        }
+        // Records are never written in place, and say so with their permissions.
+        for record in fixture.records() {
+            let metadata = std::fs::metadata(&record).expect("stat");
+            assert!(
+                metadata.permissions().readonly() || !cfg!(unix),
+                "{record:?}"
+            );
+        }
+        // Releasing pages changes nothing that is read afterwards.
+        for source in &warm.sources {
+            source.release_pages();
+        }
+        crate::corpus::release_pending();
+        assert_eq!(describe(&warm), describe(&uncached));
+    }
+
     /// Only a `stat` of an unchanged source: a change that keeps its size and time goes unseen
     /// (the cached text comes back), which shows the file was not read.
     #[test]
@@ -933,22 +1118,34 @@ mod tests {
     fn a_corrupt_or_truncated_record_is_detected_and_rebuilt() {
         let fixture = Fixture::new();
         let (cold, _) = fixture.load();
+        // The records are mapped while a corpus holds them: corrupt them only once it is gone.
+        let cold = describe(&cold);
         let records = fixture.records();
         let truncated = records.first().expect("a record");
         let bytes = std::fs::read(truncated).expect("read");
+        // Records are read-only (for every user but root): a forced write has to undo that.
+        let writable = |path: &Path| {
+            let mut permissions = std::fs::metadata(path).expect("stat").permissions();
+            assert!(permissions.readonly(), "records are written read-only");
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(path, permissions).expect("chmod");
+        };
+        writable(truncated);
         std::fs::write(truncated, &bytes[..bytes.len() / 2]).expect("truncate");
         let flipped = records.get(1).expect("a record");
         let mut bytes = std::fs::read(flipped).expect("read");
         let last = bytes.len() - 1;
         bytes[last] ^= 0x20;
+        writable(flipped);
         std::fs::write(flipped, &bytes).expect("corrupt");
 
         let (warm, report) = fixture.load();
         assert_eq!((report.unchanged, report.normalised), (1, 2));
-        assert_eq!(describe(&warm), describe(&cold));
+        assert_eq!(describe(&warm), cold);
         let (again, report) = fixture.load();
         assert_eq!((report.unchanged, report.normalised), (3, 0));
-        assert_eq!(describe(&again), describe(&cold));
+        assert_eq!(describe(&again), cold);
     }
 
     #[test]

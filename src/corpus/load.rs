@@ -218,7 +218,7 @@ fn load_source(
     };
     let mut loaded = build_source(path, Text::Raw(text), entries);
     if let Some((cache, hash)) = cached {
-        let source = &loaded.source;
+        let source = &mut loaded.source;
         let record = RecordRef {
             text: &source.text,
             clean: &source.clean,
@@ -226,7 +226,12 @@ fn load_source(
             words: &source.words,
             pairs: &source.pairs,
         };
-        cache.store(path, metadata.as_ref(), hash, format, record);
+        // The stored record's texts are mapped from its file: the heap copies go.
+        if let Some(mapped) = cache.store(path, metadata.as_ref(), hash, format, record) {
+            source.text = mapped.text;
+            source.clean.text = mapped.clean;
+            source.key_text.text = mapped.key;
+        }
     }
     diagnostics.extend(loaded.problem.take());
     (Some(loaded), diagnostics)
@@ -260,14 +265,16 @@ fn from_record(
     entries: &EntryIndex,
 ) -> (Option<Loaded>, Vec<Diagnostic>) {
     let mut loaded = build_source(path, record.into(), entries);
+    // Reading the frontmatter mapped the record's first pages: give them back.
+    loaded.source.release_pages();
     let problems = loaded.problem.take().into_iter().collect();
     (Some(loaded), problems)
 }
 
 fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     let original = match &text {
-        Text::Raw(text) => text,
-        Text::Normalised(record) => &record.text,
+        Text::Raw(text) => text.as_str(),
+        Text::Normalised(record) => record.text.as_str(),
     };
     let frontmatter = parse_frontmatter(original);
     let entry = entries.find(path);
@@ -284,6 +291,7 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
             path,
             format,
             text: record.text,
+            content_hash: record.hash,
             meta,
             clean: record.clean,
             key_text: record.key_text,

@@ -10,6 +10,7 @@ pub mod load;
 mod markdown;
 mod markup;
 pub mod normalize;
+mod stored;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
 pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
+pub use stored::{StoredText, release_pending};
 
 use crate::ByteRange;
 use crate::diagnostic::Diagnostic;
@@ -52,7 +54,9 @@ pub struct Source {
     pub path: PathBuf,
     pub format: SourceFormat,
     /// The original text (lossily decoded if it was not valid UTF-8).
-    pub text: String,
+    pub text: StoredText,
+    /// `cache::content_hash` of `text`.
+    pub content_hash: u128,
     pub meta: SourceMeta,
     /// Markup stripped, whitespace runs collapsed to one space, line-end hyphenation joined,
     /// case and punctuation kept. Maps to `text`.
@@ -178,13 +182,23 @@ impl Source {
             key,
             path,
             format,
-            text,
+            content_hash: cache::content_hash(text.as_bytes()),
+            text: text.into(),
             meta,
             clean,
             key_text,
             words,
             pairs,
         }
+    }
+}
+
+impl Source {
+    /// Gives back the memory pages of the source's texts that are mapped from the cache (see
+    /// `StoredText::release`): after a pass over many sources has read them.
+    pub fn release_pages(&self) {
+        // The three texts come from one record: releasing one releases them all.
+        self.text.release();
     }
 }
 

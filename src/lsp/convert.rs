@@ -13,7 +13,7 @@ use tower_lsp_server::ls_types::{
 
 use crate::ByteRange;
 use crate::analysis::Analysis;
-use crate::corpus::Source;
+use crate::corpus::{Source, StoredText};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
@@ -112,14 +112,16 @@ pub fn apply_content_change(
 /// Converts between byte offsets of one text and LSP positions.
 #[derive(Debug, Clone)]
 pub struct TextPositions {
-    pub text: Arc<str>,
+    pub text: StoredText,
     pub index: LineIndex,
     pub encoding: ColumnEncoding,
 }
 
 impl TextPositions {
-    pub fn new(text: Arc<str>, encoding: ColumnEncoding) -> Self {
+    pub fn new(text: StoredText, encoding: ColumnEncoding) -> Self {
         let index = LineIndex::new(&text);
+        // A source mapped from the cache: only the lines positions are asked for are read again.
+        text.release();
         TextPositions {
             text,
             index,
@@ -280,7 +282,7 @@ impl<'a> Converter<'a> {
             let text = self.analysis.file_text(path).or_else(|| {
                 std::fs::read(path)
                     .ok()
-                    .map(|bytes| Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
+                    .map(|bytes| StoredText::from(String::from_utf8_lossy(&bytes).into_owned()))
             });
             text.map(|text| Arc::new(TextPositions::new(text, self.encoding)))
         });
@@ -385,7 +387,7 @@ mod tests {
         let rope = Rope::from_str(&text);
         assert_eq!(rope.len_lines(), 8);
         for encoding in [ColumnEncoding::Utf8, ColumnEncoding::Utf16] {
-            let positions = TextPositions::new(text.clone(), encoding);
+            let positions = TextPositions::new(text.clone().into(), encoding);
             for (char_idx, (byte, ch)) in text.char_indices().enumerate() {
                 let p = positions.position(byte);
                 assert_eq!(rope_position(&rope, char_idx, encoding), p, "{byte}");

@@ -94,5 +94,5 @@ pub fn as_writer_copies(raw: &str) -> String {
 
 /// The matching key of a text (normalised: case, quote marks, dashes, whitespace...).
 pub fn key(text: &str) -> String {
-    ibid::corpus::normalize_key(text).text
+    ibid::corpus::normalize_key(text).text.to_string()
 }

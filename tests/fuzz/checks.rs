@@ -129,7 +129,7 @@ pub fn matcher(data: &[u8]) {
             Some(rest) => PatternPiece::Gap {
                 max: rest.len() * 8,
             },
-            None => PatternPiece::Text(normalize_key(piece).text),
+            None => PatternPiece::Text(normalize_key(piece).text.to_string()),
         })
         .collect();
     let key = normalize_key(&text);

@@ -183,8 +183,13 @@ impl PassageIndex {
         let source = corpus.sources.get(index)?;
         let slot = self.sources.get(index)?;
         Some(
-            slot.get_or_init(|| Arc::new(SourcePassages::build(source)))
-                .clone(),
+            slot.get_or_init(|| {
+                let passages = SourcePassages::build(source);
+                // Indexed: only the passages a claim is compared with are read again.
+                source.release_pages();
+                Arc::new(passages)
+            })
+            .clone(),
         )
     }
 }

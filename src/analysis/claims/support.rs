@@ -277,6 +277,8 @@ pub fn assess(
         })
         .map(|n| n.display(&claim.prose))
         .collect();
+    // Read (passages, and maybe the whole key for a name): give the pages back.
+    found.release_pages();
     Some(Support {
         source,
         key: found.key.clone(),

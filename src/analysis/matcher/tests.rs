@@ -7,7 +7,7 @@ use super::*;
 use crate::corpus::{MappedText, normalize_key};
 
 fn text(quote: &str) -> PatternPiece {
-    PatternPiece::Text(normalize_key(quote).text)
+    PatternPiece::Text(normalize_key(quote).text.to_string())
 }
 
 fn gap(max: usize) -> PatternPiece {

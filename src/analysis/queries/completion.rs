@@ -163,7 +163,7 @@ mod tests {
         completions.iter().map(|c| c.label.as_str()).collect()
     }
 
-    fn complete(note: &str) -> (Vec<Completion>, std::sync::Arc<str>) {
+    fn complete(note: &str) -> (Vec<Completion>, crate::corpus::StoredText) {
         let built = corpus().note("a.md", note).build();
         let (path, offset) = built.cursor();
         (built.analysis.completion(&path, offset), built.text(&path))

@@ -72,7 +72,7 @@ impl Built {
     }
 
     /// The text of a note or source.
-    pub fn text(&self, path: &Path) -> Arc<str> {
+    pub fn text(&self, path: &Path) -> crate::corpus::StoredText {
         self.analysis
             .file_text(path)
             .unwrap_or_else(|| panic!("no file {}", path.display()))

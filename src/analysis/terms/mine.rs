@@ -109,6 +109,9 @@ pub struct MineInput<'a> {
     pub lines: &'a [u32],
     pub authors: &'a [String],
     pub to_original: &'a (dyn Fn(ByteRange) -> ByteRange + Sync),
+    /// Called after each pass over `text`: a source mapped from the cache gives back the pages
+    /// the pass read (`Source::release_pages`), so mining does not hold the whole corpus.
+    pub release: &'a (dyn Fn() + Sync),
 }
 
 fn is_function_word(word: &str) -> bool {
@@ -981,7 +984,14 @@ impl SpellingVotes {
 
 /// Mines every input: the terms, each with its best excerpts (best first across sources).
 pub fn mine_inputs(inputs: &[MineInput<'_>]) -> Vec<TermInfo> {
-    let scans: Vec<SourceScan> = inputs.par_iter().map(scan_source).collect();
+    let scans: Vec<SourceScan> = inputs
+        .par_iter()
+        .map(|input| {
+            let scan = scan_source(input);
+            (input.release)();
+            scan
+        })
+        .collect();
     let drafts = vote(inputs, &scans);
     excerpts_for(inputs, &scans, drafts)
 }
@@ -1151,6 +1161,7 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
                     *exact += usize::from(spelled_as_term && standalone);
                 }
             }
+            (input.release)();
             counts
         })
         .collect();
@@ -1217,7 +1228,11 @@ fn excerpts_for(
     let per_source: Vec<Vec<(usize, SourceExcerpt)>> = inputs
         .par_iter()
         .zip(scans.par_iter())
-        .map(|(input, scan)| source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len()))
+        .map(|(input, scan)| {
+            let excerpts = source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len());
+            (input.release)();
+            excerpts
+        })
         .collect();
 
     let mut excerpts: Vec<Vec<SourceExcerpt>> = vec![Vec::new(); drafts.len()];

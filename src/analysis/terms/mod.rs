@@ -94,7 +94,11 @@ impl SourceTerms {
         let structure: Vec<(Vec<u32>, Vec<u32>)> = corpus
             .sources
             .par_iter()
-            .map(|source| line_structure(source))
+            .map(|source| {
+                let structure = line_structure(source);
+                source.release_pages();
+                structure
+            })
             .collect();
         let mappings: Vec<_> = corpus
             .sources
@@ -104,20 +108,32 @@ impl SourceTerms {
                 move |range: ByteRange| source.clean.to_original(range)
             })
             .collect();
+        let releases: Vec<_> = corpus
+            .sources
+            .iter()
+            .map(|source| {
+                let source = Arc::clone(source);
+                move || source.release_pages()
+            })
+            .collect();
         let inputs: Vec<MineInput<'_>> = corpus
             .sources
             .iter()
             .zip(&mappings)
+            .zip(&releases)
             .zip(&structure)
-            .map(|((source, to_original), (breaks, lines))| MineInput {
-                key: &source.key,
-                path: &source.path,
-                text: &source.clean.text,
-                breaks,
-                lines,
-                authors: &source.meta.authors,
-                to_original,
-            })
+            .map(
+                |(((source, to_original), release), (breaks, lines))| MineInput {
+                    key: &source.key,
+                    path: &source.path,
+                    text: &source.clean.text,
+                    breaks,
+                    lines,
+                    authors: &source.meta.authors,
+                    to_original,
+                    release,
+                },
+            )
             .collect();
         SourceTerms {
             terms: mine_inputs(&inputs),

@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use crate::ByteRange;
+use crate::corpus::StoredText;
 
 /// `Span::orig_len` of a copy span.
 const COPY: u32 = u32::MAX;
@@ -28,7 +29,7 @@ struct Span {
 /// Offsets are stored as `u32`: texts must be shorter than 4 GiB.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MappedText {
-    pub text: String,
+    pub text: StoredText,
     /// Sorted by `norm`; the first span starts at 0 when the text is not empty.
     spans: Vec<Span>,
     /// Offsets in `text` of separators that stand for a paragraph break in the original (a blank
@@ -275,7 +276,7 @@ impl MappedBuilder {
         self.spans.shrink_to_fit();
         self.text.shrink_to_fit();
         MappedText {
-            text: self.text,
+            text: self.text.into(),
             spans: self.spans,
             breaks: self.breaks,
         }
@@ -298,7 +299,7 @@ impl MappedText {
     /// Reads what `encode` wrote; `None` when it does not hold together (spans out of order or
     /// outside the text).
     pub(crate) fn decode(input: &mut super::super::cache::Decoder) -> Option<MappedText> {
-        let text = input.string()?;
+        let text = input.text()?;
         let count = input.u32()? as usize;
         let mut spans = Vec::with_capacity(count.min(input.remaining() / 12));
         for _ in 0..count {

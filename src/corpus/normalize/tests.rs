@@ -6,15 +6,15 @@ use proptest::prelude::*;
 use super::*;
 
 fn clean_plain(text: &str) -> String {
-    clean_text(text, SourceFormat::Plain).text
+    clean_text(text, SourceFormat::Plain).text.to_string()
 }
 
 fn clean_md(text: &str) -> String {
-    clean_text(text, SourceFormat::Markdown).text
+    clean_text(text, SourceFormat::Markdown).text.to_string()
 }
 
 fn key(text: &str) -> String {
-    normalize_key(text).text
+    normalize_key(text).text.to_string()
 }
 
 /// Each word of the key with the original text it maps back to.

@@ -171,8 +171,32 @@ fn mined_terms(text: &str) -> Vec<String> {
         lines: &[],
         authors: &[],
         to_original: &identity,
+        release: &|| (),
     };
     mine_inputs(&[input]).into_iter().map(|t| t.term).collect()
+}
+
+#[test]
+fn each_pass_of_mining_releases_each_source_s_pages_when_done() {
+    let identity = |range: ByteRange| range;
+    let released = std::sync::atomic::AtomicUsize::new(0);
+    let release = || {
+        released.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let input = |key| MineInput {
+        key,
+        path: Path::new("/ws/k.txt"),
+        text: "The Basin Compact (BC) binds them. The BC holds.",
+        breaks: &[],
+        lines: &[],
+        authors: &[],
+        to_original: &identity,
+        release: &release,
+    };
+    let terms = mine_inputs(&[input("a"), input("b")]);
+    assert!(!terms.is_empty());
+    // Three passes (candidates, uses, excerpts) over two sources.
+    assert_eq!(released.into_inner(), 6);
 }
 
 #[test]
@@ -214,6 +238,7 @@ fn authors_are_no_terms() {
         lines: &[],
         authors: &authors,
         to_original: &identity,
+        release: &|| (),
     };
     assert!(mine_inputs(&[input]).is_empty());
     assert_eq!(mined_terms(text), ["Hana Ruiz"]);

@@ -1,0 +1,272 @@
+//! `StoredText`: a source's text (original, clean or key), held either on the heap or in the
+//! cache record it came from, mapped into memory.
+//!
+//! A mapped text costs no heap and only the pages that are read count towards the process's
+//! resident memory: a corpus of hundreds of megabytes is then held by the page cache (shared with
+//! the file system, dropped under pressure) instead of three private copies on the heap.
+//!
+//! The contract that makes mapping sound: a cache record is only ever created under a temporary
+//! name and renamed into place (`cache::write_atomically`), never written in place, and a record's
+//! bytes are checked (checksum, UTF-8) from the same open file that is mapped. Another program
+//! truncating or rewriting a record in place while ibid runs breaks that contract (as it would for
+//! any program mapping files, e.g. ripgrep): the cache folder belongs to ibid.
+
+use std::fmt;
+use std::ops::{Deref, Range};
+use std::sync::Arc;
+
+/// Text on the heap or in a mapped cache record; derefs to `str`. Clones share the text.
+#[derive(Clone)]
+pub struct StoredText(Held);
+
+#[derive(Clone)]
+enum Held {
+    /// Built here (no copy to make it shareable).
+    Heap(Arc<String>),
+    /// Shared with whoever else holds it (a note's text).
+    Shared(Arc<str>),
+    /// `range` of `map` is valid UTF-8 (checked when the text was made).
+    Mapped {
+        map: Arc<memmap2::Mmap>,
+        range: Range<usize>,
+    },
+}
+
+impl StoredText {
+    /// `range` of a mapped record, when those bytes are UTF-8 in `checked` — the same bytes as
+    /// the mapping's, read from the same open file (or written there just before it was mapped).
+    /// `None` when the range is out of bounds or not UTF-8.
+    pub(crate) fn mapped(
+        map: &Arc<memmap2::Mmap>,
+        checked: &[u8],
+        range: Range<usize>,
+    ) -> Option<StoredText> {
+        if checked.len() != map.len() {
+            return None;
+        }
+        std::str::from_utf8(checked.get(range.clone())?).ok()?;
+        Some(StoredText(Held::Mapped {
+            map: Arc::clone(map),
+            range,
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Held::Heap(text) => text,
+            Held::Shared(text) => text,
+            Held::Mapped { map, range } => {
+                let bytes = map.get(range.clone()).unwrap_or_default();
+                // SAFETY: `mapped` checked that these bytes are UTF-8 (the same bytes: the record
+                // was read from, or written to, the file that is mapped, and records are never
+                // modified in place; see the module comment) and that the range is in bounds.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+        }
+    }
+
+    /// Gives the memory pages of the cache record a mapped text lives in back to the system:
+    /// they stay in the page cache and are read from there again on the next access. The whole
+    /// record, not just the text's range: reading a page maps its neighbours too (the kernel's
+    /// fault-around), which may hold the record's other texts. Nothing for a text on the heap
+    /// (nor off Linux). For passes over many sources, so that the process does not end up
+    /// holding every page it went through.
+    ///
+    /// Released in batches per thread (`RELEASE_BATCH`): each release interrupts the other
+    /// cores (to flush their address caches), and a source searched again soon after is still
+    /// there.
+    pub fn release(&self) {
+        #[cfg(target_os = "linux")]
+        if let Held::Mapped { map, .. } = &self.0 {
+            PENDING_RELEASE.with(|pending| {
+                if let Ok(mut pending) = pending.try_borrow_mut() {
+                    pending.add(map);
+                }
+            });
+        }
+    }
+
+    /// Whether the text lives in a mapped cache record rather than on the heap.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.0, Held::Mapped { .. })
+    }
+}
+
+/// How many bytes of mapped records a thread may have read before it gives their pages back
+/// (and at most how many records).
+#[cfg(target_os = "linux")]
+const RELEASE_BATCH: (usize, usize) = (8 << 20, 64);
+
+#[cfg(target_os = "linux")]
+thread_local! {
+    static PENDING_RELEASE: std::cell::RefCell<PendingRelease> =
+        std::cell::RefCell::new(PendingRelease::default());
+}
+
+/// The records a thread read since its last batch of releases.
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+struct PendingRelease {
+    maps: Vec<std::sync::Weak<memmap2::Mmap>>,
+    bytes: usize,
+}
+
+#[cfg(target_os = "linux")]
+impl PendingRelease {
+    fn add(&mut self, map: &Arc<memmap2::Mmap>) {
+        let known = self
+            .maps
+            .iter()
+            .any(|pending| std::ptr::eq(pending.as_ptr(), Arc::as_ptr(map)));
+        if !known {
+            self.maps.push(Arc::downgrade(map));
+            self.bytes += map.len();
+        }
+        if self.bytes >= RELEASE_BATCH.0 || self.maps.len() >= RELEASE_BATCH.1 {
+            self.release_all();
+        }
+    }
+
+    fn release_all(&mut self) {
+        for map in self.maps.drain(..).filter_map(|map| map.upgrade()) {
+            // SAFETY: a read-only shared mapping of a file that is never modified in place (see
+            // the module comment): after MADV_DONTNEED the next access reads the same bytes from
+            // the file again, also for a borrow alive across the call (other threads may be
+            // reading the same record).
+            let released = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+            if let Err(error) = released {
+                tracing::debug!("cannot release the pages of a mapped record: {error}");
+            }
+        }
+        self.bytes = 0;
+    }
+}
+
+/// Gives back now the pages of every record this thread has released but kept in its batch
+/// (see `StoredText::release`): at the end of a pass.
+pub fn release_pending() {
+    #[cfg(target_os = "linux")]
+    PENDING_RELEASE.with(|pending| {
+        if let Ok(mut pending) = pending.try_borrow_mut() {
+            pending.release_all();
+        }
+    });
+}
+
+impl Default for StoredText {
+    fn default() -> Self {
+        StoredText(Held::Heap(Arc::default()))
+    }
+}
+
+impl From<String> for StoredText {
+    fn from(text: String) -> Self {
+        StoredText(Held::Heap(Arc::new(text)))
+    }
+}
+
+impl From<Arc<str>> for StoredText {
+    fn from(text: Arc<str>) -> Self {
+        StoredText(Held::Shared(text))
+    }
+}
+
+impl From<&str> for StoredText {
+    fn from(text: &str) -> Self {
+        StoredText(Held::Heap(Arc::new(text.to_string())))
+    }
+}
+
+impl Deref for StoredText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for StoredText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for StoredText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for StoredText {}
+
+impl PartialEq<str> for StoredText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for StoredText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for StoredText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for StoredText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.as_str(), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn mapped_file(bytes: &[u8]) -> Arc<memmap2::Mmap> {
+        let mut file = tempfile::tempfile().expect("temporary file");
+        file.write_all(bytes).expect("write");
+        // SAFETY: a private temporary file nobody else can reach.
+        Arc::new(unsafe { memmap2::Mmap::map(&file) }.expect("map"))
+    }
+
+    #[test]
+    fn a_mapped_text_reads_its_range_of_the_record() {
+        let bytes = "head:caf\u{e9} au lait:tail".as_bytes();
+        let map = mapped_file(bytes);
+        let text = StoredText::mapped(&map, bytes, 5..18).expect("in bounds, UTF-8");
+        assert!(text.is_mapped());
+        assert_eq!(text.as_str(), "caf\u{e9} au lait");
+        assert_eq!(text, StoredText::from("caf\u{e9} au lait"));
+        assert!(!StoredText::from("x").is_mapped());
+    }
+
+    #[test]
+    fn a_released_text_reads_the_same_afterwards() {
+        let page = "word ".repeat(2000);
+        let bytes = page.as_bytes();
+        let map = mapped_file(bytes);
+        let text = StoredText::mapped(&map, bytes, 3..9000).expect("in bounds, UTF-8");
+        let before = text.as_str().to_string();
+        text.release();
+        release_pending();
+        assert_eq!(text.as_str(), before);
+        StoredText::from("heap").release();
+    }
+
+    #[test]
+    fn a_mapped_text_must_be_utf8_in_bounds_and_checked_against_the_same_bytes() {
+        let bytes = "caf\u{e9}".as_bytes();
+        let map = mapped_file(bytes);
+        // Inside the two bytes of `é`.
+        assert!(StoredText::mapped(&map, bytes, 0..4).is_none());
+        assert!(StoredText::mapped(&map, bytes, 0..6).is_none());
+        assert!(StoredText::mapped(&map, &bytes[..3], 0..3).is_none());
+        assert!(StoredText::mapped(&map, bytes, 0..5).is_some());
+    }
+}
