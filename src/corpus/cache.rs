@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::MappedText;
-use super::stored::StoredText;
+use super::stored::{MappedBytes, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
 
@@ -102,7 +102,7 @@ pub(crate) struct Record {
     pub text: StoredText,
     pub clean: MappedText,
     pub key_text: MappedText,
-    pub words: Box<[u32]>,
+    pub words: StoredU32s,
     pub pairs: PairFilter,
 }
 
@@ -225,9 +225,9 @@ impl SourceCache {
         Some(record)
     }
 
-    /// Stores the record of a source just read and normalised, and gives back its three texts
-    /// in the record's file mapped into memory (when the file was written and could be mapped),
-    /// so that the caller can drop its copies on the heap.
+    /// Stores the record of a source just read and normalised, and gives it back read from the
+    /// record's file mapped into memory (when the file was written and could be mapped), so that
+    /// the caller can drop its copies on the heap.
     pub(crate) fn store(
         &self,
         path: &Path,
@@ -235,33 +235,22 @@ impl SourceCache {
         hash: u128,
         format: SourceFormat,
         record: RecordRef<'_>,
-    ) -> Option<MappedTexts> {
+    ) -> Option<Record> {
         self.normalised.fetch_add(1, Ordering::Relaxed);
         if !self.writable.load(Ordering::Relaxed) {
             return None;
         }
-        // Where each text lands in the payload (after its length).
         let mut payload = Encoder::with_capacity(record.text.len() * 3);
-        let mut texts = [(0, 0); 3];
-        for (at, (text, encode)) in texts.iter_mut().zip([
-            (record.text, None),
-            (&*record.clean.text, Some(record.clean)),
-            (&*record.key_text.text, Some(record.key_text)),
-        ]) {
-            *at = (payload.bytes.len() + 8, text.len());
-            match encode {
-                Some(mapped) => mapped.encode(&mut payload),
-                None => payload.str(text),
-            }
-        }
-        payload.u32s(record.words);
+        payload.str(record.text);
+        record.clean.encode(&mut payload);
+        record.key_text.encode(&mut payload);
+        payload.stored_u32s(record.words);
         payload.u64s(record.pairs.bits());
         let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
         file.header(SOURCE_MAGIC);
         file.u128(hash);
         file.u8(format_tag(format).as_bytes().first().copied().unwrap_or(0));
         file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
-        let base = file.bytes.len();
         file.bytes.extend_from_slice(&payload.bytes);
         drop(payload);
         let record_path = self.record_path(hash, format);
@@ -270,14 +259,7 @@ impl SourceCache {
             map_file(written)
         })?;
         self.stamp(path, metadata, hash);
-        let map = map?;
-        let [text, clean, key] = texts
-            .map(|(at, len)| StoredText::mapped(&map, &file.bytes, base + at..base + at + len));
-        Some(MappedTexts {
-            text: text?,
-            clean: clean?,
-            key: key?,
-        })
+        decode_record(&file.bytes, hash, format, Some(&map?))
     }
 
     fn mark_read(&self, path: &Path) {
@@ -616,19 +598,12 @@ pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
     fingerprint.finish()
 }
 
-/// A source's original, clean and key texts, in its record mapped into memory.
-pub(crate) struct MappedTexts {
-    pub text: StoredText,
-    pub clean: StoredText,
-    pub key: StoredText,
-}
-
 /// The parts of a source that `store` encodes.
 pub(crate) struct RecordRef<'a> {
     pub text: &'a str,
     pub clean: &'a MappedText,
     pub key_text: &'a MappedText,
-    pub words: &'a [u32],
+    pub words: &'a StoredU32s,
     pub pairs: &'a PairFilter,
 }
 
@@ -656,7 +631,7 @@ fn decode_record(
     let text = input.text()?;
     let clean = MappedText::decode(&mut input)?;
     let key_text = MappedText::decode(&mut input)?;
-    let words = input.u32s()?.into_boxed_slice();
+    let words = input.stored_u32s()?;
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {
         hash,
@@ -750,6 +725,15 @@ impl Encoder {
         self.u64(n as u64);
     }
 
+    /// Like `u32s`.
+    pub(crate) fn stored_u32s(&mut self, values: &StoredU32s) {
+        self.u64(values.len() as u64);
+        self.bytes.reserve(values.len() * 4);
+        for value in values.iter() {
+            self.bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
     pub(crate) fn u32s(&mut self, values: &[u32]) {
         self.numbers(values, |v| v.to_le_bytes());
     }
@@ -789,7 +773,7 @@ impl<'a> Decoder<'a> {
 
     /// A decoder of `bytes`, the content of the file mapped as `map`: its `text`s are read
     /// from the mapping instead of copied to the heap.
-    fn mapped(bytes: &'a [u8], map: &'a Arc<memmap2::Mmap>) -> Decoder<'a> {
+    pub(crate) fn mapped(bytes: &'a [u8], map: &'a Arc<memmap2::Mmap>) -> Decoder<'a> {
         Decoder {
             map: Some(map),
             ..Decoder::new(bytes)
@@ -849,12 +833,46 @@ impl<'a> Decoder<'a> {
     pub(crate) fn text(&mut self) -> Option<StoredText> {
         let bytes = self.bytes_with_len()?;
         match self.map {
-            Some(map) => {
-                let start = self.all.len() - self.bytes.len() - bytes.len();
-                StoredText::mapped(map, self.all, start..start + bytes.len())
-            }
+            Some(map) => StoredText::mapped(map, self.all, self.range_of(bytes)),
             None => Some(StoredText::from(std::str::from_utf8(bytes).ok()?)),
         }
+    }
+
+    /// Where `bytes`, just read, are in the whole input.
+    fn range_of(&self, bytes: &[u8]) -> std::ops::Range<usize> {
+        let start = self.all.len() - self.bytes.len() - bytes.len();
+        start..start + bytes.len()
+    }
+
+    /// The next `len` bytes, in the mapped file when the decoder has one (`Some(None)`
+    /// otherwise; `None` past the end).
+    pub(crate) fn mapped_bytes(&mut self, len: usize) -> Option<Option<MappedBytes>> {
+        let bytes = self.take(len)?;
+        Some(match self.map {
+            Some(map) => Some(MappedBytes::new(map, self.all, self.range_of(bytes))?),
+            None => None,
+        })
+    }
+
+    /// Whether the decoder reads a mapped file (see `mapped_bytes`).
+    pub(crate) fn is_mapped(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// The `len` bytes just read, in the mapped file, when the decoder has one.
+    pub(crate) fn mapped_before(&self, len: usize) -> Option<MappedBytes> {
+        let end = self.all.len() - self.bytes.len();
+        MappedBytes::new(self.map?, self.all, end.checked_sub(len)?..end)
+    }
+
+    /// Like `u32s`, held in the mapped file when the decoder has one.
+    pub(crate) fn stored_u32s(&mut self) -> Option<StoredU32s> {
+        if self.map.is_none() {
+            return self.u32s().map(StoredU32s::from);
+        }
+        let count = self.count()?;
+        let mapped = self.mapped_bytes(count.checked_mul(4)?)??;
+        StoredU32s::mapped(mapped)
     }
 
     /// A byte range (`None` when it ends before it starts).
@@ -1031,8 +1049,9 @@ mod tests {
         );
     }
 
-    /// The texts of a cached source live in its record, mapped: after the load that stored it
-    /// and after one that read it; a load without the cache keeps them on the heap. Same texts.
+    /// The texts, maps and word hashes of a cached source live in its record, mapped: after the
+    /// load that stored it and after one that read it; a load without the cache keeps them on
+    /// the heap. Same texts.
     #[test]
     fn cached_sources_read_their_texts_from_the_mapped_records() {
         let fixture = Fixture::new();
@@ -1044,8 +1063,15 @@ mod tests {
                 .sources
                 .iter()
                 .map(|s| {
-                    [&s.text, &s.clean.text, &s.key_text.text]
-                        .map(|text| (text.as_str().to_string(), text.is_mapped()))
+                    [
+                        (&s.text, s.text.is_mapped()),
+                        (&s.clean.text, s.clean.is_mapped()),
+                        (
+                            &s.key_text.text,
+                            s.key_text.is_mapped() && s.words.is_mapped(),
+                        ),
+                    ]
+                    .map(|(text, is_mapped)| (text.as_str().to_string(), is_mapped))
                 })
                 .collect::<Vec<_>>()
         };

@@ -187,9 +187,10 @@ impl WordIndex {
             let Ok(index) = u32::try_from(index) else {
                 break;
             };
-            for &word in source.words.iter() {
+            for word in source.words.iter() {
                 postings.entry(word).or_default().push(index);
             }
+            source.release_pages();
         }
         WordIndex {
             postings,

@@ -227,10 +227,11 @@ fn load_source(
             pairs: &source.pairs,
         };
         // The stored record's texts are mapped from its file: the heap copies go.
-        if let Some(mapped) = cache.store(path, metadata.as_ref(), hash, format, record) {
-            source.text = mapped.text;
-            source.clean.text = mapped.clean;
-            source.key_text.text = mapped.key;
+        if let Some(stored) = cache.store(path, metadata.as_ref(), hash, format, record) {
+            source.text = stored.text;
+            source.clean = stored.clean;
+            source.key_text = stored.key_text;
+            source.words = stored.words;
         }
     }
     diagnostics.extend(loaded.problem.take());

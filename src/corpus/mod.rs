@@ -20,7 +20,7 @@ pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
 pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
-pub use stored::{StoredText, release_pending};
+pub use stored::{StoredText, StoredU32s, release_pending};
 
 use crate::ByteRange;
 use crate::diagnostic::Diagnostic;
@@ -64,7 +64,7 @@ pub struct Source {
     /// The matching key of the whole source (`normalize_key` applied to `clean`). Maps to `text`.
     pub key_text: MappedText,
     /// The distinct words of `key_text`, hashed and sorted (see `WordIndex`).
-    pub words: Box<[u32]>,
+    pub words: StoredU32s,
     /// The pairs of adjacent words of `key_text`.
     pub pairs: PairFilter,
 }
@@ -187,7 +187,7 @@ impl Source {
             meta,
             clean,
             key_text,
-            words,
+            words: words.into(),
             pairs,
         }
     }

@@ -1,19 +1,60 @@
-//! `StoredText`: a source's text (original, clean or key), held either on the heap or in the
-//! cache record it came from, mapped into memory.
+//! What a source keeps of its cache record, held either on the heap or in the record itself,
+//! mapped into memory: `StoredText` (the original, clean and key texts) and `StoredU32s` (the
+//! word hashes); `MappedBytes` is the range of a mapped record they (and the offset maps'
+//! spans) read from.
 //!
-//! A mapped text costs no heap and only the pages that are read count towards the process's
+//! Mapped data costs no heap and only the pages that are read count towards the process's
 //! resident memory: a corpus of hundreds of megabytes is then held by the page cache (shared with
-//! the file system, dropped under pressure) instead of three private copies on the heap.
+//! the file system, dropped under pressure) instead of private copies on the heap.
 //!
 //! The contract that makes mapping sound: a cache record is only ever created under a temporary
-//! name and renamed into place (`cache::write_atomically`), never written in place, and a record's
-//! bytes are checked (checksum, UTF-8) from the same open file that is mapped. Another program
-//! truncating or rewriting a record in place while ibid runs breaks that contract (as it would for
-//! any program mapping files, e.g. ripgrep): the cache folder belongs to ibid.
+//! name and renamed into place (`cache::write_atomically`), never written in place (and it is
+//! made read-only), and a record's bytes are checked (checksum, UTF-8, order of the spans) from
+//! the same open file that is mapped. Another program truncating or rewriting a record in place
+//! while ibid runs breaks that contract (as it would for any program mapping files, e.g.
+//! ripgrep): the cache folder belongs to ibid.
 
 use std::fmt;
 use std::ops::{Deref, Range};
 use std::sync::Arc;
+
+/// A range of a cache record mapped into memory.
+#[derive(Clone)]
+pub(crate) struct MappedBytes {
+    map: Arc<memmap2::Mmap>,
+    range: Range<usize>,
+}
+
+impl MappedBytes {
+    /// `range` of `map`, whose bytes are `checked` (see `StoredText::mapped`); `None` when the
+    /// range is out of bounds or `checked` is not as long as the mapping.
+    pub(crate) fn new(
+        map: &Arc<memmap2::Mmap>,
+        checked: &[u8],
+        range: Range<usize>,
+    ) -> Option<MappedBytes> {
+        (checked.len() == map.len() && range.start <= range.end && range.end <= map.len()).then(
+            || MappedBytes {
+                map: Arc::clone(map),
+                range,
+            },
+        )
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.map.get(self.range.clone()).unwrap_or_default()
+    }
+
+    /// See `StoredText::release`.
+    pub(crate) fn release(&self) {
+        #[cfg(target_os = "linux")]
+        PENDING_RELEASE.with(|pending| {
+            if let Ok(mut pending) = pending.try_borrow_mut() {
+                pending.add(&self.map);
+            }
+        });
+    }
+}
 
 /// Text on the heap or in a mapped cache record; derefs to `str`. Clones share the text.
 #[derive(Clone)]
@@ -25,11 +66,8 @@ enum Held {
     Heap(Arc<String>),
     /// Shared with whoever else holds it (a note's text).
     Shared(Arc<str>),
-    /// `range` of `map` is valid UTF-8 (checked when the text was made).
-    Mapped {
-        map: Arc<memmap2::Mmap>,
-        range: Range<usize>,
-    },
+    /// Valid UTF-8 (checked when the text was made).
+    Mapped(MappedBytes),
 }
 
 impl StoredText {
@@ -41,22 +79,16 @@ impl StoredText {
         checked: &[u8],
         range: Range<usize>,
     ) -> Option<StoredText> {
-        if checked.len() != map.len() {
-            return None;
-        }
         std::str::from_utf8(checked.get(range.clone())?).ok()?;
-        Some(StoredText(Held::Mapped {
-            map: Arc::clone(map),
-            range,
-        }))
+        MappedBytes::new(map, checked, range).map(|bytes| StoredText(Held::Mapped(bytes)))
     }
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Held::Heap(text) => text,
             Held::Shared(text) => text,
-            Held::Mapped { map, range } => {
-                let bytes = map.get(range.clone()).unwrap_or_default();
+            Held::Mapped(mapped) => {
+                let bytes = mapped.bytes();
                 // SAFETY: `mapped` checked that these bytes are UTF-8 (the same bytes: the record
                 // was read from, or written to, the file that is mapped, and records are never
                 // modified in place; see the module comment) and that the range is in bounds.
@@ -76,26 +108,95 @@ impl StoredText {
     /// cores (to flush their address caches), and a source searched again soon after is still
     /// there.
     pub fn release(&self) {
-        #[cfg(target_os = "linux")]
-        if let Held::Mapped { map, .. } = &self.0 {
-            PENDING_RELEASE.with(|pending| {
-                if let Ok(mut pending) = pending.try_borrow_mut() {
-                    pending.add(map);
-                }
-            });
+        if let Held::Mapped(mapped) = &self.0 {
+            mapped.release();
         }
     }
 
     /// Whether the text lives in a mapped cache record rather than on the heap.
     pub fn is_mapped(&self) -> bool {
-        matches!(self.0, Held::Mapped { .. })
+        matches!(self.0, Held::Mapped(_))
+    }
+}
+
+/// `u32`s (little-endian in a record) on the heap or in a mapped cache record.
+#[derive(Clone)]
+pub struct StoredU32s(HeldU32s);
+
+#[derive(Clone)]
+enum HeldU32s {
+    Heap(Box<[u32]>),
+    /// A multiple of four bytes long.
+    Mapped(MappedBytes),
+}
+
+impl StoredU32s {
+    /// `u32`s stored little-endian in `mapped`; `None` unless its length is a multiple of 4.
+    pub(crate) fn mapped(mapped: MappedBytes) -> Option<StoredU32s> {
+        mapped
+            .bytes()
+            .len()
+            .is_multiple_of(4)
+            .then_some(StoredU32s(HeldU32s::Mapped(mapped)))
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            HeldU32s::Heap(values) => values.len(),
+            HeldU32s::Mapped(mapped) => mapped.bytes().len() / 4,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (heap, mapped) = match &self.0 {
+            HeldU32s::Heap(values) => (&values[..], &[][..]),
+            HeldU32s::Mapped(mapped) => (&[][..], mapped.bytes()),
+        };
+        heap.iter().copied().chain(
+            mapped
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        )
+    }
+
+    /// Whether the values live in a mapped cache record rather than on the heap.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.0, HeldU32s::Mapped(_))
+    }
+}
+
+impl From<Vec<u32>> for StoredU32s {
+    fn from(values: Vec<u32>) -> Self {
+        StoredU32s(HeldU32s::Heap(values.into_boxed_slice()))
+    }
+}
+
+impl From<Box<[u32]>> for StoredU32s {
+    fn from(values: Box<[u32]>) -> Self {
+        StoredU32s(HeldU32s::Heap(values))
+    }
+}
+
+impl PartialEq for StoredU32s {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for StoredU32s {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
 /// How many bytes of mapped records a thread may have read before it gives their pages back
 /// (and at most how many records).
 #[cfg(target_os = "linux")]
-const RELEASE_BATCH: (usize, usize) = (8 << 20, 64);
+const RELEASE_BATCH: (usize, usize) = (32 << 20, 256);
 
 #[cfg(target_os = "linux")]
 thread_local! {

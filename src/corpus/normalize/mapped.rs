@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use crate::ByteRange;
 use crate::corpus::StoredText;
+use crate::corpus::stored::MappedBytes;
 
 /// `Span::orig_len` of a copy span.
 const COPY: u32 = u32::MAX;
@@ -24,6 +25,91 @@ struct Span {
     orig_len: u32,
 }
 
+/// The spans of a map: built here, or in a mapped cache record (`SPAN_BYTES` each: `norm`,
+/// `orig`, `orig_len`, little-endian), checked in order when it was read.
+#[derive(Clone)]
+enum Spans {
+    Heap(Vec<Span>),
+    Mapped(MappedBytes),
+}
+
+/// The size of a span in a cache record.
+const SPAN_BYTES: usize = 12;
+
+impl Spans {
+    fn len(&self) -> usize {
+        match self {
+            Spans::Heap(spans) => spans.len(),
+            Spans::Mapped(mapped) => mapped.bytes().len() / SPAN_BYTES,
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<Span> {
+        match self {
+            Spans::Heap(spans) => spans.get(index).copied(),
+            Spans::Mapped(mapped) => {
+                let at = index.checked_mul(SPAN_BYTES)?;
+                let bytes = mapped.bytes().get(at..at + SPAN_BYTES)?;
+                let word = |i: usize| {
+                    let b = bytes.get(i..i + 4).unwrap_or(&[0; 4]);
+                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                };
+                Some(Span {
+                    norm: word(0),
+                    orig: word(4),
+                    orig_len: word(8),
+                })
+            }
+        }
+    }
+
+    fn first(&self) -> Option<Span> {
+        self.get(0)
+    }
+
+    /// The index of the first span for which `before` is false (spans for which it is true
+    /// come first), as `slice::partition_point`.
+    fn partition_point(&self, before: impl Fn(&Span) -> bool) -> usize {
+        match self {
+            Spans::Heap(spans) => spans.partition_point(before),
+            Spans::Mapped(_) => {
+                let (mut low, mut high) = (0, self.len());
+                while low < high {
+                    let middle = low + (high - low) / 2;
+                    if self.get(middle).is_some_and(|span| before(&span)) {
+                        low = middle + 1;
+                    } else {
+                        high = middle;
+                    }
+                }
+                low
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Span> + '_ {
+        (0..self.len()).filter_map(|index| self.get(index))
+    }
+}
+
+impl Default for Spans {
+    fn default() -> Self {
+        Spans::Heap(Vec::new())
+    }
+}
+
+impl PartialEq for Spans {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Spans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// A normalised text and, for each of its bytes, where it came from in the original.
 ///
 /// Offsets are stored as `u32`: texts must be shorter than 4 GiB.
@@ -31,7 +117,7 @@ struct Span {
 pub struct MappedText {
     pub text: StoredText,
     /// Sorted by `norm`; the first span starts at 0 when the text is not empty.
-    spans: Vec<Span>,
+    spans: Spans,
     /// Offsets in `text` of separators that stand for a paragraph break in the original (a blank
     /// line), sorted. Quote matching may jump over page furniture at these points.
     pub breaks: Vec<u32>,
@@ -118,6 +204,11 @@ impl MappedText {
                 self.span_end(index),
             )
         })
+    }
+
+    /// Whether the text and its map are read from a mapped cache record.
+    pub fn is_mapped(&self) -> bool {
+        self.text.is_mapped() && matches!(self.spans, Spans::Mapped(_))
     }
 
     /// How many spans the map holds (a measure of its memory use).
@@ -277,7 +368,7 @@ impl MappedBuilder {
         self.text.shrink_to_fit();
         MappedText {
             text: self.text.into(),
-            spans: self.spans,
+            spans: Spans::Heap(self.spans),
             breaks: self.breaks,
         }
     }
@@ -288,7 +379,7 @@ impl MappedText {
     pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) {
         out.str(&self.text);
         out.u32(to_u32(self.spans.len()));
-        for span in &self.spans {
+        for span in self.spans.iter() {
             out.u32(span.norm);
             out.u32(span.orig);
             out.u32(span.orig_len);
@@ -300,21 +391,35 @@ impl MappedText {
     /// outside the text).
     pub(crate) fn decode(input: &mut super::super::cache::Decoder) -> Option<MappedText> {
         let text = input.text()?;
+        let len = text.len();
         let count = input.u32()? as usize;
-        let mut spans = Vec::with_capacity(count.min(input.remaining() / 12));
+        let mut spans = Vec::new();
+        let mut previous: Option<u32> = None;
+        let mut in_order = true;
         for _ in 0..count {
-            spans.push(Span {
+            let span = Span {
                 norm: input.u32()?,
                 orig: input.u32()?,
                 orig_len: input.u32()?,
-            });
+            };
+            in_order &= match previous {
+                Some(previous) => previous < span.norm,
+                None => span.norm == 0,
+            } && (span.norm as usize) < len.max(1);
+            previous = Some(span.norm);
+            if input.is_mapped() {
+                continue;
+            }
+            spans.push(span);
         }
+        // Read again, in place, when the record is mapped (the same bytes, now checked).
+        let spans = match input.mapped_before(count.checked_mul(SPAN_BYTES)?) {
+            Some(mapped) => Spans::Mapped(mapped),
+            None => Spans::Heap(spans),
+        };
         let breaks = input.u32s()?;
-        let len = text.len();
-        let ordered = spans.windows(2).all(|pair| pair[0].norm < pair[1].norm)
-            && spans.first().is_none_or(|s| s.norm == 0)
-            && spans.iter().all(|s| (s.norm as usize) < len.max(1))
-            && (spans.is_empty() == text.is_empty())
+        let ordered = in_order
+            && (count == 0) == text.is_empty()
             && breaks.iter().all(|&b| (b as usize) < len);
         ordered.then_some(MappedText {
             text,

@@ -761,6 +761,22 @@ fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
     assert!(compared >= 10);
 }
 
+/// `mapped` written to a file as the cache encodes it, and read back from the file mapped.
+fn mapped_copy(mapped: &MappedText) -> MappedText {
+    use std::io::Write;
+    let mut out = crate::corpus::cache::Encoder::with_capacity(64);
+    mapped.encode(&mut out);
+    let bytes = out.into_bytes();
+    let mut file = tempfile::tempfile().expect("temporary file");
+    file.write_all(&bytes).expect("write");
+    // SAFETY: a private temporary file nobody else can reach.
+    let map = std::sync::Arc::new(unsafe { memmap2::Mmap::map(&file) }.expect("map"));
+    let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
+    let copy = MappedText::decode(&mut input).expect("decodes");
+    assert_eq!(input.remaining(), 0);
+    copy
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -769,6 +785,28 @@ proptest! {
         for format in [SourceFormat::Plain, SourceFormat::Markdown] {
             let [fast, slow] = both_speeds(&original, format);
             prop_assert_eq!(fast, slow);
+        }
+    }
+
+    /// A map read from a mapped cache record answers every query as the one built in memory.
+    #[test]
+    fn a_map_read_from_a_mapped_record_answers_as_the_built_one(original in wild_text()) {
+        let clean = clean_text(&original, SourceFormat::Markdown);
+        for built in [key_of_clean(&clean), clean] {
+            let mapped = mapped_copy(&built);
+            prop_assert!(mapped.is_mapped());
+            prop_assert_eq!(&mapped, &built);
+            for offset in 0..=built.text.len() {
+                prop_assert_eq!(mapped.byte_origin(offset), built.byte_origin(offset));
+                prop_assert_eq!(mapped.copied_at(offset), built.copied_at(offset));
+                prop_assert_eq!(mapped.to_original(0..offset), built.to_original(0..offset));
+                prop_assert_eq!(mapped.to_original(offset..built.text.len()),
+                    built.to_original(offset..built.text.len()));
+            }
+            for offset in 0..=original.len() {
+                prop_assert_eq!(mapped.from_original(offset), built.from_original(offset));
+            }
+            prop_assert!(mapped.char_origins().eq(built.char_origins()));
         }
     }
 
