@@ -181,6 +181,7 @@ impl AnalysisHost {
                 &glossaries(&snap.notes),
             ));
         }
+        release_everywhere();
     }
 
     /// Forgets an editor buffer: the note reverts to its on-disk text if it is a workspace note
