@@ -9,7 +9,9 @@
 //! - `sources/<content hash>.<md|txt>.bin`: one record per distinct source text and format, holding
 //!   the original text, the clean and key projections with their offset maps, the word hashes and
 //!   the filter of word pairs.
-//!   Records are keyed by content, so they are shared by every workspace using the folder.
+//!   Records are keyed by content, so they are shared by every workspace using the folder. They
+//!   are written read-only and, on Unix, mapped into memory: a loaded source reads its texts,
+//!   offset maps and word hashes from its record (see `stored`).
 //! - `manifest-<root hash>.bin`: per workspace, each source path with the size, modification time
 //!   and content hash it had when it was read. A source whose size and time still match is taken
 //!   from its record without opening the file (one `stat`).
