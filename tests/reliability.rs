@@ -638,12 +638,13 @@ mod fuzz_checks;
 fn fuzz_corpora_and_regressions_replay_cleanly() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz");
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 5] = [
+    let targets: [(&str, Check); 6] = [
         ("notes_parse", fuzz_checks::notes_parse),
         ("normalize", fuzz_checks::normalize),
         ("matcher", fuzz_checks::matcher),
         ("loaders", fuzz_checks::loaders),
         ("line_index", fuzz_checks::line_index),
+        ("cache_record", fuzz_checks::cache_record),
     ];
     let mut replayed = 0;
     for (name, check) in targets {

@@ -609,6 +609,60 @@ pub(crate) struct RecordRef<'a> {
     pub pairs: &'a PairFilter,
 }
 
+/// A source record's texts and maps, as `decode_record_payload` reads them.
+#[doc(hidden)]
+#[derive(Debug, PartialEq)]
+pub struct DecodedRecord {
+    pub text: StoredText,
+    pub clean: MappedText,
+    pub key_text: MappedText,
+    pub words: StoredU32s,
+}
+
+/// For the `cache_record` fuzz target and its replay: `payload` framed as the body of a source
+/// record (a valid header and checksum, so that the decoder itself is what gets fuzzed), decoded
+/// from memory and from the same bytes in a mapped file. Both are `None`, or both hold the same.
+#[doc(hidden)]
+pub fn decode_record_payload(payload: &[u8]) -> (Option<DecodedRecord>, Option<DecodedRecord>) {
+    use std::io::Write;
+    let hash = content_hash(payload);
+    let mut file = Encoder::with_capacity(payload.len() + 64);
+    file.header(SOURCE_MAGIC);
+    file.u128(hash);
+    file.u8(format_tag(SourceFormat::Plain)
+        .as_bytes()
+        .first()
+        .copied()
+        .unwrap_or(0));
+    file.u64(xxhash_rust::xxh3::xxh3_64(payload));
+    file.bytes.extend_from_slice(payload);
+    let decoded = |map: Option<&Arc<memmap2::Mmap>>| {
+        decode_record(&file.bytes, hash, SourceFormat::Plain, map).map(|r| DecodedRecord {
+            text: r.text,
+            clean: r.clean,
+            key_text: r.key_text,
+            words: r.words,
+        })
+    };
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "ibid-record-{}-{}.bin",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let map = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .and_then(|mut written| written.write_all(&file.bytes).map(|()| written))
+        .ok()
+        .and_then(|written| map_file(&written));
+    let _ = std::fs::remove_file(&path);
+    (decoded(None), map.and_then(|map| decoded(Some(&map))))
+}
+
 /// The record in `bytes`; its texts are read from `map` (the same bytes, mapped) when given.
 fn decode_record(
     bytes: &[u8],
@@ -631,8 +685,8 @@ fn decode_record(
         return None;
     }
     let text = input.text()?;
-    let clean = MappedText::decode(&mut input)?;
-    let key_text = MappedText::decode(&mut input)?;
+    let clean = MappedText::decode(&mut input, text.len())?;
+    let key_text = MappedText::decode(&mut input, text.len())?;
     let words = input.stored_u32s()?;
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {
@@ -1104,6 +1158,41 @@ mod tests {
         }
         crate::corpus::release_pending();
         assert_eq!(describe(&warm), describe(&uncached));
+    }
+
+    /// A record body: original `ab`, clean and key texts `ab`, each mapped by one copy span
+    /// starting at original offset `orig`.
+    fn record_body(orig: u32) -> Vec<u8> {
+        let mut body = Encoder::with_capacity(128);
+        body.str("ab");
+        for _ in 0..2 {
+            body.str("ab");
+            body.u32(1);
+            body.u32(0);
+            body.u32(orig);
+            body.u32(u32::MAX);
+            body.u32s(&[]);
+        }
+        body.u32s(&[7]);
+        body.u64s(&[1]);
+        body.into_bytes()
+    }
+
+    /// A damaged (or hostile) record whose map points outside its original is refused, from
+    /// memory and mapped alike.
+    #[test]
+    fn a_record_whose_map_points_outside_its_original_is_refused() {
+        let (heap, mapped) = decode_record_payload(&record_body(0));
+        let heap = heap.expect("a good record");
+        assert_eq!(heap.clean.to_original(0..2), 0..2);
+        assert!(mapped.is_none_or(|mapped| mapped == heap));
+        for orig in [1, 2, u32::MAX - 1] {
+            assert_eq!(
+                decode_record_payload(&record_body(orig)),
+                (None, None),
+                "{orig}"
+            );
+        }
     }
 
     /// Only a `stat` of an unchanged source: a change that keeps its size and time goes unseen

@@ -115,6 +115,40 @@ pub fn normalize(data: &[u8]) {
     well_mapped(&original, &normalize_key(&original));
 }
 
+/// A source record of the cache, its body fuzzed (framed with a valid header and checksum, so
+/// the decoder is what is fuzzed: a hostile `.ibid/` folder shipped with a workspace). Decoded from
+/// memory and from a mapped file, the two agree; what is accepted maps inside its original, and
+/// every query of its maps stays in bounds.
+pub fn cache_record(data: &[u8]) {
+    let (heap, mapped) = ibid::corpus::cache::decode_record_payload(data);
+    match (&heap, &mapped) {
+        (Some(heap), Some(mapped)) => assert_eq!(heap, mapped),
+        (None, None) => {}
+        (Some(_), None) => assert!(!cfg!(unix), "decoded from memory, not mapped"),
+        (None, Some(_)) => panic!("decoded mapped, not from memory"),
+    }
+    let Some(record) = mapped.or(heap) else {
+        return;
+    };
+    let original: &str = &record.text;
+    for map in [&record.clean, &record.key_text] {
+        for byte in 0..=map.text.len() {
+            let origin = map.byte_origin(byte);
+            assert!(origin.start <= origin.end && origin.end <= original.len());
+            let range = map.to_original(0..byte);
+            assert!(range.start <= range.end && range.end <= original.len());
+        }
+        for offset in 0..=original.len() + 1 {
+            let at = map.from_original(offset);
+            assert!(at <= map.text.len());
+        }
+        for (offset, _, origin) in map.char_origins() {
+            assert!(offset < map.text.len() && origin.end <= original.len());
+        }
+    }
+    let _ = record.words.iter().count();
+}
+
 /// The quote matcher with both pattern and text fuzzed. The input is split at the first NUL:
 /// the pattern (pieces separated by `|`; a piece starting with `~` is a gap) and the source text.
 /// Whatever is found lies inside the haystack, on char boundaries, segments within the range.

@@ -239,6 +239,9 @@ impl MappedText {
             .get(char_start..)
             .and_then(|rest| rest.chars().next())
             .map_or(1, char::len_utf8);
+        // (A char never runs past its span in a map built here; one read from a damaged record
+        // might, and must not map past the span.)
+        let char_len = char_len.min(self.span_end(index).saturating_sub(char_start).max(1));
         let start = orig + (char_start - norm);
         start..start + char_len
     }
@@ -387,31 +390,44 @@ impl MappedText {
         out.u32s(&self.breaks);
     }
 
-    /// Reads what `encode` wrote; `None` when it does not hold together (spans out of order or
-    /// outside the text).
-    pub(crate) fn decode(input: &mut super::super::cache::Decoder) -> Option<MappedText> {
+    /// Reads what `encode` wrote, a map into an original of `original_len` bytes; `None` when
+    /// it does not hold together (spans out of order, outside the text, or mapping outside the
+    /// original).
+    pub(crate) fn decode(
+        input: &mut super::super::cache::Decoder,
+        original_len: usize,
+    ) -> Option<MappedText> {
         let text = input.text()?;
         let len = text.len();
         let count = input.u32()? as usize;
         let mut spans = Vec::new();
-        let mut previous: Option<u32> = None;
+        let mut previous: Option<Span> = None;
         let mut in_order = true;
+        // Whether `span`, running up to normalised offset `end`, maps inside the original.
+        let inside = |span: &Span, end: u32| {
+            let orig_len = match span.orig_len {
+                COPY => end.saturating_sub(span.norm),
+                block => block,
+            };
+            span.orig as usize + orig_len as usize <= original_len
+        };
         for _ in 0..count {
             let span = Span {
                 norm: input.u32()?,
                 orig: input.u32()?,
                 orig_len: input.u32()?,
             };
-            in_order &= match previous {
-                Some(previous) => previous < span.norm,
+            in_order &= match &previous {
+                Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
                 None => span.norm == 0,
             } && (span.norm as usize) < len.max(1);
-            previous = Some(span.norm);
+            previous = Some(span);
             if input.is_mapped() {
                 continue;
             }
             spans.push(span);
         }
+        in_order &= previous.is_none_or(|last| inside(&last, to_u32(len)));
         // Read again, in place, when the record is mapped (the same bytes, now checked).
         let spans = match input.mapped_before(count.checked_mul(SPAN_BYTES)?) {
             Some(mapped) => Spans::Mapped(mapped),

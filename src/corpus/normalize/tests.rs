@@ -762,7 +762,7 @@ fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
 }
 
 /// `mapped` written to a file as the cache encodes it, and read back from the file mapped.
-fn mapped_copy(mapped: &MappedText) -> MappedText {
+fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     use std::io::Write;
     let mut out = crate::corpus::cache::Encoder::with_capacity(64);
     mapped.encode(&mut out);
@@ -772,7 +772,7 @@ fn mapped_copy(mapped: &MappedText) -> MappedText {
     // SAFETY: a private temporary file nobody else can reach.
     let map = std::sync::Arc::new(unsafe { memmap2::Mmap::map(&file) }.expect("map"));
     let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
-    let copy = MappedText::decode(&mut input).expect("decodes");
+    let copy = MappedText::decode(&mut input, original_len).expect("decodes");
     assert_eq!(input.remaining(), 0);
     copy
 }
@@ -793,7 +793,7 @@ proptest! {
     fn a_map_read_from_a_mapped_record_answers_as_the_built_one(original in wild_text()) {
         let clean = clean_text(&original, SourceFormat::Markdown);
         for built in [key_of_clean(&clean), clean] {
-            let mapped = mapped_copy(&built);
+            let mapped = mapped_copy(&built, original.len());
             prop_assert!(mapped.is_mapped());
             prop_assert_eq!(&mapped, &built);
             for offset in 0..=built.text.len() {
