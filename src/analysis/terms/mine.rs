@@ -1138,45 +1138,50 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         })
         .collect();
     let matcher = NameMatcher::new(candidates);
-    // Per source (in parallel), then summed: uses in any case, uses in a candidate's spelling.
-    let counts: Vec<Vec<(usize, usize)>> = inputs
+    // Per source (in parallel), summed per thread then across threads (one table per thread,
+    // not one per source: the candidates are thousands, the sources too): uses in any case, uses
+    // in a candidate's spelling.
+    let (uses_folded, uses_exact): (Vec<usize>, Vec<usize>) = inputs
         .par_iter()
         .zip(scans.par_iter())
-        .map(|(input, scan)| {
-            let mut counts = vec![(0usize, 0usize); order.len()];
-            for (range, index) in matcher.find(input.text) {
-                if scan.is_in_heading(range.start) {
-                    continue;
+        .fold(
+            || (vec![0usize; order.len()], vec![0usize; order.len()]),
+            |(mut folded, mut exact), (input, scan)| {
+                for (range, index) in matcher.find(input.text) {
+                    if scan.is_in_heading(range.start) {
+                        continue;
+                    }
+                    let Some(found) = input.text.get(range.clone()) else {
+                        continue;
+                    };
+                    let spelled_as_term = order
+                        .get(index)
+                        .and_then(|f| introduced.get(f))
+                        .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
+                    let standalone = !inside_longer_name(input.text, &range);
+                    if let (Some(folded), Some(exact)) =
+                        (folded.get_mut(index), exact.get_mut(index))
+                    {
+                        *folded += 1;
+                        *exact += usize::from(spelled_as_term && standalone);
+                    }
                 }
-                let Some(found) = input.text.get(range.clone()) else {
-                    continue;
-                };
-                let spelled_as_term = order
-                    .get(index)
-                    .and_then(|f| introduced.get(f))
-                    .is_some_and(|e| e.spellings.spellings.iter().any(|(s, _)| s == found));
-                let standalone = !inside_longer_name(input.text, &range);
-                if let Some((folded, exact)) = counts.get_mut(index) {
-                    *folded += 1;
-                    *exact += usize::from(spelled_as_term && standalone);
+                (input.release)();
+                (folded, exact)
+            },
+        )
+        .reduce(
+            || (vec![0usize; order.len()], vec![0usize; order.len()]),
+            |(mut folded, mut exact), (other_folded, other_exact)| {
+                for (total, n) in folded.iter_mut().zip(other_folded) {
+                    *total += n;
                 }
-            }
-            (input.release)();
-            counts
-        })
-        .collect();
-    let mut uses_folded = vec![0usize; order.len()];
-    let mut uses_exact = vec![0usize; order.len()];
-    for source_counts in counts {
-        for (index, (folded, exact)) in source_counts.into_iter().enumerate() {
-            if let (Some(total_folded), Some(total_exact)) =
-                (uses_folded.get_mut(index), uses_exact.get_mut(index))
-            {
-                *total_folded += folded;
-                *total_exact += exact;
-            }
-        }
-    }
+                for (total, n) in exact.iter_mut().zip(other_exact) {
+                    *total += n;
+                }
+                (folded, exact)
+            },
+        );
     for (index, folded) in order.iter().enumerate() {
         let Some(entry) = introduced.get(folded) else {
             continue;
