@@ -1230,22 +1230,42 @@ fn excerpts_for(
         .map(|(i, d)| (d.term.as_str(), i))
         .collect();
 
-    let per_source: Vec<Vec<(usize, SourceExcerpt)>> = inputs
+    // Per term, in corpus order, cut to the best `KEPT_EXCERPTS` as the lists grow: the best of a
+    // merge of lists cut that way are the best of the whole lists (ties keep corpus order, since
+    // each thread folds a run of sources in order and runs are joined in order), and no thread
+    // holds every sentence naming a term at once.
+    let cut_above = 4 * super::KEPT_EXCERPTS;
+    let excerpts: Vec<Vec<SourceExcerpt>> = inputs
         .par_iter()
         .zip(scans.par_iter())
-        .map(|(input, scan)| {
-            let excerpts = source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len());
-            (input.release)();
-            excerpts
-        })
-        .collect();
-
-    let mut excerpts: Vec<Vec<SourceExcerpt>> = vec![Vec::new(); drafts.len()];
-    for (term, excerpt) in per_source.into_iter().flatten() {
-        if let Some(list) = excerpts.get_mut(term) {
-            list.push(excerpt);
-        }
-    }
+        .fold(
+            || vec![Vec::new(); drafts.len()],
+            |mut lists: Vec<Vec<SourceExcerpt>>, (input, scan)| {
+                let found = source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len());
+                (input.release)();
+                for (term, excerpt) in found {
+                    if let Some(list) = lists.get_mut(term) {
+                        list.push(excerpt);
+                        if list.len() > cut_above {
+                            super::keep_best_excerpts(list);
+                        }
+                    }
+                }
+                lists
+            },
+        )
+        .reduce(
+            || vec![Vec::new(); drafts.len()],
+            |mut left, right| {
+                for (list, more) in left.iter_mut().zip(right) {
+                    list.extend(more);
+                    if list.len() > cut_above {
+                        super::keep_best_excerpts(list);
+                    }
+                }
+                left
+            },
+        );
     let mut terms: Vec<TermInfo> = drafts
         .into_iter()
         .zip(excerpts)

@@ -148,6 +148,48 @@ fn a_term_named_in_many_sources_keeps_its_best_excerpts_only() {
     assert!(ldwc.excerpts.windows(2).all(|w| w[0].score >= w[1].score));
 }
 
+/// Mining keeps the best excerpts of a term as it goes (a cut every few dozen), with the result
+/// of keeping them at the end: the best first, equal scores in corpus order.
+#[test]
+fn a_term_in_many_sources_keeps_its_best_excerpts_in_corpus_order() {
+    let source = |i: usize, text: String| {
+        Source::new(
+            format!("brief{i:03}"),
+            PathBuf::from(format!("/ws/sources/brief{i:03}.txt")),
+            SourceFormat::Plain,
+            text,
+            SourceMeta::default(),
+        )
+    };
+    let mut sources: Vec<Source> = (0..6 * KEPT_EXCERPTS)
+        .map(|i| {
+            source(
+                i,
+                "In this week the LDWC met again. Nothing else was said.\n".to_string(),
+            )
+        })
+        .collect();
+    sources.insert(
+        3 * KEPT_EXCERPTS,
+        source(
+            999,
+            "The Lower Delta Water Council (LDWC) was set up by four riparian states in 1998.\n"
+                .to_string(),
+        ),
+    );
+    let mined = SourceTerms::mine(&Corpus::from_sources(sources, Vec::new()));
+    let ldwc = mined
+        .terms
+        .iter()
+        .find(|t| t.term == "LDWC")
+        .expect("the acronym is mined");
+    let keys: Vec<&str> = ldwc.excerpts.iter().map(|e| e.key.as_str()).collect();
+    let expected: Vec<String> = std::iter::once("brief999".to_string())
+        .chain((0..KEPT_EXCERPTS - 1).map(|i| format!("brief{i:03}")))
+        .collect();
+    assert_eq!(keys, expected, "{}", summary(&mined.terms));
+}
+
 #[test]
 fn excerpt_ranges_are_in_the_original_text() {
     let corpus = corpus();
