@@ -134,9 +134,11 @@ pub fn cache_record(data: &[u8]) {
     };
     let original: &str = &record.text;
     for map in [&record.clean, &record.key_text] {
-        for byte in 0..=map.text.len() {
+        for byte in 0..map.text.len() {
             let origin = map.byte_origin(byte);
             assert!(origin.start <= origin.end && origin.end <= original.len());
+        }
+        for byte in 0..=map.text.len() {
             let range = map.to_original(0..byte);
             assert!(range.start <= range.end && range.end <= original.len());
         }
