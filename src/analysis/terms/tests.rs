@@ -105,44 +105,47 @@ fn mines_acronyms_introduced_terms_and_ranked_excerpts() {
     .assert_eq(&summary(&mined().terms));
 }
 
-#[test]
-fn a_term_named_in_many_sources_keeps_its_best_excerpts_only() {
-    let source = |i: usize, text: String| {
-        Source::new(
-            format!("brief{i:02}"),
-            PathBuf::from(format!("/ws/sources/brief{i:02}.txt")),
-            SourceFormat::Plain,
-            text,
-            SourceMeta::default(),
-        )
-    };
-    let mut sources: Vec<Source> = (0..KEPT_EXCERPTS + 10)
-        .map(|i| {
-            source(
-                i,
-                format!("In week {i} the LDWC met again. Nothing else was said.\n"),
-            )
-        })
-        .collect();
-    sources.push(source(
-        99,
-        "The Lower Delta Water Council (LDWC) was set up by four riparian states in 1998.\n"
-            .to_string(),
-    ));
+/// A plain-text source `brief<i>` (three digits).
+fn brief(i: usize, text: &str) -> Source {
+    Source::new(
+        format!("brief{i:03}"),
+        PathBuf::from(format!("/ws/sources/brief{i:03}.txt")),
+        SourceFormat::Plain,
+        text.to_string(),
+        SourceMeta::default(),
+    )
+}
+
+const LDWC_DEFINED: &str =
+    "The Lower Delta Water Council (LDWC) was set up by four riparian states in 1998.\n";
+
+/// The mined acronym `LDWC` of `sources`, and a summary of every mined term.
+fn mined_ldwc(sources: Vec<Source>) -> (TermInfo, String) {
     let mined = SourceTerms::mine(&Corpus::from_sources(sources, Vec::new()));
     let ldwc = mined
         .terms
         .iter()
         .find(|t| t.term == "LDWC")
-        .expect("the acronym is mined");
+        .expect("the acronym is mined")
+        .clone();
+    (ldwc, summary(&mined.terms))
+}
+
+#[test]
+fn a_term_named_in_many_sources_keeps_its_best_excerpts_only() {
+    let mut sources: Vec<Source> = (0..KEPT_EXCERPTS + 10)
+        .map(|i| {
+            brief(
+                i,
+                &format!("In week {i} the LDWC met again. Nothing else was said.\n"),
+            )
+        })
+        .collect();
+    sources.push(brief(99, LDWC_DEFINED));
+    let (ldwc, summary) = mined_ldwc(sources);
+    assert_eq!(ldwc.excerpts.len(), KEPT_EXCERPTS, "{summary}");
     assert_eq!(
-        ldwc.excerpts.len(),
-        KEPT_EXCERPTS,
-        "{}",
-        summary(&mined.terms)
-    );
-    assert_eq!(
-        ldwc.excerpts[0].key, "brief99",
+        ldwc.excerpts[0].key, "brief099",
         "the defining sentence first"
     );
     assert!(ldwc.excerpts.windows(2).all(|w| w[0].score >= w[1].score));
@@ -152,42 +155,21 @@ fn a_term_named_in_many_sources_keeps_its_best_excerpts_only() {
 /// of keeping them at the end: the best first, equal scores in corpus order.
 #[test]
 fn a_term_in_many_sources_keeps_its_best_excerpts_in_corpus_order() {
-    let source = |i: usize, text: String| {
-        Source::new(
-            format!("brief{i:03}"),
-            PathBuf::from(format!("/ws/sources/brief{i:03}.txt")),
-            SourceFormat::Plain,
-            text,
-            SourceMeta::default(),
-        )
-    };
     let mut sources: Vec<Source> = (0..6 * KEPT_EXCERPTS)
         .map(|i| {
-            source(
+            brief(
                 i,
-                "In this week the LDWC met again. Nothing else was said.\n".to_string(),
+                "In this week the LDWC met again. Nothing else was said.\n",
             )
         })
         .collect();
-    sources.insert(
-        3 * KEPT_EXCERPTS,
-        source(
-            999,
-            "The Lower Delta Water Council (LDWC) was set up by four riparian states in 1998.\n"
-                .to_string(),
-        ),
-    );
-    let mined = SourceTerms::mine(&Corpus::from_sources(sources, Vec::new()));
-    let ldwc = mined
-        .terms
-        .iter()
-        .find(|t| t.term == "LDWC")
-        .expect("the acronym is mined");
+    sources.insert(3 * KEPT_EXCERPTS, brief(999, LDWC_DEFINED));
+    let (ldwc, summary) = mined_ldwc(sources);
     let keys: Vec<&str> = ldwc.excerpts.iter().map(|e| e.key.as_str()).collect();
     let expected: Vec<String> = std::iter::once("brief999".to_string())
         .chain((0..KEPT_EXCERPTS - 1).map(|i| format!("brief{i:03}")))
         .collect();
-    assert_eq!(keys, expected, "{}", summary(&mined.terms));
+    assert_eq!(keys, expected, "{summary}");
 }
 
 #[test]
