@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::MappedText;
-use super::stored::{MappedBytes, StoredText, StoredU32s};
+use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
 
@@ -453,22 +453,9 @@ fn make_read_only(file: &std::fs::File) {
     let _ = file;
 }
 
-/// `file` mapped into memory, read-only (see `StoredText` for why that is sound here). `None`
-/// when it cannot be (out of mappings, or not a Unix system: Windows forbids renaming or
-/// deleting a mapped file, which the cache does); its texts are then copied to the heap.
-fn map_file(file: &std::fs::File) -> Option<Arc<memmap2::Mmap>> {
-    if !cfg!(unix) {
-        return None;
-    }
-    // SAFETY: cache records are created under a temporary name and renamed into place, never
-    // modified in place (the contract in `stored`); the mapping is read-only.
-    match unsafe { memmap2::Mmap::map(file) } {
-        Ok(map) => Some(Arc::new(map)),
-        Err(error) => {
-            tracing::debug!("cannot map a cache record ({error}); its texts stay on the heap");
-            None
-        }
-    }
+/// `file` mapped into memory, read-only (see `stored`), or `None` (the data stays on the heap).
+fn map_file(file: &std::fs::File) -> Option<Arc<RecordMap>> {
+    RecordMap::of_file(file)
 }
 
 /// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
@@ -636,7 +623,7 @@ pub fn decode_record_payload(payload: &[u8]) -> (Option<DecodedRecord>, Option<D
         .unwrap_or(0));
     file.u64(xxhash_rust::xxh3::xxh3_64(payload));
     file.bytes.extend_from_slice(payload);
-    let decoded = |map: Option<&Arc<memmap2::Mmap>>| {
+    let decoded = |map: Option<&Arc<RecordMap>>| {
         decode_record(&file.bytes, hash, SourceFormat::Plain, map).map(|r| DecodedRecord {
             text: r.text,
             clean: r.clean,
@@ -668,7 +655,7 @@ fn decode_record(
     bytes: &[u8],
     hash: u128,
     format: SourceFormat,
-    map: Option<&Arc<memmap2::Mmap>>,
+    map: Option<&Arc<RecordMap>>,
 ) -> Option<Record> {
     let mut input = match map {
         Some(map) => Decoder::mapped(bytes, map),
@@ -815,7 +802,7 @@ pub(crate) struct Decoder<'a> {
     /// The whole input.
     all: &'a [u8],
     /// The input's file mapped into memory, if texts are to be read from there (`text`).
-    map: Option<&'a Arc<memmap2::Mmap>>,
+    map: Option<&'a Arc<RecordMap>>,
 }
 
 impl<'a> Decoder<'a> {
@@ -829,7 +816,7 @@ impl<'a> Decoder<'a> {
 
     /// A decoder of `bytes`, the content of the file mapped as `map`: its `text`s are read
     /// from the mapping instead of copied to the heap.
-    pub(crate) fn mapped(bytes: &'a [u8], map: &'a Arc<memmap2::Mmap>) -> Decoder<'a> {
+    pub(crate) fn mapped(bytes: &'a [u8], map: &'a Arc<RecordMap>) -> Decoder<'a> {
         Decoder {
             map: Some(map),
             ..Decoder::new(bytes)

@@ -18,10 +18,84 @@ use std::fmt;
 use std::ops::{Deref, Range};
 use std::sync::Arc;
 
+/// How many records may be mapped at once. Each mapping is one of the process's memory areas,
+/// of which Linux allows 65,530 by default (`vm.max_map_count`), and the allocator, the thread
+/// stacks and the libraries need theirs: a corpus of more files than this keeps the texts of the
+/// others on the heap.
+const MAX_MAPPED_RECORDS: usize = 30_000;
+
+/// How many records are mapped now.
+static MAPPED_RECORDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts one more in `taken` unless `limit` are taken already.
+fn take_slot(taken: &std::sync::atomic::AtomicUsize, limit: usize) -> bool {
+    use std::sync::atomic::Ordering;
+    taken
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+            (n < limit).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+/// A cache record mapped into memory, read-only; derefs to its bytes.
+pub(crate) struct RecordMap(memmap2::Mmap);
+
+impl RecordMap {
+    /// `file` (a cache record) mapped into memory. `None` when it cannot be (out of mappings,
+    /// `MAX_MAPPED_RECORDS` reached, or not a Unix system: Windows forbids renaming or deleting a
+    /// mapped file, which the cache does); its data then stays on the heap.
+    pub(crate) fn of_file(file: &std::fs::File) -> Option<Arc<RecordMap>> {
+        use std::sync::atomic::Ordering;
+        if !cfg!(unix) {
+            return None;
+        }
+        if !take_slot(&MAPPED_RECORDS, MAX_MAPPED_RECORDS) {
+            return None;
+        }
+        // SAFETY: cache records are created under a temporary name and renamed into place, never
+        // modified in place (the contract in the module comment); the mapping is read-only.
+        match unsafe { memmap2::Mmap::map(file) } {
+            Ok(map) => Some(Arc::new(RecordMap(map))),
+            Err(error) => {
+                MAPPED_RECORDS.fetch_sub(1, Ordering::Relaxed);
+                tracing::debug!("cannot map a cache record ({error}); its data stays on the heap");
+                None
+            }
+        }
+    }
+
+    /// Gives the record's pages back to the system (see `StoredText::release`).
+    #[cfg(target_os = "linux")]
+    fn release_pages(&self) {
+        // SAFETY: a read-only shared mapping of a file that is never modified in place (see the
+        // module comment): after MADV_DONTNEED the next access reads the same bytes from the file
+        // again, also for a borrow alive across the call (other threads may be reading the same
+        // record).
+        let released = unsafe { self.0.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        if let Err(error) = released {
+            tracing::debug!("cannot release the pages of a mapped record: {error}");
+        }
+    }
+}
+
+impl Deref for RecordMap {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for RecordMap {
+    fn drop(&mut self) {
+        MAPPED_RECORDS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A range of a cache record mapped into memory.
 #[derive(Clone)]
 pub(crate) struct MappedBytes {
-    map: Arc<memmap2::Mmap>,
+    map: Arc<RecordMap>,
     range: Range<usize>,
 }
 
@@ -29,7 +103,7 @@ impl MappedBytes {
     /// `range` of `map`, whose bytes are `checked` (see `StoredText::mapped`); `None` when the
     /// range is out of bounds or `checked` is not as long as the mapping.
     pub(crate) fn new(
-        map: &Arc<memmap2::Mmap>,
+        map: &Arc<RecordMap>,
         checked: &[u8],
         range: Range<usize>,
     ) -> Option<MappedBytes> {
@@ -75,7 +149,7 @@ impl StoredText {
     /// the mapping's, read from the same open file (or written there just before it was mapped).
     /// `None` when the range is out of bounds or not UTF-8.
     pub(crate) fn mapped(
-        map: &Arc<memmap2::Mmap>,
+        map: &Arc<RecordMap>,
         checked: &[u8],
         range: Range<usize>,
     ) -> Option<StoredText> {
@@ -208,13 +282,13 @@ thread_local! {
 #[cfg(target_os = "linux")]
 #[derive(Default)]
 struct PendingRelease {
-    maps: Vec<std::sync::Weak<memmap2::Mmap>>,
+    maps: Vec<std::sync::Weak<RecordMap>>,
     bytes: usize,
 }
 
 #[cfg(target_os = "linux")]
 impl PendingRelease {
-    fn add(&mut self, map: &Arc<memmap2::Mmap>) {
+    fn add(&mut self, map: &Arc<RecordMap>) {
         let known = self
             .maps
             .iter()
@@ -230,14 +304,7 @@ impl PendingRelease {
 
     fn release_all(&mut self) {
         for map in self.maps.drain(..).filter_map(|map| map.upgrade()) {
-            // SAFETY: a read-only shared mapping of a file that is never modified in place (see
-            // the module comment): after MADV_DONTNEED the next access reads the same bytes from
-            // the file again, also for a borrow alive across the call (other threads may be
-            // reading the same record).
-            let released = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
-            if let Err(error) = released {
-                tracing::debug!("cannot release the pages of a mapped record: {error}");
-            }
+            map.release_pages();
         }
         self.bytes = 0;
     }
@@ -329,11 +396,19 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn mapped_file(bytes: &[u8]) -> Arc<memmap2::Mmap> {
+    fn mapped_file(bytes: &[u8]) -> Arc<RecordMap> {
         let mut file = tempfile::tempfile().expect("temporary file");
         file.write_all(bytes).expect("write");
-        // SAFETY: a private temporary file nobody else can reach.
-        Arc::new(unsafe { memmap2::Mmap::map(&file) }.expect("map"))
+        RecordMap::of_file(&file).expect("map")
+    }
+
+    #[test]
+    fn no_more_records_are_mapped_than_the_limit() {
+        let taken = std::sync::atomic::AtomicUsize::new(0);
+        assert!((0..3).all(|_| take_slot(&taken, 3)));
+        assert!(!take_slot(&taken, 3));
+        taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(take_slot(&taken, 3));
     }
 
     #[test]

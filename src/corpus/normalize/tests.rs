@@ -769,8 +769,7 @@ fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     let bytes = out.into_bytes();
     let mut file = tempfile::tempfile().expect("temporary file");
     file.write_all(&bytes).expect("write");
-    // SAFETY: a private temporary file nobody else can reach.
-    let map = std::sync::Arc::new(unsafe { memmap2::Mmap::map(&file) }.expect("map"));
+    let map = crate::corpus::stored::RecordMap::of_file(&file).expect("map");
     let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
     let copy = MappedText::decode(&mut input, original_len).expect("decodes");
     assert_eq!(input.remaining(), 0);
