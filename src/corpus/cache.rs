@@ -1147,6 +1147,33 @@ mod tests {
         assert_eq!(describe(&warm), describe(&uncached));
     }
 
+    /// Deleting the cache folder (or a record being replaced) while a corpus reads from its
+    /// mapped records changes nothing for that corpus: a mapping keeps the file it was made from.
+    #[test]
+    fn a_corpus_outlives_the_deletion_of_its_cache_folder() {
+        let fixture = Fixture::new();
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        let (warm, _) = {
+            fixture.load();
+            fixture.load()
+        };
+        assert!(
+            warm.sources
+                .iter()
+                .all(|s| s.text.is_mapped() || !cfg!(unix))
+        );
+        std::fs::remove_dir_all(fixture.cache_dir().path).expect("delete the cache folder");
+        for source in &warm.sources {
+            source.release_pages();
+        }
+        crate::corpus::release_pending();
+        assert_eq!(describe(&warm), describe(&uncached));
+        // The next load rebuilds the folder.
+        let (again, report) = fixture.load();
+        assert_eq!(report.normalised, 3);
+        assert_eq!(describe(&again), describe(&uncached));
+    }
+
     /// A record body: original `ab`, clean and key texts `ab`, each mapped by one copy span
     /// starting at original offset `orig`.
     fn record_body(orig: u32) -> Vec<u8> {
