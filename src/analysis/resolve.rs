@@ -45,7 +45,10 @@ pub struct QuoteResolution {
     pub found: Option<QuoteMatch>,
 }
 
-use super::matcher::{Alignment, Haystack, MAX_SPLITS, PatternPiece, find_quote, find_quote_exact};
+use super::matcher::{
+    Alignment, Haystack, MAX_SPLITS, PatternPiece, find_quote, find_quote_approximate,
+    find_quote_exact,
+};
 use crate::corpus::{Corpus, Source, is_indexed, key_word_hashes, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
 
@@ -246,10 +249,12 @@ fn search_corpus(
     if exact.is_some() {
         return exact;
     }
+    // No candidate holds it word for word: those that may were searched so, and the others lack
+    // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
     candidates
         .iter()
         .take(FULL_SEARCHES)
-        .filter_map(|&(source, _)| match_in_source(pattern, source))
+        .filter_map(|&(source, _)| approximate_in_source(pattern, source))
         .reduce(better)
 }
 
@@ -293,6 +298,14 @@ fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
                 })
         })
     })
+}
+
+/// Like `match_in_source`, the approximate tier only.
+fn approximate_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
+    let found =
+        find_quote_approximate(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+    source.release_pages();
+    found
 }
 
 /// Like `match_in_source`, exact tiers only.

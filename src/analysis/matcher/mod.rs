@@ -98,6 +98,15 @@ pub fn find_quote_exact(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Opt
     find_exact(&Pattern::new(pattern)?, haystack)
 }
 
+/// Tier 4 of `find_quote` only: for a haystack already known to hold no exact occurrence
+/// (`find_quote` gives the same then).
+pub fn find_quote_approximate(
+    pattern: &[PatternPiece],
+    haystack: Haystack<'_>,
+) -> Option<Alignment> {
+    approximate::find_approximate(&Pattern::new(pattern)?, haystack)
+}
+
 fn find_exact(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
     let ends = exact::Ends {
         start: !pattern.loose_start,
