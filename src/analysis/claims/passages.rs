@@ -19,18 +19,22 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
 /// One source's sentences and their BM25 postings.
+///
+/// Built for every source a claim cites, so it is kept small: at 100 MB of sources, the claims
+/// of the benchmark's notes index 1,574 sources, 342,504 sentences and 6.4 million postings.
 #[derive(Debug, Default)]
 pub struct SourcePassages {
-    /// Sentences, as ranges of the source's clean text, in order.
-    pub sentences: Vec<ByteRange>,
-    /// The distinct stem hashes of the source, ascending. The postings of `stems[i]` are
-    /// `posting_sentences[starts[i]..starts[i + 1]]` (ascending) with their `posting_counts`:
-    /// six bytes per posting, the bulk of the index.
+    /// Sentences, as `[start, end)` byte offsets into the source's clean text, in order.
+    sentences: Vec<[u32; 2]>,
+    /// The distinct stem hashes of the source, ascending. The postings of `stems[i]` start at
+    /// byte `starts[i]` of `postings`.
     stems: Vec<u32>,
     starts: Vec<u32>,
-    posting_sentences: Vec<u32>,
-    /// How often the stem occurs in that sentence.
-    posting_counts: Vec<u16>,
+    /// Each stem's postings, LEB128 varints: how many sentences hold the stem, then for each
+    /// sentence (ascending) the gap from the previous one (from 0 for the first) shifted left
+    /// by one, the low bit set when the stem occurs more than once there, then that count. Most
+    /// postings take one byte (six as parallel `u32`/`u16` arrays).
+    postings: Vec<u8>,
     /// Content words per sentence.
     lengths: Vec<u16>,
     average_length: f32,
@@ -39,16 +43,22 @@ pub struct SourcePassages {
 impl SourcePassages {
     pub fn build(source: &Source) -> SourcePassages {
         let text = source.clean.text.as_str();
-        let sentences = split_sentences_with_breaks(text, &source.clean.breaks);
+        let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
-        let mut lengths = Vec::with_capacity(sentences.len());
+        let mut lengths = Vec::with_capacity(sentence_ranges.len());
+        let mut sentences = Vec::with_capacity(sentence_ranges.len());
         // Stems of the words seen so far: a source repeats its vocabulary.
         let mut stems: foldhash::HashMap<&str, Option<u32>> = foldhash::HashMap::default();
         let mut counts: Vec<(u32, u16)> = Vec::new();
-        for (index, range) in sentences.iter().enumerate() {
-            let Ok(index) = u32::try_from(index) else {
-                break;
+        for (index, range) in sentence_ranges.iter().enumerate() {
+            let (Ok(index), Ok(start), Ok(end)) = (
+                u32::try_from(index),
+                u32::try_from(range.start),
+                u32::try_from(range.end),
+            ) else {
+                break; // past 4 GB of clean text: the rest is not indexed
             };
+            sentences.push([start, end]);
             counts.clear();
             let mut length: u16 = 0;
             let sentence = text.get(range.clone()).unwrap_or("");
@@ -79,13 +89,26 @@ impl SourcePassages {
         postings.sort_unstable();
         let mut stems = Vec::new();
         let mut starts = Vec::new();
-        for (at, &(stem, _, _)) in postings.iter().enumerate() {
-            if stems.last() != Some(&stem) {
-                stems.push(stem);
-                starts.push(u32::try_from(at).unwrap_or(u32::MAX));
+        let mut bytes = Vec::with_capacity(postings.len() * 2);
+        for group in postings.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(stem, _, _)) = group.first() else {
+                continue;
+            };
+            stems.push(stem);
+            starts.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+            push_varint(&mut bytes, u32::try_from(group.len()).unwrap_or(u32::MAX));
+            let mut previous = 0;
+            for &(_, sentence, count) in group {
+                let gap = sentence - previous;
+                previous = sentence;
+                push_varint(&mut bytes, gap << 1 | u32::from(count > 1));
+                if count > 1 {
+                    push_varint(&mut bytes, u32::from(count));
+                }
             }
         }
-        starts.push(u32::try_from(postings.len()).unwrap_or(u32::MAX));
+        drop(postings);
+        bytes.shrink_to_fit();
         let average_length = if lengths.is_empty() {
             1.0
         } else {
@@ -95,35 +118,48 @@ impl SourcePassages {
             sentences,
             stems,
             starts,
-            posting_sentences: postings.iter().map(|p| p.1).collect(),
-            posting_counts: postings.iter().map(|p| p.2).collect(),
+            postings: bytes,
             lengths,
             average_length: average_length.max(1.0),
         }
     }
 
-    /// The postings of one stem: the sentences it occurs in (ascending) and how often.
-    fn postings_of(&self, stem: u32) -> (&[u32], &[u16]) {
-        let Ok(i) = self.stems.binary_search(&stem) else {
-            return (&[], &[]);
+    /// How many sentences the source has.
+    pub fn sentence_count(&self) -> usize {
+        self.sentences.len()
+    }
+
+    /// Sentence `index`, as a range of the source's clean text.
+    pub fn sentence(&self, index: usize) -> Option<ByteRange> {
+        let [start, end] = *self.sentences.get(index)?;
+        Some(start as usize..end as usize)
+    }
+
+    /// The postings of one stem: the sentences it occurs in (ascending) with how often, and
+    /// how many there are.
+    fn postings_of(&self, stem: u32) -> Postings<'_> {
+        let found = self.stems.binary_search(&stem).ok().and_then(|i| {
+            let start = *self.starts.get(i)? as usize;
+            self.postings.get(start..)
+        });
+        let mut bytes = found.unwrap_or(&[]);
+        let remaining = if bytes.is_empty() {
+            0
+        } else {
+            read_varint(&mut bytes)
         };
-        let range = |starts: &[u32]| -> Option<std::ops::Range<usize>> {
-            Some(*starts.get(i)? as usize..*starts.get(i + 1)? as usize)
-        };
-        let Some(range) = range(&self.starts) else {
-            return (&[], &[]);
-        };
-        (
-            self.posting_sentences.get(range.clone()).unwrap_or(&[]),
-            self.posting_counts.get(range).unwrap_or(&[]),
-        )
+        Postings {
+            bytes,
+            remaining,
+            sentence: 0,
+        }
     }
 
     /// How rare a stem is among this source's sentences (BM25's idf; a stem the source lacks
     /// gets the highest value).
     pub fn idf(&self, stem: u32) -> f32 {
         let n = self.sentences.len() as f32;
-        let df = self.postings_of(stem).0.len() as f32;
+        let df = self.postings_of(stem).remaining as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -132,12 +168,12 @@ impl SourcePassages {
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
         let mut scores: HashMap<u32, f32> = HashMap::new();
         for &stem in query {
-            let (sentences, counts) = self.postings_of(stem);
-            if sentences.is_empty() {
+            let postings = self.postings_of(stem);
+            if postings.remaining == 0 {
                 continue;
             }
             let idf = self.idf(stem);
-            for (&sentence, &count) in sentences.iter().zip(counts) {
+            for (sentence, count) in postings {
                 let length = self.lengths.get(sentence as usize).copied().unwrap_or(0);
                 let tf = f32::from(count);
                 let norm = K1 * (1.0 - B + B * f32::from(length) / self.average_length);
@@ -157,11 +193,64 @@ impl SourcePassages {
     pub fn window(&self, index: usize) -> ByteRange {
         let first = index.saturating_sub(1);
         let last = (index + 1).min(self.sentences.len().saturating_sub(1));
-        match (self.sentences.get(first), self.sentences.get(last)) {
+        match (self.sentence(first), self.sentence(last)) {
             (Some(a), Some(b)) => a.start..b.end.max(a.start),
             _ => 0..0,
         }
     }
+}
+
+/// One stem's postings, decoded as they are read: (sentence, count).
+struct Postings<'a> {
+    bytes: &'a [u8],
+    remaining: u32,
+    sentence: u32,
+}
+
+impl Iterator for Postings<'_> {
+    type Item = (u32, u16);
+
+    fn next(&mut self) -> Option<(u32, u16)> {
+        if self.remaining == 0 || self.bytes.is_empty() {
+            return None;
+        }
+        self.remaining -= 1;
+        let value = read_varint(&mut self.bytes);
+        self.sentence = self.sentence.saturating_add(value >> 1);
+        let count = if value & 1 == 1 {
+            u16::try_from(read_varint(&mut self.bytes)).unwrap_or(u16::MAX)
+        } else {
+            1
+        };
+        Some((self.sentence, count))
+    }
+}
+
+/// Appends `value` as a LEB128 varint (seven bits a byte, low first; the high bit says more).
+fn push_varint(bytes: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        bytes.push((value & 0x7f) as u8 | 0x80);
+        value >>= 7;
+    }
+    bytes.push(value as u8);
+}
+
+/// Reads a LEB128 varint off the front of `bytes` (what is there of it: an encoding cut short
+/// reads as what it holds so far).
+fn read_varint(bytes: &mut &[u8]) -> u32 {
+    let mut value: u32 = 0;
+    let mut shift = 0;
+    while let Some((&byte, rest)) = bytes.split_first() {
+        *bytes = rest;
+        if shift < 32 {
+            value |= u32::from(byte & 0x7f) << shift;
+        }
+        shift += 7;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    value
 }
 
 /// Every source's passages, built on first use. Belongs to one corpus (same source indices).
@@ -256,7 +345,7 @@ mod tests {
              Farmers planted late that year. The storm flooded the lower fields.",
         );
         let passages = SourcePassages::build(&s);
-        assert_eq!(passages.sentences.len(), 4);
+        assert_eq!(passages.sentence_count(), 4);
         let best = passages.search(&query("levee storm held"), 2);
         assert_eq!(best.first().map(|b| b.0), Some(1));
         assert_eq!(best.get(1).map(|b| b.0), Some(3));
@@ -266,6 +355,51 @@ mod tests {
             &s.clean.text[window],
             "The river rose in spring. The levee held through the storm."
         );
+    }
+
+    #[test]
+    fn postings_read_back_every_sentence_and_count_of_a_stem() {
+        // 300 sentences: gaps of more than 63 sentences take two bytes, counts above one a
+        // second varint.
+        let text: String = (0..300)
+            .map(|i| match i {
+                0 | 250 => "The harbour froze over.".to_string(),
+                _ if i % 7 == 0 => "Barges and barges and more barges waited.".to_string(),
+                _ => "Barges waited at the quay.".to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let passages = SourcePassages::build(&source("a", &text));
+        assert_eq!(passages.sentence_count(), 300);
+        let postings = |word: &str| passages.postings_of(stem_hash(word)).collect::<Vec<_>>();
+        assert_eq!(postings("harbour"), vec![(0, 1), (250, 1)]);
+        let expected: Vec<(u32, u16)> = (1..300)
+            .filter(|&i| i != 250)
+            .map(|i| (i, if i % 7 == 0 { 3 } else { 1 }))
+            .collect();
+        assert_eq!(postings("barges"), expected);
+        assert_eq!(postings("quay").len(), 298 - 42); // all but 0, 250 and the 42 multiples of 7
+        assert!(postings("absent").is_empty());
+        // A rarer stem weighs more; an absent one most.
+        assert!(passages.idf(stem_hash("harbour")) > passages.idf(stem_hash("barges")));
+        assert!(passages.idf(stem_hash("absent")) > passages.idf(stem_hash("harbour")));
+        assert_eq!(passages.search(&query("harbour froze"), 5).len(), 2);
+    }
+
+    #[test]
+    fn varints_read_back_what_was_written() {
+        let values = [0, 1, 127, 128, 300, 16_383, 16_384, u32::MAX >> 1, u32::MAX];
+        let mut bytes = Vec::new();
+        for &value in &values {
+            push_varint(&mut bytes, value);
+        }
+        let mut rest = bytes.as_slice();
+        let read: Vec<u32> = values.iter().map(|_| read_varint(&mut rest)).collect();
+        assert_eq!(read, values);
+        assert!(rest.is_empty());
+        // Cut short: what there is, never a panic.
+        assert_eq!(read_varint(&mut &[0x81][..]), 1);
+        assert_eq!(read_varint(&mut &[][..]), 0);
     }
 
     #[test]
@@ -281,7 +415,7 @@ mod tests {
         assert_eq!(rank_sources(&corpus, "The levee held", 3), vec![0]);
         assert_eq!(rank_sources(&corpus, "council of the town", 3), vec![1, 0]);
         let index = PassageIndex::new(&corpus);
-        let built = index.passages(&corpus, 1).map(|p| p.sentences.len());
+        let built = index.passages(&corpus, 1).map(|p| p.sentence_count());
         assert_eq!(built, Some(1));
         assert!(index.passages(&corpus, 9).is_none());
     }

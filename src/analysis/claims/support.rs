@@ -251,7 +251,7 @@ pub fn assess(
             .sum();
         let score = if total > 0.0 { held / total } else { 0.0 };
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            let sentence = index.sentences.get(*sentence).cloned().unwrap_or(window);
+            let sentence = index.sentence(*sentence).unwrap_or(window);
             best = Some((score, sentence));
         }
     }
