@@ -20,7 +20,7 @@ pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
 pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
 pub use normalize::{MappedText, normalize_key};
-pub use stored::{StoredText, StoredU32s, release_pending};
+pub use stored::{StoredText, StoredU32s, release_pending, set_release_batch};
 
 use crate::ByteRange;
 use crate::diagnostic::Diagnostic;
