@@ -178,10 +178,35 @@ struct SourceScan {
     acronyms: Vec<(String, String, usize)>,
     /// Quoted phrases: `(phrase, has a definitional cue)`.
     quoted: Vec<(String, bool)>,
-    /// Capitalised phrases: `(phrase, has a definitional cue)`.
-    capitalised: Vec<(String, bool)>,
+    /// Capitalised phrases, each spelling once (in the order first seen) with how often it
+    /// occurs: a source repeats its names, and a scan is kept for every source until the vote.
+    capitalised: Vec<(String, usize)>,
     /// Names of people (after a title such as `President`, or next to `said`/`told`): not terms.
+    /// Each once.
     names: Vec<String>,
+}
+
+/// Counts the capitalised phrases of one source as they are found.
+#[derive(Default)]
+struct PhraseCounts {
+    counted: Vec<(String, usize)>,
+    index: foldhash::HashMap<String, usize>,
+}
+
+impl PhraseCounts {
+    fn add(&mut self, phrase: &str) {
+        match self.index.get(phrase) {
+            Some(&at) => {
+                if let Some((_, count)) = self.counted.get_mut(at) {
+                    *count += 1;
+                }
+            }
+            None => {
+                self.index.insert(phrase.to_string(), self.counted.len());
+                self.counted.push((phrase.to_string(), 1));
+            }
+        }
+    }
 }
 
 impl SourceScan {
@@ -202,6 +227,7 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
         furniture: page_furniture(text, input.breaks),
         ..SourceScan::default()
     };
+    let mut capitalised = PhraseCounts::default();
     for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {
         let words = words_in(text, sentence.clone());
         scan_acronyms(text, &sentence, &words, index, &mut scan.acronyms);
@@ -209,10 +235,13 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
         let heading = is_heading(text, &sentence, &words);
         if !heading {
             scan_quoted(text, &sentence, &mut scan.quoted);
-            scan_capitalised(text, &words, &mut scan.capitalised, &mut scan.names);
+            scan_capitalised(text, &words, &mut capitalised, &mut scan.names);
         }
         scan.headings.push(heading);
     }
+    scan.capitalised = capitalised.counted;
+    scan.names.sort_unstable();
+    scan.names.dedup();
     scan
 }
 
@@ -454,7 +483,7 @@ fn is_possessive(word: &str) -> bool {
 fn scan_capitalised(
     text: &str,
     words: &[ByteRange],
-    found: &mut Vec<(String, bool)>,
+    found: &mut PhraseCounts,
     names: &mut Vec<String>,
 ) {
     let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
@@ -583,7 +612,7 @@ fn collect_run(
     text: &str,
     run: &[ByteRange],
     after_title: bool,
-    found: &mut Vec<(String, bool)>,
+    found: &mut PhraseCounts,
     names: &mut Vec<String>,
 ) {
     let word_text = |r: &ByteRange| text.get(r.clone()).unwrap_or("");
@@ -629,8 +658,7 @@ fn collect_run(
     let Some(phrase) = text.get(first.start..last.end) else {
         return;
     };
-    let cue = cue_after(text, last.end) > 0.0 || cue_before(text, first.start) > 0.0;
-    found.push((phrase.to_string(), cue));
+    found.add(phrase);
 }
 
 /// Strong cues: the sentence is written to define the term.
@@ -963,10 +991,11 @@ struct SpellingVotes {
 }
 
 impl SpellingVotes {
-    fn add(&mut self, spelling: &str) {
+    /// Counts `uses` more uses of `spelling`.
+    fn add(&mut self, spelling: &str, uses: usize) {
         match self.spellings.iter_mut().find(|(s, _)| s == spelling) {
-            Some((_, count)) => *count += 1,
-            None => self.spellings.push((spelling.to_string(), 1)),
+            Some((_, count)) => *count += uses,
+            None => self.spellings.push((spelling.to_string(), uses)),
         }
     }
 
@@ -1048,10 +1077,10 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         };
         let folded = long.to_lowercase();
         match forms.iter_mut().find(|(f, _)| *f == folded) {
-            Some((_, votes)) => votes.add(long),
+            Some((_, votes)) => votes.add(long, 1),
             None => {
                 let mut votes = SpellingVotes::default();
-                votes.add(long);
+                votes.add(long, 1);
                 forms.push((folded, votes));
             }
         }
@@ -1104,9 +1133,16 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
     let mut introduced: HashMap<String, Introduced> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     for scan in scans {
-        let quoted = scan.quoted.iter().map(|c| (c, true));
-        let capitalised = scan.capitalised.iter().map(|c| (c, false));
-        for ((phrase, cue), is_quoted) in quoted.chain(capitalised) {
+        // Quoted uses one by one (each may have its cue), then the capitalised ones, counted.
+        let quoted = scan
+            .quoted
+            .iter()
+            .map(|(phrase, cue)| (phrase, Some(*cue), 1));
+        let capitalised = scan
+            .capitalised
+            .iter()
+            .map(|(phrase, n)| (phrase, None, *n));
+        for (phrase, quoted_cue, uses) in quoted.chain(capitalised) {
             let folded = phrase.to_lowercase();
             if taken.contains(&folded) || names.contains(&folded) {
                 continue;
@@ -1115,12 +1151,13 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
                 order.push(folded.clone());
                 Introduced::default()
             });
-            entry.spellings.add(phrase);
-            entry.cue |= *cue && is_quoted;
-            if is_quoted {
-                entry.quoted += 1;
-            } else {
-                entry.capitalised = true;
+            entry.spellings.add(phrase, uses);
+            match quoted_cue {
+                Some(cue) => {
+                    entry.cue |= cue;
+                    entry.quoted += 1;
+                }
+                None => entry.capitalised = true,
             }
         }
     }

@@ -25,9 +25,10 @@ fn quoted_in(text: &str) -> Vec<(String, bool)> {
 
 fn capitalised_in(text: &str) -> (Vec<String>, Vec<String>) {
     let words = words_in(text, 0..text.len());
-    let (mut found, mut names) = (Vec::new(), Vec::new());
+    let (mut found, mut names) = (PhraseCounts::default(), Vec::new());
     scan_capitalised(text, &words, &mut found, &mut names);
-    (found.into_iter().map(|(p, _)| p).collect(), names)
+    let phrases = found.counted.into_iter().map(|(p, _)| p).collect();
+    (phrases, names)
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -255,4 +256,49 @@ fn title_lines_are_all_capitals_but_function_words() {
     ));
     assert!(!title("The Lower Delta Water Council of"));
     assert!(!title("Rivers, Lakes,"));
+}
+
+#[test]
+fn a_source_s_capitalised_phrases_are_kept_once_each_with_their_uses() {
+    let (mut found, mut names) = (PhraseCounts::default(), Vec::new());
+    for sentence in [
+        "The Harbour Authority met on Monday.",
+        "By noon the Harbour Authority had met again.",
+        "The Pilot Station stayed open.",
+        "The HARBOUR Authority closed the Harbour Authority office.",
+    ] {
+        let words = words_in(sentence, 0..sentence.len());
+        scan_capitalised(sentence, &words, &mut found, &mut names);
+    }
+    let counted: Vec<(&str, usize)> = found
+        .counted
+        .iter()
+        .map(|(p, n)| (p.as_str(), *n))
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            ("Harbour Authority", 3),
+            ("Pilot Station", 1),
+            ("HARBOUR Authority", 1)
+        ]
+    );
+}
+
+#[test]
+fn a_source_s_names_of_people_are_kept_once_each() {
+    let identity = |range: ByteRange| range;
+    let input = MineInput {
+        key: "k",
+        path: Path::new("/ws/k.txt"),
+        text: "Mara Okafor said the port was full. Mara Okafor said it was not. \
+               Mara Okafor said nothing more.",
+        breaks: &[],
+        lines: &[],
+        authors: &[],
+        to_original: &identity,
+        release: &|| (),
+    };
+    let scan = scan_source(&input);
+    assert_eq!(scan.names, ["Mara Okafor"]);
 }
