@@ -7,7 +7,7 @@ fn main() -> std::process::ExitCode {
 /// glibc's malloc gives each thread that allocates under contention an arena of its own, up to
 /// eight per core, and an arena keeps the memory freed into it. The analysis runs on one rayon
 /// thread per core beside tokio's threads, so the default leaves a dozen arenas each holding what
-/// a pass freed: about 15 MB more peak memory for the language server at 100 MB than one arena
+/// a pass freed: 5 to 15 MB more peak memory for the language server at 100 MB than one arena
 /// per core, for no measurable speed (docs/benchmarks.md, session 11). `MALLOC_ARENA_MAX` or
 /// `GLIBC_TUNABLES` in the environment still decide when set.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
