@@ -13,8 +13,9 @@
 //! `target/bench-workspace-<N>mb`), `--runs K` (repetitions of the cheap figures, default 3),
 //! `--timeout-secs S` (per step, default 600), `--requests N` (hover/definition requests, default
 //! 500), `--keystrokes N` (default 50), `--ibid PATH` (default `target/release/ibid`),
-//! `--regenerate`, `--no-check`, `--no-lsp`, `--no-rg`. Results: a table on stdout and
-//! `target/bench-results-<N>mb.json`.
+//! `--file-kb MIN-MAX` (source file sizes, log-uniform, default 3-200; another range gets files
+//! of its own: `target/bench-workspace-<N>mb-<MIN>-<MAX>kb`...), `--regenerate`, `--no-check`,
+//! `--no-lsp`, `--no-rg`. Results: a table on stdout and `target/bench-results-<N>mb.json`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -56,11 +57,11 @@ fn main() {
 fn run(args: &Args, progress: &Progress) -> Result<(), String> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = manifest_dir.join("target");
-    let size_label = size_label(args.size_mb);
+    let label = args.label();
     let dir = args
         .dir
         .clone()
-        .unwrap_or_else(|| target.join(format!("bench-workspace-{size_label}mb")));
+        .unwrap_or_else(|| target.join(format!("bench-workspace-{label}")));
     let ibid = args
         .ibid
         .clone()
@@ -90,7 +91,7 @@ fn run(args: &Args, progress: &Progress) -> Result<(), String> {
         figures: BTreeMap::new(),
         notes: Vec::new(),
     };
-    let cache_root = target.join(format!("bench-cache-{size_label}mb"));
+    let cache_root = target.join(format!("bench-cache-{label}"));
 
     if !args.no_rg {
         rg_baseline(args, &dir, &mut results, progress)?;
@@ -127,7 +128,7 @@ fn run(args: &Args, progress: &Progress) -> Result<(), String> {
 
     let table = results.table();
     println!("{table}");
-    let json_path = target.join(format!("bench-results-{size_label}mb.json"));
+    let json_path = target.join(format!("bench-results-{label}.json"));
     let json = serde_json::to_string_pretty(&results.to_json()).map_err(|e| e.to_string())?;
     fs::write(&json_path, json).map_err(|e| format!("{}: {e}", json_path.display()))?;
     progress.say(&format!("figures written to {}", json_path.display()));
@@ -139,6 +140,8 @@ fn run(args: &Args, progress: &Progress) -> Result<(), String> {
 
 struct Args {
     size_mb: f64,
+    /// Source file sizes, log-uniform between the two, in KB.
+    file_kb: (f64, f64),
     dir: Option<PathBuf>,
     ibid: Option<PathBuf>,
     runs: usize,
@@ -153,12 +156,14 @@ struct Args {
 
 impl Args {
     const USAGE: &str = "usage: cargo bench --bench e2e -- [--size-mb N] [--dir PATH] [--runs K] \
-        [--timeout-secs S] [--requests N] [--keystrokes N] [--ibid PATH] [--regenerate] \
+        [--timeout-secs S] [--requests N] [--keystrokes N] [--ibid PATH] [--file-kb MIN-MAX] \
+        [--regenerate] \
         [--no-check] [--no-lsp] [--no-rg]";
 
     fn parse() -> Result<Args, String> {
         let mut args = Args {
             size_mb: 10.0,
+            file_kb: DEFAULT_FILE_KB,
             dir: None,
             ibid: None,
             runs: 3,
@@ -197,6 +202,20 @@ impl Args {
                 "--keystrokes" => {
                     args.keystrokes = number("--keystrokes", value("--keystrokes")?)? as usize
                 }
+                "--file-kb" => {
+                    let text = value("--file-kb")?;
+                    let (min, max) = text
+                        .split_once('-')
+                        .ok_or_else(|| format!("--file-kb takes MIN-MAX, not `{text}`"))?;
+                    let (min, max) = (
+                        number("--file-kb", min.to_string())?,
+                        number("--file-kb", max.to_string())?,
+                    );
+                    if min > max {
+                        return Err(format!("--file-kb: {min} is more than {max}"));
+                    }
+                    args.file_kb = (min, max);
+                }
                 "--regenerate" => args.regenerate = true,
                 "--no-check" => args.no_check = true,
                 "--no-lsp" => args.no_lsp = true,
@@ -210,6 +229,24 @@ impl Args {
         }
         args.runs = args.runs.max(1);
         Ok(args)
+    }
+}
+
+/// Source file sizes unless `--file-kb` says otherwise: a mean of about 47 KB, so 100 MB is
+/// about 2,000 files.
+const DEFAULT_FILE_KB: (f64, f64) = (3.0, 200.0);
+
+impl Args {
+    /// The workspace's name in file names: `100mb`, or `100mb-500-2000kb` when the file sizes
+    /// are not the default.
+    fn label(&self) -> String {
+        let size = size_label(self.size_mb);
+        if self.file_kb == DEFAULT_FILE_KB {
+            format!("{size}mb")
+        } else {
+            let (min, max) = self.file_kb;
+            format!("{size}mb-{}-{}kb", size_label(min), size_label(max))
+        }
     }
 }
 
@@ -468,12 +505,15 @@ fn workspace(
     corpus: &Path,
     progress: &Progress,
 ) -> Result<Manifest, String> {
-    let params = json!({
+    let mut params = json!({
         "generator": GENERATOR_VERSION,
         "seed": SEED,
         "size_mb": args.size_mb,
         "quotations": QUOTATIONS,
     });
+    if args.file_kb != DEFAULT_FILE_KB {
+        params["file_kb"] = json!([args.file_kb.0, args.file_kb.1]);
+    }
     let manifest_path = dir.join(MANIFEST);
     if !args.regenerate
         && let Ok(text) = fs::read_to_string(&manifest_path)
@@ -499,7 +539,7 @@ fn workspace(
         dir.display()
     ));
     let material = read_material(corpus)?;
-    let manifest = generate(args.size_mb, dir, &material, progress)?;
+    let manifest = generate(args.size_mb, args.file_kb, dir, &material, progress)?;
     let text = serde_json::to_string(&manifest.to_json(&params)).map_err(|e| e.to_string())?;
     fs::write(&manifest_path, text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     progress.say(&format!(
@@ -533,11 +573,13 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 fn generate(
     size_mb: f64,
+    file_kb: (f64, f64),
     dir: &Path,
     material: &Material,
     progress: &Progress,
 ) -> Result<Manifest, String> {
     let mut rng = Rng(SEED);
+    let (min_bytes, max_bytes) = (file_kb.0 * 1_000.0, file_kb.1 * 1_000.0);
     let budget = (size_mb * 1_000_000.0) as u64;
     let mut written: u64 = 0;
     let mut sources: Vec<Generated> = Vec::new();
@@ -545,8 +587,8 @@ fn generate(
     let mut last_report = Instant::now();
     while written < budget {
         let index = sources.len();
-        // Log-uniform between 3 KB and 200 KB: mean about 47 KB, so 100 MB is about 2,000 files.
-        let size = (3_000.0 * (200.0f64 / 3.0).powf(rng.unit())) as u64;
+        // Log-uniform between the two sizes (by default 3 and 200 KB).
+        let size = (min_bytes * (max_bytes / min_bytes).powf(rng.unit())) as u64;
         let size = size.min(budget - written).max(1_000);
         let markdown = rng.chance(0.5);
         let frontmatter_key = markdown && rng.chance(0.4);
@@ -1214,9 +1256,9 @@ fn check(
     results: &mut Results,
     progress: &Progress,
 ) -> Result<(), String> {
-    let size = size_label(args.size_mb);
-    let out = target.join(format!("bench-check-{size}mb.json"));
-    let log = target.join(format!("bench-check-{size}mb.log"));
+    let label = args.label();
+    let out = target.join(format!("bench-check-{label}.json"));
+    let log = target.join(format!("bench-check-{label}.log"));
     let (mut cold, mut warm) = (Vec::new(), Vec::new());
     // Peak RSS of the cold and the warm runs, apart: a median over both would be neither.
     let (mut cold_rss, mut warm_rss) = (Vec::new(), Vec::new());
@@ -1261,7 +1303,7 @@ fn check(
                     warm_timeout = true;
                 }
                 results.notes.push(format!(
-                    "ibid check ({phase}) timed out after {} s at {size} MB",
+                    "ibid check ({phase}) timed out after {} s at {label}",
                     args.timeout.as_secs()
                 ));
                 break;
@@ -1496,7 +1538,7 @@ fn lsp(
     progress: &Progress,
 ) -> Result<(), String> {
     let dir = fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let size = size_label(args.size_mb);
+    let label = args.label();
     // The cache the last check run left, if any: the usual state of a workspace opened in an
     // editor after being checked.
     let cache = (0..args.runs)
@@ -1504,7 +1546,7 @@ fn lsp(
         .map(|run| cache_root.join(format!("check-{run}")))
         .find(|p| p.exists())
         .unwrap_or_else(|| cache_root.join("lsp"));
-    let log = target.join(format!("bench-lsp-{size}mb.log"));
+    let log = target.join(format!("bench-lsp-{label}.log"));
     progress.say("ibid lsp: initialize");
     let mut server = Lsp::start(ibid, &dir, &cache, &log)?;
     let outcome = lsp_session(args, &mut server, &dir, manifest, results, progress);
