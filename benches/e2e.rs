@@ -230,13 +230,7 @@ impl Args {
         args.runs = args.runs.max(1);
         Ok(args)
     }
-}
 
-/// Source file sizes unless `--file-kb` says otherwise: a mean of about 47 KB, so 100 MB is
-/// about 2,000 files.
-const DEFAULT_FILE_KB: (f64, f64) = (3.0, 200.0);
-
-impl Args {
     /// The workspace's name in file names: `100mb`, or `100mb-500-2000kb` when the file sizes
     /// are not the default.
     fn label(&self) -> String {
@@ -249,6 +243,10 @@ impl Args {
         }
     }
 }
+
+/// Source file sizes unless `--file-kb` says otherwise: a mean of about 47 KB, so 100 MB is
+/// about 2,000 files.
+const DEFAULT_FILE_KB: (f64, f64) = (3.0, 200.0);
 
 fn size_label(size_mb: f64) -> String {
     if size_mb.fract() == 0.0 {

@@ -258,7 +258,7 @@ impl SourceCache {
         let record_path = self.record_path(hash, format);
         let map = self.write_atomically_with(&record_path, &file.bytes, |written| {
             make_read_only(written);
-            map_file(written)
+            RecordMap::of_file(written)
         })?;
         self.stamp(path, metadata, hash);
         decode_record(&file.bytes, hash, format, Some(&map?))
@@ -306,7 +306,7 @@ impl SourceCache {
         let mut file = std::fs::File::open(&path).ok()?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).ok()?;
-        let map = map_file(&file);
+        let map = RecordMap::of_file(&file);
         let record = decode_record(&bytes, hash, format, map.as_ref());
         if record.is_none() {
             tracing::warn!(
@@ -451,11 +451,6 @@ fn make_read_only(file: &std::fs::File) {
     }
     #[cfg(not(unix))]
     let _ = file;
-}
-
-/// `file` mapped into memory, read-only (see `stored`), or `None` (the data stays on the heap).
-fn map_file(file: &std::fs::File) -> Option<Arc<RecordMap>> {
-    RecordMap::of_file(file)
 }
 
 /// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
@@ -645,7 +640,7 @@ pub fn decode_record_payload(payload: &[u8]) -> (Option<DecodedRecord>, Option<D
         .open(&path)
         .and_then(|mut written| written.write_all(&file.bytes).map(|()| written))
         .ok()
-        .and_then(|written| map_file(&written));
+        .and_then(|written| RecordMap::of_file(&written));
     let _ = std::fs::remove_file(&path);
     (decoded(None), map.and_then(|map| decoded(Some(&map))))
 }

@@ -158,8 +158,13 @@ impl SourcePassages {
     /// How rare a stem is among this source's sentences (BM25's idf; a stem the source lacks
     /// gets the highest value).
     pub fn idf(&self, stem: u32) -> f32 {
+        self.idf_of(self.postings_of(stem).remaining)
+    }
+
+    /// BM25's idf of a stem held by `holding` of the source's sentences.
+    fn idf_of(&self, holding: u32) -> f32 {
         let n = self.sentences.len() as f32;
-        let df = self.postings_of(stem).remaining as f32;
+        let df = holding as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -172,7 +177,7 @@ impl SourcePassages {
             if postings.remaining == 0 {
                 continue;
             }
-            let idf = self.idf(stem);
+            let idf = self.idf_of(postings.remaining);
             for (sentence, count) in postings {
                 let length = self.lengths.get(sentence as usize).copied().unwrap_or(0);
                 let tf = f32::from(count);

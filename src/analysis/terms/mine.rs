@@ -186,26 +186,30 @@ struct SourceScan {
     names: Vec<String>,
 }
 
-/// Counts the capitalised phrases of one source as they are found.
+/// Counts the capitalised phrases of one source as they are found: each spelling's rank among
+/// the spellings seen (first seen first) and its uses.
 #[derive(Default)]
-struct PhraseCounts {
-    counted: Vec<(String, usize)>,
-    index: foldhash::HashMap<String, usize>,
-}
+struct PhraseCounts(foldhash::HashMap<String, (usize, usize)>);
 
 impl PhraseCounts {
     fn add(&mut self, phrase: &str) {
-        match self.index.get(phrase) {
-            Some(&at) => {
-                if let Some((_, count)) = self.counted.get_mut(at) {
-                    *count += 1;
-                }
-            }
+        let seen = self.0.len();
+        match self.0.get_mut(phrase) {
+            Some((_, uses)) => *uses += 1,
             None => {
-                self.index.insert(phrase.to_string(), self.counted.len());
-                self.counted.push((phrase.to_string(), 1));
+                self.0.insert(phrase.to_string(), (seen, 1));
             }
         }
+    }
+
+    /// Each spelling with its uses, in the order first seen.
+    fn into_counted(self) -> Vec<(String, usize)> {
+        let mut counted: Vec<(String, (usize, usize))> = self.0.into_iter().collect();
+        counted.sort_unstable_by_key(|(_, (rank, _))| *rank);
+        counted
+            .into_iter()
+            .map(|(phrase, (_, uses))| (phrase, uses))
+            .collect()
     }
 }
 
@@ -239,7 +243,7 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
         }
         scan.headings.push(heading);
     }
-    scan.capitalised = capitalised.counted;
+    scan.capitalised = capitalised.into_counted();
     scan.names.sort_unstable();
     scan.names.dedup();
     scan

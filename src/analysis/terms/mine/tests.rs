@@ -27,7 +27,7 @@ fn capitalised_in(text: &str) -> (Vec<String>, Vec<String>) {
     let words = words_in(text, 0..text.len());
     let (mut found, mut names) = (PhraseCounts::default(), Vec::new());
     scan_capitalised(text, &words, &mut found, &mut names);
-    let phrases = found.counted.into_iter().map(|(p, _)| p).collect();
+    let phrases = found.into_counted().into_iter().map(|(p, _)| p).collect();
     (phrases, names)
 }
 
@@ -270,11 +270,8 @@ fn a_source_s_capitalised_phrases_are_kept_once_each_with_their_uses() {
         let words = words_in(sentence, 0..sentence.len());
         scan_capitalised(sentence, &words, &mut found, &mut names);
     }
-    let counted: Vec<(&str, usize)> = found
-        .counted
-        .iter()
-        .map(|(p, n)| (p.as_str(), *n))
-        .collect();
+    let counted = found.into_counted();
+    let counted: Vec<(&str, usize)> = counted.iter().map(|(p, n)| (p.as_str(), *n)).collect();
     assert_eq!(
         counted,
         [
