@@ -215,6 +215,48 @@ fn index_words(pattern: &[PatternPiece]) -> Vec<u32> {
     hashes
 }
 
+/// How many of a quotation's `total` index words a source must hold to be searched for it.
+fn min_held(total: usize) -> usize {
+    if total >= 4 { total.div_ceil(2) } else { total }
+}
+
+/// Whether `quotation`'s resolution (`resolution`, against a corpus holding `before`) may differ
+/// once that source's text becomes `after`'s (same key): it cites the source, or it was not found
+/// word for word in a source it cites (so the rest of the corpus was searched) and the source, in
+/// either version, holds enough of its words to be among the sources searched (`search_corpus`).
+/// Otherwise every source its resolution read is unchanged, and so is the resolution.
+pub fn may_change_with_source(
+    note: &Note,
+    quotation: &Quotation,
+    resolution: &QuoteResolution,
+    before: &Source,
+    after: &Source,
+) -> bool {
+    let pattern = quote_pattern(&quotation.pieces);
+    if pattern.is_empty() {
+        return false;
+    }
+    let keys = cited_keys(note, quotation);
+    if keys.contains(&before.key.as_str()) || keys.contains(&after.key.as_str()) {
+        return true;
+    }
+    if resolution.status == QuoteStatus::Verified {
+        return false;
+    }
+    let words = index_words(&pattern);
+    if words.is_empty() {
+        return true; // searched in every source
+    }
+    let needed = min_held(words.len()).max(1);
+    let held = |source: &Source| {
+        words
+            .iter()
+            .filter(|&&word| source.words.contains_sorted(word))
+            .count()
+    };
+    held(before) >= needed || held(after) >= needed
+}
+
 /// The best match of `pattern` among the corpus's sources that `skip` does not exclude, searching
 /// only where the word index says it can be: an exact match needs every word of the quotation in
 /// the source, an approximate one most of them (its floor is 60 % of the words; half leaves room
@@ -230,7 +272,7 @@ fn search_corpus(
         return best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)));
     }
     let total = words.len();
-    let min_held = if total >= 4 { total.div_ceil(2) } else { total };
+    let min_held = min_held(total);
     let candidates: Vec<(&Source, usize)> = corpus
         .word_index()
         .sources_holding(&words, min_held)

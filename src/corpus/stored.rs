@@ -237,6 +237,34 @@ impl StoredU32s {
         )
     }
 
+    /// The value at `index`.
+    pub fn get(&self, index: usize) -> Option<u32> {
+        match &self.0 {
+            HeldU32s::Heap(values) => values.get(index).copied(),
+            HeldU32s::Mapped(mapped) => {
+                let start = index.checked_mul(4)?;
+                let bytes: [u8; 4] = mapped.bytes().get(start..start + 4)?.try_into().ok()?;
+                Some(u32::from_le_bytes(bytes))
+            }
+        }
+    }
+
+    /// Whether `value` is among the values, which must be in ascending order (a source's word
+    /// hashes are): a binary search.
+    pub fn contains_sorted(&self, value: u32) -> bool {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.get(middle) {
+                Some(found) if found < value => low = middle + 1,
+                Some(found) if found > value => high = middle,
+                Some(_) => return true,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Whether the values live in a mapped cache record rather than on the heap.
     pub fn is_mapped(&self) -> bool {
         matches!(self.0, HeldU32s::Mapped(_))

@@ -118,6 +118,7 @@ impl Server {
             .worker
             .wait_for(CATCH_UP_TIMEOUT, |s| {
                 s.loaded
+                    && !s.terms_missing
                     && match (path, target) {
                         (Some(path), Some(version)) => {
                             s.versions.get(path).is_some_and(|&seen| seen >= version)

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 use super::state::Documents;
-use crate::analysis::{Analysis, AnalysisHost, LoadProgress, NoProgress};
+use crate::analysis::{Analysis, AnalysisHost, LoadProgress, MinedTerms, NoProgress, TermsState};
 use crate::workspace::Config;
 
 /// A change for the analysis, in protocol order.
@@ -38,6 +38,11 @@ pub enum Change {
     Closed { path: PathBuf },
     /// A file changed on disk (watcher or save).
     Disk { path: PathBuf, kind: DiskChange },
+    /// Terms mined off the worker (see `AnalysisHost::terms_job`); `None` when the job stopped
+    /// because the corpus changed.
+    MinedTerms(Option<MinedTerms>),
+    /// Mining the terms failed (panicked): keep the terms as they are.
+    MiningFailed,
 }
 
 impl std::fmt::Debug for Change {
@@ -51,6 +56,8 @@ impl std::fmt::Debug for Change {
             }
             Change::Closed { path } => write!(f, "Closed({})", path.display()),
             Change::Disk { path, kind } => write!(f, "Disk({}, {kind:?})", path.display()),
+            Change::MinedTerms(_) => write!(f, "MinedTerms"),
+            Change::MiningFailed => write!(f, "MiningFailed"),
         }
     }
 }
@@ -107,6 +114,9 @@ pub struct Snapshot {
     /// A load was attempted (successfully or not).
     pub loaded: bool,
     pub load_error: Option<String>,
+    /// The terms of the sources are being mined for the first time (queries wait for them; after
+    /// a source changed, they answer from the earlier terms meanwhile).
+    pub terms_missing: bool,
 }
 
 /// The handle the server keeps: send changes, watch snapshots.
@@ -151,7 +161,13 @@ pub fn spawn(
 ) -> WorkerHandle {
     let (changes_tx, changes_rx) = mpsc::unbounded_channel();
     let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
-    tokio::spawn(run(changes_rx, snapshots_tx, dirty, documents));
+    tokio::spawn(run(
+        changes_rx,
+        changes_tx.clone(),
+        snapshots_tx,
+        dirty,
+        documents,
+    ));
     WorkerHandle {
         changes: changes_tx,
         snapshots: snapshots_rx,
@@ -160,15 +176,25 @@ pub fn spawn(
 
 async fn run(
     mut changes: mpsc::UnboundedReceiver<Change>,
+    resend: mpsc::UnboundedSender<Change>,
     snapshots: watch::Sender<Arc<Snapshot>>,
     dirty: mpsc::UnboundedSender<Dirty>,
     documents: Arc<Mutex<Documents>>,
 ) {
     let mut state = Some(HostState::default());
+    // Whether terms are being mined: one job at a time (each holds a corpus's worth of
+    // working memory); a job whose corpus changed meanwhile is followed by one for the new.
+    let mut mining = false;
     while let Some(first) = changes.recv().await {
         let mut batch = vec![first];
         while let Ok(change) = changes.try_recv() {
             batch.push(change);
+        }
+        if batch
+            .iter()
+            .any(|c| matches!(c, Change::MinedTerms(_) | Change::MiningFailed))
+        {
+            mining = false;
         }
         let Some(mut host_state) = state.take() else {
             break;
@@ -184,6 +210,34 @@ async fn run(
                 snapshots.send_replace(Arc::new(host_state.snapshot()));
                 if touched != Dirty::Nothing {
                     let _ = dirty.send(touched);
+                }
+                // Terms are mined off the worker, so that changes (keystrokes) go on meanwhile;
+                // they come back as a change, taken only if the corpus is still theirs.
+                if !mining
+                    && let Some(job) = host_state.host.as_ref().and_then(AnalysisHost::terms_job)
+                {
+                    mining = true;
+                    let resend = resend.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let started = std::time::Instant::now();
+                        match catch_unwind(AssertUnwindSafe(|| job.run())) {
+                            Ok(mined) => {
+                                tracing::info!(
+                                    elapsed_ms = started.elapsed().as_millis() as u64,
+                                    done = mined.is_some(),
+                                    "mining the terms of the sources: done, or stopped (the corpus changed)"
+                                );
+                                let _ = resend.send(Change::MinedTerms(mined));
+                            }
+                            Err(panic) => {
+                                tracing::error!(
+                                    panic = panic_message(&panic),
+                                    "mining the terms panicked"
+                                );
+                                let _ = resend.send(Change::MiningFailed);
+                            }
+                        }
+                    });
                 }
                 state = Some(host_state);
             }
@@ -215,6 +269,10 @@ impl HostState {
             versions: self.versions.clone(),
             loaded: self.loaded,
             load_error: self.load_error.clone(),
+            terms_missing: self
+                .host
+                .as_ref()
+                .is_some_and(|host| host.terms_state() == TermsState::Missing),
         }
     }
 
@@ -251,6 +309,21 @@ impl HostState {
 
     fn apply(&mut self, change: Change, documents: &Mutex<Documents>) -> Dirty {
         match change {
+            Change::MinedTerms(mined) => {
+                if let (Some(host), Some(mined)) = (self.host.as_mut(), mined)
+                    && !host.set_mined_terms(mined)
+                {
+                    tracing::debug!("terms mined from an earlier corpus: dropped");
+                }
+                // No diagnostic reads the terms.
+                Dirty::Nothing
+            }
+            Change::MiningFailed => {
+                if let Some(host) = self.host.as_mut() {
+                    host.keep_terms();
+                }
+                Dirty::Nothing
+            }
             Change::Configure { root, overlay } => {
                 self.root = Some(root);
                 self.overlay = overlay;
@@ -306,7 +379,7 @@ impl HostState {
         self.loaded = true;
         let started = std::time::Instant::now();
         let loaded = catch_unwind(AssertUnwindSafe(|| {
-            AnalysisHost::load_with_progress(&root, self.overlay.as_ref(), progress)
+            AnalysisHost::load_leaving_terms(&root, self.overlay.as_ref(), progress)
         }));
         match loaded {
             Ok(Ok(host)) => {

@@ -347,6 +347,54 @@ async fn a_source_changed_on_disk_rechecks_the_notes() {
     client.diagnostics_for(&uri, |d| d.is_empty()).await;
 }
 
+/// Terms are mined off the worker: a hover right after the load waits for them, and after a
+/// source changes on disk its new definition of a term shows once they are mined again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_term_hover_follows_a_source_changed_on_disk() {
+    let defining = |long: &str| {
+        format!("# Basins\n\nThe {long} (RBA) met in May. The RBA shares data weekly.\n")
+    };
+    let workspace = Workspace::new(&[
+        ("ibid.toml", CONFIG),
+        ("refs.bib", BIB),
+        ("sources/smith2020.md", &defining("River Basin Authority")),
+        ("notes/a.md", "# A\n\nThe RB$0A met again.\n"),
+    ]);
+    let client = workspace.start().await;
+    let (uri, cursor) = workspace.cursor();
+    let hover_text = || async {
+        let hover = client
+            .result("textDocument/hover", point(&uri, &cursor))
+            .await;
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let first = hover_text().await;
+    assert!(first.contains("River Basin Authority"), "{first}");
+
+    std::fs::write(
+        workspace.path("sources/smith2020.md"),
+        defining("Regional Barge Association"),
+    )
+    .expect("rewrite the source");
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": workspace.uri("sources/smith2020.md"), "type": 2}]}),
+    );
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = hover_text().await;
+        if last.contains("Regional Barge Association") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(last.contains("Regional Barge Association"), "{last}");
+    assert!(!last.contains("River Basin Authority"), "{last}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_note_on_disk_joins_the_workspace() {
     let workspace = Workspace::with_notes(&[("notes/a.md", "# A\n")]);

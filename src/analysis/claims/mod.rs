@@ -93,10 +93,13 @@ pub struct NoteClaims {
 }
 
 /// Finds and checks the claims of a note. `previous` (the note's earlier claims and memo, against
-/// the same corpus and settings) lets an edit re-check only the sentences it touched.
+/// the same corpus and settings) lets an edit re-check only the sentences it touched. With
+/// `changed_source` (the key of the one source whose text changed since `previous`), a claim
+/// whose check may have read that source is checked again (`may_change_with_source`).
 pub fn check_claims(
     input: &ClaimInput<'_>,
     previous: Option<(&[Claim], &ClaimMemo)>,
+    changed_source: Option<&str>,
 ) -> NoteClaims {
     let settings = input.settings;
     if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
@@ -107,6 +110,7 @@ pub fn check_claims(
         return NoteClaims::default(); // both checks are off: nothing to compute
     }
     let mut checked = NoteClaims::default();
+    let limit = threshold(settings);
     for candidate in candidates(input) {
         let key = (
             input
@@ -121,7 +125,14 @@ pub fn check_claims(
         let known =
             previous.and_then(
                 |(old_claims, old_memo)| match old_memo.outcomes.get(&key)? {
-                    Some(index) => old_claims.get(*index).map(Some),
+                    Some(index) => old_claims
+                        .get(*index)
+                        .filter(|old| {
+                            changed_source.is_none_or(|changed| {
+                                !may_change_with_source(old, &key.1, changed, limit)
+                            })
+                        })
+                        .map(Some),
                     None => Some(None),
                 },
             );
@@ -140,6 +151,22 @@ pub fn check_claims(
         checked.memo.outcomes.insert(key, index);
     }
     checked
+}
+
+/// Whether a claim's outcome may differ once the source with key `changed` has another text:
+/// the sentence cites it (`cited`: every key it cites), or its check looked beyond the cited
+/// sources (nothing cited, or no cited source on topic: `judge_cited`). A supported claim, or
+/// one its cited sources answer, read nothing else; whether a sentence is a claim at all does
+/// not depend on the sources.
+fn may_change_with_source(claim: &Claim, cited: &[String], changed: &str, limit: f32) -> bool {
+    if cited.iter().any(|key| key == changed) || claim.cited.iter().any(|key| key == changed) {
+        return true;
+    }
+    match &claim.verdict {
+        Verdict::Supported { .. } | Verdict::Unchecked => false,
+        Verdict::Uncited { .. } => true,
+        Verdict::Unsupported { cited, .. } => cited.first().is_none_or(|best| best.score < limit),
+    }
 }
 
 /// Rates a candidate sentence and, when it is a claim, checks it against the sources.
@@ -471,7 +498,7 @@ mod tests {
             passages: &passages,
             settings: &settings,
         };
-        check_claims(&input, None)
+        check_claims(&input, None, None)
             .claims
             .into_iter()
             .map(|c| {

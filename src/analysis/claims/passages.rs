@@ -272,6 +272,30 @@ impl PassageIndex {
         }
     }
 
+    /// The index of a corpus in which only the source at `changed` differs from the one this
+    /// index belongs to (same number and order of sources): the passages built for every other
+    /// source are kept, the changed source's are built again when asked for.
+    pub fn with_source_changed(&self, changed: usize) -> PassageIndex {
+        PassageIndex {
+            sources: self
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(index, slot)| match slot.get() {
+                    Some(passages) if index != changed => OnceLock::from(Arc::clone(passages)),
+                    _ => OnceLock::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the passages of the source at `index` are built.
+    pub fn is_built(&self, index: usize) -> bool {
+        self.sources
+            .get(index)
+            .is_some_and(|slot| slot.get().is_some())
+    }
+
     /// The passages of the source at `index` in `corpus`.
     pub fn passages(&self, corpus: &Corpus, index: usize) -> Option<Arc<SourcePassages>> {
         let source = corpus.sources.get(index)?;

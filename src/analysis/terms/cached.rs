@@ -13,19 +13,38 @@ const NAME: &str = "terms";
 impl SourceTerms {
     /// `mine`, through the cache folder `dir` of the workspace at `root` when there is one.
     pub fn mine_cached(corpus: &Corpus, root: &Path, dir: Option<&CacheDir>) -> SourceTerms {
+        Self::mine_cached_until(corpus, root, dir, &|| false).unwrap_or_default()
+    }
+
+    /// `mine_cached`, given up (`None`, nothing stored) once `cancelled` says so.
+    pub fn mine_cached_until(
+        corpus: &Corpus,
+        root: &Path,
+        dir: Option<&CacheDir>,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<SourceTerms> {
         let Some(dir) = dir else {
-            return SourceTerms::mine(corpus);
+            return SourceTerms::mine_until(corpus, cancelled);
         };
-        let fingerprint = cache::corpus_fingerprint(corpus);
-        if let Some(terms) =
-            cache::load_blob(dir, root, NAME, fingerprint).and_then(|bytes| decode(&bytes))
-        {
-            tracing::info!("terms of the corpus taken from the cache");
-            return terms;
+        if let Some(terms) = SourceTerms::from_cache(corpus, root, dir) {
+            return Some(terms);
         }
-        let terms = SourceTerms::mine(corpus);
+        let fingerprint = cache::corpus_fingerprint(corpus);
+        let terms = SourceTerms::mine_until(corpus, cancelled)?;
         if let Some(bytes) = encode(&terms) {
             cache::store_blob(dir, root, NAME, fingerprint, &bytes);
+        }
+        Some(terms)
+    }
+}
+
+impl SourceTerms {
+    /// The terms stored for `corpus` in the cache folder `dir` of the workspace at `root`, if any.
+    pub fn from_cache(corpus: &Corpus, root: &Path, dir: &CacheDir) -> Option<SourceTerms> {
+        let fingerprint = cache::corpus_fingerprint(corpus);
+        let terms = cache::load_blob(dir, root, NAME, fingerprint).and_then(|bytes| decode(&bytes));
+        if terms.is_some() {
+            tracing::info!("terms of the corpus taken from the cache");
         }
         terms
     }

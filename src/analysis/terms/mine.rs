@@ -1017,16 +1017,32 @@ impl SpellingVotes {
 
 /// Mines every input: the terms, each with its best excerpts (best first across sources).
 pub fn mine_inputs(inputs: &[MineInput<'_>]) -> Vec<TermInfo> {
+    mine_inputs_until(inputs, &|| false).unwrap_or_default()
+}
+
+/// `mine_inputs`, given up (`None`) once `cancelled` says so: it is asked before each source of
+/// each pass, so that a mining whose corpus has changed stops within a source's work.
+pub fn mine_inputs_until(
+    inputs: &[MineInput<'_>],
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<TermInfo>> {
     let scans: Vec<SourceScan> = inputs
         .par_iter()
         .map(|input| {
+            if cancelled() {
+                return SourceScan::default();
+            }
             let scan = scan_source(input);
             (input.release)();
             scan
         })
         .collect();
+    if cancelled() {
+        return None;
+    }
     let drafts = vote(inputs, &scans);
-    excerpts_for(inputs, &scans, drafts)
+    let terms = excerpts_for(inputs, &scans, drafts, cancelled);
+    (!cancelled()).then_some(terms)
 }
 
 /// Whether the phrase at `range` is the tail or head of a longer name: `<Name> of|for|and|...
@@ -1257,6 +1273,7 @@ fn excerpts_for(
     inputs: &[MineInput<'_>],
     scans: &[SourceScan],
     drafts: Vec<Draft>,
+    cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Vec<TermInfo> {
     let matcher = NameMatcher::new(
         drafts
@@ -1282,6 +1299,9 @@ fn excerpts_for(
         .fold(
             || vec![Vec::new(); drafts.len()],
             |mut lists: Vec<Vec<SourceExcerpt>>, (input, scan)| {
+                if cancelled() {
+                    return lists;
+                }
                 let found = source_excerpts(input, scan, &matcher, &by_abbreviation, drafts.len());
                 (input.release)();
                 for (term, excerpt) in found {

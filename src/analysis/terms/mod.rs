@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::ByteRange;
 use crate::corpus::{Corpus, Source, SourceFormat};
 use crate::notes::GlossaryEntry;
-use mine::{MineInput, mine_inputs};
+use mine::{MineInput, mine_inputs_until};
 
 mod cached;
 use names::{NameMatcher, is_acronym};
@@ -91,6 +91,14 @@ impl SourceTerms {
     /// Mines every source of the corpus (in parallel): acronyms, introduced terms, and their best
     /// defining sentences.
     pub fn mine(corpus: &Corpus) -> SourceTerms {
+        Self::mine_until(corpus, &|| false).unwrap_or_default()
+    }
+
+    /// `mine`, given up (`None`) once `cancelled` says so (see `mine_inputs_until`).
+    pub fn mine_until(
+        corpus: &Corpus,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<SourceTerms> {
         let structure: Vec<(Vec<u32>, Vec<u32>)> = corpus
             .sources
             .par_iter()
@@ -135,9 +143,27 @@ impl SourceTerms {
                 },
             )
             .collect();
-        SourceTerms {
-            terms: mine_inputs(&inputs),
-        }
+        Some(SourceTerms {
+            terms: mine_inputs_until(&inputs, cancelled)?,
+        })
+    }
+}
+
+impl SourceTerms {
+    /// These terms without what they took from the source at `path` (whose text changed: the
+    /// excerpts' ranges are of its old text); a term left without excerpts is dropped, as mining
+    /// drops it.
+    pub fn without_source(&self, path: &std::path::Path) -> SourceTerms {
+        let terms = self
+            .terms
+            .iter()
+            .filter_map(|term| {
+                let mut term = term.clone();
+                term.excerpts.retain(|excerpt| excerpt.path != path);
+                (!term.excerpts.is_empty()).then_some(term)
+            })
+            .collect();
+        SourceTerms { terms }
     }
 }
 
