@@ -187,15 +187,7 @@ impl AnalysisHost {
         overlay: Option<&crate::workspace::Config>,
         progress: &dyn LoadProgress,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
-        let workspace = Workspace::load_with(root, overlay)?;
-        let (snapshot, terms) = build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Mine);
-        Ok(AnalysisHost {
-            snapshot,
-            overlay: overlay.cloned(),
-            open_notes: BTreeMap::new(),
-            terms,
-            terms_cancel: Arc::default(),
-        })
+        Self::load_mining(root, overlay, progress, Terms::Mine)
     }
 
     /// `load_with_progress`, leaving the mining of the terms for later unless the cache holds
@@ -206,9 +198,17 @@ impl AnalysisHost {
         overlay: Option<&crate::workspace::Config>,
         progress: &dyn LoadProgress,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
+        Self::load_mining(root, overlay, progress, Terms::FromCache)
+    }
+
+    fn load_mining(
+        root: &Path,
+        overlay: Option<&crate::workspace::Config>,
+        progress: &dyn LoadProgress,
+        mining: Terms,
+    ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
-        let (snapshot, terms) =
-            build_snapshot(workspace, &BTreeMap::new(), progress, Terms::FromCache);
+        let (snapshot, terms) = build_snapshot(workspace, &BTreeMap::new(), progress, mining);
         Ok(AnalysisHost {
             snapshot,
             overlay: overlay.cloned(),

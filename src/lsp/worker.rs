@@ -163,7 +163,7 @@ pub fn spawn(
     let (snapshots_tx, snapshots_rx) = watch::channel(Arc::new(Snapshot::default()));
     tokio::spawn(run(
         changes_rx,
-        changes_tx.clone(),
+        changes_tx.downgrade(),
         snapshots_tx,
         dirty,
         documents,
@@ -176,7 +176,8 @@ pub fn spawn(
 
 async fn run(
     mut changes: mpsc::UnboundedReceiver<Change>,
-    resend: mpsc::UnboundedSender<Change>,
+    // Weak, so that the worker still stops when the server drops its handle.
+    resend: mpsc::WeakUnboundedSender<Change>,
     snapshots: watch::Sender<Arc<Snapshot>>,
     dirty: mpsc::UnboundedSender<Dirty>,
     documents: Arc<Mutex<Documents>>,
@@ -215,9 +216,9 @@ async fn run(
                 // they come back as a change, taken only if the corpus is still theirs.
                 if !mining
                     && let Some(job) = host_state.host.as_ref().and_then(AnalysisHost::terms_job)
+                    && let Some(resend) = resend.upgrade()
                 {
                     mining = true;
-                    let resend = resend.clone();
                     tokio::task::spawn_blocking(move || {
                         let started = std::time::Instant::now();
                         match catch_unwind(AssertUnwindSafe(|| job.run())) {
