@@ -362,12 +362,19 @@ impl AnalysisHost {
         }
     }
 
-    /// Sets a source's text (edited or changed on disk): re-indexes that source only, then
-    /// re-resolves every note.
+    /// Sets a source's text, as it now is on disk: re-indexes that source only, then re-checks
+    /// what may have read it. When its frontmatter changed (it gives the source's key, title and
+    /// authors, and is reported on when it is not YAML), the workspace is loaded again instead.
     pub fn set_source_text(&mut self, path: PathBuf, text: String) {
         let Some(old) = self.snapshot.corpus.source_by_path(&path).cloned() else {
             return;
         };
+        if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
+            if let Err(error) = self.reload(None) {
+                tracing::warn!(%error, "cannot load the workspace again after a frontmatter change");
+            }
+            return;
+        }
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
@@ -572,6 +579,12 @@ fn release_everywhere() {
 }
 
 /// Re-resolves every note against the current corpus (after a source changed).
+/// The frontmatter block of a source's text, as written.
+fn frontmatter_of(text: &str) -> Option<&str> {
+    let frontmatter = crate::workspace::frontmatter::parse_frontmatter(text)?;
+    text.get(frontmatter.range)
+}
+
 /// Analyses every note again after a source changed: what may have read it is computed again.
 fn reanalyse_after(snap: &mut Analysis, change: &SourceChange) {
     let evidence = Evidence {
@@ -1091,5 +1104,46 @@ mod tests {
         assert!(host.set_mined_terms(job.run().expect("mined")));
         assert_eq!(host.terms_state(), TermsState::Mined);
         assert_eq!(expansion(&host).as_deref(), Some("Joint Barge Council"));
+    }
+
+    /// A source whose frontmatter changes on disk takes its new key (and a frontmatter that is not
+    /// YAML is reported): the workspace is loaded again, where a change to the body only
+    /// re-indexes the source.
+    #[test]
+    fn a_source_s_new_frontmatter_gives_it_its_new_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical root");
+        std::fs::create_dir_all(root.join("sources")).expect("mkdir sources");
+        std::fs::create_dir_all(root.join("notes")).expect("mkdir notes");
+        let source = root.join("sources/report.md");
+        let with_id = |id: &str| format!("---\nid: {id}\n---\n\nThe levee held.\n");
+        std::fs::write(&source, with_id("osei2022")).expect("write source");
+        std::fs::write(root.join("notes/a.md"), "# A\n\nSome words.\n").expect("write note");
+        let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
+        let key = |host: &AnalysisHost| {
+            host.snapshot
+                .corpus
+                .source_by_path(&source)
+                .map(|s| s.key.clone())
+        };
+        assert_eq!(key(&host).as_deref(), Some("osei2022"));
+
+        let body_only = format!("{}The water fell.\n", with_id("osei2022"));
+        std::fs::write(&source, &body_only).expect("rewrite source");
+        host.set_source_text(source.clone(), body_only);
+        assert_eq!(key(&host).as_deref(), Some("osei2022"));
+
+        std::fs::write(&source, with_id("mensah2023")).expect("rewrite source");
+        host.set_source_text(source.clone(), with_id("mensah2023"));
+        assert_eq!(key(&host).as_deref(), Some("mensah2023"));
+
+        let broken = "---\nid: [unclosed\n---\n\nThe levee held.\n";
+        std::fs::write(&source, broken).expect("rewrite source");
+        host.set_source_text(source.clone(), broken.to_string());
+        let codes: Vec<_> = host.snapshot.problems.iter().map(|p| p.code).collect();
+        assert!(
+            codes.contains(&crate::diagnostic::DiagnosticCode::InvalidFrontmatter),
+            "{codes:?}"
+        );
     }
 }
