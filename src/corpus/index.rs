@@ -172,28 +172,57 @@ fn fnv_step(hash: u32, byte: u8) -> u32 {
     (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
 }
 
-/// Which sources hold each word.
+/// Which sources hold each word: for each word hash, a run of source indices in one shared
+/// array. One allocation for all the postings rather than a vector per
+/// word: the index is built again whenever a source changes in the editor, and a million small
+/// vectors freed and allocated anew left the server's heap fragmented (docs/benchmarks.md,
+/// session 12).
 #[derive(Debug, Default)]
 pub struct WordIndex {
-    /// Word hash → indices (into `Corpus::sources`) of the sources holding it, ascending.
-    postings: HashMap<u32, Vec<u32>>,
+    /// Word hash → (start, length) of its run in `holders`.
+    runs: HashMap<u32, (u32, u32)>,
+    /// Indices (into `Corpus::sources`) of the sources holding each word, word by word,
+    /// ascending within a word.
+    holders: Vec<u32>,
     sources: usize,
 }
 
 impl WordIndex {
     pub fn build(sources: &[Arc<Source>]) -> WordIndex {
-        let mut postings: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (index, source) in sources.iter().enumerate() {
-            let Ok(index) = u32::try_from(index) else {
-                break;
-            };
+        let sources = sources
+            .get(..sources.len().min(u32::MAX as usize))
+            .unwrap_or_default();
+        // Two passes over the sources' word hashes: count, then place.
+        let mut runs: HashMap<u32, (u32, u32)> = HashMap::new();
+        for source in sources {
             for word in source.words.iter() {
-                postings.entry(word).or_default().push(index);
+                runs.entry(word).or_default().1 += 1;
+            }
+            // Mapped from the cache: the pages read are given back as each pass goes.
+            source.release_pages();
+        }
+        let mut next = 0u32;
+        for run in runs.values_mut() {
+            let length = run.1;
+            *run = (next, 0);
+            next = next.saturating_add(length);
+        }
+        let mut holders = vec![0u32; next as usize];
+        for (index, source) in sources.iter().enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            for word in source.words.iter() {
+                if let Some(run) = runs.get_mut(&word)
+                    && let Some(slot) = holders.get_mut((run.0 + run.1) as usize)
+                {
+                    *slot = index;
+                    run.1 += 1;
+                }
             }
             source.release_pages();
         }
         WordIndex {
-            postings,
+            runs,
+            holders,
             sources: sources.len(),
         }
     }
@@ -205,15 +234,21 @@ impl WordIndex {
 
     /// The sources (indices into `Corpus::sources`, ascending) holding the word with hash `word`.
     pub fn sources_with(&self, word: u32) -> &[u32] {
-        self.postings.get(&word).map_or(&[], Vec::as_slice)
+        self.runs
+            .get(&word)
+            .and_then(|&(start, length)| {
+                self.holders
+                    .get(start as usize..start as usize + length as usize)
+            })
+            .unwrap_or_default()
     }
 
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index
     /// and how many it holds, most first (then in corpus order).
     pub fn sources_holding(&self, words: &[u32], min: usize) -> Vec<(usize, usize)> {
         let mut counts = vec![0u32; self.sources];
-        for word in words {
-            for &source in self.postings.get(word).map(Vec::as_slice).unwrap_or(&[]) {
+        for &word in words {
+            for &source in self.sources_with(word) {
                 if let Some(count) = counts.get_mut(source as usize) {
                     *count += 1;
                 }
