@@ -1054,21 +1054,28 @@ mod tests {
         }
     }
 
+    /// A workspace in a temporary folder: `sources/` (empty) and `notes/a.md`; the folder and its
+    /// canonical path.
+    fn workspace_on_disk() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical root");
+        std::fs::create_dir_all(root.join("sources")).expect("mkdir sources");
+        std::fs::create_dir_all(root.join("notes")).expect("mkdir notes");
+        std::fs::write(root.join("notes/a.md"), "# A\n\nSome words.\n").expect("write note");
+        (dir, root)
+    }
+
     /// A changed source leaves the terms stale (what they took from it left out) until terms
     /// mined from the new corpus are set; terms mined from a corpus that changed again meanwhile
     /// are refused.
     #[test]
     fn a_changed_source_leaves_its_terms_stale_until_they_are_mined_again() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().canonicalize().expect("canonical root");
-        std::fs::create_dir_all(root.join("sources")).expect("mkdir sources");
-        std::fs::create_dir_all(root.join("notes")).expect("mkdir notes");
+        let (_dir, root) = workspace_on_disk();
         let source = root.join("sources/osei2022.md");
         let defining = |long: &str| {
             format!("# Basin\n\nThe {long} (JBC) met in May. The JBC shares data weekly.\n")
         };
         std::fs::write(&source, defining("Joint Basin Commission")).expect("write source");
-        std::fs::write(root.join("notes/a.md"), "# A\n\nSome words.\n").expect("write note");
         let expansion = |host: &AnalysisHost| {
             host.snapshot
                 .mined_terms
@@ -1111,14 +1118,10 @@ mod tests {
     /// re-indexes the source.
     #[test]
     fn a_source_s_new_frontmatter_gives_it_its_new_key() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().canonicalize().expect("canonical root");
-        std::fs::create_dir_all(root.join("sources")).expect("mkdir sources");
-        std::fs::create_dir_all(root.join("notes")).expect("mkdir notes");
+        let (_dir, root) = workspace_on_disk();
         let source = root.join("sources/report.md");
         let with_id = |id: &str| format!("---\nid: {id}\n---\n\nThe levee held.\n");
         std::fs::write(&source, with_id("osei2022")).expect("write source");
-        std::fs::write(root.join("notes/a.md"), "# A\n\nSome words.\n").expect("write note");
         let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
         let key = |host: &AnalysisHost| {
             host.snapshot
