@@ -366,7 +366,11 @@ impl AnalysisHost {
     /// what may have read it. When its frontmatter changed (it gives the source's key, title and
     /// authors, and is reported on when it is not YAML), the workspace is loaded again instead.
     pub fn set_source_text(&mut self, path: PathBuf, text: String) {
-        let Some(old) = self.snapshot.corpus.source_by_path(&path).cloned() else {
+        let corpus = &self.snapshot.corpus;
+        let Some((index, old)) = corpus
+            .source_index_by_path(&path)
+            .and_then(|index| corpus.sources.get(index).map(|old| (index, old.clone())))
+        else {
             return;
         };
         if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
@@ -385,30 +389,16 @@ impl AnalysisHost {
             text,
             old.meta.clone(),
         ));
-        let mut changed = None;
-        let sources = snap
-            .corpus
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(index, s)| {
-                if s.path == path {
-                    changed = Some(index);
-                    replacement.clone()
-                } else {
-                    s.clone()
-                }
-            })
-            .collect();
+        let mut sources = snap.corpus.sources.clone();
+        if let Some(slot) = sources.get_mut(index) {
+            *slot = replacement.clone();
+        }
         snap.corpus = Arc::new(Corpus::from_shared(
             sources,
             snap.corpus.bibliography.clone(),
         ));
         // Only the changed source is indexed again: the others' passages are kept.
-        snap.passages = Arc::new(match changed {
-            Some(index) => snap.passages.with_source_changed(index),
-            None => claims::PassageIndex::new(&snap.corpus),
-        });
+        snap.passages = Arc::new(snap.passages.with_source_changed(index));
         // Mined again later (`terms_job`); until then the changed source's excerpts are left out.
         snap.mined_terms = Arc::new(snap.mined_terms.without_source(&path));
         reanalyse_after(
@@ -470,18 +460,19 @@ fn build_snapshot(
     release_everywhere();
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
+    let cache = crate::corpus::CacheDir::for_workspace(&workspace);
     let (mined_terms, terms_state) = match terms {
         Terms::Mine => {
             progress.stage(LoadStage::MiningTerms, corpus.sources.len());
-            let cache = crate::corpus::CacheDir::for_workspace(&workspace);
             let mined = SourceTerms::mine_cached(&corpus, &workspace.root, cache.as_ref());
             release_everywhere();
             progress.advance(corpus.sources.len());
             (Arc::new(mined), TermsState::Mined)
         }
         Terms::FromCache => {
-            let cached = crate::corpus::CacheDir::for_workspace(&workspace)
-                .and_then(|dir| SourceTerms::from_cache(&corpus, &workspace.root, &dir));
+            let cached = cache
+                .as_ref()
+                .and_then(|dir| SourceTerms::from_cache(&corpus, &workspace.root, dir));
             match cached {
                 Some(terms) => (Arc::new(terms), TermsState::Mined),
                 None => (Arc::new(SourceTerms::default()), TermsState::Missing),
@@ -511,7 +502,6 @@ fn build_snapshot(
         corpus: &corpus,
         passages: &passages,
     };
-    let cache = crate::corpus::CacheDir::for_workspace(&workspace);
     let memo = cache
         .as_ref()
         .map(|dir| memo::ResolutionMemo::load(&corpus, &workspace.root, dir));
@@ -578,7 +568,6 @@ fn release_everywhere() {
     crate::corpus::release_pending();
 }
 
-/// Re-resolves every note against the current corpus (after a source changed).
 /// The frontmatter block of a source's text, as written.
 fn frontmatter_of(text: &str) -> Option<&str> {
     let frontmatter = crate::workspace::frontmatter::parse_frontmatter(text)?;

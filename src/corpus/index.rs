@@ -173,10 +173,9 @@ fn fnv_step(hash: u32, byte: u8) -> u32 {
 }
 
 /// Which sources hold each word: for each word hash, a run of source indices in one shared
-/// array. One allocation for all the postings rather than a vector per
-/// word: the index is built again whenever a source changes in the editor, and a million small
-/// vectors freed and allocated anew left the server's heap fragmented (docs/benchmarks.md,
-/// session 12).
+/// array. One allocation for all the postings rather than a vector per word: the index is built
+/// again whenever a source changes in the editor, and a million small vectors freed and allocated
+/// anew left the server's heap fragmented (docs/benchmarks.md, session 12).
 #[derive(Debug, Default)]
 pub struct WordIndex {
     /// Word hash → (start, length) of its run in `holders`.

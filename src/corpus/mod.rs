@@ -152,7 +152,13 @@ impl Corpus {
     }
 
     pub fn source_by_path(&self, path: &std::path::Path) -> Option<&Arc<Source>> {
-        self.by_path.get(path).and_then(|&i| self.sources.get(i))
+        self.source_index_by_path(path)
+            .and_then(|i| self.sources.get(i))
+    }
+
+    /// The index in `sources` of the source at `path`.
+    pub fn source_index_by_path(&self, path: &std::path::Path) -> Option<usize> {
+        self.by_path.get(path).copied()
     }
 
     /// The bibliography entry with this key.

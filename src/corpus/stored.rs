@@ -238,7 +238,7 @@ impl StoredU32s {
     }
 
     /// The value at `index`.
-    pub fn get(&self, index: usize) -> Option<u32> {
+    fn get(&self, index: usize) -> Option<u32> {
         match &self.0 {
             HeldU32s::Heap(values) => values.get(index).copied(),
             HeldU32s::Mapped(mapped) => {

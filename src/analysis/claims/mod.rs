@@ -128,9 +128,8 @@ pub fn check_claims(
                     Some(index) => old_claims
                         .get(*index)
                         .filter(|old| {
-                            changed_source.is_none_or(|changed| {
-                                !may_change_with_source(old, &key.1, changed, limit)
-                            })
+                            changed_source
+                                .is_none_or(|changed| !may_change_with_source(old, changed, limit))
                         })
                         .map(Some),
                     None => Some(None),
@@ -154,12 +153,11 @@ pub fn check_claims(
 }
 
 /// Whether a claim's outcome may differ once the source with key `changed` has another text:
-/// the sentence cites it (`cited`: every key it cites), or its check looked beyond the cited
-/// sources (nothing cited, or no cited source on topic: `judge_cited`). A supported claim, or
-/// one its cited sources answer, read nothing else; whether a sentence is a claim at all does
-/// not depend on the sources.
-fn may_change_with_source(claim: &Claim, cited: &[String], changed: &str, limit: f32) -> bool {
-    if cited.iter().any(|key| key == changed) || claim.cited.iter().any(|key| key == changed) {
+/// the sentence cites it, or its check looked beyond the cited sources (nothing cited, or no
+/// cited source on topic: `judge_cited`). A supported claim, or one its cited sources answer,
+/// read nothing else; whether a sentence is a claim at all does not depend on the sources.
+fn may_change_with_source(claim: &Claim, changed: &str, limit: f32) -> bool {
+    if claim.cited.iter().any(|key| key == changed) {
         return true;
     }
     match &claim.verdict {

@@ -289,13 +289,6 @@ impl PassageIndex {
         }
     }
 
-    /// Whether the passages of the source at `index` are built.
-    pub fn is_built(&self, index: usize) -> bool {
-        self.sources
-            .get(index)
-            .is_some_and(|slot| slot.get().is_some())
-    }
-
     /// The passages of the source at `index` in `corpus`.
     pub fn passages(&self, corpus: &Corpus, index: usize) -> Option<Arc<SourcePassages>> {
         let source = corpus.sources.get(index)?;

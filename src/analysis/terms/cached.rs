@@ -36,9 +36,7 @@ impl SourceTerms {
         }
         Some(terms)
     }
-}
 
-impl SourceTerms {
     /// The terms stored for `corpus` in the cache folder `dir` of the workspace at `root`, if any.
     pub fn from_cache(corpus: &Corpus, root: &Path, dir: &CacheDir) -> Option<SourceTerms> {
         let fingerprint = cache::corpus_fingerprint(corpus);

@@ -147,9 +147,7 @@ impl SourceTerms {
             terms: mine_inputs_until(&inputs, cancelled)?,
         })
     }
-}
 
-impl SourceTerms {
     /// These terms without what they took from the source at `path` (whose text changed: the
     /// excerpts' ranges are of its old text); a term left without excerpts is dropped, as mining
     /// drops it.
