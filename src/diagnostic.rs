@@ -73,6 +73,7 @@ codes! {
     UnclosedQuote => "unclosed-quote", Warning, "An opening quote mark with no closing mark in its paragraph.";
     UnclosedCitation => "unclosed-citation", Warning, "A citation bracket `[@key` with no `]` in its paragraph.";
     InvalidFrontmatter => "invalid-frontmatter", Warning, "A note's or source's YAML frontmatter that does not parse.";
+    UnparsedMarkdown => "unparsed-markdown", Warning, "A block of a note too costly to parse as Markdown (deep nesting, long runs of marks), read as plain text.";
     OutsideWorkspace => "outside-workspace", Error, "A glob, bibliography or cache folder in the settings that points outside the workspace (refused).";
 }
 

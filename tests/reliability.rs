@@ -121,31 +121,44 @@ fn check_measured(root: &Path) -> (i32, Vec<Value>, Duration, u64) {
     let out_path = root.join("check.json");
     let out = std::fs::File::create(&out_path).expect("output file");
     let started = Instant::now();
-    let child = Command::new(binary)
+    let mut child = Command::new(binary)
         .args(["check", root.to_str().unwrap(), "--format", "json"])
         .stdout(Stdio::from(out))
         .stderr(Stdio::null())
         .spawn()
         .expect("run ibid");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it for our own child, which `Child` then
-    // must not wait for again (it is dropped unwaited).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4");
-    drop(child);
-    let elapsed = started.elapsed();
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
+    // The child's own peak (`VmHWM`), read until it exits. Not `wait4`'s `ru_maxrss`: Linux
+    // counts in it the peak of the process that spawned the child, up to the `exec` (this test
+    // binary, which other tests running beside this one may have grown to hundreds of MB).
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(process_status) = std::fs::read_to_string(&status_path)
+            && let Some(kb) = process_status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait().expect("wait for ibid") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     };
+    let elapsed = started.elapsed();
+    let code = status.code().unwrap_or(-1);
     let stdout = std::fs::read_to_string(&out_path).expect("read output");
     let value: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}"));
     let diagnostics = value["diagnostics"].as_array().cloned().unwrap_or_default();
-    (code, diagnostics, elapsed, usage.ru_maxrss as u64 * 1024)
+    (code, diagnostics, elapsed, peak_kb * 1024)
 }
 
 /// A single-line source of `IBID_BIG_SOURCE_MB` megabytes (4 in CI; the 200 by hand):

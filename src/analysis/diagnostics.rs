@@ -102,6 +102,7 @@ fn syntax_problems(cx: &NoteContext<'_>, out: &mut Vec<Diagnostic>) {
             SyntaxProblemKind::UnclosedQuote => DiagnosticCode::UnclosedQuote,
             SyntaxProblemKind::UnclosedCitation => DiagnosticCode::UnclosedCitation,
             SyntaxProblemKind::InvalidFrontmatter => DiagnosticCode::InvalidFrontmatter,
+            SyntaxProblemKind::UnparsedMarkdown => DiagnosticCode::UnparsedMarkdown,
         };
         out.push(Diagnostic::new(
             code,

@@ -640,6 +640,9 @@ impl<'a> Scanner<'a> {
     /// HTML tags and comments inside a raw HTML block.
     fn html_tags(&mut self, range: ByteRange) {
         let mut at = range.start;
+        // Once no `-->` (or `>`) follows some `<`, none follows a later one: not searched again
+        // (a line of 250,000 `<!--` took seconds).
+        let (mut no_comment_end, mut no_tag_end) = (false, false);
         while at < range.end {
             let Some(found) = memchr::memchr(b'<', self.slice(at..range.end)) else {
                 break;
@@ -647,12 +650,21 @@ impl<'a> Scanner<'a> {
             let start = at + found;
             let rest = self.slice(start..range.end);
             let end = if rest.starts_with(b"<!--") {
-                memchr::memmem::find(rest, b"-->").map(|e| start + e + 3)
+                let end = if no_comment_end {
+                    None
+                } else {
+                    memchr::memmem::find(rest, b"-->")
+                };
+                no_comment_end = end.is_none();
+                end.map(|e| start + e + 3)
             } else if rest
                 .get(1)
                 .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
+                && !no_tag_end
             {
-                memchr::memchr(b'>', rest).map(|e| start + e + 1)
+                let end = memchr::memchr(b'>', rest);
+                no_tag_end = end.is_none();
+                end.map(|e| start + e + 1)
             } else {
                 None
             };
@@ -771,6 +783,11 @@ impl Scanner<'_> {
             bytes: &bytes,
             base,
             edits: &mut self.edits,
+            lookahead: std::cell::Cell::new(
+                LOOKAHEAD_PER_BYTE
+                    .saturating_mul(bytes.len())
+                    .saturating_add(LOOKAHEAD_BASE),
+            ),
         };
         inline.scan(0, bytes.len());
     }
@@ -805,13 +822,30 @@ impl Delimiter {
     }
 }
 
+/// How many bytes the searches for a closing mark (a link's `]` and `)`, a code span's backticks,
+/// a comment's `-->`) may read in a paragraph, per byte of it, and in all. Each search starts at
+/// an opening mark and may read to the paragraph's end: a paragraph of 250,000 `[a](` took
+/// minutes. Ordinary text reads a few bytes a byte; past the limit the rest of the paragraph's
+/// brackets, backticks and comments are read as text.
+const LOOKAHEAD_PER_BYTE: usize = 64;
+const LOOKAHEAD_BASE: usize = 1 << 16;
+
 struct Inline<'b, 'e> {
     bytes: &'b [u8],
     base: usize,
     edits: &'e mut Vec<Edit>,
+    /// What is left of the paragraph's lookahead (`LOOKAHEAD_PER_BYTE`).
+    lookahead: std::cell::Cell<usize>,
 }
 
 impl Inline<'_, '_> {
+    /// Takes `bytes` of lookahead; false once there is none left.
+    fn look_ahead(&self, bytes: usize) -> bool {
+        let left = self.lookahead.get();
+        self.lookahead.set(left.saturating_sub(bytes));
+        left >= bytes
+    }
+
     fn at(&self, i: usize) -> u8 {
         self.bytes.get(i).copied().unwrap_or(b' ')
     }
@@ -879,7 +913,7 @@ impl Inline<'_, '_> {
                         self.delete(i..i + 1);
                         self.delete(end - 1..end);
                         i = end;
-                    } else if let Some(end) = tag_end(self.bytes.get(..hi).unwrap_or(&[]), i) {
+                    } else if let Some(end) = self.tag_end(i, hi) {
                         let with = if breaks_line(self.bytes.get(i..end).unwrap_or(&[])) {
                             Replacement::Space
                         } else {
@@ -932,14 +966,35 @@ impl Inline<'_, '_> {
     fn code_span_close(&self, from: usize, hi: usize, n: usize) -> Option<usize> {
         let mut at = from;
         while at < hi {
-            let found = memchr::memchr(b'`', self.bytes.get(at..hi)?)? + at;
+            let Some(found) = memchr::memchr(b'`', self.bytes.get(at..hi)?) else {
+                self.look_ahead(hi - at);
+                return None;
+            };
+            let found = found + at;
             let run = self.run_of(found, hi, b'`');
+            if !self.look_ahead(found + run - at) {
+                return None;
+            }
             if run == n {
                 return Some(found);
             }
             at = found + run;
         }
         None
+    }
+
+    /// `tag_end` within `..hi`. A comment, processing instruction, CDATA section or declaration
+    /// not closed is searched to `hi`: that is lookahead.
+    fn tag_end(&self, at: usize, hi: usize) -> Option<usize> {
+        let searches_far = matches!(self.bytes.get(at..at + 2), Some(b"<!" | b"<?"));
+        if searches_far && self.lookahead.get() == 0 {
+            return None;
+        }
+        let end = tag_end(self.bytes.get(..hi).unwrap_or(&[]), at);
+        if searches_far {
+            self.look_ahead(end.unwrap_or(hi).saturating_sub(at));
+        }
+        end
     }
 
     /// A link or image opened by the `[` at `open`: its text's range and where it ends. Inline
@@ -970,6 +1025,9 @@ impl Inline<'_, '_> {
         let mut depth = 0usize;
         let mut i = open + 1;
         while i < hi {
+            if !self.look_ahead(1) {
+                return None;
+            }
             match self.at(i) {
                 b'\\' => i += 2,
                 b'`' => {
@@ -1017,6 +1075,9 @@ impl Inline<'_, '_> {
         } else {
             let mut depth = 0usize;
             while i < hi {
+                if !self.look_ahead(1) {
+                    return None;
+                }
                 match self.at(i) {
                     b'\\' => i += 2,
                     b'(' => {

@@ -1,11 +1,13 @@
 //! Block structure of a note from tree-sitter-md: prose blocks, headings, blockquotes, definition
 //! lists; masks non-prose bytes; runs the inline scanners; attributes citations to quotations.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tree_sitter::Node;
-use tree_sitter_md::{MarkdownCursor, MarkdownParser};
+use tree_sitter::{Node, TreeCursor};
+use tree_sitter_md::{MarkdownParser, MarkdownTree};
 
 use super::attribution;
 use super::citation::{scan_citations, unclosed_citation_brackets};
@@ -62,6 +64,17 @@ fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> Note {
             message: format!("{error}; the frontmatter is ignored (no glossary aliases from it)"),
         });
     }
+    problems.extend(outline.unparsed.iter().map(|range| {
+        SyntaxProblem {
+            kind: SyntaxProblemKind::UnparsedMarkdown,
+            range: range.clone(),
+            message:
+                "the Markdown parser gave up on this block: it ran out of time (deep nesting or \
+                  long runs of marks such as `*`, `[` or `![` make it slow); the block is read \
+                  as one plain paragraph, so code, links and emphasis in it count as prose"
+                    .to_string(),
+        }
+    }));
     let frontmatter_yaml = frontmatter.and_then(|f| f.yaml);
     let lists = glossary::definition_lists(text, &masked, &glossary_paragraphs);
     let definition_blocks: std::collections::HashSet<usize> =
@@ -322,6 +335,8 @@ struct Outline {
     candidates: Vec<Candidate>,
     headings: Vec<PendingHeading>,
     comments: Vec<IgnoreComment>,
+    /// The first line of each chunk tree-sitter-md gave up on (read as one plain paragraph).
+    unparsed: Vec<ByteRange>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -330,6 +345,8 @@ struct Context {
     /// Inside a node that is one block as a whole (blockquote, heading, table): its paragraphs
     /// are not blocks of their own.
     inside_block: bool,
+    /// The node's parent is a pipe table's node (`pipe_table`, `pipe_table_row`…).
+    parent_is_table: bool,
 }
 
 /// A note's outline kept chunk by chunk (see `super::chunks`): each chunk's range in the note and
@@ -364,7 +381,7 @@ fn chunked_outline(
             let chunk = text.get(range.clone()).unwrap_or("");
             match known.get(&(at_start, chunk)) {
                 Some(&outline) => outline.clone(),
-                None => Arc::new(chunk_outline(chunk, at_start)),
+                None => Arc::new(outline_of_chunk(chunk, at_start)),
             }
         })
         .collect();
@@ -402,13 +419,19 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
         format!("{prefix}{chunk}{suffix}").into()
     };
     let mut outline = Outline::default();
-    let tree = PARSER.with(|parser| parser.borrow_mut().parse(source.as_bytes(), None));
+    let tree = parse_markdown(&source);
     let Some(tree) = tree else {
-        tracing::warn!(
-            "tree-sitter-md could not parse part of a note; treating it as one paragraph"
+        tracing::debug!(
+            bytes = chunk.len(),
+            "tree-sitter-md gave up on part of a note; it is read as one plain paragraph"
         );
         let range = trim_end(chunk, 0..chunk.len());
         if !range.is_empty() {
+            let first_line = chunk
+                .get(range.clone())
+                .and_then(|text| text.find(['\n', '\r']))
+                .map_or(range.end, |end| range.start + end);
+            outline.unparsed.push(range.start..first_line);
             outline.candidates.push(Candidate {
                 kind: BlockKind::Paragraph,
                 range,
@@ -417,8 +440,7 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
         }
         return outline;
     };
-    let mut cursor = tree.walk();
-    outline.visit(&source, &mut cursor, Context::default());
+    outline.walk(&source, &mut NoteCursor::new(&tree));
     if prefix.is_empty() && suffix.is_empty() {
         return outline;
     }
@@ -434,7 +456,7 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
 /// The whole note's outline from a single tree-sitter parse: what `chunked_outline` must equal
 /// (tests and the fuzz target check it).
 fn whole_outline(text: &str) -> Outline {
-    let mut outline = chunk_outline(text, true);
+    let mut outline = outline_of_chunk(text, true);
     finish_outline(text, &mut outline);
     outline
 }
@@ -557,14 +579,45 @@ impl Outline {
                 kind: c.kind,
                 range: shift(&c.range),
             }));
+        self.unparsed.extend(other.unparsed.iter().map(&shift));
     }
 
-    /// Visits the cursor's node and (when it holds prose) its children.
-    fn visit(&mut self, text: &str, cursor: &mut MarkdownCursor<'_>, context: Context) {
-        let node = cursor.node();
+    /// Visits every node of the tree in document order, descending only into those that hold
+    /// prose. Iterative: a note may nest emphasis or brackets a hundred thousand deep.
+    fn walk(&mut self, text: &str, cursor: &mut NoteCursor<'_>) {
+        // The context of each ancestor's own visit, to restore when stepping back up to it.
+        let mut ancestors: Vec<Context> = Vec::new();
+        let mut context = Context::default();
+        loop {
+            let (child_context, descend) = self.visit(text, cursor.node(), context);
+            if descend && cursor.goto_first_child() {
+                ancestors.push(context);
+                context = child_context;
+                continue;
+            }
+            loop {
+                let Some(parent_context) = ancestors.last().copied() else {
+                    return;
+                };
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+                context = parent_context;
+                ancestors.pop();
+            }
+        }
+    }
+
+    /// Visits one node: what it adds to the outline, the context its children are visited in,
+    /// and whether they are (only nodes that hold prose are descended into).
+    fn visit(&mut self, text: &str, node: Node<'_>, context: Context) -> (Context, bool) {
         let range = node.byte_range();
         let kind = node.kind();
-        let mut child_context = context;
+        let mut child_context = Context {
+            parent_is_table: kind.starts_with("pipe_table"),
+            ..context
+        };
         let mut descend = true;
         match kind {
             "minus_metadata" | "plus_metadata" => {
@@ -620,10 +673,7 @@ impl Outline {
                 self.mask.add(range);
                 descend = false;
             }
-            "|" if node
-                .parent()
-                .is_some_and(|p| p.kind().starts_with("pipe_table")) =>
-            {
+            "|" if context.parent_is_table => {
                 self.mask.add(range);
                 descend = false;
             }
@@ -728,15 +778,7 @@ impl Outline {
             }
             _ => {}
         }
-        if descend && cursor.goto_first_child() {
-            loop {
-                self.visit(text, cursor, child_context);
-                if !cursor.goto_next_sibling() {
-                    break;
-                }
-            }
-            cursor.goto_parent();
-        }
+        (child_context, descend)
     }
 
     fn push_heading(&mut self, text: &str, node: Node<'_>, level: u8, context: Context) {
@@ -816,6 +858,197 @@ impl Outline {
                 });
             }
             from = close + 3;
+        }
+    }
+}
+
+/// How much CPU time tree-sitter-md may spend on one chunk: half a second, plus 1.5 s a
+/// megabyte, at most 4 s. Prose parses at about a megabyte a second here; some shapes no note
+/// has in earnest cost it far more (a run of 60,000 `*` took 7.5 s, a paragraph of `![` a
+/// gigabyte of memory per 200 KB), and the stack its parser grows is bounded by the time it
+/// runs (see `PARSER_STACK_BYTES`).
+fn parse_budget(len: usize) -> Duration {
+    let per_megabyte = Duration::from_millis(1500);
+    let proportional = per_megabyte.mul_f64(len as f64 / 1_000_000.0);
+    (Duration::from_millis(500) + proportional).min(Duration::from_secs(4))
+}
+
+/// The stack a chunk of `DEEP_STACK_CHUNK_BYTES` or more is parsed with: tree-sitter's parser
+/// frees what it built recursively, a frame per level of nesting it tried (about 110 bytes), and
+/// a paragraph of 30,000 unclosed `[a](` went past the 2 MB of a default thread. Within
+/// `parse_budget`, 64 MB is several times what the worst shape found reaches; only what is used
+/// becomes resident.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+/// Chunks shorter than this are parsed on the calling thread (rayon's, with 2 MB stacks): the
+/// worst shape found needs about 30 bytes of stack a byte, under 0.5 MB here.
+const DEEP_STACK_CHUNK_BYTES: usize = 16 * 1024;
+
+/// `chunk_outline`, on a thread with a deep stack when the chunk is long enough to need one.
+fn outline_of_chunk(chunk: &str, at_start: bool) -> Outline {
+    if chunk.len() < DEEP_STACK_CHUNK_BYTES {
+        return chunk_outline(chunk, at_start);
+    }
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("ibid-parse".to_string())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || chunk_outline(chunk, at_start));
+        match spawned {
+            Ok(parsing) => parsing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(error) => {
+                tracing::warn!("cannot start a thread to parse a long block of a note: {error}");
+                chunk_outline(chunk, at_start)
+            }
+        }
+    })
+}
+
+/// Parses `source` with tree-sitter-md within `parse_budget`; `None` when it gave up (over
+/// budget, or tree-sitter failed).
+fn parse_markdown(source: &str) -> Option<MarkdownTree> {
+    let budget = parse_budget(source.len());
+    let clock = ThreadClock::start();
+    let within_budget = |_: &tree_sitter::ParseState| {
+        if clock.elapsed() > budget {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let (mut on_block, mut on_inline) = (within_budget, within_budget);
+    let options = tree_sitter_md::MarkdownParseOptions::new(
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut on_block)),
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut on_inline)),
+    );
+    let bytes = source.as_bytes();
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        let tree = parser.parse_with_options(
+            &mut |at, _| bytes.get(at..).unwrap_or_default(),
+            None,
+            options,
+        );
+        if tree.is_none() {
+            // A parser stopped midway keeps what it built, to resume: free it now.
+            *parser = MarkdownParser::default();
+        }
+        tree
+    })
+}
+
+/// Time this thread has spent since `start`: its CPU time where the platform tells it (so that
+/// a busy machine, or a process stopped and resumed, does not cut a parse short), else wall time.
+#[derive(Clone, Copy)]
+struct ThreadClock {
+    cpu: Option<Duration>,
+    wall: Instant,
+}
+
+impl ThreadClock {
+    fn start() -> Self {
+        ThreadClock {
+            cpu: thread_cpu_time(),
+            wall: Instant::now(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        match (self.cpu, thread_cpu_time()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through the pointer, which is valid and unique.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    let seconds = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    (read == 0).then(|| Duration::new(seconds, nanos))
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+/// Walks tree-sitter-md's block tree and, from each `inline` node (or table cell), down into its
+/// inline tree, as `tree_sitter_md::MarkdownCursor` does, but steps back up in constant time:
+/// `MarkdownCursor::goto_parent` asks an inline node for its parent, which tree-sitter finds by
+/// descending from the root, so walking emphasis nested n deep cost O(n²).
+struct NoteCursor<'t> {
+    tree: &'t MarkdownTree,
+    block: TreeCursor<'t>,
+    /// In an inline tree: its cursor, and how far below the inline tree's root it is (≥ 1).
+    inline: Option<(TreeCursor<'t>, usize)>,
+}
+
+impl<'t> NoteCursor<'t> {
+    fn new(tree: &'t MarkdownTree) -> Self {
+        NoteCursor {
+            tree,
+            block: tree.block_tree().walk(),
+            inline: None,
+        }
+    }
+
+    fn node(&self) -> Node<'t> {
+        match &self.inline {
+            Some((cursor, _)) => cursor.node(),
+            None => self.block.node(),
+        }
+    }
+
+    fn goto_first_child(&mut self) -> bool {
+        if let Some((cursor, depth)) = &mut self.inline {
+            let moved = cursor.goto_first_child();
+            *depth += usize::from(moved);
+            return moved;
+        }
+        let node = self.block.node();
+        if matches!(node.kind(), "inline" | "pipe_table_cell")
+            && let Some(inline_tree) = self.tree.inline_tree(&node)
+        {
+            // The inline tree's root stands for the block node itself: go to its first child.
+            let mut cursor = inline_tree.walk();
+            if !cursor.goto_first_child() {
+                return false;
+            }
+            self.inline = Some((cursor, 1));
+            return true;
+        }
+        self.block.goto_first_child()
+    }
+
+    fn goto_next_sibling(&mut self) -> bool {
+        match &mut self.inline {
+            Some((cursor, _)) => cursor.goto_next_sibling(),
+            None => self.block.goto_next_sibling(),
+        }
+    }
+
+    fn goto_parent(&mut self) -> bool {
+        match &mut self.inline {
+            Some((cursor, depth)) => {
+                *depth -= 1;
+                if *depth == 0 {
+                    // Back at the inline tree's root: that is the block node.
+                    self.inline = None;
+                } else {
+                    cursor.goto_parent();
+                }
+                true
+            }
+            None => self.block.goto_parent(),
         }
     }
 }
@@ -1079,6 +1312,75 @@ mod tests {
             .iter()
             .map(|p| format!("{:?} {:?}: {}\n", p.kind, &text[p.range.clone()], p.message))
             .collect()
+    }
+
+    /// Paragraphs that nest deeply or repeat marks, each `len` bytes long: shapes that made
+    /// tree-sitter-md (or the walk over its tree) slow, or deep in its stack.
+    fn hostile_paragraphs(len: usize) -> Vec<(&'static str, String)> {
+        let repeat = |unit: &str| unit.repeat(len / unit.len());
+        let run = |mark: &str| format!("{}x{}", mark.repeat(len / 2), mark.repeat(len / 2));
+        vec![
+            ("unclosed links", repeat("[a](")),
+            ("unclosed strong", repeat("**a ")),
+            ("unclosed images", repeat("![")),
+            ("brackets", run("[").replace('x', "@key")),
+            ("a run of *", run("*")),
+            ("a run of _", run("_")),
+            ("nested emphasis", repeat("*_")),
+            ("unclosed citations", repeat("[@b; ")),
+            ("suppressed authors", repeat("[-@b]")),
+            ("nested lists", {
+                let line = |depth: usize| format!("{}- x\n", "  ".repeat(depth));
+                (0..)
+                    .map(|i| line(i % 64))
+                    .take(len / 70)
+                    .collect::<String>()
+            }),
+            ("nested block quotes", format!("{} x\n", ">".repeat(len))),
+        ]
+    }
+
+    #[test]
+    fn blocks_under_the_deep_stack_size_parse_on_half_a_rayon_stack() {
+        // Shorter chunks are parsed on the calling thread; rayon's have 2 MB of stack.
+        for (shape, paragraph) in hostile_paragraphs(DEEP_STACK_CHUNK_BYTES - 1) {
+            let parsed = std::thread::Builder::new()
+                .stack_size(1 << 20)
+                .spawn(move || chunk_outline(&paragraph, false).candidates.len())
+                .expect("a thread");
+            let blocks = parsed.join().expect("parsed without a panic");
+            assert!(blocks >= 1, "{shape}: {blocks} blocks");
+        }
+    }
+
+    #[test]
+    fn deeply_nested_or_costly_paragraphs_are_parsed_or_read_as_plain_text() {
+        // 400 KB each: tree-sitter needed more than a default thread's stack for some, more than
+        // 7 s for others, and the walk over its tree overflowed on emphasis nested this deep.
+        for (shape, paragraph) in hostile_paragraphs(400_000) {
+            let text = format!("# Notes\n\n{paragraph}\n\nAfter “the end” [@doe].\n");
+            let note = parse_note(&text);
+            let last = note.blocks.last().map(|b| &text[b.range.clone()]);
+            assert_eq!(last, Some("After “the end” [@doe]."), "{shape}");
+            assert_eq!(
+                note.quotations.last().map(|q| &text[q.content.clone()]),
+                Some("the end")
+            );
+            for problem in &note.problems {
+                assert!(problem.range.end <= text.len() - 30, "{shape}: {problem:?}");
+            }
+        }
+        // A run of 60,000 `*` takes tree-sitter-md many seconds: it gives up, and says so.
+        let text = format!("Intro.\n\n{}x{}\n", "*".repeat(60_000), "*".repeat(60_000));
+        let problems = problems(&text);
+        assert!(
+            problems.starts_with("UnparsedMarkdown \"****")
+                && problems.contains("read as one plain paragraph"),
+            "{}",
+            problems.get(..300).unwrap_or(&problems)
+        );
+        let note = parse_note(&text);
+        assert_eq!(note.blocks.len(), 2);
     }
 
     #[test]

@@ -50,10 +50,14 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
 
     let (pairs, _) = scan_brackets(bytes, region.clone());
 
-    // Bracketed groups first: `[see @a, p. 3; @b]`.
+    // Bracketed groups first: `[see @a, p. 3; @b]`. A pair holding more than a few others is no
+    // citation (Pandoc's prefixes and locators hold a bracket or two), and reading it would make
+    // brackets nested n deep cost O(n²).
     let mut next_free = region.start;
-    for &(open, close) in &pairs {
+    for (index, &(open, close)) in pairs.iter().enumerate() {
+        let nested = pairs[index + 1..].partition_point(|&(inner, _)| inner < close);
         if open >= next_free
+            && nested <= MAX_BRACKETS_IN_CITATION
             && let Some(citation) = parse_bracketed(text, open, close)
         {
             citations.push(citation);
@@ -86,6 +90,9 @@ pub fn scan_citations(text: &str, region: ByteRange) -> Vec<Citation> {
     citations.sort_by_key(|c| c.range.start);
     citations
 }
+
+/// The most bracket pairs a bracketed citation may hold (`[see @a, p. [3]; @b [ed.]]` holds two).
+const MAX_BRACKETS_IN_CITATION: usize = 8;
 
 /// `region` clamped to `text` and shrunk to char boundaries.
 fn clamp_region(text: &str, region: ByteRange) -> ByteRange {

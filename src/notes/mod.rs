@@ -78,6 +78,8 @@ pub enum SyntaxProblemKind {
     UnclosedCitation,
     /// A frontmatter whose YAML does not parse.
     InvalidFrontmatter,
+    /// A block tree-sitter-md gave up on (over its time budget), read as plain text.
+    UnparsedMarkdown,
 }
 
 /// A likely slip in a note's syntax, with a message for the writer.

@@ -235,21 +235,36 @@ fn citation_at(slice: &str, at: usize, protected: &[ByteRange]) -> Option<usize>
     if !slice.get(at..)?.starts_with('[') {
         return None;
     }
-    let span = protected.iter().find(|span| span.start == at)?;
+    // `protected` is sorted and disjoint (`protected_spans`).
+    let span = protected.get(protected.partition_point(|span| span.start < at))?;
+    if span.start != at {
+        return None;
+    }
     let inner = slice.get(at + 1..span.end.saturating_sub(1))?;
     inner.contains('@').then_some(span.end)
 }
 
-/// The word (letters and inner periods) ending right before the period at `offset`.
+/// The longest word `word_before` reads: no abbreviation is longer, and a run of letters and
+/// periods read whole at each period (`e.g.e.g.…`) cost O(n²).
+const MAX_WORD_BEFORE: usize = 32;
+
+/// The word (letters and inner periods) ending right before the period at `offset`; empty when
+/// it is longer than `MAX_WORD_BEFORE` chars.
 fn word_before(slice: &str, offset: usize) -> &str {
-    let before = &slice[..offset];
-    let start = before
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_alphabetic() || *c == '.')
-        .last()
-        .map_or(offset, |(i, _)| i);
-    before[start..].trim_start_matches('.')
+    let Some(before) = slice.get(..offset) else {
+        return "";
+    };
+    let mut start = offset;
+    for (count, (i, c)) in before.char_indices().rev().enumerate() {
+        if !(c.is_alphabetic() || c == '.') {
+            break;
+        }
+        if count == MAX_WORD_BEFORE {
+            return "";
+        }
+        start = i;
+    }
+    before.get(start..).unwrap_or("").trim_start_matches('.')
 }
 
 fn is_abbreviation(slice: &str, offset: usize) -> bool {
@@ -287,6 +302,8 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
     let mut spans = Vec::new();
     let mut brackets: Vec<usize> = Vec::new();
     let mut curly: Vec<(char, usize)> = Vec::new();
+    // How many of each opening mark `curly` holds.
+    let mut curly_open: foldhash::HashMap<char, usize> = foldhash::HashMap::default();
     let mut straight: Option<usize> = None;
     let mut prev: Option<char> = None;
     let mut single: Option<usize> = None;
@@ -309,11 +326,17 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
             }
             // German „…“: a `“` closes an open `„`, else it opens.
             '“' if curly.last().is_some_and(|(c, _)| *c == '„') => {
-                if let Some((_, open)) = curly.pop() {
+                if let Some((opener, open)) = curly.pop() {
+                    if let Some(count) = curly_open.get_mut(&opener) {
+                        *count -= 1;
+                    }
                     spans.push(open..offset + ch.len_utf8());
                 }
             }
-            '“' | '„' | '«' | '「' | '『' => curly.push((ch, offset)),
+            '“' | '„' | '«' | '「' | '『' => {
+                curly.push((ch, offset));
+                *curly_open.entry(ch).or_insert(0) += 1;
+            }
             '”' | '»' | '」' | '』' => {
                 let opener = match ch {
                     '”' => '“',
@@ -321,9 +344,18 @@ fn protected_spans(slice: &str) -> Vec<ByteRange> {
                     '」' => '「',
                     _ => '『',
                 };
-                if let Some(position) = curly.iter().rposition(|(c, _)| *c == opener) {
+                // Searched only when one is open: a run of closers that match nothing would
+                // otherwise scan the whole stack each (O(n²)).
+                let open_ones = curly_open.entry(opener).or_insert(0);
+                if *open_ones > 0
+                    && let Some(position) = curly.iter().rposition(|(c, _)| *c == opener)
+                {
                     let (_, open) = curly[position];
-                    curly.truncate(position);
+                    for (closed, _) in curly.drain(position..) {
+                        if let Some(count) = curly_open.get_mut(&closed) {
+                            *count -= 1;
+                        }
+                    }
                     spans.push(open..offset + ch.len_utf8());
                 }
             }

@@ -138,26 +138,47 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
     let blocks = blocks(text);
     let mut problems = Vec::new();
     let string_blocks: Vec<&Block> = blocks.iter().filter(|b| b.kind == "string").collect();
-    let definitions: Vec<Vec<(String, Vec<String>)>> = string_blocks
+    let definitions: Vec<Vec<StringDefinition>> = string_blocks
         .iter()
         .map(|b| string_definitions(text.get(b.range.clone()).unwrap_or("")))
         .collect();
     let runaway = runaway_abbreviations(definitions.iter().flatten());
-    let mut kept = Vec::new();
+    let sizes = expanded_sizes(definitions.iter().flatten(), &runaway);
+    // The @string blocks kept, and which of them defines each abbreviation.
+    let mut kept: Vec<(&str, &[StringDefinition])> = Vec::new();
+    let mut defined_in: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (block, defined) in string_blocks.iter().zip(&definitions) {
-        match defined.iter().find(|(name, _)| runaway.contains(name)) {
-            Some((name, _)) => problems.push(problem(
-                path,
-                block.range.clone(),
-                format!(
-                    "the @string `{name}` refers to itself (directly or through other @strings) \
-                     or nests more than {MAX_ABBREVIATION_DEPTH} deep; it is left out"
-                ),
-            )),
-            None => kept.extend(text.get(block.range.clone())),
+        let refused = defined.iter().find_map(|d| {
+            if runaway.contains(&d.name) {
+                Some(format!(
+                    "the @string `{}` refers to itself (directly or through other @strings) \
+                     or nests more than {MAX_ABBREVIATION_DEPTH} deep; it is left out",
+                    d.name
+                ))
+            } else if sizes
+                .get(&d.name)
+                .is_some_and(|&size| size > MAX_EXPANDED_CHARS)
+            {
+                Some(format!(
+                    "the @string `{}` expands to more than {MAX_EXPANDED_CHARS} characters (its \
+                     @strings refer to others many times over); it is left out",
+                    d.name
+                ))
+            } else {
+                None
+            }
+        });
+        match (refused, text.get(block.range.clone())) {
+            (Some(message), _) => problems.push(problem(path, block.range.clone(), message)),
+            (None, Some(block_text)) => {
+                for definition in defined {
+                    defined_in.insert(&definition.name, kept.len());
+                }
+                kept.push((block_text, defined));
+            }
+            (None, None) => {}
         }
     }
-    let abbreviations = kept.join("\n");
     let mut entries = Vec::new();
     let mut seen: std::collections::HashMap<String, ByteRange> = std::collections::HashMap::new();
     for block in blocks
@@ -167,8 +188,26 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
         let Some(source) = text.get(block.range.clone()) else {
             continue;
         };
-        // The `@string` definitions come first so that abbreviations resolve; spans in errors are
-        // then shifted back.
+        // The `@string` blocks the entry needs come first so that its abbreviations resolve;
+        // spans in errors are then shifted back.
+        let fields = string_definitions(source);
+        let expansion: u64 = fields
+            .iter()
+            .flat_map(|field| &field.references)
+            .map(|name| sizes.get(name).copied().unwrap_or(0))
+            .fold(0, u64::saturating_add);
+        if expansion > MAX_EXPANDED_CHARS {
+            problems.push(problem(
+                path,
+                block.range.clone(),
+                format!(
+                    "this entry's @string abbreviations expand to more than {MAX_EXPANDED_CHARS} \
+                     characters; it is left out"
+                ),
+            ));
+            continue;
+        }
+        let abbreviations = needed_strings(&fields, &kept, &defined_in);
         let prefix_len = abbreviations.len() + 1;
         let combined = format!("{abbreviations}\n{source}");
         let parsed = match biblatex::Bibliography::parse(&combined) {
@@ -220,26 +259,43 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
 /// a definition that refers to itself would overflow the stack (and kill the process).
 const MAX_ABBREVIATION_DEPTH: usize = 32;
 
-/// The definitions of an `@string{name = value # other, …}` block: each name (lowercase, as
-/// BibTeX compares them) with the abbreviations its value refers to.
-fn string_definitions(block: &str) -> Vec<(String, Vec<String>)> {
+/// How long an abbreviation, or what an entry's abbreviations add to it, may be once expanded.
+/// biblatex expands them in memory: ten lines of @strings each ten times the one before
+/// ("billion laughs") would take it 10 GB, and the loader never returned.
+const MAX_EXPANDED_CHARS: u64 = 100_000;
+
+/// One `name = value # other` of an `@string` (or a field of an entry).
+struct StringDefinition {
+    /// Lowercase, as BibTeX compares them.
+    name: String,
+    /// The abbreviations the value refers to, once per use.
+    references: Vec<String>,
+    /// The characters the value holds itself (quoted, braced, numbers).
+    literal: u64,
+}
+
+/// The definitions of an `@string{name = value # other, …}` block, or the fields of an entry
+/// (what comes before the first comma, its key, is no definition).
+fn string_definitions(block: &str) -> Vec<StringDefinition> {
     let Some(open) = block.find(['{', '(']) else {
         return Vec::new();
     };
     let body = block.get(open + 1..).unwrap_or("");
     let body = body.strip_suffix(['}', ')']).unwrap_or(body);
     let mut definitions = Vec::new();
-    let mut current: Option<(String, Vec<String>)> = None;
+    let mut current: Option<StringDefinition> = None;
     let mut word = String::new();
     let mut depth = 0usize;
     let mut in_quotes = false;
-    let flush = |word: &mut String, current: &mut Option<(String, Vec<String>)>| {
+    let flush = |word: &mut String, current: &mut Option<StringDefinition>| {
         let name = std::mem::take(word).to_lowercase();
-        let is_reference = name.chars().next().is_some_and(|c| !c.is_ascii_digit());
-        if let Some((_, references)) = current.as_mut()
-            && is_reference
-        {
-            references.push(name);
+        let Some(definition) = current.as_mut() else {
+            return;
+        };
+        if name.chars().next().is_some_and(|c| !c.is_ascii_digit()) {
+            definition.references.push(name);
+        } else {
+            definition.literal += name.len() as u64;
         }
     };
     for c in body.chars() {
@@ -247,11 +303,19 @@ fn string_definitions(block: &str) -> Vec<(String, Vec<String>)> {
             '{' => depth += 1,
             '}' => depth = depth.saturating_sub(1),
             '"' if depth == 0 => in_quotes = !in_quotes,
-            _ if depth > 0 || in_quotes => {}
+            _ if depth > 0 || in_quotes => {
+                if let Some(definition) = current.as_mut() {
+                    definition.literal += c.len_utf8() as u64;
+                }
+            }
             '=' if current.is_none() || word.is_empty() => {
                 let name = std::mem::take(&mut word).to_lowercase();
                 if !name.is_empty() {
-                    current = Some((name, Vec::new()));
+                    current = Some(StringDefinition {
+                        name,
+                        references: Vec::new(),
+                        literal: 0,
+                    });
                 }
             }
             ',' => {
@@ -272,16 +336,83 @@ fn string_definitions(block: &str) -> Vec<(String, Vec<String>)> {
     definitions
 }
 
+/// Each abbreviation's length once expanded (saturating), computed by relaxation like
+/// `runaway_abbreviations` (which are left out: they never end).
+fn expanded_sizes<'a>(
+    definitions: impl Iterator<Item = &'a StringDefinition> + Clone,
+    runaway: &std::collections::HashSet<String>,
+) -> std::collections::HashMap<String, u64> {
+    let mut sizes: std::collections::HashMap<String, u64> = definitions
+        .clone()
+        .filter(|d| !runaway.contains(&d.name))
+        .map(|d| (d.name.clone(), d.literal))
+        .collect();
+    for _ in 0..=MAX_ABBREVIATION_DEPTH {
+        let mut changed = false;
+        for definition in definitions.clone() {
+            if runaway.contains(&definition.name) {
+                continue;
+            }
+            let size = definition
+                .references
+                .iter()
+                .map(|name| sizes.get(name).copied().unwrap_or(0))
+                .fold(definition.literal, u64::saturating_add);
+            if let Some(known) = sizes.get_mut(&definition.name)
+                && *known != size
+            {
+                *known = size;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    sizes
+}
+
+/// The kept `@string` blocks an entry with `fields` needs (those defining what it refers to,
+/// and what they refer to in turn), in file order, one per line.
+fn needed_strings(
+    fields: &[StringDefinition],
+    kept: &[(&str, &[StringDefinition])],
+    defined_in: &std::collections::HashMap<&str, usize>,
+) -> String {
+    let mut needed = std::collections::BTreeSet::new();
+    let mut pending: Vec<&str> = fields
+        .iter()
+        .flat_map(|f| f.references.iter().map(String::as_str))
+        .collect();
+    while let Some(name) = pending.pop() {
+        if let Some(&index) = defined_in.get(name)
+            && needed.insert(index)
+            && let Some((_, defined)) = kept.get(index)
+        {
+            pending.extend(
+                defined
+                    .iter()
+                    .flat_map(|d| d.references.iter().map(String::as_str)),
+            );
+        }
+    }
+    needed
+        .into_iter()
+        .filter_map(|index| kept.get(index).map(|(text, _)| *text))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The abbreviations whose expansion never ends or nests deeper than `MAX_ABBREVIATION_DEPTH`
 /// (depths computed by relaxation: a cycle keeps growing past the limit).
 fn runaway_abbreviations<'a>(
-    definitions: impl Iterator<Item = &'a (String, Vec<String>)>,
+    definitions: impl Iterator<Item = &'a StringDefinition>,
 ) -> std::collections::HashSet<String> {
     let graph: std::collections::HashMap<&str, Vec<&str>> = definitions
-        .map(|(name, references)| {
+        .map(|d| {
             (
-                name.as_str(),
-                references.iter().map(String::as_str).collect(),
+                d.name.as_str(),
+                d.references.iter().map(String::as_str).collect(),
             )
         })
         .collect();
@@ -843,6 +974,40 @@ mod tests {
         let (entries, problems) = parse_bibliography(Path::new("/w/refs.bib"), fine);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn strings_that_multiply_are_left_out_not_expanded() {
+        // "Billion laughs": each @string ten times the one before; `j` would be 10¹⁰ characters.
+        let mut bib = String::from("@string{a = \"0123456789\"}\n");
+        for pair in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].windows(2) {
+            let uses = [pair[0]; 10].join(" # ");
+            bib.push_str(&format!("@string{{{} = {uses}}}\n", pair[1]));
+        }
+        bib.push_str("@book{big, title = j}\n@book{fine, title = c # { and more}}\n");
+        let (entries, problems) = parse_bibliography(Path::new("/w/refs.bib"), &bib);
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        // `e` is 100,000 characters, at the limit; `f` to `j` are past it.
+        let refused: Vec<&str> = ["f", "g", "h", "i", "j"]
+            .into_iter()
+            .filter(|name| {
+                messages.contains(
+                    &format!(
+                        "the @string `{name}` expands to more than 100000 characters (its \
+                         @strings refer to others many times over); it is left out"
+                    )
+                    .as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(refused.len(), 5, "{messages:?}");
+        assert!(messages.contains(
+            &"this entry's @string abbreviations expand to more than 100000 characters; it is \
+              left out"
+        ));
+        assert_eq!(entries.len(), 1, "{messages:?}");
+        assert_eq!(entries[0].key, "fine");
+        assert_eq!(entries[0].title.as_deref().map(str::len), Some(1009));
     }
 
     #[test]

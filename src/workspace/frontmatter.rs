@@ -132,6 +132,13 @@ fn line_terminator_len(text: &str, end: usize) -> usize {
 /// Parses the YAML between the fences; the error names its line in the file (the YAML starts on
 /// line 2), and comes with that line number.
 fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<(String, usize)>) {
+    if let Some(line) = aliases_expand_too_far(yaml_text) {
+        let message = format!(
+            "invalid YAML frontmatter at line {line}: its aliases expand to more than \
+             {MAX_EXPANDED_VALUES} values (aliases of aliases multiply)"
+        );
+        return (None, Some((message, line)));
+    }
     let loaded = std::panic::catch_unwind(|| yaml_rust2::YamlLoader::load_from_str(yaml_text));
     match loaded {
         Ok(Ok(documents)) => {
@@ -161,9 +168,118 @@ fn parse_yaml(yaml_text: &str) -> (Option<yaml_rust2::Yaml>, Option<(String, usi
     }
 }
 
+/// The most values a frontmatter may hold with its aliases expanded. The YAML loader copies what
+/// an alias refers to, so a few lines whose aliases refer to aliases nine deep ("billion laughs")
+/// would fill the memory: 4 GB in a second before this check.
+const MAX_EXPANDED_VALUES: u64 = 100_000;
+
+/// The line (counted as in `parse_yaml`'s errors) where the YAML's values, aliases expanded,
+/// first number more than `MAX_EXPANDED_VALUES`; `None` when they do not. One pass over the
+/// parser's events, nothing expanded.
+fn aliases_expand_too_far(yaml_text: &str) -> Option<usize> {
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+    use yaml_rust2::scanner::Marker;
+
+    #[derive(Default)]
+    struct ExpandedSize {
+        /// Each anchor's size, expanded.
+        anchored: std::collections::HashMap<usize, u64>,
+        /// The sequences and mappings open: anchor and size so far.
+        open: Vec<(usize, u64)>,
+        total: u64,
+        too_far_at: Option<usize>,
+    }
+
+    impl MarkedEventReceiver for ExpandedSize {
+        fn on_event(&mut self, event: Event, mark: Marker) {
+            let size = match event {
+                Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                    self.open.push((anchor, 1));
+                    return;
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some((anchor, size)) = self.open.pop() else {
+                        return;
+                    };
+                    if anchor > 0 {
+                        self.anchored.insert(anchor, size);
+                    }
+                    return self.add(mark, size);
+                }
+                Event::Scalar(_, _, anchor, _) => {
+                    if anchor > 0 {
+                        self.anchored.insert(anchor, 1);
+                    }
+                    1
+                }
+                Event::Alias(anchor) => self.anchored.get(&anchor).copied().unwrap_or(1),
+                _ => return,
+            };
+            self.add(mark, size);
+        }
+    }
+
+    impl ExpandedSize {
+        fn add(&mut self, mark: Marker, size: u64) {
+            let grown = match self.open.last_mut() {
+                Some((_, parent)) => parent,
+                None => &mut self.total,
+            };
+            *grown = grown.saturating_add(size);
+            if *grown > MAX_EXPANDED_VALUES && self.too_far_at.is_none() {
+                self.too_far_at = Some(mark.line() + 1);
+            }
+        }
+    }
+
+    let mut sizes = ExpandedSize::default();
+    // Counted up to a syntax error too: the loader would expand what comes before it.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Parser::new_from_str(yaml_text).load(&mut sizes, true)
+    }));
+    sizes.too_far_at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_that_multiply_are_refused_at_their_line() {
+        // "Billion laughs": each line nine aliases of the one before; `i` expands to 9⁹ values.
+        let mut text = String::from("---\ntitle: Fine\na: &a [x, x, x, x, x, x, x, x, x]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let aliases = vec![format!("*{}", pair[0]); 9].join(", ");
+            text.push_str(&format!("{}: &{} [{aliases}]\n", pair[1], pair[1]));
+        }
+        text.push_str("---\nBody\n");
+        let fm = parse_frontmatter(&text).expect("frontmatter");
+        assert!(fm.yaml.is_none());
+        // `f` is the first past 100,000 (9⁶ = 531,441): line 8 of the file.
+        assert_eq!(
+            fm.error.as_deref(),
+            Some(
+                "invalid YAML frontmatter at line 8: its aliases expand to more than 100000 \
+                 values (aliases of aliases multiply)"
+            )
+        );
+        let range = fm.error_range.expect("the error's line");
+        assert!(text[range].starts_with("f: &f [*e, *e"));
+        // The same before a syntax error: still refused, not expanded.
+        let broken = text.replace("---\nBody", "oops: [\n---\nBody");
+        let fm = parse_frontmatter(&broken).expect("frontmatter");
+        assert!(fm.error.is_some_and(|e| e.contains("aliases expand")));
+    }
+
+    #[test]
+    fn aliases_in_reason_are_read() {
+        let text =
+            "---\nbase: &b {role: editor}\nauthor: [*b, *b]\nid: &id smith2020\nkey: *id\n---\n";
+        let fm = parse_frontmatter(text).expect("frontmatter");
+        assert_eq!(fm.error, None);
+        assert_eq!(fm.string("key").as_deref(), Some("smith2020"));
+    }
 
     #[test]
     fn parses_mapping_between_dashes() {

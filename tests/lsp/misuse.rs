@@ -344,6 +344,55 @@ async fn one_line_note_of_many_quotes_is_analysed() {
     assert_alive(&client).await;
 }
 
+/// Markdown nested a hundred thousand deep, or too costly to parse, opened and edited: it is
+/// reported (`unparsed-markdown`) or parsed, the rest of the note is checked, the server lives.
+/// Before session 13 the first overflowed the stack of the thread that parsed it (the process
+/// died) and the second took 75 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_or_costly_markdown_is_survived() {
+    let dir = small_workspace();
+    let (client, _server) = in_process();
+    client
+        .initialize(Some(dir.path()), false, Value::Null)
+        .await;
+    let uri = file_uri(&dir.path().join("notes/deep.md"));
+    let quoted = "Keepers \"sang to the passing whales\" [@keeper].\n";
+    let text = format!(
+        "{}\n\n{}x{}\n\n{quoted}",
+        "[a](".repeat(100_000),
+        "*".repeat(60_000),
+        "*".repeat(60_000)
+    );
+    client.open(&uri, &text);
+    let diagnostics = client
+        .diagnostics_for(&uri, |d| {
+            d.iter().any(|d| d["code"] == "quote-not-found")
+                && d.iter().any(|d| d["code"] == "unparsed-markdown")
+        })
+        .await;
+    let unparsed: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "unparsed-markdown")
+        .collect();
+    assert!(
+        unparsed.iter().any(|d| d["range"]["start"]["line"] == 2),
+        "{unparsed:?}"
+    );
+    // An edit after it: the server still follows the document.
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"text": format!("{text}More.\n")}]
+        }),
+    );
+    assert_eq!(
+        client.document_text(&uri).await["text"],
+        format!("{text}More.\n")
+    );
+    assert_alive(&client).await;
+}
+
 /// A half-typed quotation and citation (and a broken frontmatter) are reported with their own
 /// codes at the mark, in UTF-16 columns, while typing; closing them clears the reports.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,6 +22,7 @@ export const CHECK_CODES = [
   "unclosed-quote",
   "unclosed-citation",
   "invalid-frontmatter",
+  "unparsed-markdown",
   "outside-workspace",
 ] as const;
 

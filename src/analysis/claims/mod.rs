@@ -289,7 +289,7 @@ struct Candidate {
     has_citation: bool,
     cited_in_sentence: bool,
     cited: Vec<String>,
-    /// Ranges inside the sentence that are not prose (citations).
+    /// Ranges inside the sentence that are not prose (its citations: sorted, disjoint).
     blanks: Vec<ByteRange>,
 }
 
@@ -327,6 +327,7 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
             continue;
         }
         let in_block = starting_in(&citations, |c| c.range.start, &block.range);
+        let mut block_cited: Option<Vec<String>> = None;
         for (i, sentence) in block.sentences.iter().enumerate() {
             // The sentence runs to the next one (or the block's end) for what belongs to it: a
             // citation or a mark right after its full stop.
@@ -350,15 +351,14 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
                 continue;
             }
             let own = starting_in(in_block, |c| c.range.start, &reach);
-            let citing = if own.is_empty() { in_block } else { own };
-            let mut cited: Vec<String> = Vec::new();
-            for citation in citing {
-                for item in &citation.items {
-                    if input.corpus.source(&item.key).is_some() && !cited.contains(&item.key) {
-                        cited.push(item.key.clone());
-                    }
-                }
-            }
+            let cited = if own.is_empty() {
+                // The paragraph's citations back the sentence: read them once per paragraph.
+                block_cited
+                    .get_or_insert_with(|| known_keys(input.corpus, in_block))
+                    .clone()
+            } else {
+                known_keys(input.corpus, own)
+            };
             out.push(Candidate {
                 sentence: sentence.clone(),
                 block: block_index,
@@ -370,6 +370,17 @@ fn candidates(input: &ClaimInput<'_>) -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// The keys `citations` cite that name a source, each once, in the order first cited.
+fn known_keys(corpus: &Corpus, citations: &[&crate::notes::Citation]) -> Vec<String> {
+    let mut seen = foldhash::HashSet::default();
+    citations
+        .iter()
+        .flat_map(|citation| &citation.items)
+        .filter(|item| corpus.source(&item.key).is_some() && seen.insert(item.key.as_str()))
+        .map(|item| item.key.clone())
+        .collect()
 }
 
 /// The items of `sorted` (sorted by `start_of`) that start inside `range`.
@@ -391,20 +402,30 @@ fn prose(text: &str, sentence: ByteRange, blanks: &[ByteRange]) -> String {
     };
     let mut out = String::with_capacity(slice.len());
     let mut chars = slice.char_indices().peekable();
+    // Once a closing `)` or `` ` `` is not found after some offset, it is not after any later
+    // one: without this, a sentence of many unclosed `](` or backticks cost O(n²).
+    let (mut no_paren_after, mut no_backtick_after) = (slice.len(), slice.len());
     while let Some((offset, c)) = chars.next() {
         let at = sentence.start + offset;
-        if blanks.iter().any(|b| b.start <= at && at < b.end) {
+        // `blanks` are sorted and disjoint: the one that may hold `at` is the first ending after it.
+        let blank = blanks.partition_point(|b| b.end <= at);
+        if blanks.get(blank).is_some_and(|b| b.start <= at) {
             out.push(' ');
             continue;
         }
         if c == ']'
+            && offset < no_paren_after
             && slice
                 .get(offset + 1..)
                 .is_some_and(|rest| rest.starts_with('('))
         {
             // `[text](target)`: skip the target.
             let rest = slice.get(offset + 1..).unwrap_or("");
-            if let Some(close) = rest.find(')') {
+            let found = rest.find(')');
+            if found.is_none() {
+                no_paren_after = offset;
+            }
+            if let Some(close) = found {
                 let skip_to = offset + 1 + close;
                 while chars.peek().is_some_and(|&(o, _)| o <= skip_to) {
                     chars.next();
@@ -413,10 +434,14 @@ fn prose(text: &str, sentence: ByteRange, blanks: &[ByteRange]) -> String {
             out.push(' ');
             continue;
         }
-        if c == '`' {
+        if c == '`' && offset < no_backtick_after {
             // A code span is not prose.
             let rest = slice.get(offset + 1..).unwrap_or("");
-            if let Some(close) = rest.find('`') {
+            let found = rest.find('`');
+            if found.is_none() {
+                no_backtick_after = offset;
+            }
+            if let Some(close) = found {
                 let skip_to = offset + 1 + close;
                 while chars.peek().is_some_and(|&(o, _)| o <= skip_to) {
                     chars.next();

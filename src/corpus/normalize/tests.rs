@@ -171,6 +171,29 @@ fn markdown_links_keep_only_their_text() {
 }
 
 #[test]
+fn unclosed_marks_in_a_long_paragraph_are_read_in_linear_time() {
+    // Each mark opened a search to the paragraph's end: these took minutes (or seconds) per
+    // megabyte. Past the paragraph's lookahead its marks are text; the next paragraph has its own.
+    for unit in ["[a](", "![", "[", "x <!-- ", "`x ``"] {
+        let paragraph = unit.repeat(200_000 / unit.len());
+        let text = format!("{paragraph}\n\nthen [a link](http://x.org) and `code`\n");
+        let cleaned = clean_md(&text);
+        assert!(
+            cleaned.ends_with("then a link and code"),
+            "{unit}: …{}",
+            &cleaned[cleaned.len() - 60..]
+        );
+    }
+    // A comment never closed, as an HTML block: each `<!--` searched the whole line for `-->`.
+    let cleaned = clean_md(&format!("{}\n\nafter\n", "<!--".repeat(100_000)));
+    assert!(
+        cleaned.ends_with("after"),
+        "{}",
+        &cleaned[cleaned.len() - 20..]
+    );
+}
+
+#[test]
 fn markdown_shortcut_brackets_are_kept() {
     // `[s]ome` is an editorial insertion, not a link: a quotation would write it the same way.
     assert_eq!(clean_md("said “[s]ome things”"), "said “[s]ome things”");
