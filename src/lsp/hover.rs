@@ -6,15 +6,35 @@ use std::path::Path;
 use tower_lsp_server::ls_types::{self as lsp, HoverContents, MarkupContent, MarkupKind};
 
 use super::convert::Converter;
+use crate::analysis::Analysis;
 
 pub fn hover(
     converter: &mut Converter,
     path: &Path,
     position: lsp::Position,
 ) -> Option<lsp::Hover> {
+    hover_with(converter, path, position, Analysis::hover)
+}
+
+/// `hover` on a citation key only (`Analysis::citation_hover`): answered before the terms are
+/// mined.
+pub fn citation_hover(
+    converter: &mut Converter,
+    path: &Path,
+    position: lsp::Position,
+) -> Option<lsp::Hover> {
+    hover_with(converter, path, position, Analysis::citation_hover)
+}
+
+fn hover_with(
+    converter: &mut Converter,
+    path: &Path,
+    position: lsp::Position,
+    hover_at: fn(&Analysis, &Path, usize) -> Option<crate::analysis::Hover>,
+) -> Option<lsp::Hover> {
     let file = converter.file(path)?;
     let offset = file.offset(position);
-    let hover = converter.analysis.hover(path, offset)?;
+    let hover = hover_at(converter.analysis, path, offset)?;
     Some(lsp::Hover {
         contents: HoverContents::Markup(MarkupContent {
             kind: MarkupKind::Markdown,

@@ -20,7 +20,7 @@ use super::completion::{TRIGGER_CHARACTERS, completion};
 use super::convert::{Converter, PathMapper, encoding_kind, negotiate_encoding};
 use super::definition::definition;
 use super::diagnostics::run_publisher;
-use super::hover::hover;
+use super::hover::{citation_hover, hover};
 use super::references::references;
 use super::settings::overlay_from_settings;
 use super::state::{Documents, Session};
@@ -108,8 +108,13 @@ impl Server {
     }
 
     /// The latest snapshot once it has taken in the open document's current version (and the
-    /// workspace is loaded); `None` before any load was requested.
+    /// workspace is loaded, and its first terms are mined); `None` before any load was requested.
     async fn snapshot_for(&self, path: Option<&Path>) -> Option<Arc<Snapshot>> {
+        self.snapshot_waiting(path, true).await
+    }
+
+    /// `snapshot_for`, waiting for the first terms or not (`terms`).
+    async fn snapshot_waiting(&self, path: Option<&Path>, terms: bool) -> Option<Arc<Snapshot>> {
         if !self.load_requested.load(Ordering::SeqCst) {
             return None;
         }
@@ -118,7 +123,7 @@ impl Server {
             .worker
             .wait_for(CATCH_UP_TIMEOUT, |s| {
                 s.loaded
-                    && !s.terms_missing
+                    && !(terms && s.terms_missing)
                     && match (path, target) {
                         (Some(path), Some(version)) => {
                             s.versions.get(path).is_some_and(|&seen| seen >= version)
@@ -157,6 +162,44 @@ impl Server {
             query(&mut converter, &path)
         })
         .await
+    }
+
+    /// `query`, answered before the first terms are mined when `early` can answer: mining
+    /// takes seconds after a first start, and what a citation or quotation answers does not
+    /// depend on the terms. `early` gives `None` where its answer might (then `query` runs once
+    /// the terms are there).
+    async fn query_early<T, E, F>(
+        &self,
+        what: &'static str,
+        uri: &Uri,
+        early: E,
+        query: F,
+    ) -> jsonrpc::Result<Option<T>>
+    where
+        T: Send + 'static,
+        E: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
+        F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
+    {
+        let (encoding, paths) = self.conversion();
+        let Some(path) = paths.uri_to_path(uri) else {
+            return Ok(None);
+        };
+        let Some(snapshot) = self.snapshot_waiting(Some(&path), false).await else {
+            return Ok(None);
+        };
+        if snapshot.terms_missing
+            && let Some(analysis) = snapshot.analysis.clone()
+        {
+            let answer = run_blocking(what, move || {
+                let mut converter = Converter::new(&analysis, encoding, &paths);
+                early(&mut converter, &path)
+            })
+            .await?;
+            if answer.is_some() {
+                return Ok(answer);
+            }
+        }
+        self.query(what, uri, query).await
     }
 
     /// `ibid/documentText`: the server's copy of an open document.
@@ -507,9 +550,12 @@ impl LanguageServer for Server {
     async fn hover(&self, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        self.query("hover", &uri, move |converter, path| {
-            hover(converter, path, position)
-        })
+        self.query_early(
+            "hover",
+            &uri,
+            move |converter, path| citation_hover(converter, path, position),
+            move |converter, path| hover(converter, path, position),
+        )
         .await
     }
 
@@ -519,9 +565,13 @@ impl LanguageServer for Server {
     ) -> jsonrpc::Result<Option<GotoDefinitionResponse>> {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
-        self.query("definition", &uri, move |converter, path| {
-            definition(converter, path, position)
-        })
+        // Without terms, a definition found is a citation's or a quotation's: the same with them.
+        self.query_early(
+            "definition",
+            &uri,
+            move |converter, path| definition(converter, path, position),
+            move |converter, path| definition(converter, path, position),
+        )
         .await
     }
 

@@ -37,6 +37,14 @@ pub(crate) fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<H
     claim_hover(analysis, note, offset)
 }
 
+/// `hover` on a citation key of a note; `None` anywhere else.
+pub(crate) fn citation_hover_at(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover> {
+    analysis.note(path)?;
+    let note = note_at(analysis, path, offset)?;
+    let (citation, item) = citation_key_at(note, offset)?;
+    Some(citation_hover(analysis, note, citation, item))
+}
+
 /// On a cited claim: the passage of the cited source that best supports it, with its score; on
 /// an unsupported or uncited one, why, and the passages that would back it.
 fn claim_hover(analysis: &Analysis, note: &NoteAnalysis, offset: usize) -> Option<Hover> {
@@ -440,6 +448,28 @@ mod tests {
                 "2020-01",
             ))
             .bib(bib_entry("nofile", "Lost Works", &["Lost, Author"], "1999"))
+    }
+
+    #[test]
+    fn citation_hover_answers_on_citation_keys_only() {
+        // What the server answers before the terms are mined: a citation key's hover, the same
+        // as the full one; nothing elsewhere (there a term could come first).
+        let built = sample()
+            .note(
+                "a.md",
+                "She writes \"The river rose at dawn\" [see @smi$0th2020, p. 4].",
+            )
+            .build();
+        let (path, on_key) = built.cursor();
+        let text = built.text(&path).to_string();
+        assert_eq!(
+            built.analysis.citation_hover(&path, on_key),
+            built.analysis.hover(&path, on_key)
+        );
+        assert!(built.analysis.citation_hover(&path, on_key).is_some());
+        for elsewhere in [text.find("river").expect("quotation"), 2, text.len()] {
+            assert_eq!(built.analysis.citation_hover(&path, elsewhere), None);
+        }
     }
 
     #[test]

@@ -102,6 +102,12 @@ impl Analysis {
         hover::hover(self, path, offset)
     }
 
+    /// `hover` when `offset` is on a citation key in a note, which shows nothing of the terms:
+    /// what can be answered while the terms are still being mined.
+    pub fn citation_hover(&self, path: &Path, offset: usize) -> Option<Hover> {
+        hover::citation_hover_at(self, path, offset)
+    }
+
     /// Go-to-source: quotation → the matched source range; citation key → the source (or the
     /// attached quotation's passage); term → glossary entry or best defining sentence.
     pub fn definition(&self, path: &Path, offset: usize) -> Vec<Location> {
