@@ -122,7 +122,10 @@ fn parse_note_after(text: &str, previous: Option<(&str, &Note)>) -> Note {
         let first = citations.len();
         citations.extend(scan_citations(&masked, block.range.clone()));
         block_citations.push(first..citations.len());
-        for (range, key) in unclosed_citation_brackets(&masked, block.range.clone()) {
+        // The first of a paragraph, as for quote marks: a paragraph of a hundred thousand
+        // unclosed `[@key;` would otherwise publish as many diagnostics at each keystroke.
+        let unclosed = unclosed_citation_brackets(&masked, block.range.clone());
+        if let Some((range, key)) = unclosed.into_iter().next() {
             problems.push(SyntaxProblem {
                 kind: SyntaxProblemKind::UnclosedCitation,
                 range,
@@ -1394,6 +1397,18 @@ mod tests {
             "# Notes\n\nShe wrote “the end is near [@doe].\n\nA claim [@roe, p. 2.\n\n\
              - item with \"open quote\n- \"closed\" item\n",
         ));
+    }
+
+    #[test]
+    fn the_first_unclosed_citation_of_a_paragraph_is_reported() {
+        let text = format!(
+            "{}\n\nAnother [@roe, p. 2.\n",
+            "A claim [@doe; ".repeat(1_000)
+        );
+        let problems = parse_note(&text).problems;
+        let at: Vec<&str> = problems.iter().map(|p| &text[p.range.clone()]).collect();
+        assert_eq!(at, ["[@doe", "[@roe"]);
+        assert_eq!(problems[0].range.start, "A claim ".len());
     }
 
     #[test]
