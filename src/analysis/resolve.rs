@@ -292,12 +292,79 @@ fn search_corpus(
         return exact;
     }
     // No candidate holds it word for word: those that may were searched so, and the others lack
-    // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
-    candidates
+    // a word or a pair of words (the filter never misses one). Only the approximate tier is left,
+    // in the sources holding the most of its word pairs (then its rarest words): in a corpus
+    // whose sources share one vocabulary, hundreds hold every word of a passage scattered, and
+    // the source it comes from is told apart only by holding its words side by side.
+    let pairs = adjacent_pairs(pattern);
+    let mut by_pairs: Vec<(usize, usize)> = candidates
         .iter()
-        .take(FULL_SEARCHES)
+        .enumerate()
+        .map(|(position, &(source, _))| (pairs_held(&pairs, source), position))
+        .collect();
+    // Stable: among equals, the order of `candidates`.
+    by_pairs.sort_by_key(|&(held, _)| std::cmp::Reverse(held));
+    // Large sources hold most pairs of common words too: the ranking by words keeps half.
+    let mut searched = vec![false; candidates.len()];
+    let mut order = Vec::with_capacity(FULL_SEARCHES);
+    let mut pair_ranks = by_pairs.iter().map(|&(_, position)| position);
+    let mut word_ranks = 0..candidates.len();
+    while order.len() < FULL_SEARCHES.min(candidates.len()) {
+        let next = if order.len() % 2 == 0 {
+            pair_ranks.next()
+        } else {
+            word_ranks.next()
+        };
+        let Some(position) = next else {
+            break;
+        };
+        if let Some(slot) = searched.get_mut(position)
+            && !*slot
+        {
+            *slot = true;
+            order.push(position);
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|position| candidates.get(position))
         .filter_map(|&(source, _)| approximate_in_source(pattern, source))
         .reduce(better)
+}
+
+/// Every pair of adjacent indexed words of the pattern's texts, as word hashes.
+fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<(u32, u32)> = pattern
+        .iter()
+        .filter_map(|piece| match piece {
+            PatternPiece::Text(text) => Some(text),
+            PatternPiece::Gap { .. } => None,
+        })
+        .flat_map(|text| {
+            let words: Vec<Option<u32>> = key_word_hashes(text).collect();
+            words
+                .windows(2)
+                .filter_map(|pair| match pair {
+                    [Some(first), Some(second)] => Some((*first, *second)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// How many of `pairs` the source's pair filter may hold (side by side, or across a paragraph
+/// break).
+fn pairs_held(pairs: &[(u32, u32)], source: &Source) -> usize {
+    pairs
+        .iter()
+        .filter(|&&(first, second)| {
+            source.pairs.may_hold(first, second) || source.pairs.may_split(first, second)
+        })
+        .count()
 }
 
 /// The word pairs an exact occurrence of a quotation needs in a source, text by text: the pairs of
@@ -629,6 +696,40 @@ mod tests {
             .build();
         let analysis = built.analysis.note(&note_path("a.md")).expect("note");
         let resolution = &analysis.resolutions[0];
+        let found = resolution.found.as_ref().expect("found");
+        assert_eq!(found.key, "zeta2020", "{resolution:?}");
+        assert_eq!(found.kind, MatchKind::Approximate);
+    }
+
+    /// Forty sources hold every word of a misquotation, scattered; the one it comes from holds
+    /// them side by side and comes last. Ranked by words held, it tied with the forty and was
+    /// never searched approximately; ranked by word pairs, it is searched first.
+    #[test]
+    fn an_approximate_match_is_found_among_many_sources_holding_its_words_scattered() {
+        let mut fixture = Fixture::new();
+        for i in 0..40 {
+            fixture = fixture.source(
+                &format!("decoy{i:02}"),
+                &format!(
+                    "# Decoy {i}\n\nEvery week the numbers share what delegates agreed. \
+                     To the data, {i} agreed.\n"
+                ),
+            );
+        }
+        let built = fixture
+            .source("zeta2020", SOURCE)
+            .note(
+                "a.md",
+                "She wrote \"the delegates agreed to share the numbers every week\" [@decoy03].\n",
+            )
+            .build();
+        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
+        let resolution = &analysis.resolutions[0];
+        assert_eq!(
+            resolution.status,
+            QuoteStatus::Misattributed,
+            "{resolution:?}"
+        );
         let found = resolution.found.as_ref().expect("found");
         assert_eq!(found.key, "zeta2020", "{resolution:?}");
         assert_eq!(found.kind, MatchKind::Approximate);

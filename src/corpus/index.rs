@@ -243,24 +243,40 @@ impl WordIndex {
     }
 
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index
-    /// and how many it holds, most first (then in corpus order).
+    /// and how many it holds; those holding the rarest words first: by the summed rarity of the
+    /// words held (a word held by `k` of `n` sources weighs ln(n / k)), then by how many, then in
+    /// corpus order. Counting alone ties, in a corpus whose sources share their vocabulary, the
+    /// source a passage comes from with dozens that hold its common words scattered; the rare
+    /// words it also holds rank it first.
     pub fn sources_holding(&self, words: &[u32], min: usize) -> Vec<(usize, usize)> {
         let mut counts = vec![0u32; self.sources];
+        let mut rarity = vec![0f64; self.sources];
+        let sources = self.sources.max(1) as f64;
         for &word in words {
-            for &source in self.sources_with(word) {
-                if let Some(count) = counts.get_mut(source as usize) {
+            let holders = self.sources_with(word);
+            let weight = (sources / holders.len().max(1) as f64).ln();
+            for &source in holders {
+                if let (Some(count), Some(sum)) = (
+                    counts.get_mut(source as usize),
+                    rarity.get_mut(source as usize),
+                ) {
                     *count += 1;
+                    *sum += weight;
                 }
             }
         }
-        let mut holding: Vec<(usize, usize)> = counts
+        let mut holding: Vec<(usize, usize, f64)> = counts
             .into_iter()
+            .zip(rarity)
             .enumerate()
-            .map(|(source, count)| (source, count as usize))
-            .filter(|&(_, count)| count >= min.max(1))
+            .map(|(source, (count, sum))| (source, count as usize, sum))
+            .filter(|&(_, count, _)| count >= min.max(1))
             .collect();
-        holding.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        holding.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
         holding
+            .into_iter()
+            .map(|(source, count, _)| (source, count))
+            .collect()
     }
 }
 
@@ -294,6 +310,20 @@ mod tests {
         );
         assert_eq!(index.sources_holding(&words, 3), vec![(1, 4)]);
         assert!(index.sources_holding(&hashes("absent words"), 1).is_empty());
+    }
+
+    #[test]
+    fn rare_words_held_rank_a_source_before_more_common_ones() {
+        let sources = vec![
+            source("a", "Alpha and beta."),
+            source("b", "Alpha, beta."),
+            source("c", "Beta; alpha."),
+            source("d", "Gamma alone."),
+        ];
+        let index = WordIndex::build(&sources);
+        // `d` holds one word, held by no other source; `a`, `b`, `c` hold two held by three.
+        let ranked = index.sources_holding(&hashes("alpha beta gamma"), 1);
+        assert_eq!(ranked, vec![(3, 1), (0, 2), (1, 2), (2, 2)]);
     }
 
     #[test]
