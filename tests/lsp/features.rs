@@ -347,6 +347,60 @@ async fn a_source_changed_on_disk_rechecks_the_notes() {
     client.diagnostics_for(&uri, |d| d.is_empty()).await;
 }
 
+/// Many files changed at once (a `git pull`): two sources rewritten, one added, events repeated,
+/// in one notification. The server reloads once, and the note's quotations follow all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_sources_changed_at_once_are_all_taken_in() {
+    let workspace = Workspace::new(&[
+        ("ibid.toml", CONFIG),
+        ("refs.bib", BIB),
+        ("sources/smith2020.md", LEVEE),
+        (
+            "sources/doe2019.md",
+            "# Doe\n\nThe harbour was quiet all winter.\n",
+        ),
+        (
+            "notes/a.md",
+            "# A\n\n\"The canal froze in March\" [@smith2020]. \"The harbour reopened in April\" \
+             [@doe2019]. \"The ferries ran again at dawn\" [@roe2021].\n",
+        ),
+    ]);
+    let client = workspace.start().await;
+    let uri = workspace.uri("notes/a.md");
+    client
+        .diagnostics_for(&uri, |d| {
+            codes(d).iter().filter(|c| *c == "quote-not-found").count() == 2
+        })
+        .await;
+    std::fs::write(
+        workspace.path("sources/smith2020.md"),
+        format!("{LEVEE}\nThe canal froze in March.\n"),
+    )
+    .expect("rewrite a source");
+    std::fs::write(
+        workspace.path("sources/doe2019.md"),
+        "# Doe\n\nThe harbour reopened in April.\n",
+    )
+    .expect("rewrite a source");
+    std::fs::write(
+        workspace.path("sources/roe2021.md"),
+        "# Roe\n\nThe ferries ran again at dawn.\n",
+    )
+    .expect("add a source");
+    let event = |path: &str, kind: u32| json!({"uri": workspace.uri(path), "type": kind});
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [
+            event("sources/smith2020.md", 2),
+            event("sources/doe2019.md", 2),
+            event("sources/smith2020.md", 2),
+            event("sources/roe2021.md", 1),
+            event("sources/roe2021.md", 2),
+        ]}),
+    );
+    client.diagnostics_for(&uri, |d| d.is_empty()).await;
+}
+
 /// Terms are mined off the worker: a hover right after the load waits for them, and after a
 /// source changes on disk its new definition of a term shows once they are mined again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
