@@ -1736,6 +1736,85 @@ fn source_saves(
     Ok(())
 }
 
+/// How many sources `sources_pulled` changes at once.
+const PULLED_SOURCES: usize = 50;
+
+/// A `git pull` as the server sees it: `PULLED_SOURCES` sources (evenly spread in path order) get
+/// a paragraph appended on disk, one `workspace/didChangeWatchedFiles` names them all, and the time
+/// until the open note's next diagnostics is taken; then the same for their original texts.
+fn sources_pulled(
+    args: &Args,
+    server: &mut Lsp,
+    dir: &Path,
+    note_uri: &str,
+    results: &mut Results,
+    progress: &Progress,
+) -> Result<(), String> {
+    let mut sources: Vec<PathBuf> = Vec::new();
+    collect_files(&dir.join("sources"), &mut sources);
+    sources.sort();
+    let step = (sources.len() / PULLED_SOURCES).max(1);
+    let pulled: Vec<PathBuf> = sources
+        .into_iter()
+        .step_by(step)
+        .take(PULLED_SOURCES)
+        .collect();
+    if pulled.len() < 2 {
+        return Ok(());
+    }
+    let mut originals = Vec::with_capacity(pulled.len());
+    for path in &pulled {
+        originals.push(fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    progress.say(&format!(
+        "ibid lsp: {} sources changed at once, then restored",
+        pulled.len()
+    ));
+    let changes: Vec<Value> = pulled
+        .iter()
+        .map(|path| json!({"uri": uri_of(path), "type": 2}))
+        .collect();
+    let mut latencies = Vec::new();
+    for round in 0..2 {
+        for (path, original) in pulled.iter().zip(&originals) {
+            let mut bytes = original.clone();
+            if round == 0 {
+                bytes.extend_from_slice(b"\n\nA paragraph a pull brought in, then took away.\n");
+            }
+            fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let sent = Instant::now();
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": changes }),
+        )?;
+        let Some((arrived, _)) = server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
+        else {
+            results.notes.push(format!(
+                "lsp: no diagnostics within {} s after {} sources changed",
+                args.timeout.as_secs(),
+                pulled.len()
+            ));
+            break;
+        };
+        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
+    }
+    for (path, original) in pulled.iter().zip(&originals) {
+        fs::write(path, original).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    results.add(
+        &format!(
+            "lsp {} sources changed at once -> diagnostics (ms)",
+            pulled.len()
+        ),
+        latencies,
+        "ms",
+        None,
+        false,
+    );
+    Ok(())
+}
+
 /// Every file under `folder`, recursively.
 fn collect_files(folder: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(folder) else {
@@ -1904,6 +1983,7 @@ fn lsp_session(
     let p99 = percentile(&latencies, 99.0);
     let keystrokes = latencies;
     source_saves(args, server, dir, &note_uri, results, progress)?;
+    sources_pulled(args, server, dir, &note_uri, results, progress)?;
     let latencies = keystrokes;
     results.add(
         "lsp keystroke -> diagnostics p50 (ms)",

@@ -233,7 +233,7 @@ mod tests {
             &settings,
             None,
             Some(&first),
-            None,
+            &[],
         );
         assert_eq!(through_memo.resolutions, fresh.resolutions);
         first.store(root, &cache);
@@ -259,7 +259,7 @@ mod tests {
             &settings,
             None,
             Some(&second),
-            None,
+            &[],
         );
         assert_eq!(reused.resolutions, fresh.resolutions);
         assert_eq!(reused.diagnostics, fresh.diagnostics);

@@ -366,48 +366,64 @@ impl AnalysisHost {
     /// what may have read it. When its frontmatter changed (it gives the source's key, title and
     /// authors, and is reported on when it is not YAML), the workspace is loaded again instead.
     pub fn set_source_text(&mut self, path: PathBuf, text: String) {
-        let corpus = &self.snapshot.corpus;
-        let Some((index, old)) = corpus
-            .source_index_by_path(&path)
-            .and_then(|index| corpus.sources.get(index).map(|old| (index, old.clone())))
-        else {
-            return;
-        };
-        if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
-            if let Err(error) = self.reload(None) {
-                tracing::warn!(%error, "cannot load the workspace again after a frontmatter change");
+        self.set_source_texts(vec![(path, text)]);
+    }
+
+    /// `set_source_text` for several sources at once (files a `git pull` changed): each is
+    /// indexed again, and the notes are checked once for all of them.
+    pub fn set_source_texts(&mut self, changed: Vec<(PathBuf, String)>) {
+        let corpus = self.snapshot.corpus.clone();
+        let mut replaced: Vec<(usize, SourceChange)> = Vec::new();
+        for (path, text) in changed {
+            let Some((index, old)) = corpus
+                .source_index_by_path(&path)
+                .and_then(|index| corpus.sources.get(index).map(|old| (index, old.clone())))
+            else {
+                continue;
+            };
+            if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
+                if let Err(error) = self.reload(None) {
+                    tracing::warn!(%error, "cannot load the workspace again after a frontmatter change");
+                }
+                return;
             }
+            let after = Arc::new(crate::corpus::Source::new(
+                old.key.clone(),
+                path,
+                old.format,
+                text,
+                old.meta.clone(),
+            ));
+            replaced.retain(|(earlier, _)| *earlier != index);
+            replaced.push((index, SourceChange { before: old, after }));
+        }
+        if replaced.is_empty() {
             return;
         }
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
-        let replacement = Arc::new(crate::corpus::Source::new(
-            old.key.clone(),
-            path.clone(),
-            old.format,
-            text,
-            old.meta.clone(),
-        ));
         let mut sources = snap.corpus.sources.clone();
-        if let Some(slot) = sources.get_mut(index) {
-            *slot = replacement.clone();
+        for (index, change) in &replaced {
+            if let Some(slot) = sources.get_mut(*index) {
+                *slot = change.after.clone();
+            }
         }
         snap.corpus = Arc::new(Corpus::from_shared(
             sources,
             snap.corpus.bibliography.clone(),
         ));
-        // Only the changed source is indexed again: the others' passages are kept.
-        snap.passages = Arc::new(snap.passages.with_source_changed(index));
-        // Mined again later (`terms_job`); until then the changed source's excerpts are left out.
-        snap.mined_terms = Arc::new(snap.mined_terms.without_source(&path));
-        reanalyse_after(
-            snap,
-            &SourceChange {
-                before: old,
-                after: replacement,
-            },
-        );
+        let indices: Vec<usize> = replaced.iter().map(|(index, _)| *index).collect();
+        let paths: Vec<&Path> = replaced
+            .iter()
+            .map(|(_, c)| c.after.path.as_path())
+            .collect();
+        // Only the changed sources are indexed again: the others' passages are kept.
+        snap.passages = Arc::new(snap.passages.with_sources_changed(&indices));
+        // Mined again later (`terms_job`); until then the changed sources' excerpts are left out.
+        snap.mined_terms = Arc::new(snap.mined_terms.without_sources(&paths));
+        let changes: Vec<SourceChange> = replaced.into_iter().map(|(_, change)| change).collect();
+        reanalyse_after(snap, &changes);
         if self.terms == TermsState::Mined {
             self.terms = TermsState::Stale;
         }
@@ -526,7 +542,7 @@ fn build_snapshot(
                 settings,
                 None,
                 memo.as_ref(),
-                None,
+                &[],
             );
             progress.advance(1);
             Some((path.clone(), Arc::new(analysis)))
@@ -552,8 +568,9 @@ fn build_snapshot(
 /// Hands the allocator's free memory back to the system. Mining runs beside the analysis of
 /// edits in a long-lived server, and glibc keeps what a pass freed inside its arenas, between
 /// blocks still in use: without this the server's resident memory grew by some 100 MB over six
-/// source saves at 100 MB (docs/benchmarks.md, session 12).
-fn give_back_free_memory() {
+/// source saves at 100 MB (docs/benchmarks.md, session 12). The server also calls it once a
+/// snapshot that replaced a whole analysis is published, when the old one is no longer held.
+pub fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of the allocator's arenas to the system.
     unsafe {
@@ -575,7 +592,7 @@ fn frontmatter_of(text: &str) -> Option<&str> {
 }
 
 /// Analyses every note again after a source changed: what may have read it is computed again.
-fn reanalyse_after(snap: &mut Analysis, change: &SourceChange) {
+fn reanalyse_after(snap: &mut Analysis, changes: &[SourceChange]) {
     let evidence = Evidence {
         corpus: &snap.corpus,
         passages: &snap.passages,
@@ -592,7 +609,7 @@ fn reanalyse_after(snap: &mut Analysis, change: &SourceChange) {
                 settings,
                 Some(old),
                 None,
-                Some(change),
+                changes,
             );
             (path.clone(), Arc::new(analysis))
         })
@@ -642,7 +659,7 @@ pub fn analyse_note_after(
     settings: &CheckSettings,
     previous: Option<&NoteAnalysis>,
 ) -> NoteAnalysis {
-    analyse_note_with(path, text, evidence, settings, previous, None, None)
+    analyse_note_with(path, text, evidence, settings, previous, None, &[])
 }
 
 /// One source whose text changed (its key and path did not), before and after.
@@ -661,7 +678,7 @@ fn analyse_note_with(
     settings: &CheckSettings,
     previous: Option<&NoteAnalysis>,
     memo: Option<&memo::ResolutionMemo>,
-    changed: Option<&SourceChange>,
+    changed: &[SourceChange],
 ) -> NoteAnalysis {
     use memo::ResolutionKey;
     let corpus = evidence.corpus;
@@ -690,8 +707,8 @@ fn analyse_note_with(
                 .iter()
                 .zip(&old.resolutions)
                 .filter(|(quotation, resolution)| {
-                    changed.is_none_or(|change| {
-                        !resolve::may_change_with_source(
+                    !changed.iter().any(|change| {
+                        resolve::may_change_with_source(
                             &old.note,
                             quotation,
                             resolution,
@@ -727,7 +744,10 @@ fn analyse_note_with(
             settings,
         },
         previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
-        changed.map(|change| change.after.key.as_str()),
+        &changed
+            .iter()
+            .map(|change| change.after.key.as_str())
+            .collect::<Vec<_>>(),
     );
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
@@ -1024,7 +1044,7 @@ mod tests {
                 &settings,
                 Some(&previous),
                 None,
-                Some(&change),
+                std::slice::from_ref(&change),
             );
             let fresh = analyse_note(path.clone(), note.clone(), &evidence, &settings);
             assert_eq!(
@@ -1105,6 +1125,72 @@ mod tests {
     /// A source whose frontmatter changes on disk takes its new key (and a frontmatter that is not
     /// YAML is reported): the workspace is loaded again, where a change to the body only
     /// re-indexes the source.
+    /// Several sources changed at once (`set_source_texts`, as after a `git pull`): the notes
+    /// then read as after loading the changed workspace afresh: a quotation moves from one
+    /// changed source to another, one becomes found, one is lost, one unchanged source's stays.
+    #[test]
+    fn sources_changed_together_give_what_a_fresh_load_gives() {
+        let (_dir, root) = workspace_on_disk();
+        let write = |name: &str, text: &str| {
+            let path = root.join("sources").join(name);
+            std::fs::write(&path, text).expect("write source");
+            path
+        };
+        let first = write(
+            "osei2022.md",
+            "# O\n\nThe levee held through the long storm.\n",
+        );
+        let second = write(
+            "mensah2023.md",
+            "# M\n\nThe harbour stayed quiet all winter.\n",
+        );
+        write("halden2021.md", "# H\n\nThe ferries ran again at dawn.\n");
+        std::fs::write(
+            root.join("notes/a.md"),
+            "# A\n\n\"The levee held through the long storm\" [@osei2022]. \"The canal froze \
+             solid in March\" [@mensah2023]. \"The ferries ran again at dawn\" [@halden2021]. \
+             \"The harbour stayed quiet all winter\" [@osei2022].\n",
+        )
+        .expect("write note");
+        let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
+        let codes = |host: &AnalysisHost| -> Vec<String> {
+            host.snapshot
+                .notes
+                .values()
+                .flat_map(|note| &note.diagnostics)
+                .map(|d| format!("{}@{}:{}", d.code, d.range.start, d.message))
+                .collect()
+        };
+        let before = codes(&host);
+        assert!(
+            before.iter().any(|c| c.starts_with("quote-misattributed")),
+            "{before:?}"
+        );
+
+        let first_text = "# O\n\nThe harbour stayed quiet all winter.\n";
+        let second_text = "# M\n\nThe canal froze solid in March.\n";
+        std::fs::write(&first, first_text).expect("rewrite");
+        std::fs::write(&second, second_text).expect("rewrite");
+        host.set_source_texts(vec![
+            (first.clone(), first_text.to_string()),
+            (second.clone(), second_text.to_string()),
+        ]);
+        let fresh = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
+        let after = codes(&host);
+        assert_eq!(after, codes(&fresh));
+        assert_ne!(after, before);
+        // The levee quotation is lost; the canal and harbour ones are found where they cite.
+        assert!(after.iter().all(|c| !c.contains("canal")), "{after:?}");
+        assert_eq!(
+            after
+                .iter()
+                .filter(|c| c.starts_with("quote-not-found"))
+                .count(),
+            1,
+            "{after:?}"
+        );
+    }
+
     #[test]
     fn a_source_s_new_frontmatter_gives_it_its_new_key() {
         let (_dir, root) = workspace_on_disk();

@@ -94,12 +94,12 @@ pub struct NoteClaims {
 
 /// Finds and checks the claims of a note. `previous` (the note's earlier claims and memo, against
 /// the same corpus and settings) lets an edit re-check only the sentences it touched. With
-/// `changed_source` (the key of the one source whose text changed since `previous`), a claim
-/// whose check may have read that source is checked again (`may_change_with_source`).
+/// `changed_sources` (the keys of the sources whose texts changed since `previous`), a claim
+/// whose check may have read one of them is checked again (`may_change_with_source`).
 pub fn check_claims(
     input: &ClaimInput<'_>,
     previous: Option<(&[Claim], &ClaimMemo)>,
-    changed_source: Option<&str>,
+    changed_sources: &[&str],
 ) -> NoteClaims {
     let settings = input.settings;
     if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
@@ -128,8 +128,9 @@ pub fn check_claims(
                     Some(index) => old_claims
                         .get(*index)
                         .filter(|old| {
-                            changed_source
-                                .is_none_or(|changed| !may_change_with_source(old, changed, limit))
+                            !changed_sources
+                                .iter()
+                                .any(|changed| may_change_with_source(old, changed, limit))
                         })
                         .map(Some),
                     None => Some(None),
@@ -521,7 +522,7 @@ mod tests {
             passages: &passages,
             settings: &settings,
         };
-        check_claims(&input, None, None)
+        check_claims(&input, None, &[])
             .claims
             .into_iter()
             .map(|c| {

@@ -272,17 +272,19 @@ impl PassageIndex {
         }
     }
 
-    /// The index of a corpus in which only the source at `changed` differs from the one this
+    /// The index of a corpus in which only the sources at `changed` differ from the one this
     /// index belongs to (same number and order of sources): the passages built for every other
-    /// source are kept, the changed source's are built again when asked for.
-    pub fn with_source_changed(&self, changed: usize) -> PassageIndex {
+    /// source are kept, the changed sources' are built again when asked for.
+    pub fn with_sources_changed(&self, changed: &[usize]) -> PassageIndex {
         PassageIndex {
             sources: self
                 .sources
                 .iter()
                 .enumerate()
                 .map(|(index, slot)| match slot.get() {
-                    Some(passages) if index != changed => OnceLock::from(Arc::clone(passages)),
+                    Some(passages) if !changed.contains(&index) => {
+                        OnceLock::from(Arc::clone(passages))
+                    }
                     _ => OnceLock::new(),
                 })
                 .collect(),

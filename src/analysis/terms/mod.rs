@@ -148,16 +148,17 @@ impl SourceTerms {
         })
     }
 
-    /// These terms without what they took from the source at `path` (whose text changed: the
-    /// excerpts' ranges are of its old text); a term left without excerpts is dropped, as mining
-    /// drops it.
-    pub fn without_source(&self, path: &std::path::Path) -> SourceTerms {
+    /// These terms without what they took from the sources at `paths` (whose texts changed: the
+    /// excerpts' ranges are of their old texts); a term left without excerpts is dropped, as
+    /// mining drops it.
+    pub fn without_sources(&self, paths: &[&std::path::Path]) -> SourceTerms {
         let terms = self
             .terms
             .iter()
             .filter_map(|term| {
                 let mut term = term.clone();
-                term.excerpts.retain(|excerpt| excerpt.path != path);
+                term.excerpts
+                    .retain(|excerpt| !paths.contains(&excerpt.path.as_path()));
                 (!term.excerpts.is_empty()).then_some(term)
             })
             .collect();
