@@ -1,7 +1,8 @@
 //! End-to-end benchmark: generates a workspace of a given size from the sample corpus
 //! (`../shared/corpus`, read at run time) and measures the release binary on it: cold and warm
 //! `ibid check`, the language server (initialize → first diagnostics, hover and definition
-//! latency, keystroke → republished diagnostics, a source saved → republished diagnostics), peak
+//! latency, keystroke → republished diagnostics, a source saved and 50 sources changed at once →
+//! republished diagnostics), peak
 //! memory, and `rg -F -f` over the same corpus with the same quotations as the exact-matching
 //! baseline.
 //!
