@@ -373,7 +373,7 @@ impl AnalysisHost {
     /// indexed again, and the notes are checked once for all of them.
     pub fn set_source_texts(&mut self, changed: Vec<(PathBuf, String)>) {
         let corpus = self.snapshot.corpus.clone();
-        let mut replaced: Vec<(usize, SourceChange)> = Vec::new();
+        let mut found: Vec<(usize, Arc<crate::corpus::Source>, PathBuf, String)> = Vec::new();
         for (path, text) in changed {
             let Some((index, old)) = corpus
                 .source_index_by_path(&path)
@@ -387,19 +387,26 @@ impl AnalysisHost {
                 }
                 return;
             }
-            let after = Arc::new(crate::corpus::Source::new(
-                old.key.clone(),
-                path,
-                old.format,
-                text,
-                old.meta.clone(),
-            ));
-            replaced.retain(|(earlier, _)| *earlier != index);
-            replaced.push((index, SourceChange { before: old, after }));
+            found.retain(|(earlier, ..)| *earlier != index);
+            found.push((index, old, path, text));
         }
-        if replaced.is_empty() {
+        if found.is_empty() {
             return;
         }
+        // Indexed again side by side.
+        let replaced: Vec<(usize, SourceChange)> = found
+            .into_par_iter()
+            .map(|(index, old, path, text)| {
+                let after = Arc::new(crate::corpus::Source::new(
+                    old.key.clone(),
+                    path,
+                    old.format,
+                    text,
+                    old.meta.clone(),
+                ));
+                (index, SourceChange { before: old, after })
+            })
+            .collect();
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
