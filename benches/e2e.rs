@@ -1692,9 +1692,7 @@ fn source_saves(
     results: &mut Results,
     progress: &Progress,
 ) -> Result<(), String> {
-    let mut sources: Vec<PathBuf> = Vec::new();
-    collect_files(&dir.join("sources"), &mut sources);
-    sources.sort();
+    let sources = sorted_sources(dir);
     let Some(source) = sources.first() else {
         return Ok(());
     };
@@ -1751,9 +1749,7 @@ fn sources_pulled(
     results: &mut Results,
     progress: &Progress,
 ) -> Result<(), String> {
-    let mut sources: Vec<PathBuf> = Vec::new();
-    collect_files(&dir.join("sources"), &mut sources);
-    sources.sort();
+    let sources = sorted_sources(dir);
     let step = (sources.len() / PULLED_SOURCES).max(1);
     let pulled: Vec<PathBuf> = sources
         .into_iter()
@@ -1814,6 +1810,14 @@ fn sources_pulled(
         false,
     );
     Ok(())
+}
+
+/// The workspace's source files, in path order.
+fn sorted_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = Vec::new();
+    collect_files(&dir.join("sources"), &mut sources);
+    sources.sort();
+    sources
 }
 
 /// Every file under `folder`, recursively.

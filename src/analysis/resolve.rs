@@ -675,17 +675,12 @@ mod tests {
         assert_eq!(found.kind, MatchKind::Exact);
     }
 
-    /// A misquotation of a source it does not cite is found approximately among many sources.
-    #[test]
-    fn an_approximate_match_elsewhere_is_found_among_many_sources() {
+    /// The resolution of a misquotation of `SOURCE` (one word changed) citing the fourth of 40
+    /// decoys (`decoy(i)` is the text of the i-th), `SOURCE` coming after them all.
+    fn misquoted_among_decoys(decoy: impl Fn(usize) -> String) -> QuoteResolution {
         let mut fixture = Fixture::new();
         for i in 0..40 {
-            fixture = fixture.source(
-                &format!("decoy{i:02}"),
-                &format!(
-                    "# Decoy {i}\n\nThe storm of that year left the river low and the towns dry.\n"
-                ),
-            );
+            fixture = fixture.source(&format!("decoy{i:02}"), &decoy(i));
         }
         let built = fixture
             .source("zeta2020", SOURCE)
@@ -695,7 +690,15 @@ mod tests {
             )
             .build();
         let analysis = built.analysis.note(&note_path("a.md")).expect("note");
-        let resolution = &analysis.resolutions[0];
+        analysis.resolutions[0].clone()
+    }
+
+    /// A misquotation of a source it does not cite is found approximately among many sources.
+    #[test]
+    fn an_approximate_match_elsewhere_is_found_among_many_sources() {
+        let resolution = misquoted_among_decoys(|i| {
+            format!("# Decoy {i}\n\nThe storm of that year left the river low and the towns dry.\n")
+        });
         let found = resolution.found.as_ref().expect("found");
         assert_eq!(found.key, "zeta2020", "{resolution:?}");
         assert_eq!(found.kind, MatchKind::Approximate);
@@ -706,25 +709,12 @@ mod tests {
     /// never searched approximately; ranked by word pairs, it is searched first.
     #[test]
     fn an_approximate_match_is_found_among_many_sources_holding_its_words_scattered() {
-        let mut fixture = Fixture::new();
-        for i in 0..40 {
-            fixture = fixture.source(
-                &format!("decoy{i:02}"),
-                &format!(
-                    "# Decoy {i}\n\nEvery week the numbers share what delegates agreed. \
-                     To the data, {i} agreed.\n"
-                ),
-            );
-        }
-        let built = fixture
-            .source("zeta2020", SOURCE)
-            .note(
-                "a.md",
-                "She wrote \"the delegates agreed to share the numbers every week\" [@decoy03].\n",
+        let resolution = misquoted_among_decoys(|i| {
+            format!(
+                "# Decoy {i}\n\nEvery week the numbers share what delegates agreed. \
+                 To the data, {i} agreed.\n"
             )
-            .build();
-        let analysis = built.analysis.note(&note_path("a.md")).expect("note");
-        let resolution = &analysis.resolutions[0];
+        });
         assert_eq!(
             resolution.status,
             QuoteStatus::Misattributed,
