@@ -1696,35 +1696,19 @@ fn source_saves(
     let Some(source) = sources.first() else {
         return Ok(());
     };
-    let original = fs::read(source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let mut edited = original.clone();
-    edited.extend_from_slice(b"\n\nA paragraph added by the benchmark, then taken away again.\n");
     progress.say(&format!(
         "ibid lsp: {} saved and restored three times",
         source.display()
     ));
-    let uri = uri_of(source);
-    let mut latencies = Vec::new();
-    for round in 0..6 {
-        let bytes = if round % 2 == 0 { &edited } else { &original };
-        fs::write(source, bytes).map_err(|e| format!("{}: {e}", source.display()))?;
-        let sent = Instant::now();
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({"changes": [{"uri": uri, "type": 2}]}),
-        )?;
-        let Some((arrived, _)) = server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
-        else {
-            results.notes.push(format!(
-                "lsp: no diagnostics within {} s after a source was saved",
-                args.timeout.as_secs()
-            ));
-            break;
-        };
-        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
-    }
-    // Whatever happened, the workspace is left as generated.
-    fs::write(source, &original).map_err(|e| format!("{}: {e}", source.display()))?;
+    let latencies = time_source_changes(
+        args,
+        server,
+        note_uri,
+        std::slice::from_ref(source),
+        6,
+        b"\n\nA paragraph added by the benchmark, then taken away again.\n",
+        results,
+    )?;
     results.add(
         "lsp source saved -> diagnostics (ms)",
         latencies,
@@ -1733,6 +1717,58 @@ fn source_saves(
         false,
     );
     Ok(())
+}
+
+/// Changes `sources` on disk `rounds` times, `paragraph` appended on even rounds and their
+/// original texts back on odd ones, each time naming them all in one
+/// `workspace/didChangeWatchedFiles` (as an editor's file watcher would): the times until the
+/// open note's next diagnostics. Whatever happens, the original texts are written back.
+fn time_source_changes(
+    args: &Args,
+    server: &mut Lsp,
+    note_uri: &str,
+    sources: &[PathBuf],
+    rounds: usize,
+    paragraph: &[u8],
+    results: &mut Results,
+) -> Result<Vec<f64>, String> {
+    let mut originals = Vec::with_capacity(sources.len());
+    for path in sources {
+        originals.push(fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let changes: Vec<Value> = sources
+        .iter()
+        .map(|path| json!({"uri": uri_of(path), "type": 2}))
+        .collect();
+    let mut latencies = Vec::new();
+    for round in 0..rounds {
+        for (path, original) in sources.iter().zip(&originals) {
+            let mut bytes = original.clone();
+            if round % 2 == 0 {
+                bytes.extend_from_slice(paragraph);
+            }
+            fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        let sent = Instant::now();
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": changes }),
+        )?;
+        let Some((arrived, _)) = server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
+        else {
+            results.notes.push(format!(
+                "lsp: no diagnostics within {} s after {} source(s) changed",
+                args.timeout.as_secs(),
+                sources.len()
+            ));
+            break;
+        };
+        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
+    }
+    for (path, original) in sources.iter().zip(&originals) {
+        fs::write(path, original).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(latencies)
 }
 
 /// How many sources `sources_pulled` changes at once.
@@ -1759,46 +1795,19 @@ fn sources_pulled(
     if pulled.len() < 2 {
         return Ok(());
     }
-    let mut originals = Vec::with_capacity(pulled.len());
-    for path in &pulled {
-        originals.push(fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
-    }
     progress.say(&format!(
         "ibid lsp: {} sources changed at once, then restored",
         pulled.len()
     ));
-    let changes: Vec<Value> = pulled
-        .iter()
-        .map(|path| json!({"uri": uri_of(path), "type": 2}))
-        .collect();
-    let mut latencies = Vec::new();
-    for round in 0..2 {
-        for (path, original) in pulled.iter().zip(&originals) {
-            let mut bytes = original.clone();
-            if round == 0 {
-                bytes.extend_from_slice(b"\n\nA paragraph a pull brought in, then took away.\n");
-            }
-            fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        let sent = Instant::now();
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({ "changes": changes }),
-        )?;
-        let Some((arrived, _)) = server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
-        else {
-            results.notes.push(format!(
-                "lsp: no diagnostics within {} s after {} sources changed",
-                args.timeout.as_secs(),
-                pulled.len()
-            ));
-            break;
-        };
-        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
-    }
-    for (path, original) in pulled.iter().zip(&originals) {
-        fs::write(path, original).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    let latencies = time_source_changes(
+        args,
+        server,
+        note_uri,
+        &pulled,
+        2,
+        b"\n\nA paragraph a pull brought in, then took away.\n",
+        results,
+    )?;
     results.add(
         &format!(
             "lsp {} sources changed at once -> diagnostics (ms)",

@@ -676,8 +676,8 @@ pub(crate) struct SourceChange {
 }
 
 /// `analyse_note_after`, taking resolutions from `memo` (the on-disk cache) when it has them.
-/// With `changed`, `previous` was analysed against the corpus before that source changed: what
-/// may have read the source is computed again, the rest kept.
+/// With `changed`, `previous` was analysed against the corpus before those sources changed: what
+/// may have read one of them is computed again, the rest kept.
 fn analyse_note_with(
     path: PathBuf,
     text: Arc<str>,

@@ -332,15 +332,15 @@ fn search_corpus(
         .reduce(better)
 }
 
-/// Every pair of adjacent indexed words of the pattern's texts, as word hashes.
-fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
-    let mut pairs: Vec<(u32, u32)> = pattern
+/// Each text of the pattern's pairs of adjacent indexed words, as word hashes.
+fn text_pairs(pattern: &[PatternPiece]) -> impl Iterator<Item = Vec<(u32, u32)>> + '_ {
+    pattern
         .iter()
         .filter_map(|piece| match piece {
             PatternPiece::Text(text) => Some(text),
             PatternPiece::Gap { .. } => None,
         })
-        .flat_map(|text| {
+        .map(|text| {
             let words: Vec<Option<u32>> = key_word_hashes(text).collect();
             words
                 .windows(2)
@@ -348,9 +348,13 @@ fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
                     [Some(first), Some(second)] => Some((*first, *second)),
                     _ => None,
                 })
-                .collect::<Vec<_>>()
+                .collect()
         })
-        .collect();
+}
+
+/// Every pair of adjacent indexed words of the pattern's texts, once.
+fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
+    let mut pairs: Vec<(u32, u32)> = text_pairs(pattern).flatten().collect();
     pairs.sort_unstable();
     pairs.dedup();
     pairs
@@ -372,21 +376,8 @@ fn pairs_held(pairs: &[(u32, u32)], source: &Source) -> usize {
 /// text may fall inside a source word: after an alteration, or where a word runs into a script
 /// written without spaces).
 fn exact_pairs(pattern: &[PatternPiece]) -> Vec<Vec<(u32, u32)>> {
-    pattern
-        .iter()
-        .filter_map(|piece| match piece {
-            PatternPiece::Text(text) => Some(text),
-            PatternPiece::Gap { .. } => None,
-        })
-        .map(|text| {
-            let words: Vec<Option<u32>> = key_word_hashes(text).collect();
-            let pairs: Vec<(u32, u32)> = words
-                .windows(2)
-                .filter_map(|pair| match pair {
-                    [Some(first), Some(second)] => Some((*first, *second)),
-                    _ => None,
-                })
-                .collect();
+    text_pairs(pattern)
+        .map(|pairs| {
             let inner = pairs.len().saturating_sub(1);
             pairs.get(1..inner).unwrap_or_default().to_vec()
         })

@@ -154,14 +154,7 @@ impl Server {
         let Some(snapshot) = self.snapshot_for(Some(&path)).await else {
             return Ok(None);
         };
-        let Some(analysis) = snapshot.analysis.clone() else {
-            return Ok(None);
-        };
-        run_blocking(what, move || {
-            let mut converter = Converter::new(&analysis, encoding, &paths);
-            query(&mut converter, &path)
-        })
-        .await
+        run_on(what, &snapshot, encoding, paths, path, query).await
     }
 
     /// `query`, answered before the first terms are mined when `early` can answer: mining
@@ -187,19 +180,23 @@ impl Server {
         let Some(snapshot) = self.snapshot_waiting(Some(&path), false).await else {
             return Ok(None);
         };
-        if snapshot.terms_missing
-            && let Some(analysis) = snapshot.analysis.clone()
-        {
-            let answer = run_blocking(what, move || {
-                let mut converter = Converter::new(&analysis, encoding, &paths);
-                early(&mut converter, &path)
-            })
-            .await?;
-            if answer.is_some() {
-                return Ok(answer);
+        if snapshot.terms_missing {
+            let answer = run_on(
+                what,
+                &snapshot,
+                encoding,
+                paths.clone(),
+                path.clone(),
+                early,
+            );
+            if let Some(answer) = answer.await? {
+                return Ok(Some(answer));
             }
         }
-        self.query(what, uri, query).await
+        let Some(snapshot) = self.snapshot_for(Some(&path)).await else {
+            return Ok(None);
+        };
+        run_on(what, &snapshot, encoding, paths, path, query).await
     }
 
     /// `ibid/documentText`: the server's copy of an open document.
@@ -272,6 +269,30 @@ pub(super) async fn until_shutdown<T>(
         answer = tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, request) => answer.ok(),
         _ = shutdown.wait_for(|&down| down) => None,
     }
+}
+
+/// Runs `query` over `snapshot`'s analysis for the document at `path`, off the protocol loop
+/// (`run_blocking`); `None` before any analysis exists.
+async fn run_on<T, F>(
+    what: &'static str,
+    snapshot: &Snapshot,
+    encoding: ColumnEncoding,
+    paths: PathMapper,
+    path: PathBuf,
+    query: F,
+) -> jsonrpc::Result<Option<T>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
+{
+    let Some(analysis) = snapshot.analysis.clone() else {
+        return Ok(None);
+    };
+    run_blocking(what, move || {
+        let mut converter = Converter::new(&analysis, encoding, &paths);
+        query(&mut converter, &path)
+    })
+    .await
 }
 
 /// Runs `work` in `spawn_blocking`; a panic becomes an `InternalError` response plus a log line.
@@ -566,13 +587,9 @@ impl LanguageServer for Server {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
         // Without terms, a definition found is a citation's or a quotation's: the same with them.
-        self.query_early(
-            "definition",
-            &uri,
-            move |converter, path| definition(converter, path, position),
-            move |converter, path| definition(converter, path, position),
-        )
-        .await
+        let answer =
+            move |converter: &mut Converter, path: &Path| definition(converter, path, position);
+        self.query_early("definition", &uri, answer, answer).await
     }
 
     async fn references(&self, params: ReferenceParams) -> jsonrpc::Result<Option<Vec<Location>>> {

@@ -289,15 +289,7 @@ impl HostState {
     fn apply_batch(&mut self, batch: Vec<Change>, documents: &Mutex<Documents>) -> Dirty {
         let batch = match self.host.as_ref().map(AnalysisHost::snapshot) {
             Some(snapshot) => coalesce_disk_changes(batch, self.overlay.as_ref(), |path, kind| {
-                match (FileRole::of(&snapshot, path), kind) {
-                    (FileRole::Source, DiskChange::Deleted) => DiskCost::Reload,
-                    (FileRole::Source, _) => DiskCost::Source,
-                    (FileRole::Configuration, _) => DiskCost::Reload,
-                    (FileRole::Unknown, DiskChange::Created) if may_join_workspace(path) => {
-                        DiskCost::Reload
-                    }
-                    _ => DiskCost::Cheap,
-                }
+                DiskCost::of(FileRole::of(&snapshot, path), path, kind)
             }),
             None => batch,
         };
@@ -472,8 +464,8 @@ impl HostState {
         }
     }
 
-    /// Sources changed on disk together: each read as it is now, then indexed again, and the
-    /// notes checked once.
+    /// Sources changed on disk (one, or several together): each read as it is now, then
+    /// indexed again, and the notes checked once.
     fn sources_changed(&mut self, paths: Vec<PathBuf>) -> Dirty {
         let Some(host) = self.host.as_mut() else {
             return Dirty::Nothing;
@@ -491,7 +483,10 @@ impl HostState {
                 }
             })
             .collect();
-        tracing::debug!(sources = texts.len(), "sources changed on disk together");
+        if texts.is_empty() {
+            return Dirty::Nothing;
+        }
+        tracing::debug!(sources = texts.len(), "sources changed on disk");
         host.set_source_texts(texts);
         Dirty::Everything
     }
@@ -502,59 +497,41 @@ impl HostState {
         kind: DiskChange,
         documents: &Mutex<Documents>,
     ) -> Dirty {
-        let Some(host) = self.host.as_mut() else {
+        let Some(host) = self.host.as_ref() else {
             return Dirty::Nothing;
         };
-        let snapshot = host.snapshot();
+        let role = FileRole::of(&host.snapshot(), &path);
         let is_open = match documents.lock() {
             Ok(documents) => documents.is_open(&path),
             Err(poisoned) => poisoned.into_inner().is_open(&path),
         };
-        let role = FileRole::of(&snapshot, &path);
         tracing::debug!(path = %path.display(), ?kind, ?role, is_open, "file changed on disk");
-        match (role, kind) {
-            (FileRole::Note, DiskChange::Deleted) => {
-                if is_open {
-                    return Dirty::Nothing;
-                }
-                host.remove_note(&path);
+        match DiskCost::of(role, &path, kind) {
+            DiskCost::Reload => return self.reload(documents),
+            DiskCost::Source => return self.sources_changed(vec![path]),
+            DiskCost::Cheap => {}
+        }
+        // The buffer is the truth while the document is open.
+        if role != FileRole::Note || is_open {
+            return Dirty::Nothing;
+        }
+        let Some(host) = self.host.as_mut() else {
+            return Dirty::Nothing;
+        };
+        if kind == DiskChange::Deleted {
+            host.remove_note(&path);
+            return Dirty::file(path);
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                host.set_note_text(path.clone(), Arc::from(text.as_ref()));
                 Dirty::file(path)
             }
-            (FileRole::Note, _) => {
-                if is_open {
-                    // The buffer is the truth while the document is open.
-                    return Dirty::Nothing;
-                }
-                match std::fs::read(&path) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        host.set_note_text(path.clone(), Arc::from(text.as_ref()));
-                        Dirty::file(path)
-                    }
-                    Err(error) => {
-                        tracing::warn!(path = %path.display(), %error, "cannot read a changed note");
-                        Dirty::Nothing
-                    }
-                }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "cannot read a changed note");
+                Dirty::Nothing
             }
-            (FileRole::Source, DiskChange::Deleted) => self.reload(documents),
-            (FileRole::Source, _) => match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    host.set_source_text(path, text);
-                    Dirty::Everything
-                }
-                Err(error) => {
-                    tracing::warn!(path = %path.display(), %error, "cannot read a changed source");
-                    Dirty::Nothing
-                }
-            },
-            (FileRole::Configuration, _) => self.reload(documents),
-            (FileRole::Unknown, DiskChange::Created) if may_join_workspace(&path) => {
-                // A new note or source: discovery decides which.
-                self.reload(documents)
-            }
-            (FileRole::Unknown, _) => Dirty::Nothing,
         }
     }
 }
@@ -625,6 +602,22 @@ enum DiskCost {
     Source,
     /// A source deleted or added, the settings or the bibliography: the workspace is loaded again.
     Reload,
+}
+
+impl DiskCost {
+    /// What the change `kind` of the file at `path`, `role` to the workspace, costs.
+    fn of(role: FileRole, path: &Path, kind: DiskChange) -> DiskCost {
+        match (role, kind) {
+            (FileRole::Source, DiskChange::Deleted) => DiskCost::Reload,
+            (FileRole::Source, _) => DiskCost::Source,
+            (FileRole::Configuration, _) => DiskCost::Reload,
+            // A new note or source: discovery decides which.
+            (FileRole::Unknown, DiskChange::Created) if may_join_workspace(path) => {
+                DiskCost::Reload
+            }
+            _ => DiskCost::Cheap,
+        }
+    }
 }
 
 /// The disk changes of a batch, one per file (the file is read as it is now; a file created and

@@ -26,10 +26,10 @@ impl SourceTerms {
         let Some(dir) = dir else {
             return SourceTerms::mine_until(corpus, cancelled);
         };
-        if let Some(terms) = SourceTerms::from_cache(corpus, root, dir) {
+        let fingerprint = cache::corpus_fingerprint(corpus);
+        if let Some(terms) = cached(dir, root, fingerprint) {
             return Some(terms);
         }
-        let fingerprint = cache::corpus_fingerprint(corpus);
         let terms = SourceTerms::mine_until(corpus, cancelled)?;
         if let Some(bytes) = encode(&terms) {
             cache::store_blob(dir, root, NAME, fingerprint, &bytes);
@@ -39,13 +39,17 @@ impl SourceTerms {
 
     /// The terms stored for `corpus` in the cache folder `dir` of the workspace at `root`, if any.
     pub fn from_cache(corpus: &Corpus, root: &Path, dir: &CacheDir) -> Option<SourceTerms> {
-        let fingerprint = cache::corpus_fingerprint(corpus);
-        let terms = cache::load_blob(dir, root, NAME, fingerprint).and_then(|bytes| decode(&bytes));
-        if terms.is_some() {
-            tracing::info!("terms of the corpus taken from the cache");
-        }
-        terms
+        cached(dir, root, cache::corpus_fingerprint(corpus))
     }
+}
+
+/// The terms stored under `fingerprint` (a corpus's) in `dir`, if any.
+fn cached(dir: &CacheDir, root: &Path, fingerprint: u128) -> Option<SourceTerms> {
+    let terms = cache::load_blob(dir, root, NAME, fingerprint).and_then(|bytes| decode(&bytes));
+    if terms.is_some() {
+        tracing::info!("terms of the corpus taken from the cache");
+    }
+    terms
 }
 
 /// `None` when a path is not UTF-8 (such terms are not cached).
