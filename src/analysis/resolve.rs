@@ -46,8 +46,8 @@ pub struct QuoteResolution {
 }
 
 use super::matcher::{
-    Alignment, Haystack, MAX_SPLITS, PatternPiece, find_quote, find_quote_approximate,
-    find_quote_exact,
+    Alignment, Haystack, IndexedWords, MAX_SPLITS, PatternPiece, find_quote,
+    find_quote_approximate, find_quote_exact, may_find_approximately,
 };
 use crate::corpus::{Corpus, Source, is_indexed, key_word_hashes, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
@@ -265,11 +265,13 @@ fn search_corpus(
     pattern: &[PatternPiece],
     corpus: &Corpus,
     skip: impl Fn(&Source) -> bool,
+    wanted: Wanted,
 ) -> Option<QuoteMatch> {
     let words = index_words(pattern);
     if words.is_empty() {
         // Nothing indexable (a quotation in a script without spaces): search everywhere.
-        return best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)));
+        return best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)))
+            .filter(|found| wanted.takes(found));
     }
     let total = words.len();
     let min_held = min_held(total);
@@ -325,11 +327,43 @@ fn search_corpus(
             order.push(position);
         }
     }
-    order
-        .into_iter()
-        .filter_map(|position| candidates.get(position))
-        .filter_map(|&(source, _)| approximate_in_source(pattern, source))
-        .reduce(better)
+    // Each source is only asked for what would beat the best so far (`better` keeps the first
+    // of equals, so a tie elsewhere changes nothing).
+    let mut best: Option<QuoteMatch> = None;
+    for &(source, _) in order
+        .iter()
+        .filter_map(|&position| candidates.get(position))
+    {
+        let at_least = match wanted {
+            Wanted::WordForWord => Some(1.0),
+            Wanted::Best => best.as_ref().map(|b| b.score),
+        };
+        if let Some(found) = approximate_in_source(pattern, source, at_least) {
+            best = Some(match best {
+                Some(held) => better(held, found),
+                None => found,
+            });
+        }
+    }
+    best.filter(|found| wanted.takes(found))
+}
+
+/// What a search of the rest of the corpus is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    /// The best match there is, approximate or not.
+    Best,
+    /// Only a match word for word (exact or elided; extraction noise allowed, which only the
+    /// alignment sees): the quotation already matches a source it cites approximately, and only
+    /// such a match elsewhere changes what is reported. Every alignment with a word edit scores
+    /// below 1, so the sources are only asked for alignments scoring 1.
+    WordForWord,
+}
+
+impl Wanted {
+    fn takes(self, found: &QuoteMatch) -> bool {
+        self == Wanted::Best || found.kind != MatchKind::Approximate
+    }
 }
 
 /// Each text of the pattern's pairs of adjacent indexed words, as word hashes.
@@ -400,12 +434,34 @@ fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
     })
 }
 
-/// Like `match_in_source`, the approximate tier only.
-fn approximate_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let found =
-        find_quote_approximate(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+/// Like `match_in_source`, the approximate tier only, scoring at least `at_least` if given.
+fn approximate_in_source(
+    pattern: &[PatternPiece],
+    source: &Source,
+    at_least: Option<f32>,
+) -> Option<QuoteMatch> {
+    // The source's index tells when no alignment (or none scoring `at_least`) can be there,
+    // without reading the source.
+    if !may_find_approximately(pattern, &IndexedSource(source), at_least) {
+        return None;
+    }
+    let found = find_quote_approximate(pattern, haystack(source), at_least)
+        .map(|a| to_quote_match(&a, source));
     source.release_pages();
     found
+}
+
+/// A source's word hashes and filter of word pairs, as the approximate tier's bound asks them.
+struct IndexedSource<'s>(&'s Source);
+
+impl IndexedWords for IndexedSource<'_> {
+    fn may_hold(&self, word: &str) -> bool {
+        self.0.may_hold_word(word)
+    }
+
+    fn may_hold_adjacent(&self, first: &str, second: &str) -> bool {
+        self.0.may_hold_adjacent_words(first, second)
+    }
 }
 
 /// Like `match_in_source`, exact tiers only.
@@ -427,10 +483,11 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
     let keys = cited_keys(note, quotation);
     let cited: Vec<&std::sync::Arc<Source>> =
         keys.iter().filter_map(|key| corpus.source(key)).collect();
-    let elsewhere = || search_corpus(&pattern, corpus, |s| keys.contains(&s.key.as_str()));
+    let elsewhere =
+        |wanted| search_corpus(&pattern, corpus, |s| keys.contains(&s.key.as_str()), wanted);
 
     if keys.is_empty() {
-        return match search_corpus(&pattern, corpus, |_| false) {
+        return match search_corpus(&pattern, corpus, |_| false, Wanted::Best) {
             Some(found) => QuoteResolution {
                 status: QuoteStatus::Uncited,
                 found: Some(found),
@@ -446,7 +503,7 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
         // quotation cannot be checked, but a match elsewhere still serves go-to-source.
         return QuoteResolution {
             status: QuoteStatus::Unchecked,
-            found: search_corpus(&pattern, corpus, |_| false),
+            found: search_corpus(&pattern, corpus, |_| false, Wanted::Best),
         };
     }
     let in_cited = best_in(&pattern, cited.iter().copied());
@@ -455,18 +512,18 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
             status: QuoteStatus::Verified,
             found: Some(found),
         },
-        Some(approximate) => match elsewhere() {
+        Some(approximate) => match elsewhere(Wanted::WordForWord) {
             // Word for word in another source, only roughly in the cited one: misattributed.
-            Some(other) if other.kind != MatchKind::Approximate => QuoteResolution {
+            Some(other) => QuoteResolution {
                 status: QuoteStatus::Misattributed,
                 found: Some(other),
             },
-            _ => QuoteResolution {
+            None => QuoteResolution {
                 status: QuoteStatus::Inexact,
                 found: Some(approximate),
             },
         },
-        None => match elsewhere() {
+        None => match elsewhere(Wanted::Best) {
             Some(other) => QuoteResolution {
                 status: QuoteStatus::Misattributed,
                 found: Some(other),
@@ -743,5 +800,145 @@ mod tests {
             hashes(&["the", "tide"])
         );
         assert!(index_words(&[text("和平")]).is_empty());
+    }
+
+    /// Words that equal, split, merge and lose drop caps into one another, and words of a script
+    /// written without spaces glued to them (which the matcher splits apart).
+    const VOCABULARY: &[&str] = &[
+        "the",
+        "tide",
+        "ide",
+        "ti",
+        "de",
+        "turned",
+        "turn",
+        "ed",
+        "when",
+        "hen",
+        "delegates",
+        "agreed",
+        "share",
+        "data",
+        "sharedata",
+        "of",
+        "week",
+        "every",
+        "everyweek",
+        "和",
+        "tide和",
+        "和turned",
+        "中国",
+        "ed中",
+        "한국",
+        "만",
+    ];
+
+    fn plain_source(text: &str) -> Source {
+        Source::new(
+            "s".into(),
+            PathBuf::from("/ws/s.txt"),
+            crate::corpus::SourceFormat::Plain,
+            text.to_string(),
+            crate::corpus::SourceMeta::default(),
+        )
+    }
+
+    /// A source text holding the quotation's words (`quote`) as extraction and editing leave
+    /// them: each word kept, or replaced, split in two, glued to a char of a script written
+    /// without spaces, followed by another word, put after a paragraph break, or stripped of its
+    /// first letter there (a drop cap); between random words.
+    fn garbled(quote: &[&str], edits: &[(u8, &str)], before: &[&str], after: &[&str]) -> String {
+        let mut words: Vec<String> = before.iter().map(|w| w.to_string()).collect();
+        for (word, &(edit, other)) in quote.iter().zip(edits) {
+            let second_char = word.char_indices().nth(1).map(|(at, _)| at);
+            match (edit, second_char) {
+                (0, _) => words.push(other.to_string()),
+                (1, Some(at)) => words.push(format!("{} {}", &word[..at], &word[at..])),
+                (2, _) => words.push(format!("{word}和")),
+                (3, _) => words.push(format!("和{word}")),
+                (4, _) => words.extend([word.to_string(), other.to_string()]),
+                (5, _) => words.push(format!("\n\n{word}")),
+                (6, Some(at)) => words.push(format!("\n\n{}", &word[at..])),
+                _ => words.push(word.to_string()),
+            }
+        }
+        words.extend(after.iter().map(|w| w.to_string()));
+        words.join(" ")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Whatever the approximate tier finds in a source, its index allowed: ruling a source out
+        /// by its index never loses a match, nor a better one.
+        #[test]
+        fn the_index_never_rules_out_what_the_approximate_tier_finds(
+            quote in proptest::collection::vec(proptest::sample::select(VOCABULARY), 4..10),
+            elided in proptest::option::of(1usize..9),
+            edits in proptest::collection::vec(
+                (0u8..16, proptest::sample::select(VOCABULARY)),
+                10,
+            ),
+            before in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..6),
+            after in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..6),
+        ) {
+            let mut pattern = vec![PatternPiece::Text(quote.join(" "))];
+            if let Some(at) = elided.filter(|&at| at < quote.len()) {
+                let (head, tail) = quote.split_at(at);
+                pattern = vec![
+                    PatternPiece::Text(head.join(" ")),
+                    PatternPiece::Gap { max: 40 },
+                    PatternPiece::Text(tail.join(" ")),
+                ];
+            }
+            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            if let Some(found) = find_quote_approximate(&pattern, haystack(&source), None) {
+                proptest::prop_assert!(may_find_approximately(&pattern, &IndexedSource(&source), None));
+                proptest::prop_assert!(may_find_approximately(
+                    &pattern,
+                    &IndexedSource(&source),
+                    Some(found.score)
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn the_index_rules_out_sources_lacking_words_or_their_order() {
+        let pattern = [PatternPiece::Text(
+            "the tide turned when the delegates agreed".into(),
+        )];
+        let may_find = |text: &str, at_least| {
+            may_find_approximately(&pattern, &IndexedSource(&plain_source(text)), at_least)
+        };
+        assert!(may_find(
+            "so the tide turned when the delegates agreed to it",
+            None
+        ));
+        // Two words of seven missing: 5/7 still clears the floor, not a perfect score.
+        assert!(may_find("the tide turned when the others met", None));
+        assert!(!may_find("the tide turned when the others met", Some(1.0)));
+        // Every word, but no three of them in a row.
+        assert!(!may_find("agreed the delegates when turned tide the", None));
+        // Every word, in runs: enough for the floor, not for a match without edits.
+        assert!(may_find("the tide turned. when the delegates agreed", None));
+        assert!(!may_find(
+            "the tide turned then when the delegates agreed",
+            Some(1.0)
+        ));
+        // A word glued to a script written without spaces is still a word of its own.
+        assert!(may_find(
+            "the tide turned和when the delegates agreed",
+            Some(1.0)
+        ));
+        // A split word ("turn ed") and a drop cap ("ide" starting a paragraph) may still match.
+        assert!(may_find(
+            "the tide turn ed when the delegates agreed",
+            Some(1.0)
+        ));
+        assert!(may_find(
+            "x\n\nide turned when the delegates agreed",
+            Some(0.9)
+        ));
     }
 }

@@ -36,8 +36,8 @@ use crate::workspace::{CacheSetting, Workspace};
 /// Bump when the encoding or anything that computes the cached data (normalisation, the word
 /// hashes) changes: older files are then ignored.
 /// (2: mined terms keep at most `terms::KEPT_EXCERPTS` excerpts each; 3: source records hold
-/// the filter of word pairs.)
-const FORMAT_VERSION: u32 = 3;
+/// the filter of word pairs; 4: the filter marks keys holding chars from U+0800 up.)
+const FORMAT_VERSION: u32 = 4;
 const SOURCE_MAGIC: &[u8; 8] = b"ibid-src";
 const MANIFEST_MAGIC: &[u8; 8] = b"ibid-man";
 /// A file modified this close to the moment it was read might change again within the same

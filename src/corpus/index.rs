@@ -30,7 +30,26 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
     let mut distinct: foldhash::HashSet<u32> = foldhash::HashSet::default();
     let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
     let mut previous: Option<u32> = None;
-    for (start, word) in KeyWords::new(key) {
+    let mut wide_chars = false;
+    for KeyWord {
+        start,
+        end,
+        ascii,
+        hash: word,
+    } in KeyWords::new(key)
+    {
+        // Rare: a word with chars from U+0E00 up, which the quotation matcher may split into
+        // several (or which is not indexed). Its runs of narrower chars are kept apart, so that
+        // a word found in neither place is known to be absent (`Source::may_hold_word`).
+        if !ascii
+            && let Some(token) = key.get(start..end)
+            && token.chars().any(is_wide)
+        {
+            wide_chars = true;
+            for piece in token.split(is_wide).filter(|piece| !piece.is_empty()) {
+                filter.insert_hash(pair_hash(PIECE, word_hash(piece)));
+            }
+        }
         if let Some(word) = word {
             distinct.insert(word);
         }
@@ -49,6 +68,9 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
         }
         previous = word;
     }
+    if wide_chars {
+        filter.insert_hash(pair_hash(WIDE_CHARS, WIDE_CHARS));
+    }
     let mut words: Vec<u32> = distinct.into_iter().collect();
     words.sort_unstable();
     (words.into_boxed_slice(), PairFilter(filter))
@@ -57,7 +79,16 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
 /// The words of a matching key (or of a quotation in key form) in order: each one's `word_hash`,
 /// `None` for one that is not indexed. What the pair filter was built from, word for word.
 pub(crate) fn key_word_hashes(key: &str) -> impl Iterator<Item = Option<u32>> + '_ {
-    KeyWords::new(key).map(|(_, word)| word)
+    KeyWords::new(key).map(|word| word.hash)
+}
+
+/// One word of a matching key: its byte range and its `word_hash`, `None` when it is not
+/// indexed (or empty).
+struct KeyWord {
+    start: usize,
+    end: usize,
+    ascii: bool,
+    hash: Option<u32>,
 }
 
 /// The words of a matching key in order (what lies between single spaces): where each starts and
@@ -76,9 +107,9 @@ impl<'k> KeyWords<'k> {
 }
 
 impl Iterator for KeyWords<'_> {
-    type Item = (usize, Option<u32>);
+    type Item = KeyWord;
 
-    fn next(&mut self) -> Option<(usize, Option<u32>)> {
+    fn next(&mut self) -> Option<KeyWord> {
         let bytes = self.key.as_bytes();
         let start = self.at;
         if start > bytes.len() {
@@ -94,7 +125,12 @@ impl Iterator for KeyWords<'_> {
         }
         self.at = end + 1;
         let indexed = end > start && (ascii || self.key.get(start..end).is_some_and(is_indexed));
-        Some((start, indexed.then_some(hash)))
+        Some(KeyWord {
+            start,
+            end,
+            ascii,
+            hash: indexed.then_some(hash),
+        })
     }
 }
 
@@ -132,6 +168,17 @@ impl PairFilter {
         self.0.contains_hash(pair_hash(first, second))
     }
 
+    /// Whether the key may hold a char from U+0E00 up (`is_wide`).
+    fn may_hold_wide_chars(&self) -> bool {
+        self.0.contains_hash(pair_hash(WIDE_CHARS, WIDE_CHARS))
+    }
+
+    /// Whether the key may hold the word hashed `word` as a run of chars below U+0E00 inside a
+    /// word holding wider ones.
+    fn may_hold_piece(&self, word: u32) -> bool {
+        self.0.contains_hash(pair_hash(PIECE, word))
+    }
+
     /// Whether the key may hold the word hashed `first` at the end of a paragraph and the one
     /// hashed `second` at the start of one: a text may be split between the two.
     pub fn may_split(&self, first: u32, second: u32) -> bool {
@@ -140,9 +187,52 @@ impl PairFilter {
     }
 }
 
+impl Source {
+    /// Whether the matching key may hold `word` as a word of its own, where a key's words are its
+    /// runs between spaces, split further at every char of a script written without spaces (as
+    /// the quotation matcher splits them). Never `false` when it does.
+    pub fn may_hold_word(&self, word: &str) -> bool {
+        if word.chars().any(is_wide) {
+            return true; // not indexed, or split otherwise
+        }
+        let hash = word_hash(word);
+        self.words.contains_sorted(hash)
+            || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
+    }
+
+    /// Whether the matching key may hold `first` right before `second` (words as
+    /// `may_hold_word` reads them), or `first` ending a paragraph and `second` starting one.
+    /// Never `false` when it does.
+    pub fn may_hold_adjacent_words(&self, first: &str, second: &str) -> bool {
+        if first.chars().any(is_wide) || second.chars().any(is_wide) {
+            return true;
+        }
+        let (first, second) = (word_hash(first), word_hash(second));
+        // A run inside a wider word: its neighbours were not paired with it.
+        let piece = || {
+            self.pairs.may_hold_wide_chars()
+                && (self.pairs.may_hold_piece(first) || self.pairs.may_hold_piece(second))
+        };
+        self.pairs.may_hold(first, second) || self.pairs.may_split(first, second) || piece()
+    }
+}
+
 /// Stands for a paragraph break in a pair (a word hash may equal it: the filter then holds more
 /// than it should, which is allowed).
 const PARAGRAPH_BREAK: u32 = 0;
+
+/// Paired with itself, marks a key holding a char from U+0E00 up (a word hash may equal it: the
+/// filter then says so of a key that does not, which is allowed).
+const WIDE_CHARS: u32 = 1;
+/// Paired with a word hash, marks a run of chars below U+0E00 inside a word holding wider ones.
+const PIECE: u32 = 2;
+
+/// A char from which a key's words may be split otherwise than at spaces (the scripts written
+/// without spaces, which the quotation matcher splits into chars, all lie above), or not indexed
+/// (`is_indexed`).
+fn is_wide(c: char) -> bool {
+    c >= '\u{0E00}'
+}
 
 /// Two word hashes as one well-mixed 64-bit hash (the filter derives its probes from it).
 fn pair_hash(first: u32, second: u32) -> u64 {

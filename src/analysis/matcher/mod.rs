@@ -7,6 +7,7 @@ mod approximate;
 mod exact;
 mod words;
 
+pub use approximate::IndexedWords;
 pub(crate) use exact::MAX_SPLITS;
 
 use crate::ByteRange;
@@ -90,7 +91,8 @@ pub struct Alignment {
 /// the word boundary.
 pub fn find_quote(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
     let pattern = Pattern::new(pattern)?;
-    find_exact(&pattern, haystack).or_else(|| approximate::find_approximate(&pattern, haystack))
+    find_exact(&pattern, haystack)
+        .or_else(|| approximate::find_approximate(&pattern, haystack, None))
 }
 
 /// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source.
@@ -99,12 +101,28 @@ pub fn find_quote_exact(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Opt
 }
 
 /// Tier 4 of `find_quote` only: for a haystack already known to hold no exact occurrence
-/// (`find_quote` gives the same then).
+/// (`find_quote` gives the same then). With `at_least`, only an alignment scoring that much or
+/// more: the same one as without it when the best scores so (ties too), `None` otherwise. A
+/// search that only needs to beat what it already holds skips every stretch that cannot.
 pub fn find_quote_approximate(
     pattern: &[PatternPiece],
     haystack: Haystack<'_>,
+    at_least: Option<f32>,
 ) -> Option<Alignment> {
-    approximate::find_approximate(&Pattern::new(pattern)?, haystack)
+    approximate::find_approximate(&Pattern::new(pattern)?, haystack, at_least)
+}
+
+/// Whether `find_quote_approximate` (with `at_least`) may find anything in a source, judged from
+/// the source's index alone: `false` only when it cannot. The index must hold the key's words as
+/// the matcher splits them: runs between spaces, which holds where the key has no char of a
+/// script written without spaces.
+pub fn may_find_approximately(
+    pattern: &[PatternPiece],
+    source: &impl IndexedWords,
+    at_least: Option<f32>,
+) -> bool {
+    Pattern::new(pattern)
+        .is_some_and(|pattern| approximate::may_find_in_source(&pattern, source, at_least))
 }
 
 fn find_exact(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {

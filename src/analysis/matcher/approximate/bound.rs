@@ -115,6 +115,119 @@ impl<'p> QuoteVocabulary<'p> {
     }
 }
 
+/// What a source's word index tells of its words: it may say a word (or a pair) is there when it
+/// is not, never the reverse.
+pub trait IndexedWords {
+    /// Whether the source may hold `word`, whole, as a word of its matching key.
+    fn may_hold(&self, word: &str) -> bool;
+    /// Whether the source may hold `first` right before `second`, or `first` ending a paragraph
+    /// and `second` starting one.
+    fn may_hold_adjacent(&self, first: &str, second: &str) -> bool;
+}
+
+/// Whether an alignment of the quotation anywhere in a source could clear the floor and score at
+/// least `at_least`, from what the source's index says: `may_score` over the whole source, read
+/// from the index instead of the words. The index must hold the words as the alignment splits
+/// them (a key without chars of scripts written without spaces).
+///
+/// A quotation word counts as matched only through a source word: itself, its drop cap's
+/// remnant, its two halves, or its join with a neighbour; a word none of whose forms the source
+/// holds stays unmatched. Two quotation words matched one after the other (in a run, or
+/// anywhere in an alignment without edits) are on source words side by side or split over a
+/// paragraph break, unless a gap of the pattern lies between them; where both can only be
+/// matched as themselves, the source must hold the pair.
+pub(super) fn may_score_in_source(
+    quote: &[QuoteWord<'_>],
+    source: &impl IndexedWords,
+    at_least: Option<f32>,
+) -> bool {
+    // Whether the source holds a form of quotation word `i` other than itself.
+    let other_forms = |i: usize| -> bool {
+        let Some(word) = quote.get(i) else {
+            return false;
+        };
+        let text = word.text;
+        let boundaries = || text.char_indices().map(|(at, _)| at).skip(1);
+        let remnant = boundaries().take(2).any(|at| {
+            text.get(at..)
+                .is_some_and(|rest| is_drop_cap_remnant(text, rest) && source.may_hold(rest))
+        });
+        let halves = || {
+            boundaries().any(|at| match (text.get(..at), text.get(at..)) {
+                (Some(first), Some(second)) => source.may_hold(first) && source.may_hold(second),
+                _ => false,
+            })
+        };
+        let joined_with = |first: &str, second: &str| source.may_hold(&format!("{first}{second}"));
+        let joined_before = || {
+            i.checked_sub(1)
+                .and_then(|p| quote.get(p))
+                .is_some_and(|previous| {
+                    word.gap_before.is_none() && joined_with(previous.text, text)
+                })
+        };
+        let joined_after = || {
+            quote
+                .get(i + 1)
+                .is_some_and(|next| next.gap_before.is_none() && joined_with(text, next.text))
+        };
+        remnant || halves() || joined_before() || joined_after()
+    };
+    let mut flexible: Vec<Option<bool>> = vec![None; quote.len()];
+    let mut is_flexible = |i: usize| -> bool {
+        match flexible.get(i).copied().flatten() {
+            Some(known) => known,
+            None => {
+                let known = other_forms(i);
+                if let Some(slot) = flexible.get_mut(i) {
+                    *slot = Some(known);
+                }
+                known
+            }
+        }
+    };
+    let mut matched = 0usize;
+    let mut content_matched = 0usize;
+    let mut run = 0usize;
+    let mut longest_run = 0usize;
+    let mut previous_possible = false;
+    for (i, word) in quote.iter().enumerate() {
+        let possible = source.may_hold(word.text) || is_flexible(i);
+        if !possible {
+            run = 0;
+            previous_possible = false;
+            continue;
+        }
+        matched += 1;
+        content_matched += usize::from(word.content);
+        let continues = previous_possible
+            && (word.gap_before.is_some()
+                || quote
+                    .get(i - 1)
+                    .is_some_and(|previous| source.may_hold_adjacent(previous.text, word.text))
+                || is_flexible(i - 1)
+                || is_flexible(i));
+        run = if continues { run + 1 } else { 1 };
+        longest_run = longest_run.max(run);
+        previous_possible = true;
+    }
+    let total = quote.len();
+    let content = quote.iter().filter(|w| w.content).count();
+    let score = matched as f32 / total.max(1) as f32;
+    let content_share = if content == 0 {
+        1.0
+    } else {
+        content_matched as f32 / content as f32
+    };
+    // Without edits (the only way to score 1), every word is matched one after the other.
+    let whole = at_least.is_some_and(|floor| floor >= 1.0);
+    score >= MIN_SHARE
+        && content_share >= MIN_SHARE
+        && longest_run >= MIN_RUN
+        && at_least.is_none_or(|floor| score >= floor)
+        && (!whole || longest_run == total)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

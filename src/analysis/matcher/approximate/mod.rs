@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+pub use bound::IndexedWords;
 use bound::QuoteVocabulary;
 
 use super::exact::JUNK_MAX_BYTES;
@@ -416,8 +417,13 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
     Some(ops)
 }
 
-/// Tier 4: the best alignment over all anchored stretches that clears the floor.
-pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
+/// Tier 4: the best alignment over all anchored stretches that clears the floor (and scores at
+/// least `at_least`, if given).
+pub(super) fn find_approximate(
+    pattern: &Pattern,
+    haystack: Haystack<'_>,
+    at_least: Option<f32>,
+) -> Option<Alignment> {
     let words = quote_words(pattern);
     if words.len() < MIN_WORDS {
         return None;
@@ -434,6 +440,7 @@ pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Opt
         haystack,
         trigrams,
         MAX_CANDIDATES,
+        at_least,
     )
     .or_else(|| {
         let pairs = anchors(pattern, &words, haystack, 2, true);
@@ -444,8 +451,20 @@ pub(super) fn find_approximate(pattern: &Pattern, haystack: Haystack<'_>) -> Opt
             haystack,
             pairs,
             MAX_PAIR_CANDIDATES,
+            at_least,
         )
     })
+}
+
+/// Whether `find_approximate` (with `at_least`) may find anything in a source, judged from its
+/// index alone (`bound::may_score_in_source`, whose terms the index must meet).
+pub(super) fn may_find_in_source(
+    pattern: &Pattern,
+    source: &impl IndexedWords,
+    at_least: Option<f32>,
+) -> bool {
+    let words = quote_words(pattern);
+    words.len() >= MIN_WORDS && bound::may_score_in_source(&words, source, at_least)
 }
 
 fn best_at_anchors(
@@ -455,6 +474,7 @@ fn best_at_anchors(
     haystack: Haystack<'_>,
     found: Vec<Anchor>,
     max_candidates: usize,
+    at_least: Option<f32>,
 ) -> Option<Alignment> {
     if found.is_empty() {
         return None;
@@ -478,13 +498,16 @@ fn best_at_anchors(
         }
         spent += cells;
         // (The budget counts the windows skipped here too, so that skipping changes no result.)
-        if !vocabulary.may_score(words, &source, best.as_ref().map(|b| b.score)) {
+        let to_beat = best.as_ref().map(|b| b.score).or(at_least);
+        if !vocabulary.may_score(words, &source, to_beat) {
             continue;
         }
         let Some(ops) = align(words, &source) else {
             continue;
         };
-        let Some(alignment) = judge(&ops, words, &source, !pattern.gaps.is_empty()) else {
+        let Some(alignment) = judge(&ops, words, &source, !pattern.gaps.is_empty())
+            .filter(|a| at_least.is_none_or(|floor| a.score >= floor))
+        else {
             continue;
         };
         let better = match &best {
