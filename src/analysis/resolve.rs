@@ -442,25 +442,23 @@ fn approximate_in_source(
 ) -> Option<QuoteMatch> {
     // The source's index tells when no alignment (or none scoring `at_least`) can be there,
     // without reading the source.
-    if !may_find_approximately(pattern, &IndexedSource(source), at_least) {
+    if !may_find_approximately(pattern, source, at_least) {
         return None;
     }
-    let found = find_quote_approximate(pattern, haystack(source), at_least)
+    let found = find_quote_approximate(pattern, haystack(source), at_least, Some(source))
         .map(|a| to_quote_match(&a, source));
     source.release_pages();
     found
 }
 
-/// A source's word hashes and filter of word pairs, as the approximate tier's bound asks them.
-struct IndexedSource<'s>(&'s Source);
-
-impl IndexedWords for IndexedSource<'_> {
+/// A source's word hashes and filter of word pairs, as the approximate tier asks them.
+impl IndexedWords for Source {
     fn may_hold(&self, word: &str) -> bool {
-        self.0.may_hold_word(word)
+        self.may_hold_word(word)
     }
 
     fn may_hold_adjacent(&self, first: &str, second: &str) -> bool {
-        self.0.may_hold_adjacent_words(first, second)
+        self.may_hold_adjacent_words(first, second)
     }
 }
 
@@ -870,7 +868,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
 
         /// Whatever the approximate tier finds in a source, its index allowed: ruling a source out
-        /// by its index never loses a match, nor a better one.
+        /// (or a run of words in it) by its index never loses a match, nor a better one.
         #[test]
         fn the_index_never_rules_out_what_the_approximate_tier_finds(
             quote in proptest::collection::vec(proptest::sample::select(VOCABULARY), 4..10),
@@ -892,11 +890,17 @@ mod tests {
                 ];
             }
             let source = plain_source(&garbled(&quote, &edits, &before, &after));
-            if let Some(found) = find_quote_approximate(&pattern, haystack(&source), None) {
-                proptest::prop_assert!(may_find_approximately(&pattern, &IndexedSource(&source), None));
+            let found = find_quote_approximate(&pattern, haystack(&source), None, None);
+            // Told the index, the search skips runs of words it cannot hold: the same result.
+            proptest::prop_assert_eq!(
+                &found,
+                &find_quote_approximate(&pattern, haystack(&source), None, Some(&source))
+            );
+            if let Some(found) = found {
+                proptest::prop_assert!(may_find_approximately(&pattern, &source, None));
                 proptest::prop_assert!(may_find_approximately(
                     &pattern,
-                    &IndexedSource(&source),
+                    &source,
                     Some(found.score)
                 ));
             }
@@ -908,9 +912,8 @@ mod tests {
         let pattern = [PatternPiece::Text(
             "the tide turned when the delegates agreed".into(),
         )];
-        let may_find = |text: &str, at_least| {
-            may_find_approximately(&pattern, &IndexedSource(&plain_source(text)), at_least)
-        };
+        let may_find =
+            |text: &str, at_least| may_find_approximately(&pattern, &plain_source(text), at_least);
         assert!(may_find(
             "so the tide turned when the delegates agreed to it",
             None

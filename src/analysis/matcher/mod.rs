@@ -92,7 +92,7 @@ pub struct Alignment {
 pub fn find_quote(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
     let pattern = Pattern::new(pattern)?;
     find_exact(&pattern, haystack)
-        .or_else(|| approximate::find_approximate(&pattern, haystack, None))
+        .or_else(|| approximate::find_approximate(&pattern, haystack, None, None))
 }
 
 /// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source.
@@ -103,13 +103,16 @@ pub fn find_quote_exact(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Opt
 /// Tier 4 of `find_quote` only: for a haystack already known to hold no exact occurrence
 /// (`find_quote` gives the same then). With `at_least`, only an alignment scoring that much or
 /// more: the same one as without it when the best scores so (ties too), `None` otherwise. A
-/// search that only needs to beat what it already holds skips every stretch that cannot.
+/// search that only needs to beat what it already holds skips every stretch that cannot. With
+/// the haystack's `index`, runs of words it cannot hold side by side are not searched for (the
+/// result is the same).
 pub fn find_quote_approximate(
     pattern: &[PatternPiece],
     haystack: Haystack<'_>,
     at_least: Option<f32>,
+    index: Option<&dyn IndexedWords>,
 ) -> Option<Alignment> {
-    approximate::find_approximate(&Pattern::new(pattern)?, haystack, at_least)
+    approximate::find_approximate(&Pattern::new(pattern)?, haystack, at_least, index)
 }
 
 /// Whether `find_quote_approximate` (with `at_least`) may find anything in a source, judged from

@@ -94,6 +94,7 @@ fn anchors(
     pattern: &Pattern,
     words: &[QuoteWord<'_>],
     haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
     n: usize,
     content_only: bool,
 ) -> Vec<Anchor> {
@@ -139,10 +140,18 @@ fn anchors(
             break;
         }
         searched.push(gram);
-        let offset = first_word
-            .get(t)
-            .and_then(|&w| words.get(w))
-            .map_or(0, |w| w.offset);
+        let first = first_word.get(t).copied().unwrap_or(0);
+        // Words the index cannot hold side by side are not there in a row: nothing to find (the
+        // n-gram still counts as searched, so that the same n-grams are searched either way).
+        let run = words.get(first..first + n).unwrap_or_default();
+        if let Some(index) = index
+            && !run
+                .windows(2)
+                .all(|pair| index.may_hold_adjacent(pair[0].text, pair[1].text))
+        {
+            continue;
+        }
+        let offset = words.get(first).map_or(0, |w| w.offset);
         for position in memmem::find_iter(haystack.text.as_bytes(), gram.as_bytes()) {
             let end = position + gram.len();
             if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
@@ -423,6 +432,7 @@ pub(super) fn find_approximate(
     pattern: &Pattern,
     haystack: Haystack<'_>,
     at_least: Option<f32>,
+    index: Option<&dyn IndexedWords>,
 ) -> Option<Alignment> {
     let words = quote_words(pattern);
     if words.len() < MIN_WORDS {
@@ -431,7 +441,7 @@ pub(super) fn find_approximate(
     // Every match clearing the floor has three consecutive words verbatim, unless extraction
     // noise (a split word, a drop cap) sits in that run: then two content words side by side
     // anchor it.
-    let trigrams = anchors(pattern, &words, haystack, MIN_RUN, false);
+    let trigrams = anchors(pattern, &words, haystack, index, MIN_RUN, false);
     let vocabulary = QuoteVocabulary::new(&words);
     best_at_anchors(
         pattern,
@@ -443,7 +453,7 @@ pub(super) fn find_approximate(
         at_least,
     )
     .or_else(|| {
-        let pairs = anchors(pattern, &words, haystack, 2, true);
+        let pairs = anchors(pattern, &words, haystack, index, 2, true);
         best_at_anchors(
             pattern,
             &words,
