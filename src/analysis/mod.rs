@@ -21,6 +21,7 @@ pub use resolve::{QuoteMatch, QuoteResolution};
 
 use rayon::prelude::*;
 
+use crate::corpus::load::SourceRecords;
 use crate::corpus::{Corpus, StoredText};
 use crate::diagnostic::Diagnostic;
 use crate::notes::Note;
@@ -393,20 +394,20 @@ impl AnalysisHost {
         if found.is_empty() {
             return;
         }
-        // Indexed again side by side.
+        // Indexed again side by side, each kept in its cache record as a loaded source is.
+        let records = SourceRecords::for_workspace(&self.snapshot.workspace);
         let replaced: Vec<(usize, SourceChange)> = found
             .into_par_iter()
             .map(|(index, old, path, text)| {
-                let after = Arc::new(crate::corpus::Source::new(
-                    old.key.clone(),
-                    path,
-                    old.format,
-                    text,
-                    old.meta.clone(),
-                ));
+                let (key, format, meta) = (old.key.clone(), old.format, old.meta.clone());
+                let after = Arc::new(match &records {
+                    Some(records) => records.source(key, path, format, text, meta),
+                    None => crate::corpus::Source::new(key, path, format, text, meta),
+                });
                 (index, SourceChange { before: old, after })
             })
             .collect();
+        drop(records);
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
@@ -1196,6 +1197,58 @@ mod tests {
             1,
             "{after:?}"
         );
+    }
+
+    /// A source indexed again lives in its cache record, mapped, as a loaded one does: fifty
+    /// large sources changed at once held hundreds of megabytes of heap otherwise. Changed
+    /// back, it is read from the record it had.
+    #[cfg(unix)]
+    #[test]
+    fn a_source_indexed_again_lives_in_its_cache_record() {
+        let (_dir, root) = workspace_on_disk();
+        let path = root.join("sources/osei2022.md");
+        let original = "# O\n\nThe levee held through the long storm.\n";
+        std::fs::write(&path, original).expect("write source");
+        let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
+        let records = || std::fs::read_dir(root.join(".ibid/sources")).map_or(0, |d| d.count());
+        assert_eq!(records(), 1);
+        let changed = "# O\n\nThe levee broke in the long storm.\n";
+        host.set_source_text(path.clone(), changed.to_string());
+        let source = host
+            .snapshot
+            .corpus
+            .source_by_path(&path)
+            .expect("source")
+            .clone();
+        assert_eq!(source.text.as_str(), changed);
+        assert!(source.text.is_mapped() && source.key_text.text.is_mapped());
+        assert!(source.clean.text.is_mapped() && source.words.is_mapped());
+        let fresh = crate::corpus::Source::new(
+            source.key.clone(),
+            path.clone(),
+            source.format,
+            changed.to_string(),
+            source.meta.clone(),
+        );
+        assert_eq!(source.key_text.text.as_str(), fresh.key_text.text.as_str());
+        assert_eq!(source.clean.text.as_str(), fresh.clean.text.as_str());
+        assert_eq!(
+            source.words.iter().collect::<Vec<_>>(),
+            fresh.words.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(source.content_hash, fresh.content_hash);
+        assert_eq!(records(), 2);
+        // Back to the original: its record is read, none is written.
+        host.set_source_text(path.clone(), original.to_string());
+        let source = host
+            .snapshot
+            .corpus
+            .source_by_path(&path)
+            .expect("source")
+            .clone();
+        assert_eq!(source.text.as_str(), original);
+        assert!(source.text.is_mapped());
+        assert_eq!(records(), 2);
     }
 
     #[test]
