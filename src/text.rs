@@ -182,6 +182,17 @@ impl LineIndex {
     }
 }
 
+/// The 0-based line of byte `offset` of `text` (line ends as `LineIndex` reads them), reading
+/// only the text before it: for one position in a large file, where building a `LineIndex` would
+/// read (and, mapped from the cache, page in) the whole file.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let before = bytes.get(..offset.min(bytes.len())).unwrap_or_default();
+    memchr::memchr2_iter(b'\n', b'\r', before)
+        .filter(|&i| !(bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n')))
+        .count()
+}
+
 /// The largest char boundary at or before `offset`.
 pub fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut i = offset.min(text.len());
@@ -203,6 +214,20 @@ pub fn ceil_char_boundary(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// `line_of` is `LineIndex`'s line, at every offset of texts made of line ends.
+        #[test]
+        fn line_of_reads_lines_as_the_index_does(
+            text in "[ab\r\n中]{0,40}",
+        ) {
+            let index = LineIndex::new(&text);
+            for offset in (0..=text.len() + 2).filter(|&o| o > text.len() || text.is_char_boundary(o)) {
+                let expected = index.line_col(&text, offset.min(text.len()), ColumnEncoding::Utf8).line;
+                proptest::prop_assert_eq!(line_of(&text, offset) as u32, expected, "offset {}", offset);
+            }
+        }
+    }
 
     #[test]
     fn columns_in_each_encoding() {

@@ -242,19 +242,24 @@ impl SourceCache {
         if !self.writable.load(Ordering::Relaxed) {
             return None;
         }
-        let mut payload = Encoder::with_capacity(record.text.len() * 3);
-        payload.str(record.text);
-        record.clean.encode(&mut payload);
-        record.key_text.encode(&mut payload);
-        payload.stored_u32s(record.words);
-        payload.u64s(record.pairs.bits());
-        let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
+        // One buffer: the payload's checksum, which precedes it, is filled in once it is written
+        // (a record is about three times its text: a second copy would be as much again).
+        let mut file = Encoder::with_capacity(record.text.len() * 3 + 64);
         file.header(SOURCE_MAGIC);
         file.u128(hash);
         file.u8(format_tag(format).as_bytes().first().copied().unwrap_or(0));
-        file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
-        file.bytes.extend_from_slice(&payload.bytes);
-        drop(payload);
+        let checksum_at = file.bytes.len();
+        file.u64(0);
+        let payload_at = file.bytes.len();
+        file.str(record.text);
+        record.clean.encode(&mut file);
+        record.key_text.encode(&mut file);
+        file.stored_u32s(record.words);
+        file.u64s(record.pairs.bits());
+        let checksum = xxhash_rust::xxh3::xxh3_64(file.bytes.get(payload_at..).unwrap_or_default());
+        if let Some(slot) = file.bytes.get_mut(checksum_at..payload_at) {
+            slot.copy_from_slice(&checksum.to_le_bytes());
+        }
         let record_path = self.record_path(hash, format);
         let map = self.write_atomically_with(&record_path, &file.bytes, |written| {
             make_read_only(written);

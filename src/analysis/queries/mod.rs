@@ -23,7 +23,6 @@ use super::terms::{TermInfo, TermOccurrence};
 use crate::ByteRange;
 use crate::corpus::Source;
 use crate::notes::{CitationItem, Quotation, QuotePiece};
-use crate::text::{ColumnEncoding, LineIndex};
 
 /// A place in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -528,10 +527,7 @@ pub(crate) fn file_link(analysis: &Analysis, path: &Path, offset: Option<usize>)
 
 /// The 1-based line of `offset` in `text`.
 pub(crate) fn line_number(text: &str, offset: usize) -> usize {
-    LineIndex::new(text)
-        .line_col(text, offset, ColumnEncoding::Utf8)
-        .line as usize
-        + 1
+    crate::text::line_of(text, offset) + 1
 }
 
 /// `file:///abs/path#L12`: the path percent-encoded, with a 1-based line fragment when given.
