@@ -282,9 +282,10 @@ fn clean_with_edits_at(original: &str, edits: &[Edit], speed: Speed) -> MappedTe
     collapser.finish()
 }
 
-/// Feeds the chars of `original[range]` to the NFKC stage. Runs of visible ASCII chars skip the
-/// stages but for their first and last char: they neither normalise nor collapse, and only the
-/// last can combine with what follows.
+/// Feeds the chars of `original[range]` to the NFKC stage. Runs of visible ASCII chars, and single
+/// spaces between them, skip the stages but for their first and last char: they neither
+/// normalise nor collapse (a single space between two visible chars is written as it is), and
+/// only the last can combine with what follows.
 fn push_chars(
     original: &str,
     range: Range<usize>,
@@ -295,13 +296,7 @@ fn push_chars(
     let bytes = original.as_bytes();
     let mut at = range.start;
     while at < range.end {
-        let visible = |b: &u8| (0x21..=0x7E).contains(b);
-        let run = bytes
-            .get(at..range.end)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| visible(b))
-            .count();
+        let run = plain_ascii_run(bytes.get(at..range.end).unwrap_or_default());
         if run >= 3 && speed == Speed::Fast {
             let first = at;
             let last = at + run - 1;
@@ -323,6 +318,25 @@ fn push_chars(
         nfkc.push(item, out);
         at += c.len_utf8();
     }
+}
+
+/// How many bytes at the start of `bytes` are visible ASCII chars or single spaces between two
+/// of them (ending on a visible char).
+fn plain_ascii_run(bytes: &[u8]) -> usize {
+    let visible = |b: u8| (0x21..=0x7E).contains(&b);
+    let mut end = 0;
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if visible(b) {
+            at += 1;
+            end = at;
+        } else if b == b' ' && at > 0 && bytes.get(at + 1).is_some_and(|&next| visible(next)) {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 /// The ASCII char at `at` as an item of the stages.
@@ -459,8 +473,9 @@ impl Collapser {
         self.last = Some(c);
     }
 
-    /// Appends visible ASCII chars (no whitespace, nothing invisible), copied from the original at
-    /// `orig_start`, right after a visible char: what `push` of each would do.
+    /// Appends visible ASCII chars and single spaces between them (no other whitespace, nothing
+    /// invisible), copied from the original at `orig_start`, right after a visible char: what
+    /// `push` of each would do (a lone space between two visible chars is written as it is).
     fn push_visible_ascii(&mut self, chars: &str, orig_start: usize) {
         if chars.is_empty() {
             return;
