@@ -180,7 +180,13 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 /// The byte ranges of `tokens(text)`, without reading numbers' values (for callers that only
 /// need it for some tokens).
 pub fn token_ranges(text: &str) -> Vec<ByteRange> {
-    let char_at = |at: usize| text.get(at..).and_then(|rest| rest.chars().next());
+    let bytes = text.as_bytes();
+    // Most chars are ASCII: read from the byte, decoding only the others.
+    let char_at = |at: usize| match bytes.get(at) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        Some(_) => text.get(at..).and_then(|rest| rest.chars().next()),
+        None => None,
+    };
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(c) = char_at(at) {

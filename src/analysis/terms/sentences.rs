@@ -37,47 +37,49 @@ fn is_cjk_terminator(c: char) -> bool {
     matches!(c, '。' | '！' | '？')
 }
 
-/// Splits `text` into sentences.
-pub fn split_sentences(text: &str) -> Vec<ByteRange> {
-    split_sentences_with_breaks(text, &[])
-}
-
-/// Splits `text` into sentences, also cutting at each offset of `breaks` (sorted offsets of
-/// paragraph-break separators, as in `MappedText::breaks`).
-pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
+/// Where sentences end in `text` by their punctuation: after a terminator (and the terminators
+/// and closing marks right after it) followed by a space and a capital, a digit or an opening
+/// mark, unless it is an abbreviation's full stop; after a CJK terminator (and what closes right
+/// after it). Only the bytes that may start a terminator are looked at.
+fn sentence_ends(text: &str) -> Vec<usize> {
     let mut cuts: Vec<usize> = Vec::new();
     let bytes = text.as_bytes();
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let char_at = |at: usize| text.get(at..).and_then(|rest| rest.chars().next());
+    // `.`, `?`, `!`, and the first bytes of `。` (E3) and of `！`, `？` (EF).
+    let may_end = |b: &u8| matches!(b, b'.' | b'?' | b'!' | 0xE3 | 0xEF);
+    let mut at = 0;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(may_end))
+    {
+        let i = at + found;
+        let Some(c) = char_at(i) else {
+            break;
+        };
+        at = i + c.len_utf8();
         if is_cjk_terminator(c) {
-            let mut end = i + c.len_utf8();
-            while let Some(&(j, next)) = chars.peek() {
-                if is_closing(next) || is_cjk_terminator(next) {
-                    end = j + next.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
+            let mut end = at;
+            while let Some(next) = char_at(end).filter(|&n| is_closing(n) || is_cjk_terminator(n)) {
+                end += next.len_utf8();
             }
+            at = end;
             cuts.push(end);
             continue;
         }
         if !matches!(c, '.' | '?' | '!') {
             continue;
         }
-        let mut end = i + 1;
-        while let Some(&(j, next)) = chars.peek() {
-            if matches!(next, '.' | '?' | '!') || is_closing(next) {
-                end = j + next.len_utf8();
-                chars.next();
-            } else {
-                break;
-            }
+        let mut end = at;
+        while let Some(next) =
+            char_at(end).filter(|&n| matches!(n, '.' | '?' | '!') || is_closing(n))
+        {
+            end += next.len_utf8();
         }
+        at = end;
         if bytes.get(end) != Some(&b' ') {
             continue;
         }
-        let Some(next) = text.get(end + 1..).and_then(|rest| rest.chars().next()) else {
+        let Some(next) = char_at(end + 1) else {
             continue;
         };
         if !(next.is_uppercase() || next.is_ascii_digit() || is_opening(next)) {
@@ -88,6 +90,18 @@ pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange>
         }
         cuts.push(end);
     }
+    cuts
+}
+
+/// Splits `text` into sentences.
+pub fn split_sentences(text: &str) -> Vec<ByteRange> {
+    split_sentences_with_breaks(text, &[])
+}
+
+/// Splits `text` into sentences, also cutting at each offset of `breaks` (sorted offsets of
+/// paragraph-break separators, as in `MappedText::breaks`).
+pub fn split_sentences_with_breaks(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
+    let mut cuts = sentence_ends(text);
     let furniture = page_furniture(text, breaks);
     let bridged = |b: usize| furniture.iter().any(|f| f.start == b + 1 || f.end == b);
     cuts.extend(
@@ -179,8 +193,12 @@ pub fn page_furniture(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
         let Some(words) = text.get(paragraph.clone()) else {
             continue;
         };
-        let short = words.split(' ').count() <= 8;
-        let has_digit = words.chars().any(|c| c.is_ascii_digit());
+        // At most eight words (read no further: most paragraphs are prose).
+        let short = words.split(' ').nth(8).is_none();
+        if !short {
+            continue;
+        }
+        let has_digit = words.bytes().any(|b| b.is_ascii_digit());
         let ends = |t: &str| {
             t.trim_end_matches(is_closing)
                 .ends_with(['.', '?', '!', '。', '！', '？', ':'])
@@ -196,7 +214,7 @@ pub fn page_furniture(text: &str, breaks: &[u32]) -> Vec<ByteRange> {
             .chars()
             .find(|c| !is_opening(*c))
             .is_some_and(char::is_lowercase);
-        if short && has_digit && !ends(words) && open_before && goes_on_after {
+        if has_digit && !ends(words) && open_before && goes_on_after {
             furniture.push(before + 1..after);
         }
     }
@@ -287,6 +305,64 @@ fn trimmed(text: &str, range: ByteRange) -> Option<ByteRange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `sentence_ends` as it was written first, char by char: the reference it is checked
+    /// against.
+    fn sentence_ends_by_chars(text: &str) -> Vec<usize> {
+        let mut cuts: Vec<usize> = Vec::new();
+        let bytes = text.as_bytes();
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if is_cjk_terminator(c) {
+                let mut end = i + c.len_utf8();
+                while let Some(&(j, next)) = chars.peek() {
+                    if is_closing(next) || is_cjk_terminator(next) {
+                        end = j + next.len_utf8();
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                cuts.push(end);
+                continue;
+            }
+            if !matches!(c, '.' | '?' | '!') {
+                continue;
+            }
+            let mut end = i + 1;
+            while let Some(&(j, next)) = chars.peek() {
+                if matches!(next, '.' | '?' | '!') || is_closing(next) {
+                    end = j + next.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if bytes.get(end) != Some(&b' ') {
+                continue;
+            }
+            let Some(next) = text.get(end + 1..).and_then(|rest| rest.chars().next()) else {
+                continue;
+            };
+            if !(next.is_uppercase() || next.is_ascii_digit() || is_opening(next)) {
+                continue;
+            }
+            if c == '.' && end == i + 1 && is_abbreviation(text, i) {
+                continue;
+            }
+            cuts.push(end);
+        }
+        cuts
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sentence_ends_read_only_terminators_as_the_char_loop_did(
+            text in "([A-Za-z0-9 ]|\\.|\\?|!|'|\"|\\)|”|“|。|！|？|」|「|é|Mr|e\\.g){0,40}",
+        ) {
+            proptest::prop_assert_eq!(sentence_ends(&text), sentence_ends_by_chars(&text));
+        }
+    }
 
     fn split(text: &str) -> Vec<&str> {
         split_sentences(text)
