@@ -198,7 +198,21 @@ pub fn token_ranges(text: &str) -> Vec<ByteRange> {
         // The token's last char so far, and where it ends.
         let mut last = c;
         let mut end = at + c.len_utf8();
-        while let Some(c) = char_at(end) {
+        loop {
+            // Runs of ASCII letters and digits at once.
+            let run = bytes
+                .get(end..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            if run > 0 {
+                end += run;
+                last = char::from(bytes.get(end - 1).copied().unwrap_or(b'a'));
+            }
+            let Some(c) = char_at(end) else {
+                break;
+            };
             if c.is_alphanumeric() {
                 last = c;
                 end += c.len_utf8();
@@ -237,14 +251,8 @@ pub fn token_ranges(text: &str) -> Vec<ByteRange> {
 pub fn number_value(token: &str) -> Option<String> {
     // Fast path: most tokens are words that start with a letter and are no number word.
     let starts_with_digit = token.starts_with(|c: char| c.is_ascii_digit());
-    if !starts_with_digit {
-        let head = token.split(['-', '‐']).next().unwrap_or(token);
-        if !NUMBER_WORDS
-            .iter()
-            .any(|(word, _)| word.eq_ignore_ascii_case(head))
-        {
-            return None;
-        }
+    if !starts_with_digit && !starts_with_number_word(token) {
+        return None;
     }
     let lower = token.to_lowercase();
     // `thirty-year`, `10-member`: the number is the first part.
@@ -289,6 +297,29 @@ fn number_word(lower: &str) -> Option<u32> {
         .find(|(w, _)| *w == lower)
         .map(|&(_, n)| n)
 }
+
+/// Whether the part of `token` before its first hyphen is a number word (any case). Read from the
+/// bytes: that part must be 3 to 9 ASCII letters (`number_words_are_short_and_plain`).
+fn starts_with_number_word(token: &str) -> bool {
+    let letters = token
+        .bytes()
+        .take(NUMBER_WORD_MAX_LEN + 1)
+        .take_while(u8::is_ascii_alphabetic)
+        .count();
+    let head = token.get(..letters).unwrap_or("");
+    let whole = token
+        .get(letters..)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '‐']));
+    whole
+        && (NUMBER_WORD_MIN_LEN..=NUMBER_WORD_MAX_LEN).contains(&letters)
+        && NUMBER_WORDS
+            .iter()
+            .any(|(word, _)| word.eq_ignore_ascii_case(head))
+}
+
+/// The shortest and longest of `NUMBER_WORDS`.
+const NUMBER_WORD_MIN_LEN: usize = 3;
+const NUMBER_WORD_MAX_LEN: usize = 9;
 
 /// English number words up to ninety, with their values.
 const NUMBER_WORDS: &[(&str, u32)] = &[
@@ -575,6 +606,33 @@ mod tests {
     use super::*;
 
     /// `token_ranges` as it was first written (over a list of the chars): the reference.
+    #[test]
+    fn number_words_are_short_and_plain() {
+        for (word, _) in NUMBER_WORDS {
+            assert!(word.bytes().all(|b| b.is_ascii_lowercase()), "{word}");
+            assert!(
+                (NUMBER_WORD_MIN_LEN..=NUMBER_WORD_MAX_LEN).contains(&word.len()),
+                "{word}"
+            );
+        }
+        assert_eq!(number_value("Seventeen").as_deref(), Some("17"));
+        assert_eq!(number_value("thirty-year").as_deref(), Some("30"));
+        assert_eq!(number_value("thirty‐year").as_deref(), Some("30"));
+        assert_eq!(number_value("seventeenth"), None);
+        assert_eq!(number_value("sixes"), None);
+        assert_eq!(number_value("ten’s"), None);
+    }
+
+    proptest::proptest! {
+        /// The byte-level test says what splitting at the first hyphen and comparing said.
+        #[test]
+        fn number_word_heads_read_from_bytes_as_split(token in "(six|Ten|seventeen|x|é|-|‐|’|s|1){0,6}") {
+            let head = token.split(['-', '‐']).next().unwrap_or(&token);
+            let split = NUMBER_WORDS.iter().any(|(word, _)| word.eq_ignore_ascii_case(head));
+            proptest::prop_assert_eq!(starts_with_number_word(&token), split);
+        }
+    }
+
     fn token_ranges_by_char_list(text: &str) -> Vec<ByteRange> {
         let mut out = Vec::new();
         let chars: Vec<(usize, char)> = text.char_indices().collect();
