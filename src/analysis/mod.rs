@@ -1212,14 +1212,16 @@ mod tests {
         let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
         let records = || std::fs::read_dir(root.join(".ibid/sources")).map_or(0, |d| d.count());
         assert_eq!(records(), 1);
+        let source_now = |host: &AnalysisHost| {
+            host.snapshot
+                .corpus
+                .source_by_path(&path)
+                .expect("source")
+                .clone()
+        };
         let changed = "# O\n\nThe levee broke in the long storm.\n";
         host.set_source_text(path.clone(), changed.to_string());
-        let source = host
-            .snapshot
-            .corpus
-            .source_by_path(&path)
-            .expect("source")
-            .clone();
+        let source = source_now(&host);
         assert_eq!(source.text.as_str(), changed);
         assert!(source.text.is_mapped() && source.key_text.text.is_mapped());
         assert!(source.clean.text.is_mapped() && source.words.is_mapped());
@@ -1240,12 +1242,7 @@ mod tests {
         assert_eq!(records(), 2);
         // Back to the original: its record is read, none is written.
         host.set_source_text(path.clone(), original.to_string());
-        let source = host
-            .snapshot
-            .corpus
-            .source_by_path(&path)
-            .expect("source")
-            .clone();
+        let source = source_now(&host);
         assert_eq!(source.text.as_str(), original);
         assert!(source.text.is_mapped());
         assert_eq!(records(), 2);

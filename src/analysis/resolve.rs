@@ -800,36 +800,17 @@ mod tests {
         assert!(index_words(&[text("和平")]).is_empty());
     }
 
-    /// Words that equal, split, merge and lose drop caps into one another, and words of a script
-    /// written without spaces glued to them (which the matcher splits apart).
-    const VOCABULARY: &[&str] = &[
-        "the",
-        "tide",
-        "ide",
-        "ti",
-        "de",
-        "turned",
-        "turn",
-        "ed",
-        "when",
-        "hen",
-        "delegates",
-        "agreed",
-        "share",
-        "data",
-        "sharedata",
-        "of",
-        "week",
-        "every",
-        "everyweek",
-        "和",
-        "tide和",
-        "和turned",
-        "中国",
-        "ed中",
-        "한국",
-        "만",
-    ];
+    /// The bound's words that equal, split, merge and lose drop caps into one another, and
+    /// words of scripts written without spaces, alone and glued to them (which the matcher
+    /// splits apart).
+    fn vocabulary() -> Vec<&'static str> {
+        let glued = ["和", "tide和", "和turned", "中国", "ed中", "한국", "만"];
+        crate::analysis::matcher::bound_vocabulary()
+            .iter()
+            .copied()
+            .chain(glued)
+            .collect()
+    }
 
     fn plain_source(text: &str) -> Source {
         Source::new(
@@ -871,14 +852,14 @@ mod tests {
         /// (or a run of words in it) by its index never loses a match, nor a better one.
         #[test]
         fn the_index_never_rules_out_what_the_approximate_tier_finds(
-            quote in proptest::collection::vec(proptest::sample::select(VOCABULARY), 4..10),
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..10),
             elided in proptest::option::of(1usize..9),
             edits in proptest::collection::vec(
-                (0u8..16, proptest::sample::select(VOCABULARY)),
+                (0u8..16, proptest::sample::select(vocabulary())),
                 10,
             ),
-            before in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..6),
-            after in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..6),
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
         ) {
             let mut pattern = vec![PatternPiece::Text(quote.join(" "))];
             if let Some(at) = elided.filter(|&at| at < quote.len()) {

@@ -273,18 +273,7 @@ impl SourceRecords {
     ) -> Source {
         let hash = super::cache::content_hash(text.as_bytes());
         if let Some(record) = self.0.by_content(&path, None, hash, format) {
-            return Source {
-                key,
-                path,
-                format,
-                text: record.text,
-                content_hash: record.hash,
-                meta,
-                clean: record.clean,
-                key_text: record.key_text,
-                words: record.words,
-                pairs: record.pairs,
-            };
+            return from_record_parts(key, path, format, record, meta);
         }
         let mut source = Source::new(key, path, format, text, meta);
         move_into_record(&self.0, &mut source, None, hash);
@@ -341,23 +330,34 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     let (path, format) = (path.to_path_buf(), format_of(path));
     let source = match text {
         Text::Raw(text) => Source::new(key, path, format, text, meta),
-        Text::Normalised(record) => Source {
-            key,
-            path,
-            format,
-            text: record.text,
-            content_hash: record.hash,
-            meta,
-            clean: record.clean,
-            key_text: record.key_text,
-            words: record.words,
-            pairs: record.pairs,
-        },
+        Text::Normalised(record) => from_record_parts(key, path, format, *record, meta),
     };
     Loaded {
         source,
         key_origin,
         problem,
+    }
+}
+
+/// A source whose texts, maps and word index come from its cache record.
+fn from_record_parts(
+    key: String,
+    path: PathBuf,
+    format: SourceFormat,
+    record: Record,
+    meta: SourceMeta,
+) -> Source {
+    Source {
+        key,
+        path,
+        format,
+        text: record.text,
+        content_hash: record.hash,
+        meta,
+        clean: record.clean,
+        key_text: record.key_text,
+        words: record.words,
+        pairs: record.pairs,
     }
 }
 

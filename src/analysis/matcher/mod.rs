@@ -128,6 +128,13 @@ pub fn may_find_approximately(
         .is_some_and(|pattern| approximate::may_find_in_source(&pattern, source, at_least))
 }
 
+/// Test words that equal, split, merge and lose drop caps into one another (the approximate
+/// bound's tests use them too).
+#[cfg(test)]
+pub(crate) fn bound_vocabulary() -> &'static [&'static str] {
+    approximate::BOUND_VOCABULARY
+}
+
 fn find_exact(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
     let ends = exact::Ends {
         start: !pattern.loose_start,

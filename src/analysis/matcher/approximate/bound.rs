@@ -229,7 +229,7 @@ pub(super) fn may_score_in_source(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::super::{QuoteWord, SourceWord, align, judge};
@@ -237,7 +237,7 @@ mod tests {
     use crate::analysis::matcher::words::is_stopword;
 
     /// Words that equal, split, merge and lose drop caps into one another.
-    const VOCABULARY: &[&str] = &[
+    pub(crate) const VOCABULARY: &[&str] = &[
         "the",
         "tide",
         "ide",

@@ -11,6 +11,8 @@ use memchr::memmem;
 
 pub use bound::IndexedWords;
 use bound::QuoteVocabulary;
+#[cfg(test)]
+pub(crate) use bound::tests::VOCABULARY as BOUND_VOCABULARY;
 
 use super::exact::JUNK_MAX_BYTES;
 use super::words::{
