@@ -67,9 +67,19 @@ impl SourcePassages {
                 let stem = match stems.get(token) {
                     Some(stem) => *stem,
                     None => {
-                        let lower = lowercase(token);
-                        let stem = (number_value(token).is_none() && !is_stop_word(&lower))
-                            .then(|| stem_hash(&lower));
+                        // Most tokens are lowercase already: no copy then.
+                        let plain = token
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                        let lowered;
+                        let lower = if plain {
+                            token
+                        } else {
+                            lowered = lowercase(token);
+                            lowered.as_str()
+                        };
+                        let stem = (number_value(token).is_none() && !is_stop_word(lower))
+                            .then(|| stem_hash(lower));
                         stems.insert(token, stem);
                         stem
                     }
