@@ -3,8 +3,10 @@
 //! regressions (`regressions/<target>/`) in every `cargo test`, without cargo-fuzz.
 #![allow(dead_code)]
 
-use ibid::analysis::matcher::{Haystack, PatternPiece, find_quote};
-use ibid::corpus::SourceFormat;
+use ibid::analysis::matcher::{
+    Haystack, PatternPiece, find_quote, find_quote_approximate, may_find_approximately,
+};
+use ibid::corpus::{Source, SourceFormat};
 use ibid::corpus::normalize::{MappedText, clean_text, key_of_clean, normalize_key};
 use ibid::text::{ColumnEncoding, LineCol, LineIndex};
 use ibid::workspace::Config;
@@ -156,6 +158,8 @@ pub fn cache_record(data: &[u8]) {
 /// The quote matcher with both pattern and text fuzzed. The input is split at the first NUL:
 /// the pattern (pieces separated by `|`; a piece starting with `~` is a gap) and the source text.
 /// Whatever is found lies inside the haystack, on char boundaries, segments within the range.
+/// And what the source's word index says never hides a match: the approximate tier finds the
+/// same told the index, and the index never rules out a source it finds something in.
 pub fn matcher(data: &[u8]) {
     let split = data.iter().position(|&b| b == 0).unwrap_or(data.len() / 2);
     let (pattern, text) = data.split_at(split);
@@ -186,6 +190,31 @@ pub fn matcher(data: &[u8]) {
         for edit in &found.edits {
             assert!(edit.source_range.end <= key.text.len());
         }
+    }
+    let source = Source::new(
+        "s".into(),
+        "/fuzz/s.txt".into(),
+        SourceFormat::Plain,
+        text.into_owned(),
+        Default::default(),
+    );
+    let haystack = Haystack {
+        text: &source.key_text.text,
+        breaks: &source.key_text.breaks,
+    };
+    let found = find_quote_approximate(&pieces, haystack, None, None);
+    assert_eq!(
+        found,
+        find_quote_approximate(&pieces, haystack, None, Some(&source)),
+        "skipping n-grams by the index changed the match"
+    );
+    if let Some(found) = found {
+        assert!(may_find_approximately(&pieces, &source, None), "index ruled out a match");
+        assert!(
+            may_find_approximately(&pieces, &source, Some(found.score)),
+            "index ruled out a match scoring {}",
+            found.score
+        );
     }
 }
 
