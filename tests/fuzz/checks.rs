@@ -6,8 +6,8 @@
 use ibid::analysis::matcher::{
     Haystack, PatternPiece, find_quote, find_quote_approximate, may_find_approximately,
 };
-use ibid::corpus::{Source, SourceFormat};
 use ibid::corpus::normalize::{MappedText, clean_text, key_of_clean, normalize_key};
+use ibid::corpus::{Source, SourceFormat};
 use ibid::text::{ColumnEncoding, LineCol, LineIndex};
 use ibid::workspace::Config;
 use ibid::workspace::bibliography::parse_bibliography;
@@ -209,7 +209,10 @@ pub fn matcher(data: &[u8]) {
         "skipping n-grams by the index changed the match"
     );
     if let Some(found) = found {
-        assert!(may_find_approximately(&pieces, &source, None), "index ruled out a match");
+        assert!(
+            may_find_approximately(&pieces, &source, None),
+            "index ruled out a match"
+        );
         assert!(
             may_find_approximately(&pieces, &source, Some(found.score)),
             "index ruled out a match scoring {}",
