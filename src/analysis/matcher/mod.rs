@@ -116,9 +116,9 @@ pub fn find_quote_approximate(
 }
 
 /// Whether `find_quote_approximate` (with `at_least`) may find anything in a source, judged from
-/// the source's index alone: `false` only when it cannot. The index must hold the key's words as
-/// the matcher splits them: runs between spaces, which holds where the key has no char of a
-/// script written without spaces.
+/// the source's index alone: `false` only when it cannot. The index must answer for the key's
+/// words as the matcher splits them: runs between spaces, with each char of a script written
+/// without spaces a word of its own (a `Source` marks the runs glued to such chars).
 pub fn may_find_approximately(
     pattern: &[PatternPiece],
     source: &impl IndexedWords,
