@@ -1700,29 +1700,24 @@ fn source_saves(
         "ibid lsp: {} saved and restored three times",
         source.display()
     ));
-    let latencies = time_source_changes(
+    time_source_changes(
         args,
         server,
         note_uri,
         std::slice::from_ref(source),
         6,
         b"\n\nA paragraph added by the benchmark, then taken away again.\n",
-        results,
-    )?;
-    results.add(
         "lsp source saved -> diagnostics (ms)",
-        latencies,
-        "ms",
-        None,
-        false,
-    );
-    Ok(())
+        results,
+    )
 }
 
 /// Changes `sources` on disk `rounds` times, `paragraph` appended on even rounds and their
 /// original texts back on odd ones, each time naming them all in one
-/// `workspace/didChangeWatchedFiles` (as an editor's file watcher would): the times until the
-/// open note's next diagnostics. Whatever happens, the original texts are written back.
+/// `workspace/didChangeWatchedFiles` (as an editor's file watcher would), and records as `figure`
+/// the times until the open note's next diagnostics. Whatever happens, the original texts are
+/// written back.
+#[allow(clippy::too_many_arguments)]
 fn time_source_changes(
     args: &Args,
     server: &mut Lsp,
@@ -1730,8 +1725,9 @@ fn time_source_changes(
     sources: &[PathBuf],
     rounds: usize,
     paragraph: &[u8],
+    figure: &str,
     results: &mut Results,
-) -> Result<Vec<f64>, String> {
+) -> Result<(), String> {
     let mut originals = Vec::with_capacity(sources.len());
     for path in sources {
         originals.push(fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?);
@@ -1740,35 +1736,41 @@ fn time_source_changes(
         .iter()
         .map(|path| json!({"uri": uri_of(path), "type": 2}))
         .collect();
-    let mut latencies = Vec::new();
-    for round in 0..rounds {
-        for (path, original) in sources.iter().zip(&originals) {
-            let mut bytes = original.clone();
-            if round % 2 == 0 {
-                bytes.extend_from_slice(paragraph);
+    let mut timed = || -> Result<Vec<f64>, String> {
+        let mut latencies = Vec::new();
+        for round in 0..rounds {
+            for (path, original) in sources.iter().zip(&originals) {
+                let mut bytes = original.clone();
+                if round % 2 == 0 {
+                    bytes.extend_from_slice(paragraph);
+                }
+                fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             }
-            fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            let sent = Instant::now();
+            server.notify(
+                "workspace/didChangeWatchedFiles",
+                json!({ "changes": changes }),
+            )?;
+            let Some((arrived, _)) =
+                server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
+            else {
+                results.notes.push(format!(
+                    "lsp: no diagnostics within {} s after {} source(s) changed",
+                    args.timeout.as_secs(),
+                    sources.len()
+                ));
+                break;
+            };
+            latencies.push((arrived - sent).as_secs_f64() * 1000.0);
         }
-        let sent = Instant::now();
-        server.notify(
-            "workspace/didChangeWatchedFiles",
-            json!({ "changes": changes }),
-        )?;
-        let Some((arrived, _)) = server.wait_for(args.timeout, |m| is_publish_for(m, note_uri))?
-        else {
-            results.notes.push(format!(
-                "lsp: no diagnostics within {} s after {} source(s) changed",
-                args.timeout.as_secs(),
-                sources.len()
-            ));
-            break;
-        };
-        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
-    }
+        Ok(latencies)
+    };
+    let latencies = timed();
     for (path, original) in sources.iter().zip(&originals) {
         fs::write(path, original).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(latencies)
+    results.add(figure, latencies?, "ms", None, false);
+    Ok(())
 }
 
 /// How many sources `sources_pulled` changes at once.
@@ -1799,26 +1801,19 @@ fn sources_pulled(
         "ibid lsp: {} sources changed at once, then restored",
         pulled.len()
     ));
-    let latencies = time_source_changes(
+    time_source_changes(
         args,
         server,
         note_uri,
         &pulled,
         2,
         b"\n\nA paragraph a pull brought in, then took away.\n",
-        results,
-    )?;
-    results.add(
         &format!(
             "lsp {} sources changed at once -> diagnostics (ms)",
             pulled.len()
         ),
-        latencies,
-        "ms",
-        None,
-        false,
-    );
-    Ok(())
+        results,
+    )
 }
 
 /// The workspace's source files, in path order.

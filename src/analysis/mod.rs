@@ -1130,9 +1130,6 @@ mod tests {
         assert_eq!(expansion(&host).as_deref(), Some("Joint Barge Council"));
     }
 
-    /// A source whose frontmatter changes on disk takes its new key (and a frontmatter that is not
-    /// YAML is reported): the workspace is loaded again, where a change to the body only
-    /// re-indexes the source.
     /// Several sources changed at once (`set_source_texts`, as after a `git pull`): the notes
     /// then read as after loading the changed workspace afresh: a quotation moves from one
     /// changed source to another, one becomes found, one is lost, one unchanged source's stays.
@@ -1248,6 +1245,9 @@ mod tests {
         assert_eq!(records(), 2);
     }
 
+    /// A source whose frontmatter changes on disk takes its new key (and a frontmatter that is not
+    /// YAML is reported): the workspace is loaded again, where a change to the body only
+    /// re-indexes the source.
     #[test]
     fn a_source_s_new_frontmatter_gives_it_its_new_key() {
         let (_dir, root) = workspace_on_disk();

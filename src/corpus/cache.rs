@@ -150,6 +150,14 @@ impl SourceCache {
     /// Opens the cache folder for a load of the workspace at `root`: reads its manifest (an
     /// unreadable or stale one counts as empty) and makes sure the folder exists.
     pub(crate) fn open(dir: CacheDir, root: &Path) -> SourceCache {
+        let cache = SourceCache::records(dir, root);
+        let old = read_manifest(&cache.manifest_path);
+        SourceCache { old, ..cache }
+    }
+
+    /// Opens the cache folder for reading and writing records only (its manifest is not read):
+    /// for sources indexed outside a load.
+    pub(crate) fn records(dir: CacheDir, root: &Path) -> SourceCache {
         let manifest_path = workspace_file(&dir, root, "manifest");
         let cache = SourceCache {
             old: HashMap::new(),
@@ -163,8 +171,6 @@ impl SourceCache {
             manifest_path,
             dir,
         };
-        let old = read_manifest(&cache.manifest_path);
-        let cache = SourceCache { old, ..cache };
         if let Err(error) = std::fs::create_dir_all(cache.dir.path.join("sources")) {
             cache.disable(&format!("cannot create it: {error}"));
         } else {

@@ -258,7 +258,7 @@ impl SourceRecords {
     /// The records of `workspace`'s cache; `None` when it has none (`cache = false`).
     pub fn for_workspace(workspace: &Workspace) -> Option<SourceRecords> {
         let dir = super::CacheDir::for_workspace(workspace)?;
-        Some(SourceRecords(SourceCache::open(dir, &workspace.root)))
+        Some(SourceRecords(SourceCache::records(dir, &workspace.root)))
     }
 
     /// The source of `text` (key, format and metadata as given): from its record when the cache

@@ -180,23 +180,12 @@ impl Server {
         let Some(snapshot) = self.snapshot_waiting(Some(&path), false).await else {
             return Ok(None);
         };
-        if snapshot.terms_missing {
-            let answer = run_on(
-                what,
-                &snapshot,
-                encoding,
-                paths.clone(),
-                path.clone(),
-                early,
-            );
-            if let Some(answer) = answer.await? {
-                return Ok(Some(answer));
-            }
+        if snapshot.terms_missing
+            && let Some(answer) = run_on(what, &snapshot, encoding, paths, path, early).await?
+        {
+            return Ok(Some(answer));
         }
-        let Some(snapshot) = self.snapshot_for(Some(&path)).await else {
-            return Ok(None);
-        };
-        run_on(what, &snapshot, encoding, paths, path, query).await
+        self.query(what, uri, query).await
     }
 
     /// `ibid/documentText`: the server's copy of an open document.

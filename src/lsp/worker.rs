@@ -645,9 +645,16 @@ fn coalesce_disk_changes(
             last.insert(path.clone(), i);
         }
     }
-    let costs: Vec<DiskCost> = kinds.iter().map(|(path, &kind)| cost(path, kind)).collect();
-    let together = costs.iter().filter(|&&c| c != DiskCost::Cheap).count() >= 2;
-    let reload = together && costs.contains(&DiskCost::Reload);
+    let kinds: HashMap<PathBuf, (DiskChange, DiskCost)> = kinds
+        .into_iter()
+        .map(|(path, kind)| {
+            let cost = cost(&path, kind);
+            (path, (kind, cost))
+        })
+        .collect();
+    let costly = || kinds.values().map(|&(_, cost)| cost);
+    let together = costly().filter(|&c| c != DiskCost::Cheap).count() >= 2;
+    let reload = together && costly().any(|c| c == DiskCost::Reload);
     let mut sources: Vec<PathBuf> = Vec::new();
     let mut placed = false;
     let mut coalesced = Vec::with_capacity(batch.len());
@@ -656,10 +663,10 @@ fn coalesce_disk_changes(
             coalesced.push(change);
             continue;
         };
-        let Some(&kind) = kinds.get(&path).filter(|_| last.get(&path) == Some(&i)) else {
+        let Some(&(kind, cost)) = kinds.get(&path).filter(|_| last.get(&path) == Some(&i)) else {
             continue;
         };
-        if !together || cost(&path, kind) == DiskCost::Cheap {
+        if !together || cost == DiskCost::Cheap {
             coalesced.push(Change::Disk { path, kind });
             continue;
         }

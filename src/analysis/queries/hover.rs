@@ -39,7 +39,6 @@ pub(crate) fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<H
 
 /// `hover` on a citation key of a note; `None` anywhere else.
 pub(crate) fn citation_hover_at(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover> {
-    analysis.note(path)?;
     let note = note_at(analysis, path, offset)?;
     let (citation, item) = citation_key_at(note, offset)?;
     Some(citation_hover(analysis, note, citation, item))
