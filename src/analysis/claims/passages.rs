@@ -44,11 +44,18 @@ impl SourcePassages {
     pub fn build(source: &Source) -> SourcePassages {
         let text = source.clean.text.as_str();
         let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
-        let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut lengths = Vec::with_capacity(sentence_ranges.len());
         let mut sentences = Vec::with_capacity(sentence_ranges.len());
-        // Stems of the words seen so far: a source repeats its vocabulary.
-        let mut stems: foldhash::HashMap<&str, Option<u32>> = foldhash::HashMap::default();
+        // Each distinct stem gets a dense id in the order it is met (`stem_of[id]`), so that the
+        // postings can be grouped by stem in one counting pass instead of sorted.
+        let mut stem_of: Vec<u32> = Vec::new();
+        let mut id_of_stem: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+        // The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers): a
+        // source repeats its vocabulary.
+        const NOT_CONTENT: u32 = u32::MAX;
+        let mut id_of_token: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
+        // (stem id, sentence, count), in sentence order.
+        let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut counts: Vec<(u32, u16)> = Vec::new();
         for (index, range) in sentence_ranges.iter().enumerate() {
             let (Ok(index), Ok(start), Ok(end)) = (
@@ -64,51 +71,71 @@ impl SourcePassages {
             let sentence = text.get(range.clone()).unwrap_or("");
             for token in token_ranges(sentence) {
                 let token = sentence.get(token).unwrap_or("");
-                let stem = match stems.get(token) {
-                    Some(stem) => *stem,
+                let id = match id_of_token.get(token) {
+                    Some(&id) => id,
                     None => {
-                        // Most tokens are lowercase already: no copy then.
-                        let plain = token
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-                        let lowered;
-                        let lower = if plain {
-                            token
-                        } else {
-                            lowered = lowercase(token);
-                            lowered.as_str()
+                        let id = match content_stem(token) {
+                            Some(stem) => *id_of_stem.entry(stem).or_insert_with(|| {
+                                stem_of.push(stem);
+                                u32::try_from(stem_of.len() - 1).unwrap_or(NOT_CONTENT)
+                            }),
+                            None => NOT_CONTENT,
                         };
-                        let stem = (number_value(token).is_none() && !is_stop_word(lower))
-                            .then(|| stem_hash(lower));
-                        stems.insert(token, stem);
-                        stem
+                        id_of_token.insert(token, id);
+                        id
                     }
                 };
-                let Some(stem) = stem else {
+                if id == NOT_CONTENT {
                     continue;
-                };
-                match counts.iter_mut().find(|(s, _)| *s == stem) {
+                }
+                match counts.iter_mut().find(|(s, _)| *s == id) {
                     Some((_, count)) => *count = count.saturating_add(1),
-                    None => counts.push((stem, 1)),
+                    None => counts.push((id, 1)),
                 }
                 length = length.saturating_add(1);
             }
-            postings.extend(counts.iter().map(|&(stem, count)| (stem, index, count)));
+            postings.extend(counts.iter().map(|&(id, count)| (id, index, count)));
             lengths.push(length);
         }
-        postings.sort_unstable();
-        let mut stems = Vec::new();
-        let mut starts = Vec::new();
-        let mut bytes = Vec::with_capacity(postings.len() * 2);
-        for group in postings.chunk_by(|a, b| a.0 == b.0) {
-            let Some(&(stem, _, _)) = group.first() else {
-                continue;
-            };
+        // Group the postings by stem id (a counting sort: each group stays in sentence order).
+        let mut group_starts = vec![0usize; stem_of.len() + 1];
+        for &(id, _, _) in &postings {
+            if let Some(n) = group_starts.get_mut(id as usize + 1) {
+                *n += 1;
+            }
+        }
+        let mut total = 0;
+        for start in &mut group_starts {
+            total += *start;
+            *start = total;
+        }
+        let mut grouped: Vec<(u32, u16)> = vec![(0, 0); postings.len()];
+        let mut next = group_starts.clone();
+        for &(id, sentence, count) in &postings {
+            if let Some(at) = next.get_mut(id as usize)
+                && let Some(slot) = grouped.get_mut(*at)
+            {
+                *slot = (sentence, count);
+                *at += 1;
+            }
+        }
+        drop(postings);
+        // The stems in ascending order, each with its group.
+        let mut by_stem: Vec<(u32, usize)> = stem_of.iter().copied().zip(0..).collect();
+        by_stem.sort_unstable();
+        let mut stems = Vec::with_capacity(by_stem.len());
+        let mut starts = Vec::with_capacity(by_stem.len());
+        let mut bytes = Vec::with_capacity(grouped.len() * 2);
+        for (stem, id) in by_stem {
+            let group = group_starts
+                .get(id..id + 2)
+                .and_then(|bounds| grouped.get(bounds[0]..bounds[1]))
+                .unwrap_or_default();
             stems.push(stem);
             starts.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
             push_varint(&mut bytes, u32::try_from(group.len()).unwrap_or(u32::MAX));
             let mut previous = 0;
-            for &(_, sentence, count) in group {
+            for &(sentence, count) in group {
                 let gap = sentence - previous;
                 previous = sentence;
                 push_varint(&mut bytes, gap << 1 | u32::from(count > 1));
@@ -117,7 +144,7 @@ impl SourcePassages {
                 }
             }
         }
-        drop(postings);
+        drop(grouped);
         bytes.shrink_to_fit();
         let average_length = if lengths.is_empty() {
             1.0
@@ -213,6 +240,22 @@ impl SourcePassages {
             _ => 0..0,
         }
     }
+}
+
+/// The stem hash of a token that is a content word (not a number, not a stop word).
+fn content_stem(token: &str) -> Option<u32> {
+    // Most tokens are lowercase already: no copy then.
+    let plain = token
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let lowered;
+    let lower = if plain {
+        token
+    } else {
+        lowered = lowercase(token);
+        lowered.as_str()
+    };
+    (number_value(token).is_none() && !is_stop_word(lower)).then(|| stem_hash(lower))
 }
 
 /// One stem's postings, decoded as they are read: (sentence, count).
@@ -418,6 +461,50 @@ mod tests {
         assert!(passages.idf(stem_hash("harbour")) > passages.idf(stem_hash("barges")));
         assert!(passages.idf(stem_hash("absent")) > passages.idf(stem_hash("harbour")));
         assert_eq!(passages.search(&query("harbour froze"), 5).len(), 2);
+    }
+
+    proptest::proptest! {
+        /// Every stem's postings are the sentences holding it, in order, each with how often:
+        /// as read sentence by sentence, word by word.
+        #[test]
+        fn postings_hold_each_stems_sentences_in_order(
+            sentences in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "Barges", "barges", "barge", "the", "The", "quay", "Quays", "12",
+                        "twelve", "froze", "harbour", "Harbours", "and", "waited",
+                    ]),
+                    1..8,
+                ),
+                1..40,
+            )
+        ) {
+            let text: String = sentences
+                .iter()
+                .map(|words| format!("Then {}.", words.join(" ")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let passages = SourcePassages::build(&source("a", &text));
+            proptest::prop_assert_eq!(passages.sentence_count(), sentences.len());
+            let mut expected: std::collections::BTreeMap<u32, Vec<(u32, u16)>> =
+                std::collections::BTreeMap::new();
+            for (index, words) in sentences.iter().enumerate() {
+                let mut counts: std::collections::BTreeMap<u32, u16> =
+                    std::collections::BTreeMap::new();
+                for word in std::iter::once(&"Then").chain(words) {
+                    if let Some(stem) = content_stem(word) {
+                        *counts.entry(stem).or_default() += 1;
+                    }
+                }
+                for (stem, count) in counts {
+                    expected.entry(stem).or_default().push((index as u32, count));
+                }
+            }
+            proptest::prop_assert_eq!(&passages.stems, &expected.keys().copied().collect::<Vec<_>>());
+            for (stem, postings) in &expected {
+                proptest::prop_assert_eq!(&passages.postings_of(*stem).collect::<Vec<_>>(), postings);
+            }
+        }
     }
 
     #[test]

@@ -110,11 +110,12 @@ struct Evidence {
 }
 
 impl Evidence {
-    /// Adds a passage's words; returns the stems of its tokens.
-    fn add(&mut self, text: &str) -> HashSet<u32> {
+    /// Adds a passage's words; returns the stems of its tokens. The words, phrases and initials
+    /// are kept only when `names_too` (a claim without names never asks for them).
+    fn add(&mut self, text: &str, names_too: bool) -> HashSet<u32> {
         let toks = tokens(text);
         let mut stems = HashSet::with_capacity(toks.len());
-        let mut sequence = Vec::with_capacity(toks.len());
+        let mut sequence = Vec::with_capacity(if names_too { toks.len() } else { 0 });
         for token in &toks {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
@@ -123,12 +124,18 @@ impl Evidence {
             if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
                 lower.truncate(kept);
             }
+            stems.insert(stem_hash(&lower));
+            if !names_too {
+                continue;
+            }
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
-            stems.insert(stem_hash(&lower));
             sequence.push(lower.clone());
             self.words.insert(lower);
+        }
+        if !names_too {
+            return stems;
         }
         self.sequences.push(sequence);
         for name in names(text, &toks) {
@@ -237,12 +244,16 @@ pub fn assess(
     let hits = index.search(&claim.content, PASSAGES_READ);
     let total: f32 = claim.content.iter().map(|&s| index.idf(s)).sum();
     let mut evidence = Evidence::default();
-    evidence.add_source_identity(&found.meta);
+    // Words, phrases and initials are for the claim's names only.
+    let names_too = !claim.names.is_empty();
+    if names_too {
+        evidence.add_source_identity(&found.meta);
+    }
     let mut best: Option<(f32, ByteRange)> = None;
     for (sentence, _) in &hits {
         let window = index.window(*sentence);
         let window_text = text.get(window.clone()).unwrap_or("");
-        let stems = evidence.add(window_text);
+        let stems = evidence.add(window_text, names_too);
         let held: f32 = claim
             .content
             .iter()
