@@ -373,8 +373,29 @@ impl AnalysisHost {
     /// `set_source_text` for several sources at once (files a `git pull` changed): each is
     /// indexed again, and the notes are checked once for all of them.
     pub fn set_source_texts(&mut self, changed: Vec<(PathBuf, String)>) {
+        let changed = changed
+            .into_iter()
+            .map(|(path, text)| (path, NewSourceText::Given(text)))
+            .collect();
+        self.replace_sources(changed);
+    }
+
+    /// Sources changed on disk: `set_source_texts` with each text read from its file, as it is
+    /// indexed (so that only as many texts as there are threads are on the heap at once: a
+    /// `git pull` may change hundreds of megabytes of sources). A file that cannot be read
+    /// keeps its source as it was (logged). Whether any source was replaced.
+    pub fn reread_sources(&mut self, paths: Vec<PathBuf>) -> bool {
+        let changed = paths
+            .into_iter()
+            .map(|path| (path, NewSourceText::OnDisk))
+            .collect();
+        self.replace_sources(changed)
+    }
+
+    fn replace_sources(&mut self, changed: Vec<(PathBuf, NewSourceText)>) -> bool {
         let corpus = self.snapshot.corpus.clone();
-        let mut found: Vec<(usize, Arc<crate::corpus::Source>, PathBuf, String)> = Vec::new();
+        let mut found: Vec<(usize, Arc<crate::corpus::Source>, PathBuf, NewSourceText)> =
+            Vec::new();
         for (path, text) in changed {
             let Some((index, old)) = corpus
                 .source_index_by_path(&path)
@@ -382,32 +403,40 @@ impl AnalysisHost {
             else {
                 continue;
             };
-            if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
-                if let Err(error) = self.reload(None) {
-                    tracing::warn!(%error, "cannot load the workspace again after a frontmatter change");
-                }
-                return;
-            }
             found.retain(|(earlier, ..)| *earlier != index);
             found.push((index, old, path, text));
         }
         if found.is_empty() {
-            return;
+            return false;
         }
         // Indexed again side by side, each kept in its cache record as a loaded source is.
         let records = SourceRecords::for_workspace(&self.snapshot.workspace);
-        let replaced: Vec<(usize, SourceChange)> = found
+        let replaced: Vec<Option<(usize, SourceChange)>> = found
             .into_par_iter()
-            .map(|(index, old, path, text)| {
+            .filter_map(|(index, old, path, text)| {
+                let text = text.read(&path)?;
+                if frontmatter_of(old.text.as_str()) != frontmatter_of(&text) {
+                    // The key, title or authors may have changed: loaded again below.
+                    return Some(None);
+                }
                 let (key, format, meta) = (old.key.clone(), old.format, old.meta.clone());
                 let after = Arc::new(match &records {
                     Some(records) => records.source(key, path, format, text, meta),
                     None => crate::corpus::Source::new(key, path, format, text, meta),
                 });
-                (index, SourceChange { before: old, after })
+                Some(Some((index, SourceChange { before: old, after })))
             })
             .collect();
         drop(records);
+        let Some(replaced) = replaced.into_iter().collect::<Option<Vec<_>>>() else {
+            if let Err(error) = self.reload(None) {
+                tracing::warn!(%error, "cannot load the workspace again after a frontmatter change");
+            }
+            return true;
+        };
+        if replaced.is_empty() {
+            return false;
+        }
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
@@ -436,6 +465,7 @@ impl AnalysisHost {
             self.terms = TermsState::Stale;
         }
         give_back_free_memory();
+        true
     }
 
     /// Whether `path` is a source of the corpus.
@@ -460,6 +490,32 @@ impl AnalysisHost {
         self.terms = terms;
         self.cancel_terms_job();
         Ok(())
+    }
+}
+
+/// A changed source's new text: given, or to be read from its file.
+enum NewSourceText {
+    Given(String),
+    OnDisk,
+}
+
+impl NewSourceText {
+    /// The text (a file's bytes read as UTF-8, invalid sequences replaced); `None` (logged) when
+    /// the file cannot be read.
+    fn read(self, path: &Path) -> Option<String> {
+        match self {
+            NewSourceText::Given(text) => Some(text),
+            NewSourceText::OnDisk => match std::fs::read(path) {
+                Ok(bytes) => Some(match String::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                }),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot read a changed source");
+                    None
+                }
+            },
+        }
     }
 }
 

@@ -470,25 +470,12 @@ impl HostState {
         let Some(host) = self.host.as_mut() else {
             return Dirty::Nothing;
         };
-        let texts: Vec<(PathBuf, String)> = paths
-            .into_iter()
-            .filter_map(|path| match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    Some((path, text))
-                }
-                Err(error) => {
-                    tracing::warn!(path = %path.display(), %error, "cannot read a changed source");
-                    None
-                }
-            })
-            .collect();
-        if texts.is_empty() {
-            return Dirty::Nothing;
+        tracing::debug!(sources = paths.len(), "sources changed on disk");
+        if host.reread_sources(paths) {
+            Dirty::Everything
+        } else {
+            Dirty::Nothing
         }
-        tracing::debug!(sources = texts.len(), "sources changed on disk");
-        host.set_source_texts(texts);
-        Dirty::Everything
     }
 
     fn disk_change(
