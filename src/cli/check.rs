@@ -118,17 +118,18 @@ fn report_fingerprint<'a>(
     let hashes = cache::unchanged_hashes(dir, &workspace.root, &workspace.sources)?;
     let mut fingerprint = cache::Fingerprint::new();
     let described = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{color}",
-        workspace.root,
-        workspace.config,
-        workspace.sources,
-        workspace.notes,
-        workspace.bibliography,
-        workspace.problems,
-        args.format,
-        only,
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{color}",
+        workspace.root, workspace.config, workspace.problems, args.format, only,
     );
     fingerprint.add(described.as_bytes());
+    // The lists that grow with the workspace, read as they are rather than written out.
+    for list in [&workspace.sources, &workspace.notes] {
+        fingerprint.add(&list.len().to_le_bytes());
+        for path in list {
+            fingerprint.add(path.as_os_str().as_encoded_bytes());
+        }
+    }
+    fingerprint.add_hashed(&workspace.bibliography);
     for hash in hashes {
         fingerprint.add(&hash.to_le_bytes());
     }

@@ -74,40 +74,72 @@ pub(crate) fn relative(analysis: &Analysis, path: &Path) -> String {
 }
 
 pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String {
-    let mut files = Files::default();
-    let items: Vec<Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let related: Vec<Value> = d
-                .related
-                .iter()
-                .map(|r| {
-                    json!({
-                        "path": relative(analysis, &r.path),
-                        "range": range_json(&mut files, analysis, &r.path, &r.range),
-                        "message": r.message,
-                    })
-                })
-                .collect();
-            let mut item = json!({
-                "path": relative(analysis, &d.path),
-                "range": range_json(&mut files, analysis, &d.path, &d.range),
-                "severity": d.severity.as_str(),
-                "code": d.code.as_str(),
-                "message": d.message,
-                "related": related,
-            });
-            if let Some(fix) = d.fixes.first() {
-                item["fix"] = serde_json::to_value(fix).unwrap_or(Value::Null);
-            }
-            if d.fixes.len() > 1 {
-                item["fixes"] = serde_json::to_value(&d.fixes).unwrap_or(Value::Null);
-            }
-            item
-        })
-        .collect();
-    let mut out = serde_json::to_string_pretty(&json!({ "diagnostics": items }))
+    let report = Report {
+        analysis,
+        diagnostics,
+        files: std::cell::RefCell::new(Files::default()),
+    };
+    let mut out = serde_json::to_string_pretty(&report)
         .unwrap_or_else(|_| "{\"diagnostics\":[]}".to_string());
     out.push('\n');
     out
+}
+
+/// `{"diagnostics": [...]}`, each diagnostic made into JSON as it is written (a report of tens
+/// of thousands of diagnostics is not held twice, as values and as text).
+struct Report<'a> {
+    analysis: &'a Analysis,
+    diagnostics: &'a [Diagnostic],
+    files: std::cell::RefCell<Files>,
+}
+
+impl serde::Serialize for Report<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("diagnostics", &Items(self))?;
+        map.end()
+    }
+}
+
+struct Items<'r, 'a>(&'r Report<'a>);
+
+impl serde::Serialize for Items<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        serializer.collect_seq(report.diagnostics.iter().map(|d| {
+            let mut files = report.files.borrow_mut();
+            diagnostic_json(&mut files, report.analysis, d)
+        }))
+    }
+}
+
+/// One diagnostic, as the report writes it.
+fn diagnostic_json(files: &mut Files, analysis: &Analysis, d: &Diagnostic) -> Value {
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .map(|r| {
+            json!({
+                "path": relative(analysis, &r.path),
+                "range": range_json(files, analysis, &r.path, &r.range),
+                "message": r.message,
+            })
+        })
+        .collect();
+    let mut item = json!({
+        "path": relative(analysis, &d.path),
+        "range": range_json(files, analysis, &d.path, &d.range),
+        "severity": d.severity.as_str(),
+        "code": d.code.as_str(),
+        "message": d.message,
+        "related": related,
+    });
+    if let Some(fix) = d.fixes.first() {
+        item["fix"] = serde_json::to_value(fix).unwrap_or(Value::Null);
+    }
+    if d.fixes.len() > 1 {
+        item["fixes"] = serde_json::to_value(&d.fixes).unwrap_or(Value::Null);
+    }
+    item
 }

@@ -499,9 +499,11 @@ fn read_manifest(path: &Path) -> HashMap<PathBuf, FileStamp> {
 /// still has the size and modification time recorded there (one `stat` each, no read); `None`
 /// as soon as one does not.
 pub fn unchanged_hashes(dir: &CacheDir, root: &Path, sources: &[PathBuf]) -> Option<Vec<u128>> {
+    use rayon::prelude::*;
     let manifest = read_manifest(&workspace_file(dir, root, "manifest"));
+    // A `stat` each, side by side (tens of thousands of sources take a tenth of a second).
     sources
-        .iter()
+        .par_iter()
         .map(|path| {
             let stamp = manifest.get(path)?;
             let metadata = std::fs::metadata(path).ok()?;
@@ -527,6 +529,12 @@ impl Fingerprint {
     pub fn add(&mut self, bytes: &[u8]) {
         self.0.update(&(bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
+    }
+
+    /// Adds a value through its `Hash` implementation (for data that only this build of ibid
+    /// reads back: the fingerprint includes the version).
+    pub fn add_hashed(&mut self, value: &impl std::hash::Hash) {
+        value.hash(&mut self.0);
     }
 
     pub fn finish(&self) -> u128 {

@@ -9,7 +9,7 @@ use crate::ByteRange;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 
 /// One bibliography entry.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct BibEntry {
     pub key: String,
     /// `article`, `online`, ... as written.

@@ -407,8 +407,7 @@ fn walk(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf>
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                let canonical = entry.path().canonicalize().ok();
-                if canonical.is_none_or(|c| seen.insert(c)) {
+                if file_identity(&entry).is_none_or(|identity| seen.insert(identity)) {
                     files.push(entry.into_path());
                 }
             }
@@ -420,6 +419,31 @@ fn walk(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf>
         }
     }
     files
+}
+
+/// What tells a file from another whatever the path it is reached by: its device and inode on
+/// Unix (one `stat`; resolving the path's every link took one `readlink` per folder, a tenth of
+/// a second per 16,000 files), else its canonical path.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum FileIdentity {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+}
+
+fn file_identity(entry: &ignore::DirEntry) -> Option<FileIdentity> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // The walk follows links: this is the metadata of the file a link leads to.
+        let metadata = entry.metadata().ok()?;
+        Some(FileIdentity::Inode(metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        entry.path().canonicalize().ok().map(FileIdentity::Path)
+    }
 }
 
 /// The warning for what a walk of `dir` could not list.
