@@ -1263,7 +1263,7 @@ mod tests {
         let original = "# O\n\nThe levee held through the long storm.\n";
         std::fs::write(&path, original).expect("write source");
         let mut host = AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load");
-        let records = || std::fs::read_dir(root.join(".ibid/sources")).map_or(0, |d| d.count());
+        let records = || crate::corpus::cache::stored_records(&root.join(".ibid"));
         assert_eq!(records(), 1);
         let source_now = |host: &AnalysisHost| {
             host.snapshot

@@ -6,20 +6,21 @@
 //! `cache = false` in `ibid.toml` turns it off):
 //!
 //! - `.gitignore` (`*`): the folder never lands in version control.
-//! - `sources/<content hash>.<md|txt>.bin`: one record per distinct source text and format, holding
-//!   the original text, the clean and key projections with their offset maps, the word hashes and
-//!   the filter of word pairs.
-//!   Records are keyed by content, so they are shared by every workspace using the folder. They
-//!   are written read-only and, on Unix, mapped into memory: a loaded source reads its texts,
-//!   offset maps and word hashes from its record (see `stored`).
+//! - `packs/<pack>.pack` and `packs/<pack>.idx`: one record per distinct source text and format,
+//!   holding the original text, the clean and key projections with their offset maps, the word
+//!   hashes and the filter of word pairs, many records to a pack, each pack with its index (see
+//!   `pack`). Records are keyed by content, so they are shared by every workspace using the
+//!   folder. Packs are sealed read-only and, on Unix, records are mapped into memory: a loaded
+//!   source reads its texts, offset maps and word hashes from its record (see `stored`).
 //! - `manifest-<root hash>.bin`: per workspace, each source path with the size, modification time
 //!   and content hash it had when it was read. A source whose size and time still match is taken
 //!   from its record without opening the file (one `stat`).
 //!
 //! Every file starts with a magic number, the cache format version and the ibid version, and
-//! carries a checksum of its payload: a file from another version, truncated or corrupt, is
-//! ignored (and rewritten). Files are written to a temporary name and renamed into place, so a
-//! reader never sees half a file and two processes writing at once do no harm. A cache folder
+//! carries a checksum of its payload (each record of a pack too): a file from another version,
+//! truncated or corrupt, is ignored (and rewritten). Files are written to a temporary name and
+//! renamed into place (a pack is found only once its index is), so a reader never sees half a
+//! file and two processes writing at once do no harm. A cache folder
 //! that cannot be written is read when it can be, and otherwise ignored, with one log line.
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::MappedText;
+use super::pack::{PackIndex, PackWriter};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
@@ -36,8 +38,9 @@ use crate::workspace::{CacheSetting, Workspace};
 /// Bump when the encoding or anything that computes the cached data (normalisation, the word
 /// hashes) changes: older files are then ignored.
 /// (2: mined terms keep at most `terms::KEPT_EXCERPTS` excerpts each; 3: source records hold
-/// the filter of word pairs; 4: the filter marks keys holding chars from U+0800 up.)
-const FORMAT_VERSION: u32 = 4;
+/// the filter of word pairs; 4: the filter marks keys holding chars from U+0800 up; 5: records
+/// in packs.)
+const FORMAT_VERSION: u32 = 5;
 const SOURCE_MAGIC: &[u8; 8] = b"ibid-src";
 const MANIFEST_MAGIC: &[u8; 8] = b"ibid-man";
 /// A file modified this close to the moment it was read might change again within the same
@@ -128,6 +131,10 @@ pub(crate) struct SourceCache {
     normalised: AtomicUsize,
     read: Mutex<Vec<PathBuf>>,
     started: SystemTime,
+    /// The sealed packs' records, as they were when the cache was opened.
+    packs: PackIndex,
+    /// Packs being written, one taken by each thread storing a record.
+    writers: Mutex<Vec<PackWriter>>,
 }
 
 /// The content hash of a source file.
@@ -169,9 +176,11 @@ impl SourceCache {
             read: Mutex::new(Vec::new()),
             started: SystemTime::now(),
             manifest_path,
+            packs: PackIndex::read(&dir.path.join("packs")),
+            writers: Mutex::new(Vec::new()),
             dir,
         };
-        if let Err(error) = std::fs::create_dir_all(cache.dir.path.join("sources")) {
+        if let Err(error) = std::fs::create_dir_all(cache.packs_dir()) {
             cache.disable(&format!("cannot create it: {error}"));
         } else {
             let gitignore = cache.dir.path.join(".gitignore");
@@ -193,11 +202,8 @@ impl SourceCache {
         }
     }
 
-    fn record_path(&self, hash: u128, format: SourceFormat) -> PathBuf {
-        self.dir
-            .path
-            .join("sources")
-            .join(format!("{hash:032x}.{}.bin", format_tag(format)))
+    fn packs_dir(&self) -> PathBuf {
+        self.dir.path.join("packs")
     }
 
     /// The record of a source whose size and modification time match the manifest: no read of
@@ -253,7 +259,7 @@ impl SourceCache {
         let mut file = Encoder::with_capacity(record.text.len() * 3 + 64);
         file.header(SOURCE_MAGIC);
         file.u128(hash);
-        file.u8(format_tag(format).as_bytes().first().copied().unwrap_or(0));
+        file.u8(format_byte(format));
         let checksum_at = file.bytes.len();
         file.u64(0);
         let payload_at = file.bytes.len();
@@ -266,13 +272,60 @@ impl SourceCache {
         if let Some(slot) = file.bytes.get_mut(checksum_at..payload_at) {
             slot.copy_from_slice(&checksum.to_le_bytes());
         }
-        let record_path = self.record_path(hash, format);
-        let map = self.write_atomically_with(&record_path, &file.bytes, |written| {
-            make_read_only(written);
-            RecordMap::of_file(written)
-        })?;
+        let map = self.append_to_pack(hash, format, &file.bytes)?;
         self.stamp(path, metadata, hash);
         decode_record(&file.bytes, hash, format, Some(&map?))
+    }
+
+    /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped
+    /// back when it can be. `None` (and the cache turned off for writing, with one log line)
+    /// when it cannot be written.
+    fn append_to_pack(
+        &self,
+        hash: u128,
+        format: SourceFormat,
+        bytes: &[u8],
+    ) -> Option<Option<Arc<RecordMap>>> {
+        let taken = self
+            .writers
+            .lock()
+            .ok()
+            .and_then(|mut writers| writers.pop());
+        let mut writer = match taken {
+            Some(writer) => writer,
+            None => match PackWriter::create(&self.packs_dir()) {
+                Ok(writer) => writer,
+                Err(error) => {
+                    self.disable(&format!("cannot create a pack in it: {error}"));
+                    return None;
+                }
+            },
+        };
+        let appended = writer.append(hash, format_byte(format), bytes);
+        if let Ok(mut writers) = self.writers.lock() {
+            writers.push(writer);
+        }
+        match appended {
+            Ok(map) => Some(map),
+            Err(error) => {
+                self.disable(&format!("cannot write a record: {error}"));
+                None
+            }
+        }
+    }
+
+    /// Seals the packs written so far (see `PackWriter::seal`): their records can be found by
+    /// other loads from now on.
+    pub(crate) fn seal_packs(&self) {
+        let writers = match self.writers.lock() {
+            Ok(mut writers) => std::mem::take(&mut *writers),
+            Err(_) => return,
+        };
+        for writer in writers {
+            if let Err(error) = writer.seal() {
+                self.disable(&format!("cannot write the index of a pack: {error}"));
+            }
+        }
     }
 
     fn mark_read(&self, path: &Path) {
@@ -310,19 +363,13 @@ impl SourceCache {
         }
     }
 
-    /// The record of `hash`, its texts in the file mapped into memory when it can be mapped.
+    /// The record of `hash`, its texts in its pack mapped into memory when it can be mapped.
     fn read_record(&self, hash: u128, format: SourceFormat) -> Option<Record> {
-        use std::io::Read;
-        let path = self.record_path(hash, format);
-        let mut file = std::fs::File::open(&path).ok()?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).ok()?;
-        let map = RecordMap::of_file(&file);
+        let (bytes, map) = self.packs.read_record(hash, format_byte(format))?;
         let record = decode_record(&bytes, hash, format, map.as_ref());
         if record.is_none() {
             tracing::warn!(
-                "cache record {} is corrupt or from another version; rebuilding it",
-                path.display()
+                "the cache record of {hash:032x} is corrupt or from another version; rebuilding it"
             );
         }
         record
@@ -331,6 +378,8 @@ impl SourceCache {
     /// Writes the new manifest (when it changed), deletes records no source uses any more (in
     /// the workspace's own `.ibid/` only), and says what the load did.
     pub(crate) fn finish(self) -> CacheReport {
+        // The manifest only names records that can be found.
+        self.seal_packs();
         let mut new = self.new.into_inner().unwrap_or_default();
         new.sort_by(|a, b| a.0.cmp(&b.0));
         new.dedup_by(|a, b| a.0 == b.0);
@@ -344,6 +393,7 @@ impl SourceCache {
         let cache = SourceCache {
             new: Mutex::new(Vec::new()),
             read: Mutex::new(Vec::new()),
+            writers: Mutex::new(Vec::new()),
             ..self
         };
         if changed && writable_before {
@@ -371,29 +421,15 @@ impl SourceCache {
         }
     }
 
-    /// Deletes the records that no source of the manifest names (files being written by another
-    /// process, still under a temporary name, are left alone).
+    /// Deletes or compacts the packs whose records no source of the manifest names (see
+    /// `PackIndex::collect_garbage`), and the record files of format 4 and before.
     fn collect_garbage(&self, manifest: &[(PathBuf, FileStamp)]) {
-        let used: std::collections::HashSet<String> = manifest
-            .iter()
-            .map(|(_, stamp)| format!("{:032x}", stamp.hash))
-            .collect();
-        let Ok(entries) = std::fs::read_dir(self.dir.path.join("sources")) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let Some(hash) = name
-                .strip_suffix(".md.bin")
-                .or(name.strip_suffix(".txt.bin"))
-            else {
-                continue;
-            };
-            if !used.contains(hash) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        let live: std::collections::HashSet<u128> =
+            manifest.iter().map(|(_, stamp)| stamp.hash).collect();
+        let dir = self.packs_dir();
+        self.packs
+            .collect_garbage(&dir, &live, || PackWriter::create(&dir).ok());
+        let _ = std::fs::remove_dir_all(self.dir.path.join("sources"));
     }
 
     /// Writes `bytes` to `path` through a temporary file and a rename. `false` (and the cache
@@ -422,6 +458,11 @@ impl SourceCache {
     }
 }
 
+/// The byte a record's format is stored as.
+fn format_byte(format: SourceFormat) -> u8 {
+    format_tag(format).as_bytes().first().copied().unwrap_or(0)
+}
+
 /// How much of a file one `write` call hands to the kernel. Linux (6.x; ext4, XFS, btrfs) sizes
 /// the page-cache folios that hold a file by the writes that filled them, and a mapping of the
 /// file is then filled a whole folio at a time: written in one call, a record of a few megabytes
@@ -429,11 +470,11 @@ impl SourceCache {
 /// per record into the process's resident memory (`ibid check` on sources of 0.5 to 2 MB peaked
 /// at 213 MB instead of 89 MB). 64 KB is what the kernel maps around a fault anyway
 /// (`fault_around_bytes`); 256 KB already cost 20 MB more.
-const WRITE_CHUNK_BYTES: usize = 64 << 10;
+pub(super) const WRITE_CHUNK_BYTES: usize = 64 << 10;
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename; `then`
 /// runs on the written file before the rename. Written `WRITE_CHUNK_BYTES` at a time.
-fn write_atomically<T>(
+pub(super) fn write_atomically<T>(
     path: &Path,
     bytes: &[u8],
     then: impl FnOnce(&std::fs::File) -> T,
@@ -465,7 +506,7 @@ fn write_atomically<T>(
 
 /// Takes write permission away from a record (like Git's object files): records are replaced by
 /// renaming, never written in place, and a tool that tried to would break the mapping of it.
-fn make_read_only(file: &std::fs::File) {
+pub(super) fn make_read_only(file: &std::fs::File) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -612,6 +653,12 @@ pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
     fingerprint.finish()
 }
 
+/// How many records the cache folder at `path` holds.
+#[cfg(test)]
+pub(crate) fn stored_records(path: &Path) -> usize {
+    PackIndex::read(&path.join("packs")).len()
+}
+
 /// The parts of a source that `store` encodes.
 pub(crate) struct RecordRef<'a> {
     pub text: &'a str,
@@ -687,9 +734,7 @@ fn decode_record(
         None => Decoder::new(bytes),
     };
     input.header(SOURCE_MAGIC)?;
-    if input.u128()? != hash
-        || input.u8()? != format_tag(format).as_bytes().first().copied().unwrap_or(0)
-    {
+    if input.u128()? != hash || input.u8()? != format_byte(format) {
         return None;
     }
     let checksum = input.u64()?;
@@ -746,7 +791,7 @@ impl Encoder {
     }
 
     /// Magic number, format version, ibid version.
-    fn header(&mut self, magic: &[u8; 8]) {
+    pub(super) fn header(&mut self, magic: &[u8; 8]) {
         self.bytes.extend_from_slice(magic);
         self.u32(FORMAT_VERSION);
         self.bytes_with_len(env!("CARGO_PKG_VERSION").as_bytes());
@@ -764,7 +809,7 @@ impl Encoder {
         self.bytes.extend_from_slice(&n.to_le_bytes());
     }
 
-    fn u128(&mut self, n: u128) {
+    pub(super) fn u128(&mut self, n: u128) {
         self.bytes.extend_from_slice(&n.to_le_bytes());
     }
 
@@ -857,13 +902,13 @@ impl<'a> Decoder<'a> {
         Some(head)
     }
 
-    fn header(&mut self, magic: &[u8; 8]) -> Option<()> {
+    pub(super) fn header(&mut self, magic: &[u8; 8]) -> Option<()> {
         (self.take(8)? == magic).then_some(())?;
         (self.u32()? == FORMAT_VERSION).then_some(())?;
         (self.bytes_with_len()? == env!("CARGO_PKG_VERSION").as_bytes()).then_some(())
     }
 
-    fn rest(&self) -> &'a [u8] {
+    pub(super) fn rest(&self) -> &'a [u8] {
         self.bytes
     }
 
@@ -883,7 +928,7 @@ impl<'a> Decoder<'a> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
-    fn u128(&mut self) -> Option<u128> {
+    pub(super) fn u128(&mut self) -> Option<u128> {
         Some(u128::from_le_bytes(self.take(16)?.try_into().ok()?))
     }
 
@@ -1058,14 +1103,18 @@ mod tests {
             self.workspace.root.join(name)
         }
 
-        fn records(&self) -> Vec<PathBuf> {
-            let mut records: Vec<PathBuf> =
-                std::fs::read_dir(self.cache_dir().path.join("sources"))
-                    .expect("records")
-                    .map(|e| e.expect("entry").path())
-                    .collect();
-            records.sort();
-            records
+        fn packs(&self) -> PackIndex {
+            PackIndex::read(&self.cache_dir().path.join("packs"))
+        }
+
+        /// The files in the cache's `packs` folder.
+        fn pack_files(&self) -> Vec<PathBuf> {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(self.cache_dir().path.join("packs"))
+                .expect("packs")
+                .map(|e| e.expect("entry").path())
+                .collect();
+            files.sort();
+            files
         }
     }
 
@@ -1156,13 +1205,12 @@ mod tests {
             };
             assert_eq!(strings(&texts), strings(&on_heap));
         }
-        // Records are never written in place, and say so with their permissions.
-        for record in fixture.records() {
-            let metadata = std::fs::metadata(&record).expect("stat");
-            assert!(
-                metadata.permissions().readonly() || !cfg!(unix),
-                "{record:?}"
-            );
+        // Sealed packs are never written again, and say so with their permissions.
+        let places = fixture.packs().record_places();
+        assert_eq!(places.len(), 3);
+        for (pack, _, _) in places {
+            let metadata = std::fs::metadata(&pack).expect("stat");
+            assert!(metadata.permissions().readonly() || !cfg!(unix), "{pack:?}");
         }
         // Releasing pages changes nothing that is read afterwards.
         for source in &warm.sources {
@@ -1266,8 +1314,54 @@ mod tests {
             Some(SOURCES[2].1),
             "the file was not read"
         );
-        // The old record of the river is gone from the workspace's own cache.
-        assert_eq!(fixture.records().len(), 3);
+    }
+
+    /// A pack no source uses is deleted; one used less than half has its live records copied to
+    /// a new pack, then is deleted; the loads after that read every source from the cache.
+    #[test]
+    fn dead_packs_are_deleted_and_sparse_ones_compacted() {
+        let fixture = Fixture::new();
+        let rewrite = |name: &str, text: &str| {
+            let path = fixture.path(name);
+            std::fs::write(&path, text).expect("write");
+            age(&path);
+        };
+        let long = |sentence: &str| sentence.repeat(200);
+        rewrite("sources/levee.md", &long("The levee held. "));
+        rewrite("sources/river.txt", &long("The river rose. "));
+        // On one thread: one pack, where the dam's record is the smallest by far.
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a thread pool");
+        one_thread.install(|| fixture.load());
+        let first = fixture.pack_files();
+        assert_eq!(first.len(), 2, "one pack and its index: {first:?}");
+        rewrite("sources/levee.md", &long("The levee broke. "));
+        rewrite("sources/river.txt", &long("The river fell. "));
+        let (_, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (1, 2));
+        let files = fixture.pack_files();
+        assert!(
+            first.iter().all(|f| !files.contains(f)),
+            "{first:?} {files:?}"
+        );
+        assert_eq!(fixture.packs().len(), 3);
+        let (corpus, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (3, 0));
+        assert!(corpus.sources.iter().all(|s| s.text.is_mapped()) || !cfg!(unix));
+        // Every source changed: nothing of the old packs is kept.
+        rewrite("sources/levee.md", "The levee was rebuilt.\n");
+        rewrite("sources/river.txt", "The river froze.\n");
+        rewrite("sources/dam.md", "The dam held.\n");
+        let before = fixture.pack_files();
+        fixture.load();
+        let after = fixture.pack_files();
+        assert!(
+            before.iter().all(|f| !after.contains(f)),
+            "{before:?} {after:?}"
+        );
+        assert_eq!(fixture.packs().len(), 3);
     }
 
     #[test]
@@ -1276,25 +1370,35 @@ mod tests {
         let (cold, _) = fixture.load();
         // The records are mapped while a corpus holds them: corrupt them only once it is gone.
         let cold = describe(&cold);
-        let records = fixture.records();
-        let truncated = records.first().expect("a record");
-        let bytes = std::fs::read(truncated).expect("read");
+        // The last record of a pack is cut in half, another record has a byte flipped.
+        let places = fixture.packs().record_places();
+        let (truncated, cut_at, cut_len) = places
+            .iter()
+            .max_by_key(|(_, offset, _)| *offset)
+            .cloned()
+            .expect("a record");
+        let (flipped, flip_at, flip_len) = places
+            .iter()
+            .find(|(pack, offset, _)| (pack, *offset) != (&truncated, cut_at))
+            .cloned()
+            .expect("another record");
         // Records are read-only (for every user but root): a forced write has to undo that.
         let writable = |path: &Path| {
             let mut permissions = std::fs::metadata(path).expect("stat").permissions();
-            assert!(permissions.readonly(), "records are written read-only");
+            assert!(permissions.readonly(), "packs are sealed read-only");
             #[allow(clippy::permissions_set_readonly_false)]
             permissions.set_readonly(false);
             std::fs::set_permissions(path, permissions).expect("chmod");
         };
-        writable(truncated);
-        std::fs::write(truncated, &bytes[..bytes.len() / 2]).expect("truncate");
-        let flipped = records.get(1).expect("a record");
-        let mut bytes = std::fs::read(flipped).expect("read");
-        let last = bytes.len() - 1;
-        bytes[last] ^= 0x20;
-        writable(flipped);
-        std::fs::write(flipped, &bytes).expect("corrupt");
+        writable(&truncated);
+        let bytes = std::fs::read(&truncated).expect("read");
+        std::fs::write(&truncated, &bytes[..(cut_at + cut_len / 2) as usize]).expect("truncate");
+        let mut bytes = std::fs::read(&flipped).expect("read");
+        bytes[(flip_at + flip_len - 1) as usize] ^= 0x20;
+        if flipped != truncated {
+            writable(&flipped);
+        }
+        std::fs::write(&flipped, &bytes).expect("corrupt");
 
         let (warm, report) = fixture.load();
         assert_eq!((report.unchanged, report.normalised), (1, 2));

@@ -281,6 +281,13 @@ impl SourceRecords {
     }
 }
 
+impl Drop for SourceRecords {
+    /// The records stored are found by later loads once their packs are sealed.
+    fn drop(&mut self) {
+        self.0.seal_packs();
+    }
+}
+
 /// A source's text: as read, or with its projections from the cache.
 enum Text {
     Raw(String),

@@ -10,6 +10,7 @@ pub mod load;
 mod markdown;
 mod markup;
 pub mod normalize;
+mod pack;
 mod stored;
 
 use std::collections::HashMap;

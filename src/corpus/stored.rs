@@ -45,16 +45,33 @@ impl RecordMap {
     /// `MAX_MAPPED_RECORDS` reached, or not a Unix system: Windows forbids renaming or deleting a
     /// mapped file, which the cache does); its data then stays on the heap.
     pub(crate) fn of_file(file: &std::fs::File) -> Option<Arc<RecordMap>> {
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        RecordMap::of_range(file, 0, len)
+    }
+
+    /// `len` bytes of `file` (a pack of records) from `offset`, mapped into memory (see
+    /// `of_file`).
+    pub(crate) fn of_range(
+        file: &std::fs::File,
+        offset: u64,
+        len: usize,
+    ) -> Option<Arc<RecordMap>> {
         use std::sync::atomic::Ordering;
-        if !cfg!(unix) {
+        if !cfg!(unix) || len == 0 {
             return None;
         }
         if !take_slot(&MAPPED_RECORDS, MAX_MAPPED_RECORDS) {
             return None;
         }
-        // SAFETY: cache records are created under a temporary name and renamed into place, never
-        // modified in place (the contract in the module comment); the mapping is read-only.
-        match unsafe { memmap2::Mmap::map(file) } {
+        // SAFETY: packs are only ever appended to, and sealed read-only; a record's bytes never
+        // change once written (the contract in the module comment); the mapping is read-only.
+        let mapped = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(offset)
+                .len(len)
+                .map(file)
+        };
+        match mapped {
             Ok(map) => Some(Arc::new(RecordMap(map))),
             Err(error) => {
                 MAPPED_RECORDS.fetch_sub(1, Ordering::Relaxed);
