@@ -272,12 +272,64 @@ pub struct WordIndex {
     runs: HashMap<u32, (u32, u32)>,
     /// Indices (into `Corpus::sources`) of the sources holding each word, word by word,
     /// ascending within a word.
-    holders: Vec<u32>,
+    holders: Holders,
     sources: usize,
+}
+
+/// The postings of a `WordIndex`: in two bytes each while the corpus has at most 65,536
+/// sources (16,000 small sources held 30 MB of postings in four bytes each, twice over while a
+/// changed source's index replaced the old one).
+#[derive(Debug)]
+enum Holders {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for Holders {
+    fn default() -> Self {
+        Holders::Narrow(Vec::new())
+    }
+}
+
+/// The sources holding one word (see `WordIndex::sources_with`).
+#[derive(Debug, Clone, Copy)]
+pub enum SourcesWith<'a> {
+    Narrow(&'a [u16]),
+    Wide(&'a [u32]),
+}
+
+impl<'a> SourcesWith<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            SourcesWith::Narrow(holders) => holders.len(),
+            SourcesWith::Wide(holders) => holders.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sources' indices, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
+        let (narrow, wide): (&[u16], &[u32]) = match *self {
+            SourcesWith::Narrow(holders) => (holders, &[]),
+            SourcesWith::Wide(holders) => (&[], holders),
+        };
+        narrow
+            .iter()
+            .map(|&s| u32::from(s))
+            .chain(wide.iter().copied())
+    }
 }
 
 impl WordIndex {
     pub fn build(sources: &[Arc<Source>]) -> WordIndex {
+        WordIndex::build_narrow_up_to(sources, usize::from(u16::MAX) + 1)
+    }
+
+    /// `build`, with postings in two bytes for a corpus of at most `narrow_max` sources.
+    fn build_narrow_up_to(sources: &[Arc<Source>], narrow_max: usize) -> WordIndex {
         let sources = sources
             .get(..sources.len().min(u32::MAX as usize))
             .unwrap_or_default();
@@ -296,19 +348,11 @@ impl WordIndex {
             *run = (next, 0);
             next = next.saturating_add(length);
         }
-        let mut holders = vec![0u32; next as usize];
-        for (index, source) in sources.iter().enumerate() {
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for word in source.words.iter() {
-                if let Some(run) = runs.get_mut(&word)
-                    && let Some(slot) = holders.get_mut((run.0 + run.1) as usize)
-                {
-                    *slot = index;
-                    run.1 += 1;
-                }
-            }
-            source.release_pages();
-        }
+        let holders = if sources.len() <= narrow_max.min(usize::from(u16::MAX) + 1) {
+            Holders::Narrow(place_holders(sources, &mut runs, next))
+        } else {
+            Holders::Wide(place_holders(sources, &mut runs, next))
+        };
         WordIndex {
             runs,
             holders,
@@ -322,14 +366,14 @@ impl WordIndex {
     }
 
     /// The sources (indices into `Corpus::sources`, ascending) holding the word with hash `word`.
-    pub fn sources_with(&self, word: u32) -> &[u32] {
-        self.runs
-            .get(&word)
-            .and_then(|&(start, length)| {
-                self.holders
-                    .get(start as usize..start as usize + length as usize)
-            })
-            .unwrap_or_default()
+    pub fn sources_with(&self, word: u32) -> SourcesWith<'_> {
+        let run = self.runs.get(&word).map_or(0..0, |&(start, length)| {
+            start as usize..start as usize + length as usize
+        });
+        match &self.holders {
+            Holders::Narrow(holders) => SourcesWith::Narrow(holders.get(run).unwrap_or_default()),
+            Holders::Wide(holders) => SourcesWith::Wide(holders.get(run).unwrap_or_default()),
+        }
     }
 
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index
@@ -345,7 +389,7 @@ impl WordIndex {
         for &word in words {
             let holders = self.sources_with(word);
             let weight = (sources / holders.len().max(1) as f64).ln();
-            for &source in holders {
+            for source in holders.iter() {
                 if let (Some(count), Some(sum)) = (
                     counts.get_mut(source as usize),
                     rarity.get_mut(source as usize),
@@ -368,6 +412,31 @@ impl WordIndex {
             .map(|(source, count, _)| (source, count))
             .collect()
     }
+}
+
+/// The second pass of `WordIndex::build`: each source's index placed in the runs of its words
+/// (`total` postings in all), as `T` (narrow enough for every index: checked by the caller).
+fn place_holders<T: Copy + Default + TryFrom<usize>>(
+    sources: &[Arc<Source>],
+    runs: &mut HashMap<u32, (u32, u32)>,
+    total: u32,
+) -> Vec<T> {
+    let mut holders = vec![T::default(); total as usize];
+    for (index, source) in sources.iter().enumerate() {
+        let Ok(index) = T::try_from(index) else {
+            break;
+        };
+        for word in source.words.iter() {
+            if let Some(run) = runs.get_mut(&word)
+                && let Some(slot) = holders.get_mut((run.0 + run.1) as usize)
+            {
+                *slot = index;
+                run.1 += 1;
+            }
+        }
+        source.release_pages();
+    }
+    holders
 }
 
 #[cfg(test)]
@@ -400,6 +469,40 @@ mod tests {
         );
         assert_eq!(index.sources_holding(&words, 3), vec![(1, 4)]);
         assert!(index.sources_holding(&hashes("absent words"), 1).is_empty());
+    }
+
+    /// Postings in two bytes or in four: the same sources for every word.
+    #[test]
+    fn narrow_and_wide_postings_name_the_same_sources() {
+        let texts = [
+            "The levee held through the storm.",
+            "The storm passed and the river fell.",
+            "Nothing of the kind.",
+            "A levee, a river, a storm.",
+        ];
+        let sources: Vec<Arc<Source>> = (0..300)
+            .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
+            .collect();
+        let narrow = WordIndex::build(&sources);
+        let wide = WordIndex::build_narrow_up_to(&sources, 0);
+        assert!(matches!(narrow.holders, Holders::Narrow(_)));
+        assert!(matches!(wide.holders, Holders::Wide(_)));
+        for word in hashes("the levee storm river kind absent a") {
+            let named = |index: &WordIndex| index.sources_with(word).iter().collect::<Vec<_>>();
+            assert_eq!(named(&narrow), named(&wide));
+            assert_eq!(narrow.sources_with(word).len(), named(&narrow).len());
+        }
+        assert_eq!(named_sources(&narrow, "storm"), vec![0, 1, 3, 4, 5, 7]);
+        let words = hashes("the river fell levee");
+        assert_eq!(
+            narrow.sources_holding(&words, 1),
+            wide.sources_holding(&words, 1)
+        );
+    }
+
+    fn named_sources(index: &WordIndex, word: &str) -> Vec<u32> {
+        let hash = hashes(word).into_iter().next().expect("a word");
+        index.sources_with(hash).iter().take(6).collect()
     }
 
     #[test]

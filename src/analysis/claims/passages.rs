@@ -384,7 +384,7 @@ pub fn rank_sources(corpus: &Corpus, text: &str, limit: usize) -> Vec<usize> {
             continue;
         }
         let weight = (total as f32 / holders.len() as f32).ln() + 0.1;
-        for &source in holders {
+        for source in holders.iter() {
             if let Some(score) = scores.get_mut(source as usize) {
                 *score += weight;
             }
