@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use biblatex::ChunksExt;
+use rayon::prelude::*;
 
 use crate::ByteRange;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
@@ -179,55 +180,39 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
             (None, None) => {}
         }
     }
-    let mut entries = Vec::new();
-    let mut seen: std::collections::HashMap<String, ByteRange> = std::collections::HashMap::new();
-    for block in blocks
+    // Each entry is parsed on its own (with the @strings it needs), side by side: a Zotero
+    // export of 16,000 items took half of a warm `ibid check`'s time parsed one after the other.
+    let entry_blocks: Vec<&Block> = blocks
         .iter()
         .filter(|b| !matches!(b.kind.as_str(), "string" | "preamble" | "comment"))
-    {
-        let Some(source) = text.get(block.range.clone()) else {
-            continue;
-        };
-        // The `@string` blocks the entry needs come first so that its abbreviations resolve;
-        // spans in errors are then shifted back.
-        let fields = string_definitions(source);
-        let expansion: u64 = fields
-            .iter()
-            .flat_map(|field| &field.references)
-            .map(|name| sizes.get(name).copied().unwrap_or(0))
-            .fold(0, u64::saturating_add);
-        if expansion > MAX_EXPANDED_CHARS {
-            problems.push(problem(
+        .collect();
+    let parsed: Vec<Option<Result<Vec<BibEntry>, Diagnostic>>> = entry_blocks
+        .par_iter()
+        .map(|block| {
+            let source = text.get(block.range.clone())?;
+            Some(parse_entry_block(
                 path,
-                block.range.clone(),
-                format!(
-                    "this entry's @string abbreviations expand to more than {MAX_EXPANDED_CHARS} \
-                     characters; it is left out"
-                ),
-            ));
-            continue;
-        }
-        let abbreviations = needed_strings(&fields, &kept, &defined_in);
-        let prefix_len = abbreviations.len() + 1;
-        let combined = format!("{abbreviations}\n{source}");
-        let parsed = match biblatex::Bibliography::parse(&combined) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                let start = error.span.start.saturating_sub(prefix_len);
-                let offset = block.range.start + start.min(source.len());
-                problems.push(problem(
-                    path,
-                    block.range.clone(),
-                    format!(
-                        "cannot parse this entry: {} (line {})",
-                        error.kind,
-                        line_of(text, offset)
-                    ),
-                ));
+                text,
+                block,
+                source,
+                &sizes,
+                &kept,
+                &defined_in,
+            ))
+        })
+        .collect();
+    let mut entries = Vec::new();
+    let mut seen: std::collections::HashMap<String, ByteRange> = std::collections::HashMap::new();
+    for (block, parsed) in entry_blocks.iter().zip(parsed) {
+        let parsed = match parsed {
+            Some(Ok(parsed)) => parsed,
+            Some(Err(problem)) => {
+                problems.push(problem);
                 continue;
             }
+            None => continue,
         };
-        for entry in parsed.iter() {
+        for entry in parsed {
             if let Some(first) = seen.get(&entry.key) {
                 problems.push(
                     Diagnostic::new(
@@ -249,10 +234,63 @@ fn parse_bibtex(path: &Path, text: &str) -> (Vec<BibEntry>, Vec<Diagnostic>) {
                 continue;
             }
             seen.insert(entry.key.clone(), block.range.clone());
-            entries.push(bib_entry(path, block.range.clone(), entry));
+            entries.push(entry);
         }
     }
     (entries, problems)
+}
+
+/// The entries of one `@` block (`source`, at `block.range` of the file's `text`), parsed with
+/// the `@string`s it refers to; the problem that leaves it out, if any.
+fn parse_entry_block(
+    path: &Path,
+    text: &str,
+    block: &Block,
+    source: &str,
+    sizes: &std::collections::HashMap<String, u64>,
+    kept: &[(&str, &[StringDefinition])],
+    defined_in: &std::collections::HashMap<&str, usize>,
+) -> Result<Vec<BibEntry>, Diagnostic> {
+    // The `@string` blocks the entry needs come first so that its abbreviations resolve;
+    // spans in errors are then shifted back.
+    let fields = string_definitions(source);
+    let expansion: u64 = fields
+        .iter()
+        .flat_map(|field| &field.references)
+        .map(|name| sizes.get(name).copied().unwrap_or(0))
+        .fold(0, u64::saturating_add);
+    if expansion > MAX_EXPANDED_CHARS {
+        return Err(problem(
+            path,
+            block.range.clone(),
+            format!(
+                "this entry's @string abbreviations expand to more than {MAX_EXPANDED_CHARS} \
+                 characters; it is left out"
+            ),
+        ));
+    }
+    let abbreviations = needed_strings(&fields, kept, defined_in);
+    let prefix_len = abbreviations.len() + 1;
+    let combined = format!("{abbreviations}\n{source}");
+    match biblatex::Bibliography::parse(&combined) {
+        Ok(parsed) => Ok(parsed
+            .iter()
+            .map(|entry| bib_entry(path, block.range.clone(), entry))
+            .collect()),
+        Err(error) => {
+            let start = error.span.start.saturating_sub(prefix_len);
+            let offset = block.range.start + start.min(source.len());
+            Err(problem(
+                path,
+                block.range.clone(),
+                format!(
+                    "cannot parse this entry: {} (line {})",
+                    error.kind,
+                    line_of(text, offset)
+                ),
+            ))
+        }
+    }
 }
 
 /// How deep `@string` definitions may refer to one another. biblatex expands them recursively, so
