@@ -396,6 +396,8 @@ impl SourceCache {
             writers: Mutex::new(Vec::new()),
             ..self
         };
+        let stored_records = cache.normalised.load(Ordering::Relaxed) > 0;
+        let mut manifest_written = !changed;
         if changed && writable_before {
             let mut payload = Encoder::with_capacity(new.len() * 80);
             payload.u32(u32::try_from(new.len()).unwrap_or(u32::MAX));
@@ -409,9 +411,12 @@ impl SourceCache {
             file.header(MANIFEST_MAGIC);
             file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
             file.bytes.extend_from_slice(&payload.bytes);
-            if cache.write_atomically(&cache.manifest_path, &file.bytes) && cache.dir.owned {
-                cache.collect_garbage(&new);
-            }
+            manifest_written = cache.write_atomically(&cache.manifest_path, &file.bytes);
+        }
+        // Sources that changed leave records unused; records stored again (their first copy
+        // was damaged) leave that copy unused.
+        if (changed || stored_records) && manifest_written && writable_before && cache.dir.owned {
+            cache.collect_garbage(&new);
         }
         CacheReport {
             unchanged: cache.unchanged.load(Ordering::Relaxed),

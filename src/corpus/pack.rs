@@ -240,36 +240,44 @@ impl PackIndex {
         live: &HashSet<u128>,
         mut new_pack: impl FnMut() -> Option<PackWriter>,
     ) {
-        let mut copy_from: Vec<&Pack> = Vec::new();
+        let mut copy_from: Vec<(usize, &Pack)> = Vec::new();
         let small = self
             .packs
             .iter()
             .filter(|pack| pack.bytes() < SMALL_PACK_BYTES)
             .count();
-        for pack in &self.packs {
+        // A record is used when a source has its content and it is the copy loads read (a
+        // record stored again, after its first copy was found damaged, leaves that one unused).
+        let used_entry = |pack: usize, n: usize, entry: &Entry| {
+            live.contains(&entry.hash)
+                && self.records.get(&(entry.hash, entry.format)) == Some(&(pack, n))
+        };
+        for (index, pack) in self.packs.iter().enumerate() {
             let total = pack.bytes();
             let used: u64 = pack
                 .entries
                 .iter()
-                .filter(|e| live.contains(&e.hash))
-                .map(|e| e.len)
+                .enumerate()
+                .filter(|&(n, e)| used_entry(index, n, e))
+                .map(|(_, e)| e.len)
                 .sum();
             if used == 0 {
                 delete_pack(&pack.path);
             } else if used * 2 < total || (small > SMALL_PACKS_KEPT && total < SMALL_PACK_BYTES) {
-                copy_from.push(pack);
+                copy_from.push((index, pack));
             }
         }
         if !copy_from.is_empty()
             && let Some(mut writer) = new_pack()
         {
             let mut copied = Vec::new();
-            for pack in copy_from {
+            for (index, pack) in copy_from {
                 let all_copied = pack.file().is_some_and(|file| {
                     pack.entries
                         .iter()
-                        .filter(|e| live.contains(&e.hash))
-                        .all(|e| {
+                        .enumerate()
+                        .filter(|&(n, e)| used_entry(index, n, e))
+                        .all(|(_, e)| {
                             read_at(file, e.offset, e.len)
                                 .is_some_and(|b| writer.append(e.hash, e.format, &b).is_ok())
                         })
@@ -375,4 +383,69 @@ fn decode_index(bytes: &[u8]) -> Option<Vec<Entry>> {
         });
     }
     (input.remaining() == 0).then_some(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sealed(dir: &Path, records: &[(u128, &[u8])]) -> PathBuf {
+        let mut writer = PackWriter::create(dir).expect("a pack");
+        for (hash, bytes) in records {
+            writer.append(*hash, b'm', bytes).expect("appended");
+        }
+        let path = writer.path.clone();
+        writer.seal().expect("sealed");
+        path
+    }
+
+    /// Records are read back from the newest pack holding them; collecting deletes the packs
+    /// whose records no source uses or that only hold copies read from elsewhere, moves the
+    /// live records of packs used less than half, and leaves fresh unsealed packs alone.
+    #[test]
+    fn packs_are_read_newest_first_and_collected_by_what_they_hold_live() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let dir = folder.path();
+        let big = vec![7u8; 9000];
+        let dead = sealed(dir, &[(1, b"first copy of one")]);
+        let sparse = sealed(dir, &[(2, b"two"), (3, &big)]);
+        let full = sealed(dir, &[(1, b"second copy of one"), (4, b"four")]);
+        let unsealed = PackWriter::create(dir).expect("a pack").path.clone();
+        let index = PackIndex::read(dir);
+        assert_eq!(index.len(), 4);
+        let read = |index: &PackIndex, hash| index.read_record(hash, b'm').map(|(bytes, _)| bytes);
+        assert_eq!(read(&index, 1).as_deref(), Some(&b"second copy of one"[..]));
+        assert_eq!(read(&index, 3).as_deref(), Some(&big[..]));
+        assert!(read(&index, 5).is_none());
+        // Records start on pages of their own.
+        assert!(
+            index
+                .record_places()
+                .iter()
+                .all(|(_, offset, _)| offset % RECORD_ALIGN == 0)
+        );
+
+        // Hash 3 is no longer used: the sparse pack keeps only `two`, which moves.
+        let live: HashSet<u128> = [1, 2, 4].into_iter().collect();
+        index.collect_garbage(dir, &live, || PackWriter::create(dir).ok());
+        for gone in [&dead, &sparse] {
+            assert!(!gone.exists() && !index_path(gone).exists(), "{gone:?}");
+        }
+        assert!(full.exists() && unsealed.exists());
+        let after = PackIndex::read(dir);
+        assert_eq!(after.len(), 3);
+        assert_eq!(read(&after, 2).as_deref(), Some(&b"two"[..]));
+        assert_eq!(read(&after, 1).as_deref(), Some(&b"second copy of one"[..]));
+        assert!(read(&after, 3).is_none());
+
+        // An unsealed pack is deleted once it has been abandoned long enough.
+        std::fs::File::options()
+            .write(true)
+            .open(&unsealed)
+            .and_then(|f| f.set_modified(SystemTime::now() - 2 * ABANDONED_AFTER))
+            .expect("age the pack");
+        after.collect_garbage(dir, &live, || PackWriter::create(dir).ok());
+        assert!(!unsealed.exists());
+        assert_eq!(PackIndex::read(dir).len(), 3);
+    }
 }
