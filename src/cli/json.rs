@@ -75,9 +75,11 @@ pub(crate) fn relative(analysis: &Analysis, path: &Path) -> String {
 
 pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String {
     let report = Report {
-        analysis,
-        diagnostics,
-        files: std::cell::RefCell::new(Files::default()),
+        diagnostics: Items {
+            analysis,
+            diagnostics,
+            files: std::cell::RefCell::new(Files::default()),
+        },
     };
     let mut out = serde_json::to_string_pretty(&report)
         .unwrap_or_else(|_| "{\"diagnostics\":[]}".to_string());
@@ -85,31 +87,25 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
     out
 }
 
-/// `{"diagnostics": [...]}`, each diagnostic made into JSON as it is written (a report of tens
-/// of thousands of diagnostics is not held twice, as values and as text).
+/// `{"diagnostics": [...]}`.
+#[derive(serde::Serialize)]
 struct Report<'a> {
+    diagnostics: Items<'a>,
+}
+
+/// The diagnostics, each made into JSON as it is written (a report of tens of thousands of
+/// diagnostics is not held twice, as values and as text).
+struct Items<'a> {
     analysis: &'a Analysis,
     diagnostics: &'a [Diagnostic],
     files: std::cell::RefCell<Files>,
 }
 
-impl serde::Serialize for Report<'_> {
+impl serde::Serialize for Items<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("diagnostics", &Items(self))?;
-        map.end()
-    }
-}
-
-struct Items<'r, 'a>(&'r Report<'a>);
-
-impl serde::Serialize for Items<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let report = self.0;
-        serializer.collect_seq(report.diagnostics.iter().map(|d| {
-            let mut files = report.files.borrow_mut();
-            diagnostic_json(&mut files, report.analysis, d)
+        serializer.collect_seq(self.diagnostics.iter().map(|d| {
+            let mut files = self.files.borrow_mut();
+            diagnostic_json(&mut files, self.analysis, d)
         }))
     }
 }

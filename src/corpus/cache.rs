@@ -407,11 +407,8 @@ impl SourceCache {
                 payload.u128(stamp.modified_nanos);
                 payload.u128(stamp.hash);
             }
-            let mut file = Encoder::with_capacity(payload.bytes.len() + 64);
-            file.header(MANIFEST_MAGIC);
-            file.u64(xxhash_rust::xxh3::xxh3_64(&payload.bytes));
-            file.bytes.extend_from_slice(&payload.bytes);
-            manifest_written = cache.write_atomically(&cache.manifest_path, &file.bytes);
+            let file = framed(MANIFEST_MAGIC, &payload.bytes);
+            manifest_written = cache.write_atomically(&cache.manifest_path, &file);
         }
         // Sources that changed leave records unused; records stored again (their first copy
         // was damaged) leave that copy unused.
@@ -440,24 +437,14 @@ impl SourceCache {
     /// Writes `bytes` to `path` through a temporary file and a rename. `false` (and the cache
     /// turned off for writing, with one log line) when that fails.
     fn write_atomically(&self, path: &Path, bytes: &[u8]) -> bool {
-        self.write_atomically_with(path, bytes, |_| ()).is_some()
-    }
-
-    /// `write_atomically`, running `then` on the written file before it is renamed into place.
-    fn write_atomically_with<T>(
-        &self,
-        path: &Path,
-        bytes: &[u8],
-        then: impl FnOnce(&std::fs::File) -> T,
-    ) -> Option<T> {
         if !self.writable.load(Ordering::Relaxed) {
-            return None;
+            return false;
         }
-        match write_atomically(path, bytes, then) {
-            Ok(made) => Some(made),
+        match write_atomically(path, bytes) {
+            Ok(()) => true,
             Err(error) => {
                 self.disable(&format!("cannot write {}: {error}", path.display()));
-                None
+                false
             }
         }
     }
@@ -477,13 +464,9 @@ fn format_byte(format: SourceFormat) -> u8 {
 /// (`fault_around_bytes`); 256 KB already cost 20 MB more.
 pub(super) const WRITE_CHUNK_BYTES: usize = 64 << 10;
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename; `then`
-/// runs on the written file before the rename. Written `WRITE_CHUNK_BYTES` at a time.
-pub(super) fn write_atomically<T>(
-    path: &Path,
-    bytes: &[u8],
-    then: impl FnOnce(&std::fs::File) -> T,
-) -> std::io::Result<T> {
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, written
+/// `WRITE_CHUNK_BYTES` at a time.
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -498,27 +481,13 @@ pub(super) fn write_atomically<T>(
         for chunk in bytes.chunks(WRITE_CHUNK_BYTES) {
             file.write_all(chunk)?;
         }
-        let made = then(&file);
-        std::fs::rename(&temporary, path)?;
-        Ok(made)
+        std::fs::rename(&temporary, path)
     };
     let result = write();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
     result
-}
-
-/// Takes write permission away from a record (like Git's object files): records are replaced by
-/// renaming, never written in place, and a tool that tried to would break the mapping of it.
-pub(super) fn make_read_only(file: &std::fs::File) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o444));
-    }
-    #[cfg(not(unix))]
-    let _ = file;
 }
 
 /// A file of the cache folder that belongs to the workspace at `root` (`<name>-<root hash>.bin`).
@@ -622,7 +591,7 @@ pub fn store_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128, pa
     file.u64(xxhash_rust::xxh3::xxh3_64(payload));
     file.bytes.extend_from_slice(payload);
     let path = workspace_file(dir, root, name);
-    if let Err(error) = write_atomically(&path, &file.bytes, |_| ()) {
+    if let Err(error) = write_atomically(&path, &file.bytes) {
         tracing::info!("{name} is not cached ({}: {error})", path.display());
     }
 }
@@ -762,12 +731,7 @@ fn decode_record(
 }
 
 fn decode_manifest(bytes: &[u8]) -> Option<HashMap<PathBuf, FileStamp>> {
-    let mut input = Decoder::new(bytes);
-    input.header(MANIFEST_MAGIC)?;
-    let checksum = input.u64()?;
-    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
-        return None;
-    }
+    let mut input = Decoder::framed(bytes, MANIFEST_MAGIC)?;
     let count = input.u32()? as usize;
     let mut manifest = HashMap::with_capacity(count.min(input.remaining() / 40));
     for _ in 0..count {
@@ -783,6 +747,16 @@ fn decode_manifest(bytes: &[u8]) -> Option<HashMap<PathBuf, FileStamp>> {
     (input.remaining() == 0).then_some(manifest)
 }
 
+/// A file of the cache: header (`magic`, versions), the checksum of `payload`, then `payload`
+/// (what `Decoder::framed` reads).
+pub(super) fn framed(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
+    let mut file = Encoder::with_capacity(payload.len() + 64);
+    file.header(magic);
+    file.u64(xxhash_rust::xxh3::xxh3_64(payload));
+    file.bytes.extend_from_slice(payload);
+    file.bytes
+}
+
 /// Little-endian, length-prefixed encoding of the cache files.
 pub(crate) struct Encoder {
     bytes: Vec<u8>,
@@ -796,7 +770,7 @@ impl Encoder {
     }
 
     /// Magic number, format version, ibid version.
-    pub(super) fn header(&mut self, magic: &[u8; 8]) {
+    fn header(&mut self, magic: &[u8; 8]) {
         self.bytes.extend_from_slice(magic);
         self.u32(FORMAT_VERSION);
         self.bytes_with_len(env!("CARGO_PKG_VERSION").as_bytes());
@@ -898,6 +872,15 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// A decoder of the payload of a file `framed` with `magic`: `None` when the header is
+    /// another's (magic, format or ibid version) or the payload does not match its checksum.
+    pub(super) fn framed(bytes: &'a [u8], magic: &[u8; 8]) -> Option<Decoder<'a>> {
+        let mut input = Decoder::new(bytes);
+        input.header(magic)?;
+        let checksum = input.u64()?;
+        (xxhash_rust::xxh3::xxh3_64(input.rest()) == checksum).then_some(input)
+    }
+
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if n > self.bytes.len() {
             return None;
@@ -907,13 +890,13 @@ impl<'a> Decoder<'a> {
         Some(head)
     }
 
-    pub(super) fn header(&mut self, magic: &[u8; 8]) -> Option<()> {
+    fn header(&mut self, magic: &[u8; 8]) -> Option<()> {
         (self.take(8)? == magic).then_some(())?;
         (self.u32()? == FORMAT_VERSION).then_some(())?;
         (self.bytes_with_len()? == env!("CARGO_PKG_VERSION").as_bytes()).then_some(())
     }
 
-    pub(super) fn rest(&self) -> &'a [u8] {
+    fn rest(&self) -> &'a [u8] {
         self.bytes
     }
 

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use super::cache::{Decoder, Encoder, write_atomically};
+use super::cache::{Decoder, Encoder, framed, write_atomically};
 use super::stored::RecordMap;
 
 const INDEX_MAGIC: &[u8; 8] = b"ibid-idx";
@@ -126,7 +126,7 @@ impl PackWriter {
         if self.entries.is_empty() {
             return std::fs::remove_file(&self.path);
         }
-        super::cache::make_read_only(&self.file);
+        make_read_only(&self.file);
         let mut payload = Encoder::with_capacity(self.entries.len() * 41 + 8);
         payload.u64(self.entries.len() as u64);
         for entry in &self.entries {
@@ -135,14 +135,21 @@ impl PackWriter {
             payload.u64(entry.offset);
             payload.u64(entry.len);
         }
-        let payload = payload.into_bytes();
-        let mut file = Encoder::with_capacity(payload.len() + 64);
-        file.header(INDEX_MAGIC);
-        file.u64(xxhash_rust::xxh3::xxh3_64(&payload));
-        let mut bytes = file.into_bytes();
-        bytes.extend_from_slice(&payload);
-        write_atomically(&index_path(&self.path), &bytes, |_| ())
+        let index = framed(INDEX_MAGIC, &payload.into_bytes());
+        write_atomically(&index_path(&self.path), &index)
     }
+}
+
+/// Takes write permission away from a sealed pack (like Git's object files): a pack is never
+/// written again once sealed, and a tool that rewrote it would break the mappings of its records.
+fn make_read_only(file: &std::fs::File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(0o444));
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 fn index_path(pack: &Path) -> PathBuf {
@@ -366,12 +373,7 @@ fn read_at(file: &std::fs::File, offset: u64, len: u64) -> Option<Vec<u8>> {
 }
 
 fn decode_index(bytes: &[u8]) -> Option<Vec<Entry>> {
-    let mut input = Decoder::new(bytes);
-    input.header(INDEX_MAGIC)?;
-    let checksum = input.u64()?;
-    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
-        return None;
-    }
+    let mut input = Decoder::framed(bytes, INDEX_MAGIC)?;
     let count = usize::try_from(input.u64()?).ok()?;
     let mut entries = Vec::with_capacity(count.min(input.remaining() / 41));
     for _ in 0..count {

@@ -7,12 +7,12 @@
 //! resident memory: a corpus of hundreds of megabytes is then held by the page cache (shared with
 //! the file system, dropped under pressure) instead of private copies on the heap.
 //!
-//! The contract that makes mapping sound: a cache record is only ever created under a temporary
-//! name and renamed into place (`cache::write_atomically`), never written in place (and it is
-//! made read-only), and a record's bytes are checked (checksum, UTF-8, order of the spans) from
-//! the same open file that is mapped. Another program truncating or rewriting a record in place
-//! while ibid runs breaks that contract (as it would for any program mapping files, e.g.
-//! ripgrep): the cache folder belongs to ibid.
+//! The contract that makes mapping sound: a cache record is written once at the end of its pack,
+//! never written again (packs are only appended to, then sealed read-only; see `pack`), and a
+//! record's bytes are checked (checksum, UTF-8, order of the spans) from the same open file that
+//! is mapped. Another program truncating or rewriting a pack while ibid runs breaks that
+//! contract (as it would for any program mapping files, e.g. ripgrep): the cache folder belongs
+//! to ibid.
 
 use std::fmt;
 use std::ops::{Deref, Range};
