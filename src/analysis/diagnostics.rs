@@ -255,13 +255,16 @@ fn title_suffix(source: &Source) -> String {
 pub fn source_words(source: &Source, range: &ByteRange) -> String {
     let start = source.clean.from_original(range.start);
     let end = source.clean.from_original(range.end).max(start);
-    source
+    let words = source
         .clean
         .text
         .get(start..end)
         .unwrap_or_default()
         .trim()
-        .to_string()
+        .to_string();
+    // Mapped from the cache: the pages read for one diagnostic are given back with the others.
+    source.release_pages();
+    words
 }
 
 /// Double quote marks inside quoted words become single ones, so the words can stand inside
@@ -450,7 +453,7 @@ fn reasons(support: &Support, threshold: f32) -> String {
 
 fn passage_related(cx: &NoteContext<'_>, support: &Support, what: &str) -> Option<Related> {
     let source = cx.corpus.sources.get(support.source)?;
-    let range = support.original_range(cx.corpus)?;
+    let range = support.original_range()?;
     Some(Related {
         path: source.path.clone(),
         range,

@@ -642,10 +642,9 @@ pub fn give_back_free_memory() {
     }
 }
 
-/// Every thread gives back the pages of the sources it read last (see `StoredText::release`):
-/// at the end of a pass over the corpus.
+/// Gives back the pages of the sources read last (see `StoredText::release`): at the end of a
+/// pass over the corpus.
 fn release_everywhere() {
-    rayon::broadcast(|_| crate::corpus::release_pending());
     crate::corpus::release_pending();
 }
 

@@ -443,6 +443,7 @@ fn approximate_in_source(
     // The source's index tells when no alignment (or none scoring `at_least`) can be there,
     // without reading the source.
     if !may_find_approximately(pattern, source, at_least) {
+        source.release_pages();
         return None;
     }
     let found = find_quote_approximate(pattern, haystack(source), at_least, Some(source))

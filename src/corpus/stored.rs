@@ -139,11 +139,13 @@ impl MappedBytes {
     /// See `StoredText::release`.
     pub(crate) fn release(&self) {
         #[cfg(target_os = "linux")]
-        PENDING_RELEASE.with(|pending| {
-            if let Ok(mut pending) = pending.try_borrow_mut() {
-                pending.add(&self.map);
-            }
-        });
+        {
+            let full = match PENDING_RELEASE.lock() {
+                Ok(mut pending) => pending.add(&self.map),
+                Err(poisoned) => poisoned.into_inner().add(&self.map),
+            };
+            release_maps(full);
+        }
     }
 }
 
@@ -195,9 +197,8 @@ impl StoredText {
     /// (nor off Linux). For passes over many sources, so that the process does not end up
     /// holding every page it went through.
     ///
-    /// Released in batches per thread (`RELEASE_BATCH`): each release interrupts the other
-    /// cores (to flush their address caches), and a source searched again soon after is still
-    /// there.
+    /// Released in batches (`set_release_batch`): each release interrupts the other cores (to
+    /// flush their address caches), and a source searched again soon after is still there.
     pub fn release(&self) {
         if let Held::Mapped(mapped) = &self.0 {
             mapped.release();
@@ -312,7 +313,7 @@ impl fmt::Debug for StoredU32s {
     }
 }
 
-/// How many bytes of mapped records a thread may have read before it gives their pages back
+/// How many bytes of mapped records the process may have read before it gives their pages back
 /// (`set_release_batch`), and at most how many records.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 static RELEASE_BATCH_BYTES: std::sync::atomic::AtomicUsize =
@@ -320,25 +321,27 @@ static RELEASE_BATCH_BYTES: std::sync::atomic::AtomicUsize =
 #[cfg(target_os = "linux")]
 const RELEASE_BATCH_RECORDS: usize = 256;
 
-/// Sets how many bytes of mapped records each thread reads before giving their pages back (32 MB
-/// unless set). Smaller batches keep the resident memory of a pass over the corpus lower and cost
-/// more system time (each release flushes the TLB of every core): at 100 MB, 8 MB instead of
-/// 32 MB takes 15 to 20 MB off the peak and adds about 0.3 s of system time to a cold check. The
-/// language server, which lives long beside the editor, takes the smaller batches; `ibid check`
-/// the faster ones.
+/// Sets how many bytes of mapped records are read, by all threads together, before their pages
+/// are given back (32 MB unless set). Smaller batches keep the resident memory of a pass over the
+/// corpus lower and cost more system time (each release flushes the TLB of every core): at
+/// 100 MB, 8 MB instead of 32 MB takes 15 to 20 MB off the peak and adds about 0.3 s of system
+/// time to a cold check. The language server, which lives long beside the editor, takes the
+/// smaller batches; `ibid check` the faster ones.
 pub fn set_release_batch(bytes: usize) {
     RELEASE_BATCH_BYTES.store(bytes.max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The records released since the last batch of releases, by every thread: one batch for the
+/// process, so that what stays resident does not grow with the number of threads that read
+/// sources (the server's requests run on a pool of blocking threads, besides rayon's).
 #[cfg(target_os = "linux")]
-thread_local! {
-    static PENDING_RELEASE: std::cell::RefCell<PendingRelease> =
-        std::cell::RefCell::new(PendingRelease::default());
-}
+static PENDING_RELEASE: std::sync::Mutex<PendingRelease> = std::sync::Mutex::new(PendingRelease {
+    maps: Vec::new(),
+    bytes: 0,
+});
 
-/// The records a thread read since its last batch of releases.
+/// The records read since the last batch of releases.
 #[cfg(target_os = "linux")]
-#[derive(Default)]
 struct PendingRelease {
     maps: Vec<std::sync::Weak<RecordMap>>,
     bytes: usize,
@@ -346,7 +349,8 @@ struct PendingRelease {
 
 #[cfg(target_os = "linux")]
 impl PendingRelease {
-    fn add(&mut self, map: &Arc<RecordMap>) {
+    /// Adds `map` to the batch; the batch to release now when it is full.
+    fn add(&mut self, map: &Arc<RecordMap>) -> Vec<std::sync::Weak<RecordMap>> {
         let known = self
             .maps
             .iter()
@@ -357,27 +361,37 @@ impl PendingRelease {
         }
         let batch = RELEASE_BATCH_BYTES.load(std::sync::atomic::Ordering::Relaxed);
         if self.bytes >= batch || self.maps.len() >= RELEASE_BATCH_RECORDS {
-            self.release_all();
+            self.take()
+        } else {
+            Vec::new()
         }
     }
 
-    fn release_all(&mut self) {
-        for map in self.maps.drain(..).filter_map(|map| map.upgrade()) {
-            map.release_pages();
-        }
+    fn take(&mut self) -> Vec<std::sync::Weak<RecordMap>> {
         self.bytes = 0;
+        std::mem::take(&mut self.maps)
     }
 }
 
-/// Gives back now the pages of every record this thread has released but kept in its batch
-/// (see `StoredText::release`): at the end of a pass.
+/// Gives back the pages of `maps` (outside the batch's lock: each release takes a system call).
+#[cfg(target_os = "linux")]
+fn release_maps(maps: Vec<std::sync::Weak<RecordMap>>) {
+    for map in maps.iter().filter_map(std::sync::Weak::upgrade) {
+        map.release_pages();
+    }
+}
+
+/// Gives back now the pages of every record released but kept in the batch (see
+/// `StoredText::release`): at the end of a pass.
 pub fn release_pending() {
     #[cfg(target_os = "linux")]
-    PENDING_RELEASE.with(|pending| {
-        if let Ok(mut pending) = pending.try_borrow_mut() {
-            pending.release_all();
-        }
-    });
+    {
+        let pending = match PENDING_RELEASE.lock() {
+            Ok(mut pending) => pending.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        release_maps(pending);
+    }
 }
 
 impl Default for StoredText {

@@ -221,22 +221,68 @@ pub struct Converter<'a> {
     pub analysis: &'a Analysis,
     pub encoding: ColumnEncoding,
     pub paths: &'a PathMapper,
+    /// Files other than sources (notes, a bibliography, `ibid.toml`) met so far.
     texts: foldhash::HashMap<PathBuf, Option<Arc<TextPositions>>>,
-    /// Line indexes of an earlier conversion, re-used for sources that are the same `Arc`.
+    /// Sources met so far.
+    sources: foldhash::HashMap<PathBuf, KnownSource>,
+    /// What an earlier conversion knew of sources, re-used for those that are the same `Arc`.
     earlier: KnownPositions,
 }
 
-/// Line indexes of sources kept from one conversion to the next (the publisher's), so that
-/// republishing a note's diagnostics after a keystroke does not index again every source they
-/// point into. Each is kept with the source it indexes: a reloaded source is a new `Arc`.
-pub type KnownPositions = foldhash::HashMap<PathBuf, (Arc<Source>, Arc<TextPositions>)>;
+/// What conversions learn of the sources they point into, kept from one to the next (the
+/// publisher's): republishing a note's diagnostics after a keystroke then neither indexes again
+/// nor reads again the hundreds of sources their related locations point into — the ranges are
+/// the same as the last time, and converting them read the sources' mapped pages.
+#[derive(Default)]
+pub struct KnownPositions(foldhash::HashMap<PathBuf, KnownSource>);
+
+/// One source's line index and the ranges converted in it, with the source they belong to (a
+/// reloaded source is a new `Arc`) and in the encoding they were converted to.
+struct KnownSource {
+    source: Arc<Source>,
+    encoding: ColumnEncoding,
+    positions: Option<Arc<TextPositions>>,
+    /// The ranges this conversion converted, or took from `earlier`.
+    ranges: foldhash::HashMap<(usize, usize), lsp::Range>,
+    /// The ranges the earlier conversion converted: only those used again are kept.
+    earlier: foldhash::HashMap<(usize, usize), lsp::Range>,
+}
+
+impl KnownSource {
+    fn positions(&mut self) -> Arc<TextPositions> {
+        let (text, encoding) = (&self.source.text, self.encoding);
+        self.positions
+            .get_or_insert_with(|| Arc::new(TextPositions::new(text.clone(), encoding)))
+            .clone()
+    }
+
+    fn range(&mut self, range: &ByteRange) -> lsp::Range {
+        let key = (range.start, range.end);
+        if let Some(&converted) = self.ranges.get(&key) {
+            return converted;
+        }
+        let converted = match self.earlier.get(&key) {
+            Some(&converted) => converted,
+            None => {
+                let positions = self.positions();
+                let converted = positions.range(range);
+                // Mapped from the cache: a note's diagnostics point into thousands of sources,
+                // whose pages are given back as the conversion goes (in batches: see `release`).
+                positions.text.release();
+                converted
+            }
+        };
+        self.ranges.insert(key, converted);
+        converted
+    }
+}
 
 impl<'a> Converter<'a> {
     pub fn new(analysis: &'a Analysis, encoding: ColumnEncoding, paths: &'a PathMapper) -> Self {
         Self::with_known(analysis, encoding, paths, KnownPositions::default())
     }
 
-    /// A converter that re-uses `earlier`'s line indexes where the text is unchanged.
+    /// A converter that re-uses what `earlier` knew of sources whose text is unchanged.
     pub fn with_known(
         analysis: &'a Analysis,
         encoding: ColumnEncoding,
@@ -248,20 +294,55 @@ impl<'a> Converter<'a> {
             encoding,
             paths,
             texts: foldhash::HashMap::default(),
+            sources: foldhash::HashMap::default(),
             earlier,
         }
     }
 
-    /// The line indexes of the sources this converter used, for the next one.
+    /// What this converter learnt of the sources it used, for the next one.
     pub fn into_known(self) -> KnownPositions {
-        let corpus = self.analysis.corpus();
-        self.texts
-            .into_iter()
-            .filter_map(|(path, positions)| {
-                let source = corpus.source_by_path(&path)?.clone();
-                Some((path, (source, positions?)))
-            })
-            .collect()
+        KnownPositions(
+            self.sources
+                .into_iter()
+                .map(|(path, known)| {
+                    let kept = KnownSource {
+                        earlier: foldhash::HashMap::default(),
+                        ..known
+                    };
+                    (path, kept)
+                })
+                .collect(),
+        )
+    }
+
+    /// The source at `path` (not a note's), with what is known of it.
+    fn source(&mut self, path: &Path) -> Option<&mut KnownSource> {
+        if !self.sources.contains_key(path) {
+            if self.analysis.is_note(path) {
+                return None;
+            }
+            let source = self.analysis.corpus().source_by_path(path)?;
+            let known = match self.earlier.0.remove(path) {
+                Some(known)
+                    if Arc::ptr_eq(&known.source, source) && known.encoding == self.encoding =>
+                {
+                    KnownSource {
+                        ranges: foldhash::HashMap::default(),
+                        earlier: known.ranges,
+                        ..known
+                    }
+                }
+                _ => KnownSource {
+                    source: source.clone(),
+                    encoding: self.encoding,
+                    positions: None,
+                    ranges: foldhash::HashMap::default(),
+                    earlier: foldhash::HashMap::default(),
+                },
+            };
+            self.sources.insert(path.to_path_buf(), known);
+        }
+        self.sources.get_mut(path)
     }
 
     /// The positions of a file: its analysed text, else (a bibliography, `ibid.toml`) the file
@@ -270,22 +351,15 @@ impl<'a> Converter<'a> {
         if let Some(cached) = self.texts.get(path) {
             return cached.clone();
         }
-        // A source's index from an earlier conversion, when the source is the same one (sources
-        // are large and many diagnostics point into them).
-        let source = self.analysis.corpus().source_by_path(path);
-        let known = source.and_then(|source| {
-            let (indexed, positions) = self.earlier.get(path)?;
-            (Arc::ptr_eq(indexed, source) && positions.encoding == self.encoding)
-                .then(|| positions.clone())
+        if let Some(source) = self.source(path) {
+            return Some(source.positions());
+        }
+        let text = self.analysis.file_text(path).or_else(|| {
+            std::fs::read(path)
+                .ok()
+                .map(|bytes| StoredText::from(String::from_utf8_lossy(&bytes).into_owned()))
         });
-        let positions = known.or_else(|| {
-            let text = self.analysis.file_text(path).or_else(|| {
-                std::fs::read(path)
-                    .ok()
-                    .map(|bytes| StoredText::from(String::from_utf8_lossy(&bytes).into_owned()))
-            });
-            text.map(|text| Arc::new(TextPositions::new(text, self.encoding)))
-        });
+        let positions = text.map(|text| Arc::new(TextPositions::new(text, self.encoding)));
         self.texts.insert(path.to_path_buf(), positions.clone());
         positions
     }
@@ -295,6 +369,12 @@ impl<'a> Converter<'a> {
     }
 
     pub fn range(&mut self, path: &Path, range: &ByteRange) -> Option<lsp::Range> {
+        if let Some(cached) = self.texts.get(path) {
+            return Some(cached.as_ref()?.range(range));
+        }
+        if let Some(source) = self.source(path) {
+            return Some(source.range(range));
+        }
         Some(self.file(path)?.range(range))
     }
 
@@ -332,6 +412,25 @@ impl<'a> Converter<'a> {
             tags: None,
             data,
         })
+    }
+}
+
+#[cfg(test)]
+impl KnownPositions {
+    /// How many converted ranges are known in the source at `path`.
+    pub(super) fn ranges_in(&self, path: &Path) -> usize {
+        self.0.get(path).map_or(0, |known| known.ranges.len())
+    }
+
+    /// Every known range turned into the empty range at the start of its file: a conversion
+    /// that takes known ranges instead of converting them shows it.
+    pub(super) fn blanked(mut self) -> KnownPositions {
+        for known in self.0.values_mut() {
+            for range in known.ranges.values_mut() {
+                *range = lsp::Range::default();
+            }
+        }
+        self
     }
 }
 

@@ -122,9 +122,9 @@ pub fn compute(
     .0
 }
 
-/// `compute`, re-using the line indexes of sources from an earlier round; returns the ones it
-/// used, for the next round.
-fn compute_with(
+/// `compute`, re-using what an earlier round converted in sources; returns what this one did,
+/// for the next round.
+pub(super) fn compute_with(
     snapshot: &Snapshot,
     dirty: &Dirty,
     previously: &BTreeSet<PathBuf>,

@@ -15,9 +15,9 @@ use tower_lsp_server::ls_types::{
 use super::code_action::code_actions;
 use super::code_lens::{code_lenses, first_location};
 use super::completion::completion;
-use super::convert::{Converter, PathMapper, TextPositions};
+use super::convert::{Converter, KnownPositions, PathMapper, TextPositions};
 use super::definition::definition;
-use super::diagnostics::compute;
+use super::diagnostics::{compute, compute_with};
 use super::hover::hover;
 use super::references::references;
 use super::symbols::{document_symbols, workspace_symbols};
@@ -251,6 +251,63 @@ fn diagnostics_carry_code_source_related_locations_and_fix_data() {
     let data = diagnostic.data.as_ref().expect("fix data");
     assert_eq!(data["fix"], "change-citation");
     assert_eq!(data["key"], "doe2019");
+}
+
+/// Republishing (after a keystroke) takes the ranges an earlier round converted in a source
+/// that is still the same one, in the same encoding; a source loaded again is converted again.
+#[test]
+fn republished_diagnostics_reuse_ranges_converted_in_unchanged_sources() {
+    let fixture = || {
+        workspace().note(
+            "a.md",
+            &format!("{NOTE_PREFIX}\"the water rose too slowly\" [@smith2020]."),
+        )
+    };
+    let built = fixture().build();
+    let snapshot_of = |built: &Built| Snapshot {
+        revision: 1,
+        analysis: Some(built.analysis.clone()),
+        loaded: true,
+        ..Snapshot::default()
+    };
+    let publish = |built: &Built, encoding, known| {
+        compute_with(
+            &snapshot_of(built),
+            &Dirty::Everything,
+            &BTreeSet::new(),
+            encoding,
+            &PathMapper::default(),
+            known,
+        )
+    };
+    let related_in_doe = |files: &[super::diagnostics::FileDiagnostics]| -> Vec<lsp::Range> {
+        let doe = uri(&source_path("doe2019"));
+        files
+            .iter()
+            .flat_map(|f| &f.diagnostics)
+            .flat_map(|d| d.related_information.iter().flatten())
+            .filter(|r| r.location.uri == doe)
+            .map(|r| r.location.range)
+            .collect()
+    };
+    let utf16 = ColumnEncoding::Utf16;
+    let (first, known) = publish(&built, utf16, KnownPositions::default());
+    let converted = related_in_doe(&first);
+    assert!(!converted.is_empty() && converted.iter().all(|r| *r != lsp::Range::default()));
+    assert!(known.ranges_in(&source_path("doe2019")) > 0);
+    // The same sources: the known ranges are taken as they are (blanked here to show it).
+    let (again, kept) = publish(&built, utf16, known.blanked());
+    assert!(
+        related_in_doe(&again)
+            .iter()
+            .all(|r| *r == lsp::Range::default())
+    );
+    // Another encoding, or the sources loaded again: converted afresh.
+    let (utf8, _) = publish(&built, ColumnEncoding::Utf8, kept.blanked());
+    assert_eq!(related_in_doe(&utf8), converted);
+    let (_, known) = publish(&built, utf16, KnownPositions::default());
+    let (reloaded, _) = publish(&fixture().build(), utf16, known.blanked());
+    assert_eq!(related_in_doe(&reloaded), converted);
 }
 
 #[test]

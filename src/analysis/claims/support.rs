@@ -69,6 +69,9 @@ pub struct Support {
     /// The best passage's central sentence (the passage is it and its neighbours), as a range of
     /// the source's clean text (empty when nothing matched).
     pub passage: ByteRange,
+    /// `passage` in the source's original text (found while the source is read, so that
+    /// reporting it reads nothing again).
+    pub original_passage: ByteRange,
     /// Claim numbers that no retrieved passage holds.
     pub missing_numbers: Vec<String>,
     /// Claim names (as written in the claim) that no retrieved passage holds.
@@ -81,10 +84,9 @@ impl Support {
         self.missing_numbers.is_empty() && self.missing_names.is_empty() && self.score >= threshold
     }
 
-    /// The passage in the source's original text.
-    pub fn original_range(&self, corpus: &Corpus) -> Option<ByteRange> {
-        let source = corpus.sources.get(self.source)?;
-        (!self.passage.is_empty()).then(|| source.clean.to_original(self.passage.clone()))
+    /// The passage in the source's original text; `None` when nothing matched.
+    pub fn original_range(&self) -> Option<ByteRange> {
+        (!self.passage.is_empty()).then(|| self.original_passage.clone())
     }
 
     /// The passage's clean text.
@@ -288,6 +290,11 @@ pub fn assess(
         })
         .map(|n| n.display(&claim.prose))
         .collect();
+    let original_passage = if passage.is_empty() {
+        0..0
+    } else {
+        found.clean.to_original(passage.clone())
+    };
     // Read (passages, and maybe the whole key for a name): give the pages back.
     found.release_pages();
     Some(Support {
@@ -295,6 +302,7 @@ pub fn assess(
         key: found.key.clone(),
         score,
         passage,
+        original_passage,
         missing_numbers,
         missing_names,
     })
@@ -349,6 +357,7 @@ mod tests {
             key: key.to_string(),
             score: -1.0,
             passage: 0..0,
+            original_passage: 0..0,
             missing_numbers: Vec::new(),
             missing_names: Vec::new(),
         })

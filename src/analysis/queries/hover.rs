@@ -103,7 +103,7 @@ fn claim_hover(analysis: &Analysis, note: &NoteAnalysis, offset: usize) -> Optio
         let Some(source) = analysis.corpus.sources.get(support.source) else {
             continue;
         };
-        let Some(range) = support.original_range(&analysis.corpus) else {
+        let Some(range) = support.original_range() else {
             continue;
         };
         let mut title = String::new();
