@@ -277,7 +277,7 @@ fn load_corpus_takes_keys_from_the_bibliography() {
         config_path: None,
         sources,
         notes: Vec::new(),
-        bibliography,
+        bibliography: bibliography.into(),
         problems: Vec::new(),
     };
     let (corpus, diagnostics) = Corpus::load(&workspace);

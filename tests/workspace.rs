@@ -297,7 +297,7 @@ fn the_sample_corpus_bibliography_names_every_source() {
         .collect();
     keys.sort();
     assert_eq!(keys.len(), 5, "{keys:?}");
-    for entry in &workspace.bibliography {
+    for entry in workspace.bibliography.iter() {
         assert!(
             entry.title.as_deref().is_some_and(|t| !t.is_empty()),
             "{}",

@@ -440,16 +440,14 @@ impl AnalysisHost {
         // Mining the corpus before the change is of no use now.
         self.cancel_terms_job();
         let snap = &mut self.snapshot;
-        let mut sources = snap.corpus.sources.clone();
-        for (index, change) in &replaced {
-            if let Some(slot) = sources.get_mut(*index) {
-                *slot = change.after.clone();
-            }
-        }
-        snap.corpus = Arc::new(Corpus::from_shared(
-            sources,
-            snap.corpus.bibliography.clone(),
-        ));
+        snap.corpus = Arc::new(
+            snap.corpus.with_sources_replaced(
+                replaced
+                    .iter()
+                    .map(|(index, change)| (*index, change.after.clone()))
+                    .collect(),
+            ),
+        );
         let indices: Vec<usize> = replaced.iter().map(|(index, _)| *index).collect();
         let paths: Vec<&Path> = replaced
             .iter()

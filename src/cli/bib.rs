@@ -106,7 +106,7 @@ pub(crate) fn render(analysis: &Analysis) -> String {
             url: meta.url.as_deref(),
         }));
     }
-    for entry in &corpus.bibliography {
+    for entry in corpus.bibliography.iter() {
         if !seen.insert(entry.key.as_str()) {
             continue;
         }

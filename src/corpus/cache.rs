@@ -1067,7 +1067,7 @@ mod tests {
                 config_path: None,
                 sources,
                 notes: Vec::new(),
-                bibliography: Vec::new(),
+                bibliography: Vec::new().into(),
                 problems: Vec::new(),
             };
             Fixture { dir, workspace }

@@ -262,12 +262,22 @@ fn fnv_step(hash: u32, byte: u8) -> u32 {
     (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
 }
 
-/// Which sources hold each word: for each word hash, a run of source indices in one shared
-/// array. One allocation for all the postings rather than a vector per word: the index is built
-/// again whenever a source changes in the editor, and a million small vectors freed and allocated
-/// anew left the server's heap fragmented (docs/benchmarks.md, session 12).
-#[derive(Debug, Default)]
+/// Which sources hold each word: the index built over a corpus at once, plus the sources changed
+/// since (an editor saving a source), so that a change neither builds the whole index again
+/// (a third of a second over 16,000 sources) nor holds a second copy of it while the old corpus
+/// is still in use.
+#[derive(Debug, Default, Clone)]
 pub struct WordIndex {
+    built: Arc<BuiltIndex>,
+    /// Empty when built afresh.
+    changes: Arc<IndexChanges>,
+}
+
+/// For each word hash, a run of source indices in one shared array. One allocation for all the
+/// postings rather than a vector per word: a million small vectors freed and allocated anew left
+/// the server's heap fragmented (docs/benchmarks.md, session 12).
+#[derive(Debug, Default)]
+struct BuiltIndex {
     /// Word hash → (start, length) of its run in `holders`.
     runs: HashMap<u32, (u32, u32)>,
     /// Indices (into `Corpus::sources`) of the sources holding each word, word by word,
@@ -276,9 +286,8 @@ pub struct WordIndex {
     sources: usize,
 }
 
-/// The postings of a `WordIndex`: in two bytes each while the corpus has at most 65,536
-/// sources (16,000 small sources held 30 MB of postings in four bytes each, twice over while a
-/// changed source's index replaced the old one).
+/// The postings of a `BuiltIndex`: in two bytes each while the corpus has at most 65,536
+/// sources (16,000 small sources held 30 MB of postings in four bytes each).
 #[derive(Debug)]
 enum Holders {
     Narrow(Vec<u16>),
@@ -291,19 +300,76 @@ impl Default for Holders {
     }
 }
 
-/// The sources holding one word (see `WordIndex::sources_with`).
+/// The sources whose words changed since a `BuiltIndex` was built.
+#[derive(Debug, Default)]
+struct IndexChanges {
+    /// The changed sources, ascending, each with the word hashes it held when the index was
+    /// built.
+    built_words: Vec<(u32, Box<[u32]>)>,
+    /// The words the changed sources held then: the index's postings to leave out.
+    removed: Postings,
+    /// The words they hold now.
+    added: Postings,
+}
+
+/// (word hash, source index) pairs sorted by word, then source: the sources holding a word are
+/// one ascending run.
+#[derive(Debug, Default)]
+struct Postings {
+    words: Vec<u32>,
+    sources: Vec<u32>,
+}
+
+impl Postings {
+    fn of<'a>(sources: impl Iterator<Item = (u32, &'a [u32])>) -> Postings {
+        let mut pairs: Vec<(u32, u32)> = sources
+            .flat_map(|(source, words)| words.iter().map(move |&word| (word, source)))
+            .collect();
+        pairs.sort_unstable();
+        let (words, sources) = pairs.into_iter().unzip();
+        Postings { words, sources }
+    }
+
+    fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The sources holding `word`, ascending.
+    fn sources_with(&self, word: u32) -> &[u32] {
+        let start = self.words.partition_point(|&w| w < word);
+        let end = self.words.partition_point(|&w| w <= word);
+        self.sources.get(start..end).unwrap_or_default()
+    }
+}
+
+/// Beyond this many changed sources, or postings of theirs, the index is built again.
+const MAX_CHANGED_SOURCES: usize = 256;
+const MAX_CHANGED_POSTINGS: usize = 1 << 20;
+
+/// The sources holding one word (see `WordIndex::sources_with`): the built index's, but the
+/// changed sources it held then, and the changed sources that hold it now.
 #[derive(Debug, Clone, Copy)]
-pub enum SourcesWith<'a> {
+pub struct SourcesWith<'a> {
+    built: BuiltRun<'a>,
+    /// A subset of `built`, ascending.
+    removed: &'a [u32],
+    /// Ascending.
+    added: &'a [u32],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum BuiltRun<'a> {
     Narrow(&'a [u16]),
     Wide(&'a [u32]),
 }
 
 impl<'a> SourcesWith<'a> {
     pub fn len(&self) -> usize {
-        match self {
-            SourcesWith::Narrow(holders) => holders.len(),
-            SourcesWith::Wide(holders) => holders.len(),
-        }
+        let built = match self.built {
+            BuiltRun::Narrow(holders) => holders.len(),
+            BuiltRun::Wide(holders) => holders.len(),
+        };
+        built.saturating_sub(self.removed.len()) + self.added.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -312,15 +378,34 @@ impl<'a> SourcesWith<'a> {
 
     /// The sources' indices, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
-        let (narrow, wide): (&[u16], &[u32]) = match *self {
-            SourcesWith::Narrow(holders) => (holders, &[]),
-            SourcesWith::Wide(holders) => (&[], holders),
+        let (narrow, wide): (&[u16], &[u32]) = match self.built {
+            BuiltRun::Narrow(holders) => (holders, &[]),
+            BuiltRun::Wide(holders) => (&[], holders),
         };
-        narrow
+        let mut removed = self.removed.iter().copied().peekable();
+        let kept = narrow
             .iter()
             .map(|&s| u32::from(s))
             .chain(wide.iter().copied())
+            .filter(move |&source| {
+                while removed.next_if(|&r| r < source).is_some() {}
+                removed.next_if_eq(&source).is_none()
+            });
+        merge_ascending(kept, self.added.iter().copied())
     }
+}
+
+/// Two ascending sequences as one.
+fn merge_ascending(
+    first: impl Iterator<Item = u32>,
+    second: impl Iterator<Item = u32>,
+) -> impl Iterator<Item = u32> {
+    let (mut first, mut second) = (first.peekable(), second.peekable());
+    std::iter::from_fn(move || match (first.peek(), second.peek()) {
+        (Some(a), Some(b)) if b < a => second.next(),
+        (Some(_), _) => first.next(),
+        (None, _) => second.next(),
+    })
 }
 
 impl WordIndex {
@@ -330,49 +415,113 @@ impl WordIndex {
 
     /// `build`, with postings in two bytes for a corpus of at most `narrow_max` sources.
     fn build_narrow_up_to(sources: &[Arc<Source>], narrow_max: usize) -> WordIndex {
-        let sources = sources
-            .get(..sources.len().min(u32::MAX as usize))
-            .unwrap_or_default();
-        // Two passes over the sources' word hashes: count, then place.
-        let mut runs: HashMap<u32, (u32, u32)> = HashMap::new();
-        for source in sources {
-            for word in source.words.iter() {
-                runs.entry(word).or_default().1 += 1;
-            }
-            // Mapped from the cache: the pages read are given back as each pass goes.
+        WordIndex {
+            built: Arc::new(BuiltIndex::build(sources, narrow_max)),
+            changes: Arc::default(),
+        }
+    }
+
+    /// The index of `sources`, in which only the sources at the indices of `replaced` differ
+    /// from the corpus this index belongs to (`replaced` holds what they were): this index's
+    /// postings shared, the changed sources' words kept beside them — or built again when too
+    /// many sources have changed since it was.
+    pub fn with_sources_replaced(
+        &self,
+        sources: &[Arc<Source>],
+        replaced: &[(usize, Arc<Source>)],
+    ) -> WordIndex {
+        self.with_sources_replaced_up_to(sources, replaced, MAX_CHANGED_SOURCES)
+    }
+
+    fn with_sources_replaced_up_to(
+        &self,
+        sources: &[Arc<Source>],
+        replaced: &[(usize, Arc<Source>)],
+        max_changed: usize,
+    ) -> WordIndex {
+        let rebuilt = || WordIndex::build(sources);
+        if sources.len() != self.built.sources {
+            return rebuilt();
+        }
+        // What each changed source held when the index was built: known already if it changed
+        // before, else what it held until now.
+        let mut built_words: std::collections::BTreeMap<u32, Box<[u32]>> =
+            self.changes.built_words.iter().cloned().collect();
+        for (index, before) in replaced {
+            let Ok(index) = u32::try_from(*index) else {
+                return rebuilt();
+            };
+            built_words
+                .entry(index)
+                .or_insert_with(|| before.words.iter().collect());
+            before.release_pages();
+        }
+        // A source back to the words it held then (a change undone) is no longer a change.
+        let mut now: Vec<(u32, Box<[u32]>)> = Vec::new();
+        built_words.retain(|&index, then| {
+            let Some(source) = sources.get(index as usize) else {
+                return false;
+            };
+            let words: Box<[u32]> = source.words.iter().collect();
             source.release_pages();
+            let changed = words != *then;
+            if changed {
+                now.push((index, words));
+            }
+            changed
+        });
+        let postings: usize = built_words
+            .values()
+            .chain(now.iter().map(|(_, w)| w))
+            .map(|w| w.len())
+            .sum();
+        if built_words.len() > max_changed || postings > MAX_CHANGED_POSTINGS {
+            return rebuilt();
         }
-        let mut next = 0u32;
-        for run in runs.values_mut() {
-            let length = run.1;
-            *run = (next, 0);
-            next = next.saturating_add(length);
-        }
-        let holders = if sources.len() <= narrow_max.min(usize::from(u16::MAX) + 1) {
-            Holders::Narrow(place_holders(sources, &mut runs, next))
-        } else {
-            Holders::Wide(place_holders(sources, &mut runs, next))
+        let built_words: Vec<(u32, Box<[u32]>)> = built_words.into_iter().collect();
+        let changes = IndexChanges {
+            removed: Postings::of(built_words.iter().map(|(i, w)| (*i, &w[..]))),
+            added: Postings::of(now.iter().map(|(i, w)| (*i, &w[..]))),
+            built_words,
         };
         WordIndex {
-            runs,
-            holders,
-            sources: sources.len(),
+            built: Arc::clone(&self.built),
+            changes: Arc::new(changes),
         }
     }
 
     /// How many sources the index covers.
     pub fn source_count(&self) -> usize {
-        self.sources
+        self.built.sources
+    }
+
+    /// How many sources differ from those the shared postings were built from.
+    pub fn changed_sources(&self) -> usize {
+        self.changes.built_words.len()
     }
 
     /// The sources (indices into `Corpus::sources`, ascending) holding the word with hash `word`.
     pub fn sources_with(&self, word: u32) -> SourcesWith<'_> {
-        let run = self.runs.get(&word).map_or(0..0, |&(start, length)| {
+        let built = &self.built;
+        let run = built.runs.get(&word).map_or(0..0, |&(start, length)| {
             start as usize..start as usize + length as usize
         });
-        match &self.holders {
-            Holders::Narrow(holders) => SourcesWith::Narrow(holders.get(run).unwrap_or_default()),
-            Holders::Wide(holders) => SourcesWith::Wide(holders.get(run).unwrap_or_default()),
+        let built_run = match &built.holders {
+            Holders::Narrow(holders) => BuiltRun::Narrow(holders.get(run).unwrap_or_default()),
+            Holders::Wide(holders) => BuiltRun::Wide(holders.get(run).unwrap_or_default()),
+        };
+        let (removed, added) = if self.changes.removed.len() + self.changes.added.len() == 0 {
+            (&[][..], &[][..])
+        } else {
+            (
+                self.changes.removed.sources_with(word),
+                self.changes.added.sources_with(word),
+            )
+        };
+        SourcesWith {
+            built: built_run,
+            removed,
+            added,
         }
     }
 
@@ -383,9 +532,9 @@ impl WordIndex {
     /// source a passage comes from with dozens that hold its common words scattered; the rare
     /// words it also holds rank it first.
     pub fn sources_holding(&self, words: &[u32], min: usize) -> Vec<(usize, usize)> {
-        let mut counts = vec![0u32; self.sources];
-        let mut rarity = vec![0f64; self.sources];
-        let sources = self.sources.max(1) as f64;
+        let mut counts = vec![0u32; self.source_count()];
+        let mut rarity = vec![0f64; self.source_count()];
+        let sources = self.source_count().max(1) as f64;
         for &word in words {
             let holders = self.sources_with(word);
             let weight = (sources / holders.len().max(1) as f64).ln();
@@ -414,7 +563,41 @@ impl WordIndex {
     }
 }
 
-/// The second pass of `WordIndex::build`: each source's index placed in the runs of its words
+impl BuiltIndex {
+    /// The index of `sources`, with postings in two bytes if there are at most `narrow_max`.
+    fn build(sources: &[Arc<Source>], narrow_max: usize) -> BuiltIndex {
+        let sources = sources
+            .get(..sources.len().min(u32::MAX as usize))
+            .unwrap_or_default();
+        // Two passes over the sources' word hashes: count, then place.
+        let mut runs: HashMap<u32, (u32, u32)> = HashMap::new();
+        for source in sources {
+            for word in source.words.iter() {
+                runs.entry(word).or_default().1 += 1;
+            }
+            // Mapped from the cache: the pages read are given back as each pass goes.
+            source.release_pages();
+        }
+        let mut next = 0u32;
+        for run in runs.values_mut() {
+            let length = run.1;
+            *run = (next, 0);
+            next = next.saturating_add(length);
+        }
+        let holders = if sources.len() <= narrow_max.min(usize::from(u16::MAX) + 1) {
+            Holders::Narrow(place_holders(sources, &mut runs, next))
+        } else {
+            Holders::Wide(place_holders(sources, &mut runs, next))
+        };
+        BuiltIndex {
+            runs,
+            holders,
+            sources: sources.len(),
+        }
+    }
+}
+
+/// The second pass of `BuiltIndex::build`: each source's index placed in the runs of its words
 /// (`total` postings in all), as `T` (narrow enough for every index: checked by the caller).
 fn place_holders<T: Copy + Default + TryFrom<usize>>(
     sources: &[Arc<Source>],
@@ -485,8 +668,8 @@ mod tests {
             .collect();
         let narrow = WordIndex::build(&sources);
         let wide = WordIndex::build_narrow_up_to(&sources, 0);
-        assert!(matches!(narrow.holders, Holders::Narrow(_)));
-        assert!(matches!(wide.holders, Holders::Wide(_)));
+        assert!(matches!(narrow.built.holders, Holders::Narrow(_)));
+        assert!(matches!(wide.built.holders, Holders::Wide(_)));
         for word in hashes("the levee storm river kind absent a") {
             let named = |index: &WordIndex| index.sources_with(word).iter().collect::<Vec<_>>();
             assert_eq!(named(&narrow), named(&wide));
@@ -569,6 +752,64 @@ mod tests {
         assert!(!again.may_split(river, levee));
     }
 
+    /// The words of `texts` (indices into `VOCABULARY`) as a source's text.
+    fn text_of(words: &[usize]) -> String {
+        const VOCABULARY: &[&str] = &[
+            "levee", "storm", "river", "town", "held", "fell", "the", "canal", "spring", "water",
+        ];
+        let words: Vec<&str> = words
+            .iter()
+            .filter_map(|&w| VOCABULARY.get(w % VOCABULARY.len()).copied())
+            .collect();
+        format!("{}.", words.join(" "))
+    }
+
+    /// An index's answers for every word of `words` and for a word no source holds.
+    fn answers(index: &WordIndex, words: &str) -> Vec<(Vec<u32>, usize)> {
+        hashes(&format!("{words} absent"))
+            .into_iter()
+            .map(|word| {
+                let with = index.sources_with(word);
+                (with.iter().collect(), with.len())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn changes_undone_leave_the_index_and_too_many_build_it_again() {
+        let sources: Vec<Arc<Source>> = (0..6)
+            .map(|i| source(&format!("s{i}"), &text_of(&[i, i + 1, i + 2])))
+            .collect();
+        let index = WordIndex::build(&sources);
+        let mut changed = sources.clone();
+        changed[2] = source("s2", "The canal froze.");
+        let edited = index.with_sources_replaced_up_to(&changed, &[(2, sources[2].clone())], 2);
+        assert_eq!(edited.changed_sources(), 1);
+        assert!(Arc::ptr_eq(&edited.built, &index.built));
+        assert_eq!(named_sources(&edited, "froze"), vec![2]);
+        assert_eq!(named_sources(&edited, "canal"), vec![2, 5]);
+        assert_eq!(named_sources(&edited, "town"), vec![1, 3]);
+        // Saved back as it was: no change left.
+        let undone = edited.with_sources_replaced_up_to(&sources, &[(2, changed[2].clone())], 2);
+        assert_eq!(undone.changed_sources(), 0);
+        assert_eq!(
+            answers(&undone, "canal froze spring"),
+            answers(&index, "canal froze spring")
+        );
+        // A third source changed, past the limit of two: built again, with nothing changed.
+        let mut more = changed.clone();
+        more[0] = source("s0", "Frozen.");
+        more[1] = source("s1", "Thawed.");
+        let replaced = [(0, sources[0].clone()), (1, sources[1].clone())];
+        let rebuilt = edited.with_sources_replaced_up_to(&more, &replaced, 2);
+        assert_eq!(rebuilt.changed_sources(), 0);
+        assert!(!Arc::ptr_eq(&rebuilt.built, &index.built));
+        assert_eq!(
+            answers(&rebuilt, "frozen thawed froze levee"),
+            answers(&WordIndex::build(&more), "frozen thawed froze levee")
+        );
+    }
+
     proptest::proptest! {
         /// The one-pass hashing equals splitting at spaces, then hashing each indexed word.
         #[test]
@@ -593,6 +834,48 @@ mod tests {
                 if let [first, second] = pair && is_indexed(first) && is_indexed(second) {
                     proptest::prop_assert!(filter.may_hold(word_hash(first), word_hash(second)));
                 }
+            }
+        }
+
+        /// An index updated through any sequence of changed sources (some changed back) answers
+        /// as the index built afresh over the sources as they are.
+        #[test]
+        fn an_updated_index_answers_as_one_built_afresh(
+            first in proptest::collection::vec(proptest::collection::vec(0usize..10, 0..8), 1..10),
+            steps in proptest::collection::vec(
+                proptest::collection::vec(
+                    (0usize..10, proptest::option::of(proptest::collection::vec(0usize..10, 0..8))),
+                    1..4,
+                ),
+                1..8,
+            ),
+        ) {
+            let original: Vec<Arc<Source>> = first
+                .iter()
+                .enumerate()
+                .map(|(i, words)| source(&format!("s{i}"), &text_of(words)))
+                .collect();
+            let mut sources = original.clone();
+            let mut index = WordIndex::build(&sources);
+            let every_word = "levee storm river town held fell the canal spring water";
+            for step in steps {
+                let mut replaced = Vec::new();
+                for (at, words) in step {
+                    let at = at % sources.len();
+                    let after = match words {
+                        Some(words) => source(&format!("s{at}"), &text_of(&words)),
+                        None => original[at].clone(), // changed back
+                    };
+                    replaced.push((at, std::mem::replace(&mut sources[at], after)));
+                }
+                index = index.with_sources_replaced_up_to(&sources, &replaced, usize::MAX);
+                let afresh = WordIndex::build(&sources);
+                proptest::prop_assert_eq!(answers(&index, every_word), answers(&afresh, every_word));
+                let words = hashes("levee storm water canal");
+                proptest::prop_assert_eq!(
+                    index.sources_holding(&words, 1),
+                    afresh.sources_holding(&words, 1)
+                );
             }
         }
     }

@@ -447,7 +447,7 @@ mod tests {
             config_path: None,
             sources,
             notes: Vec::new(),
-            bibliography,
+            bibliography: bibliography.into(),
             problems: Vec::new(),
         }
     }

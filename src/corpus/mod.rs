@@ -74,9 +74,10 @@ pub struct Source {
 #[derive(Debug, Default)]
 pub struct Corpus {
     pub sources: Vec<Arc<Source>>,
-    pub bibliography: Vec<BibEntry>,
-    by_key: HashMap<String, usize>,
-    by_path: HashMap<PathBuf, usize>,
+    /// Shared with the workspace it was loaded from (thousands of entries in a large library).
+    pub bibliography: Arc<[BibEntry]>,
+    by_key: Arc<HashMap<String, usize>>,
+    by_path: Arc<HashMap<PathBuf, usize>>,
     words: WordIndex,
 }
 
@@ -134,7 +135,7 @@ impl Corpus {
     }
 
     /// Builds a corpus from sources already in memory (tests, the LSP's unsaved buffers).
-    pub fn from_sources(sources: Vec<Source>, bibliography: Vec<BibEntry>) -> Corpus {
+    pub fn from_sources(sources: Vec<Source>, bibliography: impl Into<Arc<[BibEntry]>>) -> Corpus {
         Corpus::from_shared(sources.into_iter().map(Arc::new).collect(), bibliography)
     }
 
@@ -211,7 +212,11 @@ impl Source {
 
 impl Corpus {
     /// A corpus sharing these already-built sources (re-indexing one source keeps the others).
-    pub fn from_shared(sources: Vec<Arc<Source>>, bibliography: Vec<BibEntry>) -> Corpus {
+    pub fn from_shared(
+        sources: Vec<Arc<Source>>,
+        bibliography: impl Into<Arc<[BibEntry]>>,
+    ) -> Corpus {
+        let bibliography = bibliography.into();
         // The first source with a key (or path) is the one found by it.
         let mut by_key = HashMap::new();
         let mut by_path = HashMap::new();
@@ -223,8 +228,34 @@ impl Corpus {
         Corpus {
             sources,
             bibliography,
-            by_key,
-            by_path,
+            by_key: Arc::new(by_key),
+            by_path: Arc::new(by_path),
+            words,
+        }
+    }
+
+    /// This corpus with the sources at the indices of `replaced` replaced by others of the same
+    /// key and path (a source file saved): the rest shared, the word index updated rather than
+    /// built again (see `WordIndex::with_sources_replaced`).
+    pub fn with_sources_replaced(&self, replaced: Vec<(usize, Arc<Source>)>) -> Corpus {
+        let mut sources = self.sources.clone();
+        let mut before = Vec::with_capacity(replaced.len());
+        let mut same_names = true;
+        for (index, source) in replaced {
+            if let Some(slot) = sources.get_mut(index) {
+                same_names &= slot.key == source.key && slot.path == source.path;
+                before.push((index, std::mem::replace(slot, source)));
+            }
+        }
+        if !same_names {
+            return Corpus::from_shared(sources, Arc::clone(&self.bibliography));
+        }
+        let words = self.words.with_sources_replaced(&sources, &before);
+        Corpus {
+            sources,
+            bibliography: Arc::clone(&self.bibliography),
+            by_key: Arc::clone(&self.by_key),
+            by_path: Arc::clone(&self.by_path),
             words,
         }
     }
@@ -232,7 +263,7 @@ impl Corpus {
     /// Every citation key: sources first, then bibliography entries without a source.
     pub fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.sources.iter().map(|s| s.key.as_str()).collect();
-        for entry in &self.bibliography {
+        for entry in self.bibliography.iter() {
             if !self.by_key.contains_key(&entry.key) {
                 keys.push(&entry.key);
             }

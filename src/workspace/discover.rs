@@ -205,7 +205,7 @@ pub(crate) fn load_workspace(
         config_path,
         sources,
         notes,
-        bibliography,
+        bibliography: bibliography.into(),
         problems,
     })
 }

@@ -28,7 +28,7 @@ pub struct Workspace {
     /// Notes files (`.md`), absolute paths, sorted.
     pub notes: Vec<PathBuf>,
     /// Every entry of every bibliography file, in file order.
-    pub bibliography: Vec<BibEntry>,
+    pub bibliography: std::sync::Arc<[BibEntry]>,
     pub problems: Vec<Diagnostic>,
 }
 

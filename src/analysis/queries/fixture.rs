@@ -140,7 +140,7 @@ impl Fixture {
             config_path: None,
             sources: self.sources.iter().map(|s| s.path.clone()).collect(),
             notes: self.notes.iter().map(|(p, _)| p.clone()).collect(),
-            bibliography: self.bibliography.clone(),
+            bibliography: self.bibliography.clone().into(),
             problems: Vec::new(),
         };
         let corpus = Corpus::from_sources(self.sources, self.bibliography);
