@@ -8,6 +8,9 @@
 //! Each source also has a filter of its pairs of adjacent words (`PairFilter`), so that a
 //! quotation is searched for word for word only in sources that may hold it: common words are in
 //! most sources, their pairs in few.
+//!
+//! A source saved in the editor does not rebuild the index: the changed sources' words are kept
+//! beside the postings the index was built with (`WordIndex::with_sources_replaced`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -496,7 +499,8 @@ impl WordIndex {
     }
 
     /// How many sources differ from those the shared postings were built from.
-    pub fn changed_sources(&self) -> usize {
+    #[cfg(test)]
+    fn changed_sources(&self) -> usize {
         self.changes.built_words.len()
     }
 

@@ -81,8 +81,8 @@ where
     }
 }
 
-/// How many bytes of mapped cache records a thread of the server reads before giving their pages
-/// back (`corpus::set_release_batch`).
+/// How many bytes of mapped cache records the server reads (all its threads together) before
+/// giving their pages back (`corpus::set_release_batch`).
 const SERVER_RELEASE_BATCH: usize = 8 << 20;
 
 /// Runs the language server on stdin/stdout until the client exits.
