@@ -175,15 +175,46 @@ struct SourceScan {
     /// Per sentence: whether it is a heading or title (`is_heading`).
     headings: Vec<bool>,
     /// `(abbreviation, long form, sentence index)`.
-    acronyms: Vec<(String, String, usize)>,
+    /// (in the `PhraseTable`).
+    acronyms: Vec<(PhraseId, PhraseId, usize)>,
     /// Quoted phrases: `(phrase, has a definitional cue)`.
     quoted: Vec<(String, bool)>,
-    /// Capitalised phrases, each spelling once (in the order first seen) with how often it
-    /// occurs: a source repeats its names, and a scan is kept for every source until the vote.
-    capitalised: Vec<(String, usize)>,
+    /// Capitalised phrases (in the `PhraseTable`), each spelling once (in the order first seen)
+    /// with how often it occurs: a source repeats its names, and a scan is kept for every source
+    /// until the vote.
+    capitalised: Vec<(PhraseId, usize)>,
     /// Names of people (after a title such as `President`, or next to `said`/`told`): not terms.
     /// Each once.
-    names: Vec<String>,
+    names: Vec<PhraseId>,
+}
+
+/// A phrase in the `PhraseTable`.
+type PhraseId = u32;
+
+/// The capitalised phrases and names the scans met, each spelling stored once: sources repeat one
+/// another's names, and the scans of 16,000 small sources held 267,000 spellings (24 MB) until
+/// the vote.
+#[derive(Default)]
+struct PhraseTable {
+    ids: foldhash::HashMap<std::sync::Arc<str>, PhraseId>,
+    phrases: Vec<std::sync::Arc<str>>,
+}
+
+impl PhraseTable {
+    fn id(&mut self, phrase: String) -> PhraseId {
+        if let Some(&id) = self.ids.get(phrase.as_str()) {
+            return id;
+        }
+        let id = PhraseId::try_from(self.phrases.len()).unwrap_or(PhraseId::MAX);
+        let phrase: std::sync::Arc<str> = phrase.into();
+        self.ids.insert(std::sync::Arc::clone(&phrase), id);
+        self.phrases.push(phrase);
+        id
+    }
+
+    fn phrase(&self, id: PhraseId) -> &str {
+        self.phrases.get(id as usize).map_or("", |p| p)
+    }
 }
 
 /// Counts the capitalised phrases of one source as they are found: each spelling's rank among
@@ -222,7 +253,7 @@ impl SourceScan {
     }
 }
 
-fn scan_source(input: &MineInput<'_>) -> SourceScan {
+fn scan_source(input: &MineInput<'_>, phrases: &std::sync::Mutex<PhraseTable>) -> SourceScan {
     let text = input.text;
     let mut scan = SourceScan {
         sentences: split_sentences_at_lines(text, input.breaks, input.lines, |line| {
@@ -232,20 +263,35 @@ fn scan_source(input: &MineInput<'_>) -> SourceScan {
         ..SourceScan::default()
     };
     let mut capitalised = PhraseCounts::default();
+    let mut names = Vec::new();
+    let mut acronyms = Vec::new();
     for (index, sentence) in scan.sentences.clone().into_iter().enumerate() {
         let words = words_in(text, sentence.clone());
-        scan_acronyms(text, &sentence, &words, index, &mut scan.acronyms);
+        scan_acronyms(text, &sentence, &words, index, &mut acronyms);
         // Headings and titles quote and capitalise for display: terms come from prose.
         let heading = is_heading(text, &sentence, &words);
         if !heading {
             scan_quoted(text, &sentence, &mut scan.quoted);
-            scan_capitalised(text, &words, &mut capitalised, &mut scan.names);
+            scan_capitalised(text, &words, &mut capitalised, &mut names);
         }
         scan.headings.push(heading);
     }
-    scan.capitalised = capitalised.into_counted();
-    scan.names.sort_unstable();
-    scan.names.dedup();
+    names.sort_unstable();
+    names.dedup();
+    let mut table = match phrases.lock() {
+        Ok(table) => table,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    scan.capitalised = capitalised
+        .into_counted()
+        .into_iter()
+        .map(|(phrase, uses)| (table.id(phrase), uses))
+        .collect();
+    scan.names = names.into_iter().map(|name| table.id(name)).collect();
+    scan.acronyms = acronyms
+        .into_iter()
+        .map(|(abbreviation, long, sentence)| (table.id(abbreviation), table.id(long), sentence))
+        .collect();
     scan
 }
 
@@ -1026,13 +1072,14 @@ pub fn mine_inputs_until(
     inputs: &[MineInput<'_>],
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Option<Vec<TermInfo>> {
+    let phrases = std::sync::Mutex::new(PhraseTable::default());
     let scans: Vec<SourceScan> = inputs
         .par_iter()
         .map(|input| {
             if cancelled() {
                 return SourceScan::default();
             }
-            let scan = scan_source(input);
+            let scan = scan_source(input, &phrases);
             (input.release)();
             scan
         })
@@ -1040,8 +1087,12 @@ pub fn mine_inputs_until(
     if cancelled() {
         return None;
     }
-    let drafts = vote(inputs, &scans);
-    let terms = excerpts_for(inputs, &scans, drafts, cancelled);
+    let phrases = match phrases.into_inner() {
+        Ok(table) => table,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let drafts = vote(inputs, &scans, &phrases);
+    let terms = excerpts_for(inputs, &scans, &phrases, drafts, cancelled);
     (!cancelled()).then_some(terms)
 }
 
@@ -1081,14 +1132,15 @@ fn inside_longer_name(text: &str, range: &ByteRange) -> bool {
 /// twice. A capitalised phrase is one when it is used at least twice in prose (headings aside) on
 /// its own (not as the tail of a longer name), mostly capitalised, and is not a person's name
 /// (after a title, next to `said`, an author of a source).
-fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
+fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan], phrases: &PhraseTable) -> Vec<Draft> {
     // Acronyms: every long form seen, grouped case-insensitively.
     let mut acronyms: Vec<(String, Vec<(String, SpellingVotes)>)> = Vec::new();
-    for (abbreviation, long, _) in scans.iter().flat_map(|s| s.acronyms.iter()) {
+    for &(abbreviation, long, _) in scans.iter().flat_map(|s| s.acronyms.iter()) {
+        let (abbreviation, long) = (phrases.phrase(abbreviation), phrases.phrase(long));
         let index = match acronyms.iter().position(|(a, _)| a == abbreviation) {
             Some(index) => index,
             None => {
-                acronyms.push((abbreviation.clone(), Vec::new()));
+                acronyms.push((abbreviation.to_string(), Vec::new()));
                 acronyms.len() - 1
             }
         };
@@ -1127,7 +1179,7 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
 
     let names: HashSet<String> = scans
         .iter()
-        .flat_map(|s| s.names.iter().map(|n| n.to_lowercase()))
+        .flat_map(|s| s.names.iter().map(|&n| phrases.phrase(n).to_lowercase()))
         .collect();
     let author_words: HashSet<String> = inputs
         .iter()
@@ -1157,11 +1209,11 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
         let quoted = scan
             .quoted
             .iter()
-            .map(|(phrase, cue)| (phrase, Some(*cue), 1));
+            .map(|(phrase, cue)| (phrase.as_str(), Some(*cue), 1));
         let capitalised = scan
             .capitalised
             .iter()
-            .map(|(phrase, n)| (phrase, None, *n));
+            .map(|&(phrase, n)| (phrases.phrase(phrase), None, n));
         for (phrase, quoted_cue, uses) in quoted.chain(capitalised) {
             let folded = phrase.to_lowercase();
             if taken.contains(&folded) || names.contains(&folded) {
@@ -1272,6 +1324,7 @@ fn vote(inputs: &[MineInput<'_>], scans: &[SourceScan]) -> Vec<Draft> {
 fn excerpts_for(
     inputs: &[MineInput<'_>],
     scans: &[SourceScan],
+    phrases: &PhraseTable,
     drafts: Vec<Draft>,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Vec<TermInfo> {
@@ -1281,11 +1334,11 @@ fn excerpts_for(
             .enumerate()
             .flat_map(|(i, d)| d.names().map(move |n| (n.clone(), i)).collect::<Vec<_>>()),
     );
-    let by_abbreviation: HashMap<&str, usize> = drafts
+    let by_abbreviation: HashMap<PhraseId, usize> = drafts
         .iter()
         .enumerate()
         .filter(|(_, d)| d.expansion.is_some())
-        .map(|(i, d)| (d.term.as_str(), i))
+        .filter_map(|(i, d)| Some((*phrases.ids.get(d.term.as_str())?, i)))
         .collect();
 
     // Per term, in corpus order, cut to the best `KEPT_EXCERPTS` as the lists grow: the best of a
@@ -1355,7 +1408,7 @@ fn source_excerpts(
     input: &MineInput<'_>,
     scan: &SourceScan,
     matcher: &NameMatcher,
-    by_abbreviation: &HashMap<&str, usize>,
+    by_abbreviation: &HashMap<PhraseId, usize>,
     term_count: usize,
 ) -> Vec<(usize, SourceExcerpt)> {
     let text = input.text;
@@ -1370,9 +1423,7 @@ fn source_excerpts(
         .acronyms
         .iter()
         .filter_map(|(abbreviation, _, sentence)| {
-            by_abbreviation
-                .get(abbreviation.as_str())
-                .map(|&t| (t, *sentence))
+            by_abbreviation.get(abbreviation).map(|&t| (t, *sentence))
         })
         .collect();
 

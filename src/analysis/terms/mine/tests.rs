@@ -296,6 +296,15 @@ fn a_source_s_names_of_people_are_kept_once_each() {
         to_original: &identity,
         release: &|| (),
     };
-    let scan = scan_source(&input);
-    assert_eq!(scan.names, ["Mara Okafor"]);
+    let phrases = std::sync::Mutex::new(PhraseTable::default());
+    let scan = scan_source(&input, &phrases);
+    let table = phrases.into_inner().expect("the phrase table");
+    let names: Vec<&str> = scan.names.iter().map(|&id| table.phrase(id)).collect();
+    assert_eq!(names, ["Mara Okafor"]);
+    // Each spelling is stored once, however many sources or uses name it.
+    assert_eq!(table.phrases.len(), 1);
+    let again = std::sync::Mutex::new(table);
+    let second = scan_source(&input, &again);
+    assert_eq!(second.names, scan.names);
+    assert_eq!(again.into_inner().expect("the phrase table").phrases.len(), 1);
 }
