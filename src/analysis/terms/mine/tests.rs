@@ -306,5 +306,8 @@ fn a_source_s_names_of_people_are_kept_once_each() {
     let again = std::sync::Mutex::new(table);
     let second = scan_source(&input, &again);
     assert_eq!(second.names, scan.names);
-    assert_eq!(again.into_inner().expect("the phrase table").phrases.len(), 1);
+    assert_eq!(
+        again.into_inner().expect("the phrase table").phrases.len(),
+        1
+    );
 }
