@@ -19,6 +19,14 @@ pub mod workspace;
 /// A half-open range of byte offsets into one file's original text.
 pub type ByteRange = std::ops::Range<usize>;
 
+/// Locks a mutex, recovering the data if a panic poisoned it: every mutex of the crate guards
+/// data whose every mutation is a single call, so it stays consistent.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// `ranges` sorted and overlapping ones merged, so that a point or range is looked up by binary
 /// search. Ranges that only touch stay apart (they share no byte), and so do empty ones at
 /// another's edge.

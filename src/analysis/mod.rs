@@ -105,7 +105,7 @@ impl TermsJob {
             self.cache.as_ref(),
             &cancelled,
         );
-        release_everywhere();
+        crate::corpus::release_pending();
         give_back_free_memory();
         Some(MinedTerms {
             corpus: self.corpus,
@@ -331,7 +331,7 @@ impl AnalysisHost {
                 &glossaries(&snap.notes),
             ));
         }
-        release_everywhere();
+        crate::corpus::release_pending();
     }
 
     /// Forgets an editor buffer: the note reverts to its on-disk text if it is a workspace note
@@ -535,7 +535,7 @@ fn build_snapshot(
 ) -> (Analysis, TermsState) {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load_cached(&workspace);
-    release_everywhere();
+    crate::corpus::release_pending();
     progress.advance(workspace.sources.len());
     let corpus = Arc::new(corpus);
     let cache = crate::corpus::CacheDir::for_workspace(&workspace);
@@ -543,7 +543,7 @@ fn build_snapshot(
         Terms::Mine => {
             progress.stage(LoadStage::MiningTerms, corpus.sources.len());
             let mined = SourceTerms::mine_cached(&corpus, &workspace.root, cache.as_ref());
-            release_everywhere();
+            crate::corpus::release_pending();
             progress.advance(corpus.sources.len());
             (Arc::new(mined), TermsState::Mined)
         }
@@ -610,7 +610,7 @@ fn build_snapshot(
             Some((path.clone(), Arc::new(analysis)))
         })
         .collect();
-    release_everywhere();
+    crate::corpus::release_pending();
     if let (Some(memo), Some(dir)) = (memo, &cache) {
         memo.store(&workspace.root, dir);
     }
@@ -638,12 +638,6 @@ pub fn give_back_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-/// Gives back the pages of the sources read last (see `StoredText::release`): at the end of a
-/// pass over the corpus.
-fn release_everywhere() {
-    crate::corpus::release_pending();
 }
 
 /// The frontmatter block of a source's text, as written.
@@ -676,7 +670,7 @@ fn reanalyse_after(snap: &mut Analysis, changes: &[SourceChange]) {
         })
         .collect();
     snap.notes = Arc::new(notes);
-    release_everywhere();
+    crate::corpus::release_pending();
     snap.terms = Arc::new(TermIndex::build(
         &snap.mined_terms,
         &glossaries(&snap.notes),

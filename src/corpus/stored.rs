@@ -140,10 +140,7 @@ impl MappedBytes {
     pub(crate) fn release(&self) {
         #[cfg(target_os = "linux")]
         {
-            let full = match PENDING_RELEASE.lock() {
-                Ok(mut pending) => pending.add(&self.map),
-                Err(poisoned) => poisoned.into_inner().add(&self.map),
-            };
+            let full = crate::lock(&PENDING_RELEASE).add(&self.map);
             release_maps(full);
         }
     }
@@ -386,10 +383,7 @@ fn release_maps(maps: Vec<std::sync::Weak<RecordMap>>) {
 pub fn release_pending() {
     #[cfg(target_os = "linux")]
     {
-        let pending = match PENDING_RELEASE.lock() {
-            Ok(mut pending) => pending.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
+        let pending = crate::lock(&PENDING_RELEASE).take();
         release_maps(pending);
     }
 }

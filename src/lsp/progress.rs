@@ -69,10 +69,7 @@ impl ChannelProgress {
 
     /// Applies `change` to the current event; sends it when forced or when the percentage moved.
     fn update(&self, change: impl FnOnce(Option<LoadEvent>) -> Option<LoadEvent>, force: bool) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = crate::lock(&self.state);
         let Some(event) = change(state.current) else {
             return;
         };

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ use super::settings::overlay_from_settings;
 use super::state::{Documents, Session};
 use super::symbols::{document_symbols, workspace_symbols};
 use super::worker::{self, Change, DiskChange, Snapshot, WorkerHandle, panic_message};
+use crate::lock;
 use crate::text::ColumnEncoding;
 
 /// How long a request waits for the analysis to take in the document's latest version (or to
@@ -45,14 +46,6 @@ pub struct Server {
     shutdown_signal: tokio::sync::watch::Sender<bool>,
     /// A settings problem met in `initialize`, shown once the client is ready.
     settings_problem: Mutex<Option<String>>,
-}
-
-/// Locks a mutex, recovering the data if a panic poisoned it (the data stays consistent: every
-/// mutation here is a single call).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Parameters of `ibid/documentText`.

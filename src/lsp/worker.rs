@@ -449,10 +449,7 @@ impl HostState {
 
     /// Gives the analysis the editor's text of every open note (after a load or reload).
     fn apply_open_buffers(&mut self, documents: &Mutex<Documents>) {
-        let open = match documents.lock() {
-            Ok(documents) => documents.open_files(),
-            Err(poisoned) => poisoned.into_inner().open_files(),
-        };
+        let open = crate::lock(documents).open_files();
         let Some(host) = self.host.as_mut() else {
             return;
         };
@@ -488,10 +485,7 @@ impl HostState {
             return Dirty::Nothing;
         };
         let role = FileRole::of(&host.snapshot(), &path);
-        let is_open = match documents.lock() {
-            Ok(documents) => documents.is_open(&path),
-            Err(poisoned) => poisoned.into_inner().is_open(&path),
-        };
+        let is_open = crate::lock(documents).is_open(&path);
         tracing::debug!(path = %path.display(), ?kind, ?role, is_open, "file changed on disk");
         match DiskCost::of(role, &path, kind) {
             DiskCost::Reload => return self.reload(documents),

@@ -278,10 +278,7 @@ fn scan_source(input: &MineInput<'_>, phrases: &std::sync::Mutex<PhraseTable>) -
     }
     names.sort_unstable();
     names.dedup();
-    let mut table = match phrases.lock() {
-        Ok(table) => table,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut table = crate::lock(phrases);
     scan.capitalised = capitalised
         .into_counted()
         .into_iter()
@@ -1087,10 +1084,9 @@ pub fn mine_inputs_until(
     if cancelled() {
         return None;
     }
-    let phrases = match phrases.into_inner() {
-        Ok(table) => table,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let phrases = phrases
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let drafts = vote(inputs, &scans, &phrases);
     let terms = excerpts_for(inputs, &scans, &phrases, drafts, cancelled);
     (!cancelled()).then_some(terms)
