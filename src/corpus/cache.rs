@@ -1208,33 +1208,6 @@ mod tests {
         assert_eq!(describe(&warm), describe(&uncached));
     }
 
-    /// Resident kilobytes of the memory area (mapping) holding `address`, from the kernel's
-    /// account of this process.
-    #[cfg(target_os = "linux")]
-    fn resident_kb(address: usize) -> Option<usize> {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
-        let mut inside = false;
-        for line in smaps.lines() {
-            let area = line.split_whitespace().next().and_then(|range| {
-                let (start, end) = range.split_once('-')?;
-                Some((
-                    usize::from_str_radix(start, 16).ok()?,
-                    usize::from_str_radix(end, 16).ok()?,
-                ))
-            });
-            match area {
-                Some((start, end)) if line.contains(' ') && !line.starts_with("Rss:") => {
-                    inside = (start..end).contains(&address);
-                }
-                _ if inside && line.starts_with("Rss:") => {
-                    return line.split_whitespace().nth(1)?.parse().ok();
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
     /// A record's pages released on a thread that then ends are given back by the next batch
     /// anywhere: the batch is the process's, not the thread's (the server answers requests on
     /// a pool of threads that come and go).
@@ -1251,12 +1224,12 @@ mod tests {
         crate::corpus::release_pending();
         let read: usize = source.text.bytes().map(usize::from).sum();
         assert!(read > 0);
-        assert!(resident_kb(address).expect("the record's mapping") > 0);
+        assert!(crate::corpus::stored::resident_kb(address).expect("the record's mapping") > 0);
         std::thread::spawn(move || source.release_pages())
             .join()
             .expect("the thread");
         crate::corpus::release_pending();
-        assert_eq!(resident_kb(address), Some(0));
+        assert_eq!(crate::corpus::stored::resident_kb(address), Some(0));
     }
 
     /// Deleting the cache folder (or a record being replaced) while a corpus reads from its
