@@ -78,18 +78,20 @@ fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
 
 /// The hash of a content word's stem (what passages are indexed by). Stemming is the costly part
 /// of indexing a source, and sources share their vocabulary: each thread remembers the stems it
-/// computed (up to `STEM_CACHE_WORDS` words, then starts afresh).
+/// computed (up to `STEM_CACHE_WORDS` words, then starts afresh), by the word's 64-bit hash (the
+/// stems themselves are told apart by 32-bit hashes).
 pub fn stem_hash(lower: &str) -> u32 {
+    let word = std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0), lower);
     STEM_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some(&hash) = cache.get(lower) {
+        if let Some(&hash) = cache.get(&word) {
             return hash;
         }
         let hash = word_hash(&stem(lower));
         if cache.len() >= STEM_CACHE_WORDS {
             cache.clear();
         }
-        cache.insert(lower.to_string(), hash);
+        cache.insert(word, hash);
         hash
     })
 }
@@ -97,7 +99,7 @@ pub fn stem_hash(lower: &str) -> u32 {
 const STEM_CACHE_WORDS: usize = 200_000;
 
 thread_local! {
-    static STEM_CACHE: std::cell::RefCell<foldhash::HashMap<String, u32>> =
+    static STEM_CACHE: std::cell::RefCell<foldhash::HashMap<u64, u32>> =
         std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
@@ -180,20 +182,53 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
 /// The byte ranges of `tokens(text)`, without reading numbers' values (for callers that only
 /// need it for some tokens).
 pub fn token_ranges(text: &str) -> Vec<ByteRange> {
-    let bytes = text.as_bytes();
-    // Most chars are ASCII: read from the byte, decoding only the others.
-    let char_at = |at: usize| match bytes.get(at) {
-        Some(&b) if b.is_ascii() => Some(char::from(b)),
-        Some(_) => text.get(at..).and_then(|rest| rest.chars().next()),
-        None => None,
-    };
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(c) = char_at(at) {
-        if !c.is_alphanumeric() {
-            at += c.len_utf8();
-            continue;
+    TokenRanges::new(text).collect()
+}
+
+/// The byte ranges of `tokens(text)` one by one, as `token_ranges` lists them (no list to
+/// allocate for a caller that reads each once).
+pub struct TokenRanges<'a> {
+    text: &'a str,
+    /// Where the next token is looked for.
+    at: usize,
+}
+
+impl<'a> TokenRanges<'a> {
+    pub fn new(text: &'a str) -> TokenRanges<'a> {
+        TokenRanges { text, at: 0 }
+    }
+
+    /// The char at byte `at`; most are ASCII: read from the byte, decoding only the others.
+    fn char_at(&self, at: usize) -> Option<char> {
+        match self.text.as_bytes().get(at) {
+            Some(&b) if b.is_ascii() => Some(char::from(b)),
+            Some(_) => self.text.get(at..).and_then(|rest| rest.chars().next()),
+            None => None,
         }
+    }
+}
+
+impl Iterator for TokenRanges<'_> {
+    type Item = ByteRange;
+
+    fn next(&mut self) -> Option<ByteRange> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        // Up to the next letter or digit.
+        let c = loop {
+            // Runs of ASCII bytes that are neither at once.
+            at += bytes
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+                .count();
+            let c = self.char_at(at)?;
+            if c.is_alphanumeric() {
+                break c;
+            }
+            at += c.len_utf8();
+        };
         let start = at;
         // The token's last char so far, and where it ends.
         let mut last = c;
@@ -210,7 +245,7 @@ pub fn token_ranges(text: &str) -> Vec<ByteRange> {
                 end += run;
                 last = char::from(bytes.get(end - 1).copied().unwrap_or(b'a'));
             }
-            let Some(c) = char_at(end) else {
+            let Some(c) = self.char_at(end) else {
                 break;
             };
             if c.is_alphanumeric() {
@@ -219,7 +254,7 @@ pub fn token_ranges(text: &str) -> Vec<ByteRange> {
                 continue;
             }
             let after_at = end + c.len_utf8();
-            let after = char_at(after_at);
+            let after = self.char_at(after_at);
             let joins = match c {
                 '\'' | '’' | '-' | '‐' => {
                     last.is_alphanumeric() && after.is_some_and(char::is_alphanumeric)
@@ -236,13 +271,12 @@ pub fn token_ranges(text: &str) -> Vec<ByteRange> {
                 None => break,
             }
         }
-        if last.is_ascii_digit() && char_at(end) == Some('%') {
+        if last.is_ascii_digit() && self.char_at(end) == Some('%') {
             end += 1;
         }
-        out.push(start..end);
-        at = end;
+        self.at = end;
+        Some(start..end)
     }
-    out
 }
 
 /// The canonical value of a number token, if it is one: digits with thousands separators and a

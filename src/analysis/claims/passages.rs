@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::lexicon::{is_stop_word, lowercase, number_value, stem_hash, token_ranges};
+use super::lexicon::{TokenRanges, is_stop_word, lowercase, number_value, stem_hash};
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
@@ -50,10 +50,12 @@ impl SourcePassages {
         // postings can be grouped by stem in one counting pass instead of sorted.
         let mut stem_of: Vec<u32> = Vec::new();
         let mut id_of_stem: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
-        // The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers): a
-        // source repeats its vocabulary.
+        // The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by
+        // the word's 64-bit hash (no comparison of the words themselves: stems are told apart by
+        // 32-bit hashes already): a source repeats its vocabulary.
         const NOT_CONTENT: u32 = u32::MAX;
-        let mut id_of_token: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
+        let mut id_of_token: foldhash::HashMap<u64, u32> = foldhash::HashMap::default();
+        let token_hasher = foldhash::fast::FixedState::with_seed(0);
         // (stem id, sentence, count), in sentence order.
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut counts: Vec<(u32, u16)> = Vec::new();
@@ -69,9 +71,10 @@ impl SourcePassages {
             counts.clear();
             let mut length: u16 = 0;
             let sentence = text.get(range.clone()).unwrap_or("");
-            for token in token_ranges(sentence) {
+            for token in TokenRanges::new(sentence) {
                 let token = sentence.get(token).unwrap_or("");
-                let id = match id_of_token.get(token) {
+                let hash = std::hash::BuildHasher::hash_one(&token_hasher, token);
+                let id = match id_of_token.get(&hash) {
                     Some(&id) => id,
                     None => {
                         let id = match content_stem(token) {
@@ -81,7 +84,7 @@ impl SourcePassages {
                             }),
                             None => NOT_CONTENT,
                         };
-                        id_of_token.insert(token, id);
+                        id_of_token.insert(hash, id);
                         id
                     }
                 };
