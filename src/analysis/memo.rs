@@ -9,11 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::matcher::{EditKind, MatchKind, WordEdit};
-use super::resolve::{QuoteMatch, QuoteResolution, QuoteStatus};
+use super::resolve::{QuoteMatch, QuoteResolution, QuoteStatus, SearchPlan};
 use crate::corpus::Corpus;
 use crate::corpus::cache::{self, CacheDir, Decoder, Encoder};
 
 const NAME: &str = "resolutions";
+/// Bump when what is stored of a resolution changes (2: the sources its search read).
+const VERSION: u8 = 2;
 
 /// What a resolution depends on besides the corpus, read straight off the parse: the pieces'
 /// kinds and texts, and the cited keys.
@@ -40,7 +42,7 @@ pub(crate) struct ResolutionMemo {
 impl ResolutionMemo {
     /// The resolutions stored for `corpus` in the cache folder of the workspace at `root`.
     pub(crate) fn load(corpus: &Corpus, root: &Path, dir: &CacheDir) -> ResolutionMemo {
-        let fingerprint = cache::corpus_fingerprint(corpus);
+        let fingerprint = cache::corpus_fingerprint(corpus) ^ u128::from(VERSION);
         let stored = cache::load_blob(dir, root, NAME, fingerprint)
             .and_then(|bytes| decode(&bytes))
             .unwrap_or_default();
@@ -118,6 +120,20 @@ fn encode(resolutions: &HashMap<OwnedKey, QuoteResolution>) -> Option<Vec<u8>> {
             out.str(key);
         }
         out.u8(tag(&STATUSES, &resolution.status));
+        match &resolution.searched {
+            None => out.u8(0),
+            Some(plan) => {
+                out.u8(1);
+                out.u32s(&plan.exact);
+                match &plan.approximate {
+                    None => out.u8(0),
+                    Some(order) => {
+                        out.u8(1);
+                        out.u32s(order);
+                    }
+                }
+            }
+        }
         let Some(found) = &resolution.found else {
             out.u8(0);
             continue;
@@ -156,6 +172,18 @@ fn decode(bytes: &[u8]) -> Option<HashMap<OwnedKey, QuoteResolution>> {
             .map(|_| input.string())
             .collect::<Option<Vec<_>>>()?;
         let status = untag(&STATUSES, input.u8()?)?;
+        let searched = match input.u8()? {
+            0 => None,
+            1 => Some(SearchPlan {
+                exact: input.u32s()?.into(),
+                approximate: match input.u8()? {
+                    0 => None,
+                    1 => Some(input.u32s()?.into()),
+                    _ => return None,
+                },
+            }),
+            _ => return None,
+        };
         let found = match input.u8()? {
             0 => None,
             1 => Some(QuoteMatch {
@@ -181,7 +209,14 @@ fn decode(bytes: &[u8]) -> Option<HashMap<OwnedKey, QuoteResolution>> {
             }),
             _ => return None,
         };
-        resolutions.insert((pieces, keys), QuoteResolution { status, found });
+        resolutions.insert(
+            (pieces, keys),
+            QuoteResolution {
+                status,
+                found,
+                searched,
+            },
+        );
     }
     (input.remaining() == 0).then_some(resolutions)
 }
@@ -287,7 +322,7 @@ mod tests {
             &evidence,
             &CheckSettings::default(),
         );
-        let resolutions: HashMap<OwnedKey, QuoteResolution> = note
+        let mut resolutions: HashMap<OwnedKey, QuoteResolution> = note
             .resolutions
             .iter()
             .enumerate()
@@ -298,6 +333,22 @@ mod tests {
                 )
             })
             .collect();
+        // The sources a search read, with and without an approximate search.
+        let plans = [
+            SearchPlan {
+                exact: Box::new([4, 1]),
+                approximate: Some(Box::new([7, 0, 9])),
+            },
+            SearchPlan {
+                exact: Box::new([3]),
+                approximate: None,
+            },
+        ];
+        for (i, plan) in plans.into_iter().enumerate() {
+            let mut resolution = note.resolutions[i].clone();
+            resolution.searched = Some(plan);
+            resolutions.insert((vec![(1, format!("p{i}"))], Vec::new()), resolution);
+        }
         let bytes = encode(&resolutions).expect("encodable");
         assert_eq!(decode(&bytes), Some(resolutions));
         for cut in [1, bytes.len() / 2, bytes.len() - 1] {

@@ -755,6 +755,10 @@ fn analyse_note_with(
             .collect();
         (pieces, resolve::cited_keys(note, quotation))
     }
+    let changes: Vec<(&crate::corpus::Source, &crate::corpus::Source)> = changed
+        .iter()
+        .map(|change| (change.before.as_ref(), change.after.as_ref()))
+        .collect();
     let known: foldhash::HashMap<ResolutionKey<'_>, &QuoteResolution> = previous
         .map(|old| {
             old.note
@@ -762,15 +766,10 @@ fn analyse_note_with(
                 .iter()
                 .zip(&old.resolutions)
                 .filter(|(quotation, resolution)| {
-                    !changed.iter().any(|change| {
-                        resolve::may_change_with_source(
-                            &old.note,
-                            quotation,
-                            resolution,
-                            &change.before,
-                            &change.after,
+                    changed.is_empty()
+                        || !resolve::may_change_with_sources(
+                            &old.note, quotation, resolution, &changes, corpus,
                         )
-                    })
                 })
                 .map(|(quotation, resolution)| (key_of(&old.note, quotation), resolution))
                 .collect()
@@ -799,10 +798,7 @@ fn analyse_note_with(
             settings,
         },
         previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
-        &changed
-            .iter()
-            .map(|change| change.after.key.as_str())
-            .collect::<Vec<_>>(),
+        &changes,
     );
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
@@ -1048,13 +1044,13 @@ mod tests {
         assert_eq!(statuses, [Verified, Misattributed, NotFound, Uncited]);
         // An untouched source that no outcome read: nothing is recomputed for the first quotation.
         let extra = format!("{MBEKI} Ferries ran late.");
-        let mbeki_after = Source::markdown_for_test("mbeki2019", &extra);
-        assert!(!resolve::may_change_with_source(
+        let with_extra = corpus_of([HALDEN, OSEI, &extra]);
+        assert!(!resolve::may_change_with_sources(
             &previous.note,
             &previous.note.quotations[0],
             &previous.resolutions[0],
-            &before.sources[2],
-            &mbeki_after,
+            &[(&before.sources[2], &with_extra.sources[2])],
+            &with_extra,
         ));
 
         let harbour = "The harbour froze solid for a month.";

@@ -43,6 +43,52 @@ pub struct QuoteResolution {
     pub status: QuoteStatus,
     /// The best match (in a cited source when there is one there).
     pub found: Option<QuoteMatch>,
+    /// Which sources the search of the rest of the corpus read, when there was one that went by
+    /// the word index (see `may_change_with_sources`).
+    pub searched: Option<SearchPlan>,
+}
+
+/// The sources a search of the rest of the corpus reads (as indexes into the corpus's sources),
+/// in the order it reads them. The search's outcome depends on these sources' texts alone: the
+/// rest of the corpus only decides, through the word index and the pair filters, which sources
+/// are read. So once some sources' texts change, an outcome stays as it was when none of them
+/// is in its plan and the same search against the new corpus would read the same sources in the
+/// same order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPlan {
+    /// Searched for the quotation word for word: every source holding all its words whose pair
+    /// filter agrees, in the order of the word index's candidates.
+    pub exact: Box<[u32]>,
+    /// Searched approximately, in order; `None` when a source held the quotation word for word
+    /// (no approximate search then).
+    pub approximate: Option<Box<[u32]>>,
+}
+
+impl SearchPlan {
+    fn new(exact: &[usize], approximate: Option<&[usize]>) -> SearchPlan {
+        let indexes = |sources: &[usize]| -> Box<[u32]> {
+            sources
+                .iter()
+                .map(|&i| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect()
+        };
+        SearchPlan {
+            exact: indexes(exact),
+            approximate: approximate.map(indexes),
+        }
+    }
+
+    /// Whether the search read the source at `index`.
+    pub fn reads(&self, index: usize) -> bool {
+        let Ok(index) = u32::try_from(index) else {
+            return false;
+        };
+        self.exact.contains(&index)
+            || self
+                .approximate
+                .as_ref()
+                .is_some_and(|order| order.contains(&index))
+    }
 }
 
 use super::matcher::{
@@ -220,89 +266,182 @@ fn min_held(total: usize) -> usize {
     if total >= 4 { total.div_ceil(2) } else { total }
 }
 
-/// Whether `quotation`'s resolution (`resolution`, against a corpus holding `before`) may differ
-/// once that source's text becomes `after`'s (same key): it cites the source, or it was not found
-/// word for word in a source it cites (so the rest of the corpus was searched) and the source, in
-/// either version, holds enough of its words to be among the sources searched (`search_corpus`).
-/// Otherwise every source its resolution read is unchanged, and so is the resolution.
-pub fn may_change_with_source(
+/// Whether `quotation`'s resolution (`resolution`, against a corpus holding the `before` side of
+/// `changes`) may differ in `corpus`, which holds their `after` side instead (the same keys, at the
+/// same places, other texts). It may when the quotation cites a changed source; else, when it
+/// was found word for word in a source it cites, it read no other source and stays. Otherwise the
+/// rest of the corpus was searched: it stays when its search read no changed source and would
+/// read the same sources, in the same order, in `corpus` (its `SearchPlan`: checked with the word
+/// index and the pair filters alone, reading no text). A resolution whose plan is not known
+/// (`searched` is `None`: the quotation has no indexed word, every source was searched) may
+/// change with any source.
+pub fn may_change_with_sources(
     note: &Note,
     quotation: &Quotation,
     resolution: &QuoteResolution,
-    before: &Source,
-    after: &Source,
+    changes: &[(&Source, &Source)],
+    corpus: &Corpus,
 ) -> bool {
     let pattern = quote_pattern(&quotation.pieces);
     if pattern.is_empty() {
         return false;
     }
     let keys = cited_keys(note, quotation);
-    if keys.contains(&before.key.as_str()) || keys.contains(&after.key.as_str()) {
+    let cited = |source: &Source| keys.contains(&source.key.as_str());
+    if changes
+        .iter()
+        .any(|&(before, after)| cited(before) || cited(after))
+    {
         return true;
     }
     if resolution.status == QuoteStatus::Verified {
         return false;
     }
-    let words = index_words(&pattern);
-    if words.is_empty() {
-        return true; // searched in every source
-    }
-    let needed = min_held(words.len()).max(1);
-    let held = |source: &Source| {
-        words
-            .iter()
-            .filter(|&&word| source.words.contains_sorted(word))
-            .count()
+    let Some(plan) = &resolution.searched else {
+        return true;
     };
-    held(before) >= needed || held(after) >= needed
+    let read_changed = changes.iter().any(|(_, after)| {
+        corpus
+            .source_index_by_path(&after.path)
+            .is_none_or(|index| plan.reads(index))
+    });
+    read_changed || plan_search(&pattern, corpus, outside(&keys), plan).as_ref() != Some(plan)
 }
 
 /// The best match of `pattern` among the corpus's sources that `skip` does not exclude, searching
 /// only where the word index says it can be: an exact match needs every word of the quotation in
 /// the source, an approximate one most of them (its floor is 60 % of the words; half leaves room
-/// for words that extraction noise broke).
+/// for words that extraction noise broke). With it, the sources read (`None` when the quotation
+/// has no indexed word: every source was searched).
 fn search_corpus(
     pattern: &[PatternPiece],
     corpus: &Corpus,
     skip: impl Fn(&Source) -> bool,
     wanted: Wanted,
-) -> Option<QuoteMatch> {
+) -> (Option<QuoteMatch>, Option<SearchPlan>) {
     let words = index_words(pattern);
     if words.is_empty() {
         // Nothing indexable (a quotation in a script without spaces): search everywhere.
-        return best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)))
+        let found = best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)))
             .filter(|found| wanted.takes(found));
+        return (found, None);
     }
-    let total = words.len();
-    let min_held = min_held(total);
-    let candidates: Vec<(&Source, usize)> = corpus
-        .word_index()
-        .sources_holding(&words, min_held)
-        .into_iter()
-        .filter_map(|(index, held)| corpus.sources.get(index).map(|s| (s.as_ref(), held)))
-        .filter(|(source, _)| !skip(source))
-        .collect();
+    let candidates = corpus_candidates(&words, corpus, skip);
     // Exact first, wherever every word is held (and enough of the word pairs): an exact match
     // anywhere beats any approximate one, so the costly alignment is not needed then.
-    let pairs = exact_pairs(pattern);
-    let exact = candidates
+    let exact_sources = exact_candidates(pattern, &candidates, words.len());
+    let exact = exact_sources
         .iter()
-        .filter(|&&(source, held)| held == total && may_hold_exactly(&pairs, source))
-        .filter_map(|&(source, _)| exact_in_source(pattern, source))
+        .filter_map(|&index| corpus.sources.get(index))
+        .filter_map(|source| exact_in_source(pattern, source))
         .reduce(better);
     if exact.is_some() {
-        return exact;
+        return (exact, Some(SearchPlan::new(&exact_sources, None)));
     }
     // No candidate holds it word for word: those that may were searched so, and the others lack
-    // a word or a pair of words (the filter never misses one). Only the approximate tier is left,
-    // in the sources holding the most of its word pairs (then its rarest words): in a corpus
-    // whose sources share one vocabulary, hundreds hold every word of a passage scattered, and
-    // the source it comes from is told apart only by holding its words side by side.
+    // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
+    let order = approximate_order(pattern, &candidates);
+    // Each source is only asked for what would beat the best so far (`better` keeps the first
+    // of equals, so a tie elsewhere changes nothing).
+    let mut best: Option<QuoteMatch> = None;
+    for source in order.iter().filter_map(|&index| corpus.sources.get(index)) {
+        let at_least = match wanted {
+            Wanted::WordForWord => Some(1.0),
+            Wanted::Best => best.as_ref().map(|b| b.score),
+        };
+        if let Some(found) = approximate_in_source(pattern, source, at_least) {
+            best = Some(match best {
+                Some(held) => better(held, found),
+                None => found,
+            });
+        }
+    }
+    let plan = SearchPlan::new(&exact_sources, Some(&order));
+    (best.filter(|found| wanted.takes(found)), Some(plan))
+}
+
+/// The plan `search_corpus` would follow now for `pattern` (searching what `skip` does not
+/// exclude), told apart from `earlier` only as far as needed: the approximate order is worked out
+/// only if `earlier` had one (when both find the quotation word for word in the same sources,
+/// neither searches approximately).
+fn plan_search(
+    pattern: &[PatternPiece],
+    corpus: &Corpus,
+    skip: impl Fn(&Source) -> bool,
+    earlier: &SearchPlan,
+) -> Option<SearchPlan> {
+    let words = index_words(pattern);
+    if words.is_empty() {
+        return None;
+    }
+    let candidates = corpus_candidates(&words, corpus, skip);
+    let exact = exact_candidates(pattern, &candidates, words.len());
+    let order = earlier
+        .approximate
+        .as_ref()
+        .map(|_| approximate_order(pattern, &candidates));
+    Some(SearchPlan::new(&exact, order.as_deref()))
+}
+
+/// The sources holding enough of a quotation's index `words` to be searched for it (but those
+/// `skip` excludes), as (index into the corpus, source, words held), the rarest words first.
+/// Sources holding the same words tie; they are ordered by a hash of the source and the words,
+/// not in corpus order: when hundreds hold the common words of a passage, the first sources of
+/// the corpus would otherwise be searched for every such quotation, and a change to one of them
+/// would make every such quotation be searched again (`may_change_with_sources`).
+fn corpus_candidates<'a>(
+    words: &[u32],
+    corpus: &'a Corpus,
+    skip: impl Fn(&Source) -> bool,
+) -> Vec<(usize, &'a Source, usize)> {
+    let mix = |value: u64| {
+        let mixed = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        mixed ^ (mixed >> 29)
+    };
+    let seed = words
+        .iter()
+        .fold(0u64, |seed, &word| mix(seed ^ u64::from(word)));
+    corpus
+        .word_index()
+        .sources_holding(words, min_held(words.len()), |source| {
+            mix(seed ^ source as u64)
+        })
+        .into_iter()
+        .filter_map(|(index, held)| {
+            let source = corpus.sources.get(index)?;
+            (!skip(source)).then_some((index, source.as_ref(), held))
+        })
+        .collect()
+}
+
+/// The candidates that may hold the pattern word for word: every one of its `total` words, and
+/// its word pairs as the pair filter tells.
+fn exact_candidates(
+    pattern: &[PatternPiece],
+    candidates: &[(usize, &Source, usize)],
+    total: usize,
+) -> Vec<usize> {
+    let pairs = exact_pairs(pattern);
+    candidates
+        .iter()
+        .filter(|&&(_, source, held)| held == total && may_hold_exactly(&pairs, source))
+        .map(|&(index, _, _)| index)
+        .collect()
+}
+
+/// The candidates searched approximately, in order: those holding the most of the pattern's
+/// word pairs (then its rarest words). In a corpus whose sources share one vocabulary, hundreds
+/// hold every word of a passage scattered, and the source it comes from is told apart only by
+/// holding its words side by side.
+fn approximate_order(
+    pattern: &[PatternPiece],
+    candidates: &[(usize, &Source, usize)],
+) -> Vec<usize> {
     let pairs = adjacent_pairs(pattern);
     let mut by_pairs: Vec<(usize, usize)> = candidates
         .iter()
         .enumerate()
-        .map(|(position, &(source, _))| (pairs_held(&pairs, source), position))
+        .map(|(position, &(_, source, _))| (pairs_held(&pairs, source), position))
         .collect();
     // Stable: among equals, the order of `candidates`.
     by_pairs.sort_by_key(|&(held, _)| std::cmp::Reverse(held));
@@ -327,25 +466,10 @@ fn search_corpus(
             order.push(position);
         }
     }
-    // Each source is only asked for what would beat the best so far (`better` keeps the first
-    // of equals, so a tie elsewhere changes nothing).
-    let mut best: Option<QuoteMatch> = None;
-    for &(source, _) in order
-        .iter()
-        .filter_map(|&position| candidates.get(position))
-    {
-        let at_least = match wanted {
-            Wanted::WordForWord => Some(1.0),
-            Wanted::Best => best.as_ref().map(|b| b.score),
-        };
-        if let Some(found) = approximate_in_source(pattern, source, at_least) {
-            best = Some(match best {
-                Some(held) => better(held, found),
-                None => found,
-            });
-        }
-    }
-    best.filter(|found| wanted.takes(found))
+    order
+        .into_iter()
+        .filter_map(|position| candidates.get(position).map(|&(index, _, _)| index))
+        .collect()
 }
 
 /// What a search of the rest of the corpus is for.
@@ -472,67 +596,58 @@ fn exact_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMat
 
 /// Resolves one quotation: in its cited source(s) first, then in the rest of the corpus.
 pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> QuoteResolution {
+    let resolution = |status, found, searched| QuoteResolution {
+        status,
+        found,
+        searched,
+    };
     let pattern = quote_pattern(&quotation.pieces);
     if pattern.is_empty() {
-        return QuoteResolution {
-            status: QuoteStatus::Unchecked,
-            found: None,
-        };
+        return resolution(QuoteStatus::Unchecked, None, None);
     }
     let keys = cited_keys(note, quotation);
     let cited: Vec<&std::sync::Arc<Source>> =
         keys.iter().filter_map(|key| corpus.source(key)).collect();
-    let elsewhere =
-        |wanted| search_corpus(&pattern, corpus, |s| keys.contains(&s.key.as_str()), wanted);
+    // The rest of the corpus: every source when nothing cited has a text.
+    let elsewhere = |wanted| search_corpus(&pattern, corpus, outside(&keys), wanted);
 
     if keys.is_empty() {
-        return match search_corpus(&pattern, corpus, |_| false, Wanted::Best) {
-            Some(found) => QuoteResolution {
-                status: QuoteStatus::Uncited,
-                found: Some(found),
-            },
-            None => QuoteResolution {
-                status: QuoteStatus::NotFound,
-                found: None,
-            },
+        return match elsewhere(Wanted::Best) {
+            (Some(found), searched) => resolution(QuoteStatus::Uncited, Some(found), searched),
+            (None, searched) => resolution(QuoteStatus::NotFound, None, searched),
         };
     }
     if cited.is_empty() {
         // Every cited key is unknown (reported on the citation) or has no readable text: the
         // quotation cannot be checked, but a match elsewhere still serves go-to-source.
-        return QuoteResolution {
-            status: QuoteStatus::Unchecked,
-            found: search_corpus(&pattern, corpus, |_| false, Wanted::Best),
-        };
+        let (found, searched) = elsewhere(Wanted::Best);
+        return resolution(QuoteStatus::Unchecked, found, searched);
     }
     let in_cited = best_in(&pattern, cited.iter().copied());
     match in_cited {
-        Some(found) if found.kind != MatchKind::Approximate => QuoteResolution {
-            status: QuoteStatus::Verified,
-            found: Some(found),
-        },
+        Some(found) if found.kind != MatchKind::Approximate => {
+            resolution(QuoteStatus::Verified, Some(found), None)
+        }
         Some(approximate) => match elsewhere(Wanted::WordForWord) {
             // Word for word in another source, only roughly in the cited one: misattributed.
-            Some(other) => QuoteResolution {
-                status: QuoteStatus::Misattributed,
-                found: Some(other),
-            },
-            None => QuoteResolution {
-                status: QuoteStatus::Inexact,
-                found: Some(approximate),
-            },
+            (Some(other), searched) => {
+                resolution(QuoteStatus::Misattributed, Some(other), searched)
+            }
+            (None, searched) => resolution(QuoteStatus::Inexact, Some(approximate), searched),
         },
         None => match elsewhere(Wanted::Best) {
-            Some(other) => QuoteResolution {
-                status: QuoteStatus::Misattributed,
-                found: Some(other),
-            },
-            None => QuoteResolution {
-                status: QuoteStatus::NotFound,
-                found: None,
-            },
+            (Some(other), searched) => {
+                resolution(QuoteStatus::Misattributed, Some(other), searched)
+            }
+            (None, searched) => resolution(QuoteStatus::NotFound, None, searched),
         },
     }
+}
+
+/// The sources a quotation citing `keys` is searched for outside of (no source has an unknown
+/// key: with none of the keys known, the whole corpus is searched).
+fn outside<'k>(keys: &'k [&str]) -> impl Fn(&Source) -> bool + 'k {
+    |source| keys.contains(&source.key.as_str())
 }
 
 #[cfg(test)]
@@ -925,5 +1040,169 @@ mod tests {
             "x\n\nide turned when the delegates agreed",
             Some(0.9)
         ));
+    }
+
+    /// Words the sources of `corpus_of_words` are made of: few, so that every source holds most
+    /// of them and a quotation has more candidates than are searched approximately.
+    const PLAIN_WORDS: [&str; 12] = [
+        "river",
+        "levee",
+        "storm",
+        "data",
+        "week",
+        "delegates",
+        "agreed",
+        "share",
+        "town",
+        "harbour",
+        "grain",
+        "winter",
+    ];
+
+    /// Sources `s00`, `s01`... holding the words numbered in `texts`, one paragraph each.
+    fn corpus_of_words(texts: &[Vec<usize>]) -> Corpus {
+        let sources = texts
+            .iter()
+            .enumerate()
+            .map(|(i, words)| {
+                let words: Vec<&str> = words
+                    .iter()
+                    .filter_map(|&w| PLAIN_WORDS.get(w).copied())
+                    .collect();
+                Source::markdown_for_test(
+                    &format!("s{i:02}"),
+                    &format!("# S\n\n{}.\n", words.join(" ")),
+                )
+            })
+            .collect();
+        Corpus::from_sources(sources, Vec::new())
+    }
+
+    /// A note quoting, for each of `quotes` (source, first word, length, kind, cited source), a
+    /// run of a source's words (kind 0), that run with one word replaced (kind 1), or words
+    /// drawn at random (kind 2), citing the cited source or nothing (past the corpus's end).
+    fn note_quoting(texts: &[Vec<usize>], quotes: &[(usize, usize, usize, u8, usize)]) -> Note {
+        let mut note = String::new();
+        for (i, &(source, start, len, kind, cited)) in quotes.iter().enumerate() {
+            let words = texts.get(source % texts.len()).cloned().unwrap_or_default();
+            let start = start % words.len().max(1);
+            let mut run: Vec<usize> = words.iter().skip(start).take(len).copied().collect();
+            match kind {
+                1 => {
+                    if let Some(word) = run.get_mut(len / 2) {
+                        *word = (*word + 5) % PLAIN_WORDS.len();
+                    }
+                }
+                2 => {
+                    run = (0..len)
+                        .map(|j| (i * 7 + j * 5 + source) % PLAIN_WORDS.len())
+                        .collect()
+                }
+                _ => {}
+            }
+            let text: Vec<&str> = run
+                .iter()
+                .filter_map(|&w| PLAIN_WORDS.get(w).copied())
+                .collect();
+            let citation = if cited < texts.len() {
+                format!(" [@s{cited:02}]")
+            } else {
+                String::new()
+            };
+            note.push_str(&format!("Quote {i}: \"{}\"{citation}.\n\n", text.join(" ")));
+        }
+        Note::parse(&note)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// After one source's text changes, every resolution `may_change_with_sources` keeps is
+        /// the one a fresh resolution against the new corpus finds (its plan too).
+        #[test]
+        fn a_resolution_kept_after_a_source_change_equals_one_made_afresh(
+            texts in proptest::collection::vec(
+                proptest::collection::vec(0..PLAIN_WORDS.len(), 6..30),
+                FULL_SEARCHES + 2..FULL_SEARCHES + 10,
+            ),
+            quotes in proptest::collection::vec(
+                (0usize..40, 0usize..30, 4usize..9, 0u8..3, 0usize..60),
+                1..6,
+            ),
+            changed in 0usize..40,
+            new_text in proptest::collection::vec(0..PLAIN_WORDS.len(), 0..30),
+        ) {
+            let note = note_quoting(&texts, &quotes);
+            let before = corpus_of_words(&texts);
+            let changed = changed % texts.len();
+            let mut changed_texts = texts.clone();
+            changed_texts[changed] = new_text;
+            let after = corpus_of_words(&changed_texts);
+            let change = [(before.sources[changed].as_ref(), after.sources[changed].as_ref())];
+            for quotation in &note.quotations {
+                let earlier = resolve_quote(&note, quotation, &before);
+                let fresh = resolve_quote(&note, quotation, &after);
+                if !may_change_with_sources(&note, quotation, &earlier, &change, &after) {
+                    proptest::prop_assert_eq!(&earlier, &fresh);
+                }
+                if let Some(plan) = &earlier.searched
+                    && plan.reads(changed)
+                {
+                    proptest::prop_assert!(may_change_with_sources(
+                        &note, quotation, &earlier, &change, &after
+                    ));
+                }
+            }
+        }
+    }
+
+    /// A misquotation searched across a corpus whose sources all hold its words is kept when a
+    /// source its search did not read changes (and still holds its words), and searched again
+    /// when one it read changes.
+    #[test]
+    fn a_change_to_a_source_the_search_did_not_read_keeps_the_resolution() {
+        let texts: Vec<Vec<usize>> = (0..FULL_SEARCHES + 8)
+            .map(|i| (0..20).map(|j| (i + j * 7) % PLAIN_WORDS.len()).collect())
+            .collect();
+        // Five words of the last source with one replaced, citing nothing.
+        let note = note_quoting(&texts, &[(texts.len() - 1, 3, 6, 1, usize::MAX)]);
+        let quotation = &note.quotations[0];
+        let before = corpus_of_words(&texts);
+        let earlier = resolve_quote(&note, quotation, &before);
+        let plan = earlier
+            .searched
+            .clone()
+            .expect("searched by the word index");
+        let order = plan.approximate.clone().expect("searched approximately");
+        assert_eq!(order.len(), FULL_SEARCHES);
+        let change_to = |index: usize, words: Vec<usize>| {
+            let mut changed = texts.clone();
+            changed[index] = words;
+            let after = corpus_of_words(&changed);
+            let keeps = !may_change_with_sources(
+                &note,
+                quotation,
+                &earlier,
+                &[(
+                    before.sources[index].as_ref(),
+                    after.sources[index].as_ref(),
+                )],
+                &after,
+            );
+            (keeps, resolve_quote(&note, quotation, &after))
+        };
+        // A source not read gets its words in another order (the same words: the same ranks).
+        let unread = (0..texts.len())
+            .find(|&i| !plan.reads(i))
+            .expect("a source not read");
+        let mut reversed = texts[unread].clone();
+        reversed.reverse();
+        let (keeps, fresh) = change_to(unread, reversed);
+        assert!(keeps);
+        assert_eq!(fresh, earlier);
+        // A source read is searched again, whatever it now holds.
+        let read = order[0] as usize;
+        let (keeps, _) = change_to(read, texts[read].clone());
+        assert!(!keeps);
     }
 }

@@ -1143,9 +1143,11 @@ mod tests {
         assert_eq!(describe(&cold), describe(&uncached));
         assert_eq!(describe(&warm), describe(&uncached));
         let holders = |corpus: &Corpus| {
-            corpus
-                .word_index()
-                .sources_holding(&crate::corpus::key_words("the levee water river"), 1)
+            corpus.word_index().sources_holding(
+                &crate::corpus::key_words("the levee water river"),
+                1,
+                |s| s as u64,
+            )
         };
         assert_eq!(holders(&warm), holders(&uncached));
         assert_eq!(

@@ -531,11 +531,16 @@ impl WordIndex {
 
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index
     /// and how many it holds; those holding the rarest words first: by the summed rarity of the
-    /// words held (a word held by `k` of `n` sources weighs ln(n / k)), then by how many, then in
-    /// corpus order. Counting alone ties, in a corpus whose sources share their vocabulary, the
-    /// source a passage comes from with dozens that hold its common words scattered; the rare
-    /// words it also holds rank it first.
-    pub fn sources_holding(&self, words: &[u32], min: usize) -> Vec<(usize, usize)> {
+    /// words held (a word held by `k` of `n` sources weighs ln(n / k)), then by how many, then by
+    /// `tie_break(source)`, then in corpus order. Counting alone ties, in a corpus whose sources
+    /// share their vocabulary, the source a passage comes from with dozens that hold its common
+    /// words scattered; the rare words it also holds rank it first.
+    pub fn sources_holding(
+        &self,
+        words: &[u32],
+        min: usize,
+        tie_break: impl Fn(usize) -> u64,
+    ) -> Vec<(usize, usize)> {
         let mut counts = vec![0u32; self.source_count()];
         let mut rarity = vec![0f64; self.source_count()];
         let sources = self.source_count().max(1) as f64;
@@ -559,7 +564,12 @@ impl WordIndex {
             .map(|(source, (count, sum))| (source, count as usize, sum))
             .filter(|&(_, count, _)| count >= min.max(1))
             .collect();
-        holding.sort_by(|a, b| b.2.total_cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        holding.sort_by(|a, b| {
+            b.2.total_cmp(&a.2)
+                .then(b.1.cmp(&a.1))
+                .then_with(|| tie_break(a.0).cmp(&tie_break(b.0)))
+                .then(a.0.cmp(&b.0))
+        });
         holding
             .into_iter()
             .map(|(source, count, _)| (source, count))
@@ -651,11 +661,18 @@ mod tests {
         let index = WordIndex::build(&sources);
         let words = hashes("the river fell levee");
         assert_eq!(
-            index.sources_holding(&words, 1),
+            index.sources_holding(&words, 1, in_corpus_order),
             vec![(1, 4), (0, 2), (2, 1)]
         );
-        assert_eq!(index.sources_holding(&words, 3), vec![(1, 4)]);
-        assert!(index.sources_holding(&hashes("absent words"), 1).is_empty());
+        assert_eq!(
+            index.sources_holding(&words, 3, in_corpus_order),
+            vec![(1, 4)]
+        );
+        assert!(
+            index
+                .sources_holding(&hashes("absent words"), 1, in_corpus_order)
+                .is_empty()
+        );
     }
 
     /// Postings in two bytes or in four: the same sources for every word.
@@ -682,9 +699,14 @@ mod tests {
         assert_eq!(named_sources(&narrow, "storm"), vec![0, 1, 3, 4, 5, 7]);
         let words = hashes("the river fell levee");
         assert_eq!(
-            narrow.sources_holding(&words, 1),
-            wide.sources_holding(&words, 1)
+            narrow.sources_holding(&words, 1, in_corpus_order),
+            wide.sources_holding(&words, 1, in_corpus_order)
         );
+    }
+
+    /// Ties in corpus order.
+    fn in_corpus_order(source: usize) -> u64 {
+        source as u64
     }
 
     fn named_sources(index: &WordIndex, word: &str) -> Vec<u32> {
@@ -702,7 +724,7 @@ mod tests {
         ];
         let index = WordIndex::build(&sources);
         // `d` holds one word, held by no other source; `a`, `b`, `c` hold two held by three.
-        let ranked = index.sources_holding(&hashes("alpha beta gamma"), 1);
+        let ranked = index.sources_holding(&hashes("alpha beta gamma"), 1, in_corpus_order);
         assert_eq!(ranked, vec![(3, 1), (0, 2), (1, 2), (2, 2)]);
     }
 
@@ -877,8 +899,8 @@ mod tests {
                 proptest::prop_assert_eq!(answers(&index, every_word), answers(&afresh, every_word));
                 let words = hashes("levee storm water canal");
                 proptest::prop_assert_eq!(
-                    index.sources_holding(&words, 1),
-                    afresh.sources_holding(&words, 1)
+                    index.sources_holding(&words, 1, in_corpus_order),
+                    afresh.sources_holding(&words, 1, in_corpus_order)
                 );
             }
         }
