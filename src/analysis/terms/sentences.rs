@@ -45,14 +45,18 @@ fn sentence_ends(text: &str) -> Vec<usize> {
     let mut cuts: Vec<usize> = Vec::new();
     let bytes = text.as_bytes();
     let char_at = |at: usize| text.get(at..).and_then(|rest| rest.chars().next());
-    // `.`, `?`, `!`, and the first bytes of `。` (E3) and of `！`, `？` (EF).
-    let may_end = |b: &u8| matches!(b, b'.' | b'?' | b'!' | 0xE3 | 0xEF);
+    // `.`, `?`, `!`, and the first bytes of `。` (E3) and of `！`, `？` (EF): two vectorised
+    // searches, the second one's answer kept while it lies ahead (most texts have few or none).
+    let mut wide: Option<Option<usize>> = None;
     let mut at = 0;
-    while let Some(found) = bytes
-        .get(at..)
-        .and_then(|rest| rest.iter().position(may_end))
-    {
-        let i = at + found;
+    while let Some(rest) = bytes.get(at..) {
+        let narrow = memchr::memchr3(b'.', b'?', b'!', rest).map(|i| at + i);
+        if wide.is_none_or(|next| next.is_some_and(|next| next < at)) {
+            wide = Some(memchr::memchr2(0xE3, 0xEF, rest).map(|i| at + i));
+        }
+        let Some(i) = [narrow, wide.flatten()].into_iter().flatten().min() else {
+            break;
+        };
         let Some(c) = char_at(i) else {
             break;
         };
