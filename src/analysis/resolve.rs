@@ -438,21 +438,24 @@ fn approximate_order(
     candidates: &[(usize, &Source, usize)],
 ) -> Vec<usize> {
     let pairs = adjacent_pairs(pattern);
-    let mut by_pairs: Vec<(usize, usize)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(position, &(_, source, _))| (pairs_held(&pairs, source), position))
-        .collect();
-    // Stable: among equals, the order of `candidates`.
-    by_pairs.sort_by_key(|&(held, _)| std::cmp::Reverse(held));
+    // The candidates by how many pairs they hold: only the first are taken (at most one per
+    // search, and one more for each taken by words first), so only they are ranked unless more
+    // are needed.
+    let mut by_pairs = most_pairs(&pairs, candidates, FULL_SEARCHES);
+    let mut all_ranked = by_pairs.len() == candidates.len();
+    let mut pair_rank = 0;
     // Large sources hold most pairs of common words too: the ranking by words keeps half.
     let mut searched = vec![false; candidates.len()];
     let mut order = Vec::with_capacity(FULL_SEARCHES);
-    let mut pair_ranks = by_pairs.iter().map(|&(_, position)| position);
     let mut word_ranks = 0..candidates.len();
     while order.len() < FULL_SEARCHES.min(candidates.len()) {
         let next = if order.len() % 2 == 0 {
-            pair_ranks.next()
+            if pair_rank == by_pairs.len() && !all_ranked {
+                by_pairs = most_pairs(&pairs, candidates, candidates.len());
+                all_ranked = true;
+            }
+            pair_rank += 1;
+            by_pairs.get(pair_rank - 1).map(|&(_, position)| position)
         } else {
             word_ranks.next()
         };
@@ -518,15 +521,47 @@ fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
     pairs
 }
 
+/// The `k` candidates whose pair filters may hold the most of `pairs` (side by side, or across
+/// a paragraph break), best first, the earlier candidate first among equals: (pairs held,
+/// position in `candidates`) — the first `k` of the candidates sorted by pairs held, stably.
+/// Once `k` are kept, a later candidate must hold more than the last of them, and counting its
+/// pairs stops as soon as it cannot.
+fn most_pairs(
+    pairs: &[(u32, u32)],
+    candidates: &[(usize, &Source, usize)],
+    k: usize,
+) -> Vec<(usize, usize)> {
+    let mut best: Vec<(usize, usize)> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
+    }
+    for (position, &(_, source, _)) in candidates.iter().enumerate() {
+        let floor = match best.get(k - 1) {
+            Some(&(last, _)) => last + 1,
+            None => 0,
+        };
+        let Some(held) = pairs_held_at_least(pairs, source, floor) else {
+            continue;
+        };
+        let at = best.partition_point(|&(other, _)| other >= held);
+        best.insert(at, (held, position));
+        best.truncate(k);
+    }
+    best
+}
+
 /// How many of `pairs` the source's pair filter may hold (side by side, or across a paragraph
-/// break).
-fn pairs_held(pairs: &[(u32, u32)], source: &Source) -> usize {
-    pairs
-        .iter()
-        .filter(|&&(first, second)| {
-            source.pairs.may_hold(first, second) || source.pairs.may_split(first, second)
-        })
-        .count()
+/// break), if at least `floor`: `None` as soon as the pairs left cannot make up the difference.
+fn pairs_held_at_least(pairs: &[(u32, u32)], source: &Source, floor: usize) -> Option<usize> {
+    let mut held = 0;
+    for (checked, &(first, second)) in pairs.iter().enumerate() {
+        if source.pairs.may_hold(first, second) || source.pairs.may_split(first, second) {
+            held += 1;
+        } else if held + (pairs.len() - checked - 1) < floor {
+            return None;
+        }
+    }
+    (held >= floor).then_some(held)
 }
 
 /// The word pairs an exact occurrence of a quotation needs in a source, text by text: the pairs of
@@ -1204,5 +1239,46 @@ mod tests {
         let read = order[0] as usize;
         let (keeps, _) = change_to(read, texts[read].clone());
         assert!(!keeps);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// The candidates holding the most word pairs, counted with the early stop, are the first
+        /// of all candidates sorted (stably) by the pairs they hold.
+        #[test]
+        fn the_most_pairs_are_the_first_of_a_full_ranking(
+            texts in proptest::collection::vec(
+                proptest::collection::vec(0..PLAIN_WORDS.len(), 0..24),
+                0..40,
+            ),
+            quote in proptest::collection::vec(0..PLAIN_WORDS.len(), 2..10),
+            k in 0usize..45,
+        ) {
+            let corpus = corpus_of_words(&texts);
+            let words: Vec<&str> = quote.iter().map(|&w| PLAIN_WORDS[w]).collect();
+            let pattern = [PatternPiece::Text(words.join(" "))];
+            let pairs = adjacent_pairs(&pattern);
+            let candidates: Vec<(usize, &Source, usize)> = corpus
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(i, source)| (i, source.as_ref(), 0))
+                .collect();
+            let mut all: Vec<(usize, usize)> = candidates
+                .iter()
+                .enumerate()
+                .map(|(position, &(_, source, _))| {
+                    let held = pairs
+                        .iter()
+                        .filter(|&&(a, b)| source.pairs.may_hold(a, b) || source.pairs.may_split(a, b))
+                        .count();
+                    (held, position)
+                })
+                .collect();
+            all.sort_by_key(|&(held, _)| std::cmp::Reverse(held));
+            all.truncate(k);
+            proptest::prop_assert_eq!(most_pairs(&pairs, &candidates, k), all);
+        }
     }
 }
