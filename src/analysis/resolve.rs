@@ -415,18 +415,22 @@ fn corpus_candidates<'a>(
 }
 
 /// The candidates that may hold the pattern word for word: every one of its `total` words, and
-/// its word pairs as the pair filter tells.
+/// its word pairs as the pair filter tells; in corpus order (every one is searched: the order
+/// only tells which of several sources holding the quotation word for word is named, the first
+/// in the corpus).
 fn exact_candidates(
     pattern: &[PatternPiece],
     candidates: &[(usize, &Source, usize)],
     total: usize,
 ) -> Vec<usize> {
     let pairs = exact_pairs(pattern);
-    candidates
+    let mut exact: Vec<usize> = candidates
         .iter()
         .filter(|&&(_, source, held)| held == total && may_hold_exactly(&pairs, source))
         .map(|&(index, _, _)| index)
-        .collect()
+        .collect();
+    exact.sort_unstable();
+    exact
 }
 
 /// The candidates searched approximately, in order: those holding the most of the pattern's
