@@ -353,7 +353,7 @@ fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
             }
             seen
         });
-    let (code, message, backing, related) = match &claim.verdict {
+    let (code, message, backing, related) = match claim.verdict.as_ref() {
         Verdict::Supported { .. } | Verdict::Unchecked => return None,
         Verdict::Uncited { backing } => {
             let mut message = format!(
@@ -403,7 +403,7 @@ fn claim_diagnostic(cx: &NoteContext<'_>, claim: &Claim) -> Option<Diagnostic> {
     };
     let mut d = Diagnostic::new(code, path, claim.sentence.clone(), message);
     d.related.extend(related);
-    if let (Verdict::Unsupported { .. }, Some(other)) = (&claim.verdict, backing.first()) {
+    if let (Verdict::Unsupported { .. }, Some(other)) = (claim.verdict.as_ref(), backing.first()) {
         d.related
             .extend(passage_related(cx, other, "this passage backs it"));
     }

@@ -970,8 +970,8 @@ mod tests {
         let previous = analyse_note(path.clone(), before, &first, &settings);
         assert_eq!(previous.claims.len(), 2, "{:?}", previous.claims);
         assert!(matches!(
-            previous.claims[0].verdict,
-            claims::Verdict::Uncited { ref backing } if !backing.is_empty()
+            previous.claims[0].verdict.as_ref(),
+            claims::Verdict::Uncited { backing } if !backing.is_empty()
         ));
 
         // Against a corpus that backs nothing, only the edited sentence changes its verdict.
@@ -991,7 +991,7 @@ mod tests {
         );
         assert_eq!(edited.claims[0], previous.claims[0]);
         assert!(matches!(
-            edited.claims[1].verdict,
+            edited.claims[1].verdict.as_ref(),
             claims::Verdict::Unsupported { .. }
         ));
 

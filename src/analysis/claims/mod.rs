@@ -43,7 +43,9 @@ pub struct Claim {
     /// The cited keys that have a source text, in citation order.
     pub cited: Vec<String>,
     pub worthiness: Worthiness,
-    pub verdict: Verdict,
+    /// Shared: a claim kept across an edit is copied with its new place in the note, and its
+    /// verdict (the supports, with their keys and passages) is not copied with it.
+    pub verdict: std::sync::Arc<Verdict>,
     /// The sources other than the cited ones that were scored for it: none when its cited
     /// sources answered.
     pub tried: TriedSources,
@@ -217,7 +219,7 @@ fn may_change_with_sources(
     {
         return true;
     }
-    let looked_further = match &claim.verdict {
+    let looked_further = match claim.verdict.as_ref() {
         Verdict::Supported { .. } | Verdict::Unchecked => false,
         Verdict::Uncited { .. } => true,
         Verdict::Unsupported { cited, .. } => cited.first().is_none_or(|best| best.score < limit),
@@ -267,7 +269,7 @@ fn check_candidate(input: &ClaimInput<'_>, candidate: Candidate) -> Option<Claim
         cited_in_sentence: candidate.cited_in_sentence,
         cited: candidate.cited,
         worthiness,
-        verdict,
+        verdict: std::sync::Arc::new(verdict),
         tried,
     })
 }
@@ -619,13 +621,13 @@ mod tests {
             .claims
             .into_iter()
             .map(|c| {
-                let kind = match &c.verdict {
+                let kind = match c.verdict.as_ref() {
                     Verdict::Uncited { .. } => "uncited",
                     Verdict::Supported { .. } => "supported",
                     Verdict::Unsupported { .. } => "unsupported",
                     Verdict::Unchecked => "unchecked",
                 };
-                let keys = match &c.verdict {
+                let keys = match c.verdict.as_ref() {
                     Verdict::Uncited { backing } => backing.iter().map(|s| s.key.clone()).collect(),
                     Verdict::Supported { best } => vec![best.key.clone()],
                     Verdict::Unsupported { elsewhere, .. } => {
@@ -722,7 +724,7 @@ mod tests {
             panic!("one claim: {:?}", previous.claims);
         };
         assert!(
-            matches!(claim.verdict, Verdict::Uncited { .. }),
+            matches!(claim.verdict.as_ref(), Verdict::Uncited { .. }),
             "{claim:?}"
         );
         let harbour = before.source_index("harbour").expect("harbour");

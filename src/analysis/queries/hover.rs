@@ -52,7 +52,7 @@ fn claim_hover(analysis: &Analysis, note: &NoteAnalysis, offset: usize) -> Optio
         .iter()
         .find(|c| c.sentence.start <= offset && offset < c.sentence.end)?;
     let threshold = analysis.settings().claim_strictness;
-    let (head, passages): (String, Vec<&Support>) = match &claim.verdict {
+    let (head, passages): (String, Vec<&Support>) = match claim.verdict.as_ref() {
         Verdict::Supported { best } => (
             format!(
                 "**Supported claim** — @{} backs it (score {:.2}; at least {threshold:.2} needed)",
