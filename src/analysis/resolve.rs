@@ -1203,7 +1203,7 @@ mod tests {
         let texts: Vec<Vec<usize>> = (0..FULL_SEARCHES + 8)
             .map(|i| (0..20).map(|j| (i + j * 7) % PLAIN_WORDS.len()).collect())
             .collect();
-        // Five words of the last source with one replaced, citing nothing.
+        // Six words of the last source, one of them replaced, citing nothing.
         let note = note_quoting(&texts, &[(texts.len() - 1, 3, 6, 1, usize::MAX)]);
         let quotation = &note.quotations[0];
         let before = corpus_of_words(&texts);
