@@ -411,7 +411,7 @@ impl AnalysisHost {
         }
         // Indexed again side by side, each kept in its cache record as a loaded source is.
         let records = SourceRecords::for_workspace(&self.snapshot.workspace);
-        let replaced: Vec<Option<(usize, SourceChange)>> = found
+        let replaced: Vec<Option<SourceChange>> = found
             .into_par_iter()
             .filter_map(|(index, old, path, text)| {
                 let text = text.read(&path)?;
@@ -424,7 +424,11 @@ impl AnalysisHost {
                     Some(records) => records.source(key, path, format, text, meta),
                     None => crate::corpus::Source::new(key, path, format, text, meta),
                 });
-                Some(Some((index, SourceChange { before: old, after })))
+                Some(Some(SourceChange {
+                    index,
+                    before: old,
+                    after,
+                }))
             })
             .collect();
         drop(records);
@@ -444,21 +448,20 @@ impl AnalysisHost {
             snap.corpus.with_sources_replaced(
                 replaced
                     .iter()
-                    .map(|(index, change)| (*index, change.after.clone()))
+                    .map(|change| (change.index, change.after.clone()))
                     .collect(),
             ),
         );
-        let indices: Vec<usize> = replaced.iter().map(|(index, _)| *index).collect();
+        let indices: Vec<usize> = replaced.iter().map(|change| change.index).collect();
         let paths: Vec<&Path> = replaced
             .iter()
-            .map(|(_, c)| c.after.path.as_path())
+            .map(|change| change.after.path.as_path())
             .collect();
         // Only the changed sources are indexed again: the others' passages are kept.
         snap.passages = Arc::new(snap.passages.with_sources_changed(&indices));
         // Mined again later (`terms_job`); until then the changed sources' excerpts are left out.
         snap.mined_terms = Arc::new(snap.mined_terms.without_sources(&paths));
-        let changes: Vec<SourceChange> = replaced.into_iter().map(|(_, change)| change).collect();
-        reanalyse_after(snap, &changes);
+        reanalyse_after(snap, &replaced);
         if self.terms == TermsState::Mined {
             self.terms = TermsState::Stale;
         }
@@ -717,8 +720,11 @@ pub fn analyse_note_after(
     analyse_note_with(path, text, evidence, settings, previous, None, &[])
 }
 
-/// One source whose text changed (its key and path did not), before and after.
-pub(crate) struct SourceChange {
+/// One source whose text changed (its key, path and place in the corpus did not), before and
+/// after.
+pub struct SourceChange {
+    /// Its index in the corpus's sources, before and after.
+    pub index: usize,
     pub before: Arc<crate::corpus::Source>,
     pub after: Arc<crate::corpus::Source>,
 }
@@ -755,10 +761,6 @@ fn analyse_note_with(
             .collect();
         (pieces, resolve::cited_keys(note, quotation))
     }
-    let changes: Vec<(&crate::corpus::Source, &crate::corpus::Source)> = changed
-        .iter()
-        .map(|change| (change.before.as_ref(), change.after.as_ref()))
-        .collect();
     let known: foldhash::HashMap<ResolutionKey<'_>, &QuoteResolution> = previous
         .map(|old| {
             old.note
@@ -768,7 +770,7 @@ fn analyse_note_with(
                 .filter(|(quotation, resolution)| {
                     changed.is_empty()
                         || !resolve::may_change_with_sources(
-                            &old.note, quotation, resolution, &changes, corpus,
+                            &old.note, quotation, resolution, changed, corpus,
                         )
                 })
                 .map(|(quotation, resolution)| (key_of(&old.note, quotation), resolution))
@@ -798,7 +800,7 @@ fn analyse_note_with(
             settings,
         },
         previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
-        &changes,
+        changed,
     );
     let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
         path: &path,
@@ -1049,7 +1051,11 @@ mod tests {
             &previous.note,
             &previous.note.quotations[0],
             &previous.resolutions[0],
-            &[(&before.sources[2], &with_extra.sources[2])],
+            &[SourceChange {
+                index: 2,
+                before: before.sources[2].clone(),
+                after: with_extra.sources[2].clone(),
+            }],
             &with_extra,
         ));
 
@@ -1085,6 +1091,7 @@ mod tests {
                 passages: &after_passages,
             };
             let change = SourceChange {
+                index,
                 before: before.sources[index].clone(),
                 after: after.sources[index].clone(),
             };

@@ -91,6 +91,7 @@ impl SearchPlan {
     }
 }
 
+use super::SourceChange;
 use super::matcher::{
     Alignment, Haystack, IndexedWords, MAX_SPLITS, PatternPiece, find_quote,
     find_quote_approximate, find_quote_exact, may_find_approximately,
@@ -267,8 +268,7 @@ fn min_held(total: usize) -> usize {
 }
 
 /// Whether `quotation`'s resolution (`resolution`, against a corpus holding the `before` side of
-/// `changes`) may differ in `corpus`, which holds their `after` side instead (the same keys, at the
-/// same places, other texts). It may when the quotation cites a changed source; else, when it
+/// `changes`) may differ in `corpus`, which holds their `after` side instead. It may when the quotation cites a changed source; else, when it
 /// was found word for word in a source it cites, it read no other source and stays. Otherwise the
 /// rest of the corpus was searched: it stays when its search read no changed source and would
 /// read the same sources, in the same order, in `corpus` (its `SearchPlan`: checked with the word
@@ -279,7 +279,7 @@ pub fn may_change_with_sources(
     note: &Note,
     quotation: &Quotation,
     resolution: &QuoteResolution,
-    changes: &[(&Source, &Source)],
+    changes: &[SourceChange],
     corpus: &Corpus,
 ) -> bool {
     let pattern = quote_pattern(&quotation.pieces);
@@ -290,7 +290,7 @@ pub fn may_change_with_sources(
     let cited = |source: &Source| keys.contains(&source.key.as_str());
     if changes
         .iter()
-        .any(|&(before, after)| cited(before) || cited(after))
+        .any(|change| cited(&change.before) || cited(&change.after))
     {
         return true;
     }
@@ -300,11 +300,7 @@ pub fn may_change_with_sources(
     let Some(plan) = &resolution.searched else {
         return true;
     };
-    let read_changed = changes.iter().any(|(_, after)| {
-        corpus
-            .source_index_by_path(&after.path)
-            .is_none_or(|index| plan.reads(index))
-    });
+    let read_changed = changes.iter().any(|change| plan.reads(change.index));
     read_changed || plan_search(&pattern, corpus, outside(&keys), plan).as_ref() != Some(plan)
 }
 
@@ -319,17 +315,14 @@ fn search_corpus(
     skip: impl Fn(&Source) -> bool,
     wanted: Wanted,
 ) -> (Option<QuoteMatch>, Option<SearchPlan>) {
-    let words = index_words(pattern);
-    if words.is_empty() {
+    let Some((candidates, exact_sources)) = search_candidates(pattern, corpus, &skip) else {
         // Nothing indexable (a quotation in a script without spaces): search everywhere.
         let found = best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)))
             .filter(|found| wanted.takes(found));
         return (found, None);
-    }
-    let candidates = corpus_candidates(&words, corpus, skip);
+    };
     // Exact first, wherever every word is held (and enough of the word pairs): an exact match
     // anywhere beats any approximate one, so the costly alignment is not needed then.
-    let exact_sources = exact_candidates(pattern, &candidates, words.len());
     let exact = exact_sources
         .iter()
         .filter_map(|&index| corpus.sources.get(index))
@@ -370,17 +363,33 @@ fn plan_search(
     skip: impl Fn(&Source) -> bool,
     earlier: &SearchPlan,
 ) -> Option<SearchPlan> {
+    let (candidates, exact) = search_candidates(pattern, corpus, skip)?;
+    let order = earlier
+        .approximate
+        .as_ref()
+        .map(|_| approximate_order(pattern, &candidates));
+    Some(SearchPlan::new(&exact, order.as_deref()))
+}
+
+/// A source that may hold a quotation: its index in the corpus, the source, and how many of the
+/// quotation's index words it holds.
+type Candidate<'a> = (usize, &'a Source, usize);
+
+/// The candidates of a search of the corpus for `pattern` (`corpus_candidates`) and those of them
+/// searched word for word (`exact_candidates`); `None` when the quotation has no indexed word
+/// (every source is searched then).
+fn search_candidates<'a>(
+    pattern: &[PatternPiece],
+    corpus: &'a Corpus,
+    skip: impl Fn(&Source) -> bool,
+) -> Option<(Vec<Candidate<'a>>, Vec<usize>)> {
     let words = index_words(pattern);
     if words.is_empty() {
         return None;
     }
     let candidates = corpus_candidates(&words, corpus, skip);
     let exact = exact_candidates(pattern, &candidates, words.len());
-    let order = earlier
-        .approximate
-        .as_ref()
-        .map(|_| approximate_order(pattern, &candidates));
-    Some(SearchPlan::new(&exact, order.as_deref()))
+    Some((candidates, exact))
 }
 
 /// The sources holding enough of a quotation's index `words` to be searched for it (but those
@@ -393,7 +402,7 @@ fn corpus_candidates<'a>(
     words: &[u32],
     corpus: &'a Corpus,
     skip: impl Fn(&Source) -> bool,
-) -> Vec<(usize, &'a Source, usize)> {
+) -> Vec<Candidate<'a>> {
     let mix = |value: u64| {
         let mixed = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         mixed ^ (mixed >> 29)
@@ -420,7 +429,7 @@ fn corpus_candidates<'a>(
 /// in the corpus).
 fn exact_candidates(
     pattern: &[PatternPiece],
-    candidates: &[(usize, &Source, usize)],
+    candidates: &[Candidate<'_>],
     total: usize,
 ) -> Vec<usize> {
     let pairs = exact_pairs(pattern);
@@ -437,10 +446,7 @@ fn exact_candidates(
 /// word pairs (then its rarest words). In a corpus whose sources share one vocabulary, hundreds
 /// hold every word of a passage scattered, and the source it comes from is told apart only by
 /// holding its words side by side.
-fn approximate_order(
-    pattern: &[PatternPiece],
-    candidates: &[(usize, &Source, usize)],
-) -> Vec<usize> {
+fn approximate_order(pattern: &[PatternPiece], candidates: &[Candidate<'_>]) -> Vec<usize> {
     let pairs = adjacent_pairs(pattern);
     // The candidates by how many pairs they hold: only the first are taken (at most one per
     // search, and one more for each taken by words first), so only they are ranked unless more
@@ -530,11 +536,7 @@ fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
 /// position in `candidates`) — the first `k` of the candidates sorted by pairs held, stably.
 /// Once `k` are kept, a later candidate must hold more than the last of them, and counting its
 /// pairs stops as soon as it cannot.
-fn most_pairs(
-    pairs: &[(u32, u32)],
-    candidates: &[(usize, &Source, usize)],
-    k: usize,
-) -> Vec<(usize, usize)> {
+fn most_pairs(pairs: &[(u32, u32)], candidates: &[Candidate<'_>], k: usize) -> Vec<(usize, usize)> {
     let mut best: Vec<(usize, usize)> = Vec::with_capacity(k + 1);
     if k == 0 {
         return best;
@@ -1177,7 +1179,11 @@ mod tests {
             let mut changed_texts = texts.clone();
             changed_texts[changed] = new_text;
             let after = corpus_of_words(&changed_texts);
-            let change = [(before.sources[changed].as_ref(), after.sources[changed].as_ref())];
+            let change = [SourceChange {
+                index: changed,
+                before: before.sources[changed].clone(),
+                after: after.sources[changed].clone(),
+            }];
             for quotation in &note.quotations {
                 let earlier = resolve_quote(&note, quotation, &before);
                 let fresh = resolve_quote(&note, quotation, &after);
@@ -1222,10 +1228,11 @@ mod tests {
                 &note,
                 quotation,
                 &earlier,
-                &[(
-                    before.sources[index].as_ref(),
-                    after.sources[index].as_ref(),
-                )],
+                &[SourceChange {
+                    index,
+                    before: before.sources[index].clone(),
+                    after: after.sources[index].clone(),
+                }],
                 &after,
             );
             (keeps, resolve_quote(&note, quotation, &after))
@@ -1263,7 +1270,7 @@ mod tests {
             let words: Vec<&str> = quote.iter().map(|&w| PLAIN_WORDS[w]).collect();
             let pattern = [PatternPiece::Text(words.join(" "))];
             let pairs = adjacent_pairs(&pattern);
-            let candidates: Vec<(usize, &Source, usize)> = corpus
+            let candidates: Vec<Candidate<'_>> = corpus
                 .sources
                 .iter()
                 .enumerate()

@@ -557,22 +557,23 @@ impl WordIndex {
                 }
             }
         }
-        let mut holding: Vec<(usize, usize, f64)> = counts
+        // (source, count, rarity, tie-break), the tie-break computed once per source.
+        let mut holding: Vec<(usize, usize, f64, u64)> = counts
             .into_iter()
             .zip(rarity)
             .enumerate()
-            .map(|(source, (count, sum))| (source, count as usize, sum))
-            .filter(|&(_, count, _)| count >= min.max(1))
+            .filter(|&(_, (count, _))| count as usize >= min.max(1))
+            .map(|(source, (count, sum))| (source, count as usize, sum, tie_break(source)))
             .collect();
         holding.sort_by(|a, b| {
             b.2.total_cmp(&a.2)
                 .then(b.1.cmp(&a.1))
-                .then_with(|| tie_break(a.0).cmp(&tie_break(b.0)))
+                .then(a.3.cmp(&b.3))
                 .then(a.0.cmp(&b.0))
         });
         holding
             .into_iter()
-            .map(|(source, count, _)| (source, count))
+            .map(|(source, count, _, _)| (source, count))
             .collect()
     }
 }

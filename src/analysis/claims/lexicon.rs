@@ -81,7 +81,7 @@ fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
 /// computed (up to `STEM_CACHE_WORDS` words, then starts afresh), by the word's 64-bit hash (the
 /// stems themselves are told apart by 32-bit hashes).
 pub fn stem_hash(lower: &str) -> u32 {
-    let word = std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0), lower);
+    let word = word_key(lower);
     STEM_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(&hash) = cache.get(&word) {
@@ -97,6 +97,12 @@ pub fn stem_hash(lower: &str) -> u32 {
 }
 
 const STEM_CACHE_WORDS: usize = 200_000;
+
+/// A word as a 64-bit hash, for memos of what was worked out for each word (`stem_hash`, the
+/// passage index's tokens): words are told apart without comparing them.
+pub fn word_key(word: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0), word)
+}
 
 thread_local! {
     static STEM_CACHE: std::cell::RefCell<foldhash::HashMap<u64, u32>> =

@@ -16,8 +16,9 @@ pub use passages::PassageIndex;
 pub use support::{ClaimText, Support};
 pub use worthiness::{Signal, Worthiness};
 
+use super::SourceChange;
 use crate::ByteRange;
-use crate::corpus::{Corpus, Source};
+use crate::corpus::Corpus;
 use crate::diagnostic::DiagnosticCode;
 use crate::notes::{BlockKind, Note, SyntaxProblemKind};
 use crate::workspace::CheckSettings;
@@ -139,13 +140,12 @@ pub struct NoteClaims {
 
 /// Finds and checks the claims of a note. `previous` (the note's earlier claims and memo, against
 /// the same corpus and settings) lets an edit re-check only the sentences it touched. With
-/// `changes` (the sources whose texts changed since `previous`, before and after; the same keys
-/// and paths), a claim whose check may have read one of them is checked again
+/// `changes` (the sources whose texts changed since `previous`), a claim whose check may have read one of them is checked again
 /// (`may_change_with_sources`).
 pub fn check_claims(
     input: &ClaimInput<'_>,
     previous: Option<(&[Claim], &ClaimMemo)>,
-    changes: &[(&Source, &Source)],
+    changes: &[SourceChange],
 ) -> NoteClaims {
     let settings = input.settings;
     if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
@@ -209,13 +209,13 @@ fn may_change_with_sources(
     input: &ClaimInput<'_>,
     candidate: &Candidate,
     claim: &Claim,
-    changes: &[(&Source, &Source)],
+    changes: &[SourceChange],
     limit: f32,
 ) -> bool {
-    let cited = |source: &Source| claim.cited.contains(&source.key);
+    let cited = |source: &crate::corpus::Source| claim.cited.contains(&source.key);
     if changes
         .iter()
-        .any(|&(before, after)| cited(before) || cited(after))
+        .any(|change| cited(&change.before) || cited(&change.after))
     {
         return true;
     }
@@ -227,12 +227,9 @@ fn may_change_with_sources(
     if !looked_further {
         return false;
     }
-    let scored_changed = changes.iter().any(|(_, after)| {
-        input
-            .corpus
-            .source_index_by_path(&after.path)
-            .is_none_or(|index| claim.tried.contains(index))
-    });
+    let scored_changed = changes
+        .iter()
+        .any(|change| claim.tried.contains(change.index));
     scored_changed || {
         let text = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
         tried_sources(input, &text, &claim.cited) != claim.tried
@@ -747,10 +744,11 @@ mod tests {
                 passages: &after_passages,
                 ..before_input
             };
-            let change = [(
-                before.sources[changed].as_ref(),
-                after.sources[changed].as_ref(),
-            )];
+            let change = [SourceChange {
+                index: changed,
+                before: before.sources[changed].clone(),
+                after: after.sources[changed].clone(),
+            }];
             let candidate = candidates(&after_input)
                 .into_iter()
                 .find(|c| c.sentence == claim.sentence)

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::lexicon::{TokenRanges, is_stop_word, lowercase, number_value, stem_hash};
+use super::lexicon::{TokenRanges, is_stop_word, lowercase, number_value, stem_hash, word_key};
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
@@ -55,7 +55,6 @@ impl SourcePassages {
         // 32-bit hashes already): a source repeats its vocabulary.
         const NOT_CONTENT: u32 = u32::MAX;
         let mut id_of_token: foldhash::HashMap<u64, u32> = foldhash::HashMap::default();
-        let token_hasher = foldhash::fast::FixedState::with_seed(0);
         // (stem id, sentence, count), in sentence order.
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut counts: Vec<(u32, u16)> = Vec::new();
@@ -73,7 +72,7 @@ impl SourcePassages {
             let sentence = text.get(range.clone()).unwrap_or("");
             for token in TokenRanges::new(sentence) {
                 let token = sentence.get(token).unwrap_or("");
-                let hash = std::hash::BuildHasher::hash_one(&token_hasher, token);
+                let hash = word_key(token);
                 let id = match id_of_token.get(&hash) {
                     Some(&id) => id,
                     None => {
