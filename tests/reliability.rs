@@ -523,7 +523,7 @@ fn source_replaced_by_a_folder_between_discovery_and_reading_is_reported() {
 #[test]
 fn source_rewritten_while_the_corpus_loads_is_read_whole_and_never_cached_stale() {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let body = SOURCE.repeat(3000); // ~200 KB: long enough for reads and writes to overlap
     let version = move |n: usize| format!("{body}Version {n} ends here.\n");
     let dir = workspace(&[
@@ -533,8 +533,10 @@ fn source_rewritten_while_the_corpus_loads_is_read_whole_and_never_cached_stale(
     let workspace = ibid::workspace::Workspace::load(dir.path()).expect("workspace");
     let path = dir.path().join("corpus/keeper.txt");
     let stop = Arc::new(AtomicBool::new(false));
+    let saved = Arc::new(AtomicUsize::new(0));
     let writer = {
-        let (stop, path, version) = (stop.clone(), path.clone(), version.clone());
+        let (stop, saved, path, version) =
+            (stop.clone(), saved.clone(), path.clone(), version.clone());
         std::thread::spawn(move || {
             let mut written = 0;
             while !stop.load(Ordering::Relaxed) {
@@ -543,12 +545,23 @@ fn source_rewritten_while_the_corpus_loads_is_read_whole_and_never_cached_stale(
                 let temporary = path.with_extension("saving");
                 std::fs::write(&temporary, version(written)).expect("write new version");
                 std::fs::rename(&temporary, &path).expect("rename over the source");
+                saved.store(written, Ordering::Relaxed);
             }
             written
         })
     };
     let mut seen = std::collections::BTreeSet::new();
-    for _ in 0..15 {
+    // At least 15 loads, and as many more as it takes for the writer to save a few versions
+    // meanwhile (on a busy machine it may not be scheduled until the loads are done).
+    let started = std::time::Instant::now();
+    let mut loads = 0;
+    while loads < 15 || saved.load(Ordering::Relaxed) < 3 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the writer saved {} versions in a minute",
+            saved.load(Ordering::Relaxed)
+        );
+        loads += 1;
         let (corpus, diagnostics) = ibid::corpus::Corpus::load_cached(&workspace);
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");
         let text = &corpus.source("keeper").expect("the source loads").text;
@@ -566,7 +579,7 @@ fn source_rewritten_while_the_corpus_loads_is_read_whole_and_never_cached_stale(
     }
     stop.store(true, Ordering::Relaxed);
     let written = writer.join().expect("writer thread");
-    assert!(written > 1, "the writer never ran");
+    assert!(written >= 3, "the writer saved {written} versions");
     let last = version(written + 1);
     std::fs::write(&path, &last).expect("write the last version");
     for _ in 0..2 {
