@@ -14,8 +14,9 @@ use crate::corpus::Corpus;
 use crate::corpus::cache::{self, CacheDir, Decoder, Encoder};
 
 const NAME: &str = "resolutions";
-/// Bump when what is stored of a resolution changes (2: the sources its search read).
-const VERSION: u8 = 2;
+/// Bump when what is stored of a resolution changes (2: the sources its search read; 3: the
+/// word-for-word search stops at the first source holding the quotation).
+const VERSION: u8 = 3;
 
 /// What a resolution depends on besides the corpus, read straight off the parse: the pieces'
 /// kinds and texts, and the cited keys.

@@ -56,8 +56,8 @@ pub struct QuoteResolution {
 /// same order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchPlan {
-    /// Searched for the quotation word for word: every source holding all its words whose pair
-    /// filter agrees, in the order of the word index's candidates.
+    /// Searched for the quotation word for word, in corpus order: the sources holding all its
+    /// words whose pair filter agrees, up to the first that held it (every one when none did).
     pub exact: Box<[u32]>,
     /// Searched approximately, in order; `None` when a source held the quotation word for word
     /// (no approximate search then).
@@ -322,14 +322,18 @@ fn search_corpus(
         return (found, None);
     };
     // Exact first, wherever every word is held (and enough of the word pairs): an exact match
-    // anywhere beats any approximate one, so the costly alignment is not needed then.
-    let exact = exact_sources
-        .iter()
-        .filter_map(|&index| corpus.sources.get(index))
-        .filter_map(|source| exact_in_source(pattern, source))
-        .reduce(better);
+    // anywhere beats any approximate one, so the costly alignment is not needed then. Every
+    // exact match of one pattern ranks alike (its kind is the pattern's, its score 1.0), and
+    // `better` keeps the first of equals: the first source holding it is the one named, and the
+    // search stops there.
+    let mut read = 0;
+    let exact = exact_sources.iter().find_map(|&index| {
+        read += 1;
+        exact_in_source(pattern, corpus.sources.get(index)?)
+    });
     if exact.is_some() {
-        return (exact, Some(SearchPlan::new(&exact_sources, None)));
+        let read = exact_sources.get(..read).unwrap_or(&exact_sources);
+        return (exact, Some(SearchPlan::new(read, None)));
     }
     // No candidate holds it word for word: those that may were searched so, and the others lack
     // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
@@ -354,9 +358,11 @@ fn search_corpus(
 }
 
 /// The plan `search_corpus` would follow now for `pattern` (searching what `skip` does not
-/// exclude), told apart from `earlier` only as far as needed: the approximate order is worked out
-/// only if `earlier` had one (when both find the quotation word for word in the same sources,
-/// neither searches approximately).
+/// exclude), if the sources `earlier` read still hold what they held, told apart from `earlier`
+/// only as far as needed. When `earlier` found the quotation word for word (in the last source
+/// it read), the search stops at the same source if it reads the same ones before it: the
+/// exact candidates are cut there and no approximate order is worked out. Otherwise every exact
+/// candidate is read, then the approximate order.
 fn plan_search(
     pattern: &[PatternPiece],
     corpus: &Corpus,
@@ -364,11 +370,10 @@ fn plan_search(
     earlier: &SearchPlan,
 ) -> Option<SearchPlan> {
     let (candidates, exact) = search_candidates(pattern, corpus, skip)?;
-    let order = earlier
-        .approximate
-        .as_ref()
-        .map(|_| approximate_order(pattern, &candidates));
-    Some(SearchPlan::new(&exact, order.as_deref()))
+    Some(match &earlier.approximate {
+        Some(_) => SearchPlan::new(&exact, Some(&approximate_order(pattern, &candidates))),
+        None => SearchPlan::new(exact.get(..earlier.exact.len()).unwrap_or(&exact), None),
+    })
 }
 
 /// A source that may hold a quotation: its index in the corpus, the source, and how many of the
@@ -1250,6 +1255,59 @@ mod tests {
         let read = order[0] as usize;
         let (keeps, _) = change_to(read, texts[read].clone());
         assert!(!keeps);
+    }
+
+    /// A quotation held word for word by several sources is named in the first of them in
+    /// corpus order, and the search reads no source after it: a change to a later one keeps
+    /// the resolution, one that takes the quotation out of the first moves it to the next.
+    #[test]
+    fn the_first_source_holding_a_quotation_word_for_word_ends_the_search() {
+        // Sources of the same few words in different orders; three of them end with the run
+        // quoted (the quotation's pairs are held by many others too).
+        let run = [3, 9, 0, 6, 2, 11];
+        let texts: Vec<Vec<usize>> = (0..16)
+            .map(|i| {
+                let mut words: Vec<usize> = (0..24).map(|j| (i * 5 + j * j + j) % 12).collect();
+                if [3, 7, 12].contains(&i) {
+                    words.extend(run);
+                }
+                words
+            })
+            .collect();
+        let quoted: Vec<&str> = run.iter().map(|&w| PLAIN_WORDS[w]).collect();
+        let note = Note::parse(&format!("Quote: \"{}\".\n", quoted.join(" ")));
+        let quotation = &note.quotations[0];
+        let before = corpus_of_words(&texts);
+        let earlier = resolve_quote(&note, quotation, &before);
+        assert_eq!(earlier.status, QuoteStatus::Uncited);
+        assert_eq!(earlier.found.as_ref().map(|f| f.key.as_str()), Some("s03"));
+        let plan = earlier
+            .searched
+            .clone()
+            .expect("searched by the word index");
+        assert_eq!(plan.approximate, None);
+        assert_eq!(plan.exact.last(), Some(&3));
+        assert!(!plan.reads(7) && !plan.reads(12));
+        let change_to = |index: usize, words: Vec<usize>| {
+            let mut changed = texts.clone();
+            changed[index] = words;
+            let after = corpus_of_words(&changed);
+            let change = [SourceChange {
+                index,
+                before: before.sources[index].clone(),
+                after: after.sources[index].clone(),
+            }];
+            let keeps = !may_change_with_sources(&note, quotation, &earlier, &change, &after);
+            (keeps, resolve_quote(&note, quotation, &after))
+        };
+        // A later source holding it loses it: nothing the search read changed.
+        let (keeps, fresh) = change_to(12, texts[12][..24].to_vec());
+        assert!(keeps);
+        assert_eq!(fresh, earlier);
+        // The first loses it: searched again, found in the next.
+        let (keeps, fresh) = change_to(3, texts[3][..24].to_vec());
+        assert!(!keeps);
+        assert_eq!(fresh.found.as_ref().map(|f| f.key.as_str()), Some("s07"));
     }
 
     proptest::proptest! {
