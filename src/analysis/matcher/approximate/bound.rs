@@ -6,18 +6,24 @@
 use foldhash::{HashMap, HashMapExt};
 
 use super::super::words::{is_concatenation, is_drop_cap_remnant};
-use super::{MIN_RUN, MIN_SHARE, QuoteWord, SourceWord};
+use super::{MIN_RUN, MIN_SHARE, NOT_QUOTED, QuoteWord, SourceWord};
 
 /// The quotation's words, arranged to tell quickly which of them a source word could match.
 pub(super) struct QuoteVocabulary<'p> {
-    /// Each distinct word → the quotation words spelled so (indices).
-    by_word: HashMap<&'p str, Vec<usize>>,
+    /// Each distinct word → its id (`QuoteWord::id`).
+    ids: HashMap<&'p str, u32>,
+    /// By id: the quotation words spelled so (indices; empty at an index no id has).
+    spelled: Vec<Vec<usize>>,
     /// Two adjacent quotation words written as one (extraction merged them in the source) → the
     /// second word's index. Only pairs the alignment may merge: no gap between the two.
     by_pair: HashMap<String, Vec<usize>>,
+    /// Bit `n` is set when a key of `by_pair` is `n` bytes long (bit 63: 63 or more).
+    pair_lengths: u64,
     /// Bit `n` is set when a quotation word is `n` bytes long (bit 63: 63 or more), so that a
-    /// source word split in two is only compared with the words of its joined length.
+    /// source word split in two is only compared with the words of its joined length...
     lengths: u64,
+    /// ... which are these (at `n`; at 63, every word of 63 bytes or more).
+    of_length: Vec<Vec<usize>>,
 }
 
 fn length_bit(len: usize) -> u64 {
@@ -25,25 +31,44 @@ fn length_bit(len: usize) -> u64 {
 }
 
 impl<'p> QuoteVocabulary<'p> {
+    /// The vocabulary of `quote`, whose words carry their ids (`spelling_ids`).
     pub(super) fn new(quote: &[QuoteWord<'p>]) -> QuoteVocabulary<'p> {
-        let mut by_word: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut spelled: Vec<Vec<usize>> = vec![Vec::new(); quote.len()];
         let mut by_pair: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut pair_lengths = 0;
         let mut lengths = 0;
+        let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); 64];
         for (i, word) in quote.iter().enumerate() {
-            by_word.entry(word.text).or_default().push(i);
+            ids.insert(word.text, word.id);
+            if let Some(same) = spelled.get_mut(word.id as usize) {
+                same.push(i);
+            }
             lengths |= length_bit(word.text.len());
+            if let Some(long) = of_length.get_mut(word.text.len().min(63)) {
+                long.push(i);
+            }
             if let Some(previous) = i.checked_sub(1).and_then(|p| quote.get(p))
                 && word.gap_before.is_none()
             {
                 let joined = format!("{}{}", previous.text, word.text);
+                pair_lengths |= length_bit(joined.len());
                 by_pair.entry(joined).or_default().push(i);
             }
         }
         QuoteVocabulary {
-            by_word,
+            ids,
+            spelled,
             by_pair,
+            pair_lengths,
             lengths,
+            of_length,
         }
+    }
+
+    /// The id of the quotation words spelled `text`; `NOT_QUOTED` when none is.
+    pub(super) fn id_of(&self, text: &str) -> u32 {
+        self.ids.get(text).copied().unwrap_or(NOT_QUOTED)
     }
 
     /// Whether an alignment against `source` could clear the floor and score at least `to_beat`
@@ -67,12 +92,14 @@ impl<'p> QuoteVocabulary<'p> {
         };
         let mut previous: Option<&SourceWord<'_>> = None;
         for word in source {
-            for &i in self.by_word.get(word.text).into_iter().flatten() {
+            for &i in self.spelled.get(word.id as usize).into_iter().flatten() {
                 mark(i);
             }
-            for &i in self.by_pair.get(word.text).into_iter().flatten() {
-                mark(i - 1);
-                mark(i);
+            if self.pair_lengths & length_bit(word.text.len()) != 0 {
+                for &i in self.by_pair.get(word.text).into_iter().flatten() {
+                    mark(i - 1);
+                    mark(i);
+                }
             }
             if word.paragraph_start {
                 for (i, q) in quote.iter().enumerate() {
@@ -81,12 +108,16 @@ impl<'p> QuoteVocabulary<'p> {
                     }
                 }
             }
-            if let Some(before) = previous
-                && self.lengths & length_bit(before.text.len() + word.text.len()) != 0
-            {
-                for (i, q) in quote.iter().enumerate() {
-                    if is_concatenation(q.text, before.text, word.text) {
-                        mark(i);
+            if let Some(before) = previous {
+                let joined = before.text.len() + word.text.len();
+                if self.lengths & length_bit(joined) != 0 {
+                    for &i in self.of_length.get(joined.min(63)).into_iter().flatten() {
+                        if quote
+                            .get(i)
+                            .is_some_and(|q| is_concatenation(q.text, before.text, word.text))
+                        {
+                            mark(i);
+                        }
                     }
                 }
             }
@@ -232,7 +263,7 @@ pub(super) fn may_score_in_source(
 pub(crate) mod tests {
     use proptest::prelude::*;
 
-    use super::super::{QuoteWord, SourceWord, align, judge};
+    use super::super::{NOT_QUOTED, QuoteWord, SourceWord, align, judge, spelling_ids};
     use super::QuoteVocabulary;
     use crate::analysis::matcher::words::is_stopword;
 
@@ -262,12 +293,13 @@ pub(crate) mod tests {
 
     fn quote_words<'a>(texts: &[&'a str], gaps: &[Option<usize>]) -> Vec<QuoteWord<'a>> {
         let mut offset = 0;
-        texts
+        let mut words: Vec<QuoteWord<'a>> = texts
             .iter()
             .enumerate()
             .map(|(i, &text)| {
                 let word = QuoteWord {
                     text,
+                    id: NOT_QUOTED,
                     offset,
                     gap_before: if i == 0 {
                         None
@@ -279,16 +311,22 @@ pub(crate) mod tests {
                 offset += text.len() + 1;
                 word
             })
-            .collect()
+            .collect();
+        spelling_ids(&mut words);
+        words
     }
 
-    fn source_words<'a>(texts: &[(&'a str, bool)]) -> Vec<SourceWord<'a>> {
+    fn source_words<'a>(
+        vocabulary: &QuoteVocabulary<'_>,
+        texts: &[(&'a str, bool)],
+    ) -> Vec<SourceWord<'a>> {
         let mut offset = 0;
         texts
             .iter()
             .map(|&(text, paragraph_start)| {
                 let word = SourceWord {
                     text,
+                    id: vocabulary.id_of(text),
                     range: offset..offset + text.len(),
                     paragraph_start,
                 };
@@ -314,8 +352,8 @@ pub(crate) mod tests {
             source in proptest::collection::vec((word(), proptest::bool::weighted(0.2)), 0..24),
         ) {
             let quote = quote_words(&quote, &gaps);
-            let source = source_words(&source);
             let vocabulary = QuoteVocabulary::new(&quote);
+            let source = source_words(&vocabulary, &source);
             let elided = quote.iter().any(|w| w.gap_before.is_some());
             let found = align(&quote, &source).and_then(|ops| judge(&ops, &quote, &source, elided));
             if let Some(alignment) = found {
@@ -332,22 +370,28 @@ pub(crate) mod tests {
             &[],
         );
         let vocabulary = QuoteVocabulary::new(&quote);
-        let few = source_words(&[
-            ("the", true),
-            ("tide", false),
-            ("of", false),
-            ("data", false),
-        ]);
+        let few = source_words(
+            &vocabulary,
+            &[
+                ("the", true),
+                ("tide", false),
+                ("of", false),
+                ("data", false),
+            ],
+        );
         assert!(!vocabulary.may_score(&quote, &few, None));
         // Split and drop-capped words count: "t ide" at a paragraph start, "turn ed".
-        let noisy = source_words(&[
-            ("the", false),
-            ("ide", true),
-            ("turn", false),
-            ("ed", false),
-            ("when", false),
-            ("delegates", false),
-        ]);
+        let noisy = source_words(
+            &vocabulary,
+            &[
+                ("the", false),
+                ("ide", true),
+                ("turn", false),
+                ("ed", false),
+                ("when", false),
+                ("delegates", false),
+            ],
+        );
         assert!(vocabulary.may_score(&quote, &noisy, None));
         assert!(vocabulary.may_score(&quote, &noisy, Some(5.0 / 6.0)));
         // ... but five of six words cannot beat a perfect score.

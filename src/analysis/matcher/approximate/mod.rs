@@ -42,6 +42,9 @@ const MAX_CELLS: usize = 4_000_000;
 #[derive(Debug)]
 struct QuoteWord<'p> {
     text: &'p str,
+    /// The index of the first quotation word spelled so (`spelling_ids`): two words are spelled
+    /// alike exactly when their ids are equal.
+    id: u32,
     /// Byte offset in the quotation's texts joined by single spaces.
     offset: usize,
     /// Key bytes the source may skip before this word (an elision or alteration), if any.
@@ -53,10 +56,15 @@ struct QuoteWord<'p> {
 #[derive(Debug)]
 struct SourceWord<'h> {
     text: &'h str,
+    /// The id of the quotation words spelled so (`QuoteWord::id`); `NOT_QUOTED` when none is.
+    id: u32,
     range: ByteRange,
     /// First word of a paragraph (where a drop cap may have lost its letter).
     paragraph_start: bool,
 }
+
+/// `SourceWord::id` of a word the quotation does not have.
+const NOT_QUOTED: u32 = u32::MAX;
 
 fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
     let mut words = Vec::new();
@@ -71,6 +79,7 @@ fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
             let word = text.get(range.clone()).unwrap_or("");
             words.push(QuoteWord {
                 text: word,
+                id: NOT_QUOTED,
                 offset: offset + range.start,
                 gap_before,
                 content: !is_stopword(word),
@@ -78,7 +87,17 @@ fn quote_words(pattern: &Pattern) -> Vec<QuoteWord<'_>> {
         }
         offset += text.len() + 1;
     }
+    spelling_ids(&mut words);
     words
+}
+
+/// Gives each quotation word its `id`: the index of the first word spelled as it is.
+fn spelling_ids(words: &mut [QuoteWord<'_>]) {
+    let mut first: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
+    for (i, word) in words.iter_mut().enumerate() {
+        let index = u32::try_from(i).unwrap_or(NOT_QUOTED);
+        word.id = *first.entry(word.text).or_insert(index);
+    }
 }
 
 /// A verbatim occurrence of consecutive quotation words (an n-gram).
@@ -213,8 +232,13 @@ fn candidate_windows(
     clusters.into_iter().map(|(_, window)| window).collect()
 }
 
-/// The words of `haystack` covering `window`, widened to whole words.
-fn source_words<'h>(haystack: Haystack<'h>, window: Range<usize>) -> Vec<SourceWord<'h>> {
+/// The words of `haystack` covering `window`, widened to whole words, each with the id of the
+/// quotation words spelled so.
+fn source_words<'h>(
+    haystack: Haystack<'h>,
+    window: Range<usize>,
+    vocabulary: &QuoteVocabulary<'_>,
+) -> Vec<SourceWord<'h>> {
     let key = haystack.text;
     let mut start = window.start.min(key.len());
     while start > 0 && !is_boundary(key, start) {
@@ -224,16 +248,28 @@ fn source_words<'h>(haystack: Haystack<'h>, window: Range<usize>) -> Vec<SourceW
     while end < key.len() && !is_boundary(key, end) {
         end += 1;
     }
+    // The breaks from the one right before the window on, passed in step with the words (both
+    // ascending): a word starts a paragraph when a break sits right before it.
+    let from = haystack
+        .breaks
+        .partition_point(|&b| (b as usize) < start.saturating_sub(1));
+    let mut breaks = haystack.breaks.get(from..).unwrap_or_default().iter();
+    let mut next_break = breaks.next();
     word_ranges(key, start..end)
         .into_iter()
         .map(|range| {
-            let paragraph_start = range.start == 0
-                || haystack
-                    .breaks
-                    .binary_search(&u32::try_from(range.start - 1).unwrap_or(u32::MAX))
-                    .is_ok();
+            let before = range.start.checked_sub(1);
+            while let (Some(&b), Some(before)) = (next_break, before)
+                && (b as usize) < before
+            {
+                next_break = breaks.next();
+            }
+            let paragraph_start =
+                before.is_none_or(|before| next_break.is_some_and(|&b| b as usize == before));
+            let text = key.get(range.clone()).unwrap_or("");
             SourceWord {
-                text: key.get(range.clone()).unwrap_or(""),
+                text,
+                id: vocabulary.id_of(text),
                 range,
                 paragraph_start,
             }
@@ -296,7 +332,7 @@ fn align(quote: &[QuoteWord<'_>], source: &[SourceWord<'_>]) -> Option<Vec<Op>> 
             if j > 0 {
                 let s = source.get(j - 1)?;
                 let diagonal = cost[at(i - 1, j - 1)];
-                if q.text == s.text {
+                if q.id == s.id {
                     consider(diagonal, Step::Match);
                 } else if s.paragraph_start && is_drop_cap_remnant(q.text, s.text) {
                     consider(
@@ -502,7 +538,7 @@ fn best_at_anchors(
         haystack.text.len(),
         max_candidates,
     ) {
-        let source = source_words(haystack, window);
+        let source = source_words(haystack, window, vocabulary);
         let cells = words.len() * (source.len() + 1);
         if spent > 0 && spent + cells > MAX_CELLS {
             tracing::debug!(spent, "approximate matching stopped at its work budget");
