@@ -154,17 +154,26 @@ impl Token<'_> {
 
 /// A token's text in lowercase, curly apostrophes made straight.
 pub fn lowercase(token: &str) -> String {
+    let mut lower = String::new();
+    lowercase_into(token, &mut lower);
+    lower
+}
+
+/// `lowercase(token)`, written over `out` (whose allocation a caller reading many tokens keeps).
+pub fn lowercase_into(token: &str, out: &mut String) {
+    out.clear();
     if token
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     {
-        return token.to_string();
+        out.push_str(token);
+        return;
     }
     let lower = token.to_lowercase();
     if lower.contains('’') {
-        lower.replace('’', "'")
+        out.push_str(&lower.replace('’', "'"));
     } else {
-        lower
+        out.push_str(&lower);
     }
 }
 
@@ -350,12 +359,30 @@ fn starts_with_number_word(token: &str) -> bool {
     let whole = token
         .get(letters..)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '‐']));
+    let initial = head
+        .bytes()
+        .next()
+        .and_then(|b| b.to_ascii_lowercase().checked_sub(b'a'))
+        .filter(|&letter| letter < 26);
     whole
         && (NUMBER_WORD_MIN_LEN..=NUMBER_WORD_MAX_LEN).contains(&letters)
+        && initial.is_some_and(|letter| NUMBER_WORD_INITIALS & 1 << letter != 0)
         && NUMBER_WORDS
             .iter()
             .any(|(word, _)| word.eq_ignore_ascii_case(head))
 }
+
+/// Bit `n` is set when a number word starts with the `n`th letter of the alphabet: most words
+/// are told apart from number words by their first letter.
+const NUMBER_WORD_INITIALS: u32 = {
+    let mut initials = 0;
+    let mut i = 0;
+    while i < NUMBER_WORDS.len() {
+        initials |= 1 << (NUMBER_WORDS[i].0.as_bytes()[0] - b'a');
+        i += 1;
+    }
+    initials
+};
 
 /// The shortest and longest of `NUMBER_WORDS`.
 const NUMBER_WORD_MIN_LEN: usize = 3;
@@ -512,6 +539,10 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
         run.clear();
     };
     for (index, token) in tokens.iter().enumerate() {
+        // A word in lowercase outside a run neither is a name nor joins one: nothing to do.
+        if run.is_empty() && !token.is_capitalised() {
+            continue;
+        }
         let lower = token.lower();
         let name_like = token.is_capitalised()
             && token.number.is_none()

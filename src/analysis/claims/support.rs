@@ -8,7 +8,7 @@
 use foldhash::{HashSet, HashSetExt};
 
 use super::lexicon::{
-    Name, Token, is_stop_word, names, same_name_word, same_place, stem_hash, tokens,
+    Name, Token, is_stop_word, lowercase_into, names, same_name_word, same_place, stem_hash, tokens,
 };
 use super::passages::PassageIndex;
 use crate::ByteRange;
@@ -118,11 +118,12 @@ impl Evidence {
         let toks = tokens(text);
         let mut stems = HashSet::with_capacity(toks.len());
         let mut sequence = Vec::with_capacity(if names_too { toks.len() } else { 0 });
+        let mut lower = String::new();
         for token in &toks {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
             }
-            let mut lower = token.lower();
+            lowercase_into(token.text, &mut lower);
             if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
                 lower.truncate(kept);
             }
@@ -134,7 +135,9 @@ impl Evidence {
                 self.initials.insert(lower.clone());
             }
             sequence.push(lower.clone());
-            self.words.insert(lower);
+            if !self.words.contains(lower.as_str()) {
+                self.words.insert(lower.clone());
+            }
         }
         if !names_too {
             return stems;
