@@ -30,7 +30,13 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
     let words = key.bytes().filter(|&b| b == b' ').count() + 1;
     let mut filter = fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
         .hashes(PAIR_HASHES);
-    let mut distinct: foldhash::HashSet<u32> = foldhash::HashSet::default();
+    // Prose repeats a few words most of the time: each word's slot in `recent` (by its low
+    // bits) holds the last word inserted there, and a word found in its slot is in the set
+    // already. Slots start at 0, so the word hashed 0 is noted apart.
+    let mut distinct: foldhash::HashSet<u32> =
+        foldhash::HashSet::with_capacity_and_hasher(words / 8, Default::default());
+    let mut recent = [0u32; RECENT_WORDS];
+    let mut holds_zero = false;
     let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
     let mut previous: Option<u32> = None;
     let mut wide_chars = false;
@@ -54,7 +60,13 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
             }
         }
         if let Some(word) = word {
-            distinct.insert(word);
+            let slot = &mut recent[word as usize % RECENT_WORDS];
+            if word == 0 {
+                holds_zero = true;
+            } else if *slot != word {
+                *slot = word;
+                distinct.insert(word);
+            }
         }
         if let (Some(first), Some(second)) = (previous, word) {
             filter.insert_hash(pair_hash(first, second));
@@ -74,10 +86,17 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
     if wide_chars {
         filter.insert_hash(pair_hash(WIDE_CHARS, WIDE_CHARS));
     }
+    if holds_zero {
+        distinct.insert(0);
+    }
     let mut words: Vec<u32> = distinct.into_iter().collect();
     words.sort_unstable();
     (words.into_boxed_slice(), PairFilter(filter))
 }
+
+/// Slots of `index_key`'s memo of the words it met last (few in tests, so that words share
+/// slots and push one another out).
+const RECENT_WORDS: usize = if cfg!(test) { 4 } else { 1024 };
 
 /// The words of a matching key (or of a quotation in key form) in order: each one's `word_hash`,
 /// `None` for one that is not indexed. What the pair filter was built from, word for word.
