@@ -214,7 +214,7 @@ impl SourcePassages {
     /// The `limit` best sentences for `query` (distinct stem hashes), best first, with their
     /// BM25 scores; sentences matching nothing are left out.
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores: foldhash::HashMap<u32, f32> = foldhash::HashMap::default();
         for &stem in query {
             let postings = self.postings_of(stem);
             if postings.remaining == 0 {

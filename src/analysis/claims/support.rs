@@ -5,6 +5,8 @@
 //! passages: a number or a name that none of them holds is strong evidence against (a source's 12
 //! per cent written as 21, a minister's country swapped for another).
 
+use std::borrow::Cow;
+
 use foldhash::{HashSet, HashSetExt};
 
 use super::lexicon::{
@@ -99,22 +101,23 @@ impl Support {
     }
 }
 
-/// What the retrieved passages of a source hold.
+/// What the retrieved passages of a source hold. Words are lowercase: most are so in the source
+/// already, and are borrowed from its text (`'t`).
 #[derive(Default)]
-struct Evidence {
+struct Evidence<'t> {
     numbers: HashSet<String>,
-    words: HashSet<String>,
+    words: HashSet<Cow<'t, str>>,
     /// The passages' words in order (possessive `'s` dropped), for multi-word names.
-    sequences: Vec<Vec<String>>,
+    sequences: Vec<Vec<Cow<'t, str>>>,
     /// Acronyms, and the initials of capitalised runs (`SCO` for `Shanghai Cooperation
     /// Organisation`), lowercase.
     initials: HashSet<String>,
 }
 
-impl Evidence {
+impl<'t> Evidence<'t> {
     /// Adds a passage's words; returns the stems of its tokens. The words, phrases and initials
     /// are kept only when `names_too` (a claim without names never asks for them).
-    fn add(&mut self, text: &str, names_too: bool) -> HashSet<u32> {
+    fn add(&mut self, text: &'t str, names_too: bool) -> HashSet<u32> {
         let toks = tokens(text);
         let mut stems = HashSet::with_capacity(toks.len());
         let mut sequence = Vec::with_capacity(if names_too { toks.len() } else { 0 });
@@ -134,10 +137,14 @@ impl Evidence {
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
-            sequence.push(lower.clone());
-            if !self.words.contains(lower.as_str()) {
-                self.words.insert(lower.clone());
+            let word = match token.text.get(..lower.len()) {
+                Some(head) if head == lower => Cow::Borrowed(head),
+                _ => Cow::Owned(lower.clone()),
+            };
+            if !self.words.contains(&word) {
+                self.words.insert(word.clone());
             }
+            sequence.push(word);
         }
         if !names_too {
             return stems;
@@ -162,7 +169,7 @@ impl Evidence {
     fn add_source_identity(&mut self, meta: &crate::corpus::SourceMeta) {
         for text in meta.authors.iter().chain(meta.title.iter()) {
             for token in tokens(text) {
-                self.words.insert(token.lower());
+                self.words.insert(Cow::Owned(token.lower()));
             }
         }
     }
@@ -209,17 +216,19 @@ impl Evidence {
 }
 
 /// Whether `name` occurs in `sequence` (words of a passage) starting anywhere.
-fn phrase_at_any(sequence: &[String], name: &[String]) -> bool {
+fn phrase_at_any(sequence: &[impl AsRef<str>], name: &[String]) -> bool {
     (0..sequence.len()).any(|start| phrase_at(sequence, start, name))
 }
 
 /// Whether `name` occurs in `sequence` from `start`: word for word (derived forms allowed), or a
 /// short name word (2 to 6 letters) standing for as many passage words by their initials.
-fn phrase_at(sequence: &[String], start: usize, name: &[String]) -> bool {
+fn phrase_at(sequence: &[impl AsRef<str>], start: usize, name: &[String]) -> bool {
     let Some((word, rest)) = name.split_first() else {
         return true;
     };
-    if sequence.get(start).is_some_and(|e| same_name_word(word, e))
+    if sequence
+        .get(start)
+        .is_some_and(|e| same_name_word(word, e.as_ref()))
         && phrase_at(sequence, start + 1, rest)
     {
         return true;
@@ -227,8 +236,12 @@ fn phrase_at(sequence: &[String], start: usize, name: &[String]) -> bool {
     let letters = word.chars().count();
     if (2..=6).contains(&letters) && word.chars().all(char::is_alphabetic) {
         let expansion = sequence.get(start..start + letters);
-        let initials: Option<String> =
-            expansion.map(|words| words.iter().filter_map(|w| w.chars().next()).collect());
+        let initials: Option<String> = expansion.map(|words| {
+            words
+                .iter()
+                .filter_map(|w| w.as_ref().chars().next())
+                .collect()
+        });
         if initials.as_deref() == Some(word.as_str()) {
             return phrase_at(sequence, start + letters, rest);
         }
