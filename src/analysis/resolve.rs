@@ -576,21 +576,34 @@ fn pairs_held_at_least(pairs: &[(u32, u32)], source: &Source, floor: usize) -> O
 }
 
 /// The word pairs an exact occurrence of a quotation needs in a source, text by text: the pairs of
-/// adjacent indexed words of each text of the pattern but its first and last pair (an end of a
-/// text may fall inside a source word: after an alteration, or where a word runs into a script
-/// written without spaces).
+/// adjacent indexed words of each text of the pattern, but the first where a gap comes before
+/// the text and the last where one comes after it (next to an alteration or an elision, the
+/// text's end word may fall inside a source word).
 fn exact_pairs(pattern: &[PatternPiece]) -> Vec<Vec<(u32, u32)>> {
+    let is_gap = |at: Option<usize>| {
+        at.and_then(|at| pattern.get(at))
+            .is_some_and(|piece| matches!(piece, PatternPiece::Gap { .. }))
+    };
+    let open_ends = pattern
+        .iter()
+        .enumerate()
+        .filter(|(_, piece)| matches!(piece, PatternPiece::Text(_)))
+        .map(|(at, _)| (is_gap(at.checked_sub(1)), is_gap(Some(at + 1))));
     text_pairs(pattern)
-        .map(|pairs| {
-            let inner = pairs.len().saturating_sub(1);
-            pairs.get(1..inner).unwrap_or_default().to_vec()
+        .zip(open_ends)
+        .map(|(pairs, (open_start, open_end))| {
+            let from = usize::from(open_start);
+            let to = pairs.len().saturating_sub(usize::from(open_end));
+            pairs.get(from..to).unwrap_or_default().to_vec()
         })
         .collect()
 }
 
 /// Whether a source may hold a quotation exactly, as its filter of word pairs tells: every pair
 /// held, or split over page furniture (the first word ending a paragraph, the second starting
-/// one), at most `MAX_SPLITS` times in a text.
+/// one), at most `MAX_SPLITS` times in a text. A source holding words glued to a script written
+/// without spaces may hold either word of a pair inside such a word (`中seven eight`): its filter
+/// answers for the runs of narrower chars there, not for their pairs.
 fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
     pairs.iter().all(|text| {
         let mut splits = 0;
@@ -600,6 +613,8 @@ fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
                     splits += 1;
                     splits <= MAX_SPLITS
                 })
+                || source.pairs.may_hold_glued(first)
+                || source.pairs.may_hold_glued(second)
         })
     })
 }
@@ -771,20 +786,48 @@ mod tests {
     }
 
     #[test]
-    fn exact_pairs_leave_out_each_text_s_end_pairs() {
+    fn exact_pairs_leave_out_the_end_pairs_next_to_gaps() {
         let pattern = vec![
             PatternPiece::Text("one two three four".to_string()),
             PatternPiece::Gap { max: 10 },
             PatternPiece::Text("five six 和平 seven eight nine".to_string()),
         ];
         let hash = |w: &str| word_hash(w);
+        let pair = |a: &str, b: &str| (hash(a), hash(b));
         assert_eq!(
             exact_pairs(&pattern),
             vec![
-                vec![(hash("two"), hash("three"))],
-                vec![(hash("seven"), hash("eight"))],
+                vec![pair("one", "two"), pair("two", "three")],
+                vec![pair("seven", "eight"), pair("eight", "nine")],
             ]
         );
+        let mut altered = vec![PatternPiece::Gap { max: 3 }];
+        altered.extend(pattern);
+        altered.push(PatternPiece::Gap { max: 3 });
+        assert_eq!(
+            exact_pairs(&altered),
+            vec![vec![pair("two", "three")], vec![pair("seven", "eight")]]
+        );
+    }
+
+    /// A quotation is still searched word for word in a source that holds its first or last
+    /// word glued to a script written without spaces (its pair with the next word is not in
+    /// the filter there), and no longer in one lacking the pair at its end.
+    #[test]
+    fn the_end_pairs_of_a_quotation_rule_out_sources() {
+        let quote = "the delegates agreed to share the data";
+        let pairs = exact_pairs(&[PatternPiece::Text(quote.to_string())]);
+        let holds = |text: &str| may_hold_exactly(&pairs, &plain_source(text));
+        assert!(holds(
+            "In May the delegates agreed to share the data weekly."
+        ));
+        assert!(holds("会议the delegates agreed to share the data再次"));
+        // Every word, every pair but the last.
+        assert!(!holds("The delegates agreed to share the news and data."));
+        // ... and but the first.
+        assert!(!holds(
+            "Then delegates agreed to share the data, said the chair."
+        ));
     }
 
     #[test]
@@ -986,8 +1029,8 @@ mod tests {
 
     /// A source text holding the quotation's words (`quote`) as extraction and editing leave
     /// them: each word kept, or replaced, split in two, glued to a char of a script written
-    /// without spaces, followed by another word, put after a paragraph break, or stripped of its
-    /// first letter there (a drop cap); between random words.
+    /// without spaces, followed by another word, put after a paragraph break, stripped of its
+    /// first letter there (a drop cap), or inside a longer word; between random words.
     fn garbled(quote: &[&str], edits: &[(u8, &str)], before: &[&str], after: &[&str]) -> String {
         let mut words: Vec<String> = before.iter().map(|w| w.to_string()).collect();
         for (word, &(edit, other)) in quote.iter().zip(edits) {
@@ -1000,6 +1043,8 @@ mod tests {
                 (4, _) => words.extend([word.to_string(), other.to_string()]),
                 (5, _) => words.push(format!("\n\n{word}")),
                 (6, Some(at)) => words.push(format!("\n\n{}", &word[at..])),
+                (7, _) => words.push(format!("x{word}")),
+                (8, _) => words.push(format!("{word}x")),
                 _ => words.push(word.to_string()),
             }
         }
@@ -1009,6 +1054,45 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Wherever the exact tier finds a quotation (next to chars of scripts written without
+        /// spaces, over paragraph breaks, inside words where an end is loose), the word pairs
+        /// its source holds allow it: the pair filter never rules out an exact match.
+        #[test]
+        fn the_pair_filter_never_rules_out_what_the_exact_tier_finds(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 2..9),
+            elided in proptest::option::of(1usize..9),
+            loose in (proptest::bool::ANY, proptest::bool::ANY),
+            edits in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![2u8, 3, 5, 7, 8, 9, 9, 9, 9]),
+                    proptest::sample::select(vocabulary()),
+                ),
+                10,
+            ),
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
+        ) {
+            let mut pattern = vec![PatternPiece::Text(quote.join(" "))];
+            if let Some(at) = elided.filter(|&at| at < quote.len()) {
+                let (head, tail) = quote.split_at(at);
+                pattern = vec![
+                    PatternPiece::Text(head.join(" ")),
+                    PatternPiece::Gap { max: 40 },
+                    PatternPiece::Text(tail.join(" ")),
+                ];
+            }
+            if loose.0 {
+                pattern.insert(0, PatternPiece::Gap { max: 3 });
+            }
+            if loose.1 {
+                pattern.push(PatternPiece::Gap { max: 3 });
+            }
+            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            if find_quote_exact(&pattern, haystack(&source)).is_some() {
+                proptest::prop_assert!(may_hold_exactly(&exact_pairs(&pattern), &source));
+            }
+        }
 
         /// Whatever the approximate tier finds in a source, its index allowed: ruling a source out
         /// (or a run of words in it) by its index never loses a match, nor a better one.

@@ -201,6 +201,12 @@ impl PairFilter {
         self.0.contains_hash(pair_hash(PIECE, word))
     }
 
+    /// Whether the key may hold the word hashed `word` as a run of chars below U+0E00 glued to
+    /// chars of a script written without spaces (inside a key word holding both).
+    pub fn may_hold_glued(&self, word: u32) -> bool {
+        self.may_hold_wide_chars() && self.may_hold_piece(word)
+    }
+
     /// Whether the key may hold the word hashed `first` at the end of a paragraph and the one
     /// hashed `second` at the start of one: a text may be split between the two.
     pub fn may_split(&self, first: u32, second: u32) -> bool {
