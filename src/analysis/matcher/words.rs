@@ -46,22 +46,39 @@ pub(super) fn word_ranges(text: &str, range: Range<usize>) -> Vec<Range<usize>> 
     let Some(slice) = text.get(range.clone()) else {
         return words;
     };
+    let bytes = slice.as_bytes();
     let mut current: Option<usize> = None;
-    for (i, c) in slice.char_indices() {
-        let at = range.start + i;
-        if c == ' ' || is_unspaced(c) {
-            if let Some(start) = current.take() {
-                words.push(start..at);
+    let mut at = 0;
+    // Read byte by byte: a space is one byte, and every unspaced char (from U+0E00 up) starts
+    // with a byte from 0xE0 up; only those chars are decoded.
+    while let Some(&byte) = bytes.get(at) {
+        let unspaced = match byte {
+            b' ' => Some(0),
+            0xE0.. => slice
+                .get(at..)
+                .and_then(|rest| rest.chars().next())
+                .filter(|&c| is_unspaced(c))
+                .map(char::len_utf8),
+            _ => None,
+        };
+        match unspaced {
+            Some(len) => {
+                if let Some(start) = current.take() {
+                    words.push(range.start + start..range.start + at);
+                }
+                if len > 0 {
+                    words.push(range.start + at..range.start + at + len);
+                }
+                at += len.max(1);
             }
-            if c != ' ' {
-                words.push(at..at + c.len_utf8());
+            None => {
+                current.get_or_insert(at);
+                at += 1;
             }
-        } else if current.is_none() {
-            current = Some(at);
         }
     }
     if let Some(start) = current {
-        words.push(start..range.end);
+        words.push(range.start + start..range.end);
     }
     words
 }
@@ -316,6 +333,48 @@ mod tests {
             proptest::prop_assert_eq!(
                 is_concatenation(&joined, &first, &second),
                 joined == format!("{first}{second}")
+            );
+        }
+    }
+
+    /// `word_ranges` as it was first written, char by char: the reference.
+    fn word_ranges_by_char(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
+        let mut words = Vec::new();
+        let Some(slice) = text.get(range.clone()) else {
+            return words;
+        };
+        let mut current: Option<usize> = None;
+        for (i, c) in slice.char_indices() {
+            let at = range.start + i;
+            if c == ' ' || is_unspaced(c) {
+                if let Some(start) = current.take() {
+                    words.push(start..at);
+                }
+                if c != ' ' {
+                    words.push(at..at + c.len_utf8());
+                }
+            } else if current.is_none() {
+                current = Some(at);
+            }
+        }
+        if let Some(start) = current {
+            words.push(start..range.end);
+        }
+        words
+    }
+
+    proptest::proptest! {
+        /// Reading bytes finds the words reading chars finds.
+        #[test]
+        fn words_read_from_bytes_are_the_words_read_from_chars(
+            text in "(ab|é|中|ไ|ကို|𠀀|€| |  ){0,12}",
+            start in 0usize..40,
+            len in 0usize..40,
+        ) {
+            let range = start.min(text.len())..(start + len).min(text.len());
+            proptest::prop_assert_eq!(
+                word_ranges(&text, range.clone()),
+                word_ranges_by_char(&text, range)
             );
         }
     }

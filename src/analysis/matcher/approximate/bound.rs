@@ -24,6 +24,9 @@ pub(super) struct QuoteVocabulary<'p> {
     lengths: u64,
     /// ... which are these (at `n`; at 63, every word of 63 bytes or more).
     of_length: Vec<Vec<usize>>,
+    /// Bit `b` is set when a quotation word starts with byte `b`: with `lengths`, most source
+    /// words are told apart from every quotation word without hashing them.
+    initials: [u64; 4],
 }
 
 fn length_bit(len: usize) -> u64 {
@@ -39,8 +42,14 @@ impl<'p> QuoteVocabulary<'p> {
         let mut pair_lengths = 0;
         let mut lengths = 0;
         let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); 64];
+        let mut initials = [0u64; 4];
         for (i, word) in quote.iter().enumerate() {
             ids.insert(word.text, word.id);
+            if let Some(&first) = word.text.as_bytes().first()
+                && let Some(bits) = initials.get_mut(usize::from(first >> 6))
+            {
+                *bits |= 1 << (first & 63);
+            }
             if let Some(same) = spelled.get_mut(word.id as usize) {
                 same.push(i);
             }
@@ -63,11 +72,20 @@ impl<'p> QuoteVocabulary<'p> {
             pair_lengths,
             lengths,
             of_length,
+            initials,
         }
     }
 
     /// The id of the quotation words spelled `text`; `NOT_QUOTED` when none is.
     pub(super) fn id_of(&self, text: &str) -> u32 {
+        let first = text.as_bytes().first().copied().unwrap_or(0);
+        let initial = self
+            .initials
+            .get(usize::from(first >> 6))
+            .is_some_and(|bits| bits & 1 << (first & 63) != 0);
+        if !initial || self.lengths & length_bit(text.len()) == 0 {
+            return NOT_QUOTED;
+        }
         self.ids.get(text).copied().unwrap_or(NOT_QUOTED)
     }
 

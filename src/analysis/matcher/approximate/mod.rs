@@ -232,14 +232,8 @@ fn candidate_windows(
     clusters.into_iter().map(|(_, window)| window).collect()
 }
 
-/// The words of `haystack` covering `window`, widened to whole words, each with the id of the
-/// quotation words spelled so.
-fn source_words<'h>(
-    haystack: Haystack<'h>,
-    window: Range<usize>,
-    vocabulary: &QuoteVocabulary<'_>,
-) -> Vec<SourceWord<'h>> {
-    let key = haystack.text;
+/// `window` widened to whole words of `key`.
+fn widened(key: &str, window: &Range<usize>) -> Range<usize> {
     let mut start = window.start.min(key.len());
     while start > 0 && !is_boundary(key, start) {
         start -= 1;
@@ -248,14 +242,25 @@ fn source_words<'h>(
     while end < key.len() && !is_boundary(key, end) {
         end += 1;
     }
-    // The breaks from the one right before the window on, passed in step with the words (both
+    start..end
+}
+
+/// The words of `haystack` in `range` (which starts and ends at word boundaries), each with the
+/// id of the quotation words spelled so.
+fn source_words<'h>(
+    haystack: Haystack<'h>,
+    range: Range<usize>,
+    vocabulary: &QuoteVocabulary<'_>,
+) -> Vec<SourceWord<'h>> {
+    let key = haystack.text;
+    // The breaks from the one right before the range on, passed in step with the words (both
     // ascending): a word starts a paragraph when a break sits right before it.
     let from = haystack
         .breaks
-        .partition_point(|&b| (b as usize) < start.saturating_sub(1));
+        .partition_point(|&b| (b as usize) < range.start.saturating_sub(1));
     let mut breaks = haystack.breaks.get(from..).unwrap_or_default().iter();
     let mut next_break = breaks.next();
-    word_ranges(key, start..end)
+    word_ranges(key, range)
         .into_iter()
         .map(|range| {
             let before = range.start.checked_sub(1);
@@ -275,6 +280,66 @@ fn source_words<'h>(
             }
         })
         .collect()
+}
+
+/// The words of each of a source's candidate windows (widened to whole words), read once where
+/// windows overlap: overlapping windows are joined into one stretch, whose words each window
+/// takes a run of. (Words never straddle a boundary, so a window's run is what reading it
+/// alone gives.)
+struct WindowWords<'h> {
+    words: Vec<SourceWord<'h>>,
+    /// Each window's run of `words`.
+    runs: Vec<Range<usize>>,
+}
+
+impl<'h> WindowWords<'h> {
+    fn new(
+        haystack: Haystack<'h>,
+        windows: &[Range<usize>],
+        vocabulary: &QuoteVocabulary<'_>,
+    ) -> WindowWords<'h> {
+        let widened: Vec<Range<usize>> = windows
+            .iter()
+            .map(|window| widened(haystack.text, window))
+            .collect();
+        let mut order: Vec<usize> = (0..widened.len()).collect();
+        order.sort_by_key(|&i| widened.get(i).map_or(0, |w| w.start));
+        let mut words: Vec<SourceWord<'h>> = Vec::new();
+        let mut runs = vec![0..0; widened.len()];
+        let mut next = order.iter().peekable();
+        while let Some(&first) = next.next() {
+            let Some(mut stretch) = widened.get(first).cloned() else {
+                continue;
+            };
+            let mut members = vec![first];
+            while let Some(&&i) = next.peek()
+                && let Some(window) = widened.get(i).filter(|w| w.start <= stretch.end)
+            {
+                stretch.end = stretch.end.max(window.end);
+                members.push(i);
+                next.next();
+            }
+            let base = words.len();
+            words.extend(source_words(haystack, stretch, vocabulary));
+            let read = words.get(base..).unwrap_or_default();
+            for i in members {
+                if let (Some(window), Some(run)) = (widened.get(i), runs.get_mut(i)) {
+                    let first = read.partition_point(|w| w.range.start < window.start);
+                    let last = read.partition_point(|w| w.range.end <= window.end);
+                    *run = base + first..base + last.max(first);
+                }
+            }
+        }
+        WindowWords { words, runs }
+    }
+
+    /// The words of window `index`.
+    fn of(&self, index: usize) -> &[SourceWord<'h>] {
+        self.runs
+            .get(index)
+            .and_then(|run| self.words.get(run.clone()))
+            .unwrap_or_default()
+    }
 }
 
 /// How a cell of the alignment was reached.
@@ -531,14 +596,16 @@ fn best_at_anchors(
     let span = text_len + pattern.gaps.iter().sum::<usize>();
     let mut best: Option<Alignment> = None;
     let mut spent = 0usize;
-    for window in candidate_windows(
+    let windows = candidate_windows(
         found,
         span,
         haystack.breaks,
         haystack.text.len(),
         max_candidates,
-    ) {
-        let source = source_words(haystack, window, vocabulary);
+    );
+    let window_words = WindowWords::new(haystack, &windows, vocabulary);
+    for index in 0..windows.len() {
+        let source = window_words.of(index);
         let cells = words.len() * (source.len() + 1);
         if spent > 0 && spent + cells > MAX_CELLS {
             tracing::debug!(spent, "approximate matching stopped at its work budget");
@@ -547,13 +614,13 @@ fn best_at_anchors(
         spent += cells;
         // (The budget counts the windows skipped here too, so that skipping changes no result.)
         let to_beat = best.as_ref().map(|b| b.score).or(at_least);
-        if !vocabulary.may_score(words, &source, to_beat) {
+        if !vocabulary.may_score(words, source, to_beat) {
             continue;
         }
-        let Some(ops) = align(words, &source) else {
+        let Some(ops) = align(words, source) else {
             continue;
         };
-        let Some(alignment) = judge(&ops, words, &source, !pattern.gaps.is_empty())
+        let Some(alignment) = judge(&ops, words, source, !pattern.gaps.is_empty())
             .filter(|a| at_least.is_none_or(|floor| a.score >= floor))
         else {
             continue;
@@ -681,4 +748,53 @@ fn judge(
         score,
         edits,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words_of(found: &[SourceWord<'_>]) -> Vec<(ByteRange, u32, bool)> {
+        found
+            .iter()
+            .map(|w| (w.range.clone(), w.id, w.paragraph_start))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Each window's words, read once with the windows overlapping it, are the words of
+        /// the window read alone (ids and paragraph starts too).
+        #[test]
+        fn windows_read_together_hold_the_words_each_reads_alone(
+            key_words in proptest::collection::vec(
+                proptest::sample::select(vec!["the", "tide", "turned", "和", "平", "x"]),
+                0..40,
+            ),
+            breaks in proptest::collection::vec(0u32..200, 0..6),
+            windows in proptest::collection::vec((0usize..220, 0usize..80), 0..8),
+        ) {
+            let key = key_words.join(" ");
+            let mut breaks: Vec<u32> = breaks
+                .into_iter()
+                .filter(|&b| key.as_bytes().get(b as usize) == Some(&b' '))
+                .collect();
+            breaks.sort_unstable();
+            breaks.dedup();
+            let haystack = Haystack { text: &key, breaks: &breaks };
+            let quote = Pattern::new(&[super::super::PatternPiece::Text(
+                "the tide turned x".to_string(),
+            )])
+            .expect("a pattern");
+            let quote = quote_words(&quote);
+            let vocabulary = QuoteVocabulary::new(&quote);
+            let windows: Vec<Range<usize>> =
+                windows.into_iter().map(|(start, len)| start..start + len).collect();
+            let together = WindowWords::new(haystack, &windows, &vocabulary);
+            for (index, window) in windows.iter().enumerate() {
+                let alone =
+                    source_words(haystack, widened(&key, window), &vocabulary);
+                proptest::prop_assert_eq!(words_of(together.of(index)), words_of(&alone));
+            }
+        }
+    }
 }
