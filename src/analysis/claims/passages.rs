@@ -61,7 +61,11 @@ impl SourcePassages {
             HashMap::with_capacity_and_hasher(vocabulary, HashedAlready);
         // (stem id, sentence, count), in sentence order.
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
-        let mut counts: Vec<(u32, u16)> = Vec::new();
+        let mut counts = SentenceCounts::default();
+        // The words met most are answered from `recent` (a few kilobytes, always in cache)
+        // before the map: (word hash, stem id), by the hash's low bits; a hash of 0 is never
+        // taken from it (empty slots hold 0).
+        let mut recent = vec![(0u64, NOT_CONTENT); RECENT_TOKENS];
         for (index, range) in sentence_ranges.iter().enumerate() {
             let (Ok(index), Ok(start), Ok(end)) = (
                 u32::try_from(index),
@@ -71,35 +75,43 @@ impl SourcePassages {
                 break; // past 4 GB of clean text: the rest is not indexed
             };
             sentences.push([start, end]);
-            counts.clear();
+            counts.start(index);
             let mut length: u16 = 0;
             let sentence = text.get(range.clone()).unwrap_or("");
             for token in TokenRanges::new(sentence) {
                 let token = sentence.get(token).unwrap_or("");
                 let hash = word_key(token);
-                let id = match id_of_token.get(&hash) {
-                    Some(&id) => id,
-                    None => {
-                        let id = match content_stem(token) {
-                            Some(stem) => *id_of_stem.entry(stem).or_insert_with(|| {
-                                stem_of.push(stem);
-                                u32::try_from(stem_of.len() - 1).unwrap_or(NOT_CONTENT)
-                            }),
-                            None => NOT_CONTENT,
+                let slot = recent.get_mut(hash as usize % RECENT_TOKENS);
+                let id = match slot {
+                    Some(&mut (key, id)) if key == hash && key != 0 => id,
+                    slot => {
+                        let id = match id_of_token.get(&hash) {
+                            Some(&id) => id,
+                            None => {
+                                let id = match content_stem(token) {
+                                    Some(stem) => *id_of_stem.entry(stem).or_insert_with(|| {
+                                        stem_of.push(stem);
+                                        u32::try_from(stem_of.len() - 1).unwrap_or(NOT_CONTENT)
+                                    }),
+                                    None => NOT_CONTENT,
+                                };
+                                id_of_token.insert(hash, id);
+                                id
+                            }
                         };
-                        id_of_token.insert(hash, id);
+                        if let Some(slot) = slot {
+                            *slot = (hash, id);
+                        }
                         id
                     }
                 };
                 if id == NOT_CONTENT {
                     continue;
                 }
-                match counts.iter_mut().find(|(s, _)| *s == id) {
-                    Some((_, count)) => *count = count.saturating_add(1),
-                    None => counts.push((id, 1)),
-                }
+                counts.add(id);
                 length = length.saturating_add(1);
             }
+            let counts = &counts.counts;
             postings.extend(counts.iter().map(|&(id, count)| (id, index, count)));
             lengths.push(length);
         }
@@ -244,6 +256,55 @@ impl SourcePassages {
         match (self.sentence(first), self.sentence(last)) {
             (Some(a), Some(b)) => a.start..b.end.max(a.start),
             _ => 0..0,
+        }
+    }
+}
+
+/// Slots of `SourcePassages::build`'s memo of the words met most.
+const RECENT_TOKENS: usize = 512;
+
+/// How often each stem occurs in the sentence being indexed, in the order first met.
+#[derive(Default)]
+struct SentenceCounts {
+    /// (stem id, count).
+    counts: Vec<(u32, u16)>,
+    /// By stem id: the sentence it was last counted in (`marker`) and where in `counts`.
+    counted_in: Vec<u32>,
+    count_at: Vec<u32>,
+    /// The sentence at hand, plus one (0 marks no sentence).
+    marker: u32,
+}
+
+impl SentenceCounts {
+    /// Starts counting sentence `index`.
+    fn start(&mut self, index: u32) {
+        self.counts.clear();
+        self.marker = index.saturating_add(1);
+    }
+
+    /// Counts one occurrence of stem `id`.
+    fn add(&mut self, id: u32) {
+        let stem = id as usize;
+        if self.counted_in.len() <= stem {
+            self.counted_in.resize(stem + 1, 0);
+            self.count_at.resize(stem + 1, 0);
+        }
+        let counted = self.counted_in.get(stem) == Some(&self.marker);
+        let held = self
+            .count_at
+            .get(stem)
+            .and_then(|&at| self.counts.get_mut(at as usize));
+        match held {
+            Some((_, count)) if counted => *count = count.saturating_add(1),
+            _ => {
+                if let (Some(sentence), Some(at)) =
+                    (self.counted_in.get_mut(stem), self.count_at.get_mut(stem))
+                {
+                    *sentence = self.marker;
+                    *at = u32::try_from(self.counts.len()).unwrap_or(u32::MAX);
+                }
+                self.counts.push((id, 1));
+            }
         }
     }
 }
