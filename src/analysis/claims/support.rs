@@ -121,7 +121,7 @@ impl<'t> Evidence<'t> {
         let toks = tokens(text);
         let mut stems = HashSet::with_capacity(toks.len());
         let mut sequence = Vec::with_capacity(if names_too { toks.len() } else { 0 });
-        let mut lower = String::new();
+        let mut lower = String::with_capacity(32);
         for token in &toks {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());

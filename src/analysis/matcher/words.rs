@@ -42,7 +42,8 @@ pub(super) fn is_boundary(text: &str, at: usize) -> bool {
 /// The words of `text[range]` as byte ranges of `text`: runs between spaces, except that every
 /// char of an unspaced script is a word of its own.
 pub(super) fn word_ranges(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
-    let mut words = Vec::new();
+    // Room for words of six bytes or so with their spaces: prose needs one growth at most.
+    let mut words = Vec::with_capacity(range.len() / 6 + 1);
     let Some(slice) = text.get(range.clone()) else {
         return words;
     };

@@ -245,13 +245,26 @@ fn widened(key: &str, window: &Range<usize>) -> Range<usize> {
     start..end
 }
 
-/// The words of `haystack` in `range` (which starts and ends at word boundaries), each with the
-/// id of the quotation words spelled so.
+/// The words `push_source_words` pushes, as a list of their own (windows read alone).
+#[cfg(test)]
 fn source_words<'h>(
     haystack: Haystack<'h>,
     range: Range<usize>,
     vocabulary: &QuoteVocabulary<'_>,
 ) -> Vec<SourceWord<'h>> {
+    let mut words = Vec::new();
+    push_source_words(haystack, range, vocabulary, &mut words);
+    words
+}
+
+/// Pushes onto `words` the words of `haystack` in `range` (which starts and ends at word
+/// boundaries), each with the id of the quotation words spelled so.
+fn push_source_words<'h>(
+    haystack: Haystack<'h>,
+    range: Range<usize>,
+    vocabulary: &QuoteVocabulary<'_>,
+    words: &mut Vec<SourceWord<'h>>,
+) {
     let key = haystack.text;
     // The breaks from the one right before the range on, passed in step with the words (both
     // ascending): a word starts a paragraph when a break sits right before it.
@@ -260,26 +273,25 @@ fn source_words<'h>(
         .partition_point(|&b| (b as usize) < range.start.saturating_sub(1));
     let mut breaks = haystack.breaks.get(from..).unwrap_or_default().iter();
     let mut next_break = breaks.next();
-    word_ranges(key, range)
-        .into_iter()
-        .map(|range| {
-            let before = range.start.checked_sub(1);
-            while let (Some(&b), Some(before)) = (next_break, before)
-                && (b as usize) < before
-            {
-                next_break = breaks.next();
-            }
-            let paragraph_start =
-                before.is_none_or(|before| next_break.is_some_and(|&b| b as usize == before));
-            let text = key.get(range.clone()).unwrap_or("");
-            SourceWord {
-                text,
-                id: vocabulary.id_of(text),
-                range,
-                paragraph_start,
-            }
-        })
-        .collect()
+    let ranges = word_ranges(key, range);
+    words.reserve(ranges.len());
+    words.extend(ranges.into_iter().map(|range| {
+        let before = range.start.checked_sub(1);
+        while let (Some(&b), Some(before)) = (next_break, before)
+            && (b as usize) < before
+        {
+            next_break = breaks.next();
+        }
+        let paragraph_start =
+            before.is_none_or(|before| next_break.is_some_and(|&b| b as usize == before));
+        let text = key.get(range.clone()).unwrap_or("");
+        SourceWord {
+            text,
+            id: vocabulary.id_of(text),
+            range,
+            paragraph_start,
+        }
+    }));
 }
 
 /// The words of each of a source's candidate windows (widened to whole words), read once where
@@ -320,7 +332,7 @@ impl<'h> WindowWords<'h> {
                 next.next();
             }
             let base = words.len();
-            words.extend(source_words(haystack, stretch, vocabulary));
+            push_source_words(haystack, stretch, vocabulary, &mut words);
             let read = words.get(base..).unwrap_or_default();
             for i in members {
                 if let (Some(window), Some(run)) = (widened.get(i), runs.get_mut(i)) {
