@@ -560,6 +560,49 @@ fn person_name(person: &biblatex::Person) -> String {
 
 /// TeX quotes and leftover braces made plain: ``x'' → “x”, `{A}` → `A`, `\&` → `&`.
 fn clean_tex(text: &str) -> String {
+    // One pass: each pattern starts with its own char or with `\` and its own second char, so
+    // reading left to right finds what the replacements applied one after the other found;
+    // braces go after the patterns are matched (`-{}-` stays two hyphens), then runs of white
+    // space become one space, none at either end.
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let plain = match (c, next) {
+            ('`', Some('`')) => Some('\u{201C}'),
+            ('\'', Some('\'')) => Some('\u{201D}'),
+            ('\\', Some(escaped @ ('&' | '%' | '_'))) => Some(escaped),
+            ('-', Some('-')) => Some('\u{2013}'),
+            _ => None,
+        };
+        let c = match plain {
+            Some(plain) => {
+                chars.next();
+                plain
+            }
+            None => c,
+        };
+        if matches!(c, '{' | '}') {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `clean_tex` as it was written first, one replacement after the other: what the one pass must
+/// give.
+#[cfg(test)]
+fn clean_tex_by_replacing(text: &str) -> String {
     let replaced = text
         .replace("``", "\u{201C}")
         .replace("''", "\u{201D}")
@@ -851,6 +894,17 @@ fn offset_of_line(text: &str, line: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The one pass gives what the replacements, brace removal and white-space collapsing
+        /// gave one after the other.
+        #[test]
+        fn clean_tex_in_one_pass_is_the_replacements_in_turn(
+            text in "(`|'|-|\\\\|&|%|_|\\{|\\}| |\n|\u{a0}|a|Xi|“){0,14}"
+        ) {
+            proptest::prop_assert_eq!(clean_tex(&text), clean_tex_by_replacing(&text));
+        }
+    }
 
     const BIB: &str = r#"@string{ibid = "Institute for Bridges"}
 

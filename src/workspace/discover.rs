@@ -376,10 +376,21 @@ fn is_source_file(path: &Path) -> bool {
     matches!(extension(path).as_deref(), Some("md" | "markdown" | "txt"))
 }
 
-fn sorted_unique(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
-    paths.sort();
-    paths.dedup();
-    paths
+/// `paths` in `Path` order, each once. A path is split into components once, not at each of the
+/// sort's comparisons (the order and equality of paths are those of their components).
+fn sorted_unique(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut order: Vec<(Vec<std::path::Component<'_>>, usize)> = paths
+        .iter()
+        .enumerate()
+        .map(|(index, path)| (path.components().collect(), index))
+        .collect();
+    order.sort_unstable();
+    order.dedup_by(|later, first| later.0 == first.0);
+    let kept: Vec<usize> = order.into_iter().map(|(_, index)| index).collect();
+    let mut slots: Vec<Option<PathBuf>> = paths.into_iter().map(Some).collect();
+    kept.into_iter()
+        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
+        .collect()
 }
 
 fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
@@ -634,6 +645,25 @@ fn clean_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Sorting by components split once is `Path`'s sort and dedup: the same paths in the
+        /// same order, the first of equal ones kept (`a//b` is `a/b`).
+        #[test]
+        fn sorted_unique_is_the_path_sort(
+            paths in proptest::collection::vec("/?(a|a-b|a.md|A|b|\\.|/){1,5}", 0..30)
+        ) {
+            let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+            let mut expected = paths.clone();
+            expected.sort();
+            expected.dedup();
+            let sorted = sorted_unique(paths);
+            let bytes = |paths: &[PathBuf]| {
+                paths.iter().map(|p| p.as_os_str().to_owned()).collect::<Vec<_>>()
+            };
+            proptest::prop_assert_eq!(bytes(&sorted), bytes(&expected));
+        }
+    }
 
     #[test]
     fn literal_bases_and_clean_paths() {
