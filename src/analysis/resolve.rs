@@ -1052,6 +1052,21 @@ mod tests {
         words.join(" ")
     }
 
+    /// `quote` as a pattern, elided after its `at`th word when that falls inside it.
+    fn quote_elided_at(quote: &[&str], at: Option<usize>) -> Vec<PatternPiece> {
+        match at.filter(|&at| at < quote.len()) {
+            Some(at) => {
+                let (head, tail) = quote.split_at(at);
+                vec![
+                    PatternPiece::Text(head.join(" ")),
+                    PatternPiece::Gap { max: 40 },
+                    PatternPiece::Text(tail.join(" ")),
+                ]
+            }
+            None => vec![PatternPiece::Text(quote.join(" "))],
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
 
@@ -1073,15 +1088,7 @@ mod tests {
             before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
             after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
         ) {
-            let mut pattern = vec![PatternPiece::Text(quote.join(" "))];
-            if let Some(at) = elided.filter(|&at| at < quote.len()) {
-                let (head, tail) = quote.split_at(at);
-                pattern = vec![
-                    PatternPiece::Text(head.join(" ")),
-                    PatternPiece::Gap { max: 40 },
-                    PatternPiece::Text(tail.join(" ")),
-                ];
-            }
+            let mut pattern = quote_elided_at(&quote, elided);
             if loose.0 {
                 pattern.insert(0, PatternPiece::Gap { max: 3 });
             }
@@ -1107,15 +1114,7 @@ mod tests {
             before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
             after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
         ) {
-            let mut pattern = vec![PatternPiece::Text(quote.join(" "))];
-            if let Some(at) = elided.filter(|&at| at < quote.len()) {
-                let (head, tail) = quote.split_at(at);
-                pattern = vec![
-                    PatternPiece::Text(head.join(" ")),
-                    PatternPiece::Gap { max: 40 },
-                    PatternPiece::Text(tail.join(" ")),
-                ];
-            }
+            let pattern = quote_elided_at(&quote, elided);
             let source = plain_source(&garbled(&quote, &edits, &before, &after));
             let found = find_quote_approximate(&pattern, haystack(&source), None, None);
             // Told the index, the search skips runs of words it cannot hold: the same result.
