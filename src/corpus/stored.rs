@@ -140,8 +140,11 @@ impl MappedBytes {
     pub(crate) fn release(&self) {
         #[cfg(target_os = "linux")]
         {
-            let full = crate::lock(&PENDING_RELEASE).add(&self.map);
-            release_maps(full);
+            let mut pending = crate::lock(&PENDING_RELEASE);
+            let full = pending.add(&self.map);
+            if !full.is_empty() {
+                release_taken(pending, full);
+            }
         }
     }
 }
@@ -372,8 +375,27 @@ impl PendingRelease {
     }
 }
 
-/// Gives back the pages of `maps` (outside the batch's lock: it takes system calls): all in one
-/// call where the kernel allows it, else one call per record.
+/// Held while a batch taken from `PENDING_RELEASE` is given back, and taken before the batch's
+/// lock is let go: whoever takes the next batch (`release_pending` above all) waits until the
+/// batches taken before it are given back, not only its own.
+#[cfg(target_os = "linux")]
+static RELEASING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Gives back `taken`, just taken from the batch `pending` guards: outside the batch's lock (it
+/// takes system calls), inside `RELEASING`.
+#[cfg(target_os = "linux")]
+fn release_taken(
+    pending: std::sync::MutexGuard<'_, PendingRelease>,
+    taken: Vec<std::sync::Weak<RecordMap>>,
+) {
+    let releasing = crate::lock(&RELEASING);
+    drop(pending);
+    release_maps(taken);
+    drop(releasing);
+}
+
+/// Gives back the pages of `maps`: all in one call where the kernel allows it, else one call per
+/// record.
 #[cfg(target_os = "linux")]
 fn release_maps(maps: Vec<std::sync::Weak<RecordMap>>) {
     let alive: Vec<Arc<RecordMap>> = maps.iter().filter_map(std::sync::Weak::upgrade).collect();
@@ -428,7 +450,7 @@ mod together {
             .as_ref()
     }
 
-    fn page_size() -> usize {
+    pub(super) fn page_size() -> usize {
         // SAFETY: `sysconf` only reads a system setting.
         let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         usize::try_from(size)
@@ -492,12 +514,14 @@ mod together {
 }
 
 /// Gives back now the pages of every record released but kept in the batch (see
-/// `StoredText::release`): at the end of a pass.
+/// `StoredText::release`): at the end of a pass. When it returns, every record released before
+/// it was called is given back, also those of a batch another thread took and is giving back.
 pub fn release_pending() {
     #[cfg(target_os = "linux")]
     {
-        let pending = crate::lock(&PENDING_RELEASE).take();
-        release_maps(pending);
+        let mut pending = crate::lock(&PENDING_RELEASE);
+        let taken = pending.take();
+        release_taken(pending, taken);
     }
 }
 
@@ -596,6 +620,32 @@ pub(crate) fn resident_kb(address: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// How many pages of `bytes` this process has mapped in (present in its page table), from
+/// `/proc/self/pagemap`. Unlike `resident_kb`, this counts only the pages of `bytes` in the
+/// mapping that holds them: the kernel merges the mappings of neighbouring records of one pack
+/// into one area of `smaps`, whose count then includes the neighbours' pages.
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) fn present_pages(bytes: &[u8]) -> usize {
+    use std::io::{Read, Seek, SeekFrom};
+    let page = together::page_size();
+    let start = bytes.as_ptr() as usize / page;
+    let end = (bytes.as_ptr() as usize + bytes.len()).div_ceil(page);
+    let mut pagemap = std::fs::File::open("/proc/self/pagemap").expect("pagemap");
+    let offset = u64::try_from(start * 8).expect("a page number");
+    pagemap.seek(SeekFrom::Start(offset)).expect("seek");
+    let mut entries = vec![0u8; (end - start) * 8];
+    pagemap
+        .read_exact(&mut entries)
+        .expect("the pages' entries");
+    entries
+        .chunks_exact(8)
+        .filter(|entry| {
+            let entry = u64::from_le_bytes((*entry).try_into().expect("eight bytes"));
+            entry >> 63 == 1
+        })
+        .count()
 }
 
 #[cfg(test)]
