@@ -870,11 +870,10 @@ impl Analysis {
     }
 
     /// Diagnostics of one note (settings applied: `off` codes dropped, severities overridden).
-    pub fn diagnostics(&self, path: &Path) -> Vec<Diagnostic> {
+    pub fn diagnostics(&self, path: &Path) -> &[Diagnostic] {
         self.notes
             .get(path)
-            .map(|n| n.diagnostics.clone())
-            .unwrap_or_default()
+            .map_or(&[], |n| n.diagnostics.as_slice())
     }
 
     /// Workspace-level problems (bibliography, unreadable or duplicate sources), by file.

@@ -151,7 +151,7 @@ fn collect(analysis: &Analysis, only: Option<&[PathBuf]>) -> Vec<Diagnostic> {
         if only.is_some_and(|only| !only.contains(&note.path)) {
             continue;
         }
-        out.extend(analysis.diagnostics(&note.path));
+        out.extend_from_slice(analysis.diagnostics(&note.path));
     }
     out.sort_by(|a, b| (&a.path, a.range.start).cmp(&(&b.path, b.range.start)));
     out

@@ -25,11 +25,11 @@ pub(crate) fn fixes(analysis: &Analysis, path: &Path, range: ByteRange) -> Vec<F
         new_text,
     };
     let mut out = Vec::new();
-    for (index, diagnostic) in analysis.diagnostics(path).into_iter().enumerate() {
+    for (index, diagnostic) in analysis.diagnostics(path).iter().enumerate() {
         if !overlaps(&diagnostic.range, &range) {
             continue;
         }
-        for fix in diagnostic.fixes {
+        for fix in diagnostic.fixes.iter().cloned() {
             let (title, edits) = match fix {
                 FixData::ReplaceQuote { range, replacement } => (
                     "Replace with the source's words".to_string(),
