@@ -530,10 +530,11 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
                 .iter()
                 .filter_map(|&i| tokens.get(i))
                 .map(|t| {
-                    let lower = t.lower();
+                    let mut lower = t.lower();
+                    if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
+                        lower.truncate(kept);
+                    }
                     lower
-                        .strip_suffix("'s")
-                        .map_or(lower.clone(), str::to_string)
                 })
                 .collect();
             out.push(Name {
@@ -544,12 +545,21 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
         }
         run.clear();
     };
+    // Lowercase words, written over (no string per token looked at).
+    let mut lower = String::new();
+    let mut next_lower = String::new();
+    let mut capitalised_content = |next: &Token<'_>| {
+        next.is_capitalised() && {
+            lowercase_into(next.text, &mut next_lower);
+            !is_stop_word(&next_lower)
+        }
+    };
     for (index, token) in tokens.iter().enumerate() {
         // A word in lowercase outside a run neither is a name nor joins one: nothing to do.
         if run.is_empty() && !token.is_capitalised() {
             continue;
         }
-        let lower = token.lower();
+        lowercase_into(token.text, &mut lower);
         let name_like = token.is_capitalised()
             && token.number.is_none()
             && !is_month(&lower)
@@ -557,13 +567,9 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
             && (token.is_acronym() || !is_stop_word(&lower) || !run.is_empty());
         let connector = !run.is_empty()
             && matches!(lower.as_str(), "of" | "for" | "de" | "del" | "von" | "van")
-            && tokens
-                .get(index + 1)
-                .is_some_and(|next| next.is_capitalised() && !is_stop_word(&next.lower()));
+            && tokens.get(index + 1).is_some_and(&mut capitalised_content);
         if index == 0 && name_like && !token.is_acronym() {
-            let next_capitalised = tokens
-                .get(1)
-                .is_some_and(|next| next.is_capitalised() && !is_stop_word(&next.lower()));
+            let next_capitalised = tokens.get(1).is_some_and(&mut capitalised_content);
             if !next_capitalised && (SENTENCE_OPENERS.contains(&lower.as_str()) || lower.len() < 3)
             {
                 continue;
