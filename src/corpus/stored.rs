@@ -595,37 +595,10 @@ impl fmt::Display for StoredText {
     }
 }
 
-/// Resident kilobytes of the memory area (mapping) holding `address`, from the kernel's
-/// account of this process.
-#[cfg(all(test, target_os = "linux"))]
-pub(crate) fn resident_kb(address: usize) -> Option<usize> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
-    let mut inside = false;
-    for line in smaps.lines() {
-        let area = line.split_whitespace().next().and_then(|range| {
-            let (start, end) = range.split_once('-')?;
-            Some((
-                usize::from_str_radix(start, 16).ok()?,
-                usize::from_str_radix(end, 16).ok()?,
-            ))
-        });
-        match area {
-            Some((start, end)) if line.contains(' ') && !line.starts_with("Rss:") => {
-                inside = (start..end).contains(&address);
-            }
-            _ if inside && line.starts_with("Rss:") => {
-                return line.split_whitespace().nth(1)?.parse().ok();
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// How many pages of `bytes` this process has mapped in (present in its page table), from
-/// `/proc/self/pagemap`. Unlike `resident_kb`, this counts only the pages of `bytes` in the
-/// mapping that holds them: the kernel merges the mappings of neighbouring records of one pack
-/// into one area of `smaps`, whose count then includes the neighbours' pages.
+/// `/proc/self/pagemap`: only the pages of `bytes` in the mapping that holds them (the kernel
+/// merges the mappings of neighbouring records of one pack into one area of `smaps`, whose
+/// resident count then includes the neighbours' pages).
 #[cfg(all(test, target_os = "linux"))]
 pub(crate) fn present_pages(bytes: &[u8]) -> usize {
     use std::io::{Read, Seek, SeekFrom};
@@ -703,17 +676,16 @@ mod tests {
         assert!(StoredText::mapped(&map, bytes, 0..5).is_some());
     }
 
-    /// Three records of several pages each, read whole; the address of each.
+    /// Three records of several pages each, read whole.
     #[cfg(target_os = "linux")]
-    fn read_records() -> Vec<(Arc<RecordMap>, usize)> {
+    fn read_records() -> Vec<Arc<RecordMap>> {
         (0..3)
             .map(|n| {
                 let map = mapped_file(format!("record {n} ").repeat(4000).as_bytes());
                 let read: usize = map.iter().map(|&b| usize::from(b)).sum();
                 assert!(read > 0);
-                let address = map.as_ptr() as usize;
-                assert!(resident_kb(address).expect("the record's mapping") > 0);
-                (map, address)
+                assert!(present_pages(&map) > 0);
+                map
             })
             .collect()
     }
@@ -737,32 +709,30 @@ mod tests {
             .any(|line| line.starts_with("Seccomp:") && line.trim_end() != "Seccomp:\t0");
         let allowed = version >= vec![6, 13];
 
-        let records = read_records();
-        let maps: Vec<Arc<RecordMap>> = records.iter().map(|(map, _)| Arc::clone(map)).collect();
+        let maps = read_records();
         let together = together::release(&maps);
         if !filtered {
             assert_eq!(together, allowed, "kernel {release}");
         }
         if together {
-            for (_, address) in &records {
-                assert_eq!(resident_kb(*address), Some(0));
+            for map in &maps {
+                assert_eq!(present_pages(map), 0);
             }
         }
 
         // The batch as the process releases it: in one call or one each.
-        let records = read_records();
-        release_maps(records.iter().map(|(map, _)| Arc::downgrade(map)).collect());
-        for (map, address) in &records {
-            assert_eq!(resident_kb(*address), Some(0));
+        let maps = read_records();
+        release_maps(maps.iter().map(Arc::downgrade).collect());
+        for map in &maps {
+            assert_eq!(present_pages(map), 0);
             assert!(map.starts_with(b"record "));
         }
 
         // One call per record, as on an older kernel.
-        let records = read_records();
-        let maps: Vec<Arc<RecordMap>> = records.iter().map(|(map, _)| Arc::clone(map)).collect();
+        let maps = read_records();
         release_each(&maps);
-        for (_, address) in &records {
-            assert_eq!(resident_kb(*address), Some(0));
+        for map in &maps {
+            assert_eq!(present_pages(map), 0);
         }
     }
 }

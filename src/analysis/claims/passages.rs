@@ -46,26 +46,11 @@ impl SourcePassages {
         let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
         let mut lengths = Vec::with_capacity(sentence_ranges.len());
         let mut sentences = Vec::with_capacity(sentence_ranges.len());
-        // Each distinct stem gets a dense id in the order it is met (`stem_of[id]`), so that the
-        // postings can be grouped by stem in one counting pass instead of sorted.
-        let mut stem_of: Vec<u32> = Vec::new();
         // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words).
-        let vocabulary = text.len() / 64;
-        let mut id_of_stem: foldhash::HashMap<u32, u32> =
-            foldhash::HashMap::with_capacity_and_hasher(vocabulary, Default::default());
-        // The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by
-        // the word's 64-bit hash (no comparison of the words themselves: stems are told apart by
-        // 32-bit hashes already): a source repeats its vocabulary.
-        const NOT_CONTENT: u32 = u32::MAX;
-        let mut id_of_token: HashMap<u64, u32, HashedAlready> =
-            HashMap::with_capacity_and_hasher(vocabulary, HashedAlready);
+        let mut ids = StemIds::with_capacity(text.len() / 64);
         // (stem id, sentence, count), in sentence order.
         let mut postings: Vec<(u32, u32, u16)> = Vec::new();
         let mut counts = SentenceCounts::default();
-        // The words met most are answered from `recent` (a few kilobytes, always in cache)
-        // before the map: (word hash, stem id), by the hash's low bits; a hash of 0 is never
-        // taken from it (empty slots hold 0).
-        let mut recent = vec![(0u64, NOT_CONTENT); RECENT_TOKENS];
         for (index, range) in sentence_ranges.iter().enumerate() {
             let (Ok(index), Ok(start), Ok(end)) = (
                 u32::try_from(index),
@@ -79,42 +64,20 @@ impl SourcePassages {
             let mut length: u16 = 0;
             let sentence = text.get(range.clone()).unwrap_or("");
             for token in TokenRanges::new(sentence) {
-                let token = sentence.get(token).unwrap_or("");
-                let hash = word_key(token);
-                let slot = recent.get_mut(hash as usize % RECENT_TOKENS);
-                let id = match slot {
-                    Some(&mut (key, id)) if key == hash && key != 0 => id,
-                    slot => {
-                        let id = match id_of_token.get(&hash) {
-                            Some(&id) => id,
-                            None => {
-                                let id = match content_stem(token) {
-                                    Some(stem) => *id_of_stem.entry(stem).or_insert_with(|| {
-                                        stem_of.push(stem);
-                                        u32::try_from(stem_of.len() - 1).unwrap_or(NOT_CONTENT)
-                                    }),
-                                    None => NOT_CONTENT,
-                                };
-                                id_of_token.insert(hash, id);
-                                id
-                            }
-                        };
-                        if let Some(slot) = slot {
-                            *slot = (hash, id);
-                        }
-                        id
-                    }
-                };
-                if id == NOT_CONTENT {
-                    continue;
+                if let Some(id) = ids.of(sentence.get(token).unwrap_or("")) {
+                    counts.add(id);
+                    length = length.saturating_add(1);
                 }
-                counts.add(id);
-                length = length.saturating_add(1);
             }
-            let counts = &counts.counts;
-            postings.extend(counts.iter().map(|&(id, count)| (id, index, count)));
+            postings.extend(
+                counts
+                    .counted()
+                    .iter()
+                    .map(|&(id, count)| (id, index, count)),
+            );
             lengths.push(length);
         }
+        let stem_of = ids.stem_of;
         // Group the postings by stem id (a counting sort: each group stays in sentence order).
         let mut group_starts = vec![0usize; stem_of.len() + 1];
         for &(id, _, _) in &postings {
@@ -260,17 +223,80 @@ impl SourcePassages {
     }
 }
 
-/// Slots of `SourcePassages::build`'s memo of the words met most.
-const RECENT_TOKENS: usize = 512;
+/// Dense ids of the stems of a source's tokens, in the order they are met (`stem_of[id]`), so
+/// that the postings can be grouped by stem in one counting pass instead of sorted.
+struct StemIds {
+    stem_of: Vec<u32>,
+    id_of_stem: foldhash::HashMap<u32, u32>,
+    /// The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by the
+    /// word's 64-bit hash (no comparison of the words themselves: stems are told apart by
+    /// 32-bit hashes already): a source repeats its vocabulary.
+    id_of_token: HashMap<u64, u32, HashedAlready>,
+    /// The words met most, answered before the map (a few kilobytes, always in cache): (word
+    /// hash, stem id) by the hash's low bits; a hash of 0 is never taken from it (empty slots
+    /// hold 0).
+    recent: Vec<(u64, u32)>,
+}
+
+/// The id of a token that is not a content word.
+const NOT_CONTENT: u32 = u32::MAX;
+
+/// Slots of `StemIds`' memo of the words met most (few in tests, so that words share slots
+/// and push one another out).
+const RECENT_TOKENS: usize = if cfg!(test) { 4 } else { 512 };
+
+impl StemIds {
+    /// Room for `vocabulary` distinct words.
+    fn with_capacity(vocabulary: usize) -> StemIds {
+        StemIds {
+            stem_of: Vec::new(),
+            id_of_stem: foldhash::HashMap::with_capacity_and_hasher(vocabulary, Default::default()),
+            id_of_token: HashMap::with_capacity_and_hasher(vocabulary, HashedAlready),
+            recent: vec![(0, NOT_CONTENT); RECENT_TOKENS],
+        }
+    }
+
+    /// The stem id of `token`, `None` when it is no content word.
+    fn of(&mut self, token: &str) -> Option<u32> {
+        let hash = word_key(token);
+        let slot = hash as usize % RECENT_TOKENS;
+        let id = match self.recent.get(slot) {
+            Some(&(key, id)) if key == hash && key != 0 => id,
+            _ => {
+                let id = self.of_unseen(token, hash);
+                if let Some(slot) = self.recent.get_mut(slot) {
+                    *slot = (hash, id);
+                }
+                id
+            }
+        };
+        (id != NOT_CONTENT).then_some(id)
+    }
+
+    /// `of` past the memo of recent words: the word map, else the token's stem.
+    fn of_unseen(&mut self, token: &str, hash: u64) -> u32 {
+        if let Some(&id) = self.id_of_token.get(&hash) {
+            return id;
+        }
+        let id = match content_stem(token) {
+            Some(stem) => *self.id_of_stem.entry(stem).or_insert_with(|| {
+                self.stem_of.push(stem);
+                u32::try_from(self.stem_of.len() - 1).unwrap_or(NOT_CONTENT)
+            }),
+            None => NOT_CONTENT,
+        };
+        self.id_of_token.insert(hash, id);
+        id
+    }
+}
 
 /// How often each stem occurs in the sentence being indexed, in the order first met.
 #[derive(Default)]
 struct SentenceCounts {
     /// (stem id, count).
     counts: Vec<(u32, u16)>,
-    /// By stem id: the sentence it was last counted in (`marker`) and where in `counts`.
-    counted_in: Vec<u32>,
-    count_at: Vec<u32>,
+    /// By stem id: the sentence it was last counted in (`marker`), and where in `counts`.
+    seen: Vec<(u32, u32)>,
     /// The sentence at hand, plus one (0 marks no sentence).
     marker: u32,
 }
@@ -285,27 +311,28 @@ impl SentenceCounts {
     /// Counts one occurrence of stem `id`.
     fn add(&mut self, id: u32) {
         let stem = id as usize;
-        if self.counted_in.len() <= stem {
-            self.counted_in.resize(stem + 1, 0);
-            self.count_at.resize(stem + 1, 0);
+        if self.seen.len() <= stem {
+            self.seen.resize(stem + 1, (0, 0));
         }
-        let counted = self.counted_in.get(stem) == Some(&self.marker);
-        let held = self
-            .count_at
-            .get(stem)
-            .and_then(|&at| self.counts.get_mut(at as usize));
-        match held {
-            Some((_, count)) if counted => *count = count.saturating_add(1),
-            _ => {
-                if let (Some(sentence), Some(at)) =
-                    (self.counted_in.get_mut(stem), self.count_at.get_mut(stem))
-                {
-                    *sentence = self.marker;
-                    *at = u32::try_from(self.counts.len()).unwrap_or(u32::MAX);
-                }
-                self.counts.push((id, 1));
-            }
+        let Some(seen) = self.seen.get_mut(stem) else {
+            return;
+        };
+        if seen.0 == self.marker
+            && let Some((_, count)) = self.counts.get_mut(seen.1 as usize)
+        {
+            *count = count.saturating_add(1);
+        } else {
+            *seen = (
+                self.marker,
+                u32::try_from(self.counts.len()).unwrap_or(u32::MAX),
+            );
+            self.counts.push((id, 1));
         }
+    }
+
+    /// The counts of the sentence at hand.
+    fn counted(&self) -> &[(u32, u16)] {
+        &self.counts
     }
 }
 
