@@ -229,26 +229,54 @@ impl<'a> TokenRanges<'a> {
     }
 }
 
+/// How `TokenRanges` reads a byte: an ASCII letter or digit, any other ASCII byte, or a byte of
+/// a char past ASCII (decoded then).
+const ASCII_ALNUM: u8 = 1;
+const ASCII_OTHER: u8 = 0;
+const NOT_ASCII: u8 = 2;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut classes = [NOT_ASCII; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte] = if (byte as u8).is_ascii_alphanumeric() {
+            ASCII_ALNUM
+        } else {
+            ASCII_OTHER
+        };
+        byte += 1;
+    }
+    classes
+};
+
+fn byte_class(byte: u8) -> u8 {
+    BYTE_CLASS
+        .get(usize::from(byte))
+        .copied()
+        .unwrap_or(NOT_ASCII)
+}
+
 impl Iterator for TokenRanges<'_> {
     type Item = ByteRange;
 
     fn next(&mut self) -> Option<ByteRange> {
         let bytes = self.text.as_bytes();
         let mut at = self.at;
-        // Up to the next letter or digit.
+        // Up to the next letter or digit: ASCII bytes told apart by a table lookup, the chars
+        // past ASCII decoded.
         let c = loop {
-            // Runs of ASCII bytes that are neither at once.
-            at += bytes
-                .get(at..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
-                .count();
-            let c = self.char_at(at)?;
-            if c.is_alphanumeric() {
-                break c;
+            let byte = *bytes.get(at)?;
+            match byte_class(byte) {
+                ASCII_ALNUM => break char::from(byte),
+                ASCII_OTHER => at += 1,
+                _ => {
+                    let c = self.char_at(at)?;
+                    if c.is_alphanumeric() {
+                        break c;
+                    }
+                    at += c.len_utf8();
+                }
             }
-            at += c.len_utf8();
         };
         let start = at;
         // The token's last char so far, and where it ends.
@@ -256,14 +284,14 @@ impl Iterator for TokenRanges<'_> {
         let mut end = at + c.len_utf8();
         loop {
             // Runs of ASCII letters and digits at once.
-            let run = bytes
-                .get(end..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric())
-                .count();
-            if run > 0 {
-                end += run;
+            let run_start = end;
+            while bytes
+                .get(end)
+                .is_some_and(|&b| byte_class(b) == ASCII_ALNUM)
+            {
+                end += 1;
+            }
+            if end > run_start {
                 last = char::from(bytes.get(end - 1).copied().unwrap_or(b'a'));
             }
             let Some(c) = self.char_at(end) else {
@@ -274,14 +302,17 @@ impl Iterator for TokenRanges<'_> {
                 end += c.len_utf8();
                 continue;
             }
+            let joins_words = matches!(c, '\'' | '’' | '-' | '‐');
+            let joins_digits = matches!(c, '.' | ',');
+            if !joins_words && !joins_digits {
+                break; // a space or a mark after most words: nothing more to read
+            }
             let after_at = end + c.len_utf8();
             let after = self.char_at(after_at);
-            let joins = match c {
-                '\'' | '’' | '-' | '‐' => {
-                    last.is_alphanumeric() && after.is_some_and(char::is_alphanumeric)
-                }
-                '.' | ',' => last.is_ascii_digit() && after.is_some_and(|a| a.is_ascii_digit()),
-                _ => false,
+            let joins = if joins_words {
+                last.is_alphanumeric() && after.is_some_and(char::is_alphanumeric)
+            } else {
+                last.is_ascii_digit() && after.is_some_and(|a| a.is_ascii_digit())
             };
             match after.filter(|_| joins) {
                 // The joining char and the one after it belong to the token.
@@ -292,7 +323,7 @@ impl Iterator for TokenRanges<'_> {
                 None => break,
             }
         }
-        if last.is_ascii_digit() && self.char_at(end) == Some('%') {
+        if last.is_ascii_digit() && bytes.get(end) == Some(&b'%') {
             end += 1;
         }
         self.at = end;
