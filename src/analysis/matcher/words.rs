@@ -48,38 +48,41 @@ pub(super) fn word_ranges(text: &str, range: Range<usize>) -> Vec<Range<usize>> 
         return words;
     };
     let bytes = slice.as_bytes();
-    let mut current: Option<usize> = None;
+    // The unspaced char at `at`'s length, if one starts there: every such char (from U+0E00 up)
+    // starts with a byte from 0xE0 up, so only those are decoded.
+    let unspaced_at = |at: usize| {
+        slice
+            .get(at..)
+            .and_then(|rest| rest.chars().next())
+            .filter(|&c| is_unspaced(c))
+            .map(char::len_utf8)
+    };
     let mut at = 0;
-    // Read byte by byte: a space is one byte, and every unspaced char (from U+0E00 up) starts
-    // with a byte from 0xE0 up; only those chars are decoded.
-    while let Some(&byte) = bytes.get(at) {
-        let unspaced = match byte {
-            b' ' => Some(0),
-            0xE0.. => slice
-                .get(at..)
-                .and_then(|rest| rest.chars().next())
-                .filter(|&c| is_unspaced(c))
-                .map(char::len_utf8),
-            _ => None,
-        };
-        match unspaced {
-            Some(len) => {
-                if let Some(start) = current.take() {
-                    words.push(range.start + start..range.start + at);
-                }
-                if len > 0 {
-                    words.push(range.start + at..range.start + at + len);
-                }
-                at += len.max(1);
-            }
-            None => {
-                current.get_or_insert(at);
-                at += 1;
-            }
+    loop {
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
         }
-    }
-    if let Some(start) = current {
-        words.push(range.start + start..range.end);
+        let Some(&byte) = bytes.get(at) else {
+            break;
+        };
+        if byte >= 0xE0
+            && let Some(len) = unspaced_at(at)
+        {
+            words.push(range.start + at..range.start + at + len);
+            at += len;
+            continue;
+        }
+        // A word: up to the next space or unspaced char, read byte by byte (a space is one
+        // byte, and no byte inside a char is 0xE0 or more).
+        let start = at;
+        at += 1;
+        while let Some(&byte) = bytes.get(at) {
+            if byte == b' ' || (byte >= 0xE0 && unspaced_at(at).is_some()) {
+                break;
+            }
+            at += 1;
+        }
+        words.push(range.start + start..range.start + at);
     }
     words
 }
