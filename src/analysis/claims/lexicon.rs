@@ -154,7 +154,7 @@ impl Token<'_> {
 
 /// A token's text in lowercase, curly apostrophes made straight.
 pub fn lowercase(token: &str) -> String {
-    let mut lower = String::new();
+    let mut lower = String::with_capacity(token.len());
     lowercase_into(token, &mut lower);
     lower
 }

@@ -235,14 +235,15 @@ fn phrase_at(sequence: &[impl AsRef<str>], start: usize, name: &[String]) -> boo
     }
     let letters = word.chars().count();
     if (2..=6).contains(&letters) && word.chars().all(char::is_alphabetic) {
-        let expansion = sequence.get(start..start + letters);
-        let initials: Option<String> = expansion.map(|words| {
+        // The initials of the next `letters` words, compared char by char (no string built:
+        // this runs at every word of every passage read for a claim naming an acronym).
+        let spells_word = sequence.get(start..start + letters).is_some_and(|words| {
             words
                 .iter()
-                .filter_map(|w| w.as_ref().chars().next())
-                .collect()
+                .map(|w| w.as_ref().chars().next())
+                .eq(word.chars().map(Some))
         });
-        if initials.as_deref() == Some(word.as_str()) {
+        if spells_word {
             return phrase_at(sequence, start + letters, rest);
         }
     }
@@ -416,5 +417,57 @@ mod tests {
         );
         assert!(s.score < 0.2, "{s:?}");
         assert!(!s.backs(0.5));
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        text.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_short_name_word_stands_for_words_by_their_initials() {
+        let passage = words("the united nations general assembly met");
+        assert!(phrase_at_any(&passage, &words("un general assembly")));
+        assert!(phrase_at_any(&passage, &words("unga met")));
+        assert!(!phrase_at_any(&passage, &words("ug assembly")));
+        // More initials than words left.
+        assert!(!phrase_at_any(&passage, &words("ma")));
+    }
+
+    /// `phrase_at` as first written: the initials collected into a string, then compared.
+    fn phrase_at_by_collecting(sequence: &[String], start: usize, name: &[String]) -> bool {
+        let Some((word, rest)) = name.split_first() else {
+            return true;
+        };
+        if sequence.get(start).is_some_and(|e| same_name_word(word, e))
+            && phrase_at_by_collecting(sequence, start + 1, rest)
+        {
+            return true;
+        }
+        let letters = word.chars().count();
+        if (2..=6).contains(&letters) && word.chars().all(char::is_alphabetic) {
+            let initials: Option<String> = sequence
+                .get(start..start + letters)
+                .map(|ws| ws.iter().filter_map(|w| w.chars().next()).collect());
+            if initials.as_deref() == Some(word.as_str()) {
+                return phrase_at_by_collecting(sequence, start + letters, rest);
+            }
+        }
+        false
+    }
+
+    proptest::proptest! {
+        /// Comparing initials char by char finds what collecting them did (empty words too).
+        #[test]
+        fn initials_compared_in_place_match_the_collected_ones(
+            sequence in proptest::collection::vec("(a|b|ab|ba|é|)", 0..8),
+            name in proptest::collection::vec("(a|b|ab|ba|aé|abab)", 1..3),
+        ) {
+            for start in 0..=sequence.len() {
+                proptest::prop_assert_eq!(
+                    phrase_at(&sequence, start, &name),
+                    phrase_at_by_collecting(&sequence, start, &name)
+                );
+            }
+        }
     }
 }
