@@ -316,25 +316,33 @@ impl<'h> WindowWords<'h> {
             .collect();
         let mut order: Vec<usize> = (0..widened.len()).collect();
         order.sort_by_key(|&i| widened.get(i).map_or(0, |w| w.start));
-        let mut words: Vec<SourceWord<'h>> = Vec::new();
-        let mut runs = vec![0..0; widened.len()];
-        let mut next = order.iter().peekable();
-        while let Some(&first) = next.next() {
+        // The stretches (overlapping windows joined), each with its windows, in text order.
+        let mut stretches: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let mut next = order.iter().enumerate().peekable();
+        while let Some((at, &first)) = next.next() {
             let Some(mut stretch) = widened.get(first).cloned() else {
                 continue;
             };
-            let mut members = vec![first];
-            while let Some(&&i) = next.peek()
+            let mut end = at + 1;
+            while let Some(&(_, &i)) = next.peek()
                 && let Some(window) = widened.get(i).filter(|w| w.start <= stretch.end)
             {
                 stretch.end = stretch.end.max(window.end);
-                members.push(i);
+                end += 1;
                 next.next();
             }
+            stretches.push((stretch, at..end));
+        }
+        // Room for all their words at once (some six bytes a word with its space), rather than
+        // growing and copying the list stretch after stretch.
+        let bytes: usize = stretches.iter().map(|(stretch, _)| stretch.len()).sum();
+        let mut words: Vec<SourceWord<'h>> = Vec::with_capacity(bytes / 6 + stretches.len());
+        let mut runs = vec![0..0; widened.len()];
+        for (stretch, members) in stretches {
             let base = words.len();
             push_source_words(haystack, stretch, vocabulary, &mut words);
             let read = words.get(base..).unwrap_or_default();
-            for i in members {
+            for &i in order.get(members).unwrap_or_default() {
                 if let (Some(window), Some(run)) = (widened.get(i), runs.get_mut(i)) {
                     let first = read.partition_point(|w| w.range.start < window.start);
                     let last = read.partition_point(|w| w.range.end <= window.end);
