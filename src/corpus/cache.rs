@@ -274,7 +274,8 @@ impl SourceCache {
         }
         let map = self.append_to_pack(hash, format, &file.bytes)?;
         self.stamp(path, metadata, hash);
-        decode_record(&file.bytes, hash, format, Some(&map?))
+        // The bytes are the buffer just checksummed: read back without checking them again.
+        decode_record_checking(&file.bytes, hash, format, Some(&map?), Checksum::Trust)
     }
 
     /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped
@@ -703,6 +704,25 @@ fn decode_record(
     format: SourceFormat,
     map: Option<&Arc<RecordMap>>,
 ) -> Option<Record> {
+    decode_record_checking(bytes, hash, format, map, Checksum::Verify)
+}
+
+/// Whether a decoder checks a record's checksum: always, but for the bytes of a record this
+/// process has just encoded (and checksummed) itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checksum {
+    Verify,
+    Trust,
+}
+
+/// `decode_record`, verifying the checksum or trusting it.
+fn decode_record_checking(
+    bytes: &[u8],
+    hash: u128,
+    format: SourceFormat,
+    map: Option<&Arc<RecordMap>>,
+    checksum: Checksum,
+) -> Option<Record> {
     let mut input = match map {
         Some(map) => Decoder::mapped(bytes, map),
         None => Decoder::new(bytes),
@@ -711,8 +731,8 @@ fn decode_record(
     if input.u128()? != hash || input.u8()? != format_byte(format) {
         return None;
     }
-    let checksum = input.u64()?;
-    if xxhash_rust::xxh3::xxh3_64(input.rest()) != checksum {
+    let stored = input.u64()?;
+    if checksum == Checksum::Verify && xxhash_rust::xxh3::xxh3_64(input.rest()) != stored {
         return None;
     }
     let text = input.text()?;
