@@ -145,22 +145,35 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
 /// Where the run of ASCII words starting at `start` ends, before `limit`: letters and digits, and
 /// single spaces each followed by one. The run ends on a letter or digit.
 fn ascii_words_end(bytes: &[u8], start: usize, limit: usize) -> usize {
-    let limit = limit.min(bytes.len());
-    let (mut at, mut end) = (start, start);
-    while let Some(&byte) = bytes.get(at).filter(|_| at < limit) {
-        if byte.is_ascii_alphanumeric() {
+    let run = bytes.get(start..limit.min(bytes.len())).unwrap_or_default();
+    let (mut at, mut end) = (0, 0);
+    while let Some(&byte) = run.get(at) {
+        if is_ascii_alnum(byte) {
             at += 1;
-        } else if byte == b' '
-            && at + 1 < limit
-            && bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric)
-        {
+        } else if byte == b' ' && run.get(at + 1).is_some_and(|&next| is_ascii_alnum(next)) {
             at += 2;
         } else {
             break;
         }
         end = at;
     }
-    end
+    start + end
+}
+
+/// ASCII letters and digits, by byte (one lookup where `u8::is_ascii_alphanumeric` makes three
+/// range checks: this runs at every byte of every source's key).
+static ASCII_ALNUM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    table
+};
+
+fn is_ascii_alnum(byte: u8) -> bool {
+    ASCII_ALNUM.get(usize::from(byte)).copied().unwrap_or(false)
 }
 
 /// The matching key of a plain string (a quotation's words), mapped to that string.
