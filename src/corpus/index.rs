@@ -138,13 +138,18 @@ impl Iterator for KeyWords<'_> {
             return None;
         }
         let mut hash = FNV_OFFSET;
-        let mut ascii = true;
+        // Every byte of the word or-ed together: below 0x80 when all are ASCII.
+        let mut bits = 0u8;
         let mut end = start;
-        while let Some(&byte) = bytes.get(end).filter(|&&b| b != b' ') {
+        for &byte in bytes.get(start..).unwrap_or_default() {
+            if byte == b' ' {
+                break;
+            }
             hash = fnv_step(hash, byte);
-            ascii &= byte.is_ascii();
+            bits |= byte;
             end += 1;
         }
+        let ascii = bits.is_ascii();
         self.at = end + 1;
         let indexed = end > start && (ascii || self.key.get(start..end).is_some_and(is_indexed));
         Some(KeyWord {
