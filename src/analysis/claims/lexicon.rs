@@ -134,14 +134,14 @@ impl Token<'_> {
         self.text.chars().next().is_some_and(char::is_uppercase)
     }
 
-    /// Two or more letters, all uppercase (digits and `&` allowed): `SCO`, `BRI`, `G20`.
+    /// Two or more letters, all uppercase (digits, `&` and `-` allowed): `SCO`, `BRI`, `R&D`,
+    /// `G2B` (not `G20`: one letter).
     pub fn is_acronym(&self) -> bool {
-        let letters = self.text.chars().filter(|c| c.is_alphabetic()).count();
-        letters >= 2
-            && self
-                .text
-                .chars()
-                .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '&' || c == '-')
+        // Most tokens are lowercase words: the first char rules them out.
+        self.text
+            .chars()
+            .all(|c| c.is_uppercase() || c.is_ascii_digit() || c == '&' || c == '-')
+            && self.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
     }
 
     /// A four-digit year from 1000 to 2199.
@@ -912,6 +912,24 @@ mod tests {
         assert!(!same_name_word("india", "indonesia"));
         assert!(!same_name_word("iran", "iraq"));
         assert!(!same_name_word("uzbekistan", "kazakhstan"));
+    }
+
+    #[test]
+    fn acronyms_are_two_letters_or_more_all_capitals() {
+        let acronym = |text: &str| {
+            Token {
+                text,
+                range: 0..text.len(),
+                number: None,
+            }
+            .is_acronym()
+        };
+        for yes in ["SCO", "G2B", "BRI", "R&D", "ÉU"] {
+            assert!(acronym(yes), "{yes}");
+        }
+        for no in ["Sco", "sCO", "S", "G20", "2020", "éU"] {
+            assert!(!acronym(no), "{no}");
+        }
     }
 
     proptest::proptest! {
