@@ -552,8 +552,7 @@ impl Name {
 /// stop word nor a common opener (`Beijing signed` yes, `However` no).
 pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
     let mut out: Vec<Name> = Vec::new();
-    let mut run: Vec<usize> = Vec::new();
-    let flush = |run: &mut Vec<usize>, out: &mut Vec<Name>| {
+    name_runs(text, tokens, |run| {
         if let (Some(&first), Some(&last)) = (run.first(), run.last())
             && let (Some(a), Some(b)) = (tokens.get(first), tokens.get(last))
         {
@@ -573,6 +572,72 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
                 words,
                 range: a.range.start..b.range.end,
             });
+        }
+    });
+    // A run that ends in a connector (`Bank of`) drops it.
+    for name in &mut out {
+        while name.words.last().is_some_and(|w| is_connector(w)) {
+            name.words.pop();
+        }
+    }
+    out.retain(|n| !n.words.is_empty());
+    out
+}
+
+/// The initials of the names `names` finds (its words but `of`, `for`, `and`, `the` and `de`),
+/// those of two letters or more: what a passage's names answer for an acronym (`SCO` for
+/// `Shanghai Cooperation Organisation`), without a string for every word of every name.
+pub fn name_initials(text: &str, tokens: &[Token<'_>]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut lower = String::new();
+    // Token `i` as a word of a name (`names`' words): lowercase, a possessive `'s` cut off.
+    let word_into = |i: usize, lower: &mut String| {
+        lower.clear();
+        if let Some(token) = tokens.get(i) {
+            lowercase_into(token.text, lower);
+        }
+        if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
+            lower.truncate(kept);
+        }
+    };
+    name_runs(text, tokens, |run| {
+        // The connectors ending the run are not part of the name.
+        let mut kept = run.len();
+        while let Some(&last) = kept.checked_sub(1).and_then(|k| run.get(k)) {
+            word_into(last, &mut lower);
+            if !is_connector(&lower) {
+                break;
+            }
+            kept -= 1;
+        }
+        let mut initials = String::new();
+        for &i in run.get(..kept).unwrap_or_default() {
+            word_into(i, &mut lower);
+            if !matches!(lower.as_str(), "of" | "for" | "and" | "the" | "de")
+                && let Some(initial) = lower.chars().next()
+            {
+                initials.push(initial);
+            }
+        }
+        if initials.chars().count() >= 2 {
+            found.push(initials);
+        }
+    });
+    found
+}
+
+/// Words that join two capitalised words into one name (`Bank of China`).
+fn is_connector(word: &str) -> bool {
+    matches!(word, "of" | "for" | "de" | "del" | "von" | "van")
+}
+
+/// Calls `found` with each run of tokens (their indices, ascending and consecutive) that reads as
+/// a name, in order (see `names`).
+fn name_runs(text: &str, tokens: &[Token<'_>], mut found: impl FnMut(&[usize])) {
+    let mut run: Vec<usize> = Vec::new();
+    let mut flush = |run: &mut Vec<usize>| {
+        if !run.is_empty() {
+            found(run);
         }
         run.clear();
     };
@@ -597,7 +662,7 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
             && !DAYS.contains(&lower.as_str())
             && (token.is_acronym() || !is_stop_word(&lower) || !run.is_empty());
         let connector = !run.is_empty()
-            && matches!(lower.as_str(), "of" | "for" | "de" | "del" | "von" | "van")
+            && is_connector(&lower)
             && tokens.get(index + 1).is_some_and(&mut capitalised_content);
         if index == 0 && name_like && !token.is_acronym() {
             let next_capitalised = tokens.get(1).is_some_and(&mut capitalised_content);
@@ -615,30 +680,18 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
                     .is_some_and(|gap| gap.chars().all(char::is_whitespace))
             });
         if !joined {
-            flush(&mut run, &mut out);
+            flush(&mut run);
         }
         if name_like || connector {
             run.push(index);
             if token.is_possessive() {
-                flush(&mut run, &mut out);
+                flush(&mut run);
             }
         } else {
-            flush(&mut run, &mut out);
+            flush(&mut run);
         }
     }
-    flush(&mut run, &mut out);
-    // A run that ends in a connector (`Bank of`) drops it.
-    for name in &mut out {
-        while name
-            .words
-            .last()
-            .is_some_and(|w| matches!(w.as_str(), "of" | "for" | "de" | "del" | "von" | "van"))
-        {
-            name.words.pop();
-        }
-    }
-    out.retain(|n| !n.words.is_empty());
-    out
+    flush(&mut run);
 }
 
 /// Whether two lowercase words are the same name: equal, or sharing a prefix of at least four
@@ -933,6 +986,30 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `name_initials` gives the initials of `names`' names, word for word.
+        #[test]
+        fn name_initials_are_those_of_the_names(
+            words in proptest::collection::vec(
+                "(Bank|bank|of|Of|the|The|de|Van|van|and|SCO|UN|China's|Éire|rose|However|[,.]|12)",
+                0..14,
+            ),
+        ) {
+            let text = words.join(" ");
+            let toks = tokens(&text);
+            let expected: Vec<String> = names(&text, &toks)
+                .iter()
+                .map(|name| {
+                    name.words
+                        .iter()
+                        .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
+                        .filter_map(|w| w.chars().next())
+                        .collect::<String>()
+                })
+                .filter(|initials| initials.chars().count() >= 2)
+                .collect();
+            proptest::prop_assert_eq!(name_initials(&text, &toks), expected);
+        }
+
         /// The check of the first four bytes changes no answer (`é` and `ä` share a first byte).
         #[test]
         fn the_quick_check_of_name_words_answers_as_counting_chars(

@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use foldhash::{HashSet, HashSetExt};
 
 use super::lexicon::{
-    Name, Token, is_stop_word, lowercase_into, names, same_name_word, same_place, stem_hash, tokens,
+    Name, Token, is_stop_word, lowercase_into, name_initials, names, same_name_word, same_place,
+    stem_hash, tokens,
 };
 use super::passages::PassageIndex;
 use crate::ByteRange;
@@ -150,17 +151,7 @@ impl<'t> Evidence<'t> {
             return stems;
         }
         self.sequences.push(sequence);
-        for name in names(text, &toks) {
-            let initials: String = name
-                .words
-                .iter()
-                .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
-                .filter_map(|w| w.chars().next())
-                .collect();
-            if initials.chars().count() >= 2 {
-                self.initials.insert(initials);
-            }
-        }
+        self.initials.extend(name_initials(text, &toks));
         stems
     }
 
