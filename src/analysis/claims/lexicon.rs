@@ -387,6 +387,15 @@ fn number_word(lower: &str) -> Option<u32> {
 /// Whether the part of `token` before its first hyphen is a number word (any case). Read from the
 /// bytes: that part must be 3 to 9 ASCII letters (`number_words_are_short_and_plain`).
 fn starts_with_number_word(token: &str) -> bool {
+    // Most words are ruled out by their first letter, before their letters are counted.
+    let initial = token
+        .bytes()
+        .next()
+        .and_then(|b| b.to_ascii_lowercase().checked_sub(b'a'))
+        .filter(|&letter| letter < 26);
+    if initial.is_none_or(|letter| NUMBER_WORD_INITIALS & 1 << letter == 0) {
+        return false;
+    }
     let letters = token
         .bytes()
         .take(NUMBER_WORD_MAX_LEN + 1)
@@ -396,14 +405,8 @@ fn starts_with_number_word(token: &str) -> bool {
     let whole = token
         .get(letters..)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '‐']));
-    let initial = head
-        .bytes()
-        .next()
-        .and_then(|b| b.to_ascii_lowercase().checked_sub(b'a'))
-        .filter(|&letter| letter < 26);
     whole
         && (NUMBER_WORD_MIN_LEN..=NUMBER_WORD_MAX_LEN).contains(&letters)
-        && initial.is_some_and(|letter| NUMBER_WORD_INITIALS & 1 << letter != 0)
         && NUMBER_WORDS
             .iter()
             .any(|(word, _)| word.eq_ignore_ascii_case(head))
