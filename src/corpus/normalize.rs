@@ -160,20 +160,42 @@ fn ascii_words_end(bytes: &[u8], start: usize, limit: usize) -> usize {
     start + end
 }
 
-/// ASCII letters and digits, by byte (one lookup where `u8::is_ascii_alphanumeric` makes three
-/// range checks: this runs at every byte of every source's key).
-static ASCII_ALNUM: [bool; 256] = {
-    let mut table = [false; 256];
+/// How a byte of UTF-8 text reads, for loops that copy or split ASCII a byte at a time: one table
+/// lookup where `u8::is_ascii_alphanumeric` makes three range checks (these loops run at every
+/// byte of every source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ByteClass {
+    /// An ASCII letter or digit.
+    AsciiAlphanumeric,
+    /// Any other ASCII byte.
+    OtherAscii,
+    /// A byte of a char past ASCII.
+    PastAscii,
+}
+
+static BYTE_CLASSES: [ByteClass; 256] = {
+    let mut classes = [ByteClass::PastAscii; 256];
     let mut byte = 0;
-    while byte < 256 {
-        table[byte] = (byte as u8).is_ascii_alphanumeric();
+    while byte < 128 {
+        classes[byte] = if (byte as u8).is_ascii_alphanumeric() {
+            ByteClass::AsciiAlphanumeric
+        } else {
+            ByteClass::OtherAscii
+        };
         byte += 1;
     }
-    table
+    classes
 };
 
+pub(crate) fn byte_class(byte: u8) -> ByteClass {
+    BYTE_CLASSES
+        .get(usize::from(byte))
+        .copied()
+        .unwrap_or(ByteClass::PastAscii)
+}
+
 fn is_ascii_alnum(byte: u8) -> bool {
-    ASCII_ALNUM.get(usize::from(byte)).copied().unwrap_or(false)
+    byte_class(byte) == ByteClass::AsciiAlphanumeric
 }
 
 /// The matching key of a plain string (a quotation's words), mapped to that string.

@@ -9,6 +9,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::ByteRange;
 use crate::analysis::terms::mine::{DAYS, MONTHS};
+use crate::corpus::normalize::{ByteClass, byte_class};
 use crate::corpus::word_hash;
 
 static STOP_WORDS: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
@@ -136,6 +137,7 @@ impl Token<'_> {
 
     /// Two or more letters, all uppercase (digits, `&` and `-` allowed): `SCO`, `BRI`, `R&D`,
     /// `G2B` (not `G20`: one letter).
+    #[inline]
     pub fn is_acronym(&self) -> bool {
         // Most tokens are lowercase words: the first char rules them out.
         self.text
@@ -229,33 +231,6 @@ impl<'a> TokenRanges<'a> {
     }
 }
 
-/// How `TokenRanges` reads a byte: an ASCII letter or digit, any other ASCII byte, or a byte of
-/// a char past ASCII (decoded then).
-const ASCII_ALNUM: u8 = 1;
-const ASCII_OTHER: u8 = 0;
-const NOT_ASCII: u8 = 2;
-
-static BYTE_CLASS: [u8; 256] = {
-    let mut classes = [NOT_ASCII; 256];
-    let mut byte = 0;
-    while byte < 128 {
-        classes[byte] = if (byte as u8).is_ascii_alphanumeric() {
-            ASCII_ALNUM
-        } else {
-            ASCII_OTHER
-        };
-        byte += 1;
-    }
-    classes
-};
-
-fn byte_class(byte: u8) -> u8 {
-    BYTE_CLASS
-        .get(usize::from(byte))
-        .copied()
-        .unwrap_or(NOT_ASCII)
-}
-
 impl Iterator for TokenRanges<'_> {
     type Item = ByteRange;
 
@@ -267,9 +242,9 @@ impl Iterator for TokenRanges<'_> {
         let c = loop {
             let byte = *bytes.get(at)?;
             match byte_class(byte) {
-                ASCII_ALNUM => break char::from(byte),
-                ASCII_OTHER => at += 1,
-                _ => {
+                ByteClass::AsciiAlphanumeric => break char::from(byte),
+                ByteClass::OtherAscii => at += 1,
+                ByteClass::PastAscii => {
                     let c = self.char_at(at)?;
                     if c.is_alphanumeric() {
                         break c;
@@ -287,7 +262,7 @@ impl Iterator for TokenRanges<'_> {
             let run_start = end;
             while bytes
                 .get(end)
-                .is_some_and(|&b| byte_class(b) == ASCII_ALNUM)
+                .is_some_and(|&b| byte_class(b) == ByteClass::AsciiAlphanumeric)
             {
                 end += 1;
             }
@@ -555,19 +530,19 @@ impl Name {
 /// stop word nor a common opener (`Beijing signed` yes, `However` no).
 pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
     let mut out: Vec<Name> = Vec::new();
-    name_runs(text, tokens, |run| {
+    name_runs(text, tokens, |run, kept| {
         if let (Some(&first), Some(&last)) = (run.first(), run.last())
             && let (Some(a), Some(b)) = (tokens.get(first), tokens.get(last))
+            && kept > 0
         {
             let words = run
+                .get(..kept)
+                .unwrap_or_default()
                 .iter()
-                .filter_map(|&i| tokens.get(i))
-                .map(|t| {
-                    let mut lower = t.lower();
-                    if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
-                        lower.truncate(kept);
-                    }
-                    lower
+                .map(|&i| {
+                    let mut word = String::new();
+                    name_word_into(tokens.get(i), &mut word);
+                    word
                 })
                 .collect();
             out.push(Name {
@@ -577,47 +552,21 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
             });
         }
     });
-    // A run that ends in a connector (`Bank of`) drops it.
-    for name in &mut out {
-        while name.words.last().is_some_and(|w| is_connector(w)) {
-            name.words.pop();
-        }
-    }
-    out.retain(|n| !n.words.is_empty());
     out
 }
 
-/// The initials of the names `names` finds (its words but `of`, `for`, `and`, `the` and `de`),
+/// The initials of the names `names` finds (their words but those `is_left_out_of_initials`),
 /// those of two letters or more: what a passage's names answer for an acronym (`SCO` for
 /// `Shanghai Cooperation Organisation`), without a string for every word of every name.
 pub fn name_initials(text: &str, tokens: &[Token<'_>]) -> Vec<String> {
     let mut found = Vec::new();
-    let mut lower = String::new();
-    // Token `i` as a word of a name (`names`' words): lowercase, a possessive `'s` cut off.
-    let word_into = |i: usize, lower: &mut String| {
-        lower.clear();
-        if let Some(token) = tokens.get(i) {
-            lowercase_into(token.text, lower);
-        }
-        if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
-            lower.truncate(kept);
-        }
-    };
-    name_runs(text, tokens, |run| {
-        // The connectors ending the run are not part of the name.
-        let mut kept = run.len();
-        while let Some(&last) = kept.checked_sub(1).and_then(|k| run.get(k)) {
-            word_into(last, &mut lower);
-            if !is_connector(&lower) {
-                break;
-            }
-            kept -= 1;
-        }
+    let mut word = String::new();
+    name_runs(text, tokens, |run, kept| {
         let mut initials = String::new();
         for &i in run.get(..kept).unwrap_or_default() {
-            word_into(i, &mut lower);
-            if !matches!(lower.as_str(), "of" | "for" | "and" | "the" | "de")
-                && let Some(initial) = lower.chars().next()
+            name_word_into(tokens.get(i), &mut word);
+            if !is_left_out_of_initials(&word)
+                && let Some(initial) = word.chars().next()
             {
                 initials.push(initial);
             }
@@ -629,18 +578,46 @@ pub fn name_initials(text: &str, tokens: &[Token<'_>]) -> Vec<String> {
     found
 }
 
+/// Small words of a name that its initials leave out (`Bank of China` → `BC`).
+pub fn is_left_out_of_initials(word: &str) -> bool {
+    matches!(word, "of" | "for" | "and" | "the" | "de")
+}
+
+/// A token as a word of a name (or of a passage read for names), written over `out`: lowercase,
+/// a possessive `'s` cut off.
+#[inline]
+pub fn name_word_into(token: Option<&Token<'_>>, out: &mut String) {
+    out.clear();
+    if let Some(token) = token {
+        lowercase_into(token.text, out);
+    }
+    if let Some(kept) = out.strip_suffix("'s").map(str::len) {
+        out.truncate(kept);
+    }
+}
+
 /// Words that join two capitalised words into one name (`Bank of China`).
 fn is_connector(word: &str) -> bool {
     matches!(word, "of" | "for" | "de" | "del" | "von" | "van")
 }
 
 /// Calls `found` with each run of tokens (their indices, ascending and consecutive) that reads as
-/// a name, in order (see `names`).
-fn name_runs(text: &str, tokens: &[Token<'_>], mut found: impl FnMut(&[usize])) {
+/// a name, in order (see `names`), and how many of them are the name's words: a run that ends in
+/// connectors (`Bank of`) drops them (0 when nothing else is left).
+fn name_runs(text: &str, tokens: &[Token<'_>], mut found: impl FnMut(&[usize], usize)) {
     let mut run: Vec<usize> = Vec::new();
+    let mut word = String::new();
     let mut flush = |run: &mut Vec<usize>| {
+        let mut kept = run.len();
+        while let Some(&last) = kept.checked_sub(1).and_then(|k| run.get(k)) {
+            name_word_into(tokens.get(last), &mut word);
+            if !is_connector(&word) {
+                break;
+            }
+            kept -= 1;
+        }
         if !run.is_empty() {
-            found(run);
+            found(run, kept);
         }
         run.clear();
     };

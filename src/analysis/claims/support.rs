@@ -10,8 +10,8 @@ use std::borrow::Cow;
 use foldhash::{HashSet, HashSetExt};
 
 use super::lexicon::{
-    Name, Token, is_stop_word, lowercase_into, name_initials, names, same_name_word, same_place,
-    stem_hash, tokens,
+    Name, Token, is_left_out_of_initials, is_stop_word, name_initials, name_word_into, names,
+    same_name_word, same_place, stem_hash, tokens,
 };
 use super::passages::PassageIndex;
 use crate::ByteRange;
@@ -127,10 +127,7 @@ impl<'t> Evidence<'t> {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
             }
-            lowercase_into(token.text, &mut lower);
-            if let Some(kept) = lower.strip_suffix("'s").map(str::len) {
-                lower.truncate(kept);
-            }
+            name_word_into(Some(token), &mut lower);
             stems.insert(stem_hash(&lower));
             if !names_too {
                 continue;
@@ -172,7 +169,7 @@ impl<'t> Evidence<'t> {
     fn holds_words(&self, name_words: &[String]) -> bool {
         let words: Vec<&String> = name_words
             .iter()
-            .filter(|w| !matches!(w.as_str(), "of" | "for" | "and" | "the" | "de"))
+            .filter(|w| !is_left_out_of_initials(w))
             .collect();
         let held = |w: &str| self.words.iter().any(|e| same_name_word(w, e));
         // A multi-word name must appear as a phrase: `Mekong River Commission` is not held by a
