@@ -189,7 +189,10 @@ impl SourcePassages {
     /// The `limit` best sentences for `query` (distinct stem hashes), best first, with their
     /// BM25 scores; sentences matching nothing are left out.
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
-        let mut scores: foldhash::HashMap<u32, f32> = foldhash::HashMap::default();
+        // By sentence: its score once a stem of the query is in it. A list, not a map: the
+        // postings of common stems touch thousands of a large source's sentences.
+        let mut scores: Vec<Option<f32>> = vec![None; self.sentences.len()];
+        let mut scored: Vec<usize> = Vec::new();
         for &stem in query {
             let postings = self.postings_of(stem);
             if postings.remaining == 0 {
@@ -197,19 +200,24 @@ impl SourcePassages {
             }
             let idf = self.idf_of(postings.remaining);
             for (sentence, count) in postings {
+                let Some(score) = scores.get_mut(sentence as usize) else {
+                    continue;
+                };
                 let length = self.lengths.get(sentence as usize).copied().unwrap_or(0);
                 let tf = f32::from(count);
                 let norm = K1 * (1.0 - B + B * f32::from(length) / self.average_length);
-                *scores.entry(sentence).or_default() += idf * tf * (K1 + 1.0) / (tf + norm);
+                let score = score.get_or_insert_with(|| {
+                    scored.push(sentence as usize);
+                    0.0
+                });
+                *score += idf * tf * (K1 + 1.0) / (tf + norm);
             }
         }
-        let mut ranked: Vec<(usize, f32)> = scores
+        let ranked = scored
             .into_iter()
-            .map(|(sentence, score)| (sentence as usize, score))
+            .filter_map(|sentence| Some((sentence, (*scores.get(sentence)?)?)))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked
+        best_first(ranked, limit)
     }
 
     /// The passage around sentence `index`: it and its neighbours, as a clean-text range.
@@ -516,19 +524,32 @@ pub fn rank_sources(corpus: &Corpus, text: &str, limit: usize) -> Vec<usize> {
             }
         }
     }
-    let mut ranked: Vec<(usize, f32)> = scores
+    let ranked = scores
         .into_iter()
         .enumerate()
         .filter(|&(_, score)| score > 0.0)
         .collect();
-    // Only the best `limit` are sorted (a corpus of 16,000 sources may score most of them).
+    best_first(ranked, limit)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The `limit` best of `ranked` (items, each once, with their scores), best first and ties in
+/// item order. Only they are sorted: a corpus of 16,000 sources may score most of them, a large
+/// source's common stems thousands of its sentences.
+fn best_first(mut ranked: Vec<(usize, f32)>, limit: usize) -> Vec<(usize, f32)> {
+    // A total order: no two items are the same.
     let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if ranked.len() > limit && limit > 0 {
+    if limit == 0 {
+        return Vec::new();
+    }
+    if ranked.len() > limit {
         ranked.select_nth_unstable_by(limit - 1, order);
         ranked.truncate(limit);
     }
-    ranked.sort_by(order);
-    ranked.into_iter().take(limit).map(|(i, _)| i).collect()
+    ranked.sort_unstable_by(order);
+    ranked
 }
 
 #[cfg(test)]
@@ -636,6 +657,55 @@ mod tests {
             for (stem, postings) in &expected {
                 proptest::prop_assert_eq!(&passages.postings_of(*stem).collect::<Vec<_>>(), postings);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The best sentences are those of scoring every sentence holding a stem of the query
+        /// (its BM25 terms added in query order) and sorting them all.
+        #[test]
+        fn search_ranks_as_sorting_every_sentence_scored(
+            sentences in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "barges", "quay", "froze", "harbour", "waited", "levee", "storm", "held",
+                    ]),
+                    1..6,
+                ),
+                1..60,
+            ),
+            query_words in proptest::collection::vec(
+                proptest::sample::select(vec!["barges", "quay", "froze", "harbour", "absent"]),
+                0..4,
+            ),
+            limit in 0usize..8,
+        ) {
+            let text: String = sentences
+                .iter()
+                .map(|words| format!("Then {}.", words.join(" ")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let passages = SourcePassages::build(&source("a", &text));
+            let q = query(&query_words.join(" "));
+            let mut scores: std::collections::BTreeMap<usize, f32> = std::collections::BTreeMap::new();
+            for &stem in &q {
+                let postings = passages.postings_of(stem);
+                if postings.remaining == 0 {
+                    continue;
+                }
+                let idf = passages.idf_of(postings.remaining);
+                for (sentence, count) in postings {
+                    let length = f32::from(passages.lengths[sentence as usize]);
+                    let tf = f32::from(count);
+                    let norm = K1 * (1.0 - B + B * length / passages.average_length);
+                    *scores.entry(sentence as usize).or_default() +=
+                        idf * tf * (K1 + 1.0) / (tf + norm);
+                }
+            }
+            let mut expected: Vec<(usize, f32)> = scores.into_iter().collect();
+            expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            expected.truncate(limit);
+            proptest::prop_assert_eq!(passages.search(&q, limit), expected);
         }
     }
 
