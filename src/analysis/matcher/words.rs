@@ -250,18 +250,19 @@ pub(super) fn is_critical_change(quote_word: &str, source_word: &str) -> bool {
 /// A drop cap lost in extraction: the source word is the quotation's word without its first one or
 /// two letters (`he` for `the`).
 pub(super) fn is_drop_cap_remnant(quote_word: &str, source_word: &str) -> bool {
-    let lost = quote_word.len().saturating_sub(source_word.len());
-    source_word.chars().count() >= 2
-        && (1..=2).contains(
-            &quote_word
-                .chars()
-                .count()
-                .saturating_sub(source_word.chars().count()),
-        )
-        && quote_word.ends_with(source_word)
-        && quote_word
-            .get(..lost)
-            .is_some_and(|head| head.chars().all(char::is_alphabetic))
+    // Asked of every quotation word at every paragraph start aligned: the source word must end
+    // the quotation's, which its last byte rules out for nearly all, before any char is counted.
+    let Some(lost) = quote_word.strip_suffix(source_word) else {
+        return false;
+    };
+    let mut lost = lost.chars();
+    let one_or_two_letters = match (lost.next(), lost.next(), lost.next()) {
+        (Some(first), second, None) => {
+            first.is_alphabetic() && second.is_none_or(char::is_alphabetic)
+        }
+        _ => false,
+    };
+    one_or_two_letters && source_word.chars().nth(1).is_some()
 }
 
 /// Whether `joined` is `first` followed by `second` (a word split or merged by extraction).
@@ -338,6 +339,43 @@ mod tests {
                 is_concatenation(&joined, &first, &second),
                 joined == format!("{first}{second}")
             );
+        }
+    }
+
+    /// `is_drop_cap_remnant` as first written, counting the chars of both words: the reference.
+    fn is_drop_cap_remnant_by_counting(quote_word: &str, source_word: &str) -> bool {
+        let lost = quote_word.len().saturating_sub(source_word.len());
+        source_word.chars().count() >= 2
+            && (1..=2).contains(
+                &quote_word
+                    .chars()
+                    .count()
+                    .saturating_sub(source_word.chars().count()),
+            )
+            && quote_word.ends_with(source_word)
+            && quote_word
+                .get(..lost)
+                .is_some_and(|head| head.chars().all(char::is_alphabetic))
+    }
+
+    proptest::proptest! {
+        /// Stripping the source word off the quotation's end tells what counting chars told.
+        #[test]
+        fn a_remnant_is_what_counting_chars_finds(
+            head in "(t|é|1|中|-){0,3}",
+            source_word in "(he|é|e|1|中|h){0,3}",
+            other in "(the|é|he|t){0,2}",
+        ) {
+            for (quote_word, source_word) in [
+                (format!("{head}{source_word}"), source_word.as_str()),
+                (other.clone(), source_word.as_str()),
+                (source_word.clone(), other.as_str()),
+            ] {
+                proptest::prop_assert_eq!(
+                    is_drop_cap_remnant(&quote_word, source_word),
+                    is_drop_cap_remnant_by_counting(&quote_word, source_word)
+                );
+            }
         }
     }
 
