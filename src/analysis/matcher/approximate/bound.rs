@@ -27,6 +27,53 @@ pub(super) struct QuoteVocabulary<'p> {
     /// Bit `b` is set when a quotation word starts with byte `b`: with `lengths`, most source
     /// words are told apart from every quotation word without hashing them.
     initials: [u64; 4],
+    /// For quotations of up to 128 words: by id, the quotation words spelled so as bits (bit `i`
+    /// for word `i`), and the bits of its content words; for `WordsInOrder`.
+    in_order: Option<(Vec<u128>, u128)>,
+}
+
+/// How many of the quotation's words, and of its content words, a window holds in the
+/// quotation's order at most: the longest common subsequence of the two, computed a window word
+/// at a time over bits (Hyyrö's bit-parallel algorithm), one machine word per quotation.
+///
+/// Every word an alignment matches as itself (`Step::Match`) is on a window word after the one
+/// the previous such word is on: these words are a common subsequence of the quotation and the
+/// window.
+struct WordsInOrder {
+    /// Bit `i` is clear once quotation word `i` ends a common subsequence (the low `len` bits).
+    all: u128,
+    content: u128,
+}
+
+impl WordsInOrder {
+    fn new() -> WordsInOrder {
+        WordsInOrder {
+            all: u128::MAX,
+            content: u128::MAX,
+        }
+    }
+
+    /// Reads one window word, spelled as the quotation words of `spelled` (bits) are.
+    fn read(&mut self, spelled: u128, content: u128) {
+        let step = |v: u128, matches: u128| {
+            let u = v & matches;
+            v.wrapping_add(u) | v.wrapping_sub(u)
+        };
+        self.all = step(self.all, spelled);
+        self.content = step(self.content, spelled & content);
+    }
+
+    /// The longest common subsequences' lengths: of all `len` quotation words, of its content
+    /// words.
+    fn lengths(&self, len: usize) -> (usize, usize) {
+        let low = if len >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << len) - 1
+        };
+        let held = |v: u128| (!v & low).count_ones() as usize;
+        (held(self.all), held(self.content))
+    }
 }
 
 fn length_bit(len: usize) -> u64 {
@@ -43,7 +90,16 @@ impl<'p> QuoteVocabulary<'p> {
         let mut lengths = 0;
         let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); 64];
         let mut initials = [0u64; 4];
+        let mut in_order = (quote.len() <= 128).then(|| (vec![0u128; quote.len()], 0u128));
         for (i, word) in quote.iter().enumerate() {
+            if let Some((spelled, content)) = &mut in_order
+                && let Some(bits) = spelled.get_mut(word.id as usize)
+            {
+                *bits |= 1 << i;
+                if word.content {
+                    *content |= 1 << i;
+                }
+            }
             ids.insert(word.text, word.id);
             if let Some(&first) = word.text.as_bytes().first()
                 && let Some(bits) = initials.get_mut(usize::from(first >> 6))
@@ -73,6 +129,7 @@ impl<'p> QuoteVocabulary<'p> {
             lengths,
             of_length,
             initials,
+            in_order,
         }
     }
 
@@ -95,34 +152,46 @@ impl<'p> QuoteVocabulary<'p> {
     /// The alignment (`align`, read back by `judge`) counts a quotation word as matched only when
     /// it equals a source word, or is a drop cap's remnant at a paragraph start, or two adjacent
     /// source words join into it, or it joins with its neighbour into one source word. A word
-    /// for which the window offers none of these stays unmatched whatever the alignment.
+    /// for which the window offers none of these stays unmatched whatever the alignment. And the
+    /// words it matches as themselves come in the quotation's order (`WordsInOrder`): it matches
+    /// no more words than those plus the words the window offers another form of.
     pub(super) fn may_score(
         &self,
         quote: &[QuoteWord<'_>],
         source: &[SourceWord<'_>],
         to_beat: Option<f32>,
     ) -> bool {
-        let mut could = vec![false; quote.len()];
-        let mut mark = |i: usize| {
-            if let Some(slot) = could.get_mut(i) {
-                *slot = true;
+        // By quotation word: whether the window offers it as itself (`AS_ITSELF`), in another
+        // form the alignment takes as noise (`OTHER_FORM`), or both.
+        const AS_ITSELF: u8 = 1;
+        const OTHER_FORM: u8 = 2;
+        let mut offered = vec![0u8; quote.len()];
+        let mut mark = |i: usize, form: u8| {
+            if let Some(slot) = offered.get_mut(i) {
+                *slot |= form;
             }
         };
+        let mut in_order = WordsInOrder::new();
         let mut previous: Option<&SourceWord<'_>> = None;
         for word in source {
+            if let Some((spelled, content)) = &self.in_order
+                && let Some(&bits) = spelled.get(word.id as usize)
+            {
+                in_order.read(bits, *content);
+            }
             for &i in self.spelled.get(word.id as usize).into_iter().flatten() {
-                mark(i);
+                mark(i, AS_ITSELF);
             }
             if self.pair_lengths & length_bit(word.text.len()) != 0 {
                 for &i in self.by_pair.get(word.text).into_iter().flatten() {
-                    mark(i - 1);
-                    mark(i);
+                    mark(i - 1, OTHER_FORM);
+                    mark(i, OTHER_FORM);
                 }
             }
             if word.paragraph_start {
                 for (i, q) in quote.iter().enumerate() {
                     if is_drop_cap_remnant(q.text, word.text) {
-                        mark(i);
+                        mark(i, OTHER_FORM);
                     }
                 }
             }
@@ -134,7 +203,7 @@ impl<'p> QuoteVocabulary<'p> {
                             .get(i)
                             .is_some_and(|q| is_concatenation(q.text, before.text, word.text))
                         {
-                            mark(i);
+                            mark(i, OTHER_FORM);
                         }
                     }
                 }
@@ -143,14 +212,26 @@ impl<'p> QuoteVocabulary<'p> {
         }
         // The same figures as `judge`, with every word that could match taken as matched.
         let total = quote.len();
-        let matched = could.iter().filter(|&&c| c).count();
+        let count = |form: u8, content_only: bool| {
+            quote
+                .iter()
+                .zip(&offered)
+                .filter(|(w, o)| **o & form != 0 && (w.content || !content_only))
+                .count()
+        };
+        let mut matched = count(AS_ITSELF | OTHER_FORM, false);
         let content = quote.iter().filter(|w| w.content).count();
-        let content_matched = quote
-            .iter()
-            .zip(&could)
-            .filter(|(w, c)| w.content && **c)
-            .count();
-        let longest_run = could.split(|&c| !c).map(<[bool]>::len).max().unwrap_or(0);
+        let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
+        if self.in_order.is_some() {
+            let (in_order, content_in_order) = in_order.lengths(total);
+            matched = matched.min(in_order + count(OTHER_FORM, false));
+            content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
+        }
+        let longest_run = offered
+            .split(|&o| o == 0)
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
         let score = matched as f32 / total.max(1) as f32;
         let content_share = if content == 0 {
             1.0
@@ -381,6 +462,62 @@ pub(crate) mod tests {
         }
     }
 
+    /// The longest common subsequence's length, by dynamic programming: the reference.
+    fn common_subsequence(quote: &[u32], window: &[u32]) -> usize {
+        let mut row = vec![0usize; window.len() + 1];
+        for &q in quote {
+            let mut diagonal = 0;
+            for (j, &w) in window.iter().enumerate() {
+                let above = row[j + 1];
+                row[j + 1] = if q == w {
+                    diagonal + 1
+                } else {
+                    above.max(row[j])
+                };
+                diagonal = above;
+            }
+        }
+        row[window.len()]
+    }
+
+    proptest! {
+        /// The words a window holds in order, read over bits, are the longest common
+        /// subsequence, of all words and of content words (repeated words too, and quotations
+        /// past 64 words).
+        #[test]
+        fn words_in_order_are_the_longest_common_subsequence(
+            quote in proptest::collection::vec((0u32..6, proptest::bool::ANY), 1..130),
+            window in proptest::collection::vec(0u32..8, 0..60),
+        ) {
+            let mut in_order = super::WordsInOrder::new();
+            let mut content_bits = 0u128;
+            for (i, &(_, content)) in quote.iter().enumerate() {
+                if content && i < 128 {
+                    content_bits |= 1 << i;
+                }
+            }
+            let quote = &quote[..quote.len().min(128)];
+            for &w in &window {
+                let spelled = quote
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (q, _))| *q == w)
+                    .fold(0u128, |bits, (i, _)| bits | 1 << i);
+                in_order.read(spelled, content_bits);
+            }
+            let all: Vec<u32> = quote.iter().map(|&(q, _)| q).collect();
+            // Content words only: the others never match.
+            let content: Vec<u32> = quote
+                .iter()
+                .map(|&(q, content)| if content { q } else { u32::MAX })
+                .collect();
+            prop_assert_eq!(
+                in_order.lengths(quote.len()),
+                (common_subsequence(&all, &window), common_subsequence(&content, &window))
+            );
+        }
+    }
+
     #[test]
     fn a_window_without_enough_of_the_words_is_ruled_out() {
         let quote = quote_words(
@@ -414,5 +551,30 @@ pub(crate) mod tests {
         assert!(vocabulary.may_score(&quote, &noisy, Some(5.0 / 6.0)));
         // ... but five of six words cannot beat a perfect score.
         assert!(!vocabulary.may_score(&quote, &noisy, Some(1.0)));
+        // Every word there, but half of them out of order: at most four in order.
+        let shuffled = source_words(
+            &vocabulary,
+            &[
+                ("agreed", false),
+                ("delegates", false),
+                ("when", false),
+                ("the", false),
+                ("tide", false),
+                ("turned", false),
+            ],
+        );
+        assert!(!vocabulary.may_score(&quote, &shuffled, None));
+        let in_order = source_words(
+            &vocabulary,
+            &[
+                ("the", false),
+                ("tide", false),
+                ("turned", false),
+                ("agreed", false),
+                ("when", false),
+                ("delegates", false),
+            ],
+        );
+        assert!(vocabulary.may_score(&quote, &in_order, None));
     }
 }
