@@ -251,8 +251,17 @@ pub fn assess(
     let hits = index.search(&claim.content, PASSAGES_READ);
     let total: f32 = claim.content.iter().map(|&s| index.idf(s)).sum();
     let mut evidence = Evidence::default();
-    // Words, phrases and initials are for the claim's names only.
-    let names_too = !claim.names.is_empty();
+    // A name may sit outside the retrieved passages (the source introduces an actor once, then
+    // writes `he`): written anywhere in the source as the claim writes it, it is held, whatever
+    // the passages hold. Looked up first: most names are, and the passages' words are then not
+    // collected at all.
+    let in_key: Vec<bool> = claim
+        .names
+        .iter()
+        .map(|name| phrase_in_key(&found.key_text.text, &name.words))
+        .collect();
+    // Words, phrases and initials are for the claim's other names only.
+    let names_too = in_key.contains(&false);
     if names_too {
         evidence.add_source_identity(&found.meta);
     }
@@ -280,20 +289,21 @@ pub fn assess(
         .filter(|n| !evidence.numbers.contains(*n))
         .cloned()
         .collect();
-    // A name may sit outside the retrieved passages (the source introduces an actor once, then
-    // writes `he`): anywhere in the source will do, or another name of the same place.
+    // Otherwise the passages' words (derived forms, initials), or another name of the same
+    // place, in the passages or anywhere in the source.
     let in_source = |words: &[String]| {
         evidence.holds_words(words) || phrase_in_key(&found.key_text.text, words)
     };
     let missing_names = claim
         .names
         .iter()
-        .filter(|n| {
-            !evidence.holds_name(n)
-                && !phrase_in_key(&found.key_text.text, &n.words)
+        .zip(&in_key)
+        .filter(|&(n, &in_key)| {
+            !in_key
+                && !evidence.holds_name(n)
                 && !same_place(&n.words).iter().any(|alt| in_source(alt))
         })
-        .map(|n| n.display(&claim.prose))
+        .map(|(n, _)| n.display(&claim.prose))
         .collect();
     let original_passage = if passage.is_empty() {
         0..0
