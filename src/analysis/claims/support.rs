@@ -7,11 +7,11 @@
 
 use std::borrow::Cow;
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::HashSet;
 
 use super::lexicon::{
-    Name, Token, is_left_out_of_initials, is_stop_word, name_initials, name_word_into, names,
-    same_name_word, same_place, stem_hash, tokens,
+    Name, Token, TokenRanges, is_left_out_of_initials, is_stop_word, name_initials, name_word_into,
+    names, number_value, same_name_word, same_place, stem_hash, tokens,
 };
 use super::passages::PassageIndex;
 use crate::ByteRange;
@@ -116,22 +116,38 @@ struct Evidence<'t> {
 }
 
 impl<'t> Evidence<'t> {
-    /// Adds a passage's words; returns the stems of its tokens. The words, phrases and initials
-    /// are kept only when `names_too` (a claim without names never asks for them).
-    fn add(&mut self, text: &'t str, names_too: bool) -> HashSet<u32> {
-        let toks = tokens(text);
-        let mut stems = HashSet::with_capacity(toks.len());
-        let mut sequence = Vec::with_capacity(if names_too { toks.len() } else { 0 });
+    /// Adds a passage's words, and marks in `held` the stems of `content` (a claim's, sorted and
+    /// distinct) that its tokens have. The words, phrases and initials are kept only when
+    /// `names_too` (a claim whose names need no passage never asks for them).
+    fn add(&mut self, text: &'t str, names_too: bool, content: &[u32], held: &mut [bool]) {
         let mut lower = String::with_capacity(32);
+        let mut hold = |lower: &str| {
+            if let Ok(at) = content.binary_search(&stem_hash(lower))
+                && let Some(slot) = held.get_mut(at)
+            {
+                *slot = true;
+            }
+        };
+        if !names_too {
+            // Only numbers and stems: the tokens are read one by one, not listed.
+            for range in TokenRanges::new(text) {
+                let token = text.get(range).unwrap_or("");
+                if let Some(number) = number_value(token) {
+                    self.numbers.insert(number);
+                }
+                name_word_into(Some(token), &mut lower);
+                hold(&lower);
+            }
+            return;
+        }
+        let toks = tokens(text);
+        let mut sequence = Vec::with_capacity(toks.len());
         for token in &toks {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
             }
-            name_word_into(Some(token), &mut lower);
-            stems.insert(stem_hash(&lower));
-            if !names_too {
-                continue;
-            }
+            name_word_into(Some(token.text), &mut lower);
+            hold(&lower);
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
@@ -144,12 +160,8 @@ impl<'t> Evidence<'t> {
             }
             sequence.push(word);
         }
-        if !names_too {
-            return stems;
-        }
         self.sequences.push(sequence);
         self.initials.extend(name_initials(text, &toks));
-        stems
     }
 
     /// The words of what a source is (its authors and title): a claim may name them (`Tsjeng
@@ -269,12 +281,14 @@ pub fn assess(
     for (sentence, _) in &hits {
         let window = index.window(*sentence);
         let window_text = text.get(window.clone()).unwrap_or("");
-        let stems = evidence.add(window_text, names_too);
+        let mut holds = vec![false; claim.content.len()];
+        evidence.add(window_text, names_too, &claim.content, &mut holds);
         let held: f32 = claim
             .content
             .iter()
-            .filter(|s| stems.contains(s))
-            .map(|&s| index.idf(s))
+            .zip(&holds)
+            .filter(|&(_, &holds)| holds)
+            .map(|(&s, _)| index.idf(s))
             .sum();
         let score = if total > 0.0 { held / total } else { 0.0 };
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
