@@ -27,7 +27,8 @@ pub fn key_words(key: &str) -> Box<[u32]> {
 /// words next to `breaks` (offsets of the separators that stand for paragraph breaks, sorted), in
 /// one pass over the key.
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
-    let words = key.bytes().filter(|&b| b == b' ').count() + 1;
+    // Counted many bytes at a time (a filter over the bytes spent 1 % of a cold check here).
+    let words = bytecount::count(key.as_bytes(), b' ') + 1;
     let mut filter = fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
         .hashes(PAIR_HASHES);
     // Prose repeats a few words most of the time: each word's slot in `recent` (by its low
