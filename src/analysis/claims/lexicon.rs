@@ -269,6 +269,14 @@ impl Iterator for TokenRanges<'_> {
             if end > run_start {
                 last = char::from(bytes.get(end - 1).copied().unwrap_or(b'a'));
             }
+            // Most tokens end at a space or a mark: an ASCII byte that cannot join (the run
+            // stopped at it, so it is no letter or digit) ends the token, with no char decoded.
+            if bytes
+                .get(end)
+                .is_some_and(|&b| b.is_ascii() && !matches!(b, b'\'' | b'-' | b'.' | b','))
+            {
+                break;
+            }
             let Some(c) = self.char_at(end) else {
                 break;
             };
