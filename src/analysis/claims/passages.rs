@@ -616,28 +616,43 @@ mod tests {
         assert_eq!(passages.search(&query("harbour froze"), 5).len(), 2);
     }
 
+    /// Up to `sentences` sentences of up to `words` words drawn from `vocabulary`.
+    fn sentences_of(
+        vocabulary: Vec<&'static str>,
+        words: usize,
+        sentences: usize,
+    ) -> impl proptest::strategy::Strategy<Value = Vec<Vec<&'static str>>> {
+        proptest::collection::vec(
+            proptest::collection::vec(proptest::sample::select(vocabulary), 1..words),
+            1..sentences,
+        )
+    }
+
+    /// The sentences as a source's text, each opened by `Then` (so that none starts with a
+    /// word that may not start one) and closed by a full stop.
+    fn text_of(sentences: &[Vec<&str>]) -> String {
+        sentences
+            .iter()
+            .map(|words| format!("Then {}.", words.join(" ")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     proptest::proptest! {
         /// Every stem's postings are the sentences holding it, in order, each with how often:
         /// as read sentence by sentence, word by word.
         #[test]
         fn postings_hold_each_stems_sentences_in_order(
-            sentences in proptest::collection::vec(
-                proptest::collection::vec(
-                    proptest::sample::select(vec![
-                        "Barges", "barges", "barge", "the", "The", "quay", "Quays", "12",
-                        "twelve", "froze", "harbour", "Harbours", "and", "waited",
-                    ]),
-                    1..8,
-                ),
-                1..40,
+            sentences in sentences_of(
+                vec![
+                    "Barges", "barges", "barge", "the", "The", "quay", "Quays", "12", "twelve",
+                    "froze", "harbour", "Harbours", "and", "waited",
+                ],
+                8,
+                40,
             )
         ) {
-            let text: String = sentences
-                .iter()
-                .map(|words| format!("Then {}.", words.join(" ")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let passages = SourcePassages::build(&source("a", &text));
+            let passages = SourcePassages::build(&source("a", &text_of(&sentences)));
             proptest::prop_assert_eq!(passages.sentence_count(), sentences.len());
             let mut expected: std::collections::BTreeMap<u32, Vec<(u32, u16)>> =
                 std::collections::BTreeMap::new();
@@ -665,14 +680,10 @@ mod tests {
         /// (its BM25 terms added in query order) and sorting them all.
         #[test]
         fn search_ranks_as_sorting_every_sentence_scored(
-            sentences in proptest::collection::vec(
-                proptest::collection::vec(
-                    proptest::sample::select(vec![
-                        "barges", "quay", "froze", "harbour", "waited", "levee", "storm", "held",
-                    ]),
-                    1..6,
-                ),
-                1..60,
+            sentences in sentences_of(
+                vec!["barges", "quay", "froze", "harbour", "waited", "levee", "storm", "held"],
+                6,
+                60,
             ),
             query_words in proptest::collection::vec(
                 proptest::sample::select(vec!["barges", "quay", "froze", "harbour", "absent"]),
@@ -680,12 +691,7 @@ mod tests {
             ),
             limit in 0usize..8,
         ) {
-            let text: String = sentences
-                .iter()
-                .map(|words| format!("Then {}.", words.join(" ")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let passages = SourcePassages::build(&source("a", &text));
+            let passages = SourcePassages::build(&source("a", &text_of(&sentences)));
             let q = query(&query_words.join(" "));
             let mut scores: std::collections::BTreeMap<usize, f32> = std::collections::BTreeMap::new();
             for &stem in &q {
