@@ -16,14 +16,14 @@ pub fn hover(
     hover_with(converter, path, position, Analysis::hover)
 }
 
-/// `hover` on a citation key only (`Analysis::citation_hover`): answered before the terms are
-/// mined.
-pub fn citation_hover(
+/// `hover` on a citation key or a glossary term only (`Analysis::early_hover`): answered before
+/// the terms are mined.
+pub fn early_hover(
     converter: &mut Converter,
     path: &Path,
     position: lsp::Position,
 ) -> Option<lsp::Hover> {
-    hover_with(converter, path, position, Analysis::citation_hover)
+    hover_with(converter, path, position, Analysis::early_hover)
 }
 
 fn hover_with(

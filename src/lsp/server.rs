@@ -20,7 +20,7 @@ use super::completion::{TRIGGER_CHARACTERS, completion};
 use super::convert::{Converter, PathMapper, encoding_kind, negotiate_encoding};
 use super::definition::definition;
 use super::diagnostics::run_publisher;
-use super::hover::{citation_hover, hover};
+use super::hover::{early_hover, hover};
 use super::references::references;
 use super::settings::overlay_from_settings;
 use super::state::{Documents, Session};
@@ -556,7 +556,7 @@ impl LanguageServer for Server {
         self.query_early(
             "hover",
             &uri,
-            move |converter, path| citation_hover(converter, path, position),
+            move |converter, path| early_hover(converter, path, position),
             move |converter, path| hover(converter, path, position),
         )
         .await

@@ -37,11 +37,23 @@ pub(crate) fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<H
     claim_hover(analysis, note, offset)
 }
 
-/// `hover` on a citation key of a note; `None` anywhere else.
-pub(crate) fn citation_hover_at(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover> {
+/// `hover` as far as it can be answered while the sources' terms are still being mined: on a
+/// citation key of a note, or on a term of the notes' glossary (with a line saying that the
+/// sources' definitions are to come); `None` anywhere else.
+pub(crate) fn early_hover_at(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover> {
     let note = note_at(analysis, path, offset)?;
-    let (citation, item) = citation_key_at(note, offset)?;
-    Some(citation_hover(analysis, note, citation, item))
+    if let Some((citation, item)) = citation_key_at(note, offset) {
+        return Some(citation_hover(analysis, note, citation, item));
+    }
+    let (occurrence, info) = term_at(analysis, &note.text, offset)?;
+    if info.glossary.is_empty() {
+        return None;
+    }
+    let mut hover = term_hover(analysis, &occurrence, info);
+    hover
+        .markdown
+        .push_str("\n\n---\n\n*Definitions in the sources: still being read.*");
+    Some(hover)
 }
 
 /// On a cited claim: the passage of the cited source that best supports it, with its score; on
@@ -450,9 +462,10 @@ mod tests {
     }
 
     #[test]
-    fn citation_hover_answers_on_citation_keys_only() {
+    fn early_hover_answers_on_citation_keys_as_the_full_hover_does() {
         // What the server answers before the terms are mined: a citation key's hover, the same
-        // as the full one; nothing elsewhere (there a term could come first).
+        // as the full one; nothing elsewhere in a note without a glossary (there a term could
+        // come first).
         let built = sample()
             .note(
                 "a.md",
@@ -462,12 +475,12 @@ mod tests {
         let (path, on_key) = built.cursor();
         let text = built.text(&path).to_string();
         assert_eq!(
-            built.analysis.citation_hover(&path, on_key),
+            built.analysis.early_hover(&path, on_key),
             built.analysis.hover(&path, on_key)
         );
-        assert!(built.analysis.citation_hover(&path, on_key).is_some());
+        assert!(built.analysis.early_hover(&path, on_key).is_some());
         for elsewhere in [text.find("river").expect("quotation"), 2, text.len()] {
-            assert_eq!(built.analysis.citation_hover(&path, elsewhere), None);
+            assert_eq!(built.analysis.early_hover(&path, elsewhere), None);
         }
     }
 
@@ -774,6 +787,32 @@ mod term_tests {
 
             *Glossary*, [notes/glossary.md:3](file:///ws/notes/glossary.md#L3)"#]]
         .assert_eq(&hover.markdown);
+    }
+
+    #[test]
+    fn before_the_terms_are_mined_a_glossary_term_is_answered_from_the_glossary() {
+        let built = term_fixture("Then the JBC applied the riverbend $0rule.").build();
+        let (path, offset) = built.cursor();
+        let hover = built.analysis.early_hover(&path, offset).expect("hover");
+        assert_eq!(hover.range, range_of(&built.text(&path), "riverbend rule"));
+        expect![[r#"
+            **Riverbend Rule**
+
+            ---
+
+            No state alters the flow alone.
+
+            *Glossary*, [notes/glossary.md:3](file:///ws/notes/glossary.md#L3)
+
+            ---
+
+            *Definitions in the sources: still being read.*"#]]
+        .assert_eq(&hover.markdown);
+        let text = built.text(&path);
+        let at = |needle: &str| text.find(needle).expect("in the note");
+        // A term only the sources define waits for them, as does prose.
+        assert_eq!(built.analysis.early_hover(&path, at("JBC")), None);
+        assert_eq!(built.analysis.early_hover(&path, at("Then")), None);
     }
 
     #[test]

@@ -101,10 +101,11 @@ impl Analysis {
         hover::hover(self, path, offset)
     }
 
-    /// `hover` when `offset` is on a citation key in a note, which shows nothing of the terms:
-    /// what can be answered while the terms are still being mined.
-    pub fn citation_hover(&self, path: &Path, offset: usize) -> Option<Hover> {
-        hover::citation_hover_at(self, path, offset)
+    /// `hover` as far as it can be answered while the sources' terms are still being mined: on
+    /// a citation key in a note, or on a term of the notes' glossary (saying that the sources'
+    /// definitions are to come); `None` elsewhere.
+    pub fn early_hover(&self, path: &Path, offset: usize) -> Option<Hover> {
+        hover::early_hover_at(self, path, offset)
     }
 
     /// Go-to-source: quotation → the matched source range; citation key → the source (or the
