@@ -549,7 +549,7 @@ pub fn names(text: &str, tokens: &[Token<'_>]) -> Vec<Name> {
                 .iter()
                 .map(|&i| {
                     let mut word = String::new();
-                    name_word_into(tokens.get(i).map(|t| t.text), &mut word);
+                    name_word_into(tokens.get(i).map_or("", |t| t.text), &mut word);
                     word
                 })
                 .collect();
@@ -572,7 +572,7 @@ pub fn name_initials(text: &str, tokens: &[Token<'_>]) -> Vec<String> {
     name_runs(text, tokens, |run, kept| {
         let mut initials = String::new();
         for &i in run.get(..kept).unwrap_or_default() {
-            name_word_into(tokens.get(i).map(|t| t.text), &mut word);
+            name_word_into(tokens.get(i).map_or("", |t| t.text), &mut word);
             if !is_left_out_of_initials(&word)
                 && let Some(initial) = word.chars().next()
             {
@@ -594,11 +594,8 @@ pub fn is_left_out_of_initials(word: &str) -> bool {
 /// A token as a word of a name (or of a passage read for names), written over `out`: lowercase,
 /// a possessive `'s` cut off.
 #[inline]
-pub fn name_word_into(token: Option<&str>, out: &mut String) {
-    out.clear();
-    if let Some(token) = token {
-        lowercase_into(token, out);
-    }
+pub fn name_word_into(token: &str, out: &mut String) {
+    lowercase_into(token, out);
     if let Some(kept) = out.strip_suffix("'s").map(str::len) {
         out.truncate(kept);
     }
@@ -618,7 +615,7 @@ fn name_runs(text: &str, tokens: &[Token<'_>], mut found: impl FnMut(&[usize], u
     let mut flush = |run: &mut Vec<usize>| {
         let mut kept = run.len();
         while let Some(&last) = kept.checked_sub(1).and_then(|k| run.get(k)) {
-            name_word_into(tokens.get(last).map(|t| t.text), &mut word);
+            name_word_into(tokens.get(last).map_or("", |t| t.text), &mut word);
             if !is_connector(&word) {
                 break;
             }

@@ -135,7 +135,7 @@ impl<'t> Evidence<'t> {
                 if let Some(number) = number_value(token) {
                     self.numbers.insert(number);
                 }
-                name_word_into(Some(token), &mut lower);
+                name_word_into(token, &mut lower);
                 hold(&lower);
             }
             return;
@@ -146,7 +146,7 @@ impl<'t> Evidence<'t> {
             if let Some(number) = &token.number {
                 self.numbers.insert(number.clone());
             }
-            name_word_into(Some(token.text), &mut lower);
+            name_word_into(token.text, &mut lower);
             hold(&lower);
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
@@ -278,10 +278,12 @@ pub fn assess(
         evidence.add_source_identity(&found.meta);
     }
     let mut best: Option<(f32, ByteRange)> = None;
+    // Which of the claim's stems the passage at hand holds.
+    let mut holds = vec![false; claim.content.len()];
     for (sentence, _) in &hits {
         let window = index.window(*sentence);
         let window_text = text.get(window.clone()).unwrap_or("");
-        let mut holds = vec![false; claim.content.len()];
+        holds.fill(false);
         evidence.add(window_text, names_too, &claim.content, &mut holds);
         let held: f32 = claim
             .content

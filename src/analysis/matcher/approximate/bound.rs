@@ -27,9 +27,16 @@ pub(super) struct QuoteVocabulary<'p> {
     /// Bit `b` is set when a quotation word starts with byte `b`: with `lengths`, most source
     /// words are told apart from every quotation word without hashing them.
     initials: [u64; 4],
-    /// For quotations of up to 128 words: by id, the quotation words spelled so as bits (bit `i`
-    /// for word `i`), and the bits of its content words; for `WordsInOrder`.
-    in_order: Option<(Vec<u128>, u128)>,
+    /// The quotation's words as bits, for `WordsInOrder` (quotations of up to 128 words).
+    bits: Option<QuoteBits>,
+}
+
+/// A quotation's words as bits (bit `i` for word `i`).
+struct QuoteBits {
+    /// By id: the words spelled so.
+    spelled: Vec<u128>,
+    /// Its content words.
+    content: u128,
 }
 
 /// How many of the quotation's words, and of its content words, a window holds in the
@@ -53,7 +60,8 @@ impl WordsInOrder {
         }
     }
 
-    /// Reads one window word, spelled as the quotation words of `spelled` (bits) are.
+    /// Reads one window word, spelled as the quotation words of `spelled` (bits) are; `content`
+    /// is the bits of the quotation's content words.
     fn read(&mut self, spelled: u128, content: u128) {
         let step = |v: u128, matches: u128| {
             let u = v & matches;
@@ -90,14 +98,17 @@ impl<'p> QuoteVocabulary<'p> {
         let mut lengths = 0;
         let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); 64];
         let mut initials = [0u64; 4];
-        let mut in_order = (quote.len() <= 128).then(|| (vec![0u128; quote.len()], 0u128));
+        let mut bits = (quote.len() <= 128).then(|| QuoteBits {
+            spelled: vec![0; quote.len()],
+            content: 0,
+        });
         for (i, word) in quote.iter().enumerate() {
-            if let Some((spelled, content)) = &mut in_order
-                && let Some(bits) = spelled.get_mut(word.id as usize)
+            if let Some(bits) = &mut bits
+                && let Some(spelled) = bits.spelled.get_mut(word.id as usize)
             {
-                *bits |= 1 << i;
+                *spelled |= 1 << i;
                 if word.content {
-                    *content |= 1 << i;
+                    bits.content |= 1 << i;
                 }
             }
             ids.insert(word.text, word.id);
@@ -129,7 +140,7 @@ impl<'p> QuoteVocabulary<'p> {
             lengths,
             of_length,
             initials,
-            in_order,
+            bits,
         }
     }
 
@@ -171,13 +182,13 @@ impl<'p> QuoteVocabulary<'p> {
                 *slot |= form;
             }
         };
-        let mut in_order = WordsInOrder::new();
+        let mut in_order = self.bits.as_ref().map(|bits| (bits, WordsInOrder::new()));
         let mut previous: Option<&SourceWord<'_>> = None;
         for word in source {
-            if let Some((spelled, content)) = &self.in_order
-                && let Some(&bits) = spelled.get(word.id as usize)
+            if let Some((bits, in_order)) = &mut in_order
+                && let Some(&spelled) = bits.spelled.get(word.id as usize)
             {
-                in_order.read(bits, *content);
+                in_order.read(spelled, bits.content);
             }
             for &i in self.spelled.get(word.id as usize).into_iter().flatten() {
                 mark(i, AS_ITSELF);
@@ -222,7 +233,7 @@ impl<'p> QuoteVocabulary<'p> {
         let mut matched = count(AS_ITSELF | OTHER_FORM, false);
         let content = quote.iter().filter(|w| w.content).count();
         let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
-        if self.in_order.is_some() {
+        if let Some((_, in_order)) = &in_order {
             let (in_order, content_in_order) = in_order.lengths(total);
             matched = matched.min(in_order + count(OTHER_FORM, false));
             content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
