@@ -284,6 +284,30 @@ impl StoredU32s {
         false
     }
 
+    /// The values from `low` up to `high` (exclusive; `None`: to the end), of values in
+    /// ascending order: found by two binary searches.
+    pub fn sorted_range(&self, low: u32, high: Option<u32>) -> impl Iterator<Item = u32> + '_ {
+        let start = self.partition_point(|value| value < low);
+        let end = high.map_or(self.len(), |high| {
+            self.partition_point(|value| value < high)
+        });
+        (start..end.max(start)).filter_map(|index| self.get(index))
+    }
+
+    /// The first index whose value is not `before` (the values `before` holds for must come
+    /// first).
+    fn partition_point(&self, before: impl Fn(u32) -> bool) -> usize {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match self.get(middle) {
+                Some(value) if before(value) => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        low
+    }
+
     /// Whether the values live in a mapped cache record rather than on the heap.
     pub fn is_mapped(&self) -> bool {
         matches!(self.0, HeldU32s::Mapped(_))
