@@ -106,7 +106,7 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
                     .is_some_and(u8::is_ascii_alphanumeric);
                 if starts_run
                     && speed == Speed::Fast
-                    && let Some((orig_start, stretch_end)) = clean.copied_at(after)
+                    && let Some((orig_start, stretch_end)) = chars.copied_at(after)
                 {
                     while breaks.next_if(|&b| b < after).is_some() {}
                     let limit = stretch_end.min(breaks.peek().copied().unwrap_or(usize::MAX));

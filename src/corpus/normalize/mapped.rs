@@ -187,11 +187,15 @@ impl MappedText {
             mapped: self,
             offset: 0,
             span: 0,
+            current: self.spans.first(),
+            current_end: 0,
         }
     }
 
     /// For a byte inside a copied stretch: its original offset and where (in this text) the
-    /// stretch ends. `None` for a byte of a block (a collapsed run, an expansion).
+    /// stretch ends. `None` for a byte of a block (a collapsed run, an expansion). (The key
+    /// projection asks `CharOrigins::copied_at`, which searches from the span at hand.)
+    #[cfg(test)]
     pub(crate) fn copied_at(&self, byte: usize) -> Option<(usize, usize)> {
         let index = self
             .spans
@@ -258,13 +262,38 @@ impl MappedText {
 pub struct CharOrigins<'a> {
     mapped: &'a MappedText,
     offset: usize,
+    /// The span of the char returned last, that span, and where the next one starts (the
+    /// text's end after the last): kept so that a char of the same span, most of them, maps
+    /// without a lookup.
     span: usize,
+    current: Option<Span>,
+    current_end: usize,
 }
 
 impl CharOrigins<'_> {
     /// Goes on from `offset` (a char boundary at or after the next char's offset).
     pub(crate) fn skip_to(&mut self, offset: usize) {
         self.offset = self.offset.max(offset);
+    }
+
+    /// `MappedText::copied_at` for a byte at or after the char returned last: found from that
+    /// char's span on rather than by a search of every span.
+    pub(crate) fn copied_at(&self, byte: usize) -> Option<(usize, usize)> {
+        let spans = &self.mapped.spans;
+        let mut index = self.span;
+        while spans
+            .get(index + 1)
+            .is_some_and(|next| next.norm as usize <= byte)
+        {
+            index += 1;
+        }
+        let span = spans.get(index).filter(|span| span.norm as usize <= byte)?;
+        (span.orig_len == COPY).then(|| {
+            (
+                span.orig as usize + (byte - span.norm as usize),
+                self.mapped.span_end(index),
+            )
+        })
     }
 }
 
@@ -273,17 +302,36 @@ impl Iterator for CharOrigins<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let offset = self.offset;
-        let c = self.mapped.text.get(offset..)?.chars().next()?;
+        let c = match self.mapped.text.as_bytes().get(offset) {
+            Some(&byte) if byte.is_ascii() => char::from(byte),
+            _ => self.mapped.text.get(offset..)?.chars().next()?,
+        };
         self.offset += c.len_utf8();
-        while self
-            .mapped
-            .spans
-            .get(self.span + 1)
-            .is_some_and(|s| s.norm as usize <= offset)
-        {
-            self.span += 1;
+        if offset >= self.current_end {
+            let spans = &self.mapped.spans;
+            while spans
+                .get(self.span + 1)
+                .is_some_and(|s| s.norm as usize <= offset)
+            {
+                self.span += 1;
+            }
+            self.current = spans.get(self.span);
+            self.current_end = self.mapped.span_end(self.span);
         }
-        Some((offset, c, self.mapped.origin_in_span(self.span, offset)))
+        // As `origin_in_span`, which this equals: a copied char maps to itself (never past its
+        // span), any other to its whole block.
+        let origin = match self.current {
+            Some(span) if span.orig_len == COPY => {
+                let start = span.orig as usize + (offset - span.norm as usize);
+                let len = c
+                    .len_utf8()
+                    .min(self.current_end.saturating_sub(offset).max(1));
+                start..start + len
+            }
+            Some(span) => span.orig as usize..span.orig as usize + span.orig_len as usize,
+            None => 0..0,
+        };
+        Some((offset, c, origin))
     }
 }
 

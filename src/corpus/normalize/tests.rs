@@ -718,8 +718,25 @@ fn assert_well_mapped(original: &str, mapped: &MappedText) -> Result<(), TestCas
         }
         previous = origin;
     }
-    for (i, (offset, c, origin)) in mapped.char_origins().enumerate() {
-        prop_assert_eq!(origin, mapped.byte_origin(offset), "char {} {:?}", i, c);
+    let mut chars = mapped.char_origins();
+    while let Some((offset, c, origin)) = chars.next() {
+        prop_assert_eq!(
+            origin,
+            mapped.byte_origin(offset),
+            "char at {} {:?}",
+            offset,
+            c
+        );
+        // The iterator's search from its span, for the bytes that follow the char.
+        let after = offset + c.len_utf8();
+        for byte in after..(after + 4).min(mapped.text.len() + 1) {
+            prop_assert_eq!(
+                chars.copied_at(byte),
+                mapped.copied_at(byte),
+                "byte {}",
+                byte
+            );
+        }
     }
     let mut last = 0;
     for offset in 0..=original.len() + 1 {
