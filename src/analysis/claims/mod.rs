@@ -16,6 +16,8 @@ pub use passages::PassageIndex;
 pub use support::{ClaimText, Support};
 pub use worthiness::{Signal, Worthiness};
 
+use rayon::prelude::*;
+
 use super::SourceChange;
 use crate::ByteRange;
 use crate::corpus::Corpus;
@@ -155,40 +157,57 @@ pub fn check_claims(
     {
         return NoteClaims::default(); // both checks are off: nothing to compute
     }
-    let mut checked = NoteClaims::default();
     let limit = threshold(settings);
-    for candidate in candidates(input) {
-        let key = (
-            input
-                .text
-                .get(candidate.sentence.clone())
-                .unwrap_or("")
-                .to_string(),
-            candidate.cited.clone(),
-            candidate.cited_in_sentence,
-            !candidate.has_citation,
-        );
-        let known =
-            previous.and_then(
-                |(old_claims, old_memo)| match old_memo.outcomes.get(&key)? {
-                    Some(index) => old_claims
-                        .get(*index)
-                        .filter(|old| {
-                            changes.is_empty()
-                                || !may_change_with_sources(input, &candidate, old, changes, limit)
-                        })
-                        .map(Some),
-                    None => Some(None),
-                },
+    // Each candidate with its memo key and the outcome known from the previous check, if any;
+    // the others are checked side by side (a note's last claims otherwise ran on one core while
+    // the others had finished).
+    let keyed: Vec<_> = candidates(input)
+        .into_iter()
+        .map(|candidate| {
+            let key = (
+                input
+                    .text
+                    .get(candidate.sentence.clone())
+                    .unwrap_or("")
+                    .to_string(),
+                candidate.cited.clone(),
+                candidate.cited_in_sentence,
+                !candidate.has_citation,
             );
-        let claim = match known {
-            Some(old) => old.map(|old| Claim {
-                sentence: candidate.sentence.clone(),
-                block: candidate.block,
-                ..old.clone()
-            }),
-            None => check_candidate(input, candidate),
-        };
+            let known =
+                previous.and_then(
+                    |(old_claims, old_memo)| match old_memo.outcomes.get(&key)? {
+                        Some(index) => old_claims
+                            .get(*index)
+                            .filter(|old| {
+                                changes.is_empty()
+                                    || !may_change_with_sources(
+                                        input, &candidate, old, changes, limit,
+                                    )
+                            })
+                            .map(Some),
+                        None => Some(None),
+                    },
+                );
+            (key, candidate, known)
+        })
+        .collect();
+    let outcomes: Vec<_> = keyed
+        .into_par_iter()
+        .map(|(key, candidate, known)| {
+            let claim = match known {
+                Some(old) => old.map(|old| Claim {
+                    sentence: candidate.sentence.clone(),
+                    block: candidate.block,
+                    ..old.clone()
+                }),
+                None => check_candidate(input, candidate),
+            };
+            (key, claim)
+        })
+        .collect();
+    let mut checked = NoteClaims::default();
+    for (key, claim) in outcomes {
         let index = claim.map(|claim| {
             checked.claims.push(claim);
             checked.claims.len() - 1
