@@ -245,9 +245,18 @@ impl StoredU32s {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.iter_between(0..self.len())
+    }
+
+    /// The values at the indices of `range`.
+    fn iter_between(&self, range: Range<usize>) -> impl Iterator<Item = u32> + '_ {
         let (heap, mapped) = match &self.0 {
-            HeldU32s::Heap(values) => (&values[..], &[][..]),
-            HeldU32s::Mapped(mapped) => (&[][..], mapped.bytes()),
+            HeldU32s::Heap(values) => (values.get(range).unwrap_or_default(), &[][..]),
+            HeldU32s::Mapped(mapped) => {
+                let bytes = range.start.checked_mul(4).zip(range.end.checked_mul(4));
+                let bytes = bytes.and_then(|(start, end)| mapped.bytes().get(start..end));
+                (&[][..], bytes.unwrap_or_default())
+            }
         };
         heap.iter().copied().chain(
             mapped
@@ -291,7 +300,7 @@ impl StoredU32s {
         let end = high.map_or(self.len(), |high| {
             self.partition_point(|value| value < high)
         });
-        (start..end.max(start)).filter_map(|index| self.get(index))
+        self.iter_between(start..end.max(start))
     }
 
     /// The first index whose value is not `before` (the values `before` holds for must come
@@ -663,6 +672,43 @@ mod tests {
         assert!(!take_slot(&taken, 3));
         taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         assert!(take_slot(&taken, 3));
+    }
+
+    #[test]
+    fn sorted_ranges_read_alike_from_the_heap_and_from_a_mapped_record() {
+        let values: Vec<u32> = vec![0, 3, 3, 7, 1 << 28, (1 << 28) + 1, u32::MAX - 1, u32::MAX];
+        let bytes: Vec<u8> = [9u8, 9]
+            .into_iter()
+            .chain(values.iter().flat_map(|v| v.to_le_bytes()))
+            .collect();
+        let map = mapped_file(&bytes);
+        let mapped = MappedBytes::new(&map, &bytes, 2..bytes.len())
+            .and_then(StoredU32s::mapped)
+            .expect("in bounds, a multiple of four");
+        let heap = StoredU32s::from(values.clone());
+        let bounds = [
+            0,
+            1,
+            3,
+            4,
+            7,
+            8,
+            1 << 28,
+            (1 << 28) + 2,
+            u32::MAX - 1,
+            u32::MAX,
+        ];
+        for low in bounds {
+            for high in bounds.map(Some).into_iter().chain([None]) {
+                let expected: Vec<u32> = values
+                    .iter()
+                    .copied()
+                    .filter(|&v| v >= low && high.is_none_or(|high| v < high))
+                    .collect();
+                assert_eq!(heap.sorted_range(low, high).collect::<Vec<_>>(), expected);
+                assert_eq!(mapped.sorted_range(low, high).collect::<Vec<_>>(), expected);
+            }
+        }
     }
 
     #[test]
