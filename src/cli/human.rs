@@ -59,7 +59,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic], color: boo
     } else {
         Renderer::plain()
     };
-    let mut files = Files::of_diagnostics(analysis, diagnostics);
+    let mut files = Files::default();
     let mut out = String::new();
     for d in diagnostics {
         let path = relative(analysis, &d.path);

@@ -13,40 +13,12 @@ use crate::diagnostic::Diagnostic;
 use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
 /// Texts and line indexes of the files diagnostics point into, loaded once each.
+#[derive(Default)]
 pub(crate) struct Files {
     cache: HashMap<PathBuf, Option<(StoredText, LineIndex)>>,
 }
 
 impl Files {
-    /// The files `diagnostics` point into (their own and their related locations'), loaded and
-    /// indexed side by side: a report on a large corpus points into thousands of sources.
-    pub(crate) fn of_diagnostics(analysis: &Analysis, diagnostics: &[Diagnostic]) -> Files {
-        use rayon::prelude::*;
-        let mut paths: Vec<&Path> = diagnostics
-            .iter()
-            .flat_map(|d| std::iter::once(&d.path).chain(d.related.iter().map(|r| &r.path)))
-            .map(PathBuf::as_path)
-            .collect();
-        paths.sort_unstable();
-        paths.dedup();
-        let cache = paths
-            .into_par_iter()
-            .map(|path| (path.to_path_buf(), Files::load(analysis, path)))
-            .collect();
-        Files { cache }
-    }
-
-    /// The text of `path` (the analysis's, else read from disk) and its line index.
-    fn load(analysis: &Analysis, path: &Path) -> Option<(StoredText, LineIndex)> {
-        let text = analysis
-            .file_text(path)
-            .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
-        let index = LineIndex::new(&text);
-        // Only the lines diagnostics point at are read again.
-        text.release();
-        Some((text, index))
-    }
-
     pub(crate) fn get(
         &mut self,
         analysis: &Analysis,
@@ -54,7 +26,15 @@ impl Files {
     ) -> Option<&(StoredText, LineIndex)> {
         self.cache
             .entry(path.to_path_buf())
-            .or_insert_with(|| Files::load(analysis, path))
+            .or_insert_with(|| {
+                let text = analysis
+                    .file_text(path)
+                    .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
+                let index = LineIndex::new(&text);
+                // Only the lines diagnostics point at are read again.
+                text.release();
+                Some((text, index))
+            })
             .as_ref()
     }
 }
@@ -98,7 +78,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
         diagnostics: Items {
             analysis,
             diagnostics,
-            files: std::cell::RefCell::new(Files::of_diagnostics(analysis, diagnostics)),
+            files: std::cell::RefCell::new(Files::default()),
         },
     };
     let mut out = serde_json::to_string_pretty(&report)

@@ -49,7 +49,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
             })
         })
         .collect();
-    let mut files = Files::of_diagnostics(analysis, diagnostics);
+    let mut files = Files::default();
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {
