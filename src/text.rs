@@ -54,6 +54,55 @@ impl Checkpoint {
     }
 }
 
+/// The checkpoints of the lines longer than `CHECKPOINT_STRIDE` (the lines start at
+/// `line_starts`): at the first char at or after each stride, its columns from the line's start.
+/// A stretch of ASCII up to the next checkpoint is counted at once (one char and one UTF-16 unit
+/// a byte): sources hold paragraphs of thousands of bytes on one line, mostly ASCII.
+fn checkpoints(bytes: &[u8], line_starts: &[usize]) -> Vec<Checkpoint> {
+    let mut checkpoints = Vec::new();
+    let ends = line_starts.iter().skip(1).copied().chain([bytes.len()]);
+    for (start, end) in line_starts.iter().copied().zip(ends) {
+        if end.saturating_sub(start) <= CHECKPOINT_STRIDE {
+            continue;
+        }
+        let (mut utf16, mut utf32) = (0, 0);
+        let mut next = start + CHECKPOINT_STRIDE;
+        let mut offset = start;
+        while let Some(&byte) = bytes.get(offset).filter(|_| offset < end) {
+            // Up to the next checkpoint no checkpoint is taken: only chars are counted.
+            let stop = next.min(end);
+            if let Some(stretch) = bytes.get(offset..stop).filter(|s| !s.is_empty()) {
+                if stretch.is_ascii() {
+                    utf16 += stretch.len();
+                    utf32 += stretch.len();
+                } else {
+                    for &byte in stretch.iter().filter(|&&b| (b as i8) >= -0x40) {
+                        utf32 += 1;
+                        utf16 += if byte >= 0xF0 { 2 } else { 1 };
+                    }
+                }
+                offset = stop;
+                continue;
+            }
+            // Not a UTF-8 continuation byte: a char starts here.
+            if (byte as i8) >= -0x40 {
+                if offset >= next {
+                    checkpoints.push(Checkpoint {
+                        offset,
+                        utf16,
+                        utf32,
+                    });
+                    next = offset + CHECKPOINT_STRIDE;
+                }
+                utf32 += 1;
+                utf16 += if byte >= 0xF0 { 2 } else { 1 };
+            }
+            offset += 1;
+        }
+    }
+    checkpoints
+}
+
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
@@ -64,31 +113,7 @@ impl LineIndex {
                 .filter(|&i| !(bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n')))
                 .map(|i| i + 1),
         );
-        let mut checkpoints = Vec::new();
-        let ends = line_starts.iter().skip(1).copied().chain([text.len()]);
-        for (start, end) in line_starts.iter().copied().zip(ends) {
-            if end - start <= CHECKPOINT_STRIDE {
-                continue;
-            }
-            let (mut utf16, mut utf32) = (0, 0);
-            let mut next = start + CHECKPOINT_STRIDE;
-            for (offset, &byte) in bytes.get(start..end).unwrap_or_default().iter().enumerate() {
-                let offset = start + offset;
-                // Not a UTF-8 continuation byte: a char starts here.
-                if (byte as i8) >= -0x40 {
-                    if offset >= next {
-                        checkpoints.push(Checkpoint {
-                            offset,
-                            utf16,
-                            utf32,
-                        });
-                        next = offset + CHECKPOINT_STRIDE;
-                    }
-                    utf32 += 1;
-                    utf16 += if byte >= 0xF0 { 2 } else { 1 };
-                }
-            }
-        }
+        let checkpoints = checkpoints(bytes, &line_starts);
         LineIndex {
             line_starts,
             len: text.len(),
@@ -307,6 +332,37 @@ mod tests {
             index.offset(text, LineCol { line: 0, col: 1 }, ColumnEncoding::Utf16),
             0
         );
+    }
+
+    proptest::proptest! {
+        /// Counted stretch by stretch, the checkpoints are those of counting byte by byte.
+        #[test]
+        fn checkpoints_are_those_of_counting_every_byte(
+            pieces in proptest::collection::vec("(a{1,700}|[ab ]{0,9}|中|😀|é|\n|\r\n)", 0..12),
+        ) {
+            let text = pieces.concat();
+            let index = LineIndex::new(&text);
+            let mut expected = Vec::new();
+            let ends = index.line_starts.iter().skip(1).copied().chain([text.len()]);
+            for (start, end) in index.line_starts.iter().copied().zip(ends) {
+                if end - start <= CHECKPOINT_STRIDE {
+                    continue;
+                }
+                let (mut utf16, mut utf32, mut next) = (0, 0, start + CHECKPOINT_STRIDE);
+                for (offset, c) in text[start..end].char_indices() {
+                    let offset = start + offset;
+                    if offset >= next {
+                        expected.push((offset, utf16, utf32));
+                        next = offset + CHECKPOINT_STRIDE;
+                    }
+                    utf32 += 1;
+                    utf16 += c.len_utf16();
+                }
+            }
+            let found: Vec<(usize, usize, usize)> =
+                index.checkpoints.iter().map(|c| (c.offset, c.utf16, c.utf32)).collect();
+            proptest::prop_assert_eq!(found, expected);
+        }
     }
 
     /// Long lines get checkpoints; every offset must convert exactly as counting from the line's
