@@ -36,6 +36,19 @@ enum Spans {
 /// The size of a span in a cache record.
 const SPAN_BYTES: usize = 12;
 
+/// The span a record's entry of `SPAN_BYTES` holds: three little-endian `u32`s.
+fn span_of_entry(entry: &[u8]) -> Span {
+    let word = |at: usize| {
+        let bytes = entry.get(at..at + 4).unwrap_or(&[0; 4]);
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    };
+    Span {
+        norm: word(0),
+        orig: word(4),
+        orig_len: word(8),
+    }
+}
+
 impl Spans {
     fn len(&self) -> usize {
         match self {
@@ -49,16 +62,7 @@ impl Spans {
             Spans::Heap(spans) => spans.get(index).copied(),
             Spans::Mapped(mapped) => {
                 let at = index.checked_mul(SPAN_BYTES)?;
-                let bytes = mapped.bytes().get(at..at + SPAN_BYTES)?;
-                let word = |i: usize| {
-                    let b = bytes.get(i..i + 4).unwrap_or(&[0; 4]);
-                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-                };
-                Some(Span {
-                    norm: word(0),
-                    orig: word(4),
-                    orig_len: word(8),
-                })
+                Some(span_of_entry(mapped.bytes().get(at..at + SPAN_BYTES)?))
             }
         }
     }
@@ -448,7 +452,10 @@ impl MappedText {
         let text = input.text()?;
         let len = text.len();
         let count = input.u32()? as usize;
-        let mut spans = Vec::new();
+        let mapped = input.is_mapped();
+        // Read first: a damaged count asks for no more room than the record holds.
+        let table = input.bytes(count.checked_mul(SPAN_BYTES)?)?;
+        let mut spans = Vec::with_capacity(if mapped { 0 } else { count });
         let mut previous: Option<Span> = None;
         let mut in_order = true;
         // Whether `span`, running up to normalised offset `end`, maps inside the original.
@@ -459,21 +466,15 @@ impl MappedText {
             };
             span.orig as usize + orig_len as usize <= original_len
         };
-        for _ in 0..count {
-            let span = Span {
-                norm: input.u32()?,
-                orig: input.u32()?,
-                orig_len: input.u32()?,
-            };
+        for span in table.chunks_exact(SPAN_BYTES).map(span_of_entry) {
             in_order &= match &previous {
                 Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
                 None => span.norm == 0,
             } && (span.norm as usize) < len.max(1);
             previous = Some(span);
-            if input.is_mapped() {
-                continue;
+            if !mapped {
+                spans.push(span);
             }
-            spans.push(span);
         }
         in_order &= previous.is_none_or(|last| inside(&last, to_u32(len)));
         // Read again, in place, when the record is mapped (the same bytes, now checked).
