@@ -68,36 +68,33 @@ fn checkpoints(bytes: &[u8], line_starts: &[usize]) -> Vec<Checkpoint> {
         let (mut utf16, mut utf32) = (0, 0);
         let mut next = start + CHECKPOINT_STRIDE;
         let mut offset = start;
-        while let Some(&byte) = bytes.get(offset).filter(|_| offset < end) {
-            // Up to the next checkpoint no checkpoint is taken: only chars are counted.
+        while offset < end {
+            // Up to the next checkpoint only chars are counted.
             let stop = next.min(end);
             if let Some(stretch) = bytes.get(offset..stop).filter(|s| !s.is_empty()) {
                 if stretch.is_ascii() {
                     utf16 += stretch.len();
                     utf32 += stretch.len();
                 } else {
+                    // Not a UTF-8 continuation byte: a char starts here.
                     for &byte in stretch.iter().filter(|&&b| (b as i8) >= -0x40) {
                         utf32 += 1;
                         utf16 += if byte >= 0xF0 { 2 } else { 1 };
                     }
                 }
                 offset = stop;
-                continue;
+            } else if bytes.get(offset).is_some_and(|&b| (b as i8) >= -0x40) {
+                // At or past `next`, the first char to start takes the checkpoint (it is
+                // counted with the stretch it starts).
+                checkpoints.push(Checkpoint {
+                    offset,
+                    utf16,
+                    utf32,
+                });
+                next = offset + CHECKPOINT_STRIDE;
+            } else {
+                offset += 1; // a continuation byte: no char starts here
             }
-            // Not a UTF-8 continuation byte: a char starts here.
-            if (byte as i8) >= -0x40 {
-                if offset >= next {
-                    checkpoints.push(Checkpoint {
-                        offset,
-                        utf16,
-                        utf32,
-                    });
-                    next = offset + CHECKPOINT_STRIDE;
-                }
-                utf32 += 1;
-                utf16 += if byte >= 0xF0 { 2 } else { 1 };
-            }
-            offset += 1;
         }
     }
     checkpoints

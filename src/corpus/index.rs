@@ -646,18 +646,9 @@ impl BuiltIndex {
             .unwrap_or_default();
         // Two passes over the sources' word hashes, each shard at once: count, then place.
         let mut runs: Vec<WordRuns> = vec![WordRuns::default(); SHARDS];
-        for batch in sources.chunks(SOURCES_PER_BATCH) {
-            runs.par_iter_mut().enumerate().for_each(|(shard, runs)| {
-                let (low, high) = shard_bounds(shard);
-                for source in batch {
-                    for word in source.words.sorted_range(low, high) {
-                        runs.entry(word).or_default().1 += 1;
-                    }
-                }
-            });
-            // Mapped from the cache: the pages read are given back as each pass goes.
-            batch.iter().for_each(|source| source.release_pages());
-        }
+        for_each_word_by_shard(sources, &mut runs, |runs, _, word| {
+            runs.entry(word).or_default().1 += 1;
+        });
         // Each shard's runs one after the other, in shard order.
         let mut next = 0u32;
         let mut shard_starts = Vec::with_capacity(SHARDS + 1);
@@ -683,6 +674,32 @@ impl BuiltIndex {
     }
 }
 
+/// Calls `visit` with each shard's state for every word hash of that shard in every source
+/// (with the source's index), in corpus order: the shards side by side, `SOURCES_PER_BATCH`
+/// sources at a time, whose mapped pages are given back after each batch.
+fn for_each_word_by_shard<S: Send>(
+    sources: &[Arc<Source>],
+    shards: &mut [S],
+    visit: impl Fn(&mut S, usize, u32) + Sync,
+) {
+    let mut first = 0;
+    for batch in sources.chunks(SOURCES_PER_BATCH) {
+        shards
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(shard, state)| {
+                let (low, high) = shard_bounds(shard);
+                for (index, source) in (first..).zip(batch) {
+                    for word in source.words.sorted_range(low, high) {
+                        visit(state, index, word);
+                    }
+                }
+            });
+        batch.iter().for_each(|source| source.release_pages());
+        first += batch.len();
+    }
+}
+
 /// The second pass of `BuiltIndex::build`: each source's index placed in the runs of its words,
 /// as `T` (narrow enough for every index: checked by the caller). Shard `i`'s runs fill
 /// `shard_starts[i]..shard_starts[i + 1]` of the postings.
@@ -702,30 +719,19 @@ fn place_holders<T: Copy + Default + Send + TryFrom<usize>>(
         parts.push((part, bounds[0]));
         rest = after;
     }
-    let mut first = 0;
-    for batch in sources.chunks(SOURCES_PER_BATCH) {
-        runs.par_iter_mut()
-            .zip(parts.par_iter_mut())
-            .enumerate()
-            .for_each(|(shard, (runs, (part, part_start)))| {
-                let (low, high) = shard_bounds(shard);
-                for (index, source) in (first..).zip(batch) {
-                    let Ok(index) = T::try_from(index) else {
-                        break;
-                    };
-                    for word in source.words.sorted_range(low, high) {
-                        if let Some(run) = runs.get_mut(&word)
-                            && let Some(slot) = part.get_mut((run.0 + run.1 - *part_start) as usize)
-                        {
-                            *slot = index;
-                            run.1 += 1;
-                        }
-                    }
-                }
-            });
-        batch.iter().for_each(|source| source.release_pages());
-        first += batch.len();
-    }
+    let mut shards: Vec<_> = runs.iter_mut().zip(parts).collect();
+    for_each_word_by_shard(
+        sources,
+        &mut shards,
+        |(runs, (part, part_start)), index, word| {
+            if let (Ok(index), Some(run)) = (T::try_from(index), runs.get_mut(&word))
+                && let Some(slot) = part.get_mut((run.0 + run.1 - *part_start) as usize)
+            {
+                *slot = index;
+                run.1 += 1;
+            }
+        },
+    );
     holders
 }
 

@@ -280,17 +280,7 @@ impl StoredU32s {
     /// Whether `value` is among the values, which must be in ascending order (a source's word
     /// hashes are): a binary search.
     pub fn contains_sorted(&self, value: u32) -> bool {
-        let (mut low, mut high) = (0, self.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.get(middle) {
-                Some(found) if found < value => low = middle + 1,
-                Some(found) if found > value => high = middle,
-                Some(_) => return true,
-                None => return false,
-            }
-        }
-        false
+        self.get(self.partition_point(|found| found < value)) == Some(value)
     }
 
     /// The values from `low` up to `high` (exclusive; `None`: to the end), of values in

@@ -36,6 +36,20 @@ enum Spans {
 /// The size of a span in a cache record.
 const SPAN_BYTES: usize = 12;
 
+/// The original range of the char at `char_start` (`char_len` bytes) of `span`, which ends at
+/// `span_end`: a copied char maps to itself, any other to its span's whole block.
+fn span_origin(span: Span, span_end: usize, char_start: usize, char_len: usize) -> ByteRange {
+    let orig = span.orig as usize;
+    if span.orig_len != COPY {
+        return orig..orig + span.orig_len as usize;
+    }
+    // (A char never runs past its span in a map built here; one read from a damaged record
+    // might, and must not map past the span.)
+    let char_len = char_len.min(span_end.saturating_sub(char_start).max(1));
+    let start = orig + (char_start - span.norm as usize);
+    start..start + char_len
+}
+
 /// The span a record's entry of `SPAN_BYTES` holds: three little-endian `u32`s.
 fn span_of_entry(entry: &[u8]) -> Span {
     let word = |at: usize| {
@@ -205,13 +219,32 @@ impl MappedText {
             .spans
             .partition_point(|s| s.norm as usize <= byte)
             .checked_sub(1)?;
-        let span = self.spans.get(index)?;
+        self.copied_in_span(index, byte)
+    }
+
+    /// `copied_at` for `byte` in span `index` (which starts at or before it).
+    fn copied_in_span(&self, index: usize, byte: usize) -> Option<(usize, usize)> {
+        let span = self.spans.get(index).filter(|s| s.norm as usize <= byte)?;
         (span.orig_len == COPY).then(|| {
             (
                 span.orig as usize + (byte - span.norm as usize),
                 self.span_end(index),
             )
         })
+    }
+
+    /// The last span starting at or before `byte`, looked for from span `from` on (which
+    /// starts at or before it): a walk, for bytes read in order.
+    fn span_from(&self, from: usize, byte: usize) -> usize {
+        let mut index = from;
+        while self
+            .spans
+            .get(index + 1)
+            .is_some_and(|next| next.norm as usize <= byte)
+        {
+            index += 1;
+        }
+        index
     }
 
     /// Whether the text and its map are read from a mapped cache record.
@@ -234,12 +267,8 @@ impl MappedText {
         let Some(span) = self.spans.get(index) else {
             return 0..0;
         };
-        let (norm, orig) = (span.norm as usize, span.orig as usize);
-        if span.orig_len != COPY {
-            return orig..orig + span.orig_len as usize;
-        }
         let mut char_start = byte;
-        while char_start > norm && !self.text.is_char_boundary(char_start) {
+        while char_start > span.norm as usize && !self.text.is_char_boundary(char_start) {
             char_start -= 1;
         }
         let char_len = self
@@ -247,11 +276,7 @@ impl MappedText {
             .get(char_start..)
             .and_then(|rest| rest.chars().next())
             .map_or(1, char::len_utf8);
-        // (A char never runs past its span in a map built here; one read from a damaged record
-        // might, and must not map past the span.)
-        let char_len = char_len.min(self.span_end(index).saturating_sub(char_start).max(1));
-        let start = orig + (char_start - norm);
-        start..start + char_len
+        span_origin(span, self.span_end(index), char_start, char_len)
     }
 
     fn end_of_original(&self) -> usize {
@@ -283,21 +308,8 @@ impl CharOrigins<'_> {
     /// `MappedText::copied_at` for a byte at or after the char returned last: found from that
     /// char's span on rather than by a search of every span.
     pub(crate) fn copied_at(&self, byte: usize) -> Option<(usize, usize)> {
-        let spans = &self.mapped.spans;
-        let mut index = self.span;
-        while spans
-            .get(index + 1)
-            .is_some_and(|next| next.norm as usize <= byte)
-        {
-            index += 1;
-        }
-        let span = spans.get(index).filter(|span| span.norm as usize <= byte)?;
-        (span.orig_len == COPY).then(|| {
-            (
-                span.orig as usize + (byte - span.norm as usize),
-                self.mapped.span_end(index),
-            )
-        })
+        let index = self.mapped.span_from(self.span, byte);
+        self.mapped.copied_in_span(index, byte)
     }
 }
 
@@ -312,29 +324,14 @@ impl Iterator for CharOrigins<'_> {
         };
         self.offset += c.len_utf8();
         if offset >= self.current_end {
-            let spans = &self.mapped.spans;
-            while spans
-                .get(self.span + 1)
-                .is_some_and(|s| s.norm as usize <= offset)
-            {
-                self.span += 1;
-            }
-            self.current = spans.get(self.span);
+            self.span = self.mapped.span_from(self.span, offset);
+            self.current = self.mapped.spans.get(self.span);
             self.current_end = self.mapped.span_end(self.span);
         }
-        // As `origin_in_span`, which this equals: a copied char maps to itself (never past its
-        // span), any other to its whole block.
-        let origin = match self.current {
-            Some(span) if span.orig_len == COPY => {
-                let start = span.orig as usize + (offset - span.norm as usize);
-                let len = c
-                    .len_utf8()
-                    .min(self.current_end.saturating_sub(offset).max(1));
-                start..start + len
-            }
-            Some(span) => span.orig as usize..span.orig as usize + span.orig_len as usize,
-            None => 0..0,
-        };
+        // As `origin_in_span`, with the span at hand: the char starts at `offset`.
+        let origin = self.current.map_or(0..0, |span| {
+            span_origin(span, self.current_end, offset, c.len_utf8())
+        });
         Some((offset, c, origin))
     }
 }
