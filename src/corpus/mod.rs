@@ -3,6 +3,7 @@
 //! collapsed, case kept: for reading, terms and sentences) and `key` (the matching key: see
 //! `normalize`).
 
+pub(crate) mod ascii;
 pub mod cache;
 mod index;
 pub mod load;

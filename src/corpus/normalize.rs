@@ -25,6 +25,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 pub use mapped::{CharOrigins, MappedText};
 
 use super::SourceFormat;
+use super::ascii;
 use super::markup::{Edit, Replacement, markup_edits};
 use mapped::MappedBuilder;
 
@@ -146,18 +147,7 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
 /// single spaces each followed by one. The run ends on a letter or digit.
 fn ascii_words_end(bytes: &[u8], start: usize, limit: usize) -> usize {
     let run = bytes.get(start..limit.min(bytes.len())).unwrap_or_default();
-    let (mut at, mut end) = (0, 0);
-    while let Some(&byte) = run.get(at) {
-        if is_ascii_alnum(byte) {
-            at += 1;
-        } else if byte == b' ' && run.get(at + 1).is_some_and(|&next| is_ascii_alnum(next)) {
-            at += 2;
-        } else {
-            break;
-        }
-        end = at;
-    }
-    start + end
+    start + ascii::spaced_run(run, ascii::alphanumeric_mask, is_ascii_alnum, true)
 }
 
 /// How a byte of UTF-8 text reads, for loops that copy or split ASCII a byte at a time: one table
@@ -192,6 +182,11 @@ pub(crate) fn byte_class(byte: u8) -> ByteClass {
         .get(usize::from(byte))
         .copied()
         .unwrap_or(ByteClass::PastAscii)
+}
+
+/// How many bytes at the start of `bytes` are ASCII letters or digits.
+pub(crate) fn alphanumeric_run(bytes: &[u8]) -> usize {
+    ascii::member_run(bytes, ascii::alphanumeric_mask, is_ascii_alnum)
 }
 
 fn is_ascii_alnum(byte: u8) -> bool {
@@ -358,20 +353,7 @@ fn push_chars(
 /// How many bytes at the start of `bytes` are visible ASCII chars or single spaces between two
 /// of them (ending on a visible char).
 fn plain_ascii_run(bytes: &[u8]) -> usize {
-    let visible = |b: u8| (0x21..=0x7E).contains(&b);
-    let mut end = 0;
-    let mut at = 0;
-    while let Some(&b) = bytes.get(at) {
-        if visible(b) {
-            at += 1;
-            end = at;
-        } else if b == b' ' && at > 0 && bytes.get(at + 1).is_some_and(|&next| visible(next)) {
-            at += 1;
-        } else {
-            break;
-        }
-    }
-    end
+    ascii::spaced_run(bytes, ascii::visible_mask, |b| b.is_ascii_graphic(), false)
 }
 
 /// The ASCII char at `at` as an item of the stages.

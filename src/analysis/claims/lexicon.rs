@@ -9,7 +9,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use crate::ByteRange;
 use crate::analysis::terms::mine::{DAYS, MONTHS};
-use crate::corpus::normalize::{ByteClass, byte_class};
+use crate::corpus::normalize::{ByteClass, alphanumeric_run, byte_class};
 use crate::corpus::word_hash;
 
 static STOP_WORDS: LazyLock<foldhash::HashSet<&'static str>> = LazyLock::new(|| {
@@ -260,12 +260,7 @@ impl Iterator for TokenRanges<'_> {
         loop {
             // Runs of ASCII letters and digits at once.
             let run_start = end;
-            while bytes
-                .get(end)
-                .is_some_and(|&b| byte_class(b) == ByteClass::AsciiAlphanumeric)
-            {
-                end += 1;
-            }
+            end += alphanumeric_run(bytes.get(end..).unwrap_or_default());
             if end > run_start {
                 last = char::from(bytes.get(end - 1).copied().unwrap_or(b'a'));
             }

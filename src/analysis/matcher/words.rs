@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use crate::corpus::ascii;
+
 /// Chars of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar):
 /// a quotation may start or end next to one of them in the middle of a run.
 #[inline]
@@ -72,15 +74,33 @@ pub(super) fn word_ranges(text: &str, range: Range<usize>) -> Vec<Range<usize>> 
             at += len;
             continue;
         }
-        // A word: up to the next space or unspaced char, read byte by byte (a space is one
-        // byte, and no byte inside a char is 0xE0 or more).
+        // A word: up to the next space or unspaced char (a space is one byte, and no byte
+        // inside a char is 0xE0 or more), eight bytes at a time, then the last one by one.
         let start = at;
         at += 1;
-        while let Some(&byte) = bytes.get(at) {
-            if byte == b' ' || (byte >= 0xE0 && unspaced_at(at).is_some()) {
-                break;
+        loop {
+            match ascii::word_at(bytes, at) {
+                Some(word) => {
+                    let stops = ascii::byte_mask(word, b' ') | ascii::wide_lead_mask(word);
+                    at += ascii::first_set(stops);
+                    if stops == 0 {
+                        continue;
+                    }
+                }
+                None => {
+                    at += bytes
+                        .get(at..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|&&byte| byte != b' ' && byte < 0xE0)
+                        .count();
+                }
             }
-            at += 1;
+            // At a space, the end, or a char from U+0800 up that may be written unspaced.
+            match bytes.get(at) {
+                Some(&byte) if byte != b' ' && unspaced_at(at).is_none() => at += 1,
+                _ => break,
+            }
         }
         words.push(range.start + start..range.start + at);
     }
