@@ -189,26 +189,27 @@ pub fn lowercase_into(token: &str, out: &mut String) {
 /// letters (`China's`, `people-to-people`) and `.` or `,` between digits (`4.5`, `1,200`). A
 /// number's trailing `%` or `s` (`12%`, `1990s`) is part of the token.
 pub fn tokens(text: &str) -> Vec<Token<'_>> {
-    token_ranges(text)
-        .into_iter()
-        .map(|range| {
-            let token_text = text.get(range.clone()).unwrap_or("");
-            Token {
-                text: token_text,
-                range,
-                number: number_value(token_text),
-            }
-        })
-        .collect()
+    // Room for the tokens of prose (some six bytes each with their space) at once: passages
+    // are tokenized by the million, and growing the list took a reallocation in four.
+    let mut tokens = Vec::with_capacity(text.len() / 5 + 1);
+    tokens.extend(TokenRanges::new(text).map(|range| {
+        let token_text = text.get(range.clone()).unwrap_or("");
+        Token {
+            text: token_text,
+            range,
+            number: number_value(token_text),
+        }
+    }));
+    tokens
 }
 
-/// The byte ranges of `tokens(text)`, without reading numbers' values (for callers that only
-/// need it for some tokens).
-pub fn token_ranges(text: &str) -> Vec<ByteRange> {
+/// The byte ranges of `tokens(text)`, listed.
+#[cfg(test)]
+fn token_ranges(text: &str) -> Vec<ByteRange> {
     TokenRanges::new(text).collect()
 }
 
-/// The byte ranges of `tokens(text)` one by one, as `token_ranges` lists them (no list to
+/// The byte ranges of `tokens(text)` one by one, without reading numbers' values (no list to
 /// allocate for a caller that reads each once).
 pub struct TokenRanges<'a> {
     text: &'a str,
@@ -365,13 +366,16 @@ fn number_word(lower: &str) -> Option<u32> {
 /// Whether the part of `token` before its first hyphen is a number word (any case). Read from the
 /// bytes: that part must be 3 to 9 ASCII letters (`number_words_are_short_and_plain`).
 fn starts_with_number_word(token: &str) -> bool {
-    // Most words are ruled out by their first letter, before their letters are counted.
-    let initial = token
+    // Most words are ruled out by their first letter and their length (`the` and `that` by
+    // those of `two`, `ten` and `three`) before they are compared with number words.
+    let lengths = token
         .bytes()
         .next()
         .and_then(|b| b.to_ascii_lowercase().checked_sub(b'a'))
-        .filter(|&letter| letter < 26);
-    if initial.is_none_or(|letter| NUMBER_WORD_INITIALS & 1 << letter == 0) {
+        .and_then(|letter| NUMBER_WORD_LENGTHS.get(usize::from(letter)))
+        .copied()
+        .unwrap_or(0);
+    if lengths == 0 {
         return false;
     }
     let letters = token
@@ -384,25 +388,29 @@ fn starts_with_number_word(token: &str) -> bool {
         .get(letters..)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '‐']));
     whole
-        && (NUMBER_WORD_MIN_LEN..=NUMBER_WORD_MAX_LEN).contains(&letters)
+        && lengths >> letters & 1 == 1
         && NUMBER_WORDS
             .iter()
             .any(|(word, _)| word.eq_ignore_ascii_case(head))
 }
 
-/// Bit `n` is set when a number word starts with the `n`th letter of the alphabet: most words
-/// are told apart from number words by their first letter.
-const NUMBER_WORD_INITIALS: u32 = {
-    let mut initials = 0;
+/// By the letter a number word starts with (`a` first): bit `n` is set when one of `n` letters
+/// does. Most words are told apart from number words by their first letter, and most others by
+/// their length.
+const NUMBER_WORD_LENGTHS: [u16; 26] = {
+    let mut lengths = [0; 26];
     let mut i = 0;
     while i < NUMBER_WORDS.len() {
-        initials |= 1 << (NUMBER_WORDS[i].0.as_bytes()[0] - b'a');
+        let word = NUMBER_WORDS[i].0.as_bytes();
+        lengths[(word[0] - b'a') as usize] |= 1 << word.len();
         i += 1;
     }
-    initials
+    lengths
 };
 
-/// The shortest and longest of `NUMBER_WORDS`.
+/// The shortest and longest of `NUMBER_WORDS` (the shortest is only checked: `NUMBER_WORD_LENGTHS`
+/// rules out the shorter words).
+#[cfg(test)]
 const NUMBER_WORD_MIN_LEN: usize = 3;
 const NUMBER_WORD_MAX_LEN: usize = 9;
 
@@ -760,7 +768,6 @@ pub fn same_place(words: &[String]) -> Vec<Vec<String>> {
 mod tests {
     use super::*;
 
-    /// `token_ranges` as it was first written (over a list of the chars): the reference.
     #[test]
     fn number_words_are_short_and_plain() {
         for (word, _) in NUMBER_WORDS {
@@ -781,7 +788,7 @@ mod tests {
     proptest::proptest! {
         /// The byte-level test says what splitting at the first hyphen and comparing said.
         #[test]
-        fn number_word_heads_read_from_bytes_as_split(token in "(six|Ten|seventeen|x|é|-|‐|’|s|1){0,6}") {
+        fn number_word_heads_read_from_bytes_as_split(token in "(six|Ten|seventeen|the|That|for|forty|fourty|Eight|ninety|x|é|-|‐|’|s|1){0,6}") {
             let head = token.split(['-', '‐']).next().unwrap_or(&token);
             let split = NUMBER_WORDS.iter().any(|(word, _)| word.eq_ignore_ascii_case(head));
             proptest::prop_assert_eq!(starts_with_number_word(&token), split);
@@ -800,6 +807,7 @@ mod tests {
         }
     }
 
+    /// `token_ranges` as it was first written (over a list of the chars): the reference.
     fn token_ranges_by_char_list(text: &str) -> Vec<ByteRange> {
         let mut out = Vec::new();
         let chars: Vec<(usize, char)> = text.char_indices().collect();
