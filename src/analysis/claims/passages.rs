@@ -286,7 +286,7 @@ impl StemIds {
         if let Some(&id) = self.id_of_token.get(&hash) {
             return id;
         }
-        let id = match content_stem(token) {
+        let id = match memoized_content_stem(token, hash) {
             Some(stem) => *self.id_of_stem.entry(stem).or_insert_with(|| {
                 self.stem_of.push(stem);
                 u32::try_from(self.stem_of.len() - 1).unwrap_or(NOT_CONTENT)
@@ -374,6 +374,34 @@ impl std::hash::Hasher for KeyAsHash {
     fn write_u64(&mut self, value: u64) {
         self.0 = value;
     }
+}
+
+thread_local! {
+    /// The `content_stem` of each token this thread met, by the token's `word_key`: sources share
+    /// their vocabulary, and telling a new word's stem (its lowercase, whether it is a number or
+    /// a stop word, then its stem) cost as much as indexing the rest of a source.
+    static CONTENT_STEMS: std::cell::RefCell<foldhash::HashMap<u64, Option<u32>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
+}
+
+/// Tokens `CONTENT_STEMS` holds at most (then it starts afresh): some 4 MB (a few in tests, so
+/// that starting afresh is tested too).
+const CONTENT_STEMS_HELD: usize = if cfg!(test) { 8 } else { 200_000 };
+
+/// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
+fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
+    CONTENT_STEMS.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(&stem) = memo.get(&key) {
+            return stem;
+        }
+        let stem = content_stem(token);
+        if memo.len() >= CONTENT_STEMS_HELD {
+            memo.clear();
+        }
+        memo.insert(key, stem);
+        stem
+    })
 }
 
 /// The stem hash of a token that is a content word (not a number, not a stop word).
@@ -713,6 +741,25 @@ mod tests {
             expected.truncate(limit);
             proptest::prop_assert_eq!(passages.search(&q, limit), expected);
         }
+    }
+
+    #[test]
+    fn remembered_content_stems_are_the_stems_told_afresh() {
+        let tokens = [
+            "Treaty", "treaty", "the", "1990s", "twelve", "Xi’s", "signed", "ports", "of", "de",
+            "Ports", "harbour", "harbours",
+        ];
+        // A few tokens asked again and again (remembered), then more than are held.
+        for asked in [&tokens[..5], &tokens[..5], &tokens[..], &tokens[..]] {
+            for &token in asked {
+                assert_eq!(
+                    memoized_content_stem(token, word_key(token)),
+                    content_stem(token),
+                    "{token}"
+                );
+            }
+        }
+        assert!(CONTENT_STEMS.with(|memo| memo.borrow().len()) <= CONTENT_STEMS_HELD);
     }
 
     #[test]
