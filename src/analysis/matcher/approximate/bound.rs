@@ -24,9 +24,10 @@ pub(super) struct QuoteVocabulary<'p> {
     lengths: u64,
     /// ... which are these (at `n`; at 63, every word of 63 bytes or more).
     of_length: Vec<Vec<usize>>,
-    /// Bit `b` is set when a quotation word starts with byte `b`: with `lengths`, most source
-    /// words are told apart from every quotation word without hashing them.
-    initials: [u64; 4],
+    /// The signatures of the quotation's words, and of the keys of `by_pair`: most source words
+    /// are told apart from every one of them without hashing them (most have the length of one).
+    word_signatures: Signatures,
+    pair_signatures: Signatures,
     /// The quotation's words as bits, for `WordsInOrder` (quotations of up to 128 words).
     bits: Option<QuoteBits>,
 }
@@ -88,6 +89,35 @@ fn length_bit(len: usize) -> u64 {
     1 << len.min(63)
 }
 
+/// A set of words' signatures (length, first and last byte, mixed into 8 bits): a word whose
+/// signature is not in the set is none of the words put in; one whose signature is may be.
+#[derive(Debug, Default, Clone, Copy)]
+struct Signatures([u64; 4]);
+
+impl Signatures {
+    fn signature(word: &str) -> u8 {
+        let bytes = word.as_bytes();
+        let first = u32::from(bytes.first().copied().unwrap_or(0));
+        let last = u32::from(bytes.last().copied().unwrap_or(0));
+        let mixed = (word.len() as u32 ^ first << 8 ^ last << 16).wrapping_mul(0x9e37_79b9);
+        (mixed >> 24) as u8
+    }
+
+    fn insert(&mut self, word: &str) {
+        let signature = Self::signature(word);
+        if let Some(bits) = self.0.get_mut(usize::from(signature >> 6)) {
+            *bits |= 1 << (signature & 63);
+        }
+    }
+
+    fn may_hold(&self, word: &str) -> bool {
+        let signature = Self::signature(word);
+        self.0
+            .get(usize::from(signature >> 6))
+            .is_some_and(|bits| bits & 1 << (signature & 63) != 0)
+    }
+}
+
 impl<'p> QuoteVocabulary<'p> {
     /// The vocabulary of `quote`, whose words carry their ids (`spelling_ids`).
     pub(super) fn new(quote: &[QuoteWord<'p>]) -> QuoteVocabulary<'p> {
@@ -97,7 +127,8 @@ impl<'p> QuoteVocabulary<'p> {
         let mut pair_lengths = 0;
         let mut lengths = 0;
         let mut of_length: Vec<Vec<usize>> = vec![Vec::new(); 64];
-        let mut initials = [0u64; 4];
+        let mut word_signatures = Signatures::default();
+        let mut pair_signatures = Signatures::default();
         let mut bits = (quote.len() <= 128).then(|| QuoteBits {
             spelled: vec![0; quote.len()],
             content: 0,
@@ -112,11 +143,7 @@ impl<'p> QuoteVocabulary<'p> {
                 }
             }
             ids.insert(word.text, word.id);
-            if let Some(&first) = word.text.as_bytes().first()
-                && let Some(bits) = initials.get_mut(usize::from(first >> 6))
-            {
-                *bits |= 1 << (first & 63);
-            }
+            word_signatures.insert(word.text);
             if let Some(same) = spelled.get_mut(word.id as usize) {
                 same.push(i);
             }
@@ -129,6 +156,7 @@ impl<'p> QuoteVocabulary<'p> {
             {
                 let joined = format!("{}{}", previous.text, word.text);
                 pair_lengths |= length_bit(joined.len());
+                pair_signatures.insert(&joined);
                 by_pair.entry(joined).or_default().push(i);
             }
         }
@@ -139,19 +167,15 @@ impl<'p> QuoteVocabulary<'p> {
             pair_lengths,
             lengths,
             of_length,
-            initials,
+            word_signatures,
+            pair_signatures,
             bits,
         }
     }
 
     /// The id of the quotation words spelled `text`; `NOT_QUOTED` when none is.
     pub(super) fn id_of(&self, text: &str) -> u32 {
-        let first = text.as_bytes().first().copied().unwrap_or(0);
-        let initial = self
-            .initials
-            .get(usize::from(first >> 6))
-            .is_some_and(|bits| bits & 1 << (first & 63) != 0);
-        if !initial || self.lengths & length_bit(text.len()) == 0 {
+        if self.lengths & length_bit(text.len()) == 0 || !self.word_signatures.may_hold(text) {
             return NOT_QUOTED;
         }
         self.ids.get(text).copied().unwrap_or(NOT_QUOTED)
@@ -193,7 +217,9 @@ impl<'p> QuoteVocabulary<'p> {
             for &i in self.spelled.get(word.id as usize).into_iter().flatten() {
                 mark(i, AS_ITSELF);
             }
-            if self.pair_lengths & length_bit(word.text.len()) != 0 {
+            if self.pair_lengths & length_bit(word.text.len()) != 0
+                && self.pair_signatures.may_hold(word.text)
+            {
                 for &i in self.by_pair.get(word.text).into_iter().flatten() {
                     mark(i - 1, OTHER_FORM);
                     mark(i, OTHER_FORM);
@@ -471,6 +497,22 @@ pub(crate) mod tests {
                 prop_assert!(vocabulary.may_score(&quote, &source, Some(alignment.score)));
             }
         }
+    }
+
+    #[test]
+    fn signatures_hold_every_word_put_in_and_rule_out_most_others() {
+        let mut signatures = super::Signatures::default();
+        let (put, others) = VOCABULARY.split_at(VOCABULARY.len() / 2);
+        for word in put {
+            signatures.insert(word);
+        }
+        assert!(put.iter().all(|word| signatures.may_hold(word)));
+        let ruled_out = others.iter().filter(|w| !signatures.may_hold(w)).count();
+        assert!(
+            ruled_out > others.len() / 2,
+            "{ruled_out} of {}",
+            others.len()
+        );
     }
 
     /// The longest common subsequence's length, by dynamic programming: the reference.
