@@ -337,7 +337,7 @@ fn search_corpus(
     }
     // No candidate holds it word for word: those that may were searched so, and the others lack
     // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
-    let order = approximate_order(pattern, &candidates);
+    let order = approximate_order(pattern, corpus, &candidates);
     // Each source is only asked for what would beat the best so far (`better` keeps the first
     // of equals, so a tie elsewhere changes nothing).
     let mut best: Option<QuoteMatch> = None;
@@ -371,7 +371,10 @@ fn plan_search(
 ) -> Option<SearchPlan> {
     let (candidates, exact) = search_candidates(pattern, corpus, skip)?;
     Some(match &earlier.approximate {
-        Some(_) => SearchPlan::new(&exact, Some(&approximate_order(pattern, &candidates))),
+        Some(_) => SearchPlan::new(
+            &exact,
+            Some(&approximate_order(pattern, corpus, &candidates)),
+        ),
         None => SearchPlan::new(exact.get(..earlier.exact.len()).unwrap_or(&exact), None),
     })
 }
@@ -451,8 +454,21 @@ fn exact_candidates(
 /// word pairs (then its rarest words). In a corpus whose sources share one vocabulary, hundreds
 /// hold every word of a passage scattered, and the source it comes from is told apart only by
 /// holding its words side by side.
-fn approximate_order(pattern: &[PatternPiece], candidates: &[Candidate<'_>]) -> Vec<usize> {
-    let pairs = adjacent_pairs(pattern);
+fn approximate_order(
+    pattern: &[PatternPiece],
+    corpus: &Corpus,
+    candidates: &[Candidate<'_>],
+) -> Vec<usize> {
+    // The pairs of the rarest words first: a candidate that cannot rank is told so after the
+    // fewest probes of its filter (how many pairs it holds does not depend on their order).
+    let index = corpus.word_index();
+    let mut pairs = adjacent_pairs(pattern);
+    pairs.sort_by_cached_key(|&(first, second)| {
+        index
+            .sources_with(first)
+            .len()
+            .min(index.sources_with(second).len())
+    });
     // The candidates by how many pairs they hold: only the first are taken (at most one per
     // search, and one more for each taken by words first), so only they are ranked unless more
     // are needed.
