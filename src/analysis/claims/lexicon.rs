@@ -82,18 +82,33 @@ fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
 /// computed (up to `STEM_CACHE_WORDS` words, then starts afresh), by the word's 64-bit hash (the
 /// stems themselves are told apart by 32-bit hashes).
 pub fn stem_hash(lower: &str) -> u32 {
-    let word = word_key(lower);
-    STEM_CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(&hash) = cache.get(&word) {
-            return hash;
+    remembered(&STEM_CACHE, word_key(lower), STEM_CACHE_WORDS, || {
+        word_hash(&stem(lower))
+    })
+}
+
+/// A thread's memo of what was worked out for each word, by the word's `word_key`.
+pub(super) type WordMemo<V> = std::cell::RefCell<foldhash::HashMap<u64, V>>;
+
+/// `compute()`, remembered in the thread's `memo` under `key`; the memo starts afresh once it
+/// holds `held` words.
+pub(super) fn remembered<V: Copy>(
+    memo: &'static std::thread::LocalKey<WordMemo<V>>,
+    key: u64,
+    held: usize,
+    compute: impl FnOnce() -> V,
+) -> V {
+    memo.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(&value) = memo.get(&key) {
+            return value;
         }
-        let hash = word_hash(&stem(lower));
-        if cache.len() >= STEM_CACHE_WORDS {
-            cache.clear();
+        let value = compute();
+        if memo.len() >= held {
+            memo.clear();
         }
-        cache.insert(word, hash);
-        hash
+        memo.insert(key, value);
+        value
     })
 }
 
@@ -106,8 +121,7 @@ pub fn word_key(word: &str) -> u64 {
 }
 
 thread_local! {
-    static STEM_CACHE: std::cell::RefCell<foldhash::HashMap<u64, u32>> =
-        std::cell::RefCell::new(foldhash::HashMap::default());
+    static STEM_CACHE: WordMemo<u32> = WordMemo::default();
 }
 
 /// One token of a text.

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::lexicon::{TokenRanges, is_stop_word, lowercase, number_value, stem_hash, word_key};
+use super::lexicon::{
+    TokenRanges, WordMemo, is_stop_word, lowercase, number_value, remembered, stem_hash, word_key,
+};
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
@@ -380,8 +382,7 @@ thread_local! {
     /// The `content_stem` of each token this thread met, by the token's `word_key`: sources share
     /// their vocabulary, and telling a new word's stem (its lowercase, whether it is a number or
     /// a stop word, then its stem) cost as much as indexing the rest of a source.
-    static CONTENT_STEMS: std::cell::RefCell<foldhash::HashMap<u64, Option<u32>>> =
-        std::cell::RefCell::new(foldhash::HashMap::default());
+    static CONTENT_STEMS: WordMemo<Option<u32>> = WordMemo::default();
 }
 
 /// Tokens `CONTENT_STEMS` holds at most (then it starts afresh): some 4 MB (a few in tests, so
@@ -390,17 +391,8 @@ const CONTENT_STEMS_HELD: usize = if cfg!(test) { 8 } else { 200_000 };
 
 /// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
 fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
-    CONTENT_STEMS.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        if let Some(&stem) = memo.get(&key) {
-            return stem;
-        }
-        let stem = content_stem(token);
-        if memo.len() >= CONTENT_STEMS_HELD {
-            memo.clear();
-        }
-        memo.insert(key, stem);
-        stem
+    remembered(&CONTENT_STEMS, key, CONTENT_STEMS_HELD, || {
+        content_stem(token)
     })
 }
 

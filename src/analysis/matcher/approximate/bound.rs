@@ -95,26 +95,26 @@ fn length_bit(len: usize) -> u64 {
 struct Signatures([u64; 4]);
 
 impl Signatures {
-    fn signature(word: &str) -> u8 {
+    /// Where `word`'s signature sits: its word of the set, and its bit there.
+    fn slot(word: &str) -> (usize, u64) {
         let bytes = word.as_bytes();
         let first = u32::from(bytes.first().copied().unwrap_or(0));
         let last = u32::from(bytes.last().copied().unwrap_or(0));
         let mixed = (word.len() as u32 ^ first << 8 ^ last << 16).wrapping_mul(0x9e37_79b9);
-        (mixed >> 24) as u8
+        let signature = mixed >> 24;
+        ((signature >> 6) as usize, 1 << (signature & 63))
     }
 
     fn insert(&mut self, word: &str) {
-        let signature = Self::signature(word);
-        if let Some(bits) = self.0.get_mut(usize::from(signature >> 6)) {
-            *bits |= 1 << (signature & 63);
+        let (at, bit) = Self::slot(word);
+        if let Some(bits) = self.0.get_mut(at) {
+            *bits |= bit;
         }
     }
 
     fn may_hold(&self, word: &str) -> bool {
-        let signature = Self::signature(word);
-        self.0
-            .get(usize::from(signature >> 6))
-            .is_some_and(|bits| bits & 1 << (signature & 63) != 0)
+        let (at, bit) = Self::slot(word);
+        self.0.get(at).is_some_and(|bits| bits & bit != 0)
     }
 }
 
