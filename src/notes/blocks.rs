@@ -1,13 +1,10 @@
 //! Block structure of a note from tree-sitter-md: prose blocks, headings, blockquotes, definition
 //! lists; masks non-prose bytes; runs the inline scanners; attributes citations to quotations.
 
-use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use tree_sitter::{Node, TreeCursor};
-use tree_sitter_md::{MarkdownParser, MarkdownTree};
+use tree_sitter::Node;
 
 use super::attribution;
 use super::citation::{scan_citations, unclosed_citation_brackets};
@@ -15,6 +12,7 @@ use super::glossary;
 use super::mask::Mask;
 use super::quotation::{QuotationKind, UnclosedMark, quote_word_count, scan_inline, split_pieces};
 use super::sentences::split_sentences;
+use super::syntax::{Inlines, NoteCursor, parse_blocks, parse_markdown};
 use super::{Block, BlockKind, Heading, Note, Quotation, SyntaxProblem, SyntaxProblemKind};
 use crate::ByteRange;
 
@@ -384,7 +382,7 @@ fn chunked_outline(
             let chunk = text.get(range.clone()).unwrap_or("");
             match known.get(&(at_start, chunk)) {
                 Some(&outline) => outline.clone(),
-                None => Arc::new(outline_of_chunk(chunk, at_start)),
+                None => Arc::new(outline_of_chunk(chunk, at_start, Inlines::Needed)),
             }
         })
         .collect();
@@ -399,17 +397,12 @@ fn chunked_outline(
     (merged, chunks)
 }
 
-thread_local! {
-    /// One tree-sitter-md parser per thread, re-used for every chunk.
-    static PARSER: std::cell::RefCell<MarkdownParser> = std::cell::RefCell::new(MarkdownParser::default());
-}
-
 /// The outline of one chunk, its ranges relative to the chunk. A chunk that does not start the
 /// document is parsed after a blank line, so that a `---` opening it is no frontmatter. A chunk
 /// that ends the text without a line break is parsed with one: at the very end of its input
 /// tree-sitter-md reads an empty heading (`# `) by what came before it (a heading or not), so the
 /// last chunk alone and the whole text would differ there.
-fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
+fn chunk_outline(chunk: &str, at_start: bool, inlines: Inlines) -> Outline {
     let prefix = if at_start { "" } else { "\n" };
     let suffix = if chunk.is_empty() || chunk.ends_with(['\n', '\r']) {
         ""
@@ -422,7 +415,7 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
         format!("{prefix}{chunk}{suffix}").into()
     };
     let mut outline = Outline::default();
-    let tree = parse_markdown(&source);
+    let tree = parse_markdown(&source, inlines);
     let Some(tree) = tree else {
         tracing::debug!(
             bytes = chunk.len(),
@@ -458,8 +451,8 @@ fn chunk_outline(chunk: &str, at_start: bool) -> Outline {
 
 /// The whole note's outline from a single tree-sitter parse: what `chunked_outline` must equal
 /// (tests and the fuzz target check it).
-fn whole_outline(text: &str) -> Outline {
-    let mut outline = outline_of_chunk(text, true);
+fn whole_outline(text: &str, inlines: Inlines) -> Outline {
+    let mut outline = outline_of_chunk(text, true, inlines);
     finish_outline(text, &mut outline);
     outline
 }
@@ -482,8 +475,9 @@ fn finish_outline(text: &str, outline: &mut Outline) {
     }
 }
 
-/// Checks that parsing `text` chunk by chunk gives the outline of one parse of the whole text;
-/// `Err` says what differs. For the fuzz target and tests.
+/// Checks that parsing `text` chunk by chunk gives the outline of one parse of the whole text
+/// with every inline node parsed (as `tree_sitter_md::MarkdownParser` parses); `Err` says what
+/// differs. For the fuzz target and tests.
 ///
 /// Where tree-sitter-md's parse of the whole text has a syntax error, only the chunks before the
 /// one holding the first error are compared: its error recovery may swallow the rest of the text
@@ -492,7 +486,7 @@ fn finish_outline(text: &str, outline: &mut Outline) {
 #[doc(hidden)]
 pub fn check_chunked_outline(text: &str) -> Result<(), String> {
     let (chunked, _) = chunked_outline(text, None);
-    let whole = whole_outline(text);
+    let whole = whole_outline(text, Inlines::Every);
     let chunks = super::chunks::top_level_chunks(text);
     let compared = first_block_error(text).map_or(text.len(), |at| {
         chunks
@@ -500,32 +494,51 @@ pub fn check_chunked_outline(text: &str) -> Result<(), String> {
             .find(|chunk| chunk.contains(&at))
             .map_or(text.len(), |chunk| chunk.start)
     });
-    let summary = |o: &Outline| {
-        let before = |r: &ByteRange| r.start < compared;
-        format!(
-            "mask {:?}\nfrontmatter {:?}\nblocks {:?}\nheadings {:?}\ncomments {:?}",
-            o.mask.apply(text).get(..compared),
-            o.frontmatter.as_ref().filter(|r| before(r)),
-            o.candidates
-                .iter()
-                .filter(|c| before(&c.range))
-                .collect::<Vec<_>>(),
-            o.headings
-                .iter()
-                .filter(|h| before(&h.range))
-                .collect::<Vec<_>>(),
-            o.comments
-                .iter()
-                .filter(|c| before(&c.range))
-                .collect::<Vec<_>>(),
-        )
-    };
+    let summary = |o: &Outline| outline_summary(o, text, compared);
     let (chunked, whole) = (summary(&chunked), summary(&whole));
     if chunked == whole {
         Ok(())
     } else {
         Err(format!(
             "chunks {chunks:?}, compared up to {compared}\n--- chunked\n{chunked}\n--- whole\n{whole}"
+        ))
+    }
+}
+
+/// What an outline says of `text` before byte `compared`, written out for comparison.
+fn outline_summary(o: &Outline, text: &str, compared: usize) -> String {
+    let before = |r: &ByteRange| r.start < compared;
+    format!(
+        "mask {:?}\nfrontmatter {:?}\nblocks {:?}\nheadings {:?}\ncomments {:?}",
+        o.mask.apply(text).get(..compared),
+        o.frontmatter.as_ref().filter(|r| before(r)),
+        o.candidates
+            .iter()
+            .filter(|c| before(&c.range))
+            .collect::<Vec<_>>(),
+        o.headings
+            .iter()
+            .filter(|h| before(&h.range))
+            .collect::<Vec<_>>(),
+        o.comments
+            .iter()
+            .filter(|c| before(&c.range))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Checks that the outline of `text` is the same whether tree-sitter-md parses the inline nodes
+/// that may hold markup the outline reads (`syntax::may_hold_inline_markup`) or every one; `Err`
+/// says what differs. For the fuzz target and tests.
+#[doc(hidden)]
+pub fn check_needed_inlines(text: &str) -> Result<(), String> {
+    let needed = outline_summary(&whole_outline(text, Inlines::Needed), text, text.len());
+    let every = outline_summary(&whole_outline(text, Inlines::Every), text, text.len());
+    if needed == every {
+        Ok(())
+    } else {
+        Err(format!(
+            "--- needed inlines\n{needed}\n--- every inline\n{every}"
         ))
     }
 }
@@ -538,8 +551,8 @@ fn first_block_error(text: &str) -> Option<usize> {
     } else {
         format!("{text}\n").into()
     };
-    let tree = PARSER.with(|parser| parser.borrow_mut().parse(source.as_bytes(), None))?;
-    let mut node = tree.block_tree().root_node();
+    let tree = parse_blocks(&source)?;
+    let mut node = tree.root_node();
     if !node.has_error() {
         return None;
     }
@@ -865,21 +878,10 @@ impl Outline {
     }
 }
 
-/// How much CPU time tree-sitter-md may spend on one chunk: half a second, plus 1.5 s a
-/// megabyte, at most 4 s. Prose parses at about a megabyte a second here; some shapes no note
-/// has in earnest cost it far more (a run of 60,000 `*` took 7.5 s, a paragraph of `![` a
-/// gigabyte of memory per 200 KB), and the stack its parser grows is bounded by the time it
-/// runs (see `PARSER_STACK_BYTES`).
-fn parse_budget(len: usize) -> Duration {
-    let per_megabyte = Duration::from_millis(1500);
-    let proportional = per_megabyte.mul_f64(len as f64 / 1_000_000.0);
-    (Duration::from_millis(500) + proportional).min(Duration::from_secs(4))
-}
-
 /// The stack a chunk of `DEEP_STACK_CHUNK_BYTES` or more is parsed with: tree-sitter's parser
 /// frees what it built recursively, a frame per level of nesting it tried (about 110 bytes), and
 /// a paragraph of 30,000 unclosed `[a](` went past the 2 MB of a default thread. Within
-/// `parse_budget`, 64 MB is several times what the worst shape found reaches; only what is used
+/// `syntax::parse_budget`, 64 MB is several times what the worst shape found reaches; only what is used
 /// becomes resident.
 const PARSER_STACK_BYTES: usize = 64 << 20;
 
@@ -888,172 +890,25 @@ const PARSER_STACK_BYTES: usize = 64 << 20;
 const DEEP_STACK_CHUNK_BYTES: usize = 16 * 1024;
 
 /// `chunk_outline`, on a thread with a deep stack when the chunk is long enough to need one.
-fn outline_of_chunk(chunk: &str, at_start: bool) -> Outline {
+fn outline_of_chunk(chunk: &str, at_start: bool, inlines: Inlines) -> Outline {
     if chunk.len() < DEEP_STACK_CHUNK_BYTES {
-        return chunk_outline(chunk, at_start);
+        return chunk_outline(chunk, at_start, inlines);
     }
     std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("ibid-parse".to_string())
             .stack_size(PARSER_STACK_BYTES)
-            .spawn_scoped(scope, || chunk_outline(chunk, at_start));
+            .spawn_scoped(scope, || chunk_outline(chunk, at_start, inlines));
         match spawned {
             Ok(parsing) => parsing
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             Err(error) => {
                 tracing::warn!("cannot start a thread to parse a long block of a note: {error}");
-                chunk_outline(chunk, at_start)
+                chunk_outline(chunk, at_start, inlines)
             }
         }
     })
-}
-
-/// Parses `source` with tree-sitter-md within `parse_budget`; `None` when it gave up (over
-/// budget, or tree-sitter failed).
-fn parse_markdown(source: &str) -> Option<MarkdownTree> {
-    let budget = parse_budget(source.len());
-    let clock = ThreadClock::start();
-    let within_budget = |_: &tree_sitter::ParseState| {
-        if clock.elapsed() > budget {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
-    let (mut on_block, mut on_inline) = (within_budget, within_budget);
-    let options = tree_sitter_md::MarkdownParseOptions::new(
-        Some(tree_sitter::ParseOptions::new().progress_callback(&mut on_block)),
-        Some(tree_sitter::ParseOptions::new().progress_callback(&mut on_inline)),
-    );
-    let bytes = source.as_bytes();
-    PARSER.with(|parser| {
-        let mut parser = parser.borrow_mut();
-        let tree = parser.parse_with_options(
-            &mut |at, _| bytes.get(at..).unwrap_or_default(),
-            None,
-            options,
-        );
-        if tree.is_none() {
-            // A parser stopped midway keeps what it built, to resume: free it now.
-            *parser = MarkdownParser::default();
-        }
-        tree
-    })
-}
-
-/// Time this thread has spent since `start`: its CPU time where the platform tells it (so that
-/// a busy machine, or a process stopped and resumed, does not cut a parse short), else wall time.
-#[derive(Clone, Copy)]
-struct ThreadClock {
-    cpu: Option<Duration>,
-    wall: Instant,
-}
-
-impl ThreadClock {
-    fn start() -> Self {
-        ThreadClock {
-            cpu: thread_cpu_time(),
-            wall: Instant::now(),
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        match (self.cpu, thread_cpu_time()) {
-            (Some(start), Some(now)) => now.saturating_sub(start),
-            _ => self.wall.elapsed(),
-        }
-    }
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn thread_cpu_time() -> Option<Duration> {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec through the pointer, which is valid and unique.
-    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    let seconds = u64::try_from(now.tv_sec).ok()?;
-    let nanos = u32::try_from(now.tv_nsec).ok()?;
-    (read == 0).then(|| Duration::new(seconds, nanos))
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn thread_cpu_time() -> Option<Duration> {
-    None
-}
-
-/// Walks tree-sitter-md's block tree and, from each `inline` node (or table cell), down into its
-/// inline tree, as `tree_sitter_md::MarkdownCursor` does, but steps back up in constant time:
-/// `MarkdownCursor::goto_parent` asks an inline node for its parent, which tree-sitter finds by
-/// descending from the root, so walking emphasis nested n deep cost O(n²).
-struct NoteCursor<'t> {
-    tree: &'t MarkdownTree,
-    block: TreeCursor<'t>,
-    /// In an inline tree: its cursor, and how far below the inline tree's root it is (≥ 1).
-    inline: Option<(TreeCursor<'t>, usize)>,
-}
-
-impl<'t> NoteCursor<'t> {
-    fn new(tree: &'t MarkdownTree) -> Self {
-        NoteCursor {
-            tree,
-            block: tree.block_tree().walk(),
-            inline: None,
-        }
-    }
-
-    fn node(&self) -> Node<'t> {
-        match &self.inline {
-            Some((cursor, _)) => cursor.node(),
-            None => self.block.node(),
-        }
-    }
-
-    fn goto_first_child(&mut self) -> bool {
-        if let Some((cursor, depth)) = &mut self.inline {
-            let moved = cursor.goto_first_child();
-            *depth += usize::from(moved);
-            return moved;
-        }
-        let node = self.block.node();
-        if matches!(node.kind(), "inline" | "pipe_table_cell")
-            && let Some(inline_tree) = self.tree.inline_tree(&node)
-        {
-            // The inline tree's root stands for the block node itself: go to its first child.
-            let mut cursor = inline_tree.walk();
-            if !cursor.goto_first_child() {
-                return false;
-            }
-            self.inline = Some((cursor, 1));
-            return true;
-        }
-        self.block.goto_first_child()
-    }
-
-    fn goto_next_sibling(&mut self) -> bool {
-        match &mut self.inline {
-            Some((cursor, _)) => cursor.goto_next_sibling(),
-            None => self.block.goto_next_sibling(),
-        }
-    }
-
-    fn goto_parent(&mut self) -> bool {
-        match &mut self.inline {
-            Some((cursor, depth)) => {
-                *depth -= 1;
-                if *depth == 0 {
-                    // Back at the inline tree's root: that is the block node.
-                    self.inline = None;
-                } else {
-                    cursor.goto_parent();
-                }
-                true
-            }
-            None => self.block.goto_parent(),
-        }
-    }
 }
 
 fn children_of_kind(node: Node<'_>, kind: &str) -> Vec<ByteRange> {
@@ -1349,7 +1204,11 @@ mod tests {
         for (shape, paragraph) in hostile_paragraphs(DEEP_STACK_CHUNK_BYTES - 1) {
             let parsed = std::thread::Builder::new()
                 .stack_size(1 << 20)
-                .spawn(move || chunk_outline(&paragraph, false).candidates.len())
+                .spawn(move || {
+                    chunk_outline(&paragraph, false, Inlines::Every)
+                        .candidates
+                        .len()
+                })
                 .expect("a thread");
             let blocks = parsed.join().expect("parsed without a panic");
             assert!(blocks >= 1, "{shape}: {blocks} blocks");
@@ -1668,5 +1527,67 @@ mod tests {
                 proptest::prop_assert!(text.get(entry.definition_range.clone()).is_some());
             }
         }
+    }
+
+    /// Pieces of inline content: plain words and citations, and each start of markup the
+    /// outline reads, whole or cut short.
+    const INLINE_PIECES: [&str; 32] = [
+        "word ",
+        "“quoted” ",
+        "[@doe, p. 4] ",
+        "[see @a; @b]",
+        "@key ",
+        "(paren) ",
+        "[",
+        "]",
+        "(",
+        "!",
+        "^",
+        "`",
+        "`code`",
+        "*",
+        "_",
+        "~~",
+        "$x$",
+        "$",
+        "<",
+        "<b>",
+        "<https://x.org>",
+        "\\",
+        "\\@key",
+        "  \n",
+        "\t\n",
+        " \n",
+        "\n",
+        "\n\n",
+        "> ",
+        "- ",
+        "| a | b |\n|---|---|\n",
+        "[^1]",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+        /// Parsing only the inline nodes that may hold markup gives the outline of parsing
+        /// every one.
+        #[test]
+        fn needed_inlines_give_the_outline_of_every_inline(
+            picks in proptest::collection::vec(0..INLINE_PIECES.len(), 0..40),
+        ) {
+            let text: String = picks.iter().map(|&i| INLINE_PIECES[i]).collect();
+            let checked = check_needed_inlines(&text);
+            proptest::prop_assert!(checked.is_ok(), "{:?}\n{}", text, checked.err().unwrap_or_default());
+        }
+    }
+
+    #[test]
+    fn a_paragraph_of_prose_and_citations_is_parsed_without_its_inline_tree() {
+        let text = "# Title\n\nAs Doe writes, “the river rose” [@doe, p. 4].\n\nA *marked* word.\n";
+        let tree = super::super::syntax::parse_markdown(text, Inlines::Needed).expect("parsed");
+        let every = super::super::syntax::parse_markdown(text, Inlines::Every).expect("parsed");
+        // Only the emphasis paragraph's inline content is parsed, not the heading's or the
+        // quotation's.
+        assert_eq!((tree.inline_trees(), every.inline_trees()), (1, 3));
+        assert_eq!(check_needed_inlines(text), Ok(()));
     }
 }

@@ -11,6 +11,7 @@ pub mod glossary;
 mod mask;
 pub mod quotation;
 pub mod sentences;
+mod syntax;
 
 pub use citation::{Citation, CitationItem, Locator};
 pub use glossary::GlossaryEntry;

@@ -31,6 +31,10 @@ pub fn notes_parse(data: &[u8]) {
     if let Err(difference) = ibid::notes::blocks::check_chunked_outline(&text) {
         panic!("chunked parse differs:\n{difference}");
     }
+    // Parsing only the inline content that may hold markup = parsing all of it.
+    if let Err(difference) = ibid::notes::blocks::check_needed_inlines(&text) {
+        panic!("parse of the needed inline content differs:\n{difference}");
+    }
     // Re-parsing after an edit (re-using unchanged chunks) = parsing afresh: the old text is
     // this one without a slice (so the edit inserts it back).
     let cut_start =
