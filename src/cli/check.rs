@@ -89,6 +89,11 @@ pub(crate) fn run(args: &CheckArgs) -> ExitCode {
             cache::store_report(dir, analysis.root(), fingerprint, code, &output);
         }
     }
+    // The process ends here: the system takes the analysis's memory back at once, where freeing
+    // it block by block took a core some 30 ms at 100 MB of sources. (Nothing it holds does
+    // anything else when dropped: the cache's packs were sealed as the corpus was loaded.)
+    std::mem::forget(analysis);
+    std::mem::forget(host);
     ExitCode::from(code)
 }
 
