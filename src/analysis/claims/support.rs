@@ -10,8 +10,9 @@ use std::borrow::Cow;
 use foldhash::HashSet;
 
 use super::lexicon::{
-    Name, Token, TokenRanges, is_left_out_of_initials, is_stop_word, name_initials, name_word_into,
-    names, number_value, same_name_word, same_place, stem_hash, tokens,
+    Name, Token, TokenRanges, WordMemo, is_left_out_of_initials, is_stop_word, name_initials,
+    name_word_into, names, number_value, remembered, same_name_word, same_place, stem_hash, tokens,
+    word_key,
 };
 use super::passages::PassageIndex;
 use crate::ByteRange;
@@ -121,22 +122,25 @@ impl<'t> Evidence<'t> {
     /// `names_too` (a claim whose names need no passage never asks for them).
     fn add(&mut self, text: &'t str, names_too: bool, content: &[u32], held: &mut [bool]) {
         let mut lower = String::with_capacity(32);
-        let mut hold = |lower: &str| {
-            if let Ok(at) = content.binary_search(&stem_hash(lower))
+        let mut hold = |stem: u32| {
+            if let Ok(at) = content.binary_search(&stem)
                 && let Some(slot) = held.get_mut(at)
             {
                 *slot = true;
             }
         };
         if !names_too {
-            // Only numbers and stems: the tokens are read one by one, not listed.
+            // Only numbers and stems: the tokens are read one by one, not listed, and what each
+            // word tells is remembered.
             for range in TokenRanges::new(text) {
                 let token = text.get(range).unwrap_or("");
-                if let Some(number) = number_value(token) {
+                let word = passage_word(token);
+                if word.is_number
+                    && let Some(number) = number_value(token)
+                {
                     self.numbers.insert(number);
                 }
-                name_word_into(token, &mut lower);
-                hold(&lower);
+                hold(word.stem);
             }
             return;
         }
@@ -147,7 +151,7 @@ impl<'t> Evidence<'t> {
                 self.numbers.insert(number.clone());
             }
             name_word_into(token.text, &mut lower);
-            hold(&lower);
+            hold(stem_hash(&lower));
             if token.is_acronym() {
                 self.initials.insert(lower.clone());
             }
@@ -212,6 +216,42 @@ impl<'t> Evidence<'t> {
             && words
                 .first()
                 .is_some_and(|w| self.initials.contains(w.as_str()))
+    }
+}
+
+/// What a word of a retrieved passage tells support scoring: the stem of its name word
+/// (`name_word_into`, then `stem_hash`) and whether it is a number (`number_value`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PassageWord {
+    stem: u32,
+    is_number: bool,
+}
+
+thread_local! {
+    /// The `PassageWord` of each token this thread read in passages, by the token's `word_key`:
+    /// the passages of a source are read for claim after claim, and lowering, stemming and
+    /// reading each token as a number again cost most of reading them.
+    static PASSAGE_WORDS: WordMemo<PassageWord> = WordMemo::default();
+}
+
+/// Tokens `PASSAGE_WORDS` holds at most (then it starts afresh): some 4 MB (a few in tests, so
+/// that starting afresh is tested too).
+const PASSAGE_WORDS_HELD: usize = if cfg!(test) { 8 } else { 200_000 };
+
+/// `token`'s `PassageWord`, remembered by the thread.
+fn passage_word(token: &str) -> PassageWord {
+    remembered(&PASSAGE_WORDS, word_key(token), PASSAGE_WORDS_HELD, || {
+        told_afresh(token)
+    })
+}
+
+/// `token`'s `PassageWord`, worked out.
+fn told_afresh(token: &str) -> PassageWord {
+    let mut lower = String::new();
+    name_word_into(token, &mut lower);
+    PassageWord {
+        stem: stem_hash(&lower),
+        is_number: number_value(token).is_some(),
     }
 }
 
@@ -483,5 +523,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn remembered_passage_words_are_the_words_told_afresh() {
+        let tokens = [
+            "Treaty", "treaty", "the", "1990s", "twelve", "Xi’s", "China's", "4.5%", "ports",
+            "Ports", "harbour", "harbours", "1,200",
+        ];
+        // A few tokens asked again and again (remembered), then more than are held.
+        for asked in [&tokens[..5], &tokens[..5], &tokens[..], &tokens[..]] {
+            for &token in asked {
+                assert_eq!(passage_word(token), told_afresh(token), "{token}");
+            }
+        }
+        assert!(PASSAGE_WORDS.with(|memo| memo.borrow().len()) <= PASSAGE_WORDS_HELD);
+        // What is told: the name word's stem, and whether the token is a number.
+        let mut lower = String::new();
+        name_word_into("China's", &mut lower);
+        assert_eq!(told_afresh("China's").stem, stem_hash(&lower));
+        assert_eq!(lower, "china");
+        assert!(told_afresh("twelve").is_number && told_afresh("1,200").is_number);
+        assert!(!told_afresh("Treaty").is_number);
     }
 }
