@@ -80,35 +80,32 @@ fn mask_bare_urls(masked: &mut String) {
         .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
 }
 
-/// The byte ranges of bare URLs in `text`.
+/// The schemes bare URLs start with, each with where its first `:` or `.` lies.
+const SCHEMES: [(&str, usize); 4] = [("https://", 5), ("http://", 4), ("ftp://", 3), ("www.", 3)];
+
+/// The byte ranges of bare URLs in `text`: each starts a word with a scheme (in any case).
 pub(crate) fn bare_url_ranges(text: &str) -> Vec<ByteRange> {
-    const SCHEMES: [&str; 4] = ["https://", "http://", "ftp://", "www."];
     let bytes = text.as_bytes();
-    let mut ranges = Vec::new();
-    let mut at = 0;
-    while let Some(&first) = bytes.get(at) {
-        // Most bytes start no scheme: ruled out by the first letter alone.
-        if !SCHEMES.iter().any(|scheme| {
-            scheme
-                .as_bytes()
-                .first()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&first))
-        }) {
-            at += 1;
-            continue;
-        }
-        let starts_url = SCHEMES.iter().any(|scheme| {
-            bytes
+    let mut ranges: Vec<ByteRange> = Vec::new();
+    // Every scheme holds a `:` or a `.` at a fixed place, and prose has few of either: the
+    // places a URL may start are read back from those bytes, in order (two schemes cannot
+    // overlap, so no URL starts before one found from an earlier byte).
+    for mark in memchr::memchr2_iter(b':', b'.', bytes) {
+        for (scheme, offset) in SCHEMES {
+            let Some(at) = mark.checked_sub(offset) else {
+                continue;
+            };
+            if ranges.last().is_some_and(|url| at < url.end) {
+                continue; // inside the URL before
+            }
+            let starts_url = bytes
                 .get(at..at + scheme.len())
-                .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
-        });
-        let word_start = at == 0 || !bytes.get(at - 1).is_some_and(|b| b.is_ascii_alphanumeric());
-        if starts_url && word_start {
-            let end = url_end(text, at);
-            ranges.push(at..end);
-            at = end.max(at + 1);
-        } else {
-            at += 1;
+                .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()));
+            let word_start =
+                at == 0 || !bytes.get(at - 1).is_some_and(|b| b.is_ascii_alphanumeric());
+            if starts_url && word_start {
+                ranges.push(at..url_end(text, at));
+            }
         }
     }
     ranges
@@ -165,6 +162,46 @@ mod tests {
             ]
         );
         assert!(urls("nohttps://x or swww.x").is_empty());
+        // Schemes in any case.
+        assert_eq!(
+            urls("WWW.Example.com, HTTP://X.Y and Ftp://f.g"),
+            vec!["WWW.Example.com", "HTTP://X.Y", "Ftp://f.g"]
+        );
+    }
+
+    /// `bare_url_ranges` by trying every byte as a URL's start.
+    fn bare_urls_byte_by_byte(text: &str) -> Vec<ByteRange> {
+        let bytes = text.as_bytes();
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let starts_url = SCHEMES.iter().any(|(scheme, _)| {
+                bytes
+                    .get(at..at + scheme.len())
+                    .is_some_and(|b| b.eq_ignore_ascii_case(scheme.as_bytes()))
+            });
+            let word_start =
+                at == 0 || !bytes.get(at - 1).is_some_and(|b| b.is_ascii_alphanumeric());
+            if starts_url && word_start {
+                let end = url_end(text, at);
+                ranges.push(at..end);
+                at = end.max(at + 1);
+            } else {
+                at += 1;
+            }
+        }
+        ranges
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Read back from `:` and `.`, the URLs are those found trying every byte.
+        #[test]
+        fn bare_urls_are_found_as_by_trying_every_byte(
+            text in "(https?://|ftp://|www\\.|HTTP://|WwW\\.|[hwft:./ )(xé]){0,24}",
+        ) {
+            proptest::prop_assert_eq!(bare_url_ranges(&text), bare_urls_byte_by_byte(&text));
+        }
     }
 
     #[test]
