@@ -79,23 +79,24 @@ fn british_suffix(lower: &str) -> Option<(&str, &'static str)> {
 
 /// The hash of a content word's stem (what passages are indexed by). Stemming is the costly part
 /// of indexing a source, and sources share their vocabulary: each thread remembers the stems it
-/// computed (up to `STEM_CACHE_WORDS` words, then starts afresh), by the word's 64-bit hash (the
+/// computed (up to `WORDS_REMEMBERED` words, then starts afresh), by the word's 64-bit hash (the
 /// stems themselves are told apart by 32-bit hashes).
 pub fn stem_hash(lower: &str) -> u32 {
-    remembered(&STEM_CACHE, word_key(lower), STEM_CACHE_WORDS, || {
-        word_hash(&stem(lower))
-    })
+    remembered(&STEM_CACHE, word_key(lower), || word_hash(&stem(lower)))
 }
 
 /// A thread's memo of what was worked out for each word, by the word's `word_key`.
 pub(super) type WordMemo<V> = std::cell::RefCell<foldhash::HashMap<u64, V>>;
 
+/// Words a `WordMemo` holds at most (then it starts afresh): some 4 MB a memo and thread (a few in
+/// tests, so that starting afresh is tested too).
+pub(super) const WORDS_REMEMBERED: usize = if cfg!(test) { 8 } else { 200_000 };
+
 /// `compute()`, remembered in the thread's `memo` under `key`; the memo starts afresh once it
-/// holds `held` words.
+/// holds `WORDS_REMEMBERED` words.
 pub(super) fn remembered<V: Copy>(
     memo: &'static std::thread::LocalKey<WordMemo<V>>,
     key: u64,
-    held: usize,
     compute: impl FnOnce() -> V,
 ) -> V {
     memo.with(|memo| {
@@ -104,15 +105,13 @@ pub(super) fn remembered<V: Copy>(
             return value;
         }
         let value = compute();
-        if memo.len() >= held {
+        if memo.len() >= WORDS_REMEMBERED {
             memo.clear();
         }
         memo.insert(key, value);
         value
     })
 }
-
-const STEM_CACHE_WORDS: usize = 200_000;
 
 /// A word as a 64-bit hash, for memos of what was worked out for each word (`stem_hash`, the
 /// passage index's tokens): words are told apart without comparing them.

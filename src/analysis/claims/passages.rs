@@ -385,15 +385,9 @@ thread_local! {
     static CONTENT_STEMS: WordMemo<Option<u32>> = WordMemo::default();
 }
 
-/// Tokens `CONTENT_STEMS` holds at most (then it starts afresh): some 4 MB (a few in tests, so
-/// that starting afresh is tested too).
-const CONTENT_STEMS_HELD: usize = if cfg!(test) { 8 } else { 200_000 };
-
 /// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
 fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
-    remembered(&CONTENT_STEMS, key, CONTENT_STEMS_HELD, || {
-        content_stem(token)
-    })
+    remembered(&CONTENT_STEMS, key, || content_stem(token))
 }
 
 /// The stem hash of a token that is a content word (not a number, not a stop word).
@@ -575,6 +569,7 @@ fn best_first(mut ranked: Vec<(usize, f32)>, limit: usize) -> Vec<(usize, f32)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::claims::lexicon::WORDS_REMEMBERED;
 
     fn source(key: &str, text: &str) -> Source {
         Source::markdown_for_test(key, text)
@@ -751,7 +746,7 @@ mod tests {
                 );
             }
         }
-        assert!(CONTENT_STEMS.with(|memo| memo.borrow().len()) <= CONTENT_STEMS_HELD);
+        assert!(CONTENT_STEMS.with(|memo| memo.borrow().len()) <= WORDS_REMEMBERED);
     }
 
     #[test]

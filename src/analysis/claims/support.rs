@@ -234,15 +234,9 @@ thread_local! {
     static PASSAGE_WORDS: WordMemo<PassageWord> = WordMemo::default();
 }
 
-/// Tokens `PASSAGE_WORDS` holds at most (then it starts afresh): some 4 MB (a few in tests, so
-/// that starting afresh is tested too).
-const PASSAGE_WORDS_HELD: usize = if cfg!(test) { 8 } else { 200_000 };
-
 /// `token`'s `PassageWord`, remembered by the thread.
 fn passage_word(token: &str) -> PassageWord {
-    remembered(&PASSAGE_WORDS, word_key(token), PASSAGE_WORDS_HELD, || {
-        told_afresh(token)
-    })
+    remembered(&PASSAGE_WORDS, word_key(token), || told_afresh(token))
 }
 
 /// `token`'s `PassageWord`, worked out.
@@ -397,6 +391,7 @@ fn phrase_in_key(key: &str, words: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::claims::lexicon::WORDS_REMEMBERED;
     use crate::corpus::Source;
 
     fn corpus() -> Corpus {
@@ -537,7 +532,7 @@ mod tests {
                 assert_eq!(passage_word(token), told_afresh(token), "{token}");
             }
         }
-        assert!(PASSAGE_WORDS.with(|memo| memo.borrow().len()) <= PASSAGE_WORDS_HELD);
+        assert!(PASSAGE_WORDS.with(|memo| memo.borrow().len()) <= WORDS_REMEMBERED);
         // What is told: the name word's stem, and whether the token is a number.
         let mut lower = String::new();
         name_word_into("China's", &mut lower);
