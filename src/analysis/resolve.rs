@@ -662,6 +662,10 @@ impl IndexedWords for Source {
     fn may_hold_adjacent(&self, first: &str, second: &str) -> bool {
         self.may_hold_adjacent_words(first, second)
     }
+
+    fn may_hold_side_by_side(&self, first: &str, second: &str) -> bool {
+        self.may_hold_words_side_by_side(first, second)
+    }
 }
 
 /// Like `match_in_source`, exact tiers only.
@@ -730,6 +734,7 @@ fn outside<'k>(keys: &'k [&str]) -> impl Fn(&Source) -> bool + 'k {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::matcher::find_quote_approximate_everywhere;
     use crate::analysis::queries::fixture::{Fixture, note_path};
 
     const SOURCE: &str = "# Report\n\nThe tide turned when the delegates agreed to share the data every week. \
@@ -1046,7 +1051,8 @@ mod tests {
     /// A source text holding the quotation's words (`quote`) as extraction and editing leave
     /// them: each word kept, or replaced, split in two, glued to a char of a script written
     /// without spaces, followed by another word, put after a paragraph break, stripped of its
-    /// first letter there (a drop cap), or inside a longer word; between random words.
+    /// first letter there (a drop cap), inside a longer word, or put after a paragraph of page
+    /// furniture (another word); between random words.
     fn garbled(quote: &[&str], edits: &[(u8, &str)], before: &[&str], after: &[&str]) -> String {
         let mut words: Vec<String> = before.iter().map(|w| w.to_string()).collect();
         for (word, &(edit, other)) in quote.iter().zip(edits) {
@@ -1061,6 +1067,7 @@ mod tests {
                 (6, Some(at)) => words.push(format!("\n\n{}", &word[at..])),
                 (7, _) => words.push(format!("x{word}")),
                 (8, _) => words.push(format!("{word}x")),
+                (9, _) => words.push(format!("\n\n{other}\n\n{word}")),
                 _ => words.push(word.to_string()),
             }
         }
@@ -1114,6 +1121,32 @@ mod tests {
             let source = plain_source(&garbled(&quote, &edits, &before, &after));
             if find_quote_exact(&pattern, haystack(&source)).is_some() {
                 proptest::prop_assert!(may_hold_exactly(&exact_pairs(&pattern), &source));
+            }
+        }
+
+        /// The approximate tier's fallback pass reads only the windows where a run of matched
+        /// words may hide from the trigram anchors (extraction noise, page furniture, an
+        /// elision the source has nothing for): reading every window it anchors finds the same,
+        /// with the source's index or without.
+        #[test]
+        fn the_fallback_reads_every_window_that_may_hold_a_match(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..12),
+            elided in proptest::option::of(1usize..9),
+            edits in proptest::collection::vec(
+                (0u8..16, proptest::sample::select(vocabulary())),
+                12,
+            ),
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+            at_least in proptest::option::of(proptest::sample::select(vec![0.7f32, 1.0])),
+        ) {
+            let pattern = quote_elided_at(&quote, elided);
+            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            for index in [None, Some(&source as &dyn IndexedWords)] {
+                proptest::prop_assert_eq!(
+                    find_quote_approximate(&pattern, haystack(&source), at_least, index),
+                    find_quote_approximate_everywhere(&pattern, haystack(&source), at_least, index)
+                );
             }
         }
 

@@ -239,6 +239,19 @@ impl Source {
     /// `may_hold_word` reads them), or `first` ending a paragraph and `second` starting one.
     /// Never `false` when it does.
     pub fn may_hold_adjacent_words(&self, first: &str, second: &str) -> bool {
+        self.may_hold_pair(first, second, true)
+    }
+
+    /// Whether the matching key may hold `first` right before `second` (words as
+    /// `may_hold_word` reads them), a paragraph break between them or not. Never `false` when it
+    /// does.
+    pub fn may_hold_words_side_by_side(&self, first: &str, second: &str) -> bool {
+        self.may_hold_pair(first, second, false)
+    }
+
+    /// `may_hold_adjacent_words` (`split`: also with `first` ending a paragraph and `second`
+    /// starting another), or `may_hold_words_side_by_side`.
+    fn may_hold_pair(&self, first: &str, second: &str, split: bool) -> bool {
         if first.chars().any(is_wide) || second.chars().any(is_wide) {
             return true;
         }
@@ -248,7 +261,9 @@ impl Source {
             self.pairs.may_hold_wide_chars()
                 && (self.pairs.may_hold_piece(first) || self.pairs.may_hold_piece(second))
         };
-        self.pairs.may_hold(first, second) || self.pairs.may_split(first, second) || piece()
+        self.pairs.may_hold(first, second)
+            || (split && self.pairs.may_split(first, second))
+            || piece()
     }
 }
 

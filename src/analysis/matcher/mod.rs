@@ -115,6 +115,24 @@ pub fn find_quote_approximate(
     approximate::find_approximate(&Pattern::new(pattern)?, haystack, at_least, index)
 }
 
+/// `find_quote_approximate` with its fallback pass reading every window it anchors, not only
+/// those where a run of matched words may hide from the trigram anchors: the same result.
+#[cfg(test)]
+pub(crate) fn find_quote_approximate_everywhere(
+    pattern: &[PatternPiece],
+    haystack: Haystack<'_>,
+    at_least: Option<f32>,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Alignment> {
+    approximate::find_approximate_reading(
+        &Pattern::new(pattern)?,
+        haystack,
+        at_least,
+        index,
+        approximate::Fallback::Everywhere,
+    )
+}
+
 /// Whether `find_quote_approximate` (with `at_least`) may find anything in a source, judged from
 /// the source's index alone: `false` only when it cannot. The index must answer for the key's
 /// words as the matcher splits them: runs between spaces, with each char of a script written

@@ -4,6 +4,7 @@
 //! few common words with the source is not taken for a misquotation of it.
 
 mod bound;
+mod hidden;
 
 use std::ops::Range;
 
@@ -557,13 +558,36 @@ pub(super) fn find_approximate(
     at_least: Option<f32>,
     index: Option<&dyn IndexedWords>,
 ) -> Option<Alignment> {
+    find_approximate_reading(pattern, haystack, at_least, index, Fallback::WhereRunsHide)
+}
+
+/// Which windows the fallback pass (anchors on pairs of content words) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fallback {
+    /// Only those holding a place where a run of matched words may hide from the trigram
+    /// anchors (`hidden::places`): the others cannot hold a match the trigram pass missed.
+    WhereRunsHide,
+    /// Every one (to check that reading the others changes nothing).
+    #[cfg(test)]
+    Everywhere,
+}
+
+/// `find_approximate`, its fallback pass reading the windows `fallback` says.
+pub(super) fn find_approximate_reading(
+    pattern: &Pattern,
+    haystack: Haystack<'_>,
+    at_least: Option<f32>,
+    index: Option<&dyn IndexedWords>,
+    fallback: Fallback,
+) -> Option<Alignment> {
     let words = quote_words(pattern);
     if words.len() < MIN_WORDS {
         return None;
     }
-    // Every match clearing the floor has three consecutive words verbatim, unless extraction
-    // noise (a split word, a drop cap) sits in that run: then two content words side by side
-    // anchor it.
+    // Every match clearing the floor has three consecutive words matched. Where they are
+    // verbatim, one space apart, the trigram anchors find them; where extraction noise, page
+    // furniture or an elision sits in the run, two content words side by side anchor it, in
+    // the windows holding such a place.
     let trigrams = anchors(pattern, &words, haystack, index, MIN_RUN, false);
     let vocabulary = QuoteVocabulary::new(&words);
     best_at_anchors(
@@ -574,8 +598,17 @@ pub(super) fn find_approximate(
         trigrams,
         MAX_CANDIDATES,
         at_least,
+        None,
     )
     .or_else(|| {
+        let places = match fallback {
+            Fallback::WhereRunsHide => hidden::places(&words, haystack, index),
+            #[cfg(test)]
+            Fallback::Everywhere => None,
+        };
+        if places.as_ref().is_some_and(Vec::is_empty) {
+            return None;
+        }
         let pairs = anchors(pattern, &words, haystack, index, 2, true);
         best_at_anchors(
             pattern,
@@ -585,6 +618,7 @@ pub(super) fn find_approximate(
             pairs,
             MAX_PAIR_CANDIDATES,
             at_least,
+            places.as_deref(),
         )
     })
 }
@@ -600,6 +634,9 @@ pub(super) fn may_find_in_source(
     words.len() >= MIN_WORDS && bound::may_score_in_source(&words, source, at_least)
 }
 
+/// The best alignment at the windows of `found` (the `max_candidates` densest), scoring at least
+/// `at_least` if given; with `places`, only at the windows holding one of them whole.
+#[allow(clippy::too_many_arguments)]
 fn best_at_anchors(
     pattern: &Pattern,
     words: &[QuoteWord<'_>],
@@ -608,6 +645,7 @@ fn best_at_anchors(
     found: Vec<Anchor>,
     max_candidates: usize,
     at_least: Option<f32>,
+    places: Option<&[ByteRange]>,
 ) -> Option<Alignment> {
     if found.is_empty() {
         return None;
@@ -616,13 +654,16 @@ fn best_at_anchors(
     let span = text_len + pattern.gaps.iter().sum::<usize>();
     let mut best: Option<Alignment> = None;
     let mut spent = 0usize;
-    let windows = candidate_windows(
+    let mut windows = candidate_windows(
         found,
         span,
         haystack.breaks,
         haystack.text.len(),
         max_candidates,
     );
+    if let Some(places) = places {
+        windows.retain(|window| hidden::holds_one(&widened(haystack.text, window), places));
+    }
     let window_words = WindowWords::new(haystack, &windows, vocabulary);
     for index in 0..windows.len() {
         let source = window_words.of(index);

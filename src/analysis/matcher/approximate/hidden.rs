@@ -1,0 +1,317 @@
+//! Where a run of matched words may hide from the trigram anchors. The alignment requires three
+//! quotation words matched one after the other; the trigram pass finds such a run wherever the
+//! source holds the three words verbatim, one space apart. A run holds otherwise only across
+//! extraction noise (a quotation word's drop-cap remnant at a paragraph's start, its two halves
+//! side by side, two quotation words written as one), across page furniture jumped between two
+//! paragraphs, across an elision the source has no words for, or next to chars of a script
+//! written without spaces. The fallback pass (anchors on pairs of content words) is for these:
+//! it reads only the windows holding one of these places. (The trigram pass has its limits: the
+//! longest `MAX_NGRAMS` n-grams, the densest `MAX_CANDIDATES` windows, a budget of cells; a
+//! verbatim run past them is not looked for again.)
+
+use memchr::memmem;
+
+use super::super::exact::JUNK_MAX_BYTES;
+use super::super::words::{is_boundary, is_drop_cap_remnant, is_unspaced};
+use super::bound::IndexedWords;
+use super::{Haystack, QuoteWord};
+use crate::ByteRange;
+
+/// The places of `haystack` where a run of the quotation's `words` may hold without the words
+/// verbatim side by side, as ranges of the source words involved, sorted by start; `None` when
+/// any window may hold one (a quotation with chars of a script written without spaces, which
+/// the source may space otherwise). `index`, when given, rules places out before the text is
+/// searched (it never rules out one that is there).
+pub(super) fn places(
+    words: &[QuoteWord<'_>],
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Vec<ByteRange>> {
+    if words.iter().any(|word| word.text.chars().any(is_unspaced)) {
+        return None;
+    }
+    let mut found = at_paragraph_starts(words, haystack, index);
+    let key = haystack.text;
+    // A word's halves side by side, two words joined into one, and two words on either side of
+    // an elision side by side: searched for, where the index allows them.
+    let side_by_side = |first: &str, second: &str| {
+        index.is_none_or(|index| {
+            index.may_hold(first)
+                && index.may_hold(second)
+                && index.may_hold_side_by_side(first, second)
+        })
+    };
+    let mut needles: Vec<String> = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let text = word.text;
+        for (at, _) in text.char_indices().skip(1) {
+            if let (Some(first), Some(second)) = (text.get(..at), text.get(at..))
+                && side_by_side(first, second)
+            {
+                needles.push(format!("{first} {second}"));
+            }
+        }
+        let Some(previous) = i.checked_sub(1).and_then(|p| words.get(p)) else {
+            continue;
+        };
+        if word.gap_before.is_none() {
+            let joined = format!("{}{}", previous.text, text);
+            if index.is_none_or(|index| index.may_hold(&joined)) {
+                needles.push(joined);
+            }
+        } else if side_by_side(previous.text, text) {
+            needles.push(format!("{} {text}", previous.text));
+        }
+    }
+    needles.sort_unstable();
+    needles.dedup();
+    for needle in needles {
+        let finder = memmem::Finder::new(needle.as_bytes());
+        // Occurrences may overlap (`a a` in `a a a`): the search goes on from the byte after each.
+        let mut from = 0;
+        while let Some(at) = key
+            .as_bytes()
+            .get(from..)
+            .and_then(|rest| finder.find(rest))
+        {
+            let start = from + at;
+            let end = start + needle.len();
+            from = start + 1;
+            if is_boundary(key, start) && is_boundary(key, end) {
+                found.push(start..end);
+            }
+        }
+    }
+    found.sort_by_key(|range| (range.start, range.end));
+    Some(found)
+}
+
+/// The places at paragraph starts: a drop cap's remnant of a quotation word starting one, and
+/// page furniture the alignment may jump between two quotation words (the first ending a
+/// paragraph, the next starting a later one within `JUNK_MAX_BYTES`). Read at the breaks (a few
+/// hundred in a source) rather than searched for: a remnant is often a common word (`he`, `is`).
+fn at_paragraph_starts(
+    words: &[QuoteWord<'_>],
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+) -> Vec<ByteRange> {
+    let key = haystack.text;
+    let mut remnants: Vec<&str> = Vec::new();
+    for word in words {
+        let text = word.text;
+        for (at, _) in text.char_indices().skip(1).take(2) {
+            if let Some(rest) = text.get(at..)
+                && is_drop_cap_remnant(text, rest)
+                && !remnants.contains(&rest)
+                && index.is_none_or(|index| index.may_hold(rest))
+            {
+                remnants.push(rest);
+            }
+        }
+    }
+    // Adjacent quotation words (the alignment may jump furniture between any two).
+    let pairs: Vec<(&str, &str)> = words.windows(2).map(|w| (w[0].text, w[1].text)).collect();
+    let ends_pair = |word: &str| pairs.iter().any(|&(first, _)| first == word);
+    let mut found = Vec::new();
+    // The quotation words ending a paragraph within reach: (the break after it, its range).
+    let mut ends: Vec<(usize, ByteRange)> = Vec::new();
+    let starts = std::iter::once((None, 0)).chain(
+        haystack
+            .breaks
+            .iter()
+            .map(|&b| (Some(b as usize), b as usize + 1)),
+    );
+    for (separator, start) in starts {
+        let after = start..word_end(key, start);
+        let word = key.get(after.clone()).unwrap_or_default();
+        if remnants.contains(&word) {
+            found.push(after.clone());
+        }
+        if let Some(separator) = separator {
+            ends.retain(|&(at, _)| separator - at <= JUNK_MAX_BYTES);
+            for (_, end) in &ends {
+                let first = key.get(end.clone()).unwrap_or_default();
+                if pairs.contains(&(first, word)) {
+                    found.push(end.start..after.end);
+                }
+            }
+            let before = word_start(key, separator)..separator;
+            if key.get(before.clone()).is_some_and(ends_pair) {
+                ends.push((separator, before));
+            }
+        }
+    }
+    found
+}
+
+/// Where the word starting at byte `start` of a key ends: at a space, a char of a script written
+/// without spaces (a word of its own), or the end.
+fn word_end(key: &str, start: usize) -> usize {
+    let rest = key.get(start..).unwrap_or_default();
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        None => start,
+        Some((_, ' ')) => start,
+        Some((_, c)) if is_unspaced(c) => start + c.len_utf8(),
+        Some(_) => {
+            let len = chars
+                .find(|&(_, c)| c == ' ' || is_unspaced(c))
+                .map_or(rest.len(), |(at, _)| at);
+            start + len
+        }
+    }
+}
+
+/// Where the word ending at byte `end` of a key starts (as `word_end` reads words).
+fn word_start(key: &str, end: usize) -> usize {
+    let before = key.get(..end).unwrap_or_default();
+    let mut chars = before.char_indices().rev();
+    match chars.next() {
+        None => end,
+        Some((_, ' ')) => end,
+        Some((at, c)) if is_unspaced(c) => at,
+        Some(_) => chars
+            .find(|&(_, c)| c == ' ' || is_unspaced(c))
+            .map_or(0, |(at, c)| at + c.len_utf8()),
+    }
+}
+
+/// Whether `window` (a range of the source at word boundaries) holds the whole of one of
+/// `places` (sorted by start).
+pub(super) fn holds_one(window: &ByteRange, places: &[ByteRange]) -> bool {
+    let first = places.partition_point(|range| range.start < window.start);
+    places
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|range| range.start < window.end)
+        .any(|range| range.end <= window.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::PatternPiece;
+    use super::super::{Pattern, quote_words};
+    use super::*;
+    use crate::corpus::normalize_key;
+
+    /// The places of `source` for a quotation of `pieces` (texts, and `None` for an elision),
+    /// as the source's key text they cover; `None` when every window may hold one.
+    fn places_in(source: &str, pieces: &[Option<&str>]) -> Option<Vec<String>> {
+        let key = normalize_key(source);
+        let pattern: Vec<PatternPiece> = pieces
+            .iter()
+            .map(|piece| match piece {
+                Some(text) => PatternPiece::Text(normalize_key(text).text.to_string()),
+                None => PatternPiece::Gap { max: 40 },
+            })
+            .collect();
+        let pattern = Pattern::new(&pattern).expect("a pattern");
+        let words = quote_words(&pattern);
+        let haystack = Haystack {
+            text: &key.text,
+            breaks: &key.breaks,
+        };
+        let found = places(&words, haystack, None)?;
+        Some(
+            found
+                .into_iter()
+                .map(|range| key.text[range].to_string())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_drop_caps_remnant_is_a_place_only_at_a_paragraph_start() {
+        let quote = [Some("the tide came in early")];
+        assert_eq!(
+            places_in("Harbour Notes\n\nhe tide came in early.", &quote),
+            Some(vec!["he".to_string()])
+        );
+        assert_eq!(
+            places_in("he tide came in early.", &quote),
+            Some(vec!["he".to_string()])
+        );
+        assert_eq!(
+            places_in("We saw how he tide came in early.", &quote),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn a_words_halves_and_two_words_joined_are_places_when_whole() {
+        let quote = [Some("regional cooperation grew stronger")];
+        assert_eq!(
+            places_in("Regional co operation grew stronger.", &quote),
+            Some(vec!["co operation".to_string()])
+        );
+        // Inside longer words, the halves are no words of the source.
+        assert_eq!(
+            places_in("Regional taco operations grew stronger.", &quote),
+            Some(vec![])
+        );
+        let quote = [Some("regional co operation grew")];
+        assert_eq!(
+            places_in("Regional cooperation grew stronger.", &quote),
+            Some(vec!["cooperation".to_string()])
+        );
+    }
+
+    #[test]
+    fn words_on_either_side_of_an_elision_side_by_side_are_a_place() {
+        let quote = [Some("the tide turned"), None, Some("delegates agreed")];
+        assert_eq!(
+            places_in("So the tide turned delegates agreed to it.", &quote),
+            Some(vec!["turned delegates".to_string()])
+        );
+        // Not joined into one word across an elision.
+        assert_eq!(
+            places_in("So the tide turneddelegates agreed to it.", &quote),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn page_furniture_between_two_quotation_words_is_a_place_within_reach() {
+        let quote = [Some("share the data every week")];
+        assert_eq!(
+            places_in(
+                "They agreed to share the data\n\n14\n\nevery week from then on.",
+                &quote
+            ),
+            Some(vec!["data 14 every".to_string()])
+        );
+        // The next paragraph starts with another word: no jump lands on the quotation.
+        assert_eq!(
+            places_in(
+                "They agreed to share the data\n\n14\n\nmonthly from then on.",
+                &quote
+            ),
+            Some(vec![])
+        );
+        let far = "furniture ".repeat(JUNK_MAX_BYTES / 10 + 1);
+        assert_eq!(
+            places_in(
+                &format!("They agreed to share the data\n\n{far}\n\nevery week."),
+                &quote
+            ),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn a_quotation_in_a_script_written_without_spaces_may_hide_runs_anywhere() {
+        assert_eq!(places_in("中国人 ok", &[Some("中国人 ok now")]), None);
+    }
+
+    #[test]
+    fn a_window_holds_a_place_only_whole() {
+        let places = [10..20, 12..15, 40..50];
+        assert!(holds_one(&(10..20), &places));
+        assert!(holds_one(&(11..16), &places), "the shorter second one");
+        assert!(!holds_one(&(11..14), &places));
+        assert!(!holds_one(&(0..45), &places[2..]));
+        assert!(holds_one(&(0..60), &places));
+        assert!(!holds_one(&(21..39), &places));
+    }
+}
