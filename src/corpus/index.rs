@@ -616,7 +616,8 @@ impl WordIndex {
             .filter(|&(_, (count, _))| count as usize >= min.max(1))
             .map(|(source, (count, sum))| (source, count as usize, sum, tie_break(source)))
             .collect();
-        holding.sort_by(|a, b| {
+        // Every source once: no two compare equal, and an unstable sort gives the same order.
+        holding.sort_unstable_by(|a, b| {
             b.2.total_cmp(&a.2)
                 .then(b.1.cmp(&a.1))
                 .then(a.3.cmp(&b.3))

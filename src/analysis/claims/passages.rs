@@ -103,13 +103,22 @@ impl SourcePassages {
             }
         }
         drop(postings);
-        // The stems in ascending order, each with its group.
-        let mut by_stem: Vec<(u32, usize)> = stem_of.iter().copied().zip(0..).collect();
+        // The stems in ascending order, each with its group: (stem, id) in one `u64` each, which
+        // sorts as the pairs would (the stems are distinct) at half the bytes moved.
+        let mut by_stem: Vec<u64> = stem_of
+            .iter()
+            .zip(0u64..)
+            .map(|(&stem, id)| u64::from(stem) << 32 | id)
+            .collect();
         by_stem.sort_unstable();
         let mut stems = Vec::with_capacity(by_stem.len());
         let mut starts = Vec::with_capacity(by_stem.len());
         let mut bytes = Vec::with_capacity(grouped.len() * 2);
-        for (stem, id) in by_stem {
+        for packed in by_stem {
+            let (stem, id) = (
+                (packed >> 32) as u32,
+                (packed & u64::from(u32::MAX)) as usize,
+            );
             let group = group_starts
                 .get(id..id + 2)
                 .and_then(|bounds| grouped.get(bounds[0]..bounds[1]))
