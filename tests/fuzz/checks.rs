@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use ibid::analysis::matcher::{
-    Haystack, PatternPiece, find_quote, find_quote_approximate, may_find_approximately,
+    Haystack, IndexedWords, PatternPiece, find_quote, find_quote_approximate,
+    find_quote_approximate_everywhere, may_find_approximately,
 };
 use ibid::corpus::normalize::{MappedText, clean_text, key_of_clean, normalize_key};
 use ibid::corpus::{Source, SourceFormat};
@@ -212,6 +213,13 @@ pub fn matcher(data: &[u8]) {
         find_quote_approximate(&pieces, haystack, None, Some(&source)),
         "skipping n-grams by the index changed the match"
     );
+    for index in [None, Some(&source as &dyn IndexedWords)] {
+        assert_eq!(
+            find_quote_approximate(&pieces, haystack, None, index),
+            find_quote_approximate_everywhere(&pieces, haystack, None, index),
+            "the fallback's windows where runs may hide missed a match"
+        );
+    }
     if let Some(found) = found {
         assert!(
             may_find_approximately(&pieces, &source, None),

@@ -116,9 +116,10 @@ pub fn find_quote_approximate(
 }
 
 /// `find_quote_approximate` with its fallback pass reading every window it anchors, not only
-/// those where a run of matched words may hide from the trigram anchors: the same result.
-#[cfg(test)]
-pub(crate) fn find_quote_approximate_everywhere(
+/// those where a run of matched words may hide from the trigram anchors: the same result (for
+/// the tests and the fuzz checks, which compare the two).
+#[doc(hidden)]
+pub fn find_quote_approximate_everywhere(
     pattern: &[PatternPiece],
     haystack: Haystack<'_>,
     at_least: Option<f32>,

@@ -568,7 +568,6 @@ pub(super) enum Fallback {
     /// anchors (`hidden::places`): the others cannot hold a match the trigram pass missed.
     WhereRunsHide,
     /// Every one (to check that reading the others changes nothing).
-    #[cfg(test)]
     Everywhere,
 }
 
@@ -603,7 +602,6 @@ pub(super) fn find_approximate_reading(
     .or_else(|| {
         let places = match fallback {
             Fallback::WhereRunsHide => hidden::places(&words, haystack, index),
-            #[cfg(test)]
             Fallback::Everywhere => None,
         };
         if places.as_ref().is_some_and(Vec::is_empty) {
