@@ -8,11 +8,6 @@ use foldhash::{HashMap, HashMapExt};
 use super::super::words::{is_concatenation, is_drop_cap_remnant};
 use super::{MIN_RUN, MIN_SHARE, NOT_QUOTED, QuoteWord, SourceWord};
 
-/// `QuoteVocabulary::offered`'s marks: a window offers a quotation word as itself...
-pub(super) const AS_ITSELF: u8 = 1;
-/// ... or in a form the alignment takes as extraction noise.
-pub(super) const OTHER_FORM: u8 = 2;
-
 /// The quotation's words, arranged to tell quickly which of them a source word could match.
 pub(super) struct QuoteVocabulary<'p> {
     /// Each distinct word → its id (`QuoteWord::id`).
@@ -201,50 +196,10 @@ impl<'p> QuoteVocabulary<'p> {
         source: &[SourceWord<'_>],
         to_beat: Option<f32>,
     ) -> bool {
-        let (offered, in_order) = self.offered(quote, source);
-        // The same figures as `judge`, with every word that could match taken as matched.
-        let total = quote.len();
-        let count = |form: u8, content_only: bool| {
-            quote
-                .iter()
-                .zip(&offered)
-                .filter(|(w, o)| **o & form != 0 && (w.content || !content_only))
-                .count()
-        };
-        let mut matched = count(AS_ITSELF | OTHER_FORM, false);
-        let content = quote.iter().filter(|w| w.content).count();
-        let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
-        if let Some((in_order, content_in_order)) = in_order {
-            matched = matched.min(in_order + count(OTHER_FORM, false));
-            content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
-        }
-        let longest_run = offered
-            .split(|&o| o == 0)
-            .map(<[u8]>::len)
-            .max()
-            .unwrap_or(0);
-        let score = matched as f32 / total.max(1) as f32;
-        let content_share = if content == 0 {
-            1.0
-        } else {
-            content_matched as f32 / content as f32
-        };
-        score >= MIN_SHARE
-            && content_share >= MIN_SHARE
-            && longest_run >= MIN_RUN
-            && to_beat.is_none_or(|best| score >= best)
-    }
-
-    /// What `source` (a window's words) offers each quotation word, by word: `AS_ITSELF` when a
-    /// source word is spelled as it is, `OTHER_FORM` when the window holds a form the alignment
-    /// takes as extraction noise (`hidden::places` finds these in a whole source), or both; and, for
-    /// quotations of up to 128 words, the lengths of the longest common subsequences of the
-    /// window with the quotation's words and with its content words.
-    pub(super) fn offered(
-        &self,
-        quote: &[QuoteWord<'_>],
-        source: &[SourceWord<'_>],
-    ) -> (Vec<u8>, Option<(usize, usize)>) {
+        // By quotation word: whether the window offers it as itself (`AS_ITSELF`), in another
+        // form the alignment takes as noise (`OTHER_FORM`), or both.
+        const AS_ITSELF: u8 = 1;
+        const OTHER_FORM: u8 = 2;
         let mut offered = vec![0u8; quote.len()];
         let mut mark = |i: usize, form: u8| {
             if let Some(slot) = offered.get_mut(i) {
@@ -292,8 +247,38 @@ impl<'p> QuoteVocabulary<'p> {
             }
             previous = Some(word);
         }
-        let lengths = in_order.map(|(_, in_order)| in_order.lengths(quote.len()));
-        (offered, lengths)
+        // The same figures as `judge`, with every word that could match taken as matched.
+        let total = quote.len();
+        let count = |form: u8, content_only: bool| {
+            quote
+                .iter()
+                .zip(&offered)
+                .filter(|(w, o)| **o & form != 0 && (w.content || !content_only))
+                .count()
+        };
+        let mut matched = count(AS_ITSELF | OTHER_FORM, false);
+        let content = quote.iter().filter(|w| w.content).count();
+        let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
+        if let Some((_, in_order)) = &in_order {
+            let (in_order, content_in_order) = in_order.lengths(total);
+            matched = matched.min(in_order + count(OTHER_FORM, false));
+            content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
+        }
+        let longest_run = offered
+            .split(|&o| o == 0)
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
+        let score = matched as f32 / total.max(1) as f32;
+        let content_share = if content == 0 {
+            1.0
+        } else {
+            content_matched as f32 / content as f32
+        };
+        score >= MIN_SHARE
+            && content_share >= MIN_SHARE
+            && longest_run >= MIN_RUN
+            && to_beat.is_none_or(|best| score >= best)
     }
 }
 
