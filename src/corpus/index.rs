@@ -133,6 +133,7 @@ impl<'k> KeyWords<'k> {
 impl Iterator for KeyWords<'_> {
     type Item = KeyWord;
 
+    #[inline(always)]
     fn next(&mut self) -> Option<KeyWord> {
         let bytes = self.key.as_bytes();
         let start = self.at;

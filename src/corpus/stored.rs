@@ -280,7 +280,12 @@ impl StoredU32s {
     /// Whether `value` is among the values, which must be in ascending order (a source's word
     /// hashes are): a binary search.
     pub fn contains_sorted(&self, value: u32) -> bool {
-        self.get(self.partition_point(|found| found < value)) == Some(value)
+        match &self.0 {
+            HeldU32s::Heap(values) => values.binary_search(&value).is_ok(),
+            HeldU32s::Mapped(_) => {
+                self.get(self.partition_point(|found| found < value)) == Some(value)
+            }
+        }
     }
 
     /// The values from `low` up to `high` (exclusive; `None`: to the end), of values in
@@ -296,15 +301,25 @@ impl StoredU32s {
     /// The first index whose value is not `before` (the values `before` holds for must come
     /// first).
     fn partition_point(&self, before: impl Fn(u32) -> bool) -> usize {
-        let (mut low, mut high) = (0, self.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match self.get(middle) {
-                Some(value) if before(value) => low = middle + 1,
-                _ => high = middle,
+        match &self.0 {
+            HeldU32s::Heap(values) => values.partition_point(|&value| before(value)),
+            HeldU32s::Mapped(mapped) => {
+                let bytes = mapped.bytes();
+                let (mut low, mut high) = (0, bytes.len() / 4);
+                while low < high {
+                    let middle = low + (high - low) / 2;
+                    let value = bytes
+                        .get(middle * 4..middle * 4 + 4)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u32::from_le_bytes);
+                    match value {
+                        Some(value) if before(value) => low = middle + 1,
+                        _ => high = middle,
+                    }
+                }
+                low
             }
         }
-        low
     }
 
     /// Whether the values live in a mapped cache record rather than on the heap.
@@ -665,7 +680,7 @@ mod tests {
     }
 
     #[test]
-    fn sorted_ranges_read_alike_from_the_heap_and_from_a_mapped_record() {
+    fn sorted_ranges_and_lookups_read_alike_from_the_heap_and_from_a_mapped_record() {
         let values: Vec<u32> = vec![0, 3, 3, 7, 1 << 28, (1 << 28) + 1, u32::MAX - 1, u32::MAX];
         let bytes: Vec<u8> = [9u8, 9]
             .into_iter()
@@ -698,6 +713,9 @@ mod tests {
                 assert_eq!(heap.sorted_range(low, high).collect::<Vec<_>>(), expected);
                 assert_eq!(mapped.sorted_range(low, high).collect::<Vec<_>>(), expected);
             }
+            let held = values.contains(&low);
+            assert_eq!(heap.contains_sorted(low), held, "{low}");
+            assert_eq!(mapped.contains_sorted(low), held, "{low}");
         }
     }
 
