@@ -59,7 +59,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic], color: boo
     } else {
         Renderer::plain()
     };
-    let mut files = Files::default();
+    let mut files = Files::of(analysis, diagnostics);
     let mut out = String::new();
     for d in diagnostics {
         let path = relative(analysis, &d.path);

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::ByteRange;
@@ -13,12 +14,29 @@ use crate::diagnostic::Diagnostic;
 use crate::text::{ColumnEncoding, LineCol, LineIndex};
 
 /// Texts and line indexes of the files diagnostics point into, loaded once each.
-#[derive(Default)]
 pub(crate) struct Files {
     cache: HashMap<PathBuf, Option<(StoredText, LineIndex)>>,
 }
 
 impl Files {
+    /// The files `diagnostics` point into (where each is, and its related locations), loaded side
+    /// by side: indexing the lines of some two thousand sources took a tenth of a second at the
+    /// end of a check, on one core while the others had finished.
+    pub(crate) fn of(analysis: &Analysis, diagnostics: &[Diagnostic]) -> Files {
+        let mut paths: Vec<&Path> = diagnostics
+            .iter()
+            .flat_map(|d| std::iter::once(&d.path).chain(d.related.iter().map(|r| &r.path)))
+            .map(PathBuf::as_path)
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        let cache = paths
+            .into_par_iter()
+            .map(|path| (path.to_path_buf(), load(analysis, path)))
+            .collect();
+        Files { cache }
+    }
+
     pub(crate) fn get(
         &mut self,
         analysis: &Analysis,
@@ -26,17 +44,20 @@ impl Files {
     ) -> Option<&(StoredText, LineIndex)> {
         self.cache
             .entry(path.to_path_buf())
-            .or_insert_with(|| {
-                let text = analysis
-                    .file_text(path)
-                    .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
-                let index = LineIndex::new(&text);
-                // Only the lines diagnostics point at are read again.
-                text.release();
-                Some((text, index))
-            })
+            .or_insert_with(|| load(analysis, path))
             .as_ref()
     }
+}
+
+/// The text of the file at `path` (as the analysis read it, else from disk) and its lines.
+fn load(analysis: &Analysis, path: &Path) -> Option<(StoredText, LineIndex)> {
+    let text = analysis
+        .file_text(path)
+        .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
+    let index = LineIndex::new(&text);
+    // Only the lines diagnostics point at are read again.
+    text.release();
+    Some((text, index))
 }
 
 impl Files {
@@ -78,7 +99,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
         diagnostics: Items {
             analysis,
             diagnostics,
-            files: std::cell::RefCell::new(Files::default()),
+            files: std::cell::RefCell::new(Files::of(analysis, diagnostics)),
         },
     };
     let mut out = serde_json::to_string_pretty(&report)

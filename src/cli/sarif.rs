@@ -49,7 +49,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
             })
         })
         .collect();
-    let mut files = Files::default();
+    let mut files = Files::of(analysis, diagnostics);
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {

@@ -254,9 +254,18 @@ impl SourceCache {
         if !self.writable.load(Ordering::Relaxed) {
             return None;
         }
-        // One buffer: the payload's checksum, which precedes it, is filled in once it is written
-        // (a record is about three times its text: a second copy would be as much again).
-        let mut file = Encoder::with_capacity(record.text.len() * 3 + 64);
+        // One buffer, of the record's size (growing it copied it over and over): the payload's
+        // checksum, which precedes it, is filled in once it is written (a record is about three
+        // times its text: a second copy would be as much again).
+        let payload = 8
+            + record.text.len()
+            + record.clean.encoded_len()
+            + record.key_text.encoded_len()
+            + 8
+            + record.words.len() * 4
+            + 8
+            + record.pairs.bits().len() * 8;
+        let mut file = Encoder::with_capacity(payload + 128);
         file.header(SOURCE_MAGIC);
         file.u128(hash);
         file.u8(format_byte(format));

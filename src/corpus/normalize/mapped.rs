@@ -439,6 +439,11 @@ impl MappedText {
         out.u32s(&self.breaks);
     }
 
+    /// How many bytes `encode` appends.
+    pub(crate) fn encoded_len(&self) -> usize {
+        8 + self.text.len() + 4 + self.spans.len() * SPAN_BYTES + 8 + self.breaks.len() * 4
+    }
+
     /// Reads what `encode` wrote, a map into an original of `original_len` bytes; `None` when
     /// it does not hold together (spans out of order, outside the text, or mapping outside the
     /// original).

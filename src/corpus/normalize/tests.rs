@@ -807,6 +807,11 @@ fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     let mut out = crate::corpus::cache::Encoder::with_capacity(64);
     mapped.encode(&mut out);
     let bytes = out.into_bytes();
+    assert_eq!(
+        bytes.len(),
+        mapped.encoded_len(),
+        "the size the cache reserves for it"
+    );
     let mut file = tempfile::tempfile().expect("temporary file");
     file.write_all(&bytes).expect("write");
     let map = crate::corpus::stored::RecordMap::of_file(&file).expect("map");
