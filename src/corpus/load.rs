@@ -186,10 +186,12 @@ fn load_source(
         return (None, vec![unreadable(message)]);
     }
     let mut diagnostics = Vec::new();
-    // Only cleanly decoded sources are cached: the others keep their warning on every load.
-    let cached = match cache {
-        Some(cache) if std::str::from_utf8(&bytes).is_ok() => {
-            let hash = super::cache::content_hash(&bytes);
+    // Decoded once: only cleanly decoded sources are cached, the others keep their warning on
+    // every load.
+    let decoded = String::from_utf8(bytes);
+    let cached = match (cache, &decoded) {
+        (Some(cache), Ok(text)) => {
+            let hash = super::cache::content_hash(text.as_bytes());
             match cache.by_content(path, metadata.as_ref(), hash, format) {
                 Some(record) => {
                     return from_record(path, record, entries);
@@ -199,7 +201,7 @@ fn load_source(
         }
         _ => None,
     };
-    let text = match String::from_utf8(bytes) {
+    let text = match decoded {
         Ok(text) => text,
         Err(error) => {
             let at = error.utf8_error().valid_up_to();

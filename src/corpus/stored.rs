@@ -172,7 +172,8 @@ impl StoredText {
         checked: &[u8],
         range: Range<usize>,
     ) -> Option<StoredText> {
-        std::str::from_utf8(checked.get(range.clone())?).ok()?;
+        // Vectorised (a record's three texts are checked as it is written, then on every load).
+        simdutf8::basic::from_utf8(checked.get(range.clone())?).ok()?;
         MappedBytes::new(map, checked, range).map(|bytes| StoredText(Held::Mapped(bytes)))
     }
 
