@@ -96,24 +96,19 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
                 builder.push(' ', range);
             }
             if c.is_ascii() {
-                builder.push(c.to_ascii_lowercase(), orig);
-                // The ASCII words that follow in the same copied stretch, at once: letters and
-                // digits, and single spaces between them that are not paragraph breaks. Each
-                // letter would take this branch and be copied lowercased; each space would open
-                // a separator of its own one byte, pushed as such before the next letter.
-                let starts_run = text
-                    .as_bytes()
-                    .get(after)
-                    .is_some_and(u8::is_ascii_alphanumeric);
-                if starts_run
-                    && speed == Speed::Fast
-                    && let Some((orig_start, stretch_end)) = chars.copied_at(after)
+                // This letter or digit and the ASCII words that follow it in the same copied
+                // stretch, at once: letters and digits, and single spaces between them that are
+                // not paragraph breaks. Each letter would take this branch and be copied
+                // lowercased; each space would open a separator of its own one byte, pushed as
+                // such before the next letter.
+                if speed == Speed::Fast
+                    && let Some((orig_start, stretch_end)) = chars.copied_at(offset)
                 {
-                    while breaks.next_if(|&b| b < after).is_some() {}
+                    while breaks.next_if(|&b| b < offset).is_some() {}
                     let limit = stretch_end.min(breaks.peek().copied().unwrap_or(usize::MAX));
-                    let end = ascii_words_end(text.as_bytes(), after, limit);
+                    let end = ascii_words_end(text.as_bytes(), offset, limit);
                     lowered.clear();
-                    lowered.push_str(text.get(after..end).unwrap_or_default());
+                    lowered.push_str(text.get(offset..end).unwrap_or_default());
                     lowered.make_ascii_lowercase();
                     builder.push_copied(&lowered, orig_start);
                     if let Some(last) = lowered.bytes().last() {
@@ -123,6 +118,7 @@ fn key_of_clean_with(clean: &MappedText, speed: Speed) -> MappedText {
                         continue;
                     }
                 }
+                builder.push(c.to_ascii_lowercase(), orig);
             } else {
                 for lower in c.to_lowercase() {
                     builder.push(lower, orig.clone());
