@@ -218,7 +218,8 @@ fn load_source(
             text
         }
     };
-    let mut loaded = build_source(path, Text::Raw(text), entries);
+    let hash = cached.map(|(_, hash)| hash);
+    let mut loaded = build_source(path, Text::Raw(text, hash), entries);
     if let Some((cache, hash)) = cached {
         move_into_record(cache, &mut loaded.source, metadata.as_ref(), hash);
     }
@@ -277,7 +278,7 @@ impl SourceRecords {
         if let Some(record) = self.0.by_content(&path, None, hash, format) {
             return from_record_parts(key, path, format, record, meta);
         }
-        let mut source = Source::new(key, path, format, text, meta);
+        let mut source = Source::with_content_hash(key, path, format, text, meta, hash);
         move_into_record(&self.0, &mut source, None, hash);
         source
     }
@@ -292,7 +293,8 @@ impl Drop for SourceRecords {
 
 /// A source's text: as read, or with its projections from the cache.
 enum Text {
-    Raw(String),
+    /// A source's text, and its `cache::content_hash` when it was computed already.
+    Raw(String, Option<u128>),
     /// (Boxed: a record is ten times the size of a `String`.)
     Normalised(Box<Record>),
 }
@@ -307,7 +309,7 @@ impl From<Record> for Text {
 /// extension, key and metadata assigned as `load_corpus` does (bibliography entry naming the
 /// file, else frontmatter `id:`, else the file stem).
 pub fn source_from_text(path: &Path, text: String, bibliography: &[BibEntry]) -> Source {
-    build_source(path, Text::Raw(text), &EntryIndex::new(bibliography)).source
+    build_source(path, Text::Raw(text, None), &EntryIndex::new(bibliography)).source
 }
 
 /// A source from its cached record, with the problems of its frontmatter (which the cache does
@@ -326,7 +328,7 @@ fn from_record(
 
 fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     let original = match &text {
-        Text::Raw(text) => text.as_str(),
+        Text::Raw(text, _) => text.as_str(),
         Text::Normalised(record) => record.text.as_str(),
     };
     let frontmatter = parse_frontmatter(original);
@@ -338,7 +340,10 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
         .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
     let (path, format) = (path.to_path_buf(), format_of(path));
     let source = match text {
-        Text::Raw(text) => Source::new(key, path, format, text, meta),
+        Text::Raw(text, hash) => {
+            let hash = hash.unwrap_or_else(|| super::cache::content_hash(text.as_bytes()));
+            Source::with_content_hash(key, path, format, text, meta, hash)
+        }
         Text::Normalised(record) => from_record_parts(key, path, format, *record, meta),
     };
     Loaded {

@@ -184,6 +184,19 @@ impl Source {
         text: String,
         meta: SourceMeta,
     ) -> Source {
+        let hash = cache::content_hash(text.as_bytes());
+        Source::with_content_hash(key, path, format, text, meta, hash)
+    }
+
+    /// `new`, for a text whose `cache::content_hash` is `hash` (computed already).
+    pub(crate) fn with_content_hash(
+        key: String,
+        path: PathBuf,
+        format: SourceFormat,
+        text: String,
+        meta: SourceMeta,
+        hash: u128,
+    ) -> Source {
         let clean = normalize::clean_text(&text, format);
         let key_text = normalize::key_of_clean(&clean);
         let (words, pairs) = index::index_key(&key_text.text, &key_text.breaks);
@@ -191,7 +204,7 @@ impl Source {
             key,
             path,
             format,
-            content_hash: cache::content_hash(text.as_bytes()),
+            content_hash: hash,
             text: text.into(),
             meta,
             clean,
