@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::normalize::MappedText;
+use super::normalize::{MappedText, SpansRead};
 use super::pack::{PackIndex, PackWriter};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
@@ -745,8 +745,12 @@ fn decode_record_checking(
         return None;
     }
     let text = input.text()?;
-    let clean = MappedText::decode(&mut input, text.len())?;
-    let key_text = MappedText::decode(&mut input, text.len())?;
+    let spans = match checksum {
+        Checksum::Verify => SpansRead::Checked,
+        Checksum::Trust => SpansRead::Trusted,
+    };
+    let clean = MappedText::decode(&mut input, text.len(), spans)?;
+    let key_text = MappedText::decode(&mut input, text.len(), spans)?;
     let words = input.stored_u32s()?;
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {

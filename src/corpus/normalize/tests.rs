@@ -816,7 +816,12 @@ fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     file.write_all(&bytes).expect("write");
     let map = crate::corpus::stored::RecordMap::of_file(&file).expect("map");
     let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
-    let copy = MappedText::decode(&mut input, original_len).expect("decodes");
+    let copy = MappedText::decode(&mut input, original_len, SpansRead::Checked).expect("decodes");
+    assert_eq!(input.remaining(), 0);
+    // Read back as a record just written is: the same map, its spans not checked again.
+    let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
+    let trusted = MappedText::decode(&mut input, original_len, SpansRead::Trusted);
+    assert_eq!(trusted.as_ref(), Some(&copy));
     assert_eq!(input.remaining(), 0);
     copy
 }
