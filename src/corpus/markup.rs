@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 
+use super::ascii;
 use crate::ByteRange;
 
 /// What replaces an edited range.
@@ -805,6 +806,11 @@ const SPECIAL: [bool; 256] = {
     table
 };
 
+/// The bytes of `word` that are ASCII letters, digits or spaces (none of them `SPECIAL`).
+fn plain_mask(word: u64) -> u64 {
+    ascii::alphanumeric_mask(word) | ascii::byte_mask(word, b' ')
+}
+
 /// A run of emphasis delimiters (`*`, `_`, `~`), shrinking from both sides as it is matched.
 #[derive(Debug, Clone)]
 struct Delimiter {
@@ -879,7 +885,12 @@ impl Inline<'_, '_> {
         while i < hi {
             let b = self.at(i);
             if !SPECIAL[b as usize] {
-                i += 1;
+                // The letters, digits and spaces after it (most of a paragraph), eight at a time:
+                // none of them is special.
+                let rest = self.bytes.get(i + 1..hi).unwrap_or_default();
+                i += 1 + ascii::member_run(rest, plain_mask, |b| {
+                    b == b' ' || b.is_ascii_alphanumeric()
+                });
                 continue;
             }
             match b {
