@@ -66,7 +66,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic], color: boo
         let title = level(d.severity)
             .primary_title(d.message.as_str())
             .id(d.code.as_str());
-        let note_excerpt = files.get(analysis, &d.path).map(|(text, index)| {
+        let note_excerpt = files.read(analysis, &d.path, |text, index| {
             let (line, lines) = excerpt(text, index, &d.range);
             let span = d.range.start.saturating_sub(lines.start)
                 ..d.range.end.min(lines.end).saturating_sub(lines.start);
@@ -85,12 +85,15 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic], color: boo
             .related
             .iter()
             .filter_map(|r| {
-                let (text, index) = files.get(analysis, &r.path)?;
-                let (line, lines) = excerpt(text, index, &r.range);
-                let span = r.range.start.saturating_sub(lines.start)
-                    ..r.range.end.min(lines.end).saturating_sub(lines.start);
-                let source = text.get(lines)?.to_string();
-                Some((relative(analysis, &r.path), source, line, span))
+                files
+                    .read(analysis, &r.path, |text, index| {
+                        let (line, lines) = excerpt(text, index, &r.range);
+                        let span = r.range.start.saturating_sub(lines.start)
+                            ..r.range.end.min(lines.end).saturating_sub(lines.start);
+                        let source = text.get(lines)?.to_string();
+                        Some((relative(analysis, &r.path), source, line, span))
+                    })
+                    .flatten()
             })
             .collect();
         let mut report = vec![group];

@@ -37,15 +37,23 @@ impl Files {
         Files { cache }
     }
 
-    pub(crate) fn get(
+    /// What `read` makes of the text of the file at `path` and its lines; `None` when the file
+    /// cannot be read. The pages read are given back after (in the batches of `StoredText::release`):
+    /// a report reads a line or two of each of some two thousand sources.
+    pub(crate) fn read<T>(
         &mut self,
         analysis: &Analysis,
         path: &Path,
-    ) -> Option<&(StoredText, LineIndex)> {
-        self.cache
+        read: impl FnOnce(&StoredText, &LineIndex) -> T,
+    ) -> Option<T> {
+        let (text, index) = self
+            .cache
             .entry(path.to_path_buf())
             .or_insert_with(|| load(analysis, path))
-            .as_ref()
+            .as_ref()?;
+        let answer = read(text, index);
+        text.release();
+        Some(answer)
     }
 }
 
@@ -68,13 +76,13 @@ impl Files {
         path: &Path,
         range: &ByteRange,
     ) -> (LineCol, LineCol) {
-        match self.get(analysis, path) {
-            Some((text, index)) => (
+        self.read(analysis, path, |text, index| {
+            (
                 index.line_col(text, range.start, ColumnEncoding::Utf16),
                 index.line_col(text, range.end, ColumnEncoding::Utf16),
-            ),
-            None => (LineCol::default(), LineCol::default()),
-        }
+            )
+        })
+        .unwrap_or_default()
     }
 }
 
