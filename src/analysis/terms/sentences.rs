@@ -294,6 +294,13 @@ fn is_abbreviation(text: &str, dot: usize) -> bool {
     {
         return true;
     }
+    if word.is_ascii() {
+        // Most words before a full stop: compared as they are, with no lowercase copy (every
+        // abbreviation is ASCII, and lowercasing ASCII keeps its length).
+        return ABBREVIATIONS
+            .iter()
+            .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word));
+    }
     let lower = word.to_lowercase();
     ABBREVIATIONS.contains(&lower.as_str())
 }
