@@ -38,8 +38,8 @@ impl Files {
     }
 
     /// What `read` makes of the text of the file at `path` and its lines; `None` when the file
-    /// cannot be read. The pages read are given back after (in the batches of `StoredText::release`):
-    /// a report reads a line or two of each of some two thousand sources.
+    /// cannot be read. The pages read are given back after (in the batches of
+    /// `StoredText::release`): a report reads a line or two of each of some two thousand sources.
     pub(crate) fn read<T>(
         &mut self,
         analysis: &Analysis,

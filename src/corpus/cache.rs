@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::normalize::{MappedText, SpansRead};
+use super::normalize::MappedText;
 use super::pack::{PackIndex, PackWriter};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
@@ -284,7 +284,13 @@ impl SourceCache {
         let map = self.append_to_pack(hash, format, &file.bytes)?;
         self.stamp(path, metadata, hash);
         // The bytes are the buffer just checksummed: read back without checking them again.
-        decode_record_checking(&file.bytes, hash, format, Some(&map?), Checksum::Trust)
+        decode_record_checking(
+            &file.bytes,
+            hash,
+            format,
+            Some(&map?),
+            RecordRead::JustWritten,
+        )
     }
 
     /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped
@@ -713,24 +719,26 @@ fn decode_record(
     format: SourceFormat,
     map: Option<&Arc<RecordMap>>,
 ) -> Option<Record> {
-    decode_record_checking(bytes, hash, format, map, Checksum::Verify)
+    decode_record_checking(bytes, hash, format, map, RecordRead::Checked)
 }
 
-/// Whether a decoder checks a record's checksum: always, but for the bytes of a record this
-/// process has just encoded (and checksummed) itself.
+/// How a decoder reads a record: checked in full, or, for the bytes of a record this process
+/// has just encoded itself, trusting its checksum and the order of its maps' spans (computed
+/// from memory a moment before; nothing `unsafe` rests on them). Its texts are checked as UTF-8
+/// either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Checksum {
-    Verify,
-    Trust,
+pub(crate) enum RecordRead {
+    Checked,
+    JustWritten,
 }
 
-/// `decode_record`, verifying the checksum or trusting it.
+/// `decode_record`, checking the record in full or trusting what was just written.
 fn decode_record_checking(
     bytes: &[u8],
     hash: u128,
     format: SourceFormat,
     map: Option<&Arc<RecordMap>>,
-    checksum: Checksum,
+    read: RecordRead,
 ) -> Option<Record> {
     let mut input = match map {
         Some(map) => Decoder::mapped(bytes, map),
@@ -741,16 +749,12 @@ fn decode_record_checking(
         return None;
     }
     let stored = input.u64()?;
-    if checksum == Checksum::Verify && xxhash_rust::xxh3::xxh3_64(input.rest()) != stored {
+    if read == RecordRead::Checked && xxhash_rust::xxh3::xxh3_64(input.rest()) != stored {
         return None;
     }
     let text = input.text()?;
-    let spans = match checksum {
-        Checksum::Verify => SpansRead::Checked,
-        Checksum::Trust => SpansRead::Trusted,
-    };
-    let clean = MappedText::decode(&mut input, text.len(), spans)?;
-    let key_text = MappedText::decode(&mut input, text.len(), spans)?;
+    let clean = MappedText::decode(&mut input, text.len(), read)?;
+    let key_text = MappedText::decode(&mut input, text.len(), read)?;
     let words = input.stored_u32s()?;
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {

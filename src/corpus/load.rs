@@ -340,10 +340,10 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
         .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
     let (path, format) = (path.to_path_buf(), format_of(path));
     let source = match text {
-        Text::Raw(text, hash) => {
-            let hash = hash.unwrap_or_else(|| super::cache::content_hash(text.as_bytes()));
+        Text::Raw(text, Some(hash)) => {
             Source::with_content_hash(key, path, format, text, meta, hash)
         }
+        Text::Raw(text, None) => Source::new(key, path, format, text, meta),
         Text::Normalised(record) => from_record_parts(key, path, format, *record, meta),
     };
     Loaded {

@@ -22,7 +22,6 @@ use std::ops::Range;
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
-pub(crate) use mapped::SpansRead;
 pub use mapped::{CharOrigins, MappedText};
 
 use super::SourceFormat;

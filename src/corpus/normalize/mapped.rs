@@ -426,13 +426,6 @@ impl MappedBuilder {
     }
 }
 
-/// Whether `MappedText::decode` checks the spans of a mapped record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SpansRead {
-    Checked,
-    Trusted,
-}
-
 impl MappedText {
     /// Appends this text and its map to `out` (the on-disk cache's encoding; see `cache`).
     pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) {
@@ -453,13 +446,12 @@ impl MappedText {
 
     /// Reads what `encode` wrote, a map into an original of `original_len` bytes; `None` when
     /// it does not hold together (spans out of order, outside the text, or mapping outside the
-    /// original). With `Spans::Trusted`, the spans of a mapped record are not checked: the
-    /// record was just encoded from a map that held together (a record read back as it is
-    /// written); nothing unsafe rests on their order, only the answers of the map.
+    /// original). A mapped record `RecordRead::JustWritten` has its spans' order trusted: it
+    /// was just encoded from a map that held together.
     pub(crate) fn decode(
         input: &mut super::super::cache::Decoder,
         original_len: usize,
-        spans_read: SpansRead,
+        read: super::super::cache::RecordRead,
     ) -> Option<MappedText> {
         let text = input.text()?;
         let len = text.len();
@@ -478,22 +470,21 @@ impl MappedText {
             };
             span.orig as usize + orig_len as usize <= original_len
         };
-        let check = !(mapped && spans_read == SpansRead::Trusted);
-        for span in table
-            .chunks_exact(SPAN_BYTES)
-            .map(span_of_entry)
-            .take_while(|_| check)
-        {
-            in_order &= match &previous {
-                Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
-                None => span.norm == 0,
-            } && (span.norm as usize) < len.max(1);
-            previous = Some(span);
-            if !mapped {
-                spans.push(span);
+        // A mapped record just written keeps its spans where they are, unread.
+        let trusted = mapped && read == super::super::cache::RecordRead::JustWritten;
+        if !trusted {
+            for span in table.chunks_exact(SPAN_BYTES).map(span_of_entry) {
+                in_order &= match &previous {
+                    Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
+                    None => span.norm == 0,
+                } && (span.norm as usize) < len.max(1);
+                previous = Some(span);
+                if !mapped {
+                    spans.push(span);
+                }
             }
+            in_order &= previous.is_none_or(|last| inside(&last, to_u32(len)));
         }
-        in_order &= !check || previous.is_none_or(|last| inside(&last, to_u32(len)));
         // Read again, in place, when the record is mapped (the same bytes, now checked).
         let spans = match input.mapped_before(count.checked_mul(SPAN_BYTES)?) {
             Some(mapped) => Spans::Mapped(mapped),

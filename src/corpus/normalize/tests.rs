@@ -803,6 +803,7 @@ fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
 
 /// `mapped` written to a file as the cache encodes it, and read back from the file mapped.
 fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
+    use crate::corpus::cache::RecordRead;
     use std::io::Write;
     let mut out = crate::corpus::cache::Encoder::with_capacity(64);
     mapped.encode(&mut out);
@@ -816,11 +817,11 @@ fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     file.write_all(&bytes).expect("write");
     let map = crate::corpus::stored::RecordMap::of_file(&file).expect("map");
     let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
-    let copy = MappedText::decode(&mut input, original_len, SpansRead::Checked).expect("decodes");
+    let copy = MappedText::decode(&mut input, original_len, RecordRead::Checked).expect("decodes");
     assert_eq!(input.remaining(), 0);
     // Read back as a record just written is: the same map, its spans not checked again.
     let mut input = crate::corpus::cache::Decoder::mapped(&bytes, &map);
-    let trusted = MappedText::decode(&mut input, original_len, SpansRead::Trusted);
+    let trusted = MappedText::decode(&mut input, original_len, RecordRead::JustWritten);
     assert_eq!(trusted.as_ref(), Some(&copy));
     assert_eq!(input.remaining(), 0);
     copy
