@@ -93,8 +93,8 @@ impl SearchPlan {
 
 use super::SourceChange;
 use super::matcher::{
-    Alignment, Haystack, IndexedWords, MAX_SPLITS, PatternPiece, find_quote,
-    find_quote_approximate, find_quote_exact, may_find_approximately,
+    Alignment, Haystack, IndexedWords, MAX_SPLITS, PatternPiece, find_quote_approximate,
+    find_quote_exact, find_quote_indexed, may_find_approximately,
 };
 use crate::corpus::{Corpus, Source, is_indexed, key_word_hashes, normalize_key, word_hash};
 use crate::notes::{Note, Quotation, QuotePiece};
@@ -179,7 +179,8 @@ pub fn cited_keys<'a>(note: &'a Note, quotation: &Quotation) -> Vec<&'a str> {
 
 /// Finds `pattern` in one source and maps the alignment to the source's original text.
 pub fn match_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let found = find_quote(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+    let found = find_quote_indexed(pattern, haystack(source), Some(source))
+        .map(|a| to_quote_match(&a, source));
     // Searched: only the few pages a match points at are read again (to show it).
     source.release_pages();
     found
@@ -665,6 +666,10 @@ impl IndexedWords for Source {
 
     fn may_hold_side_by_side(&self, first: &str, second: &str) -> bool {
         self.may_hold_words_side_by_side(first, second)
+    }
+
+    fn where_run_may_start(&self, words: &[&str], len: usize) -> Option<Vec<ByteRange>> {
+        Source::where_run_may_start(self, words, len)
     }
 }
 

@@ -12,6 +12,7 @@
 //! A source saved in the editor does not rebuild the index: the changed sources' words are kept
 //! beside the postings the index was built with (`WordIndex::with_sources_replaced`).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -223,6 +224,130 @@ impl PairFilter {
     }
 }
 
+/// Where in a large matching key a run of words may start: the key cut into blocks of
+/// `BLOCK_BYTES`, each with a filter of the word pairs whose second word starts in it (and, as
+/// `index_key` notes them, the runs of narrower chars starting in it inside words holding chars
+/// from U+0E00 up). The approximate tier searches every candidate source for each run of three
+/// words of a quotation (up to 48 runs a quotation); in a source of megabytes each search read
+/// it all, though most runs are in a block or two. Built in memory on first use
+/// (`Source::where_run_may_start`), for keys of `MIN_BLOCKED_BYTES` or more; about a seventh of
+/// the key's size.
+pub struct PairBlocks {
+    filters: Vec<fastbloom::BloomFilter>,
+    /// By block: whether a run of narrower chars inside a word holding wider ones starts there.
+    pieces: Vec<bool>,
+    key_len: usize,
+}
+
+impl std::fmt::Debug for PairBlocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PairBlocks({} blocks)", self.filters.len())
+    }
+}
+
+/// Bytes of a block of `PairBlocks` (small in tests, so that runs straddle blocks).
+const BLOCK_BYTES: usize = if cfg!(test) { 64 } else { 16 * 1024 };
+/// Keys shorter than this are searched whole: the blocks would save little.
+const MIN_BLOCKED_BYTES: usize = if cfg!(test) { 1 } else { 4 * BLOCK_BYTES };
+
+impl PairBlocks {
+    /// The blocks of `key`; `None` when it is too short to need them.
+    pub fn build(key: &str) -> Option<PairBlocks> {
+        if key.len() < MIN_BLOCKED_BYTES {
+            return None;
+        }
+        let blocks = key.len() / BLOCK_BYTES + 1;
+        // Each block's pairs: its filter is sized once they are known.
+        let mut entries: Vec<Vec<u64>> = vec![Vec::new(); blocks];
+        let mut pieces = vec![false; blocks];
+        let mut previous: Option<u32> = None;
+        for word in KeyWords::new(key) {
+            if !word.ascii
+                && let Some(token) = key.get(word.start..word.end)
+                && token.chars().any(is_wide)
+            {
+                for piece in token.split(is_wide).filter(|piece| !piece.is_empty()) {
+                    // Where the piece starts in the key (it is a part of `token`).
+                    let start = word.start + (piece.as_ptr() as usize - token.as_ptr() as usize);
+                    let block = start / BLOCK_BYTES;
+                    if let (Some(entries), Some(flag)) =
+                        (entries.get_mut(block), pieces.get_mut(block))
+                    {
+                        entries.push(pair_hash(PIECE, word_hash(piece)));
+                        *flag = true;
+                    }
+                }
+            }
+            if let (Some(first), Some(second), Some(entries)) = (
+                previous,
+                word.hash,
+                entries.get_mut(word.start / BLOCK_BYTES),
+            ) {
+                entries.push(pair_hash(first, second));
+            }
+            previous = word.hash;
+        }
+        Some(PairBlocks {
+            filters: entries.iter().map(|pairs| pair_filter_of(pairs)).collect(),
+            pieces,
+            key_len: key.len(),
+        })
+    }
+
+    /// The byte ranges of the key in which the run of words hashed `words` (two or more, in
+    /// order, one space apart, `len` bytes in all, none holding a char from U+0E00 up) may
+    /// start: the blocks where each pair of the run is held by the block or the next one (the
+    /// second word of a pair starts at most `len` bytes after the run; a run of narrower chars
+    /// inside a wider word, where it starts), neighbours joined. Never leaves out a place where
+    /// the run is; `None` when the blocks cannot tell (a run longer than a block, or of one
+    /// word).
+    pub fn where_run_may_start(&self, words: &[u32], len: usize) -> Option<Vec<Range<usize>>> {
+        if len > BLOCK_BYTES || words.len() < 2 {
+            return None;
+        }
+        let held = |block: usize, first: u32, second: u32| {
+            let Some(filter) = self.filters.get(block) else {
+                return false;
+            };
+            filter.contains_hash(pair_hash(first, second))
+                || (self.pieces.get(block).copied().unwrap_or(false)
+                    && (filter.contains_hash(pair_hash(PIECE, first))
+                        || filter.contains_hash(pair_hash(PIECE, second))))
+        };
+        let pairs: Vec<(u32, u32)> = words.windows(2).map(|pair| (pair[0], pair[1])).collect();
+        // Whether each pair is held by the block at hand, then by the next one.
+        let mut here: Vec<bool> = pairs.iter().map(|&(a, b)| held(0, a, b)).collect();
+        let mut next = vec![false; pairs.len()];
+        let mut ranges: Vec<Range<usize>> = Vec::new();
+        for block in 0..self.filters.len() {
+            for (slot, &(a, b)) in next.iter_mut().zip(&pairs) {
+                *slot = held(block + 1, a, b);
+            }
+            if here.iter().zip(&next).all(|(&here, &next)| here || next) {
+                let start = block * BLOCK_BYTES;
+                let end = ((block + 1) * BLOCK_BYTES).min(self.key_len);
+                match ranges.last_mut() {
+                    Some(last) if last.end == start => last.end = end,
+                    _ => ranges.push(start..end),
+                }
+            }
+            std::mem::swap(&mut here, &mut next);
+        }
+        Some(ranges)
+    }
+}
+
+/// A filter holding `pairs` (pair hashes), sized as `index_key` sizes a key's.
+fn pair_filter_of(pairs: &[u64]) -> fastbloom::BloomFilter {
+    let mut filter =
+        fastbloom::BloomFilter::with_num_bits((pairs.len() * PAIR_BITS_PER_WORD).max(64))
+            .hashes(PAIR_HASHES);
+    for &pair in pairs {
+        filter.insert_hash(pair);
+    }
+    filter
+}
+
 impl Source {
     /// Whether the matching key may hold `word` as a word of its own, where a key's words are its
     /// runs between spaces, split further at every char of a script written without spaces (as
@@ -234,6 +359,24 @@ impl Source {
         let hash = word_hash(word);
         self.words.contains_sorted(hash)
             || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
+    }
+
+    /// The byte ranges of the matching key where `words` may start, one space apart (`len`
+    /// bytes in all): a superset of where they are (see `PairBlocks`); `None` when the source
+    /// has no blocks or they cannot tell (search the whole key then).
+    pub fn where_run_may_start(&self, words: &[&str], len: usize) -> Option<Vec<Range<usize>>> {
+        if words.iter().any(|word| word.chars().any(is_wide)) {
+            return None;
+        }
+        let hashes: Vec<u32> = words.iter().map(|word| word_hash(word)).collect();
+        self.pair_blocks()?.where_run_may_start(&hashes, len)
+    }
+
+    /// The source's `PairBlocks`, built the first time they are asked for.
+    fn pair_blocks(&self) -> Option<&PairBlocks> {
+        self.pair_blocks
+            .get_or_init(|| PairBlocks::build(&self.key_text.text))
+            .as_ref()
     }
 
     /// Whether the matching key may hold `first` right before `second` (words as
@@ -991,6 +1134,27 @@ mod tests {
         }
     }
 
+    /// The blocks rule out most of a key for a run it holds once, and all of it for a run it
+    /// lacks.
+    #[test]
+    fn the_blocks_tell_where_a_run_is_not() {
+        let words: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+        let key = words.join(" ");
+        let blocks = PairBlocks::build(&key).expect("a key of 200 words has blocks");
+        let ranges = |run: &[&str]| {
+            let hashes: Vec<u32> = run.iter().map(|w| word_hash(w)).collect();
+            blocks
+                .where_run_may_start(&hashes, run.join(" ").len())
+                .expect("a short run")
+        };
+        let start = key.find("w120 w121 w122").expect("in the key");
+        let held = ranges(&["w120", "w121", "w122"]);
+        assert!(held.iter().any(|range| range.contains(&start)));
+        let read: usize = held.iter().map(|range| range.len()).sum();
+        assert!(read * 4 < key.len(), "{read} of {} bytes", key.len());
+        assert!(ranges(&["w121", "w120", "w5"]).is_empty());
+    }
+
     proptest::proptest! {
         /// Built shard by shard, batch by batch, the index lists for each word exactly the
         /// sources whose keys hold it, in corpus order.
@@ -1041,6 +1205,70 @@ mod tests {
             for pair in words.windows(2) {
                 if let [first, second] = pair && is_indexed(first) && is_indexed(second) {
                     proptest::prop_assert!(filter.may_hold(word_hash(first), word_hash(second)));
+                }
+            }
+        }
+
+        /// Wherever a run of two or three words starts in a key (at a space, a char from U+0E00
+        /// up or an end, on either side), one of the ranges the blocks give for it holds its
+        /// start: searching those finds every occurrence. Blocks are 64 bytes in tests, so
+        /// runs straddle them; the words are many, so that blocks hold different pairs.
+        #[test]
+        fn the_blocks_hold_every_start_of_a_run(
+            words in proptest::collection::vec(
+                proptest::strategy::Strategy::prop_map(0usize..60, |n| match n {
+                    50 => "a和".to_string(),
+                    51 => "和c".to_string(),
+                    52 => "和".to_string(),
+                    53 => "d—e".to_string(),
+                    54 => "bb和a".to_string(),
+                    55 => String::new(),
+                    n => format!("w{n}"),
+                }),
+                0..120,
+            ),
+        ) {
+            let key = words.join(" ");
+            let Some(blocks) = PairBlocks::build(&key) else {
+                // Only an empty key has none in tests.
+                proptest::prop_assert!(key.is_empty());
+                return Ok(());
+            };
+            let at_boundary = |at: usize| {
+                let before = key.get(..at).and_then(|s| s.chars().next_back());
+                let after = key.get(at..).and_then(|s| s.chars().next());
+                let edge = |c: Option<char>| c.is_none_or(|c| c == ' ' || is_wide(c));
+                edge(before) || edge(after)
+            };
+            // The runs of the key: words one space apart, between chars from U+0E00 up.
+            let mut runs: Vec<Vec<&str>> = Vec::new();
+            for stretch in key.split(is_wide) {
+                let words: Vec<&str> = stretch.split(' ').collect();
+                for n in [2, 3] {
+                    for run in words.windows(n) {
+                        if run.iter().all(|word| !word.is_empty()) {
+                            runs.push(run.to_vec());
+                        }
+                    }
+                }
+            }
+            for run in runs {
+                let text = run.join(" ");
+                let hashes: Vec<u32> = run.iter().map(|w| word_hash(w)).collect();
+                let ranges = blocks
+                    .where_run_may_start(&hashes, text.len())
+                    .expect("runs shorter than a block");
+                // Every occurrence, overlapping ones too.
+                let starts = (0..key.len()).filter(|&at| {
+                    key.get(at..).is_some_and(|rest| rest.starts_with(text.as_str()))
+                });
+                for at in starts {
+                    if at_boundary(at) && at_boundary(at + text.len()) {
+                        proptest::prop_assert!(
+                            ranges.iter().any(|range| range.contains(&at)),
+                            "{text:?} at {at} of {key:?}: {ranges:?}"
+                        );
+                    }
                 }
             }
         }

@@ -69,6 +69,9 @@ pub struct Source {
     pub words: StoredU32s,
     /// The pairs of adjacent words of `key_text`.
     pub pairs: PairFilter,
+    /// Where in `key_text` runs of words may be, for a large key (in memory only, built on first
+    /// use: `Source::where_run_may_start`).
+    pair_blocks: std::sync::OnceLock<Option<index::PairBlocks>>,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -211,6 +214,7 @@ impl Source {
             key_text,
             words: words.into(),
             pairs,
+            pair_blocks: std::sync::OnceLock::new(),
         }
     }
 }

@@ -90,9 +90,19 @@ pub struct Alignment {
 /// A leading or trailing `Gap` (an alteration such as `[T]he`) frees that end of the match from
 /// the word boundary.
 pub fn find_quote(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
+    find_quote_indexed(pattern, haystack, None)
+}
+
+/// `find_quote`, with the haystack's `index` (the same result: the approximate tier does not
+/// search for runs of words where the index says they are not).
+pub fn find_quote_indexed(
+    pattern: &[PatternPiece],
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Alignment> {
     let pattern = Pattern::new(pattern)?;
     find_exact(&pattern, haystack)
-        .or_else(|| approximate::find_approximate(&pattern, haystack, None, None))
+        .or_else(|| approximate::find_approximate(&pattern, haystack, None, index))
 }
 
 /// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source.

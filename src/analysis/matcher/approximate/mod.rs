@@ -174,19 +174,49 @@ fn anchors(
             continue;
         }
         let offset = words.get(first).map_or(0, |w| w.offset);
-        for position in memmem::find_iter(haystack.text.as_bytes(), gram.as_bytes()) {
-            let end = position + gram.len();
-            if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
-                continue;
-            }
-            found.push(Anchor {
-                quote_start: position.saturating_sub(offset),
-                position,
-                trigram: t,
+        // Only where the index says the run may start, when it can tell (a large source).
+        let texts: Vec<&str> = run.iter().map(|w| w.text).collect();
+        let key = haystack.text.as_bytes();
+        let regions = index
+            .and_then(|index| index.where_run_may_start(&texts, gram.len()))
+            .unwrap_or_else(|| {
+                let whole = 0..key.len();
+                vec![whole]
             });
+        let finder = memmem::Finder::new(gram.as_bytes());
+        for region in regions {
+            for position in occurrences_starting_in(&finder, key, region) {
+                let end = position + gram.len();
+                if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
+                    continue;
+                }
+                found.push(Anchor {
+                    quote_start: position.saturating_sub(offset),
+                    position,
+                    trigram: t,
+                });
+            }
         }
     }
     found
+}
+
+/// Where `finder`'s needle occurs in `haystack` starting in `starts`, overlapping occurrences
+/// included (so that a search of part of the haystack finds there what a search of all of it
+/// does).
+fn occurrences_starting_in<'a>(
+    finder: &'a memmem::Finder<'_>,
+    haystack: &'a [u8],
+    starts: Range<usize>,
+) -> impl Iterator<Item = usize> + 'a {
+    let needle = finder.needle().len();
+    let end = (starts.end + needle.saturating_sub(1)).min(haystack.len());
+    let mut at = starts.start;
+    std::iter::from_fn(move || {
+        let found = at + finder.find(haystack.get(at..end)?)?;
+        at = found + 1;
+        Some(found)
+    })
 }
 
 /// Stretches of the source worth aligning: anchors grouped by where they place the quotation.
