@@ -624,14 +624,17 @@ fn exact_pairs(pattern: &[PatternPiece]) -> Vec<Vec<(u32, u32)>> {
 fn may_hold_exactly(pairs: &[Vec<(u32, u32)>], source: &Source) -> bool {
     pairs.iter().all(|text| {
         let mut splits = 0;
+        // A pair held glued is not counted as a split: were it counted first (the filter may
+        // say a pair is split where it is glued), a quotation split as often as allowed
+        // elsewhere would be ruled out.
         text.iter().all(|&(first, second)| {
             source.pairs.may_hold(first, second)
+                || source.pairs.may_hold_glued(first)
+                || source.pairs.may_hold_glued(second)
                 || (source.pairs.may_split(first, second) && {
                     splits += 1;
                     splits <= MAX_SPLITS
                 })
-                || source.pairs.may_hold_glued(first)
-                || source.pairs.may_hold_glued(second)
         })
     })
 }
