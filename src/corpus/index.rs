@@ -247,6 +247,9 @@ impl std::fmt::Debug for PairBlocks {
 
 /// Bytes of a block of `PairBlocks` (small in tests, so that runs straddle blocks).
 const BLOCK_BYTES: usize = if cfg!(test) { 64 } else { 16 * 1024 };
+/// The search for a run of words in a source at which its blocks are built: the searches before
+/// read the whole key (in tests, the first search builds them, so that they are always used).
+const SEARCHES_BEFORE_BLOCKS: u32 = if cfg!(test) { 1 } else { 128 };
 /// Keys shorter than this are searched whole: the blocks would save little.
 const MIN_BLOCKED_BYTES: usize = if cfg!(test) { 1 } else { 4 * BLOCK_BYTES };
 
@@ -366,6 +369,17 @@ impl Source {
     /// has no blocks or they cannot tell (search the whole key then).
     pub fn where_run_may_start(&self, words: &[&str], len: usize) -> Option<Vec<Range<usize>>> {
         if words.iter().any(|word| word.chars().any(is_wide)) {
+            return None;
+        }
+        // Building the blocks costs some 128 searches of the whole key: a source searched
+        // less is searched whole (most of a corpus of articles; every large report many times).
+        if self.pair_blocks.get().is_none()
+            && self
+                .whole_key_searches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .saturating_add(1)
+                < SEARCHES_BEFORE_BLOCKS
+        {
             return None;
         }
         let hashes: Vec<u32> = words.iter().map(|word| word_hash(word)).collect();

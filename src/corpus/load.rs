@@ -373,6 +373,7 @@ fn from_record_parts(
         words: record.words,
         pairs: record.pairs,
         pair_blocks: std::sync::OnceLock::new(),
+        whole_key_searches: std::sync::atomic::AtomicU32::new(0),
     }
 }
 

@@ -72,6 +72,9 @@ pub struct Source {
     /// Where in `key_text` runs of words may be, for a large key (in memory only, built on first
     /// use: `Source::where_run_may_start`).
     pair_blocks: std::sync::OnceLock<Option<index::PairBlocks>>,
+    /// How often runs of words were searched for in the whole key before `pair_blocks` were
+    /// built (`Source::where_run_may_start`).
+    whole_key_searches: std::sync::atomic::AtomicU32,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -215,6 +218,7 @@ impl Source {
             words: words.into(),
             pairs,
             pair_blocks: std::sync::OnceLock::new(),
+            whole_key_searches: std::sync::atomic::AtomicU32::new(0),
         }
     }
 }
