@@ -14,7 +14,7 @@ use memchr::memmem;
 use super::super::exact::JUNK_MAX_BYTES;
 use super::super::words::{is_boundary, is_drop_cap_remnant, is_unspaced};
 use super::bound::IndexedWords;
-use super::{Haystack, QuoteWord};
+use super::{Haystack, QuoteWord, occurrences_starting_in};
 use crate::ByteRange;
 
 /// The places of `haystack` where a run of the quotation's `words` may hold without the words
@@ -41,14 +41,15 @@ pub(super) fn places(
                 && index.may_hold_side_by_side(first, second)
         })
     };
-    let mut needles: Vec<String> = Vec::new();
+    // Each needle with its two words when it is two (then the index may tell where it can be).
+    let mut needles: Vec<(String, Option<[&str; 2]>)> = Vec::new();
     for (i, word) in words.iter().enumerate() {
         let text = word.text;
         for (at, _) in text.char_indices().skip(1) {
             if let (Some(first), Some(second)) = (text.get(..at), text.get(at..))
                 && side_by_side(first, second)
             {
-                needles.push(format!("{first} {second}"));
+                needles.push((format!("{first} {second}"), Some([first, second])));
             }
         }
         let Some(previous) = i.checked_sub(1).and_then(|p| words.get(p)) else {
@@ -57,28 +58,34 @@ pub(super) fn places(
         if word.gap_before.is_none() {
             let joined = format!("{}{}", previous.text, text);
             if index.is_none_or(|index| index.may_hold(&joined)) {
-                needles.push(joined);
+                needles.push((joined, None));
             }
         } else if side_by_side(previous.text, text) {
-            needles.push(format!("{} {text}", previous.text));
+            needles.push((
+                format!("{} {text}", previous.text),
+                Some([previous.text, text]),
+            ));
         }
     }
-    needles.sort_unstable();
-    needles.dedup();
-    for needle in needles {
+    // (A needle's text tells its two words: they hold no space.)
+    needles.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    needles.dedup_by(|a, b| a.0 == b.0);
+    for (needle, pair) in needles {
         let finder = memmem::Finder::new(needle.as_bytes());
-        // Occurrences may overlap (`a a` in `a a a`): the search goes on from the byte after each.
-        let mut from = 0;
-        while let Some(at) = key
-            .as_bytes()
-            .get(from..)
-            .and_then(|rest| finder.find(rest))
-        {
-            let start = from + at;
-            let end = start + needle.len();
-            from = start + 1;
-            if is_boundary(key, start) && is_boundary(key, end) {
-                found.push(start..end);
+        let regions = pair
+            .zip(index)
+            .and_then(|(pair, index)| index.where_run_may_start(&pair, needle.len()))
+            .unwrap_or_else(|| {
+                let whole = 0..key.len();
+                vec![whole]
+            });
+        // Occurrences may overlap (`a a` in `a a a`): all are found.
+        for region in regions {
+            for start in occurrences_starting_in(&finder, key.as_bytes(), region) {
+                let end = start + needle.len();
+                if is_boundary(key, start) && is_boundary(key, end) {
+                    found.push(start..end);
+                }
             }
         }
     }

@@ -204,7 +204,7 @@ fn anchors(
 /// Where `finder`'s needle occurs in `haystack` starting in `starts`, overlapping occurrences
 /// included (so that a search of part of the haystack finds there what a search of all of it
 /// does).
-fn occurrences_starting_in<'a>(
+pub(super) fn occurrences_starting_in<'a>(
     finder: &'a memmem::Finder<'_>,
     haystack: &'a [u8],
     starts: Range<usize>,
