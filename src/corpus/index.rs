@@ -229,9 +229,9 @@ impl PairFilter {
 /// `index_key` notes them, the runs of narrower chars starting in it inside words holding chars
 /// from U+0E00 up). The approximate tier searches every candidate source for each run of three
 /// words of a quotation (up to 48 runs a quotation); in a source of megabytes each search read
-/// it all, though most runs are in a block or two. Built in memory on first use
-/// (`Source::where_run_may_start`), for keys of `MIN_BLOCKED_BYTES` or more; about a seventh of
-/// the key's size.
+/// it all, though most runs are in a block or two. Built in memory, never cached, at a source's
+/// `SEARCHES_BEFORE_BLOCKS`th search (`Source::where_run_may_start`), for keys of
+/// `MIN_BLOCKED_BYTES` or more; about an eighth of the key's size.
 pub struct PairBlocks {
     filters: Vec<fastbloom::BloomFilter>,
     /// By block: whether a run of narrower chars inside a word holding wider ones starts there.
