@@ -9,12 +9,10 @@
 //! longest `MAX_NGRAMS` n-grams, the densest `MAX_CANDIDATES` windows, a budget of cells; a
 //! verbatim run past them is not looked for again.)
 
-use memchr::memmem;
-
 use super::super::exact::JUNK_MAX_BYTES;
-use super::super::words::{is_boundary, is_drop_cap_remnant, is_unspaced};
+use super::super::words::{is_drop_cap_remnant, is_unspaced};
 use super::bound::IndexedWords;
-use super::{Haystack, QuoteWord, occurrences_starting_in};
+use super::{Haystack, QuoteWord, occurrences_of_run};
 use crate::ByteRange;
 
 /// The places of `haystack` where a run of the quotation's `words` may hold without the words
@@ -71,22 +69,10 @@ pub(super) fn places(
     needles.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     needles.dedup_by(|a, b| a.0 == b.0);
     for (needle, pair) in needles {
-        let finder = memmem::Finder::new(needle.as_bytes());
-        let regions = pair
-            .zip(index)
-            .and_then(|(pair, index)| index.where_run_may_start(&pair, needle.len()))
-            .unwrap_or_else(|| {
-                let whole = 0..key.len();
-                vec![whole]
-            });
         // Occurrences may overlap (`a a` in `a a a`): all are found.
-        for region in regions {
-            for start in occurrences_starting_in(&finder, key.as_bytes(), region) {
-                let end = start + needle.len();
-                if is_boundary(key, start) && is_boundary(key, end) {
-                    found.push(start..end);
-                }
-            }
+        let words = pair.as_ref().map(<[&str; 2]>::as_slice);
+        for start in occurrences_of_run(key, &needle, words, index) {
+            found.push(start..start + needle.len());
         }
     }
     found.sort_by_key(|range| (range.start, range.end));

@@ -174,49 +174,53 @@ fn anchors(
             continue;
         }
         let offset = words.get(first).map_or(0, |w| w.offset);
-        // Only where the index says the run may start, when it can tell (a large source).
         let texts: Vec<&str> = run.iter().map(|w| w.text).collect();
-        let key = haystack.text.as_bytes();
-        let regions = index
-            .and_then(|index| index.where_run_may_start(&texts, gram.len()))
-            .unwrap_or_else(|| {
-                let whole = 0..key.len();
-                vec![whole]
+        for position in occurrences_of_run(haystack.text, gram, Some(&texts), index) {
+            found.push(Anchor {
+                quote_start: position.saturating_sub(offset),
+                position,
+                trigram: t,
             });
-        let finder = memmem::Finder::new(gram.as_bytes());
-        for region in regions {
-            for position in occurrences_starting_in(&finder, key, region) {
-                let end = position + gram.len();
-                if !is_boundary(haystack.text, position) || !is_boundary(haystack.text, end) {
-                    continue;
-                }
-                found.push(Anchor {
-                    quote_start: position.saturating_sub(offset),
-                    position,
-                    trigram: t,
-                });
-            }
         }
     }
     found
 }
 
-/// Where `finder`'s needle occurs in `haystack` starting in `starts`, overlapping occurrences
-/// included (so that a search of part of the haystack finds there what a search of all of it
-/// does).
-pub(super) fn occurrences_starting_in<'a>(
-    finder: &'a memmem::Finder<'_>,
-    haystack: &'a [u8],
-    starts: Range<usize>,
-) -> impl Iterator<Item = usize> + 'a {
-    let needle = finder.needle().len();
-    let end = (starts.end + needle.saturating_sub(1)).min(haystack.len());
-    let mut at = starts.start;
-    std::iter::from_fn(move || {
-        let found = at + finder.find(haystack.get(at..end)?)?;
-        at = found + 1;
-        Some(found)
-    })
+/// Where `needle` starts in `key`, starting and ending at word boundaries, overlapping
+/// occurrences included. With its `words` (one space apart in it), searched only where the
+/// `index` says they may be side by side, when it can tell (a large source): the same places.
+pub(super) fn occurrences_of_run(
+    key: &str,
+    needle: &str,
+    words: Option<&[&str]>,
+    index: Option<&dyn IndexedWords>,
+) -> Vec<usize> {
+    let bytes = key.as_bytes();
+    let regions = words
+        .zip(index)
+        .and_then(|(words, index)| index.where_run_may_start(words, needle.len()))
+        .unwrap_or_else(|| {
+            let whole = 0..bytes.len();
+            vec![whole]
+        });
+    let finder = memmem::Finder::new(needle.as_bytes());
+    let mut found = Vec::new();
+    for starts in regions {
+        // An occurrence starting in the region may end past it.
+        let end = (starts.end + needle.len().saturating_sub(1)).min(bytes.len());
+        let mut at = starts.start;
+        while let Some(start) = bytes
+            .get(at..end)
+            .and_then(|rest| finder.find(rest))
+            .map(|offset| at + offset)
+        {
+            at = start + 1;
+            if is_boundary(key, start) && is_boundary(key, start + needle.len()) {
+                found.push(start);
+            }
+        }
+    }
+    found
 }
 
 /// Stretches of the source worth aligning: anchors grouped by where they place the quotation.
