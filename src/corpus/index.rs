@@ -31,8 +31,7 @@ pub fn key_words(key: &str) -> Box<[u32]> {
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
     // Counted many bytes at a time (a filter over the bytes spent 1 % of a cold check here).
     let words = bytecount::count(key.as_bytes(), b' ') + 1;
-    let mut filter = fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
-        .hashes(PAIR_HASHES);
+    let mut filter = PairFilter::with_room(words);
     // Prose repeats a few words most of the time: each word's slot in `recent` (by its low
     // bits) holds the last word listed there, and a word found in its slot is listed already.
     // Slots start at 0, so the word hashed 0 is noted apart. The list (a third of the words)
@@ -58,8 +57,8 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
             && token.chars().any(is_wide)
         {
             wide_chars = true;
-            for piece in token.split(is_wide).filter(|piece| !piece.is_empty()) {
-                filter.insert_hash(pair_hash(PIECE, word_hash(piece)));
+            for (_, piece) in pieces_of(token) {
+                filter.insert_piece(word_hash(piece));
             }
         }
         if let Some(word) = word {
@@ -72,29 +71,29 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
             }
         }
         if let (Some(first), Some(second)) = (previous, word) {
-            filter.insert_hash(pair_hash(first, second));
+            filter.insert_pair(first, second);
         }
         let separator = start.checked_sub(1);
         while breaks.next_if(|&b| Some(b) < separator).is_some() {}
         if separator.is_some() && breaks.next_if(|&b| Some(b) == separator).is_some() {
             if let Some(first) = previous {
-                filter.insert_hash(pair_hash(first, PARAGRAPH_BREAK));
+                filter.insert_pair(first, PARAGRAPH_BREAK);
             }
             if let Some(second) = word {
-                filter.insert_hash(pair_hash(PARAGRAPH_BREAK, second));
+                filter.insert_pair(PARAGRAPH_BREAK, second);
             }
         }
         previous = word;
     }
     if wide_chars {
-        filter.insert_hash(pair_hash(WIDE_CHARS, WIDE_CHARS));
+        filter.insert_pair(WIDE_CHARS, WIDE_CHARS);
     }
     if holds_zero {
         listed.push(0);
     }
     radsort::sort(&mut listed);
     listed.dedup();
-    (listed.into_boxed_slice(), PairFilter(filter))
+    (listed.into_boxed_slice(), filter)
 }
 
 /// Slots of `index_key`'s memo of the words it met last (few in tests, so that words share
@@ -184,6 +183,27 @@ const PAIR_BITS_PER_WORD: usize = 6;
 const PAIR_HASHES: u32 = 3;
 
 impl PairFilter {
+    /// An empty filter sized for a key of `words` words.
+    fn with_room(words: usize) -> PairFilter {
+        PairFilter(
+            fastbloom::BloomFilter::with_num_bits((words * PAIR_BITS_PER_WORD).max(64))
+                .hashes(PAIR_HASHES),
+        )
+    }
+
+    /// Notes the word hashed `first` right before the one hashed `second` (either may be one of
+    /// the markers: `PARAGRAPH_BREAK`, `WIDE_CHARS`).
+    #[inline]
+    fn insert_pair(&mut self, first: u32, second: u32) {
+        self.0.insert_hash(pair_hash(first, second));
+    }
+
+    /// Notes the word hashed `word` as a run of chars below U+0E00 inside a word holding wider
+    /// ones (`may_hold_piece`).
+    fn insert_piece(&mut self, word: u32) {
+        self.insert_pair(PIECE, word);
+    }
+
     /// A filter read back from `bits` (as `bits` gave them); `None` when there are none.
     pub fn from_bits(bits: Vec<u64>) -> Option<PairFilter> {
         (!bits.is_empty())
@@ -195,6 +215,7 @@ impl PairFilter {
     }
 
     /// Whether the key may hold the word hashed `first` right before the one hashed `second`.
+    #[inline]
     pub fn may_hold(&self, first: u32, second: u32) -> bool {
         self.0.contains_hash(pair_hash(first, second))
     }
@@ -206,6 +227,7 @@ impl PairFilter {
 
     /// Whether the key may hold the word hashed `word` as a run of chars below U+0E00 inside a
     /// word holding wider ones.
+    #[inline]
     fn may_hold_piece(&self, word: u32) -> bool {
         self.0.contains_hash(pair_hash(PIECE, word))
     }
@@ -233,7 +255,7 @@ impl PairFilter {
 /// `SEARCHES_BEFORE_BLOCKS`th search (`Source::where_run_may_start`), for keys of
 /// `MIN_BLOCKED_BYTES` or more; about an eighth of the key's size.
 pub struct PairBlocks {
-    filters: Vec<fastbloom::BloomFilter>,
+    filters: Vec<PairFilter>,
     /// By block: whether a run of narrower chars inside a word holding wider ones starts there.
     pieces: Vec<bool>,
     key_len: usize,
@@ -260,8 +282,9 @@ impl PairBlocks {
             return None;
         }
         let blocks = key.len() / BLOCK_BYTES + 1;
-        // Each block's pairs: its filter is sized once they are known.
-        let mut entries: Vec<Vec<u64>> = vec![Vec::new(); blocks];
+        // Each block's entries, (first, second) as `PairFilter::insert_pair` takes them: its
+        // filter is sized once they are known.
+        let mut entries: Vec<Vec<(u32, u32)>> = vec![Vec::new(); blocks];
         let mut pieces = vec![false; blocks];
         let mut previous: Option<u32> = None;
         for word in KeyWords::new(key) {
@@ -269,14 +292,12 @@ impl PairBlocks {
                 && let Some(token) = key.get(word.start..word.end)
                 && token.chars().any(is_wide)
             {
-                for piece in token.split(is_wide).filter(|piece| !piece.is_empty()) {
-                    // Where the piece starts in the key (it is a part of `token`).
-                    let start = word.start + (piece.as_ptr() as usize - token.as_ptr() as usize);
-                    let block = start / BLOCK_BYTES;
+                for (offset, piece) in pieces_of(token) {
+                    let block = (word.start + offset) / BLOCK_BYTES;
                     if let (Some(entries), Some(flag)) =
                         (entries.get_mut(block), pieces.get_mut(block))
                     {
-                        entries.push(pair_hash(PIECE, word_hash(piece)));
+                        entries.push((PIECE, word_hash(piece)));
                         *flag = true;
                     }
                 }
@@ -286,12 +307,22 @@ impl PairBlocks {
                 word.hash,
                 entries.get_mut(word.start / BLOCK_BYTES),
             ) {
-                entries.push(pair_hash(first, second));
+                entries.push((first, second));
             }
             previous = word.hash;
         }
+        let filters = entries
+            .iter()
+            .map(|pairs| {
+                let mut filter = PairFilter::with_room(pairs.len());
+                for &(first, second) in pairs {
+                    filter.insert_pair(first, second);
+                }
+                filter
+            })
+            .collect();
         Some(PairBlocks {
-            filters: entries.iter().map(|pairs| pair_filter_of(pairs)).collect(),
+            filters,
             pieces,
             key_len: key.len(),
         })
@@ -312,10 +343,9 @@ impl PairBlocks {
             let Some(filter) = self.filters.get(block) else {
                 return false;
             };
-            filter.contains_hash(pair_hash(first, second))
+            filter.may_hold(first, second)
                 || (self.pieces.get(block).copied().unwrap_or(false)
-                    && (filter.contains_hash(pair_hash(PIECE, first))
-                        || filter.contains_hash(pair_hash(PIECE, second))))
+                    && (filter.may_hold_piece(first) || filter.may_hold_piece(second)))
         };
         let pairs: Vec<(u32, u32)> = words.windows(2).map(|pair| (pair[0], pair[1])).collect();
         // Whether each pair is held by the block at hand, then by the next one.
@@ -340,15 +370,41 @@ impl PairBlocks {
     }
 }
 
-/// A filter holding `pairs` (pair hashes), sized as `index_key` sizes a key's.
-fn pair_filter_of(pairs: &[u64]) -> fastbloom::BloomFilter {
-    let mut filter =
-        fastbloom::BloomFilter::with_num_bits((pairs.len() * PAIR_BITS_PER_WORD).max(64))
-            .hashes(PAIR_HASHES);
-    for &pair in pairs {
-        filter.insert_hash(pair);
+/// The runs of chars below U+0E00 in a key word holding wider ones, each with its offset in the
+/// word: what `index_key` and `PairBlocks` note as pieces.
+fn pieces_of(token: &str) -> impl Iterator<Item = (usize, &str)> {
+    token
+        .split(is_wide)
+        .filter(|piece| !piece.is_empty())
+        // (A piece is a part of `token`: its offset is where it starts in memory.)
+        .map(move |piece| (piece.as_ptr() as usize - token.as_ptr() as usize, piece))
+}
+
+/// Whether a source's `PairBlocks` were built, and how often it was searched before: the blocks
+/// are built at its `SEARCHES_BEFORE_BLOCKS`th search for a run of words (building them costs
+/// about as many searches of the whole key, and most sources of a corpus of articles are
+/// searched a few times).
+#[derive(Debug, Default)]
+pub(super) struct LazyPairBlocks {
+    blocks: std::sync::OnceLock<Option<PairBlocks>>,
+    whole_key_searches: std::sync::atomic::AtomicU32,
+}
+
+impl LazyPairBlocks {
+    /// The blocks of `key` (the source's matching key) for one more search: `None` until that
+    /// search is the `SEARCHES_BEFORE_BLOCKS`th, or when the key is too short for blocks.
+    fn for_search(&self, key: &str) -> Option<&PairBlocks> {
+        if self.blocks.get().is_none()
+            && self
+                .whole_key_searches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .saturating_add(1)
+                < SEARCHES_BEFORE_BLOCKS
+        {
+            return None;
+        }
+        self.blocks.get_or_init(|| PairBlocks::build(key)).as_ref()
     }
-    filter
 }
 
 impl Source {
@@ -371,26 +427,9 @@ impl Source {
         if words.iter().any(|word| word.chars().any(is_wide)) {
             return None;
         }
-        // Building the blocks costs some 128 searches of the whole key: a source searched
-        // less is searched whole (most of a corpus of articles; every large report many times).
-        if self.pair_blocks.get().is_none()
-            && self
-                .whole_key_searches
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                .saturating_add(1)
-                < SEARCHES_BEFORE_BLOCKS
-        {
-            return None;
-        }
+        let blocks = self.pair_blocks.for_search(&self.key_text.text)?;
         let hashes: Vec<u32> = words.iter().map(|word| word_hash(word)).collect();
-        self.pair_blocks()?.where_run_may_start(&hashes, len)
-    }
-
-    /// The source's `PairBlocks`, built the first time they are asked for.
-    fn pair_blocks(&self) -> Option<&PairBlocks> {
-        self.pair_blocks
-            .get_or_init(|| PairBlocks::build(&self.key_text.text))
-            .as_ref()
+        blocks.where_run_may_start(&hashes, len)
     }
 
     /// Whether the matching key may hold `first` right before `second` (words as

@@ -372,8 +372,7 @@ fn from_record_parts(
         key_text: record.key_text,
         words: record.words,
         pairs: record.pairs,
-        pair_blocks: std::sync::OnceLock::new(),
-        whole_key_searches: std::sync::atomic::AtomicU32::new(0),
+        pair_blocks: Default::default(),
     }
 }
 

@@ -69,12 +69,9 @@ pub struct Source {
     pub words: StoredU32s,
     /// The pairs of adjacent words of `key_text`.
     pub pairs: PairFilter,
-    /// Where in `key_text` runs of words may be, for a large key (in memory only, built on first
-    /// use: `Source::where_run_may_start`).
-    pair_blocks: std::sync::OnceLock<Option<index::PairBlocks>>,
-    /// How often runs of words were searched for in the whole key before `pair_blocks` were
-    /// built (`Source::where_run_may_start`).
-    whole_key_searches: std::sync::atomic::AtomicU32,
+    /// Where in `key_text` runs of words may be, for a large key searched often (in memory only:
+    /// `Source::where_run_may_start`).
+    pair_blocks: index::LazyPairBlocks,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -217,8 +214,7 @@ impl Source {
             key_text,
             words: words.into(),
             pairs,
-            pair_blocks: std::sync::OnceLock::new(),
-            whole_key_searches: std::sync::atomic::AtomicU32::new(0),
+            pair_blocks: Default::default(),
         }
     }
 }
