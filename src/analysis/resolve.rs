@@ -671,8 +671,12 @@ impl IndexedWords for Source {
         self.may_hold_words_side_by_side(first, second)
     }
 
-    fn where_run_may_start(&self, words: &[&str], len: usize) -> Option<Vec<ByteRange>> {
-        Source::where_run_may_start(self, words, len)
+    fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {
+        Source::where_run_may_start(self, words)
+    }
+
+    fn words_at_breaks(&self) -> Option<&[crate::corpus::WordsAtBreak]> {
+        Some(Source::words_at_breaks(self))
     }
 }
 

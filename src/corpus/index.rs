@@ -12,7 +12,6 @@
 //! A source saved in the editor does not rebuild the index: the changed sources' words are kept
 //! beside the postings the index was built with (`WordIndex::with_sources_replaced`).
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -246,132 +245,15 @@ impl PairFilter {
     }
 }
 
-/// Where in a large matching key a run of words may start: the key cut into blocks of
-/// `BLOCK_BYTES`, each with a filter of the word pairs whose second word starts in it (and, as
-/// `index_key` notes them, the runs of narrower chars starting in it inside words holding chars
-/// from U+0E00 up). The approximate tier searches every candidate source for each run of three
-/// words of a quotation (up to 48 runs a quotation); in a source of megabytes each search read
-/// it all, though most runs are in a block or two. Built in memory, never cached, at a source's
-/// `SEARCHES_BEFORE_BLOCKS`th search (`Source::where_run_may_start`), for keys of
-/// `MIN_BLOCKED_BYTES` or more; about an eighth of the key's size.
-pub struct PairBlocks {
-    filters: Vec<PairFilter>,
-    /// By block: whether a run of narrower chars inside a word holding wider ones starts there.
-    pieces: Vec<bool>,
-    key_len: usize,
-}
-
-impl std::fmt::Debug for PairBlocks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PairBlocks({} blocks)", self.filters.len())
-    }
-}
-
-/// Bytes of a block of `PairBlocks` (small in tests, so that runs straddle blocks).
-const BLOCK_BYTES: usize = if cfg!(test) { 64 } else { 16 * 1024 };
-/// The search for a run of words in a source at which its blocks are built: the searches before
-/// read the whole key (in tests, the first search builds them, so that they are always used).
-const SEARCHES_BEFORE_BLOCKS: u32 = if cfg!(test) { 1 } else { 128 };
-/// Keys shorter than this are searched whole: the blocks would save little.
-const MIN_BLOCKED_BYTES: usize = if cfg!(test) { 1 } else { 4 * BLOCK_BYTES };
-
-impl PairBlocks {
-    /// The blocks of `key`; `None` when it is too short to need them.
-    pub fn build(key: &str) -> Option<PairBlocks> {
-        if key.len() < MIN_BLOCKED_BYTES {
-            return None;
-        }
-        let blocks = key.len() / BLOCK_BYTES + 1;
-        // Each block's entries, (first, second) as `PairFilter::insert_pair` takes them: its
-        // filter is sized once they are known.
-        let mut entries: Vec<Vec<(u32, u32)>> = vec![Vec::new(); blocks];
-        let mut pieces = vec![false; blocks];
-        let mut previous: Option<u32> = None;
-        for word in KeyWords::new(key) {
-            if !word.ascii
-                && let Some(token) = key.get(word.start..word.end)
-                && token.chars().any(is_wide)
-            {
-                for (offset, piece) in pieces_of(token) {
-                    let block = (word.start + offset) / BLOCK_BYTES;
-                    if let (Some(entries), Some(flag)) =
-                        (entries.get_mut(block), pieces.get_mut(block))
-                    {
-                        entries.push((PIECE, word_hash(piece)));
-                        *flag = true;
-                    }
-                }
-            }
-            if let (Some(first), Some(second), Some(entries)) = (
-                previous,
-                word.hash,
-                entries.get_mut(word.start / BLOCK_BYTES),
-            ) {
-                entries.push((first, second));
-            }
-            previous = word.hash;
-        }
-        let filters = entries
-            .iter()
-            .map(|pairs| {
-                let mut filter = PairFilter::with_room(pairs.len());
-                for &(first, second) in pairs {
-                    filter.insert_pair(first, second);
-                }
-                filter
-            })
-            .collect();
-        Some(PairBlocks {
-            filters,
-            pieces,
-            key_len: key.len(),
-        })
-    }
-
-    /// The byte ranges of the key in which the run of words hashed `words` (two or more, in
-    /// order, one space apart, `len` bytes in all, none holding a char from U+0E00 up) may
-    /// start: the blocks where each pair of the run is held by the block or the next one (the
-    /// second word of a pair starts at most `len` bytes after the run; a run of narrower chars
-    /// inside a wider word, where it starts), neighbours joined. Never leaves out a place where
-    /// the run is; `None` when the blocks cannot tell (a run longer than a block, or of one
-    /// word).
-    pub fn where_run_may_start(&self, words: &[u32], len: usize) -> Option<Vec<Range<usize>>> {
-        if len > BLOCK_BYTES || words.len() < 2 {
-            return None;
-        }
-        let held = |block: usize, first: u32, second: u32| {
-            let Some(filter) = self.filters.get(block) else {
-                return false;
-            };
-            filter.may_hold(first, second)
-                || (self.pieces.get(block).copied().unwrap_or(false)
-                    && (filter.may_hold_piece(first) || filter.may_hold_piece(second)))
-        };
-        let pairs: Vec<(u32, u32)> = words.windows(2).map(|pair| (pair[0], pair[1])).collect();
-        // Whether each pair is held by the block at hand, then by the next one.
-        let mut here: Vec<bool> = pairs.iter().map(|&(a, b)| held(0, a, b)).collect();
-        let mut next = vec![false; pairs.len()];
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        for block in 0..self.filters.len() {
-            for (slot, &(a, b)) in next.iter_mut().zip(&pairs) {
-                *slot = held(block + 1, a, b);
-            }
-            if here.iter().zip(&next).all(|(&here, &next)| here || next) {
-                let start = block * BLOCK_BYTES;
-                let end = ((block + 1) * BLOCK_BYTES).min(self.key_len);
-                match ranges.last_mut() {
-                    Some(last) if last.end == start => last.end = end,
-                    _ => ranges.push(start..end),
-                }
-            }
-            std::mem::swap(&mut here, &mut next);
-        }
-        Some(ranges)
-    }
-}
+/// The search for a run of words in a source at which its `WordPlaces` are built: the searches
+/// before read the whole key (in tests, the first search builds them, so that they are always
+/// used).
+const SEARCHES_BEFORE_PLACES: u32 = if cfg!(test) { 1 } else { 128 };
+/// Keys shorter than this are searched whole: `WordPlaces` would save little.
+const MIN_PLACED_BYTES: usize = if cfg!(test) { 1 } else { 64 * 1024 };
 
 /// The runs of chars below U+0E00 in a key word holding wider ones, each with its offset in the
-/// word: what `index_key` and `PairBlocks` note as pieces.
+/// word: what `index_key` and `WordPlaces` note as pieces.
 fn pieces_of(token: &str) -> impl Iterator<Item = (usize, &str)> {
     token
         .split(is_wide)
@@ -380,30 +262,156 @@ fn pieces_of(token: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(move |piece| (piece.as_ptr() as usize - token.as_ptr() as usize, piece))
 }
 
-/// Whether a source's `PairBlocks` were built, and how often it was searched before: the blocks
-/// are built at its `SEARCHES_BEFORE_BLOCKS`th search for a run of words (building them costs
-/// about as many searches of the whole key, and most sources of a corpus of articles are
-/// searched a few times).
-#[derive(Debug, Default)]
-pub(super) struct LazyPairBlocks {
-    blocks: std::sync::OnceLock<Option<PairBlocks>>,
-    whole_key_searches: std::sync::atomic::AtomicU32,
+/// Where each word of a large matching key starts: for each distinct word hash, the byte offsets
+/// of its occurrences, ascending (four bytes a word of the key); a word holding chars from
+/// U+0E00 up is not indexed, but its runs of narrower chars are, where each starts (a run of
+/// words may start or end inside such a word). The approximate tier searches every candidate
+/// source for each run of three words of a quotation (up to 48 runs a quotation): in a source of
+/// megabytes, a run is then looked for only where its rarest word is, with each other word where
+/// the run puts it, instead of in the whole key. Built in memory, never cached, as `SearchAids`
+/// says.
+pub struct WordPlaces {
+    /// The distinct word hashes, ascending: the places of `hashes[i]` are
+    /// `places[starts[i]..starts[i + 1]]`.
+    hashes: Vec<u32>,
+    starts: Vec<u32>,
+    places: Vec<u32>,
 }
 
-impl LazyPairBlocks {
-    /// The blocks of `key` (the source's matching key) for one more search: `None` until that
-    /// search is the `SEARCHES_BEFORE_BLOCKS`th, or when the key is too short for blocks.
-    fn for_search(&self, key: &str) -> Option<&PairBlocks> {
-        if self.blocks.get().is_none()
+impl std::fmt::Debug for WordPlaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WordPlaces({} words, {} distinct)",
+            self.places.len(),
+            self.hashes.len()
+        )
+    }
+}
+
+impl WordPlaces {
+    /// The places of `key`'s words; `None` when the key is too short to need them, too long
+    /// for 32-bit offsets, or holds a char from U+0E00 up.
+    pub fn build(key: &str) -> Option<WordPlaces> {
+        if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
+            return None;
+        }
+        // (hash, start), in key order; sorted by hash, stably, each word's places stay in order.
+        let mut entries: Vec<(u32, u32)> =
+            Vec::with_capacity(bytecount::count(key.as_bytes(), b' ') + 1);
+        for word in KeyWords::new(key) {
+            let Ok(start) = u32::try_from(word.start) else {
+                continue;
+            };
+            // A word holding chars from U+0E00 up is not indexed; its runs of narrower chars
+            // are, where each starts: a run of words may start or end inside such a word.
+            if !word.ascii
+                && let Some(token) = key.get(word.start..word.end)
+                && token.chars().any(is_wide)
+            {
+                for (offset, piece) in pieces_of(token) {
+                    if let Ok(offset) = u32::try_from(offset) {
+                        entries.push((word_hash(piece), start.saturating_add(offset)));
+                    }
+                }
+            } else if let Some(hash) = word.hash {
+                entries.push((hash, start));
+            }
+        }
+        radsort::sort_by_key(&mut entries, |&(hash, _)| hash);
+        let mut hashes = Vec::new();
+        let mut starts = Vec::new();
+        for (i, &(hash, _)) in entries.iter().enumerate() {
+            if hashes.last() != Some(&hash) {
+                hashes.push(hash);
+                starts.push(u32::try_from(i).ok()?);
+            }
+        }
+        starts.push(u32::try_from(entries.len()).ok()?);
+        let places = entries.iter().map(|&(_, start)| start).collect();
+        Some(WordPlaces {
+            hashes,
+            starts,
+            places,
+        })
+    }
+
+    /// Where the word hashed `hash` starts, ascending.
+    fn places_of(&self, hash: u32) -> &[u32] {
+        let Ok(i) = self.hashes.binary_search(&hash) else {
+            return &[];
+        };
+        match (self.starts.get(i), self.starts.get(i + 1)) {
+            (Some(&start), Some(&end)) => self
+                .places
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
+        }
+    }
+
+    /// Where the run of `words` (one space apart, none empty) may start, ascending: wherever
+    /// each word's hash is at its place in the run. Never leaves out a place where the run is
+    /// (hashes may collide: a place given may hold other words).
+    pub fn where_run_may_start(&self, words: &[&str]) -> Vec<usize> {
+        // Each word's places, with its offset in the run; the fewest places lead.
+        let mut offset = 0u32;
+        let mut lists: Vec<(&[u32], u32)> = Vec::with_capacity(words.len());
+        for word in words {
+            lists.push((self.places_of(word_hash(word)), offset));
+            let Some(next) = u32::try_from(word.len())
+                .ok()
+                .and_then(|len| offset.checked_add(len)?.checked_add(1))
+            else {
+                return Vec::new(); // a run longer than any key
+            };
+            offset = next;
+        }
+        lists.sort_by_key(|(places, _)| places.len());
+        let Some(((leading, leading_offset), others)) = lists.split_first() else {
+            return Vec::new();
+        };
+        leading
+            .iter()
+            .filter_map(|&place| place.checked_sub(*leading_offset))
+            .filter(|&start| {
+                others.iter().all(|(places, offset)| {
+                    start
+                        .checked_add(*offset)
+                        .is_some_and(|at| places.binary_search(&at).is_ok())
+                })
+            })
+            .map(|start| start as usize)
+            .collect()
+    }
+}
+
+/// What a source keeps in memory, once it is searched, to be searched faster: its `WordPlaces`,
+/// built at its `SEARCHES_BEFORE_PLACES`th search for a run of words (building it costs about as
+/// many searches of the whole key, and most sources of a corpus of articles are searched a few
+/// times), and the words at its paragraph breaks (read at every break for each quotation
+/// aligned there: from a table, a source of megabytes is not read at thousands of places).
+#[derive(Debug, Default)]
+pub(super) struct SearchAids {
+    places: std::sync::OnceLock<Option<WordPlaces>>,
+    whole_key_searches: std::sync::atomic::AtomicU32,
+    words_at_breaks: std::sync::OnceLock<Box<[WordsAtBreak]>>,
+}
+
+impl SearchAids {
+    /// The places of `key`'s words (the source's matching key) for one more search: `None`
+    /// until that search is the `SEARCHES_BEFORE_PLACES`th, or when the key is too short.
+    fn places_for_search(&self, key: &str) -> Option<&WordPlaces> {
+        if self.places.get().is_none()
             && self
                 .whole_key_searches
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 .saturating_add(1)
-                < SEARCHES_BEFORE_BLOCKS
+                < SEARCHES_BEFORE_PLACES
         {
             return None;
         }
-        self.blocks.get_or_init(|| PairBlocks::build(key)).as_ref()
+        self.places.get_or_init(|| WordPlaces::build(key)).as_ref()
     }
 }
 
@@ -420,16 +428,25 @@ impl Source {
             || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
     }
 
-    /// The byte ranges of the matching key where `words` may start, one space apart (`len`
-    /// bytes in all): a superset of where they are (see `PairBlocks`); `None` when the source
-    /// has no blocks or they cannot tell (search the whole key then).
-    pub fn where_run_may_start(&self, words: &[&str], len: usize) -> Option<Vec<Range<usize>>> {
-        if words.iter().any(|word| word.chars().any(is_wide)) {
+    /// Where in the matching key `words` (none empty) may start, one space apart, ascending: a
+    /// superset of where they are (see `WordPlaces`); `None` when the source has no places of
+    /// its words yet, or a word holds a char from U+0E00 up (search the whole key then).
+    pub fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {
+        if words
+            .iter()
+            .any(|word| word.is_empty() || word.chars().any(is_wide))
+        {
             return None;
         }
-        let blocks = self.pair_blocks.for_search(&self.key_text.text)?;
-        let hashes: Vec<u32> = words.iter().map(|word| word_hash(word)).collect();
-        blocks.where_run_may_start(&hashes, len)
+        let places = self.search_aids.places_for_search(&self.key_text.text)?;
+        Some(places.where_run_may_start(words))
+    }
+
+    /// The words at each paragraph break of the matching key (`key_text.breaks`, in order).
+    pub fn words_at_breaks(&self) -> &[WordsAtBreak] {
+        self.search_aids
+            .words_at_breaks
+            .get_or_init(|| words_at_breaks(&self.key_text.text, &self.key_text.breaks))
     }
 
     /// Whether the matching key may hold `first` right before `second` (words as
@@ -479,6 +496,90 @@ const PIECE: u32 = 2;
 /// (`is_indexed`).
 fn is_wide(c: char) -> bool {
     c >= '\u{0E00}'
+}
+
+/// Chars of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar):
+/// a quotation may start or end next to one of them in the middle of a run.
+#[inline]
+pub fn is_unspaced(c: char) -> bool {
+    // Every range below starts at U+0E00: most text (Latin, Cyrillic, Arabic…) is ruled out by
+    // one comparison.
+    if c < '\u{0E00}' {
+        return false;
+    }
+    matches!(
+        c as u32,
+        0x0E00..=0x0EFF
+            | 0x1000..=0x109F
+            | 0x1780..=0x17FF
+            | 0x3005..=0x3007
+            | 0x3040..=0x30FF
+            | 0x31F0..=0x31FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xF900..=0xFAFF
+            | 0x20000..=0x3134F
+    )
+}
+
+/// Where the word starting at byte `start` of a key ends: at a space, a char of a script written
+/// without spaces (a word of its own), or the end.
+pub fn key_word_end(key: &str, start: usize) -> usize {
+    let rest = key.get(start..).unwrap_or_default();
+    let mut chars = rest.char_indices();
+    match chars.next() {
+        None => start,
+        Some((_, ' ')) => start,
+        Some((_, c)) if is_unspaced(c) => start + c.len_utf8(),
+        Some(_) => {
+            let len = chars
+                .find(|&(_, c)| c == ' ' || is_unspaced(c))
+                .map_or(rest.len(), |(at, _)| at);
+            start + len
+        }
+    }
+}
+
+/// Where the word ending at byte `end` of a key starts (as `key_word_end` reads words).
+pub fn key_word_start(key: &str, end: usize) -> usize {
+    let before = key.get(..end).unwrap_or_default();
+    let mut chars = before.char_indices().rev();
+    match chars.next() {
+        None => end,
+        Some((_, ' ')) => end,
+        Some((at, c)) if is_unspaced(c) => at,
+        Some(_) => chars
+            .find(|&(_, c)| c == ' ' || is_unspaced(c))
+            .map_or(0, |(at, c)| at + c.len_utf8()),
+    }
+}
+
+/// The words on either side of a paragraph break of a matching key, hashed (`word_hash`): the
+/// word ending at the break and the word starting after it, as `key_word_start` and
+/// `key_word_end` read words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordsAtBreak {
+    pub before: u32,
+    pub after: u32,
+}
+
+/// The words at each of `breaks` (offsets of the separators of `key`), in order.
+pub fn words_at_breaks(key: &str, breaks: &[u32]) -> Box<[WordsAtBreak]> {
+    breaks
+        .iter()
+        .map(|&separator| {
+            let separator = separator as usize;
+            let before = key
+                .get(key_word_start(key, separator)..separator)
+                .unwrap_or_default();
+            let start = separator + 1;
+            let after = key.get(start..key_word_end(key, start)).unwrap_or_default();
+            WordsAtBreak {
+                before: word_hash(before),
+                after: word_hash(after),
+            }
+        })
+        .collect()
 }
 
 /// Two word hashes as one well-mixed 64-bit hash (the filter derives its probes from it).
@@ -1187,25 +1288,50 @@ mod tests {
         }
     }
 
-    /// The blocks rule out most of a key for a run it holds once, and all of it for a run it
-    /// lacks.
+    /// The places of a run held once are that one place; a run the key lacks has none, even
+    /// when each of its words is there.
     #[test]
-    fn the_blocks_tell_where_a_run_is_not() {
-        let words: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+    fn the_places_of_a_run_are_where_its_words_are_in_order() {
+        let words: Vec<String> = (0..200).map(|i| format!("w{}", i % 150)).collect();
         let key = words.join(" ");
-        let blocks = PairBlocks::build(&key).expect("a key of 200 words has blocks");
-        let ranges = |run: &[&str]| {
-            let hashes: Vec<u32> = run.iter().map(|w| word_hash(w)).collect();
-            blocks
-                .where_run_may_start(&hashes, run.join(" ").len())
-                .expect("a short run")
-        };
+        let places = WordPlaces::build(&key).expect("a key of 200 words has places");
         let start = key.find("w120 w121 w122").expect("in the key");
-        let held = ranges(&["w120", "w121", "w122"]);
-        assert!(held.iter().any(|range| range.contains(&start)));
-        let read: usize = held.iter().map(|range| range.len()).sum();
-        assert!(read * 4 < key.len(), "{read} of {} bytes", key.len());
-        assert!(ranges(&["w121", "w120", "w5"]).is_empty());
+        assert_eq!(
+            places.where_run_may_start(&["w120", "w121", "w122"]),
+            vec![start]
+        );
+        assert!(
+            places
+                .where_run_may_start(&["w121", "w120", "w5"])
+                .is_empty()
+        );
+        // `w7` is there twice (words 7 and 157).
+        assert_eq!(places.where_run_may_start(&["w7"]).len(), 2);
+    }
+
+    /// A table of the words at a key's breaks: the word ending at each and the word starting
+    /// after it, as the alignment reads words (split at chars of scripts written without
+    /// spaces).
+    #[test]
+    fn the_words_at_breaks_are_those_either_side() {
+        let key = "the tide turned 和平 came in 港口city was";
+        let breaks: Vec<u32> = ["tide ", "平 ", "in "]
+            .iter()
+            .map(|w| (key.find(w).expect("in the key") + w.len() - 1) as u32)
+            .collect();
+        let table = words_at_breaks(key, &breaks);
+        let words = |before: &str, after: &str| WordsAtBreak {
+            before: word_hash(before),
+            after: word_hash(after),
+        };
+        assert_eq!(
+            table.as_ref(),
+            [
+                words("tide", "turned"),
+                words("平", "came"),
+                words("in", "港")
+            ]
+        );
     }
 
     proptest::proptest! {
@@ -1262,27 +1388,27 @@ mod tests {
             }
         }
 
-        /// Wherever a run of two or three words starts in a key (at a space, a char from U+0E00
-        /// up or an end, on either side), one of the ranges the blocks give for it holds its
-        /// start: searching those finds every occurrence. Blocks are 64 bytes in tests, so
-        /// runs straddle them; the words are many, so that blocks hold different pairs.
+        /// Wherever a run of one to three words starts in a key (at a space, a char from U+0E00
+        /// up or an end, on either side), the places of its words give that start: reading
+        /// those finds every occurrence. Words glued to chars from U+0E00 up are not indexed,
+        /// their runs of narrower chars are.
         #[test]
-        fn the_blocks_hold_every_start_of_a_run(
+        fn the_places_hold_every_start_of_a_run(
             words in proptest::collection::vec(
-                proptest::strategy::Strategy::prop_map(0usize..60, |n| match n {
-                    50 => "a和".to_string(),
-                    51 => "和c".to_string(),
-                    52 => "和".to_string(),
-                    53 => "d—e".to_string(),
-                    54 => "bb和a".to_string(),
-                    55 => String::new(),
-                    n => format!("w{n}"),
+                proptest::strategy::Strategy::prop_map(0usize..30, |n| match n {
+                    20 => "a和".to_string(),
+                    21 => "和c".to_string(),
+                    22 => "和".to_string(),
+                    23 => "d—e".to_string(),
+                    24 => "bb和a".to_string(),
+                    25 => String::new(),
+                    n => format!("w{}", n % 8),
                 }),
                 0..120,
             ),
         ) {
             let key = words.join(" ");
-            let Some(blocks) = PairBlocks::build(&key) else {
+            let Some(places) = WordPlaces::build(&key) else {
                 // Only an empty key has none in tests.
                 proptest::prop_assert!(key.is_empty());
                 return Ok(());
@@ -1297,7 +1423,7 @@ mod tests {
             let mut runs: Vec<Vec<&str>> = Vec::new();
             for stretch in key.split(is_wide) {
                 let words: Vec<&str> = stretch.split(' ').collect();
-                for n in [2, 3] {
+                for n in [1, 2, 3] {
                     for run in words.windows(n) {
                         if run.iter().all(|word| !word.is_empty()) {
                             runs.push(run.to_vec());
@@ -1307,19 +1433,17 @@ mod tests {
             }
             for run in runs {
                 let text = run.join(" ");
-                let hashes: Vec<u32> = run.iter().map(|w| word_hash(w)).collect();
-                let ranges = blocks
-                    .where_run_may_start(&hashes, text.len())
-                    .expect("runs shorter than a block");
+                let starts = places.where_run_may_start(&run);
+                proptest::prop_assert!(starts.is_sorted());
                 // Every occurrence, overlapping ones too.
-                let starts = (0..key.len()).filter(|&at| {
+                let occurrences = (0..key.len()).filter(|&at| {
                     key.get(at..).is_some_and(|rest| rest.starts_with(text.as_str()))
                 });
-                for at in starts {
+                for at in occurrences {
                     if at_boundary(at) && at_boundary(at + text.len()) {
                         proptest::prop_assert!(
-                            ranges.iter().any(|range| range.contains(&at)),
-                            "{text:?} at {at} of {key:?}: {ranges:?}"
+                            starts.contains(&at),
+                            "{text:?} at {at} of {key:?}: {starts:?}"
                         );
                     }
                 }

@@ -372,7 +372,7 @@ fn from_record_parts(
         key_text: record.key_text,
         words: record.words,
         pairs: record.pairs,
-        pair_blocks: Default::default(),
+        search_aids: Default::default(),
     }
 }
 

@@ -20,7 +20,10 @@ use std::sync::Arc;
 
 pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
-pub use index::{PairFilter, WordIndex, is_indexed, key_words, word_hash};
+pub use index::{
+    PairFilter, WordIndex, WordsAtBreak, is_indexed, is_unspaced, key_word_end, key_word_start,
+    key_words, word_hash, words_at_breaks,
+};
 pub use normalize::{MappedText, normalize_key};
 pub use stored::{StoredText, StoredU32s, release_pending, set_release_batch};
 
@@ -69,9 +72,9 @@ pub struct Source {
     pub words: StoredU32s,
     /// The pairs of adjacent words of `key_text`.
     pub pairs: PairFilter,
-    /// Where in `key_text` runs of words may be, for a large key searched often (in memory only:
-    /// `Source::where_run_may_start`).
-    pair_blocks: index::LazyPairBlocks,
+    /// What makes searching the source faster once it is searched (in memory only:
+    /// `Source::where_run_may_start`, `Source::words_at_breaks`).
+    search_aids: index::SearchAids,
 }
 
 /// All sources plus the bibliography entries (keys that are valid even without a readable file).
@@ -214,7 +217,7 @@ impl Source {
             key_text,
             words: words.into(),
             pairs,
-            pair_blocks: Default::default(),
+            search_aids: Default::default(),
         }
     }
 }

@@ -5,29 +5,7 @@ use std::ops::Range;
 
 use crate::corpus::ascii;
 
-/// Chars of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar):
-/// a quotation may start or end next to one of them in the middle of a run.
-#[inline]
-pub(super) fn is_unspaced(c: char) -> bool {
-    // Every range below starts at U+0E00: most text (Latin, Cyrillic, Arabic…) is ruled out by
-    // one comparison.
-    if c < '\u{0E00}' {
-        return false;
-    }
-    matches!(
-        c as u32,
-        0x0E00..=0x0EFF
-            | 0x1000..=0x109F
-            | 0x1780..=0x17FF
-            | 0x3005..=0x3007
-            | 0x3040..=0x30FF
-            | 0x31F0..=0x31FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xF900..=0xFAFF
-            | 0x20000..=0x3134F
-    )
-}
+pub(super) use crate::corpus::is_unspaced;
 
 /// Whether byte offset `at` of a key is a word boundary: the start or end of the text, next to a
 /// space, or next to a char of an unspaced script. Never true inside a char.

@@ -295,10 +295,14 @@ pub trait IndexedWords {
     /// Whether the source may hold `first` right before `second`, a paragraph break between
     /// them or not (not across page furniture).
     fn may_hold_side_by_side(&self, first: &str, second: &str) -> bool;
-    /// The byte ranges of the source's matching key where `words` may start one space apart
-    /// (`len` bytes in all): never leaving out a place where they are. `None` (the default):
-    /// anywhere.
-    fn where_run_may_start(&self, _words: &[&str], _len: usize) -> Option<Vec<crate::ByteRange>> {
+    /// Where in the source's matching key `words` may start one space apart, ascending: never
+    /// leaving out a place where they are. `None` (the default): anywhere.
+    fn where_run_may_start(&self, _words: &[&str]) -> Option<Vec<usize>> {
+        None
+    }
+    /// The words at each paragraph break of the source's matching key, in order; `None` (the
+    /// default): the key is read at each break.
+    fn words_at_breaks(&self) -> Option<&[crate::corpus::WordsAtBreak]> {
         None
     }
 }

@@ -14,6 +14,7 @@ use super::super::words::{is_drop_cap_remnant, is_unspaced};
 use super::bound::IndexedWords;
 use super::{Haystack, QuoteWord, occurrences_of_run};
 use crate::ByteRange;
+use crate::corpus::{key_word_end as word_end, key_word_start as word_start, word_hash};
 
 /// The places of `haystack` where a run of the quotation's `words` may hold without the words
 /// verbatim side by side, as ranges of the source words involved, sorted by start; `None` when
@@ -114,7 +115,29 @@ fn at_paragraph_starts(
             .iter()
             .map(|&b| (Some(b as usize), b as usize + 1)),
     );
+    // A break matters only when the word after it may be a remnant or end a pair, or the word
+    // before it may start a pair: told from the source's table of the words at its breaks, when
+    // there is one, without reading the key there (a break skipped so would have found nothing;
+    // `ends` is trimmed by distance at the next break read, as it would have been).
+    let at_breaks = index
+        .and_then(|index| index.words_at_breaks())
+        .filter(|table| table.len() == haystack.breaks.len());
+    let after = WordHashes::of(
+        remnants
+            .iter()
+            .copied()
+            .chain(pairs.iter().map(|&(_, s)| s)),
+    );
+    let before = WordHashes::of(pairs.iter().map(|&(first, _)| first));
+    let mut table = at_breaks.unwrap_or_default().iter();
     for (separator, start) in starts {
+        if separator.is_some()
+            && let Some(words) = at_breaks.and(table.next())
+            && !after.may_hold(words.after)
+            && !before.may_hold(words.before)
+        {
+            continue;
+        }
         let after = start..word_end(key, start);
         let word = key.get(after.clone()).unwrap_or_default();
         if remnants.contains(&word) {
@@ -137,35 +160,36 @@ fn at_paragraph_starts(
     found
 }
 
-/// Where the word starting at byte `start` of a key ends: at a space, a char of a script written
-/// without spaces (a word of its own), or the end.
-fn word_end(key: &str, start: usize) -> usize {
-    let rest = key.get(start..).unwrap_or_default();
-    let mut chars = rest.char_indices();
-    match chars.next() {
-        None => start,
-        Some((_, ' ')) => start,
-        Some((_, c)) if is_unspaced(c) => start + c.len_utf8(),
-        Some(_) => {
-            let len = chars
-                .find(|&(_, c)| c == ' ' || is_unspaced(c))
-                .map_or(rest.len(), |(at, _)| at);
-            start + len
-        }
-    }
+/// A few words' hashes (`word_hash`), asked whether they hold a hash: a bit per hash's low byte
+/// first, then the list.
+struct WordHashes {
+    bits: [u64; 4],
+    hashes: Vec<u32>,
 }
 
-/// Where the word ending at byte `end` of a key starts (as `word_end` reads words).
-fn word_start(key: &str, end: usize) -> usize {
-    let before = key.get(..end).unwrap_or_default();
-    let mut chars = before.char_indices().rev();
-    match chars.next() {
-        None => end,
-        Some((_, ' ')) => end,
-        Some((at, c)) if is_unspaced(c) => at,
-        Some(_) => chars
-            .find(|&(_, c)| c == ' ' || is_unspaced(c))
-            .map_or(0, |(at, c)| at + c.len_utf8()),
+impl WordHashes {
+    fn of<'w>(words: impl Iterator<Item = &'w str>) -> WordHashes {
+        let mut set = WordHashes {
+            bits: [0; 4],
+            hashes: Vec::new(),
+        };
+        for hash in words.map(word_hash) {
+            let low = hash as u8;
+            if let Some(bits) = set.bits.get_mut(usize::from(low >> 6)) {
+                *bits |= 1 << (low & 63);
+            }
+            set.hashes.push(hash);
+        }
+        set
+    }
+
+    #[inline]
+    fn may_hold(&self, hash: u32) -> bool {
+        let low = hash as u8;
+        self.bits
+            .get(usize::from(low >> 6))
+            .is_some_and(|bits| bits & (1 << (low & 63)) != 0)
+            && self.hashes.contains(&hash)
     }
 }
 
@@ -306,5 +330,67 @@ mod tests {
         assert!(!holds_one(&(0..45), &places[2..]));
         assert!(holds_one(&(0..60), &places));
         assert!(!holds_one(&(21..39), &places));
+    }
+
+    /// Answers every question of the index with "may be", and gives the words at the key's
+    /// breaks from a table.
+    struct BreaksOnly(Box<[crate::corpus::WordsAtBreak]>);
+
+    impl IndexedWords for BreaksOnly {
+        fn may_hold(&self, _: &str) -> bool {
+            true
+        }
+
+        fn may_hold_adjacent(&self, _: &str, _: &str) -> bool {
+            true
+        }
+
+        fn may_hold_side_by_side(&self, _: &str, _: &str) -> bool {
+            true
+        }
+
+        fn words_at_breaks(&self) -> Option<&[crate::corpus::WordsAtBreak]> {
+            Some(&self.0)
+        }
+    }
+
+    proptest::proptest! {
+        /// Read from a table of the words at the breaks, the places at paragraph starts are
+        /// those read from the key at each break.
+        #[test]
+        fn the_table_of_words_at_breaks_finds_the_same_places(
+            quote in proptest::collection::vec(
+                proptest::sample::select(vec!["the", "tide", "turned", "early", "x"]),
+                2..6,
+            ),
+            source in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "the", "tide", "turned", "he", "ide", "urned", "early", "和", "tide和", "x",
+                    "furniture",
+                ]),
+                0..60,
+            ),
+            breaks in proptest::collection::vec(0usize..60, 0..12),
+        ) {
+            let mut text = String::new();
+            for (i, word) in source.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(if breaks.contains(&i) { "\n\n" } else { " " });
+                }
+                text.push_str(word);
+            }
+            let key = normalize_key(&text);
+            let pattern = Pattern::new(&[PatternPiece::Text(quote.join(" "))]).expect("a pattern");
+            let words = quote_words(&pattern);
+            let haystack = Haystack {
+                text: &key.text,
+                breaks: &key.breaks,
+            };
+            let table = BreaksOnly(crate::corpus::words_at_breaks(&key.text, &key.breaks));
+            proptest::prop_assert_eq!(
+                at_paragraph_starts(&words, haystack, Some(&table)),
+                at_paragraph_starts(&words, haystack, None)
+            );
+        }
     }
 }

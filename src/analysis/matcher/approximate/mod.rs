@@ -187,8 +187,8 @@ fn anchors(
 }
 
 /// Where `needle` starts in `key`, starting and ending at word boundaries, overlapping
-/// occurrences included. With its `words` (one space apart in it), searched only where the
-/// `index` says they may be side by side, when it can tell (a large source): the same places.
+/// occurrences included. With its `words` (one space apart in it), read only where the `index`
+/// says they may start, when it can tell (a large source searched often): the same places.
 pub(super) fn occurrences_of_run(
     key: &str,
     needle: &str,
@@ -196,28 +196,32 @@ pub(super) fn occurrences_of_run(
     index: Option<&dyn IndexedWords>,
 ) -> Vec<usize> {
     let bytes = key.as_bytes();
-    let regions = words
+    let at_boundaries =
+        |start: usize| is_boundary(key, start) && is_boundary(key, start + needle.len());
+    if let Some(starts) = words
         .zip(index)
-        .and_then(|(words, index)| index.where_run_may_start(words, needle.len()))
-        .unwrap_or_else(|| {
-            let whole = 0..bytes.len();
-            vec![whole]
-        });
+        .and_then(|(words, index)| index.where_run_may_start(words))
+    {
+        return starts
+            .into_iter()
+            .filter(|&start| {
+                bytes.get(start..start + needle.len()) == Some(needle.as_bytes())
+                    && at_boundaries(start)
+            })
+            .collect();
+    }
+    // (`memmem::find_iter` would skip overlapping occurrences.)
     let finder = memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
-    for starts in regions {
-        // An occurrence starting in the region may end past it.
-        let end = (starts.end + needle.len().saturating_sub(1)).min(bytes.len());
-        let mut at = starts.start;
-        while let Some(start) = bytes
-            .get(at..end)
-            .and_then(|rest| finder.find(rest))
-            .map(|offset| at + offset)
-        {
-            at = start + 1;
-            if is_boundary(key, start) && is_boundary(key, start + needle.len()) {
-                found.push(start);
-            }
+    let mut at = 0;
+    while let Some(start) = bytes
+        .get(at..)
+        .and_then(|rest| finder.find(rest))
+        .map(|offset| at + offset)
+    {
+        at = start + 1;
+        if at_boundaries(start) {
+            found.push(start);
         }
     }
     found
