@@ -107,36 +107,48 @@ fn at_paragraph_starts(
     let pairs: Vec<(&str, &str)> = words.windows(2).map(|w| (w[0].text, w[1].text)).collect();
     let ends_pair = |word: &str| pairs.iter().any(|&(first, _)| first == word);
     let mut found = Vec::new();
-    // The quotation words ending a paragraph within reach: (the break after it, its range).
-    let mut ends: Vec<(usize, ByteRange)> = Vec::new();
+    // The quotation words ending a paragraph within reach: (the break after it, its hash, its
+    // range).
+    let mut ends: Vec<(usize, u32, ByteRange)> = Vec::new();
     let starts = std::iter::once((None, 0)).chain(
         haystack
             .breaks
             .iter()
             .map(|&b| (Some(b as usize), b as usize + 1)),
     );
-    // A break matters only when the word after it may be a remnant or end a pair, or the word
-    // before it may start a pair: told from the source's table of the words at its breaks, when
-    // there is one, without reading the key there (a break skipped so would have found nothing;
-    // `ends` is trimmed by distance at the next break read, as it would have been).
+    // A break matters only when the word after it may be a remnant, or end a pair whose first
+    // word ends a paragraph within reach, or the word before it may start a pair: told from the
+    // source's table of the words at its breaks, when there is one, without reading the key
+    // there (a break skipped so would have found nothing; `ends` is trimmed by distance at the
+    // next break read, as it would have been).
     let at_breaks = index
         .and_then(|index| index.words_at_breaks())
         .filter(|table| table.len() == haystack.breaks.len());
-    let after = WordHashes::of(
-        remnants
-            .iter()
-            .copied()
-            .chain(pairs.iter().map(|&(_, s)| s)),
-    );
-    let before = WordHashes::of(pairs.iter().map(|&(first, _)| first));
+    let remnant_hashes = WordHashes::of(remnants.iter().copied());
+    let first_hashes = WordHashes::of(pairs.iter().map(|&(first, _)| first));
+    let second_hashes = WordHashes::of(pairs.iter().map(|&(_, second)| second));
+    let pair_hashes: Vec<(u32, u32)> = pairs
+        .iter()
+        .map(|&(first, second)| (word_hash(first), word_hash(second)))
+        .collect();
     let mut table = at_breaks.unwrap_or_default().iter();
     for (separator, start) in starts {
-        if separator.is_some()
+        if let Some(separator) = separator
             && let Some(words) = at_breaks.and(table.next())
-            && !after.may_hold(words.after)
-            && !before.may_hold(words.before)
         {
-            continue;
+            let ends_a_pair = || {
+                second_hashes.may_hold(words.after)
+                    && ends.iter().any(|&(at, first, _)| {
+                        separator - at <= JUNK_MAX_BYTES
+                            && pair_hashes.contains(&(first, words.after))
+                    })
+            };
+            if !remnant_hashes.may_hold(words.after)
+                && !first_hashes.may_hold(words.before)
+                && !ends_a_pair()
+            {
+                continue;
+            }
         }
         let after = start..word_end(key, start);
         let word = key.get(after.clone()).unwrap_or_default();
@@ -144,16 +156,18 @@ fn at_paragraph_starts(
             found.push(after.clone());
         }
         if let Some(separator) = separator {
-            ends.retain(|&(at, _)| separator - at <= JUNK_MAX_BYTES);
-            for (_, end) in &ends {
+            ends.retain(|&(at, _, _)| separator - at <= JUNK_MAX_BYTES);
+            for (_, _, end) in &ends {
                 let first = key.get(end.clone()).unwrap_or_default();
                 if pairs.contains(&(first, word)) {
                     found.push(end.start..after.end);
                 }
             }
             let before = word_start(key, separator)..separator;
-            if key.get(before.clone()).is_some_and(ends_pair) {
-                ends.push((separator, before));
+            if let Some(first) = key.get(before.clone())
+                && ends_pair(first)
+            {
+                ends.push((separator, word_hash(first), before));
             }
         }
     }
