@@ -245,10 +245,21 @@ impl PairFilter {
     }
 }
 
-/// The search for a run of words in a source at which its `WordPlaces` are built: the searches
-/// before read the whole key (in tests, the first search builds them, so that they are always
-/// used).
-const SEARCHES_BEFORE_PLACES: u32 = if cfg!(test) { 1 } else { 128 };
+/// The search for a run of words in a source at which its `WordPlaces` are built, for a key of
+/// `key_len` bytes: the searches before read the whole key. Building them costs about as much
+/// as 128 searches, whatever the size; most sources of a corpus of articles are searched a few
+/// times, but one of megabytes holds most of a quotation's words and is searched for nearly
+/// every quotation aligned anywhere: the larger the key, the sooner (at the 128th search up to
+/// 256 KB, the 32nd at 1 MB, the 3rd at 10 MB). In tests, the first search builds them, so that
+/// they are always used.
+fn searches_before_places(key_len: usize) -> u32 {
+    if cfg!(test) {
+        return 1;
+    }
+    u32::try_from((32 << 20) / key_len.max(1))
+        .unwrap_or(u32::MAX)
+        .clamp(1, 128)
+}
 /// Keys shorter than this are searched whole: `WordPlaces` would save little.
 const MIN_PLACED_BYTES: usize = if cfg!(test) { 1 } else { 64 * 1024 };
 
@@ -276,7 +287,16 @@ pub struct WordPlaces {
     hashes: Vec<u32>,
     starts: Vec<u32>,
     places: Vec<u32>,
+    /// The hashes of the words whose places are left out, ascending: the commonest, which would
+    /// take a third of the places and rule out little (see `LISTED_SHARE`).
+    unlisted: Vec<u32>,
 }
+
+/// A word found in more than one in `LISTED_SHARE` of a key's words (and more than
+/// `MIN_UNLISTED` times) has its places left out of `WordPlaces`: `the`, `of`, `and`... (in
+/// tests, any word found more than four times).
+const LISTED_SHARE: usize = 256;
+const MIN_UNLISTED: usize = if cfg!(test) { 4 } else { 1024 };
 
 impl std::fmt::Debug for WordPlaces {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -319,28 +339,32 @@ impl WordPlaces {
             }
         }
         radsort::sort_by_key(&mut entries, |&(hash, _)| hash);
-        let mut hashes = Vec::new();
-        let mut starts = Vec::new();
-        for (i, &(hash, _)) in entries.iter().enumerate() {
-            if hashes.last() != Some(&hash) {
+        let most = (entries.len() / LISTED_SHARE).max(MIN_UNLISTED);
+        let (mut hashes, mut starts, mut places, mut unlisted) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for group in entries.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(hash, _)) = group.first() else {
+                continue;
+            };
+            if group.len() > most {
+                unlisted.push(hash);
+            } else {
                 hashes.push(hash);
-                starts.push(u32::try_from(i).ok()?);
+                starts.push(u32::try_from(places.len()).ok()?);
+                places.extend(group.iter().map(|&(_, start)| start));
             }
         }
-        starts.push(u32::try_from(entries.len()).ok()?);
-        let places = entries.iter().map(|&(_, start)| start).collect();
+        starts.push(u32::try_from(places.len()).ok()?);
         Some(WordPlaces {
             hashes,
             starts,
             places,
+            unlisted,
         })
     }
 
-    /// Where the word hashed `hash` starts, ascending.
-    fn places_of(&self, hash: u32) -> &[u32] {
-        let Ok(i) = self.hashes.binary_search(&hash) else {
-            return &[];
-        };
+    /// The places of the word listed `i`th, ascending.
+    fn places_at(&self, i: usize) -> &[u32] {
         match (self.starts.get(i), self.starts.get(i + 1)) {
             (Some(&start), Some(&end)) => self
                 .places
@@ -351,27 +375,32 @@ impl WordPlaces {
     }
 
     /// Where the run of `words` (one space apart, none empty) may start, ascending: wherever
-    /// each word's hash is at its place in the run. Never leaves out a place where the run is
-    /// (hashes may collide: a place given may hold other words).
-    pub fn where_run_may_start(&self, words: &[&str]) -> Vec<usize> {
-        // Each word's places, with its offset in the run; the fewest places lead.
+    /// each word whose places are listed is at its place in the run. Never leaves out a place
+    /// where the run is (hashes may collide: a place given may hold other words). `None` when
+    /// no word of the run has its places listed (they are all common words: search the key).
+    pub fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {
+        // Each listed word's places, with its offset in the run; the fewest places lead.
         let mut offset = 0u32;
         let mut lists: Vec<(&[u32], u32)> = Vec::with_capacity(words.len());
         for word in words {
-            lists.push((self.places_of(word_hash(word)), offset));
+            let hash = word_hash(word);
+            match self.hashes.binary_search(&hash) {
+                Ok(i) => lists.push((self.places_at(i), offset)),
+                Err(_) if self.unlisted.binary_search(&hash).is_ok() => {}
+                // A word the key lacks: the run is nowhere.
+                Err(_) => return Some(Vec::new()),
+            }
             let Some(next) = u32::try_from(word.len())
                 .ok()
                 .and_then(|len| offset.checked_add(len)?.checked_add(1))
             else {
-                return Vec::new(); // a run longer than any key
+                return Some(Vec::new()); // a run longer than any key
             };
             offset = next;
         }
         lists.sort_by_key(|(places, _)| places.len());
-        let Some(((leading, leading_offset), others)) = lists.split_first() else {
-            return Vec::new();
-        };
-        leading
+        let ((leading, leading_offset), others) = lists.split_first()?;
+        let starts = leading
             .iter()
             .filter_map(|&place| place.checked_sub(*leading_offset))
             .filter(|&start| {
@@ -382,14 +411,13 @@ impl WordPlaces {
                 })
             })
             .map(|start| start as usize)
-            .collect()
+            .collect();
+        Some(starts)
     }
 }
 
 /// What a source keeps in memory, once it is searched, to be searched faster: its `WordPlaces`,
-/// built at its `SEARCHES_BEFORE_PLACES`th search for a run of words (building it costs about as
-/// many searches of the whole key, and most sources of a corpus of articles are searched a few
-/// times), and the words at its paragraph breaks (read at every break for each quotation
+/// built at its `searches_before_places`th search for a run of words, and the words at its paragraph breaks (read at every break for each quotation
 /// aligned there: from a table, a source of megabytes is not read at thousands of places).
 #[derive(Debug, Default)]
 pub(super) struct SearchAids {
@@ -400,14 +428,14 @@ pub(super) struct SearchAids {
 
 impl SearchAids {
     /// The places of `key`'s words (the source's matching key) for one more search: `None`
-    /// until that search is the `SEARCHES_BEFORE_PLACES`th, or when the key is too short.
+    /// until that search is the `searches_before_places`th, or when the key is too short.
     fn places_for_search(&self, key: &str) -> Option<&WordPlaces> {
         if self.places.get().is_none()
             && self
                 .whole_key_searches
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 .saturating_add(1)
-                < SEARCHES_BEFORE_PLACES
+                < searches_before_places(key.len())
         {
             return None;
         }
@@ -438,8 +466,9 @@ impl Source {
         {
             return None;
         }
-        let places = self.search_aids.places_for_search(&self.key_text.text)?;
-        Some(places.where_run_may_start(words))
+        self.search_aids
+            .places_for_search(&self.key_text.text)?
+            .where_run_may_start(words)
     }
 
     /// The words at each paragraph break of the matching key (`key_text.breaks`, in order).
@@ -1296,17 +1325,34 @@ mod tests {
         let key = words.join(" ");
         let places = WordPlaces::build(&key).expect("a key of 200 words has places");
         let start = key.find("w120 w121 w122").expect("in the key");
-        assert_eq!(
-            places.where_run_may_start(&["w120", "w121", "w122"]),
-            vec![start]
-        );
-        assert!(
-            places
-                .where_run_may_start(&["w121", "w120", "w5"])
-                .is_empty()
-        );
+        let starts = |run: &[&str]| places.where_run_may_start(run);
+        assert_eq!(starts(&["w120", "w121", "w122"]), Some(vec![start]));
+        assert_eq!(starts(&["w121", "w120", "w5"]), Some(vec![]));
         // `w7` is there twice (words 7 and 157).
-        assert_eq!(places.where_run_may_start(&["w7"]).len(), 2);
+        assert_eq!(starts(&["w7"]).map(|s| s.len()), Some(2));
+    }
+
+    /// The places of the commonest words are left out: a run of them alone is searched for in
+    /// the whole key, a run with one other word where that word is.
+    #[test]
+    fn the_places_of_the_commonest_words_are_left_out() {
+        let key = (0..50)
+            .map(|i| format!("of the w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let places = WordPlaces::build(&key).expect("a key of 150 words has places");
+        assert_eq!(places.where_run_may_start(&["of", "the"]), None);
+        let start = key.find("of the w42").expect("in the key");
+        assert_eq!(
+            places.where_run_may_start(&["of", "the", "w42"]),
+            Some(vec![start])
+        );
+        // Only `w42` is asked: the place is given, the bytes there tell the run is not.
+        assert_eq!(
+            places.where_run_may_start(&["the", "of", "w42"]),
+            Some(vec![start])
+        );
+        assert_eq!(places.where_run_may_start(&["of", "w99"]), Some(vec![]));
     }
 
     /// A table of the words at a key's breaks: the word ending at each and the word starting
@@ -1391,7 +1437,8 @@ mod tests {
         /// Wherever a run of one to three words starts in a key (at a space, a char from U+0E00
         /// up or an end, on either side), the places of its words give that start: reading
         /// those finds every occurrence. Words glued to chars from U+0E00 up are not indexed,
-        /// their runs of narrower chars are.
+        /// their runs of narrower chars are; words found more than four times have no places
+        /// listed (in tests).
         #[test]
         fn the_places_hold_every_start_of_a_run(
             words in proptest::collection::vec(
@@ -1402,7 +1449,7 @@ mod tests {
                     23 => "d—e".to_string(),
                     24 => "bb和a".to_string(),
                     25 => String::new(),
-                    n => format!("w{}", n % 8),
+                    n => format!("w{n}"),
                 }),
                 0..120,
             ),
@@ -1433,7 +1480,9 @@ mod tests {
             }
             for run in runs {
                 let text = run.join(" ");
-                let starts = places.where_run_may_start(&run);
+                let Some(starts) = places.where_run_may_start(&run) else {
+                    continue; // common words only: the whole key is searched
+                };
                 proptest::prop_assert!(starts.is_sorted());
                 // Every occurrence, overlapping ones too.
                 let occurrences = (0..key.len()).filter(|&at| {
