@@ -217,6 +217,25 @@ impl ConfigFile {
         })?;
         for (key, value) in checks.checks.unwrap_or_default() {
             let at = Some(key.span().start);
+            if key.get_ref() == "severity" {
+                // `[checks.severity]`: the codes' severities in a table of their own (an error
+                // points at the table: its keys' own places are not kept).
+                let at = Some(value.span().start);
+                let toml::Value::Table(codes) = value.into_inner() else {
+                    return Err(error(
+                        at,
+                        "`checks.severity` must be a table of codes: write \
+                         `[checks.severity]` on its own line"
+                            .to_string(),
+                    ));
+                };
+                for (code, value) in codes {
+                    layer
+                        .set_check(&code, FieldValue::Toml(value))
+                        .map_err(|m| error(at, m))?;
+                }
+                continue;
+            }
             layer
                 .set_check(key.get_ref(), FieldValue::Toml(value.into_inner()))
                 .map_err(|m| error(at, m))?;
@@ -529,6 +548,38 @@ mod tests {
         );
         let json = Config::from_json(&serde_json::json!({ "cache": false }));
         assert_eq!(json.map(|c| c.cache), Ok(CacheSetting::Off));
+    }
+
+    /// The severities may be written under `[checks]` or in `[checks.severity]`, as the
+    /// configuration guide says.
+    #[test]
+    fn severities_may_be_a_nested_table() {
+        let config =
+            parse("[checks.severity]\nuncited-claim = \"off\"\nquote-inexact = \"hint\"\n")
+                .expect("valid");
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::UncitedClaim),
+            None
+        );
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::QuoteInexact),
+            Some(Severity::Hint)
+        );
+        let config =
+            parse("[checks]\nmin-quote-words = 4\nseverity = { uncited-quote = \"off\" }\n")
+                .expect("an inline table");
+        assert_eq!(
+            config.checks.severity_of(DiagnosticCode::UncitedQuote),
+            None
+        );
+        assert_eq!(config.checks.min_quote_words, 4);
+        let error = parse("[checks.severity]\nquote-wrong = \"off\"\n").expect_err("no such code");
+        assert!(error.contains("unknown check `quote-wrong`"), "{error}");
+        let error = parse("[checks]\nseverity = \"off\"\n").expect_err("not a table");
+        assert!(
+            error.contains("line 2") && error.contains("[checks.severity]"),
+            "{error}"
+        );
     }
 
     #[test]
