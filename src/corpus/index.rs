@@ -260,6 +260,7 @@ fn searches_before_places(key_len: usize) -> u32 {
         .unwrap_or(u32::MAX)
         .clamp(1, 128)
 }
+
 /// Keys shorter than this are searched whole: `WordPlaces` would save little.
 const MIN_PLACED_BYTES: usize = if cfg!(test) { 1 } else { 64 * 1024 };
 
@@ -310,8 +311,8 @@ impl std::fmt::Debug for WordPlaces {
 }
 
 impl WordPlaces {
-    /// The places of `key`'s words; `None` when the key is too short to need them, too long
-    /// for 32-bit offsets, or holds a char from U+0E00 up.
+    /// The places of `key`'s words; `None` when the key is too short to need them, or too long
+    /// for 32-bit offsets.
     pub fn build(key: &str) -> Option<WordPlaces> {
         if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
             return None;
