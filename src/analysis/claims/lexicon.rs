@@ -248,6 +248,7 @@ impl<'a> TokenRanges<'a> {
 impl Iterator for TokenRanges<'_> {
     type Item = ByteRange;
 
+    #[inline]
     fn next(&mut self) -> Option<ByteRange> {
         let bytes = self.text.as_bytes();
         let mut at = self.at;
