@@ -678,6 +678,10 @@ impl IndexedWords for Source {
     fn words_at_breaks(&self) -> Option<&[crate::corpus::WordsAtBreak]> {
         Some(Source::words_at_breaks(self))
     }
+
+    fn places_of_word(&self, word: &str) -> Option<&[u32]> {
+        Source::places_of_word(self, word)
+    }
 }
 
 /// Like `match_in_source`, exact tiers only.
@@ -1192,6 +1196,34 @@ mod tests {
                 ));
             }
         }
+    }
+
+    /// Where half of a quotation's words are in the source only in other forms (split in two),
+    /// the windows the source's word places rule out unread are still those
+    /// that cannot hold a match: the match found reading every window is found.
+    #[test]
+    fn windows_ruled_out_by_the_places_could_not_hold_a_match() {
+        let pattern = [PatternPiece::Text(
+            "regional cooperation grew stronger across every river basin".into(),
+        )];
+        let filler = "the delegates met again in the spring ".repeat(40);
+        let text = format!(
+            "{filler}regional co operation gr ew stron ger acr oss every river basin. {filler}"
+        );
+        let source = plain_source(&text);
+        let alone = find_quote_approximate(&pattern, haystack(&source), None, None);
+        assert!(alone.is_some(), "found reading every window");
+        // The first search builds the places (in tests); the second reads them.
+        for _ in 0..2 {
+            assert_eq!(
+                find_quote_approximate(&pattern, haystack(&source), None, Some(&source)),
+                alone
+            );
+        }
+        assert!(
+            source.places_of_word("river").is_some(),
+            "the places are built"
+        );
     }
 
     #[test]

@@ -364,6 +364,17 @@ impl WordPlaces {
         })
     }
 
+    /// Where `word` starts, ascending (none when the key lacks it); `None` when its places are
+    /// left out (a common word).
+    pub fn places_of(&self, word: &str) -> Option<&[u32]> {
+        let hash = word_hash(word);
+        match self.hashes.binary_search(&hash) {
+            Ok(i) => Some(self.places_at(i)),
+            Err(_) if self.unlisted.binary_search(&hash).is_ok() => None,
+            Err(_) => Some(&[]),
+        }
+    }
+
     /// The places of the word listed `i`th, ascending.
     fn places_at(&self, i: usize) -> &[u32] {
         match (self.starts.get(i), self.starts.get(i + 1)) {
@@ -470,6 +481,18 @@ impl Source {
         self.search_aids
             .places_for_search(&self.key_text.text)?
             .where_run_may_start(words)
+    }
+
+    /// Where `word` starts in the matching key, ascending (as `WordPlaces` lists places: whole
+    /// words, and runs of narrower chars inside words holding chars from U+0E00 up; none when
+    /// the key lacks it), once the source's places are built; `None` otherwise, and for a common
+    /// word (its places left out) or a word holding such chars. Told by hashes: a place given
+    /// may hold another word, never the reverse.
+    pub fn places_of_word(&self, word: &str) -> Option<&[u32]> {
+        if word.is_empty() || word.chars().any(is_wide) {
+            return None;
+        }
+        self.search_aids.places.get()?.as_ref()?.places_of(word)
     }
 
     /// The words at each paragraph break of the matching key (`key_text.breaks`, in order).

@@ -200,8 +200,6 @@ impl<'p> QuoteVocabulary<'p> {
     ) -> bool {
         // By quotation word: whether the window offers it as itself (`AS_ITSELF`), in another
         // form the alignment takes as noise (`OTHER_FORM`), or both.
-        const AS_ITSELF: u8 = 1;
-        const OTHER_FORM: u8 = 2;
         let mut offered = vec![0u8; quote.len()];
         let mut mark = |i: usize, form: u8| {
             if let Some(slot) = offered.get_mut(i) {
@@ -249,39 +247,60 @@ impl<'p> QuoteVocabulary<'p> {
             }
             previous = Some(word);
         }
-        // The same figures as `judge`, with every word that could match taken as matched.
-        let total = quote.len();
-        let count = |form: u8, content_only: bool| {
-            quote
-                .iter()
-                .zip(&offered)
-                .filter(|(w, o)| **o & form != 0 && (w.content || !content_only))
-                .count()
-        };
-        let mut matched = count(AS_ITSELF | OTHER_FORM, false);
-        let content = quote.iter().filter(|w| w.content).count();
-        let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
-        if let Some((_, in_order)) = &in_order {
-            let (in_order, content_in_order) = in_order.lengths(total);
-            matched = matched.min(in_order + count(OTHER_FORM, false));
-            content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
-        }
-        let longest_run = offered
-            .split(|&o| o == 0)
-            .map(<[u8]>::len)
-            .max()
-            .unwrap_or(0);
-        let score = matched as f32 / total.max(1) as f32;
-        let content_share = if content == 0 {
-            1.0
-        } else {
-            content_matched as f32 / content as f32
-        };
-        score >= MIN_SHARE
-            && content_share >= MIN_SHARE
-            && longest_run >= MIN_RUN
-            && to_beat.is_none_or(|best| score >= best)
+        let in_order = in_order
+            .as_ref()
+            .map(|(_, in_order)| in_order.lengths(quote.len()));
+        may_clear(quote, &offered, in_order, to_beat)
     }
+}
+
+/// By quotation word, in `may_score` and `may_clear`: the window offers the word as itself.
+pub(super) const AS_ITSELF: u8 = 1;
+/// ... or in another form the alignment takes as noise (a drop cap's remnant, its halves, its
+/// join with a neighbour).
+pub(super) const OTHER_FORM: u8 = 2;
+
+/// Whether an alignment matching at most the quotation words `offered` says (`AS_ITSELF`,
+/// `OTHER_FORM`, by word), and at most `in_order` of them (all, content words) as themselves,
+/// could clear the floor and score at least `to_beat`: the same figures as `judge`, with every
+/// word that could match taken as matched. More words offered, or no `in_order`, never turns a
+/// yes into a no.
+pub(super) fn may_clear(
+    quote: &[QuoteWord<'_>],
+    offered: &[u8],
+    in_order: Option<(usize, usize)>,
+    to_beat: Option<f32>,
+) -> bool {
+    let total = quote.len();
+    let count = |form: u8, content_only: bool| {
+        quote
+            .iter()
+            .zip(offered)
+            .filter(|(w, o)| **o & form != 0 && (w.content || !content_only))
+            .count()
+    };
+    let mut matched = count(AS_ITSELF | OTHER_FORM, false);
+    let content = quote.iter().filter(|w| w.content).count();
+    let mut content_matched = count(AS_ITSELF | OTHER_FORM, true);
+    if let Some((in_order, content_in_order)) = in_order {
+        matched = matched.min(in_order + count(OTHER_FORM, false));
+        content_matched = content_matched.min(content_in_order + count(OTHER_FORM, true));
+    }
+    let longest_run = offered
+        .split(|&o| o == 0)
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    let score = matched as f32 / total.max(1) as f32;
+    let content_share = if content == 0 {
+        1.0
+    } else {
+        content_matched as f32 / content as f32
+    };
+    score >= MIN_SHARE
+        && content_share >= MIN_SHARE
+        && longest_run >= MIN_RUN
+        && to_beat.is_none_or(|best| score >= best)
 }
 
 /// What a source's word index tells of its words: it may say a word (or a pair) is there when it
@@ -298,6 +317,12 @@ pub trait IndexedWords {
     /// Where in the source's matching key `words` may start one space apart, ascending: never
     /// leaving out a place where they are. `None` (the default): anywhere.
     fn where_run_may_start(&self, _words: &[&str]) -> Option<Vec<usize>> {
+        None
+    }
+    /// Where `word` starts in the source's matching key, ascending, whole or inside a word
+    /// holding chars of a script written without spaces (never leaving out a place where it
+    /// is); `None` (the default): the index cannot tell.
+    fn places_of_word(&self, _word: &str) -> Option<&[u32]> {
         None
     }
     /// The words at each paragraph break of the source's matching key, in order; `None` (the

@@ -636,6 +636,7 @@ pub(super) fn find_approximate_reading(
         MAX_CANDIDATES,
         at_least,
         None,
+        index,
     )
     .or_else(|| {
         let places = match fallback {
@@ -655,6 +656,7 @@ pub(super) fn find_approximate_reading(
             MAX_PAIR_CANDIDATES,
             at_least,
             places.as_deref(),
+            index,
         )
     })
 }
@@ -682,6 +684,7 @@ fn best_at_anchors(
     max_candidates: usize,
     at_least: Option<f32>,
     places: Option<&[ByteRange]>,
+    index: Option<&dyn IndexedWords>,
 ) -> Option<Alignment> {
     if found.is_empty() {
         return None;
@@ -700,16 +703,36 @@ fn best_at_anchors(
     if let Some(places) = places {
         windows.retain(|window| hidden::holds_one(&widened(haystack.text, window), places));
     }
-    let window_words = WindowWords::new(haystack, &windows, vocabulary);
-    for index in 0..windows.len() {
-        let source = window_words.of(index);
-        let cells = words.len() * (source.len() + 1);
+    // The windows the source's word places rule out are not read; their words are counted for
+    // the work budget all the same.
+    let unread = ruled_out_unread(words, &windows, haystack, index, at_least);
+    let to_read: Vec<Range<usize>> = windows
+        .iter()
+        .zip(&unread)
+        .filter(|(_, unread)| unread.is_none())
+        .map(|(window, _)| window.clone())
+        .collect();
+    let window_words = WindowWords::new(haystack, &to_read, vocabulary);
+    let mut read = 0;
+    for unread in unread {
+        let (source, count) = match unread {
+            Some(count) => (None, count),
+            None => {
+                let source = window_words.of(read);
+                read += 1;
+                (Some(source), source.len())
+            }
+        };
+        let cells = words.len() * (count + 1);
         if spent > 0 && spent + cells > MAX_CELLS {
             tracing::debug!(spent, "approximate matching stopped at its work budget");
             break;
         }
         spent += cells;
         // (The budget counts the windows skipped here too, so that skipping changes no result.)
+        let Some(source) = source else {
+            continue;
+        };
         let to_beat = best.as_ref().map(|b| b.score).or(at_least);
         if !vocabulary.may_score(words, source, to_beat) {
             continue;
@@ -734,6 +757,100 @@ fn best_at_anchors(
         }
     }
     best
+}
+
+/// For each of `windows`, the number of its words when the source's word places rule it out
+/// unread, `None` for one to read. A window is ruled out when `bound::may_clear` says no with
+/// each quotation word offered as itself unless the places say the window lacks it, and in
+/// another form wherever the source may hold one (`other_forms`): more than `may_score` would
+/// find there, so that it would say no too. Only windows without chars from U+0800 up are ruled
+/// out (their words are runs between spaces, counted without reading them).
+fn ruled_out_unread(
+    quote: &[QuoteWord<'_>],
+    windows: &[Range<usize>],
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+    at_least: Option<f32>,
+) -> Vec<Option<usize>> {
+    let read_all = || vec![None; windows.len()];
+    let Some(index) = index else {
+        return read_all();
+    };
+    let places: Vec<Option<&[u32]>> = quote
+        .iter()
+        .map(|word| index.places_of_word(word.text))
+        .collect();
+    if places.iter().all(Option::is_none) {
+        return read_all();
+    }
+    let other = other_forms(quote, index);
+    let mut offered = vec![0u8; quote.len()];
+    windows
+        .iter()
+        .map(|window| {
+            let range = widened(haystack.text, window);
+            for ((slot, places), &other) in offered.iter_mut().zip(&places).zip(&other) {
+                let itself = places.is_none_or(|places| {
+                    let first = places.partition_point(|&at| (at as usize) < range.start);
+                    places
+                        .get(first)
+                        .is_some_and(|&at| (at as usize) < range.end)
+                });
+                *slot = if itself { bound::AS_ITSELF } else { 0 }
+                    | if other { bound::OTHER_FORM } else { 0 };
+            }
+            if bound::may_clear(quote, &offered, None, at_least) {
+                return None;
+            }
+            let bytes = haystack.text.as_bytes().get(range)?;
+            (!bytes.iter().any(|&b| b >= 0xE0)).then(|| words_between_spaces(bytes))
+        })
+        .collect()
+}
+
+/// By quotation word: whether the source may hold it in a form the alignment takes as noise
+/// (`bound::OTHER_FORM`): a drop cap's remnant of it, its two halves, or its join with the word
+/// before or after it, as the source's index tells (never false where the source holds one).
+fn other_forms(quote: &[QuoteWord<'_>], index: &dyn IndexedWords) -> Vec<bool> {
+    let mut other = vec![false; quote.len()];
+    for (i, word) in quote.iter().enumerate() {
+        let text = word.text;
+        let remnant = text.char_indices().skip(1).take(2).any(|(at, _)| {
+            text.get(at..)
+                .is_some_and(|rest| is_drop_cap_remnant(text, rest) && index.may_hold(rest))
+        });
+        let halves = || {
+            text.char_indices()
+                .skip(1)
+                .any(|(at, _)| match (text.get(..at), text.get(at..)) {
+                    (Some(first), Some(second)) => index.may_hold(first) && index.may_hold(second),
+                    _ => false,
+                })
+        };
+        if (remnant || halves())
+            && let Some(slot) = other.get_mut(i)
+        {
+            *slot = true;
+        }
+        if let Some(previous) = i.checked_sub(1).and_then(|p| quote.get(p))
+            && index.may_hold(&format!("{}{text}", previous.text))
+        {
+            for slot in other.get_mut(i - 1..=i).into_iter().flatten() {
+                *slot = true;
+            }
+        }
+    }
+    other
+}
+
+/// The words of a stretch of a matching key holding no char of a script written without
+/// spaces: its runs between spaces (a key's words are one space apart).
+fn words_between_spaces(bytes: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return 0;
+    };
+    let spaces = bytecount::count(bytes, b' ');
+    (spaces + usize::from(first != b' ')).saturating_sub(usize::from(last == b' '))
 }
 
 /// Reads an alignment back: edits, score, and whether it clears the floor.
