@@ -303,6 +303,43 @@ pub(super) fn may_clear(
         && to_beat.is_none_or(|best| score >= best)
 }
 
+/// Whether `source` may hold quotation word `i` in a form the alignment takes as noise
+/// (`OTHER_FORM`): a drop cap's remnant of it, its two halves, or its join with the word before
+/// or after it (no gap between), as the source's index tells: never false where it holds one.
+pub(super) fn may_hold_other_form(
+    quote: &[QuoteWord<'_>],
+    i: usize,
+    source: &(impl IndexedWords + ?Sized),
+) -> bool {
+    let Some(word) = quote.get(i) else {
+        return false;
+    };
+    let text = word.text;
+    let boundaries = || text.char_indices().map(|(at, _)| at).skip(1);
+    let remnant = boundaries().take(2).any(|at| {
+        text.get(at..)
+            .is_some_and(|rest| is_drop_cap_remnant(text, rest) && source.may_hold(rest))
+    });
+    let halves = || {
+        boundaries().any(|at| match (text.get(..at), text.get(at..)) {
+            (Some(first), Some(second)) => source.may_hold(first) && source.may_hold(second),
+            _ => false,
+        })
+    };
+    let joined_with = |first: &str, second: &str| source.may_hold(&format!("{first}{second}"));
+    let joined_before = || {
+        i.checked_sub(1)
+            .and_then(|p| quote.get(p))
+            .is_some_and(|previous| word.gap_before.is_none() && joined_with(previous.text, text))
+    };
+    let joined_after = || {
+        quote
+            .get(i + 1)
+            .is_some_and(|next| next.gap_before.is_none() && joined_with(text, next.text))
+    };
+    remnant || halves() || joined_before() || joined_after()
+}
+
 /// What a source's word index tells of its words: it may say a word (or a pair) is there when it
 /// is not, never the reverse.
 pub trait IndexedWords {
@@ -349,37 +386,7 @@ pub(super) fn may_score_in_source(
     at_least: Option<f32>,
 ) -> bool {
     // Whether the source holds a form of quotation word `i` other than itself.
-    let other_forms = |i: usize| -> bool {
-        let Some(word) = quote.get(i) else {
-            return false;
-        };
-        let text = word.text;
-        let boundaries = || text.char_indices().map(|(at, _)| at).skip(1);
-        let remnant = boundaries().take(2).any(|at| {
-            text.get(at..)
-                .is_some_and(|rest| is_drop_cap_remnant(text, rest) && source.may_hold(rest))
-        });
-        let halves = || {
-            boundaries().any(|at| match (text.get(..at), text.get(at..)) {
-                (Some(first), Some(second)) => source.may_hold(first) && source.may_hold(second),
-                _ => false,
-            })
-        };
-        let joined_with = |first: &str, second: &str| source.may_hold(&format!("{first}{second}"));
-        let joined_before = || {
-            i.checked_sub(1)
-                .and_then(|p| quote.get(p))
-                .is_some_and(|previous| {
-                    word.gap_before.is_none() && joined_with(previous.text, text)
-                })
-        };
-        let joined_after = || {
-            quote
-                .get(i + 1)
-                .is_some_and(|next| next.gap_before.is_none() && joined_with(text, next.text))
-        };
-        remnant || halves() || joined_before() || joined_after()
-    };
+    let other_forms = |i: usize| may_hold_other_form(quote, i, source);
     let mut flexible: Vec<Option<bool>> = vec![None; quote.len()];
     let mut is_flexible = |i: usize| -> bool {
         match flexible.get(i).copied().flatten() {

@@ -762,9 +762,9 @@ fn best_at_anchors(
 /// For each of `windows`, the number of its words when the source's word places rule it out
 /// unread, `None` for one to read. A window is ruled out when `bound::may_clear` says no with
 /// each quotation word offered as itself unless the places say the window lacks it, and in
-/// another form wherever the source may hold one (`other_forms`): more than `may_score` would
-/// find there, so that it would say no too. Only windows without chars from U+0800 up are ruled
-/// out (their words are runs between spaces, counted without reading them).
+/// another form wherever the source may hold one (`bound::may_hold_other_form`): more than
+/// `may_score` would find there, so that it would say no too. Only windows without chars from
+/// U+0800 up are ruled out (their words are runs between spaces, counted without reading them).
 fn ruled_out_unread(
     quote: &[QuoteWord<'_>],
     windows: &[Range<usize>],
@@ -783,7 +783,9 @@ fn ruled_out_unread(
     if places.iter().all(Option::is_none) {
         return read_all();
     }
-    let other = other_forms(quote, index);
+    let other: Vec<bool> = (0..quote.len())
+        .map(|i| bound::may_hold_other_form(quote, i, index))
+        .collect();
     let mut offered = vec![0u8; quote.len()];
     windows
         .iter()
@@ -806,41 +808,6 @@ fn ruled_out_unread(
             (!bytes.iter().any(|&b| b >= 0xE0)).then(|| words_between_spaces(bytes))
         })
         .collect()
-}
-
-/// By quotation word: whether the source may hold it in a form the alignment takes as noise
-/// (`bound::OTHER_FORM`): a drop cap's remnant of it, its two halves, or its join with the word
-/// before or after it, as the source's index tells (never false where the source holds one).
-fn other_forms(quote: &[QuoteWord<'_>], index: &dyn IndexedWords) -> Vec<bool> {
-    let mut other = vec![false; quote.len()];
-    for (i, word) in quote.iter().enumerate() {
-        let text = word.text;
-        let remnant = text.char_indices().skip(1).take(2).any(|(at, _)| {
-            text.get(at..)
-                .is_some_and(|rest| is_drop_cap_remnant(text, rest) && index.may_hold(rest))
-        });
-        let halves = || {
-            text.char_indices()
-                .skip(1)
-                .any(|(at, _)| match (text.get(..at), text.get(at..)) {
-                    (Some(first), Some(second)) => index.may_hold(first) && index.may_hold(second),
-                    _ => false,
-                })
-        };
-        if (remnant || halves())
-            && let Some(slot) = other.get_mut(i)
-        {
-            *slot = true;
-        }
-        if let Some(previous) = i.checked_sub(1).and_then(|p| quote.get(p))
-            && index.may_hold(&format!("{}{text}", previous.text))
-        {
-            for slot in other.get_mut(i - 1..=i).into_iter().flatten() {
-                *slot = true;
-            }
-        }
-    }
-    other
 }
 
 /// The words of a stretch of a matching key holding no char of a script written without
