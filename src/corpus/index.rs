@@ -261,6 +261,12 @@ fn searches_before_places(key_len: usize) -> u32 {
         .clamp(1, 128)
 }
 
+/// Whether `WordPlaces` can tell where `word` is: a word of chars below U+0E00 (whole, or a run
+/// inside a wider word).
+fn is_placed(word: &str) -> bool {
+    !word.is_empty() && !word.chars().any(is_wide)
+}
+
 /// Keys shorter than this are searched whole: `WordPlaces` would save little.
 const MIN_PLACED_BYTES: usize = if cfg!(test) { 1 } else { 64 * 1024 };
 
@@ -395,12 +401,9 @@ impl WordPlaces {
         let mut offset = 0u32;
         let mut lists: Vec<(&[u32], u32)> = Vec::with_capacity(words.len());
         for word in words {
-            let hash = word_hash(word);
-            match self.hashes.binary_search(&hash) {
-                Ok(i) => lists.push((self.places_at(i), offset)),
-                Err(_) if self.unlisted.binary_search(&hash).is_ok() => {}
-                // A word the key lacks: the run is nowhere.
-                Err(_) => return Some(Vec::new()),
+            // (A word the key lacks has no places: the run is nowhere.)
+            if let Some(places) = self.places_of(word) {
+                lists.push((places, offset));
             }
             let Some(next) = u32::try_from(word.len())
                 .ok()
@@ -429,8 +432,9 @@ impl WordPlaces {
 }
 
 /// What a source keeps in memory, once it is searched, to be searched faster: its `WordPlaces`,
-/// built at its `searches_before_places`th search for a run of words, and the words at its paragraph breaks (read at every break for each quotation
-/// aligned there: from a table, a source of megabytes is not read at thousands of places).
+/// built at its `searches_before_places`th search for a run of words, and the words at its
+/// paragraph breaks (read at every break for each quotation aligned there: from a table, a
+/// source of megabytes is not read at thousands of places).
 #[derive(Debug, Default)]
 pub(super) struct SearchAids {
     places: std::sync::OnceLock<Option<WordPlaces>>,
@@ -472,10 +476,7 @@ impl Source {
     /// superset of where they are (see `WordPlaces`); `None` when the source has no places of
     /// its words yet, or a word holds a char from U+0E00 up (search the whole key then).
     pub fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {
-        if words
-            .iter()
-            .any(|word| word.is_empty() || word.chars().any(is_wide))
-        {
+        if !words.iter().all(|word| is_placed(word)) {
             return None;
         }
         self.search_aids
@@ -489,7 +490,7 @@ impl Source {
     /// word (its places left out) or a word holding such chars. Told by hashes: a place given
     /// may hold another word, never the reverse.
     pub fn places_of_word(&self, word: &str) -> Option<&[u32]> {
-        if word.is_empty() || word.chars().any(is_wide) {
+        if !is_placed(word) {
             return None;
         }
         self.search_aids.places.get()?.as_ref()?.places_of(word)
