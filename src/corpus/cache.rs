@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::MappedText;
-use super::pack::{PackIndex, PackWriter};
+use super::pack::{PackIndex, PackWriter, RecordOut};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
@@ -239,9 +239,9 @@ impl SourceCache {
         Some(record)
     }
 
-    /// Stores the record of a source just read and normalised, and gives it back read from the
-    /// record's file mapped into memory (when the file was written and could be mapped), so that
-    /// the caller can drop its copies on the heap.
+    /// Stores the record of a source just read and normalised, and gives back its texts, maps
+    /// and word hashes in the record's file mapped into memory (when the file was written and
+    /// could be mapped), so that the caller can drop its copies on the heap.
     pub(crate) fn store(
         &self,
         path: &Path,
@@ -249,48 +249,39 @@ impl SourceCache {
         hash: u128,
         format: SourceFormat,
         record: RecordRef<'_>,
-    ) -> Option<Record> {
+    ) -> Option<StoredParts> {
         self.normalised.fetch_add(1, Ordering::Relaxed);
         if !self.writable.load(Ordering::Relaxed) {
             return None;
         }
-        // One buffer, of the record's size (growing it copied it over and over): the payload's
-        // checksum, which precedes it, is filled in once it is written (a record is about three
-        // times its text: a second copy would be as much again).
-        let payload = 8
-            + record.text.len()
-            + record.clean.encoded_len()
-            + record.key_text.encoded_len()
-            + 8
-            + record.words.len() * 4
-            + 8
-            + record.pairs.bits().len() * 8;
-        let mut file = Encoder::with_capacity(payload + 128);
-        file.header(SOURCE_MAGIC);
-        file.u128(hash);
-        file.u8(format_byte(format));
-        let checksum_at = file.bytes.len();
-        file.u64(0);
-        let payload_at = file.bytes.len();
-        file.str(record.text);
-        record.clean.encode(&mut file);
-        record.key_text.encode(&mut file);
-        file.stored_u32s(record.words);
-        file.u64s(record.pairs.bits());
-        let checksum = xxhash_rust::xxh3::xxh3_64(file.bytes.get(payload_at..).unwrap_or_default());
-        if let Some(slot) = file.bytes.get_mut(checksum_at..payload_at) {
-            slot.copy_from_slice(&checksum.to_le_bytes());
-        }
-        let map = self.append_to_pack(hash, format, &file.bytes)?;
+        // Written out as it is encoded: the payload's checksum, which precedes it, is filled in
+        // once it is written.
+        let mut places = None;
+        let map = self.append_to_pack(hash, format, |out| {
+            let mut file = Encoder::writing_to(out);
+            file.header(SOURCE_MAGIC);
+            file.u128(hash);
+            file.u8(format_byte(format));
+            let checksum_at = file.checksum_slot();
+            let text = file.str(record.text);
+            let clean = record.clean.encode(&mut file);
+            let key_text = record.key_text.encode(&mut file);
+            let words = file.stored_u32s(record.words);
+            file.u64s(record.pairs.bits());
+            let checksum = file.finish()?;
+            places = Some((text, clean, key_text, words));
+            out.write_at(checksum_at, &checksum.to_le_bytes())
+        })?;
         self.stamp(path, metadata, hash);
-        // The bytes are the buffer just checksummed: read back without checking them again.
-        decode_record_checking(
-            &file.bytes,
-            hash,
-            format,
-            Some(&map?),
-            RecordRead::JustWritten,
-        )
+        // Taken from where they were written, unread (reading would bring the record's pages
+        // into memory).
+        let (map, (text, clean, key_text, words)) = (map?, places?);
+        Some(StoredParts {
+            text: StoredText::mapped_as(&map, text, record.text)?,
+            clean: record.clean.in_record(&map, clean)?,
+            key_text: record.key_text.in_record(&map, key_text)?,
+            words: StoredU32s::mapped(MappedBytes::new(&map, &map, words)?)?,
+        })
     }
 
     /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped
@@ -300,7 +291,7 @@ impl SourceCache {
         &self,
         hash: u128,
         format: SourceFormat,
-        bytes: &[u8],
+        write: impl FnOnce(&mut RecordOut<'_>) -> std::io::Result<()>,
     ) -> Option<Option<Arc<RecordMap>>> {
         let taken = self
             .writers
@@ -317,7 +308,7 @@ impl SourceCache {
                 }
             },
         };
-        let appended = writer.append(hash, format_byte(format), bytes);
+        let appended = writer.append_with(hash, format_byte(format), write);
         if let Ok(mut writers) = self.writers.lock() {
             writers.push(writer);
         }
@@ -658,6 +649,15 @@ pub(crate) struct RecordRef<'a> {
     pub pairs: &'a PairFilter,
 }
 
+/// What `SourceCache::store` gives back of a record it wrote: the source's texts, maps and word
+/// hashes, in the record.
+pub(crate) struct StoredParts {
+    pub text: StoredText,
+    pub clean: MappedText,
+    pub key_text: MappedText,
+    pub words: StoredU32s,
+}
+
 /// A source record's texts and maps, as `decode_record_payload` reads them.
 #[doc(hidden)]
 #[derive(Debug, PartialEq)]
@@ -712,33 +712,13 @@ pub fn decode_record_payload(payload: &[u8]) -> (Option<DecodedRecord>, Option<D
     (decoded(None), map.and_then(|map| decoded(Some(&map))))
 }
 
-/// The record in `bytes`; its texts are read from `map` (the same bytes, mapped) when given.
+/// The record in `bytes`, checked in full; its texts are read from `map` (the same bytes,
+/// mapped) when given.
 fn decode_record(
     bytes: &[u8],
     hash: u128,
     format: SourceFormat,
     map: Option<&Arc<RecordMap>>,
-) -> Option<Record> {
-    decode_record_checking(bytes, hash, format, map, RecordRead::Checked)
-}
-
-/// How a decoder reads a record: checked in full, or, for the bytes of a record this process
-/// has just encoded itself, trusting its checksum and the order of its maps' spans (computed
-/// from memory a moment before; nothing `unsafe` rests on them). Its texts are checked as UTF-8
-/// either way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RecordRead {
-    Checked,
-    JustWritten,
-}
-
-/// `decode_record`, checking the record in full or trusting what was just written.
-fn decode_record_checking(
-    bytes: &[u8],
-    hash: u128,
-    format: SourceFormat,
-    map: Option<&Arc<RecordMap>>,
-    read: RecordRead,
 ) -> Option<Record> {
     let mut input = match map {
         Some(map) => Decoder::mapped(bytes, map),
@@ -749,12 +729,12 @@ fn decode_record_checking(
         return None;
     }
     let stored = input.u64()?;
-    if read == RecordRead::Checked && xxhash_rust::xxh3::xxh3_64(input.rest()) != stored {
+    if xxhash_rust::xxh3::xxh3_64(input.rest()) != stored {
         return None;
     }
     let text = input.text()?;
-    let clean = MappedText::decode(&mut input, text.len(), read)?;
-    let key_text = MappedText::decode(&mut input, text.len(), read)?;
+    let clean = MappedText::decode(&mut input, text.len())?;
+    let key_text = MappedText::decode(&mut input, text.len())?;
     let words = input.stored_u32s()?;
     let pairs = PairFilter::from_bits(input.u64s()?)?;
     (input.remaining() == 0).then_some(Record {
@@ -794,53 +774,161 @@ pub(super) fn framed(magic: &[u8; 8], payload: &[u8]) -> Vec<u8> {
     file.bytes
 }
 
-/// Little-endian, length-prefixed encoding of the cache files.
-pub(crate) struct Encoder {
+/// Little-endian, length-prefixed encoding of the cache files: into memory, or written out
+/// `WRITE_CHUNK_BYTES` at a time as it is encoded (`Encoder::writing_to`: a source's record
+/// is some three times its text, and held whole it was 45 % of a load's peak heap with sources
+/// of 10 MB).
+pub(crate) struct Encoder<'a> {
+    /// The bytes encoded (not yet written out, when writing).
     bytes: Vec<u8>,
+    out: Option<Output<'a>>,
 }
 
-impl Encoder {
-    pub(crate) fn with_capacity(capacity: usize) -> Encoder {
+/// Where an encoder writes, and the checksum of what it wrote after `Encoder::checksum_slot`.
+struct Output<'a> {
+    write: &'a mut dyn std::io::Write,
+    /// How many bytes were written out before `bytes`.
+    written: u64,
+    /// The checksum of the bytes after the slot: where the slot is, and the hash so far.
+    checksum: Option<(u64, xxhash_rust::xxh3::Xxh3)>,
+    /// The first write that failed: nothing more is written.
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Encoder<'a> {
+    pub(crate) fn with_capacity(capacity: usize) -> Encoder<'a> {
         Encoder {
             bytes: Vec::with_capacity(capacity),
+            out: None,
+        }
+    }
+
+    /// An encoder that writes to `write` in writes of `WRITE_CHUNK_BYTES` (the last one
+    /// shorter), holding no more than that in memory; `finish` writes the rest.
+    pub(crate) fn writing_to(write: &'a mut dyn std::io::Write) -> Encoder<'a> {
+        Encoder {
+            bytes: Vec::with_capacity(WRITE_CHUNK_BYTES),
+            out: Some(Output {
+                write,
+                written: 0,
+                checksum: None,
+                error: None,
+            }),
+        }
+    }
+
+    /// Room for the checksum of everything encoded after it (eight bytes, zero until the
+    /// caller fills them in with what `finish` returns); where it is, from the first byte
+    /// encoded. Only for an encoder `writing_to` a file.
+    pub(crate) fn checksum_slot(&mut self) -> u64 {
+        let at = self.position() as u64;
+        self.u64(0);
+        if let Some(out) = &mut self.out {
+            out.checksum = Some((at, xxhash_rust::xxh3::Xxh3::new()));
+        }
+        at
+    }
+
+    /// Writes out what is left of an encoder `writing_to` a file; the checksum of what
+    /// followed `checksum_slot` (0 without one). The first write error, if one failed.
+    pub(crate) fn finish(mut self) -> std::io::Result<u64> {
+        self.write_out();
+        let Some(out) = self.out else {
+            return Ok(0);
+        };
+        if let Some(error) = out.error {
+            return Err(error);
+        }
+        Ok(out.checksum.map_or(0, |(_, hasher)| hasher.digest()))
+    }
+
+    /// Hands the buffer to the output (nothing when there is none).
+    fn write_out(&mut self) {
+        let Some(out) = &mut self.out else {
+            return;
+        };
+        if out.error.is_none()
+            && let Err(error) = out.write.write_all(&self.bytes)
+        {
+            out.error = Some(error);
+        }
+        if let Some((at, hasher)) = &mut out.checksum {
+            // What follows the slot (which may be in this chunk).
+            let from = (*at + 8).saturating_sub(out.written) as usize;
+            hasher.update(self.bytes.get(from..).unwrap_or_default());
+        }
+        out.written += self.bytes.len() as u64;
+        self.bytes.clear();
+    }
+
+    /// Appends `bytes`: to the buffer, written out each time it is full when writing.
+    fn put(&mut self, mut bytes: &[u8]) {
+        if self.out.is_none() {
+            self.bytes.extend_from_slice(bytes);
+            return;
+        }
+        while !bytes.is_empty() {
+            let room = WRITE_CHUNK_BYTES - self.bytes.len();
+            let (now, later) = bytes.split_at(room.min(bytes.len()));
+            self.bytes.extend_from_slice(now);
+            bytes = later;
+            if self.bytes.len() == WRITE_CHUNK_BYTES {
+                self.write_out();
+            }
+        }
+    }
+
+    /// Room for `n` more bytes (in memory only: a writing encoder's buffer has its size).
+    fn reserve(&mut self, n: usize) {
+        if self.out.is_none() {
+            self.bytes.reserve(n);
         }
     }
 
     /// Magic number, format version, ibid version.
     fn header(&mut self, magic: &[u8; 8]) {
-        self.bytes.extend_from_slice(magic);
+        self.put(magic);
         self.u32(FORMAT_VERSION);
         self.bytes_with_len(env!("CARGO_PKG_VERSION").as_bytes());
     }
 
     pub(crate) fn u8(&mut self, n: u8) {
-        self.bytes.push(n);
+        self.put(&[n]);
     }
 
     pub(crate) fn u32(&mut self, n: u32) {
-        self.bytes.extend_from_slice(&n.to_le_bytes());
+        self.put(&n.to_le_bytes());
     }
 
     pub(crate) fn u64(&mut self, n: u64) {
-        self.bytes.extend_from_slice(&n.to_le_bytes());
+        self.put(&n.to_le_bytes());
     }
 
     pub(super) fn u128(&mut self, n: u128) {
-        self.bytes.extend_from_slice(&n.to_le_bytes());
+        self.put(&n.to_le_bytes());
     }
 
-    /// The encoded bytes.
+    /// The encoded bytes (of an encoder in memory).
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
 
-    fn bytes_with_len(&mut self, bytes: &[u8]) {
-        self.u64(bytes.len() as u64);
-        self.bytes.extend_from_slice(bytes);
+    /// How many bytes were encoded so far (written out or not).
+    pub(crate) fn position(&self) -> usize {
+        self.out.as_ref().map_or(0, |out| out.written as usize) + self.bytes.len()
     }
 
-    pub(crate) fn str(&mut self, s: &str) {
-        self.bytes_with_len(s.as_bytes());
+    /// Where the bytes (after their length) went.
+    fn bytes_with_len(&mut self, bytes: &[u8]) -> std::ops::Range<usize> {
+        self.u64(bytes.len() as u64);
+        let start = self.position();
+        self.put(bytes);
+        start..self.position()
+    }
+
+    /// Where the text's bytes (after its length) went.
+    pub(crate) fn str(&mut self, s: &str) -> std::ops::Range<usize> {
+        self.bytes_with_len(s.as_bytes())
     }
 
     /// A byte range, as two `u64`s.
@@ -854,13 +942,15 @@ impl Encoder {
         self.u64(n as u64);
     }
 
-    /// Like `u32s`.
-    pub(crate) fn stored_u32s(&mut self, values: &StoredU32s) {
+    /// Like `u32s`; where the values (after their count) went.
+    pub(crate) fn stored_u32s(&mut self, values: &StoredU32s) -> std::ops::Range<usize> {
         self.u64(values.len() as u64);
-        self.bytes.reserve(values.len() * 4);
+        self.reserve(values.len() * 4);
+        let start = self.position();
         for value in values.iter() {
-            self.bytes.extend_from_slice(&value.to_le_bytes());
+            self.put(&value.to_le_bytes());
         }
+        start..self.position()
     }
 
     pub(crate) fn u32s(&mut self, values: &[u32]) {
@@ -874,9 +964,9 @@ impl Encoder {
     /// A count, then each number in `N` bytes (little-endian): what `Decoder::numbers` reads.
     fn numbers<const N: usize, T: Copy>(&mut self, values: &[T], to_le_bytes: fn(T) -> [u8; N]) {
         self.u64(values.len() as u64);
-        self.bytes.reserve(values.len() * N);
+        self.reserve(values.len() * N);
         for &value in values {
-            self.bytes.extend_from_slice(&to_le_bytes(value));
+            self.put(&to_le_bytes(value));
         }
     }
 }
@@ -1462,6 +1552,77 @@ mod tests {
         let (again, report) = fixture.load();
         assert_eq!((report.unchanged, report.normalised), (3, 0));
         assert_eq!(describe(&again), cold);
+    }
+
+    /// What a writer was handed, write by write.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl std::io::Write for Writes {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.push(bytes.to_vec());
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Encoded once into memory, once written out: the same bytes, in writes of
+    /// `WRITE_CHUNK_BYTES` (the last one shorter), and the checksum of what follows the slot.
+    #[test]
+    fn an_encoder_writing_out_writes_what_it_would_hold_a_chunk_at_a_time() {
+        let text: String = (0..40_000).map(|i| format!("w{i} ")).collect();
+        let numbers: Vec<u32> = (0..30_000).collect();
+        let encode = |file: &mut Encoder| {
+            file.header(SOURCE_MAGIC);
+            let slot = file.checksum_slot();
+            let text_at = file.str(&text);
+            file.u32s(&numbers);
+            file.u8(7);
+            (slot, text_at)
+        };
+        let mut in_memory = Encoder::with_capacity(0);
+        let (slot, text_at) = encode(&mut in_memory);
+        let expected = in_memory.into_bytes();
+        let mut writes = Writes::default();
+        let mut file = Encoder::writing_to(&mut writes);
+        assert_eq!(encode(&mut file), (slot, text_at.clone()));
+        let checksum = file.finish().expect("written");
+        let sizes: Vec<usize> = writes.0.iter().map(Vec::len).collect();
+        let (last, full) = sizes.split_last().expect("writes");
+        assert!(full.iter().all(|&n| n == WRITE_CHUNK_BYTES), "{sizes:?}");
+        assert!(*last <= WRITE_CHUNK_BYTES && full.len() >= 5, "{sizes:?}");
+        assert_eq!(writes.0.concat(), expected);
+        assert_eq!(expected.get(text_at), Some(text.as_bytes()));
+        let after_slot = expected.get(slot as usize + 8..).expect("payload");
+        assert_eq!(checksum, xxhash_rust::xxh3::xxh3_64(after_slot));
+    }
+
+    /// A source whose record takes many writes: stored, read back unchanged on the next load.
+    #[test]
+    fn a_record_written_in_many_chunks_reads_back() {
+        let fixture = Fixture::new();
+        let long: String = (0..30_000)
+            .map(|i| format!("Sentence {i} of the long report.\n\n"))
+            .collect();
+        let path = fixture.path("sources/dam.md");
+        std::fs::write(&path, &long).expect("write");
+        age(&path);
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        let (cold, report) = fixture.load();
+        assert_eq!(report.normalised, 3);
+        let (warm, report) = fixture.load();
+        assert_eq!((report.unchanged, report.normalised), (3, 0));
+        assert_eq!(describe(&cold), describe(&uncached));
+        assert_eq!(describe(&warm), describe(&uncached));
+        let places = fixture.packs().record_places();
+        assert!(
+            places
+                .iter()
+                .any(|&(_, _, len)| len > 8 * WRITE_CHUNK_BYTES as u64)
+        );
     }
 
     #[test]

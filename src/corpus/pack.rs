@@ -89,35 +89,56 @@ impl PackWriter {
         bytes: &[u8],
     ) -> std::io::Result<Option<Arc<RecordMap>>> {
         use std::io::Write;
+        self.append_with(hash, format, |out| {
+            for chunk in bytes.chunks(super::cache::WRITE_CHUNK_BYTES) {
+                out.write_all(chunk)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends the record that `write` writes (stored under `hash` and `format`) and gives it
+    /// back mapped into memory when it can be (see `RecordMap::of_range`).
+    pub(crate) fn append_with(
+        &mut self,
+        hash: u128,
+        format: u8,
+        write: impl FnOnce(&mut RecordOut<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<Option<Arc<RecordMap>>> {
+        use std::io::Write;
         if self.broken {
             return Err(std::io::Error::other(
                 "an earlier write to this pack failed",
             ));
         }
         let offset = self.len;
-        let len = bytes.len() as u64;
-        let padding = (offset + len).next_multiple_of(RECORD_ALIGN) - (offset + len);
-        let result = (|| {
-            for chunk in bytes.chunks(super::cache::WRITE_CHUNK_BYTES) {
-                self.file.write_all(chunk)?;
-            }
-            self.file
+        let mut out = RecordOut {
+            file: &self.file,
+            start: offset,
+            len: 0,
+        };
+        let result = write(&mut out).and_then(|()| {
+            let end = offset + out.len;
+            let padding = end.next_multiple_of(RECORD_ALIGN) - end;
+            out.file
                 .write_all(&[0; RECORD_ALIGN as usize][..padding as usize])
-        })();
+        });
+        let len = out.len;
         if let Err(error) = result {
             // Where the file ends is unknown now: nothing more is written to it (what it holds
             // of this record is never indexed).
             self.broken = true;
             return Err(error);
         }
-        self.len = offset + len + padding;
+        self.len = (offset + len).next_multiple_of(RECORD_ALIGN);
         self.entries.push(Entry {
             hash,
             format,
             offset,
             len,
         });
-        Ok(RecordMap::of_range(&self.file, offset, bytes.len()))
+        let len = usize::try_from(len).map_err(std::io::Error::other)?;
+        Ok(RecordMap::of_range(&self.file, offset, len))
     }
 
     /// Makes the pack read-only and writes its index: from now on, other loads find its
@@ -137,6 +158,52 @@ impl PackWriter {
         }
         let index = framed(INDEX_MAGIC, &payload.into_bytes());
         write_atomically(&index_path(&self.path), &index)
+    }
+}
+
+/// A record being written at the end of a pack (`PackWriter::append_with`): written in order,
+/// except for what `write_at` fills in later.
+pub(crate) struct RecordOut<'a> {
+    file: &'a std::fs::File,
+    /// Where the record starts in the pack.
+    start: u64,
+    /// How much of it is written.
+    len: u64,
+}
+
+impl RecordOut<'_> {
+    /// Writes `bytes` over what the record holds from byte `at`, which it holds already.
+    pub(crate) fn write_at(&mut self, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+        if at + bytes.len() as u64 > self.len {
+            return Err(std::io::Error::other("a write past the end of the record"));
+        }
+        let offset = self.start + at;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            self.file.write_all_at(bytes, offset)
+        }
+        #[cfg(not(unix))]
+        {
+            use std::io::{Seek, SeekFrom, Write};
+            let mut file = self.file;
+            file.seek(SeekFrom::Start(offset))?;
+            file.write_all(bytes)?;
+            file.seek(SeekFrom::Start(self.start + self.len))
+                .map(|_| ())
+        }
+    }
+}
+
+impl std::io::Write for RecordOut<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(bytes)?;
+        self.len += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -159,7 +159,7 @@ enum Held {
     Heap(Arc<String>),
     /// Shared with whoever else holds it (a note's text).
     Shared(Arc<str>),
-    /// Valid UTF-8 (checked when the text was made).
+    /// Valid UTF-8 (checked when the text was made, or written there from a `str`).
     Mapped(MappedBytes),
 }
 
@@ -177,6 +177,20 @@ impl StoredText {
         MappedBytes::new(map, checked, range).map(|bytes| StoredText(Held::Mapped(bytes)))
     }
 
+    /// `range` of a mapped record, where `written` was written (the bytes of a record this
+    /// process has just written, which are not read here); `None` when the range is out of
+    /// bounds or not as long as `written`.
+    pub(crate) fn mapped_as(
+        map: &Arc<RecordMap>,
+        range: Range<usize>,
+        written: &str,
+    ) -> Option<StoredText> {
+        (range.len() == written.len())
+            .then(|| MappedBytes::new(map, map, range))
+            .flatten()
+            .map(|bytes| StoredText(Held::Mapped(bytes)))
+    }
+
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Held::Heap(text) => text,
@@ -185,7 +199,8 @@ impl StoredText {
                 let bytes = mapped.bytes();
                 // SAFETY: `mapped` checked that these bytes are UTF-8 (the same bytes: the record
                 // was read from, or written to, the file that is mapped, and records are never
-                // modified in place; see the module comment) and that the range is in bounds.
+                // modified in place; see the module comment), or `mapped_as` that they are as
+                // long as the `str` written there; both that the range is in bounds.
                 unsafe { std::str::from_utf8_unchecked(bytes) }
             }
         }

@@ -8,10 +8,11 @@
 //! costs a few bytes per punctuation mark instead of eight bytes per byte.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::ByteRange;
 use crate::corpus::StoredText;
-use crate::corpus::stored::MappedBytes;
+use crate::corpus::stored::{MappedBytes, RecordMap};
 
 /// `Span::orig_len` of a copy span.
 const COPY: u32 = u32::MAX;
@@ -426,32 +427,47 @@ impl MappedBuilder {
     }
 }
 
+/// Where `MappedText::encode` put a text and its spans in the encoder's output.
+pub(crate) struct EncodedMap {
+    text: Range<usize>,
+    spans: Range<usize>,
+}
+
 impl MappedText {
-    /// Appends this text and its map to `out` (the on-disk cache's encoding; see `cache`).
-    pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) {
-        out.str(&self.text);
+    /// Appends this text and its map to `out` (the on-disk cache's encoding; see `cache`);
+    /// where the text and the spans went.
+    pub(crate) fn encode(&self, out: &mut super::super::cache::Encoder) -> EncodedMap {
+        let text = out.str(&self.text);
         out.u32(to_u32(self.spans.len()));
+        let spans = out.position();
         for span in self.spans.iter() {
             out.u32(span.norm);
             out.u32(span.orig);
             out.u32(span.orig_len);
         }
+        let spans = spans..out.position();
         out.u32s(&self.breaks);
+        EncodedMap { text, spans }
     }
 
-    /// How many bytes `encode` appends.
-    pub(crate) fn encoded_len(&self) -> usize {
-        8 + self.text.len() + 4 + self.spans.len() * SPAN_BYTES + 8 + self.breaks.len() * 4
+    /// This text and map with its text and spans in `map`, a cache record `encode` has just
+    /// written them to (`at`: where), unread; `None` when `at` does not fit them.
+    pub(crate) fn in_record(&self, map: &Arc<RecordMap>, at: EncodedMap) -> Option<MappedText> {
+        let EncodedMap { text, spans } = at;
+        (spans.len() == self.spans.len() * SPAN_BYTES).then_some(())?;
+        Some(MappedText {
+            text: StoredText::mapped_as(map, text, &self.text)?,
+            spans: Spans::Mapped(MappedBytes::new(map, map, spans)?),
+            breaks: self.breaks.clone(),
+        })
     }
 
     /// Reads what `encode` wrote, a map into an original of `original_len` bytes; `None` when
     /// it does not hold together (spans out of order, outside the text, or mapping outside the
-    /// original). A mapped record `RecordRead::JustWritten` has its spans' order trusted: it
-    /// was just encoded from a map that held together.
+    /// original).
     pub(crate) fn decode(
         input: &mut super::super::cache::Decoder,
         original_len: usize,
-        read: super::super::cache::RecordRead,
     ) -> Option<MappedText> {
         let text = input.text()?;
         let len = text.len();
@@ -470,21 +486,17 @@ impl MappedText {
             };
             span.orig as usize + orig_len as usize <= original_len
         };
-        // A mapped record just written keeps its spans where they are, unread.
-        let trusted = mapped && read == super::super::cache::RecordRead::JustWritten;
-        if !trusted {
-            for span in table.chunks_exact(SPAN_BYTES).map(span_of_entry) {
-                in_order &= match &previous {
-                    Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
-                    None => span.norm == 0,
-                } && (span.norm as usize) < len.max(1);
-                previous = Some(span);
-                if !mapped {
-                    spans.push(span);
-                }
+        for span in table.chunks_exact(SPAN_BYTES).map(span_of_entry) {
+            in_order &= match &previous {
+                Some(previous) => previous.norm < span.norm && inside(previous, span.norm),
+                None => span.norm == 0,
+            } && (span.norm as usize) < len.max(1);
+            previous = Some(span);
+            if !mapped {
+                spans.push(span);
             }
-            in_order &= previous.is_none_or(|last| inside(&last, to_u32(len)));
         }
+        in_order &= previous.is_none_or(|last| inside(&last, to_u32(len)));
         // Read again, in place, when the record is mapped (the same bytes, now checked).
         let spans = match input.mapped_before(count.checked_mul(SPAN_BYTES)?) {
             Some(mapped) => Spans::Mapped(mapped),
