@@ -862,11 +862,18 @@ impl<'a> Encoder<'a> {
     }
 
     /// Appends `bytes`: to the buffer, written out each time it is full when writing.
-    fn put(&mut self, mut bytes: &[u8]) {
-        if self.out.is_none() {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        if self.out.is_none() || self.bytes.len() + bytes.len() < WRITE_CHUNK_BYTES {
             self.bytes.extend_from_slice(bytes);
-            return;
+        } else {
+            self.put_filling(bytes);
         }
+    }
+
+    /// `put` of bytes that fill the buffer of an encoder writing out.
+    #[cold]
+    fn put_filling(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             let room = WRITE_CHUNK_BYTES - self.bytes.len();
             let (now, later) = bytes.split_at(room.min(bytes.len()));
