@@ -686,7 +686,8 @@ impl IndexedWords for Source {
 
 /// Like `match_in_source`, exact tiers only.
 fn exact_in_source(pattern: &[PatternPiece], source: &Source) -> Option<QuoteMatch> {
-    let found = find_quote_exact(pattern, haystack(source)).map(|a| to_quote_match(&a, source));
+    let found = find_quote_exact(pattern, haystack(source), Some(source))
+        .map(|a| to_quote_match(&a, source));
     source.release_pages();
     found
 }
@@ -1135,9 +1136,47 @@ mod tests {
                 pattern.push(PatternPiece::Gap { max: 3 });
             }
             let source = plain_source(&garbled(&quote, &edits, &before, &after));
-            if find_quote_exact(&pattern, haystack(&source)).is_some() {
+            if find_quote_exact(&pattern, haystack(&source), None).is_some() {
                 proptest::prop_assert!(may_hold_exactly(&exact_pairs(&pattern), &source));
             }
+        }
+
+        /// The exact tiers read the key only where the source's places say the quotation's
+        /// whole words may be (here from the first search): the same occurrence as reading it
+        /// all, with loose ends inside words, glued and split words, and the quotation's words
+        /// repeated around it (occurrences that overlap, of which a scan takes the first).
+        #[test]
+        fn the_exact_tiers_find_the_same_with_the_places_as_without(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 1..7),
+            elided in proptest::option::of(1usize..7),
+            loose in (proptest::bool::ANY, proptest::bool::ANY),
+            edits in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![2u8, 3, 5, 7, 8, 9, 9, 9, 9, 9, 9]),
+                    proptest::sample::select(vocabulary()),
+                ),
+                7,
+            ),
+            repeats in proptest::collection::vec(0usize..7, 0..6),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..4),
+        ) {
+            let mut pattern = quote_elided_at(&quote, elided);
+            if loose.0 {
+                pattern.insert(0, PatternPiece::Gap { max: 3 });
+            }
+            if loose.1 {
+                pattern.push(PatternPiece::Gap { max: 3 });
+            }
+            // The quotation's own words before it, some repeated.
+            let before: Vec<&str> = repeats
+                .iter()
+                .filter_map(|&i| quote.get(i % quote.len()).copied())
+                .chain(quote.iter().copied())
+                .collect();
+            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            let everywhere = find_quote_exact(&pattern, haystack(&source), None);
+            let at_places = find_quote_exact(&pattern, haystack(&source), Some(&source));
+            proptest::prop_assert_eq!(at_places, everywhere);
         }
 
         /// The approximate tier's fallback pass reads only the windows where a run of matched

@@ -6,6 +6,7 @@ use std::ops::Range;
 use foldhash::HashSet;
 use memchr::memmem;
 
+use super::IndexedWords;
 use super::words::is_boundary;
 use super::{Haystack, Pattern};
 use crate::ByteRange;
@@ -42,18 +43,61 @@ impl Occurrence {
     }
 }
 
-/// Verbatim occurrences of `needle`, in order, whose ends fall on word boundaries as `ends` asks.
-pub(super) fn verbatim(
-    haystack: &str,
-    needle: &str,
+/// Verbatim occurrences of `needle`, in order, whose ends fall on word boundaries as `ends` asks
+/// (overlapping ones too: in `a ab ab b`, `ab ab b` follows an `ab ab` that ends inside a word).
+/// Read only where the `index` says the needle's whole words may be, when it can tell (a large
+/// source searched often: its whole key is not read for each quotation).
+pub(super) fn verbatim<'a>(
+    haystack: &'a str,
+    needle: &'a str,
     ends: Ends,
-) -> impl Iterator<Item = ByteRange> {
-    memmem::find_iter(haystack.as_bytes(), needle.as_bytes())
-        .map(move |start| start..start + needle.len())
-        .filter(move |r| {
-            (!ends.start || is_boundary(haystack, r.start))
-                && (!ends.end || is_boundary(haystack, r.end))
-        })
+    index: Option<&dyn IndexedWords>,
+) -> impl Iterator<Item = ByteRange> + 'a {
+    let bytes = haystack.as_bytes();
+    let mut places = index
+        .and_then(|index| where_text_may_start(index, needle, ends))
+        .map(Vec::into_iter);
+    let finder = memmem::Finder::new(needle.as_bytes());
+    let mut from = 0;
+    std::iter::from_fn(move || match &mut places {
+        Some(places) => {
+            places.find(|&start| bytes.get(start..start + needle.len()) == Some(needle.as_bytes()))
+        }
+        None => {
+            let start = from + finder.find(bytes.get(from..)?)?;
+            from = start + 1;
+            Some(start)
+        }
+    })
+    .map(move |start| start..start + needle.len())
+    .filter(move |r| {
+        (!ends.start || is_boundary(haystack, r.start))
+            && (!ends.end || is_boundary(haystack, r.end))
+    })
+}
+
+/// Where `text` (key words one space apart) may start in the key, ascending, from the places of
+/// the words it holds whole: all but an end that need not fall on a word boundary (it may be
+/// part of a longer word). Never leaves out a place where it starts with its ends as `ends`
+/// asks. `None` when the index cannot tell (no places, or no whole word with its places listed).
+fn where_text_may_start(index: &dyn IndexedWords, text: &str, ends: Ends) -> Option<Vec<usize>> {
+    let words: Vec<&str> = text.split(' ').collect();
+    let whole = words.get(usize::from(!ends.start)..words.len() - usize::from(!ends.end))?;
+    if whole.is_empty() {
+        return None;
+    }
+    let shift = if ends.start {
+        0
+    } else {
+        words.first()?.len() + 1
+    };
+    let starts = index.where_run_may_start(whole)?;
+    Some(
+        starts
+            .into_iter()
+            .filter_map(|start| start.checked_sub(shift))
+            .collect(),
+    )
 }
 
 /// Where `text` may be cut for a split over page furniture: (end of the first part, start of the
@@ -221,8 +265,13 @@ fn resume_after_uncached(
 
 /// Tiers 1 and 2 for a pattern of one text: the earliest verbatim occurrence, else the earliest
 /// split over page furniture.
-pub(super) fn find_text(haystack: Haystack<'_>, text: &str, ends: Ends) -> Option<Occurrence> {
-    if let Some(range) = verbatim(haystack.text, text, ends).next() {
+pub(super) fn find_text(
+    haystack: Haystack<'_>,
+    text: &str,
+    ends: Ends,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Occurrence> {
+    if let Some(range) = verbatim(haystack.text, text, ends, index).next() {
         return Some(Occurrence {
             segments: vec![range],
         });
@@ -231,8 +280,13 @@ pub(super) fn find_text(haystack: Haystack<'_>, text: &str, ends: Ends) -> Optio
 }
 
 /// Every occurrence of `text`, verbatim or split, sorted by end.
-fn all_occurrences(haystack: Haystack<'_>, text: &str, ends: Ends) -> Vec<Occurrence> {
-    let mut all: Vec<Occurrence> = verbatim(haystack.text, text, ends)
+fn all_occurrences(
+    haystack: Haystack<'_>,
+    text: &str,
+    ends: Ends,
+    index: Option<&dyn IndexedWords>,
+) -> Vec<Occurrence> {
+    let mut all: Vec<Occurrence> = verbatim(haystack.text, text, ends, index)
         .map(|range| Occurrence {
             segments: vec![range],
         })
@@ -251,8 +305,13 @@ fn gap_len(key: &str, range: Range<usize>) -> usize {
 /// Tier 3: every text of the pattern in order, each gap within its bound; the tightest chain
 /// (shortest from first to last byte), the earliest among equals. Ends next to a gap need no word
 /// boundary only when no chain exists with them all on boundaries (`[T]he` stands for `the`).
-pub(super) fn find_elided(haystack: Haystack<'_>, pattern: &Pattern) -> Option<Vec<ByteRange>> {
-    find_chain(haystack, pattern, true).or_else(|| find_chain(haystack, pattern, false))
+pub(super) fn find_elided(
+    haystack: Haystack<'_>,
+    pattern: &Pattern,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Vec<ByteRange>> {
+    find_chain(haystack, pattern, true, index)
+        .or_else(|| find_chain(haystack, pattern, false, index))
 }
 
 /// The occurrences of one text of an elided pattern and, for each, the latest start of a valid
@@ -263,6 +322,7 @@ fn find_chain(
     haystack: Haystack<'_>,
     pattern: &Pattern,
     strict_inner: bool,
+    index: Option<&dyn IndexedWords>,
 ) -> Option<Vec<ByteRange>> {
     let last = pattern.texts.len().checked_sub(1)?;
     let ends_of = |i: usize| Ends {
@@ -281,7 +341,7 @@ fn find_chain(
     // occurrence of text i-1 it follows.
     let mut layers: Vec<Layer> = Vec::new();
     for (i, text) in pattern.texts.iter().enumerate() {
-        let occurrences = all_occurrences(haystack, text, ends_of(i));
+        let occurrences = all_occurrences(haystack, text, ends_of(i), index);
         let chains: Vec<Option<(usize, usize)>> = match layers.last() {
             None => occurrences.iter().map(|o| Some((o.start(), 0))).collect(),
             Some((previous, previous_chains)) => {

@@ -101,13 +101,19 @@ pub fn find_quote_indexed(
     index: Option<&dyn IndexedWords>,
 ) -> Option<Alignment> {
     let pattern = Pattern::new(pattern)?;
-    find_exact(&pattern, haystack)
+    find_exact(&pattern, haystack, index)
         .or_else(|| approximate::find_approximate(&pattern, haystack, None, index))
 }
 
-/// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source.
-pub fn find_quote_exact(pattern: &[PatternPiece], haystack: Haystack<'_>) -> Option<Alignment> {
-    find_exact(&Pattern::new(pattern)?, haystack)
+/// Tiers 1 to 3 of `find_quote` only: the occurrence with every word as in the source. With the
+/// haystack's `index`, the key is read only where the index says the quotation's words may be
+/// (the same result).
+pub fn find_quote_exact(
+    pattern: &[PatternPiece],
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Alignment> {
+    find_exact(&Pattern::new(pattern)?, haystack, index)
 }
 
 /// Tier 4 of `find_quote` only: for a haystack already known to hold no exact occurrence
@@ -164,15 +170,20 @@ pub(crate) fn bound_vocabulary() -> &'static [&'static str] {
     approximate::BOUND_VOCABULARY
 }
 
-fn find_exact(pattern: &Pattern, haystack: Haystack<'_>) -> Option<Alignment> {
+fn find_exact(
+    pattern: &Pattern,
+    haystack: Haystack<'_>,
+    index: Option<&dyn IndexedWords>,
+) -> Option<Alignment> {
     let ends = exact::Ends {
         start: !pattern.loose_start,
         end: !pattern.loose_end,
     };
     let (kind, segments) = match pattern.texts.as_slice() {
-        [text] => exact::find_text(haystack, text, ends)
+        [text] => exact::find_text(haystack, text, ends, index)
             .map(|occurrence| (MatchKind::Exact, occurrence.segments)),
-        _ => exact::find_elided(haystack, pattern).map(|segments| (MatchKind::Elided, segments)),
+        _ => exact::find_elided(haystack, pattern, index)
+            .map(|segments| (MatchKind::Elided, segments)),
     }?;
     let range = segments.first()?.start..segments.last()?.end;
     Some(Alignment {

@@ -104,6 +104,23 @@ fn exact_match_starts_and_ends_on_word_boundaries() {
 }
 
 #[test]
+fn exact_match_is_found_where_it_overlaps_a_false_start() {
+    // The first "millers" starts "millers mill" too, which then ends inside the second: the
+    // quotation, at word boundaries, starts inside that first stretch.
+    check(
+        "The millers millers mill stood.",
+        &[text("millers mill")],
+        expect![[r#"
+            Exact 1.00 ["millers mill"]
+            range: "millers mill"
+        "#]],
+    );
+    let key = normalize_key("The millers millers mill stood.");
+    let found = find(&key, &[text("millers mill")]).expect("found");
+    assert_eq!(found.range.start, "the millers ".len());
+}
+
+#[test]
 fn exact_match_prefers_the_earliest_occurrence() {
     let key = normalize_key("A mill. The old mill stood. Later the old mill fell.");
     let found = find(&key, &[text("the old mill")]).expect("found");
