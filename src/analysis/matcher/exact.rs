@@ -43,10 +43,11 @@ impl Occurrence {
     }
 }
 
-/// Verbatim occurrences of `needle`, in order, whose ends fall on word boundaries as `ends` asks
-/// (overlapping ones too: in `a ab ab b`, `ab ab b` follows an `ab ab` that ends inside a word).
-/// Read only where the `index` says the needle's whole words may be, when it can tell (a large
-/// source searched often: its whole key is not read for each quotation).
+/// Verbatim occurrences of `needle`, in order, whose ends fall on word boundaries as `ends` asks,
+/// overlapping ones too (`millers mill` in `millers millers mill` starts inside a first
+/// `millers mill`, which ends inside a word). Read only where the `index` says the needle's whole
+/// words may be, when it can tell (a large source searched often: its whole key is not read for
+/// each quotation).
 pub(super) fn verbatim<'a>(
     haystack: &'a str,
     needle: &'a str,

@@ -8,8 +8,6 @@ mod hidden;
 
 use std::ops::Range;
 
-use memchr::memmem;
-
 pub use bound::IndexedWords;
 use bound::QuoteVocabulary;
 #[cfg(test)]
@@ -174,8 +172,7 @@ fn anchors(
             continue;
         }
         let offset = words.get(first).map_or(0, |w| w.offset);
-        let texts: Vec<&str> = run.iter().map(|w| w.text).collect();
-        for position in occurrences_of_run(haystack.text, gram, Some(&texts), index) {
+        for position in occurrences_of_run(haystack.text, gram, index) {
             found.push(Anchor {
                 quote_start: position.saturating_sub(offset),
                 position,
@@ -187,44 +184,20 @@ fn anchors(
 }
 
 /// Where `needle` starts in `key`, starting and ending at word boundaries, overlapping
-/// occurrences included. With its `words` (one space apart in it), read only where the `index`
-/// says they may start, when it can tell (a large source searched often): the same places.
+/// occurrences included; read only where the `index` says its words may be, when it can tell
+/// (a large source searched often): the same places (`exact::verbatim`).
 pub(super) fn occurrences_of_run(
     key: &str,
     needle: &str,
-    words: Option<&[&str]>,
     index: Option<&dyn IndexedWords>,
 ) -> Vec<usize> {
-    let bytes = key.as_bytes();
-    let at_boundaries =
-        |start: usize| is_boundary(key, start) && is_boundary(key, start + needle.len());
-    if let Some(starts) = words
-        .zip(index)
-        .and_then(|(words, index)| index.where_run_may_start(words))
-    {
-        return starts
-            .into_iter()
-            .filter(|&start| {
-                bytes.get(start..start + needle.len()) == Some(needle.as_bytes())
-                    && at_boundaries(start)
-            })
-            .collect();
-    }
-    // (`memmem::find_iter` would skip overlapping occurrences.)
-    let finder = memmem::Finder::new(needle.as_bytes());
-    let mut found = Vec::new();
-    let mut at = 0;
-    while let Some(start) = bytes
-        .get(at..)
-        .and_then(|rest| finder.find(rest))
-        .map(|offset| at + offset)
-    {
-        at = start + 1;
-        if at_boundaries(start) {
-            found.push(start);
-        }
-    }
-    found
+    let ends = super::exact::Ends {
+        start: true,
+        end: true,
+    };
+    super::exact::verbatim(key, needle, ends, index)
+        .map(|range| range.start)
+        .collect()
 }
 
 /// Stretches of the source worth aligning: anchors grouped by where they place the quotation.
