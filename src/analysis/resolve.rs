@@ -1107,6 +1107,18 @@ mod tests {
         }
     }
 
+    /// `pattern` with an alteration at its start and at its end where `loose` says (`[T]he`):
+    /// there the match may end inside a word.
+    fn loosened(mut pattern: Vec<PatternPiece>, loose: (bool, bool)) -> Vec<PatternPiece> {
+        if loose.0 {
+            pattern.insert(0, PatternPiece::Gap { max: 3 });
+        }
+        if loose.1 {
+            pattern.push(PatternPiece::Gap { max: 3 });
+        }
+        pattern
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
 
@@ -1128,13 +1140,7 @@ mod tests {
             before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
             after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
         ) {
-            let mut pattern = quote_elided_at(&quote, elided);
-            if loose.0 {
-                pattern.insert(0, PatternPiece::Gap { max: 3 });
-            }
-            if loose.1 {
-                pattern.push(PatternPiece::Gap { max: 3 });
-            }
+            let pattern = loosened(quote_elided_at(&quote, elided), loose);
             let source = plain_source(&garbled(&quote, &edits, &before, &after));
             if find_quote_exact(&pattern, haystack(&source), None).is_some() {
                 proptest::prop_assert!(may_hold_exactly(&exact_pairs(&pattern), &source));
@@ -1160,13 +1166,7 @@ mod tests {
             repeats in proptest::collection::vec(0usize..7, 0..6),
             after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..4),
         ) {
-            let mut pattern = quote_elided_at(&quote, elided);
-            if loose.0 {
-                pattern.insert(0, PatternPiece::Gap { max: 3 });
-            }
-            if loose.1 {
-                pattern.push(PatternPiece::Gap { max: 3 });
-            }
+            let pattern = loosened(quote_elided_at(&quote, elided), loose);
             // The quotation's own words before it, some repeated.
             let before: Vec<&str> = repeats
                 .iter()

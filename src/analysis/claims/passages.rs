@@ -804,10 +804,7 @@ mod tests {
         ) {
             let passages = SourcePassages::build(&source("a", &text_of(&sentences)));
             let q = query(&query_words.join(" "));
-            proptest::prop_assert_eq!(
-                passages.search(&q, limit),
-                scored_by_every_sentence(&passages, &q, limit)
-            );
+            proptest::prop_assert_eq!(passages.search(&q, limit), scored_by_every_sentence(&passages, &q, limit));
         }
 
         /// The same with stems from common to rare, where the search stops taking sentences
@@ -832,10 +829,7 @@ mod tests {
         ) {
             let passages = SourcePassages::build(&source("a", &text_of(&sentences)));
             let q = query(&query_words.join(" "));
-            proptest::prop_assert_eq!(
-                passages.search(&q, limit),
-                scored_by_every_sentence(&passages, &q, limit)
-            );
+            proptest::prop_assert_eq!(passages.search(&q, limit), scored_by_every_sentence(&passages, &q, limit));
         }
     }
 
