@@ -1147,6 +1147,38 @@ mod tests {
             }
         }
 
+        /// A quotation interrupted by page furniture (a paragraph or two between its parts) is
+        /// found the same with the source's table of the words at its breaks as by reading the
+        /// key at every break: its parts ending in words glued to chars of scripts written
+        /// without spaces, its first word inside a longer one where its start is loose.
+        #[test]
+        fn split_quotations_are_found_the_same_with_the_table_as_without(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 2..7),
+            cuts in proptest::collection::vec(1usize..7, 1..3),
+            junk in proptest::collection::vec(proptest::sample::select(vocabulary()), 1..4),
+            loose in (proptest::bool::ANY, proptest::bool::ANY),
+            inside_a_word in proptest::bool::ANY,
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..3),
+        ) {
+            let pattern = loosened(vec![PatternPiece::Text(quote.join(" "))], loose);
+            let mut text = before.join(" ");
+            for (i, word) in quote.iter().enumerate() {
+                if i > 0 && cuts.contains(&i) {
+                    text.push_str(&format!("\n\n{}\n\n", junk.join(" ")));
+                } else {
+                    text.push(' ');
+                }
+                if i == 0 && inside_a_word {
+                    text.push('x');
+                }
+                text.push_str(word);
+            }
+            let source = plain_source(&text);
+            let everywhere = find_quote_exact(&pattern, haystack(&source), None);
+            let with_table = find_quote_exact(&pattern, haystack(&source), Some(&source));
+            proptest::prop_assert_eq!(with_table, everywhere);
+        }
+
         /// The exact tiers read the key only where the source's places say the quotation's
         /// whole words may be (here from the first search): the same occurrence as reading it
         /// all, with loose ends inside words, glued and split words, and the quotation's words

@@ -119,19 +119,39 @@ fn split_points(text: &str) -> Vec<(usize, usize)> {
 
 /// Occurrences of `text` split over page furniture: a first part ending exactly at a paragraph
 /// break, the rest resuming right after a later break within `JUNK_MAX_BYTES` (possibly split
-/// again). Sorted by start.
-pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) -> Vec<Occurrence> {
+/// again). Sorted by start. With the `index`'s table of the words at the breaks, a first part
+/// whose last word the table names is tried only at the breaks that word ends (the key is not
+/// read at every break: for a source of megabytes, every page of it for each text).
+pub(super) fn split_over_breaks(
+    haystack: Haystack<'_>,
+    text: &str,
+    ends: Ends,
+    index: Option<&dyn IndexedWords>,
+) -> Vec<Occurrence> {
     let key = haystack.text.as_bytes();
     let points = split_points(text);
     let mut found = Vec::new();
     if points.is_empty() {
         return found;
     }
+    let table = index
+        .and_then(|index| index.words_at_breaks())
+        .filter(|table| table.len() == haystack.breaks.len());
     // A break can only end a first part whose last byte is the byte before it: the points by
-    // that byte (in order), and those with an empty first part, tried at every break.
+    // that byte (in order), and those with an empty first part, tried at every break. Those
+    // whose first part's last word the table names, by that word's hash.
     let mut by_last_byte: Vec<Vec<(usize, usize)>> = vec![Vec::new(); 256];
     let mut empty_first: Vec<(usize, usize)> = Vec::new();
+    let mut by_word: Vec<(u32, (usize, usize))> = Vec::new();
+    let mut read_at_breaks = false;
     for &(cut, resume) in &points {
+        if table.is_some()
+            && let Some(hash) = last_word_hash(text, cut, ends)
+        {
+            by_word.push((hash, (cut, resume)));
+            continue;
+        }
+        read_at_breaks = true;
         match cut
             .checked_sub(1)
             .and_then(|last| text.as_bytes().get(last))
@@ -145,40 +165,94 @@ pub(super) fn split_over_breaks(haystack: Haystack<'_>, text: &str, ends: Ends) 
         }
     }
     let mut failed = HashSet::default();
-    for (index, &brk) in haystack.breaks.iter().enumerate() {
-        let brk = brk as usize;
-        let before = brk
-            .checked_sub(1)
-            .and_then(|last| key.get(last))
-            .and_then(|&byte| by_last_byte.get(usize::from(byte)))
-            .map_or(&[][..], Vec::as_slice);
-        for &(cut, resume) in empty_first.iter().chain(before) {
-            let Some(first) = text.get(..cut) else {
-                continue;
-            };
-            let Some(start) = brk.checked_sub(first.len()) else {
-                continue;
-            };
-            // Its first byte before the slice: most places fail there, without a `memcmp` call.
-            let (first_bytes, at) = (first.as_bytes(), key.get(start..brk));
-            if at.and_then(<[u8]>::first) != first_bytes.first()
-                || at != Some(first_bytes)
-                || (ends.start && !is_boundary(haystack.text, start))
-            {
+    if read_at_breaks {
+        for (index, &brk) in haystack.breaks.iter().enumerate() {
+            let brk = brk as usize;
+            let before = brk
+                .checked_sub(1)
+                .and_then(|last| key.get(last))
+                .and_then(|&byte| by_last_byte.get(usize::from(byte)))
+                .map_or(&[][..], Vec::as_slice);
+            for &point in empty_first.iter().chain(before) {
+                found.extend(split_at(
+                    haystack,
+                    text,
+                    ends,
+                    (index, brk),
+                    point,
+                    &mut failed,
+                ));
+            }
+        }
+    }
+    if let Some(table) = table
+        && !by_word.is_empty()
+    {
+        // Most breaks end none of the words: told apart by one bit of their hash.
+        let bits = by_word
+            .iter()
+            .fold(0u64, |bits, &(hash, _)| bits | 1 << (hash % 64));
+        for (index, (words, &brk)) in table.iter().zip(haystack.breaks).enumerate() {
+            if bits & 1 << (words.before % 64) == 0 {
                 continue;
             }
-            let Some(rest) = text.get(resume..) else {
-                continue;
-            };
-            if let Some(mut segments) = resume_after(haystack, rest, index, ends, 1, &mut failed) {
-                segments.insert(0, start..brk);
-                found.push(Occurrence { segments });
+            for &(hash, point) in &by_word {
+                if hash == words.before {
+                    let at = (index, brk as usize);
+                    found.extend(split_at(haystack, text, ends, at, point, &mut failed));
+                }
             }
         }
     }
     found.sort_by_key(|o| (o.start(), o.end()));
     found.dedup();
     found
+}
+
+/// The hash of the last word of `text[..cut]`, the first part of a split, when a match's break
+/// always has that word before it in the table of the words at breaks (`WordsAtBreak::before`,
+/// read back to a space or a char of a script written without spaces): a word without such
+/// chars, after a space of the text, or starting the text on a word boundary. `None` otherwise.
+fn last_word_hash(text: &str, cut: usize, ends: Ends) -> Option<u32> {
+    let first = text.get(..cut)?;
+    let (word, after_space) = match first.rfind(' ') {
+        Some(space) => (first.get(space + 1..)?, true),
+        None => (first, false),
+    };
+    if word.is_empty()
+        || (!after_space && !ends.start)
+        || word.chars().any(super::words::is_unspaced)
+    {
+        return None;
+    }
+    Some(crate::corpus::word_hash(word))
+}
+
+/// The occurrence of `text` whose first part (up to `cut`) ends at the break `at` (its index and
+/// offset), the rest (from `resume`) after a later break.
+fn split_at(
+    haystack: Haystack<'_>,
+    text: &str,
+    ends: Ends,
+    (index, brk): (usize, usize),
+    (cut, resume): (usize, usize),
+    failed: &mut HashSet<(usize, usize, usize)>,
+) -> Option<Occurrence> {
+    let key = haystack.text.as_bytes();
+    let first = text.get(..cut)?;
+    let start = brk.checked_sub(first.len())?;
+    // Its first byte before the slice: most places fail there, without a `memcmp` call.
+    let (first_bytes, at) = (first.as_bytes(), key.get(start..brk));
+    if at.and_then(<[u8]>::first) != first_bytes.first()
+        || at != Some(first_bytes)
+        || (ends.start && !is_boundary(haystack.text, start))
+    {
+        return None;
+    }
+    let rest = text.get(resume..)?;
+    let mut segments = resume_after(haystack, rest, index, ends, 1, failed)?;
+    segments.insert(0, start..brk);
+    Some(Occurrence { segments })
 }
 
 /// The rest of a split text, starting right after one of the breaks following `haystack.breaks[after]`.
@@ -277,7 +351,9 @@ pub(super) fn find_text(
             segments: vec![range],
         });
     }
-    split_over_breaks(haystack, text, ends).into_iter().next()
+    split_over_breaks(haystack, text, ends, index)
+        .into_iter()
+        .next()
 }
 
 /// Every occurrence of `text`, verbatim or split, sorted by end.
@@ -292,7 +368,7 @@ fn all_occurrences(
             segments: vec![range],
         })
         .collect();
-    all.extend(split_over_breaks(haystack, text, ends));
+    all.extend(split_over_breaks(haystack, text, ends, index));
     all.sort_by_key(|o| (o.end(), o.start()));
     all
 }
