@@ -266,9 +266,13 @@ impl SourcePassages {
                 }
             }
             // Ties rank in sentence order: a later sentence scoring the same as the last kept
-            // does not displace it.
-            let at = best.partition_point(|&(_, kept)| kept.total_cmp(&score).is_ge());
-            if at < limit {
+            // does not displace it (most do not reach it).
+            let ranks = best.len() < limit
+                || best
+                    .last()
+                    .is_some_and(|&(_, last)| score.total_cmp(&last).is_gt());
+            if ranks {
+                let at = best.partition_point(|&(_, kept)| kept.total_cmp(&score).is_ge());
                 best.insert(at, (sentence as usize, score));
                 best.truncate(limit);
             }
