@@ -7,7 +7,7 @@ use foldhash::HashSet;
 use memchr::memmem;
 
 use super::IndexedWords;
-use super::words::is_boundary;
+use super::words::{WordHashes, is_boundary};
 use super::{Haystack, Pattern};
 use crate::ByteRange;
 
@@ -134,9 +134,7 @@ pub(super) fn split_over_breaks(
     if points.is_empty() {
         return found;
     }
-    let table = index
-        .and_then(|index| index.words_at_breaks())
-        .filter(|table| table.len() == haystack.breaks.len());
+    let table = haystack.words_at_breaks(index);
     // A break can only end a first part whose last byte is the byte before it: the points by
     // that byte (in order), and those with an empty first part, tried at every break. Those
     // whose first part's last word the table names, by that word's hash.
@@ -188,12 +186,10 @@ pub(super) fn split_over_breaks(
     if let Some(table) = table
         && !by_word.is_empty()
     {
-        // Most breaks end none of the words: told apart by one bit of their hash.
-        let bits = by_word
-            .iter()
-            .fold(0u64, |bits, &(hash, _)| bits | 1 << (hash % 64));
+        // Most breaks end none of the words.
+        let last_words = WordHashes::of_hashes(by_word.iter().map(|&(hash, _)| hash));
         for (index, (words, &brk)) in table.iter().zip(haystack.breaks).enumerate() {
-            if bits & 1 << (words.before % 64) == 0 {
+            if !last_words.may_hold(words.before) {
                 continue;
             }
             for &(hash, point) in &by_word {

@@ -28,6 +28,19 @@ pub struct Haystack<'a> {
     pub breaks: &'a [u32],
 }
 
+impl Haystack<'_> {
+    /// The `index`'s table of the words at this haystack's paragraph breaks, when it has one
+    /// (and it is this haystack's: one entry a break).
+    fn words_at_breaks<'i>(
+        &self,
+        index: Option<&'i dyn IndexedWords>,
+    ) -> Option<&'i [crate::corpus::WordsAtBreak]> {
+        index
+            .and_then(|index| index.words_at_breaks())
+            .filter(|table| table.len() == self.breaks.len())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MatchKind {
     /// Every word as in the source (possibly split over page furniture).

@@ -7,6 +7,43 @@ use crate::corpus::ascii;
 
 pub(super) use crate::corpus::is_unspaced;
 
+/// A few words' hashes (`word_hash`), asked whether they hold a hash: a bit per hash's low byte
+/// first, then the list.
+pub(super) struct WordHashes {
+    bits: [u64; 4],
+    hashes: Vec<u32>,
+}
+
+impl WordHashes {
+    pub(super) fn of<'w>(words: impl Iterator<Item = &'w str>) -> WordHashes {
+        WordHashes::of_hashes(words.map(crate::corpus::word_hash))
+    }
+
+    pub(super) fn of_hashes(hashes: impl Iterator<Item = u32>) -> WordHashes {
+        let mut set = WordHashes {
+            bits: [0; 4],
+            hashes: Vec::new(),
+        };
+        for hash in hashes {
+            let low = hash as u8;
+            if let Some(bits) = set.bits.get_mut(usize::from(low >> 6)) {
+                *bits |= 1 << (low & 63);
+            }
+            set.hashes.push(hash);
+        }
+        set
+    }
+
+    #[inline]
+    pub(super) fn may_hold(&self, hash: u32) -> bool {
+        let low = hash as u8;
+        self.bits
+            .get(usize::from(low >> 6))
+            .is_some_and(|bits| bits & (1 << (low & 63)) != 0)
+            && self.hashes.contains(&hash)
+    }
+}
+
 /// Whether byte offset `at` of a key is a word boundary: the start or end of the text, next to a
 /// space, or next to a char of an unspaced script. Never true inside a char.
 pub(super) fn is_boundary(text: &str, at: usize) -> bool {

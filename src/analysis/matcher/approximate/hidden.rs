@@ -10,7 +10,7 @@
 //! verbatim run past them is not looked for again.)
 
 use super::super::exact::JUNK_MAX_BYTES;
-use super::super::words::{is_drop_cap_remnant, is_unspaced};
+use super::super::words::{WordHashes, is_drop_cap_remnant, is_unspaced};
 use super::bound::IndexedWords;
 use super::{Haystack, QuoteWord, occurrences_of_run};
 use crate::ByteRange;
@@ -121,9 +121,7 @@ fn at_paragraph_starts(
     // source's table of the words at its breaks, when there is one, without reading the key
     // there (a break skipped so would have found nothing; `ends` is trimmed by distance at the
     // next break read, as it would have been).
-    let at_breaks = index
-        .and_then(|index| index.words_at_breaks())
-        .filter(|table| table.len() == haystack.breaks.len());
+    let at_breaks = haystack.words_at_breaks(index);
     let remnant_hashes = WordHashes::of(remnants.iter().copied());
     let first_hashes = WordHashes::of(pairs.iter().map(|&(first, _)| first));
     let second_hashes = WordHashes::of(pairs.iter().map(|&(_, second)| second));
@@ -172,39 +170,6 @@ fn at_paragraph_starts(
         }
     }
     found
-}
-
-/// A few words' hashes (`word_hash`), asked whether they hold a hash: a bit per hash's low byte
-/// first, then the list.
-struct WordHashes {
-    bits: [u64; 4],
-    hashes: Vec<u32>,
-}
-
-impl WordHashes {
-    fn of<'w>(words: impl Iterator<Item = &'w str>) -> WordHashes {
-        let mut set = WordHashes {
-            bits: [0; 4],
-            hashes: Vec::new(),
-        };
-        for hash in words.map(word_hash) {
-            let low = hash as u8;
-            if let Some(bits) = set.bits.get_mut(usize::from(low >> 6)) {
-                *bits |= 1 << (low & 63);
-            }
-            set.hashes.push(hash);
-        }
-        set
-    }
-
-    #[inline]
-    fn may_hold(&self, hash: u32) -> bool {
-        let low = hash as u8;
-        self.bits
-            .get(usize::from(low >> 6))
-            .is_some_and(|bits| bits & (1 << (low & 63)) != 0)
-            && self.hashes.contains(&hash)
-    }
 }
 
 /// Whether `window` (a range of the source at word boundaries) holds the whole of one of
