@@ -200,7 +200,16 @@ pub(super) fn split_over_breaks(
             }
         }
     }
-    found.sort_by_key(|o| (o.start(), o.end()));
+    // In one order whichever way they were found (by break, then by word): two splits of the
+    // same stretch rank by where their segments end, the first break first.
+    fn bounds(o: &Occurrence) -> impl Iterator<Item = (usize, usize)> + '_ {
+        o.segments.iter().map(|s| (s.start, s.end))
+    }
+    found.sort_by(|a, b| {
+        (a.start(), a.end())
+            .cmp(&(b.start(), b.end()))
+            .then_with(|| bounds(a).cmp(bounds(b)))
+    });
     found.dedup();
     found
 }
