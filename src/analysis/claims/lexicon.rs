@@ -324,6 +324,119 @@ impl Iterator for TokenRanges<'_> {
     }
 }
 
+/// The tokens of a text as `TokenRanges` reads them, each with its `token_key`, worked out as
+/// its bytes are read: the passage index reads every token of a source once and looks its key
+/// up, and reading the token then hashing it went over each byte twice, with a char decoded at
+/// every token's end. Runs of ASCII are read here; a token with a char past ASCII in or right
+/// after it is read by `TokenRanges` (and then hashed).
+pub struct HashedTokens<'a> {
+    text: &'a str,
+    /// Where the next token is looked for.
+    at: usize,
+}
+
+impl<'a> HashedTokens<'a> {
+    pub fn new(text: &'a str) -> HashedTokens<'a> {
+        HashedTokens { text, at: 0 }
+    }
+
+    /// The token `TokenRanges` reads from byte `at` (a char boundary), and its key.
+    #[cold]
+    fn read_past_ascii(&mut self, at: usize) -> Option<(ByteRange, u64)> {
+        let mut tokens = TokenRanges {
+            text: self.text,
+            at,
+        };
+        let range = tokens.next();
+        self.at = tokens.at;
+        let range = range?;
+        let key = token_key(self.text.get(range.clone()).unwrap_or(""));
+        Some((range, key))
+    }
+}
+
+impl Iterator for HashedTokens<'_> {
+    type Item = (ByteRange, u64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(ByteRange, u64)> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        loop {
+            match byte_class(*bytes.get(at)?) {
+                ByteClass::AsciiAlphanumeric => break,
+                ByteClass::OtherAscii => at += 1,
+                ByteClass::PastAscii => return self.read_past_ascii(at),
+            }
+        }
+        let start = at;
+        let mut key = KEY_SEED;
+        // `bytes[at]` is an ASCII letter or digit at the top of the loop.
+        let mut last = 0;
+        loop {
+            if let Some(&byte) = bytes.get(at) {
+                key = key_step(key, byte);
+                last = byte;
+            }
+            at += 1;
+            let Some(&next) = bytes.get(at) else {
+                break;
+            };
+            match byte_class(next) {
+                ByteClass::AsciiAlphanumeric => continue,
+                ByteClass::PastAscii => return self.read_past_ascii(start),
+                ByteClass::OtherAscii => {}
+            }
+            // Joined to the token with the char after it: `'` or `-` between letters or digits
+            // (one past ASCII after them may be a letter: read by `TokenRanges`), `.` or `,`
+            // between digits.
+            let after = bytes.get(at + 1).copied();
+            let joins = match next {
+                b'\'' | b'-' => match after.map(byte_class) {
+                    Some(ByteClass::AsciiAlphanumeric) => true,
+                    Some(ByteClass::PastAscii) => return self.read_past_ascii(start),
+                    _ => false,
+                },
+                b'.' | b',' => last.is_ascii_digit() && after.is_some_and(|a| a.is_ascii_digit()),
+                _ => false,
+            };
+            if !joins {
+                break;
+            }
+            key = key_step(key, next);
+            at += 1;
+        }
+        if last.is_ascii_digit() && bytes.get(at) == Some(&b'%') {
+            key = key_step(key, b'%');
+            at += 1;
+        }
+        self.at = at;
+        Some((start..at, key_end(key)))
+    }
+}
+
+/// A token as a 64-bit key for the memos of what was worked out for each token (the passage
+/// index's), as `HashedTokens` gives it: tokens are told apart without comparing them.
+pub fn token_key(token: &str) -> u64 {
+    key_end(token.bytes().fold(KEY_SEED, key_step))
+}
+
+const KEY_SEED: u64 = 0x243f_6a88_85a3_08d3;
+
+/// One byte into a `token_key` (FxHash's step: each is a bijection of the key so far).
+#[inline]
+fn key_step(key: u64, byte: u8) -> u64 {
+    (key.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// A `token_key`'s last step: the high bits, which the multiplications mixed best, folded into
+/// the low ones (which memos pick their slots by).
+#[inline]
+fn key_end(key: u64) -> u64 {
+    let key = (key ^ (key >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    key ^ (key >> 29)
+}
+
 /// The canonical value of a number token, if it is one: digits with thousands separators and a
 /// `%` or plural `s` dropped (`1,200` → `1200`, `1990s` → `1990`, `4.5%` → `4.5`), ordinals
 /// (`21st` → `21`), or an English number word up to ninety.
@@ -876,9 +989,53 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn token_ranges_equal_the_reference(text in "([a-z0-9]{1,4}|[A-Z]|[ .,'’%‐-]|和平|é|\u{301}){0,30}") {
+        fn token_ranges_equal_the_reference(pieces in proptest::collection::vec(text_piece(), 0..40)) {
+            let text = pieces.concat();
             proptest::prop_assert_eq!(token_ranges(&text), token_ranges_by_char_list(&text));
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn hashed_tokens_are_the_token_ranges_with_their_keys(
+            pieces in proptest::collection::vec(text_piece(), 0..40)
+        ) {
+            let text = pieces.concat();
+            let hashed: Vec<(ByteRange, u64)> = HashedTokens::new(&text).collect();
+            let expected: Vec<(ByteRange, u64)> = TokenRanges::new(&text)
+                .map(|range| (range.clone(), token_key(&text[range])))
+                .collect();
+            proptest::prop_assert_eq!(hashed, expected);
+        }
+    }
+
+    /// A piece of a text for the tokenizers: letters, digits, and each char that joins or ends
+    /// tokens (ASCII or not) as likely as a word.
+    fn text_piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const MARKS: [&str; 12] = [" ", ".", ",", "'", "’", "%", "‐", "-", "和平", "é", "—", "\u{301}"];
+        prop_oneof![
+            3 => "[ab]{1,2}",
+            3 => "[0-9]{1,2}",
+            1 => "[A-Z]",
+            6 => proptest::sample::select(&MARKS[..]).prop_map(str::to_string),
+        ]
+    }
+
+    #[test]
+    fn hashed_tokens_read_ascii_joins_and_hand_the_rest_on() {
+        let text = "Seoul's 1,200 people-to-people ties, 4.5% up; l'été 2020’s end-";
+        let ranges: Vec<&str> = HashedTokens::new(text)
+            .map(|(range, _)| &text[range])
+            .collect();
+        assert_eq!(
+            ranges,
+            ["Seoul's", "1,200", "people-to-people", "ties", "4.5%", "up", "l'été", "2020’s", "end"]
+        );
+        let keys: Vec<u64> = HashedTokens::new("up Up up").map(|(_, key)| key).collect();
+        assert_eq!(keys[0], keys[2]);
+        assert_ne!(keys[0], keys[1]);
     }
 
     fn texts(text: &str) -> Vec<&str> {

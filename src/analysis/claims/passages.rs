@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::lexicon::{
-    TokenRanges, WordMemo, is_stop_word, lowercase, number_value, remembered, stem_hash, word_key,
+    HashedTokens, WordMemo, is_stop_word, lowercase, number_value, remembered, stem_hash,
 };
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
@@ -65,8 +65,8 @@ impl SourcePassages {
             counts.start(index);
             let mut length: u16 = 0;
             let sentence = text.get(range.clone()).unwrap_or("");
-            for token in TokenRanges::new(sentence) {
-                if let Some(id) = ids.of(sentence.get(token).unwrap_or("")) {
+            for (token, key) in HashedTokens::new(sentence) {
+                if let Some(id) = ids.of(sentence, token, key) {
                     counts.add(id);
                     length = length.saturating_add(1);
                 }
@@ -304,7 +304,7 @@ struct StemIds {
     stem_of: Vec<u32>,
     id_of_stem: foldhash::HashMap<u32, u32>,
     /// The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by the
-    /// word's 64-bit hash (no comparison of the words themselves: stems are told apart by
+    /// word's `token_key` (no comparison of the words themselves: stems are told apart by
     /// 32-bit hashes already): a source repeats its vocabulary.
     id_of_token: HashMap<u64, u32, HashedAlready>,
     /// The words met most, answered before the map (a few kilobytes, always in cache): (word
@@ -331,14 +331,14 @@ impl StemIds {
         }
     }
 
-    /// The stem id of `token`, `None` when it is no content word.
-    fn of(&mut self, token: &str) -> Option<u32> {
-        let hash = word_key(token);
+    /// The stem id of the token at `range` of `text`, whose `token_key` is `hash`; `None` when
+    /// it is no content word.
+    fn of(&mut self, text: &str, range: ByteRange, hash: u64) -> Option<u32> {
         let slot = hash as usize % RECENT_TOKENS;
         let id = match self.recent.get(slot) {
             Some(&(key, id)) if key == hash && key != 0 => id,
             _ => {
-                let id = self.of_unseen(token, hash);
+                let id = self.of_unseen(text.get(range).unwrap_or(""), hash);
                 if let Some(slot) = self.recent.get_mut(slot) {
                     *slot = (hash, id);
                 }
@@ -411,7 +411,7 @@ impl SentenceCounts {
     }
 }
 
-/// Builds the hasher of a map whose keys are hashes already (`word_key`): a key is its own hash.
+/// Builds the hasher of a map whose keys are hashes already (`token_key`): a key is its own hash.
 #[derive(Clone, Copy, Default)]
 struct HashedAlready;
 
@@ -444,13 +444,13 @@ impl std::hash::Hasher for KeyAsHash {
 }
 
 thread_local! {
-    /// The `content_stem` of each token this thread met, by the token's `word_key`: sources share
+    /// The `content_stem` of each token this thread met, by the token's `token_key`: sources share
     /// their vocabulary, and telling a new word's stem (its lowercase, whether it is a number or
     /// a stop word, then its stem) cost as much as indexing the rest of a source.
     static CONTENT_STEMS: WordMemo<Option<u32>> = WordMemo::default();
 }
 
-/// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
+/// `content_stem(token)`, remembered by the thread under `key` (the token's `token_key`).
 fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
     remembered(&CONTENT_STEMS, key, || content_stem(token))
 }
@@ -641,7 +641,7 @@ fn best_first(mut ranked: Vec<(usize, f32)>, limit: usize) -> Vec<(usize, f32)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::claims::lexicon::WORDS_REMEMBERED;
+    use crate::analysis::claims::lexicon::{WORDS_REMEMBERED, token_key};
 
     fn source(key: &str, text: &str) -> Source {
         Source::markdown_for_test(key, text)
@@ -847,7 +847,7 @@ mod tests {
         for asked in [&tokens[..5], &tokens[..5], &tokens[..], &tokens[..]] {
             for &token in asked {
                 assert_eq!(
-                    memoized_content_stem(token, word_key(token)),
+                    memoized_content_stem(token, token_key(token)),
                     content_stem(token),
                     "{token}"
                 );
