@@ -971,9 +971,32 @@ impl<'a> Encoder<'a> {
     /// A count, then each number in `N` bytes (little-endian): what `Decoder::numbers` reads.
     fn numbers<const N: usize, T: Copy>(&mut self, values: &[T], to_le_bytes: fn(T) -> [u8; N]) {
         self.u64(values.len() as u64);
+        self.entries(values, |&value| to_le_bytes(value));
+    }
+
+    /// The entries of a table encoded already (what `entries` put), as they are.
+    pub(crate) fn encoded_entries(&mut self, bytes: &[u8]) {
+        self.put(bytes);
+    }
+
+    /// Each of `values` as the `N` bytes `to_bytes` gives it, one after the other: entries of a
+    /// table. Put a few kilobytes at a time (a map's spans are millions of entries at 100 MB of
+    /// sources, and putting them four bytes at a time cost 2 % of a cold check).
+    pub(crate) fn entries<const N: usize, T>(
+        &mut self,
+        values: &[T],
+        to_bytes: impl Fn(&T) -> [u8; N],
+    ) {
+        const BATCH_BYTES: usize = 4096;
         self.reserve(values.len() * N);
-        for &value in values {
-            self.put(&to_le_bytes(value));
+        let mut batch = [0u8; BATCH_BYTES];
+        for chunk in values.chunks((BATCH_BYTES / N).max(1)) {
+            let mut filled = 0;
+            for (value, slot) in chunk.iter().zip(batch.chunks_exact_mut(N)) {
+                slot.copy_from_slice(&to_bytes(value));
+                filled += N;
+            }
+            self.put(batch.get(..filled).unwrap_or_default());
         }
     }
 }

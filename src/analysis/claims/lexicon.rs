@@ -1014,7 +1014,9 @@ mod tests {
     /// tokens (ASCII or not) as likely as a word.
     fn text_piece() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
-        const MARKS: [&str; 12] = [" ", ".", ",", "'", "’", "%", "‐", "-", "和平", "é", "—", "\u{301}"];
+        const MARKS: [&str; 12] = [
+            " ", ".", ",", "'", "’", "%", "‐", "-", "和平", "é", "—", "\u{301}",
+        ];
         prop_oneof![
             3 => "[ab]{1,2}",
             3 => "[0-9]{1,2}",
@@ -1031,7 +1033,17 @@ mod tests {
             .collect();
         assert_eq!(
             ranges,
-            ["Seoul's", "1,200", "people-to-people", "ties", "4.5%", "up", "l'été", "2020’s", "end"]
+            [
+                "Seoul's",
+                "1,200",
+                "people-to-people",
+                "ties",
+                "4.5%",
+                "up",
+                "l'été",
+                "2020’s",
+                "end"
+            ]
         );
         let keys: Vec<u64> = HashedTokens::new("up Up up").map(|(_, key)| key).collect();
         assert_eq!(keys[0], keys[2]);

@@ -440,10 +440,16 @@ impl MappedText {
         let text = out.str(&self.text);
         out.u32(to_u32(self.spans.len()));
         let spans = out.position();
-        for span in self.spans.iter() {
-            out.u32(span.norm);
-            out.u32(span.orig);
-            out.u32(span.orig_len);
+        match &self.spans {
+            Spans::Heap(spans) => out.entries(spans, |span| {
+                let mut entry = [0u8; SPAN_BYTES];
+                let fields = [span.norm, span.orig, span.orig_len];
+                for (bytes, field) in entry.chunks_exact_mut(4).zip(fields) {
+                    bytes.copy_from_slice(&field.to_le_bytes());
+                }
+                entry
+            }),
+            Spans::Mapped(table) => out.encoded_entries(table.bytes()),
         }
         let spans = spans..out.position();
         out.u32s(&self.breaks);

@@ -802,7 +802,8 @@ fn fast_paths_equal_char_by_char_on_the_sample_corpus() {
 }
 
 /// `mapped` written to a file as the cache encodes it, and read back from the file mapped; also
-/// taken from where it was written (as a record just written is), which must be the same.
+/// taken from where it was written (as a record just written is), which must be the same, and
+/// encoding the copy read back writes the same bytes.
 fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     use std::io::Write;
     let mut out = crate::corpus::cache::Encoder::with_capacity(64);
@@ -816,6 +817,10 @@ fn mapped_copy(mapped: &MappedText, original_len: usize) -> MappedText {
     assert_eq!(input.remaining(), 0);
     let in_place = mapped.in_record(&map, at);
     assert_eq!(in_place.as_ref(), Some(&copy));
+    // Encoded again from the record, it is written as it was.
+    let mut again = crate::corpus::cache::Encoder::with_capacity(64);
+    copy.encode(&mut again);
+    assert_eq!(again.into_bytes(), bytes);
     copy
 }
 
