@@ -51,7 +51,9 @@ impl SourcePassages {
         // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words).
         let mut ids = StemIds::with_capacity(text.len() / 64);
         // (stem id, sentence, count), in sentence order.
-        let mut postings: Vec<(u32, u32, u16)> = Vec::new();
+        // Some one posting in ten bytes of prose: room for them at once (grown from empty, the
+        // list was copied some twenty times over for a source of megabytes).
+        let mut postings: Vec<(u32, u32, u16)> = Vec::with_capacity(text.len() / 8);
         let mut counts = SentenceCounts::default();
         for (index, range) in sentence_ranges.iter().enumerate() {
             let (Ok(index), Ok(start), Ok(end)) = (
