@@ -109,9 +109,12 @@ impl<'a> EntryIndex<'a> {
     fn new(entries: &'a [BibEntry]) -> Self {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<OsString, Vec<&BibEntry>> = HashMap::new();
+        let mut folders = HashMap::new();
         for entry in entries {
             for file in &entry.files {
-                by_path.entry(canonical(file)).or_insert(entry);
+                by_path
+                    .entry(canonical_in(file, &mut folders))
+                    .or_insert(entry);
                 if let Some(name) = file.file_name() {
                     let named = by_name.entry(name.to_os_string()).or_default();
                     if !named.iter().any(|e| std::ptr::eq(*e, entry)) {
@@ -126,7 +129,14 @@ impl<'a> EntryIndex<'a> {
     /// The entry naming `path`: same canonical path, else the only entry naming a file with the
     /// same name.
     fn find(&self, path: &Path) -> Option<&'a BibEntry> {
-        if let Some(entry) = self.by_path.get(&canonical(path)) {
+        // A path found as it is is canonical already (as the keys are): the walk lists most
+        // sources so, and canonicalising reads every component's link (a few system calls
+        // per source, for thousands of sources).
+        if let Some(entry) = self
+            .by_path
+            .get(path)
+            .or_else(|| self.by_path.get(&canonical(path)))
+        {
             return Some(entry);
         }
         match self.by_name.get(path.file_name()?)?.as_slice() {
@@ -138,6 +148,24 @@ impl<'a> EntryIndex<'a> {
 
 fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `canonical(path)`, with the canonical folders worked out so far (by the folder as written):
+/// a bibliography names thousands of files in a few folders, and canonicalising reads the link
+/// of every component of every path. The file itself, when it is a link, is followed as
+/// `canonical` follows it.
+fn canonical_in(path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> PathBuf {
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return canonical(path);
+    };
+    let is_link = std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink());
+    if folder.as_os_str().is_empty() || !matches!(is_link, Ok(false)) {
+        return canonical(path);
+    }
+    let canonical_folder = folders
+        .entry(folder.to_path_buf())
+        .or_insert_with(|| canonical(folder));
+    canonical_folder.join(name)
 }
 
 /// The format a file is written in, by its extension.
@@ -528,6 +556,50 @@ mod tests {
         let stem = corpus.source("stem2019").expect("stem source");
         assert_eq!(stem.format, SourceFormat::Plain);
         assert_eq!(stem.meta, SourceMeta::default());
+    }
+
+    /// Bibliography paths through a linked folder, to a link, with `..`, and a source listed
+    /// through a link: each found as canonicalising every path finds it.
+    #[cfg(unix)]
+    #[test]
+    fn entries_are_found_through_links_and_dot_dots() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::create_dir(root.join("real")).expect("mkdir");
+        let link = |to: &str, at: &str| {
+            std::os::unix::fs::symlink(root.join(to), root.join(at)).expect("symlink")
+        };
+        link("real", "folder-link");
+        let files = ["a", "b", "c", "d"].map(|name| {
+            let path = write(&root, &format!("real/{name}.md"), b"Text.");
+            (name, path)
+        });
+        link("real/b.md", "b-link.md");
+        let named = [
+            ("a", root.join("folder-link/a.md")),
+            ("b", root.join("b-link.md")),
+            ("c", root.join("real/../real/c.md")),
+            ("d", root.join("real/d.md")),
+            ("gone", root.join("real/gone.md")),
+            ("elsewhere", PathBuf::from("/nowhere/at/all.md")),
+        ];
+        let mut folders = HashMap::new();
+        for (_, path) in &named {
+            assert_eq!(
+                canonical_in(path, &mut folders),
+                canonical(path),
+                "{path:?}"
+            );
+        }
+        let bibliography: Vec<BibEntry> = named
+            .iter()
+            .map(|(key, path)| entry(&format!("{key}2020"), vec![path.clone()]))
+            .collect();
+        let mut sources: Vec<PathBuf> = files.iter().take(3).map(|(_, p)| p.clone()).collect();
+        sources.push(root.join("folder-link/d.md"));
+        let (corpus, _) = Corpus::load(&workspace(&root, sources, bibliography));
+        let keys: Vec<&str> = corpus.sources.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(keys, ["a2020", "b2020", "c2020", "d2020"]);
     }
 
     #[test]
