@@ -366,11 +366,30 @@ mod tests {
         cuts
     }
 
+    /// A piece of a text for the sentence splitters: words (capitalised or not, abbreviations
+    /// among them), digits, single spaces, and each terminator, closing or opening mark (ASCII
+    /// or not), so that `. X` and its variants come up often. (A regex of one-char alternatives
+    /// made a cut before a space in 7 texts of 256: the CJK terminators took most cuts.)
+    fn text_piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const MARKS: [&str; 14] = [
+            ".", ".", "?", "!", "'", "\"", ")", "”", "“", "。", "！", "？", "」", "「",
+        ];
+        const WORDS: [&str; 8] = ["word", "Word", "Mr", "e.g", "U.S", "é", "Élan", "1990"];
+        prop_oneof![
+            4 => Just(" ".to_string()),
+            4 => proptest::sample::select(&WORDS[..]).prop_map(str::to_string),
+            4 => proptest::sample::select(&MARKS[..]).prop_map(str::to_string),
+        ]
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
         #[test]
         fn sentence_ends_read_only_terminators_as_the_char_loop_did(
-            text in "([A-Za-z0-9 ]|\\.|\\?|!|'|\"|\\)|”|“|。|！|？|」|「|é|Mr|e\\.g){0,40}",
+            pieces in proptest::collection::vec(text_piece(), 0..40),
         ) {
+            let text = pieces.concat();
             proptest::prop_assert_eq!(sentence_ends(&text), sentence_ends_by_chars(&text));
         }
     }
