@@ -970,11 +970,8 @@ impl<'a> Encoder<'a> {
     /// Like `u32s`; where the values (after their count) went.
     pub(crate) fn stored_u32s(&mut self, values: &StoredU32s) -> std::ops::Range<usize> {
         self.u64(values.len() as u64);
-        self.reserve(values.len() * 4);
         let start = self.position();
-        for value in values.iter() {
-            self.put(&value.to_le_bytes());
-        }
+        values.encode(self);
         start..self.position()
     }
 

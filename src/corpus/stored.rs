@@ -249,6 +249,15 @@ impl StoredU32s {
             .then_some(StoredU32s(HeldU32s::Mapped(mapped)))
     }
 
+    /// Puts the values into `out` as little-endian `u32`s, the entries of a table (those of a
+    /// mapped record as they are).
+    pub(crate) fn encode(&self, out: &mut super::cache::Encoder) {
+        match &self.0 {
+            HeldU32s::Heap(values) => out.entries(values, |value| value.to_le_bytes()),
+            HeldU32s::Mapped(mapped) => out.encoded_entries(mapped.bytes()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.0 {
             HeldU32s::Heap(values) => values.len(),

@@ -114,9 +114,10 @@ pub(super) fn remembered<V: Copy>(
 }
 
 /// A word as a 64-bit hash, for memos of what was worked out for each word (`stem_hash`, the
-/// passage index's tokens): words are told apart without comparing them.
+/// passage index's tokens): words are told apart without comparing them. FxHash's step a byte,
+/// then a final mix: `HashedTokens` works it out as it reads a token.
 pub fn word_key(word: &str) -> u64 {
-    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0), word)
+    key_end(word.bytes().fold(KEY_SEED, key_step))
 }
 
 thread_local! {
@@ -324,7 +325,7 @@ impl Iterator for TokenRanges<'_> {
     }
 }
 
-/// The tokens of a text as `TokenRanges` reads them, each with its `token_key`, worked out as
+/// The tokens of a text as `TokenRanges` reads them, each with its `word_key`, worked out as
 /// its bytes are read: the passage index reads every token of a source once and looks its key
 /// up, and reading the token then hashing it went over each byte twice, with a char decoded at
 /// every token's end. Runs of ASCII are read here; a token with a char past ASCII in or right
@@ -350,7 +351,7 @@ impl<'a> HashedTokens<'a> {
         let range = tokens.next();
         self.at = tokens.at;
         let range = range?;
-        let key = token_key(self.text.get(range.clone()).unwrap_or(""));
+        let key = word_key(self.text.get(range.clone()).unwrap_or(""));
         Some((range, key))
     }
 }
@@ -415,21 +416,15 @@ impl Iterator for HashedTokens<'_> {
     }
 }
 
-/// A token as a 64-bit key for the memos of what was worked out for each token (the passage
-/// index's), as `HashedTokens` gives it: tokens are told apart without comparing them.
-pub fn token_key(token: &str) -> u64 {
-    key_end(token.bytes().fold(KEY_SEED, key_step))
-}
-
 const KEY_SEED: u64 = 0x243f_6a88_85a3_08d3;
 
-/// One byte into a `token_key` (FxHash's step: each is a bijection of the key so far).
+/// One byte into a `word_key` (FxHash's step: each is a bijection of the key so far).
 #[inline]
 fn key_step(key: u64, byte: u8) -> u64 {
     (key.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
 }
 
-/// A `token_key`'s last step: the high bits, which the multiplications mixed best, folded into
+/// A `word_key`'s last step: the high bits, which the multiplications mixed best, folded into
 /// the low ones (which memos pick their slots by).
 #[inline]
 fn key_end(key: u64) -> u64 {
@@ -1004,7 +999,7 @@ mod tests {
             let text = pieces.concat();
             let hashed: Vec<(ByteRange, u64)> = HashedTokens::new(&text).collect();
             let expected: Vec<(ByteRange, u64)> = TokenRanges::new(&text)
-                .map(|range| (range.clone(), token_key(&text[range])))
+                .map(|range| (range.clone(), word_key(&text[range])))
                 .collect();
             proptest::prop_assert_eq!(hashed, expected);
         }

@@ -306,7 +306,7 @@ struct StemIds {
     stem_of: Vec<u32>,
     id_of_stem: foldhash::HashMap<u32, u32>,
     /// The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by the
-    /// word's `token_key` (no comparison of the words themselves: stems are told apart by
+    /// word's `word_key` (no comparison of the words themselves: stems are told apart by
     /// 32-bit hashes already): a source repeats its vocabulary.
     id_of_token: HashMap<u64, u32, HashedAlready>,
     /// The words met most, answered before the map (a few kilobytes, always in cache): (word
@@ -333,7 +333,7 @@ impl StemIds {
         }
     }
 
-    /// The stem id of the token at `range` of `text`, whose `token_key` is `hash`; `None` when
+    /// The stem id of the token at `range` of `text`, whose `word_key` is `hash`; `None` when
     /// it is no content word.
     fn of(&mut self, text: &str, range: ByteRange, hash: u64) -> Option<u32> {
         let slot = hash as usize % RECENT_TOKENS;
@@ -413,7 +413,7 @@ impl SentenceCounts {
     }
 }
 
-/// Builds the hasher of a map whose keys are hashes already (`token_key`): a key is its own hash.
+/// Builds the hasher of a map whose keys are hashes already (`word_key`): a key is its own hash.
 #[derive(Clone, Copy, Default)]
 struct HashedAlready;
 
@@ -446,13 +446,13 @@ impl std::hash::Hasher for KeyAsHash {
 }
 
 thread_local! {
-    /// The `content_stem` of each token this thread met, by the token's `token_key`: sources share
+    /// The `content_stem` of each token this thread met, by the token's `word_key`: sources share
     /// their vocabulary, and telling a new word's stem (its lowercase, whether it is a number or
     /// a stop word, then its stem) cost as much as indexing the rest of a source.
     static CONTENT_STEMS: WordMemo<Option<u32>> = WordMemo::default();
 }
 
-/// `content_stem(token)`, remembered by the thread under `key` (the token's `token_key`).
+/// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
 fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
     remembered(&CONTENT_STEMS, key, || content_stem(token))
 }
@@ -643,7 +643,7 @@ fn best_first(mut ranked: Vec<(usize, f32)>, limit: usize) -> Vec<(usize, f32)> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::claims::lexicon::{WORDS_REMEMBERED, token_key};
+    use crate::analysis::claims::lexicon::{WORDS_REMEMBERED, word_key};
 
     fn source(key: &str, text: &str) -> Source {
         Source::markdown_for_test(key, text)
@@ -849,7 +849,7 @@ mod tests {
         for asked in [&tokens[..5], &tokens[..5], &tokens[..], &tokens[..]] {
             for &token in asked {
                 assert_eq!(
-                    memoized_content_stem(token, token_key(token)),
+                    memoized_content_stem(token, word_key(token)),
                     content_stem(token),
                     "{token}"
                 );

@@ -51,6 +51,16 @@ fn span_origin(span: Span, span_end: usize, char_start: usize, char_len: usize) 
     start..start + char_len
 }
 
+/// A span's entry in a record (what `span_of_entry` reads): three little-endian `u32`s.
+fn entry_of_span(span: &Span) -> [u8; SPAN_BYTES] {
+    let mut entry = [0u8; SPAN_BYTES];
+    let fields = [span.norm, span.orig, span.orig_len];
+    for (bytes, field) in entry.chunks_exact_mut(4).zip(fields) {
+        bytes.copy_from_slice(&field.to_le_bytes());
+    }
+    entry
+}
+
 /// The span a record's entry of `SPAN_BYTES` holds: three little-endian `u32`s.
 fn span_of_entry(entry: &[u8]) -> Span {
     let word = |at: usize| {
@@ -441,14 +451,7 @@ impl MappedText {
         out.u32(to_u32(self.spans.len()));
         let spans = out.position();
         match &self.spans {
-            Spans::Heap(spans) => out.entries(spans, |span| {
-                let mut entry = [0u8; SPAN_BYTES];
-                let fields = [span.norm, span.orig, span.orig_len];
-                for (bytes, field) in entry.chunks_exact_mut(4).zip(fields) {
-                    bytes.copy_from_slice(&field.to_le_bytes());
-                }
-                entry
-            }),
+            Spans::Heap(spans) => out.entries(spans, entry_of_span),
             Spans::Mapped(table) => out.encoded_entries(table.bytes()),
         }
         let spans = spans..out.position();
