@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::{self as lsp, Uri};
+use tower_lsp_server::ls_types::notification::PublishDiagnostics;
+use tower_lsp_server::ls_types::{self as lsp, PublishDiagnosticsParams, Uri};
 
 use super::convert::{Converter, KnownPositions, PathMapper};
+use super::transport::Outgoing;
 use super::worker::{Dirty, Snapshot, WorkerHandle};
 use crate::text::ColumnEncoding;
 
@@ -32,9 +33,37 @@ pub struct FileDiagnostics {
     pub diagnostics: Vec<lsp::Diagnostic>,
 }
 
+/// One file's `publishDiagnostics` notification, serialised.
+struct Publication {
+    path: PathBuf,
+    /// No diagnostics: the file's earlier ones are cleared.
+    clears: bool,
+    body: Vec<u8>,
+}
+
+impl FileDiagnostics {
+    /// The notification that publishes these diagnostics, serialised straight from the protocol's
+    /// types (tower-lsp-server's `Client` would build a `serde_json::Value` tree of them first).
+    fn into_publication(self) -> Option<Publication> {
+        let clears = self.diagnostics.is_empty();
+        let params = PublishDiagnosticsParams::new(self.uri, self.diagnostics, self.version);
+        match Outgoing::notification_body::<PublishDiagnostics>(&params) {
+            Ok(body) => Some(Publication {
+                path: self.path,
+                clears,
+                body,
+            }),
+            Err(error) => {
+                tracing::error!(%error, path = %self.path.display(), "diagnostics could not be serialised");
+                None
+            }
+        }
+    }
+}
+
 /// Runs until the dirty channel closes.
 pub async fn run_publisher(
-    client: Client,
+    outgoing: Outgoing,
     worker: WorkerHandle,
     mut dirty: mpsc::UnboundedReceiver<Dirty>,
     conversion: impl Fn() -> (ColumnEncoding, PathMapper) + Send + 'static,
@@ -69,7 +98,13 @@ pub async fn run_publisher(
         let previously = published.clone();
         let earlier = std::mem::take(&mut known);
         let computed = tokio::task::spawn_blocking(move || {
-            compute_with(&snapshot, &work, &previously, encoding, &paths, earlier)
+            let (files, positions) =
+                compute_with(&snapshot, &work, &previously, encoding, &paths, earlier);
+            let publications: Vec<Publication> = files
+                .into_iter()
+                .filter_map(FileDiagnostics::into_publication)
+                .collect();
+            (publications, positions)
         })
         .await;
         let files = match computed {
@@ -90,14 +125,14 @@ pub async fn run_publisher(
             if pending.contains(&file.path) {
                 continue;
             }
-            if file.diagnostics.is_empty() {
+            if !outgoing.send_body(file.body) {
+                return; // the session has ended
+            }
+            if file.clears {
                 published.remove(&file.path);
             } else {
-                published.insert(file.path.clone());
+                published.insert(file.path);
             }
-            client
-                .publish_diagnostics(file.uri, file.diagnostics, file.version)
-                .await;
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Modules: `server` (the `LanguageServer` implementation and request plumbing), `state` (open
 //! documents, session), `worker` (the `AnalysisHost` owner applying changes in order),
-//! `diagnostics` (debounced publishing), `progress` (the initial load), `convert` (encodings,
+//! `diagnostics` (debounced publishing), `transport` (framing, dispatch, the one writer), `progress` (the initial load), `convert` (encodings,
 //! positions, URIs, diagnostics), `settings`, and one module per feature.
 
 pub mod code_action;
@@ -19,6 +19,7 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod symbols;
+pub mod transport;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -30,8 +31,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{ClientSocket, LspService};
 
 pub use server::{DocumentText, DocumentTextParams, Server};
+pub use transport::Outgoing;
 
-/// How many requests tower-lsp processes at once. Above its default of 4 so that `shutdown` and
+/// How many requests are processed at once. Above its default of 4 so that `shutdown` and
 /// `$/cancelRequest` are never stuck behind requests waiting for the analysis.
 pub const CONCURRENCY: usize = 32;
 
@@ -52,11 +54,12 @@ pub enum Outcome {
 }
 
 /// The service and the client socket, for running the server over any transport (tests use an
-/// in-memory pipe). Call inside a tokio runtime. The flag is set when `shutdown` arrives.
-pub fn service() -> (LspService<Server>, ClientSocket, Arc<AtomicBool>) {
+/// in-memory pipe); what the server sends past tower-lsp-server goes through `outgoing`. Call
+/// inside a tokio runtime. The flag is set when `shutdown` arrives.
+pub fn service(outgoing: Outgoing) -> (LspService<Server>, ClientSocket, Arc<AtomicBool>) {
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = shutdown_requested.clone();
-    let (service, socket) = LspService::build(move |client| Server::new(client, flag))
+    let (service, socket) = LspService::build(move |client| Server::new(client, outgoing, flag))
         .custom_method("ibid/documentText", Server::document_text)
         .custom_method("ibid/debug/panic", Server::debug_panic)
         .finish();
@@ -67,13 +70,19 @@ pub fn service() -> (LspService<Server>, ClientSocket, Arc<AtomicBool>) {
 pub async fn serve<I, O>(input: I, output: O) -> Outcome
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
-    let (service, socket, shutdown_requested) = service();
-    tower_lsp_server::Server::new(input, output, socket)
-        .concurrency_level(CONCURRENCY)
-        .serve(service)
-        .await;
+    let (outgoing, bodies) = Outgoing::channel();
+    let (service, socket, shutdown_requested) = service(outgoing.clone());
+    transport::serve_service(
+        input,
+        output,
+        service,
+        socket,
+        (outgoing, bodies),
+        CONCURRENCY,
+    )
+    .await;
     if shutdown_requested.load(Ordering::SeqCst) {
         Outcome::Clean
     } else {

@@ -25,6 +25,7 @@ use super::references::references;
 use super::settings::overlay_from_settings;
 use super::state::{Documents, Session};
 use super::symbols::{document_symbols, workspace_symbols};
+use super::transport::Outgoing;
 use super::worker::{self, Change, DiskChange, Snapshot, WorkerHandle, panic_message};
 use crate::lock;
 use crate::text::ColumnEncoding;
@@ -64,14 +65,14 @@ pub struct DocumentText {
 impl Server {
     /// A server; must be created inside a tokio runtime (it spawns the analysis worker and the
     /// diagnostics publisher). `shutdown_requested` is set when the client sends `shutdown`.
-    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Server {
+    pub fn new(client: Client, outgoing: Outgoing, shutdown_requested: Arc<AtomicBool>) -> Server {
         let documents = Arc::new(Mutex::new(Documents::default()));
         let session = Arc::new(Mutex::new(Session::default()));
         let (dirty_tx, dirty_rx) = tokio::sync::mpsc::unbounded_channel();
         let worker = worker::spawn(documents.clone(), dirty_tx);
         let publisher_session = session.clone();
         tokio::spawn(run_publisher(
-            client.clone(),
+            outgoing,
             worker.clone(),
             dirty_rx,
             move || {
