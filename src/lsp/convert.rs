@@ -222,11 +222,23 @@ pub struct Converter<'a> {
     pub encoding: ColumnEncoding,
     pub paths: &'a PathMapper,
     /// Files other than sources (notes, a bibliography, `ibid.toml`) met so far.
-    texts: foldhash::HashMap<PathBuf, Option<Arc<TextPositions>>>,
+    texts: foldhash::HashMap<PathKey, Option<Arc<TextPositions>>>,
     /// Sources met so far.
-    sources: foldhash::HashMap<PathBuf, KnownSource>,
+    sources: foldhash::HashMap<PathKey, KnownSource>,
+    /// The URIs of the files met so far.
+    uris: foldhash::HashMap<PathKey, Option<Uri>>,
     /// What an earlier conversion knew of sources, re-used for those that are the same `Arc`.
     earlier: KnownPositions,
+}
+
+/// A path as the key of the converter's maps: its bytes. A note's diagnostics point into hundreds
+/// of files, each looked up several times per conversion; hashing a `Path` walks its components
+/// (a fifth of a keystroke's conversion went to it), its bytes hash at once. The paths come from
+/// the analysis, one spelling per file.
+type PathKey = Box<[u8]>;
+
+fn path_key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
 }
 
 /// What conversions learn of the sources they point into, kept from one to the next (the
@@ -234,7 +246,7 @@ pub struct Converter<'a> {
 /// nor reads again the hundreds of sources their related locations point into — the ranges are
 /// the same as the last time, and converting them read the sources' mapped pages.
 #[derive(Default)]
-pub struct KnownPositions(foldhash::HashMap<PathBuf, KnownSource>);
+pub struct KnownPositions(foldhash::HashMap<PathKey, KnownSource>);
 
 /// One source's line index and the ranges converted in it, with the source they belong to (a
 /// reloaded source is a new `Arc`) and in the encoding they were converted to.
@@ -295,6 +307,7 @@ impl<'a> Converter<'a> {
             paths,
             texts: foldhash::HashMap::default(),
             sources: foldhash::HashMap::default(),
+            uris: foldhash::HashMap::default(),
             earlier,
         }
     }
@@ -317,12 +330,13 @@ impl<'a> Converter<'a> {
 
     /// The source at `path` (not a note's), with what is known of it.
     fn source(&mut self, path: &Path) -> Option<&mut KnownSource> {
-        if !self.sources.contains_key(path) {
+        let key = path_key(path);
+        if !self.sources.contains_key(key) {
             if self.analysis.is_note(path) {
                 return None;
             }
             let source = self.analysis.corpus().source_by_path(path)?;
-            let known = match self.earlier.0.remove(path) {
+            let known = match self.earlier.0.remove(key) {
                 Some(known)
                     if Arc::ptr_eq(&known.source, source) && known.encoding == self.encoding =>
                 {
@@ -340,15 +354,15 @@ impl<'a> Converter<'a> {
                     earlier: foldhash::HashMap::default(),
                 },
             };
-            self.sources.insert(path.to_path_buf(), known);
+            self.sources.insert(key.into(), known);
         }
-        self.sources.get_mut(path)
+        self.sources.get_mut(key)
     }
 
     /// The positions of a file: its analysed text, else (a bibliography, `ibid.toml`) the file
     /// on disk.
     pub fn file(&mut self, path: &Path) -> Option<Arc<TextPositions>> {
-        if let Some(cached) = self.texts.get(path) {
+        if let Some(cached) = self.texts.get(path_key(path)) {
             return cached.clone();
         }
         if let Some(source) = self.source(path) {
@@ -360,16 +374,22 @@ impl<'a> Converter<'a> {
                 .map(|bytes| StoredText::from(String::from_utf8_lossy(&bytes).into_owned()))
         });
         let positions = text.map(|text| Arc::new(TextPositions::new(text, self.encoding)));
-        self.texts.insert(path.to_path_buf(), positions.clone());
+        self.texts.insert(path_key(path).into(), positions.clone());
         positions
     }
 
-    pub fn uri(&self, path: &Path) -> Option<Uri> {
-        self.paths.path_to_uri(path)
+    pub fn uri(&mut self, path: &Path) -> Option<Uri> {
+        let key = path_key(path);
+        if let Some(uri) = self.uris.get(key) {
+            return uri.clone();
+        }
+        let uri = self.paths.path_to_uri(path);
+        self.uris.insert(key.into(), uri.clone());
+        uri
     }
 
     pub fn range(&mut self, path: &Path, range: &ByteRange) -> Option<lsp::Range> {
-        if let Some(cached) = self.texts.get(path) {
+        if let Some(cached) = self.texts.get(path_key(path)) {
             return Some(cached.as_ref()?.range(range));
         }
         if let Some(source) = self.source(path) {
@@ -419,7 +439,9 @@ impl<'a> Converter<'a> {
 impl KnownPositions {
     /// How many converted ranges are known in the source at `path`.
     pub(super) fn ranges_in(&self, path: &Path) -> usize {
-        self.0.get(path).map_or(0, |known| known.ranges.len())
+        self.0
+            .get(path_key(path))
+            .map_or(0, |known| known.ranges.len())
     }
 
     /// Every known range turned into the empty range at the start of its file: a conversion
