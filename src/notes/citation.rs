@@ -113,19 +113,25 @@ fn clamp_region(text: &str, region: ByteRange) -> ByteRange {
 fn scan_brackets(bytes: &[u8], region: ByteRange) -> (Vec<(usize, usize)>, Vec<usize>) {
     let mut pairs = Vec::new();
     let mut open = Vec::new();
-    let mut pos = region.start;
-    while pos < region.end {
-        match bytes.get(pos) {
-            Some(b'\\') => pos += 1,
+    let slice = bytes
+        .get(region.start..region.end.min(bytes.len()))
+        .unwrap_or_default();
+    // A backslash escapes the byte after it (another backslash too).
+    let mut escaped_until = 0;
+    for i in memchr::memchr3_iter(b'\\', b'[', b']', slice) {
+        if i < escaped_until {
+            continue;
+        }
+        let pos = region.start + i;
+        match slice.get(i) {
+            Some(b'\\') => escaped_until = i + 2,
             Some(b'[') => open.push(pos),
-            Some(b']') => {
+            _ => {
                 if let Some(start) = open.pop() {
                     pairs.push((start, pos));
                 }
             }
-            _ => {}
         }
-        pos += 1;
     }
     pairs.sort_unstable();
     (pairs, open)
@@ -934,5 +940,45 @@ mod tests {
                 }
             }
         }
+
+        /// `scan_brackets` (memchr to each `\\`, `[` and `]`) pairs the brackets the byte loop
+        /// it replaced paired, and leaves the same ones open, in any region.
+        #[test]
+        fn brackets_pair_as_a_byte_loop_pairs_them(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(&["[", "]", "\\", "\\\\", "@a", " ", "word", "é", "\n"][..]),
+                0..40,
+            ),
+            start in 0usize..80,
+            end in 0usize..80,
+        ) {
+            let text = pieces.concat();
+            proptest::prop_assert_eq!(
+                scan_brackets(text.as_bytes(), start..end),
+                brackets_byte_by_byte(text.as_bytes(), start..end)
+            );
+        }
+    }
+
+    /// The byte loop `scan_brackets` was, as the reference.
+    fn brackets_byte_by_byte(bytes: &[u8], region: ByteRange) -> (Vec<(usize, usize)>, Vec<usize>) {
+        let mut pairs = Vec::new();
+        let mut open = Vec::new();
+        let mut pos = region.start;
+        while pos < region.end {
+            match bytes.get(pos) {
+                Some(b'\\') => pos += 1,
+                Some(b'[') => open.push(pos),
+                Some(b']') => {
+                    if let Some(start) = open.pop() {
+                        pairs.push((start, pos));
+                    }
+                }
+                _ => {}
+            }
+            pos += 1;
+        }
+        pairs.sort_unstable();
+        (pairs, open)
     }
 }

@@ -102,6 +102,11 @@ pub fn scan_inline(text: &str, region: ByteRange) -> QuotationScan {
     } = closing_limits(&chars);
     let mut i = 0;
     while let Some(&(offset, c)) = chars.get(i) {
+        if c.is_ascii() && c != '"' {
+            // No other ASCII char opens a quotation (most of a paragraph's chars).
+            i += 1;
+            continue;
+        }
         // `None`: not an opening mark; `Some(None)`: an opening mark never closed.
         let close = match c {
             '"' if opens_straight(&chars, i) => Some(close_straight(&chars, i, straight_limit)),
