@@ -14,6 +14,41 @@ use super::state::Documents;
 use crate::analysis::{Analysis, AnalysisHost, LoadProgress, MinedTerms, NoProgress, TermsState};
 use crate::workspace::Config;
 
+/// The thread pool of background work (mining the sources' terms, some seconds after a load),
+/// apart from rayon's global pool, which the analysis of edits and requests uses: work queued in
+/// one pool does not wait behind the other's. Its threads run at a lower priority (nice 10 on
+/// Linux), so that the operating system gives the cores to the edits first. `None` when the
+/// pool cannot be built (the work then runs on the global pool).
+fn background_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .thread_name(|i| format!("ibid-background-{i}"))
+            .start_handler(|_| lower_this_thread_priority())
+            .build()
+            .map_err(|error| tracing::warn!(%error, "no pool for background work"))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Lowers the calling thread's scheduling priority (Linux: each thread has its own nice value).
+fn lower_this_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take no pointers; PRIO_PROCESS with a thread's id sets
+        // that thread's nice value only.
+        let lowered = unsafe {
+            let thread = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, 10)
+        };
+        if lowered != 0 {
+            tracing::debug!("could not lower a background thread's priority");
+        }
+    }
+}
+
 /// A change for the analysis, in protocol order.
 pub enum Change {
     /// The workspace root and the editor settings (sent by `initialized`, before `Load`).
@@ -237,7 +272,11 @@ async fn run(
                     mining = true;
                     tokio::task::spawn_blocking(move || {
                         let started = std::time::Instant::now();
-                        match catch_unwind(AssertUnwindSafe(|| job.run())) {
+                        let run = || match background_pool() {
+                            Some(pool) => pool.install(|| job.run()),
+                            None => job.run(),
+                        };
+                        match catch_unwind(AssertUnwindSafe(run)) {
                             Ok(mined) => {
                                 tracing::info!(
                                     elapsed_ms = started.elapsed().as_millis() as u64,
@@ -696,6 +735,31 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nice value of the calling thread.
+    #[cfg(target_os = "linux")]
+    fn this_thread_nice() -> i32 {
+        // SAFETY: no pointers; a thread's id reads that thread's nice value.
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    /// Background work runs in its own pool, on threads below the priority of the others (the
+    /// analysis of edits, on rayon's global pool, keeps its own).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn background_work_runs_apart_at_a_lower_priority() {
+        let pool = background_pool().expect("a background pool");
+        let (nice, on_pool) =
+            pool.install(|| (this_thread_nice(), pool.current_thread_index().is_some()));
+        let global_nice = rayon::scope(|_| this_thread_nice());
+        assert!(on_pool, "the work ran on one of the pool's threads");
+        assert!(
+            nice >= global_nice + 10 || nice == 19,
+            "nice {nice}, global {global_nice}"
+        );
+        let edits_nice = rayon::join(this_thread_nice, this_thread_nice);
+        assert_eq!(edits_nice, (global_nice, global_nice));
+    }
 
     fn disk(path: &str, kind: DiskChange) -> Change {
         Change::Disk {
