@@ -185,6 +185,7 @@ async fn write_frames<O: AsyncWrite + Unpin>(
             break;
         }
         for body in batch.drain(..) {
+            tracing::trace!(body = %String::from_utf8_lossy(&body), "->");
             let header = format!("Content-Length: {}\r\n\r\n", body.len());
             let written = async {
                 output.write_all(header.as_bytes()).await?;
@@ -258,6 +259,7 @@ pub async fn serve_service<I, O>(
                     continue;
                 }
             };
+            tracing::trace!(body = %String::from_utf8_lossy(&body), "<-");
             match serde_json::from_slice::<Incoming>(&body) {
                 Ok(Incoming::Request(request)) => {
                     if let Err(error) = futures::future::poll_fn(|cx| service.poll_ready(cx)).await
