@@ -2,7 +2,7 @@
 //! (`../shared/corpus`, read at run time) and measures the release binary on it: cold and warm
 //! `ibid check`, the language server (initialize → first diagnostics, hover and definition
 //! latency, keystroke → republished diagnostics, a source saved and 50 sources changed at once →
-//! republished diagnostics), peak
+//! republished diagnostics, a restart, keystrokes while the sources' terms are mined), peak
 //! memory, and `rg -F -f` over the same corpus with the same quotations as the exact-matching
 //! baseline.
 //!
@@ -1670,7 +1670,110 @@ fn lsp(
         );
     }
     server.stop();
+    // A third start with no terms cached (a workspace whose sources changed since it was last
+    // opened): the terms are mined in the background while the writer types.
+    forget_cached_terms(&cache);
+    progress.say("ibid lsp: start without cached terms, typing while they are mined");
+    let mut server = Lsp::start(ibid, &dir, &cache, &log)?;
+    if open_and_wait(args, &mut server, &dir, manifest, progress)?.is_some()
+        && let Some(latencies) =
+            type_in_long_note(args, &mut server, &dir, manifest, results, progress)?
+    {
+        let p99 = percentile(&latencies, 99.0);
+        results.add(
+            "lsp keystroke while terms are mined p50 (ms)",
+            latencies,
+            "ms",
+            None,
+            false,
+        );
+        results.add(
+            "lsp keystroke while terms are mined p99 (ms)",
+            vec![p99],
+            "ms",
+            Some("<= 50 ms"),
+            false,
+        );
+    }
+    server.stop();
     Ok(())
+}
+
+/// Removes the terms mined from the sources from the cache folder (`terms-*.bin`), so that the
+/// next server mines them again.
+fn forget_cached_terms(cache: &Path) {
+    let Ok(entries) = fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("terms-") && name.ends_with(".bin") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Opens the 2,000-line note, waits for its first diagnostics, then types `--keystrokes`
+/// characters one at a time, each at the start of a prose line: the time from each `didChange`
+/// to the `publishDiagnostics` carrying its version, in ms. `None` when the note got no
+/// diagnostics.
+fn type_in_long_note(
+    args: &Args,
+    server: &mut Lsp,
+    dir: &Path,
+    manifest: &Manifest,
+    results: &mut Results,
+    progress: &Progress,
+) -> Result<Option<Vec<f64>>, String> {
+    let long_path = dir.join(&manifest.long_note);
+    let long_uri = uri_of(&long_path);
+    let long_text =
+        fs::read_to_string(&long_path).map_err(|e| format!("{}: {e}", long_path.display()))?;
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": long_uri, "languageId": "markdown", "version": 1, "text": long_text}}),
+    )?;
+    progress.say("ibid lsp: opening the 2,000-line note");
+    if server
+        .wait_for(args.timeout, |m| {
+            is_publish_for(m, &long_uri) && m["params"]["version"] == json!(1)
+        })?
+        .is_none()
+    {
+        results
+            .notes
+            .push("lsp: no diagnostics for the long note after opening it".into());
+        return Ok(None);
+    }
+    progress.say(&format!("ibid lsp: {} keystrokes", args.keystrokes));
+    let mut latencies = Vec::new();
+    for k in 0..args.keystrokes {
+        let version = k as i64 + 2;
+        let line = manifest.keystroke_lines[k * 7 % manifest.keystroke_lines.len().max(1)];
+        let sent = Instant::now();
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": long_uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+                    "text": "x"
+                }]
+            }),
+        )?;
+        let Some((arrived, _)) = server.wait_for(Duration::from_secs(60), |m| {
+            is_publish_for(m, &long_uri) && m["params"]["version"] == json!(version)
+        })?
+        else {
+            results
+                .notes
+                .push(format!("lsp: keystroke {k} got no diagnostics within 60 s"));
+            break;
+        };
+        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
+    }
+    Ok(Some(latencies))
 }
 
 /// Sends `initialize`, `initialized` and `didOpen` of the open note; waits for the note's first
@@ -1994,53 +2097,9 @@ fn lsp_session(
     }
 
     // Keystrokes on the 2,000-line note.
-    let long_path = dir.join(&manifest.long_note);
-    let long_uri = uri_of(&long_path);
-    let long_text =
-        fs::read_to_string(&long_path).map_err(|e| format!("{}: {e}", long_path.display()))?;
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": long_uri, "languageId": "markdown", "version": 1, "text": long_text}}),
-    )?;
-    progress.say("ibid lsp: opening the 2,000-line note");
-    if server
-        .wait_for(args.timeout, |m| {
-            is_publish_for(m, &long_uri) && m["params"]["version"] == json!(1)
-        })?
-        .is_none()
-    {
-        results
-            .notes
-            .push("lsp: no diagnostics for the long note after opening it".into());
+    let Some(latencies) = type_in_long_note(args, server, dir, manifest, results, progress)? else {
         return Ok(());
-    }
-    progress.say(&format!("ibid lsp: {} keystrokes", args.keystrokes));
-    let mut latencies = Vec::new();
-    for k in 0..args.keystrokes {
-        let version = k as i64 + 2;
-        let line = manifest.keystroke_lines[k * 7 % manifest.keystroke_lines.len().max(1)];
-        let sent = Instant::now();
-        server.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": {"uri": long_uri, "version": version},
-                "contentChanges": [{
-                    "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
-                    "text": "x"
-                }]
-            }),
-        )?;
-        let Some((arrived, _)) = server.wait_for(Duration::from_secs(60), |m| {
-            is_publish_for(m, &long_uri) && m["params"]["version"] == json!(version)
-        })?
-        else {
-            results
-                .notes
-                .push(format!("lsp: keystroke {k} got no diagnostics within 60 s"));
-            break;
-        };
-        latencies.push((arrived - sent).as_secs_f64() * 1000.0);
-    }
+    };
     let p99 = percentile(&latencies, 99.0);
     let keystrokes = latencies;
     source_saves(args, server, dir, &note_uri, results, progress)?;
