@@ -1671,8 +1671,9 @@ fn lsp(
     }
     server.stop();
     // A third start with no terms cached (a workspace whose sources changed since it was last
-    // opened): the terms are mined in the background while the writer types.
-    forget_cached_terms(&cache);
+    // opened): the terms are mined in the background while the writer types. The cached terms
+    // are put back afterwards, so that the next run starts as this one did.
+    let aside = set_cached_terms_aside(&cache);
     progress.say("ibid lsp: start without cached terms, typing while they are mined");
     let mut server = Lsp::start(ibid, &dir, &cache, &log)?;
     if open_and_wait(args, &mut server, &dir, manifest, progress)?.is_some()
@@ -1696,22 +1697,46 @@ fn lsp(
         );
     }
     server.stop();
+    for (original, moved) in aside {
+        if let Err(error) = fs::rename(&moved, &original) {
+            results.notes.push(format!(
+                "the cached terms could not be put back ({}: {error})",
+                original.display()
+            ));
+        }
+    }
     Ok(())
 }
 
-/// Removes the terms mined from the sources from the cache folder (`terms-*.bin`), so that the
-/// next server mines them again.
-fn forget_cached_terms(cache: &Path) {
+/// Sends `didOpen` (version 1) of the Markdown file at `path` with its text; its URI.
+fn open_document(server: &mut Lsp, path: &Path) -> Result<String, String> {
+    let uri = uri_of(path);
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "markdown", "version": 1, "text": text}}),
+    )?;
+    Ok(uri)
+}
+
+/// Moves the terms mined from the sources out of the cache folder (`terms-*.bin`, renamed with
+/// `.aside`), so that the next server mines them again: each file's path and where it went.
+fn set_cached_terms_aside(cache: &Path) -> Vec<(PathBuf, PathBuf)> {
     let Ok(entries) = fs::read_dir(cache) else {
-        return;
+        return Vec::new();
     };
+    let mut moved = Vec::new();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
+        let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with("terms-") && name.ends_with(".bin") {
-            let _ = fs::remove_file(entry.path());
+            let original = entry.path();
+            let aside = cache.join(format!("{name}.aside"));
+            if fs::rename(&original, &aside).is_ok() {
+                moved.push((original, aside));
+            }
         }
     }
+    moved
 }
 
 /// Opens the 2,000-line note, waits for its first diagnostics, then types `--keystrokes`
@@ -1726,14 +1751,7 @@ fn type_in_long_note(
     results: &mut Results,
     progress: &Progress,
 ) -> Result<Option<Vec<f64>>, String> {
-    let long_path = dir.join(&manifest.long_note);
-    let long_uri = uri_of(&long_path);
-    let long_text =
-        fs::read_to_string(&long_path).map_err(|e| format!("{}: {e}", long_path.display()))?;
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": long_uri, "languageId": "markdown", "version": 1, "text": long_text}}),
-    )?;
+    let long_uri = open_document(server, &dir.join(&manifest.long_note))?;
     progress.say("ibid lsp: opening the 2,000-line note");
     if server
         .wait_for(args.timeout, |m| {
@@ -1812,14 +1830,7 @@ fn open_and_wait(
         return Ok(None);
     }
     server.notify("initialized", json!({}))?;
-    let note_path = dir.join(&manifest.open_note);
-    let note_uri = uri_of(&note_path);
-    let note_text =
-        fs::read_to_string(&note_path).map_err(|e| format!("{}: {e}", note_path.display()))?;
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": note_uri, "languageId": "markdown", "version": 1, "text": note_text}}),
-    )?;
+    let note_uri = open_document(server, &dir.join(&manifest.open_note))?;
     progress.say("ibid lsp: waiting for the first diagnostics of the open note");
     let mut first_any = None;
     let first = server.wait_for(args.timeout, |m| {
