@@ -1680,20 +1680,11 @@ fn lsp(
         && let Some(latencies) =
             type_in_long_note(args, &mut server, &dir, manifest, results, progress)?
     {
-        let p99 = percentile(&latencies, 99.0);
-        results.add(
-            "lsp keystroke while terms are mined p50 (ms)",
+        add_latencies(
+            results,
+            "keystroke while terms are mined",
             latencies,
-            "ms",
-            None,
-            false,
-        );
-        results.add(
-            "lsp keystroke while terms are mined p99 (ms)",
-            vec![p99],
-            "ms",
-            Some("<= 50 ms"),
-            false,
+            "<= 50 ms",
         );
     }
     server.stop();
@@ -1706,6 +1697,26 @@ fn lsp(
         }
     }
     Ok(())
+}
+
+/// Adds `lsp <figure> p50 (ms)` (every latency, in ms) and `lsp <figure> p99 (ms)` against
+/// `target`.
+fn add_latencies(results: &mut Results, figure: &str, latencies: Vec<f64>, target: &str) {
+    let p99 = percentile(&latencies, 99.0);
+    results.add(
+        &format!("lsp {figure} p50 (ms)"),
+        latencies,
+        "ms",
+        None,
+        false,
+    );
+    results.add(
+        &format!("lsp {figure} p99 (ms)"),
+        vec![p99],
+        "ms",
+        Some(target),
+        false,
+    );
 }
 
 /// Sends `didOpen` (version 1) of the Markdown file at `path` with its text; its URI.
@@ -2082,21 +2093,7 @@ fn lsp_session(
             }
         }
         let short = method.trim_start_matches("textDocument/");
-        let p99 = percentile(&latencies, 99.0);
-        results.add(
-            &format!("lsp {short} p50 (ms)"),
-            latencies.clone(),
-            "ms",
-            None,
-            false,
-        );
-        results.add(
-            &format!("lsp {short} p99 (ms)"),
-            vec![p99],
-            "ms",
-            Some("<= 5 ms"),
-            false,
-        );
+        add_latencies(results, short, latencies, "<= 5 ms");
         let summary: Vec<String> = answered
             .iter()
             .map(|(what, (some, all))| format!("{what} {some}/{all}"))
@@ -2111,24 +2108,8 @@ fn lsp_session(
     let Some(latencies) = type_in_long_note(args, server, dir, manifest, results, progress)? else {
         return Ok(());
     };
-    let p99 = percentile(&latencies, 99.0);
-    let keystrokes = latencies;
     source_saves(args, server, dir, &note_uri, results, progress)?;
     sources_pulled(args, server, dir, &note_uri, results, progress)?;
-    let latencies = keystrokes;
-    results.add(
-        "lsp keystroke -> diagnostics p50 (ms)",
-        latencies,
-        "ms",
-        None,
-        false,
-    );
-    results.add(
-        "lsp keystroke -> diagnostics p99 (ms)",
-        vec![p99],
-        "ms",
-        Some("<= 50 ms"),
-        false,
-    );
+    add_latencies(results, "keystroke -> diagnostics", latencies, "<= 50 ms");
     Ok(())
 }

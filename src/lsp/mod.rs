@@ -3,8 +3,9 @@
 //!
 //! Modules: `server` (the `LanguageServer` implementation and request plumbing), `state` (open
 //! documents, session), `worker` (the `AnalysisHost` owner applying changes in order),
-//! `diagnostics` (debounced publishing), `transport` (framing, dispatch, the one writer), `progress` (the initial load), `convert` (encodings,
-//! positions, URIs, diagnostics), `settings`, and one module per feature.
+//! `diagnostics` (debounced publishing), `transport` (framing, dispatch, the one writer),
+//! `progress` (the initial load), `convert` (encodings, positions, URIs, diagnostics),
+//! `settings`, and one module per feature.
 
 pub mod code_action;
 pub mod code_lens;
@@ -31,7 +32,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{ClientSocket, LspService};
 
 pub use server::{DocumentText, DocumentTextParams, Server};
-pub use transport::Outgoing;
+pub use transport::{Outgoing, Wire};
 
 /// How many requests are processed at once. Above its default of 4 so that `shutdown` and
 /// `$/cancelRequest` are never stuck behind requests waiting for the analysis.
@@ -72,17 +73,9 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin,
 {
-    let (outgoing, bodies) = Outgoing::channel();
-    let (service, socket, shutdown_requested) = service(outgoing.clone());
-    transport::serve_service(
-        input,
-        output,
-        service,
-        socket,
-        (outgoing, bodies),
-        CONCURRENCY,
-    )
-    .await;
+    let wire = Wire::new();
+    let (service, socket, shutdown_requested) = service(wire.outgoing());
+    transport::serve_service(input, output, service, socket, wire, CONCURRENCY).await;
     if shutdown_requested.load(Ordering::SeqCst) {
         Outcome::Clean
     } else {

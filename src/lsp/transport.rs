@@ -47,13 +47,36 @@ struct NotificationMessage<'a, P> {
     params: &'a P,
 }
 
-impl Outgoing {
-    /// An `Outgoing` and the receiving end its messages arrive at (the writer's).
-    pub fn channel() -> (Outgoing, mpsc::UnboundedReceiver<Vec<u8>>) {
+/// The way out to the client: an `Outgoing` with the receiving end its messages arrive at,
+/// which the transport's writer reads.
+#[derive(Debug)]
+pub struct Wire {
+    outgoing: Outgoing,
+    bodies: mpsc::UnboundedReceiver<Vec<u8>>,
+}
+
+impl Wire {
+    pub fn new() -> Wire {
         let (bodies, receiver) = mpsc::unbounded_channel();
-        (Outgoing { bodies }, receiver)
+        Wire {
+            outgoing: Outgoing { bodies },
+            bodies: receiver,
+        }
     }
 
+    /// A sender of messages onto this wire.
+    pub fn outgoing(&self) -> Outgoing {
+        self.outgoing.clone()
+    }
+}
+
+impl Default for Wire {
+    fn default() -> Wire {
+        Wire::new()
+    }
+}
+
+impl Outgoing {
     /// The body of notification `N` with `params`, ready for [`Outgoing::send_body`].
     pub fn notification_body<N: Notification>(params: &N::Params) -> serde_json::Result<Vec<u8>> {
         serde_json::to_vec(&NotificationMessage {
@@ -206,14 +229,14 @@ async fn write_frames<O: AsyncWrite + Unpin>(
     let _ = output.flush().await;
 }
 
-/// Serves `service` on `input`/`output` until `exit` or the end of input. `outgoing` must be the
-/// sending end of `bodies`.
+/// Serves `service` on `input`/`output` until `exit` or the end of input; every message leaves
+/// through `wire` (whose `Outgoing`s the service may hold too).
 pub async fn serve_service<I, O>(
     input: I,
     output: O,
     mut service: LspService<Server>,
     socket: ClientSocket,
-    (outgoing, bodies): (Outgoing, mpsc::UnboundedReceiver<Vec<u8>>),
+    Wire { outgoing, bodies }: Wire,
     concurrency: usize,
 ) where
     I: AsyncRead + Unpin,
@@ -410,7 +433,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_writer_frames_what_was_sent_before_it_stopped() {
-        let (outgoing, bodies) = Outgoing::channel();
+        let Wire { outgoing, bodies } = Wire::new();
         let (stop, stopped) = oneshot::channel();
         let (client, server) = tokio::io::duplex(1 << 16);
         let writer = tokio::spawn(write_frames(server, bodies, stopped));
