@@ -37,6 +37,11 @@ pub struct SourcePassages {
     /// by one, the low bit set when the stem occurs more than once there, then that count. Most
     /// postings take one byte (six as parallel `u32`/`u16` arrays).
     postings: Vec<u8>,
+    /// Where to resume reading the postings of stems with more than `SKIP_EVERY` of them: one
+    /// `Skip` per `SKIP_EVERY` postings after the first block, stem after stem; `skip_lists` says
+    /// whose (the stem's index in `stems`, its first skip, how many), by stem index.
+    skips: Vec<Skip>,
+    skip_lists: Vec<[u32; 3]>,
     /// Content words per sentence.
     lengths: Vec<u16>,
     average_length: f32,
@@ -116,6 +121,8 @@ impl SourcePassages {
         let mut stems = Vec::with_capacity(by_stem.len());
         let mut starts = Vec::with_capacity(by_stem.len());
         let mut bytes = Vec::with_capacity(grouped.len() * 2);
+        let mut skips = Vec::new();
+        let mut skip_lists = Vec::new();
         for packed in by_stem {
             let (stem, id) = (
                 (packed >> 32) as u32,
@@ -125,17 +132,35 @@ impl SourcePassages {
                 .get(id..id + 2)
                 .and_then(|bounds| grouped.get(bounds[0]..bounds[1]))
                 .unwrap_or_default();
+            let first_skip = skips.len();
             stems.push(stem);
             starts.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
-            push_varint(&mut bytes, u32::try_from(group.len()).unwrap_or(u32::MAX));
+            let held = u32::try_from(group.len()).unwrap_or(u32::MAX);
+            push_varint(&mut bytes, held);
+            let first_posting = bytes.len();
             let mut previous = 0;
-            for &(sentence, count) in group {
+            for (&(sentence, count), read) in group.iter().zip(0u32..) {
+                if read > 0 && (read as usize).is_multiple_of(SKIP_EVERY) {
+                    skips.push(Skip {
+                        before: previous,
+                        at: u32::try_from(bytes.len() - first_posting).unwrap_or(u32::MAX),
+                        remaining: held - read,
+                    });
+                }
                 let gap = sentence - previous;
                 previous = sentence;
                 push_varint(&mut bytes, gap << 1 | u32::from(count > 1));
                 if count > 1 {
                     push_varint(&mut bytes, u32::from(count));
                 }
+            }
+            if skips.len() > first_skip {
+                let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+                skip_lists.push([
+                    to_u32(stems.len() - 1),
+                    to_u32(first_skip),
+                    to_u32(skips.len() - first_skip),
+                ]);
             }
         }
         drop(grouped);
@@ -150,6 +175,8 @@ impl SourcePassages {
             stems,
             starts,
             postings: bytes,
+            skips,
+            skip_lists,
             lengths,
             average_length: average_length.max(1.0),
         }
@@ -169,7 +196,8 @@ impl SourcePassages {
     /// The postings of one stem: the sentences it occurs in (ascending) with how often, and
     /// how many there are.
     fn postings_of(&self, stem: u32) -> Postings<'_> {
-        let found = self.stems.binary_search(&stem).ok().and_then(|i| {
+        let at = self.stems.binary_search(&stem).ok();
+        let found = at.and_then(|i| {
             let start = *self.starts.get(i)? as usize;
             self.postings.get(start..)
         });
@@ -179,10 +207,21 @@ impl SourcePassages {
         } else {
             read_varint(&mut bytes)
         };
+        let skips = at
+            .and_then(|i| {
+                let i = u32::try_from(i).ok()?;
+                let list = self.skip_lists.binary_search_by_key(&i, |l| l[0]).ok()?;
+                let [_, first, count] = *self.skip_lists.get(list)?;
+                self.skips
+                    .get(first as usize..first as usize + count as usize)
+            })
+            .unwrap_or_default();
         Postings {
             bytes,
+            first: bytes,
             remaining,
             sentence: 0,
+            skips,
         }
     }
 
@@ -256,8 +295,8 @@ impl SourcePassages {
             let norm = K1 * (1.0 - B + B * length / self.average_length);
             let mut score = 0.0f32;
             for term in &mut terms {
-                while term.next.is_some_and(|(s, _)| s < sentence) {
-                    term.next = term.postings.next();
+                if term.next.is_some_and(|(s, _)| s < sentence) {
+                    term.next = term.postings.advance_to(sentence);
                 }
                 if let Some((s, count)) = term.next
                     && s == sentence
@@ -480,11 +519,56 @@ struct QueryTerm<'a> {
     next: Option<(u32, u16)>,
 }
 
+/// Postings read between skips (`SourcePassages::skips`): a stem's common enough to have them
+/// name a sentence in ten or more of a large source's, and the search reads a weak stem's
+/// postings only up to the sentences the others put forward.
+const SKIP_EVERY: usize = if cfg!(test) { 4 } else { 128 };
+
+/// Where reading a stem's postings may resume: at posting `held - remaining` (a multiple of
+/// `SKIP_EVERY`), `at` bytes into them, the posting before it in sentence `before`.
+#[derive(Debug, Clone, Copy)]
+struct Skip {
+    before: u32,
+    at: u32,
+    remaining: u32,
+}
+
 /// One stem's postings, decoded as they are read: (sentence, count).
 struct Postings<'a> {
+    /// The postings not read yet.
     bytes: &'a [u8],
+    /// All of them (what a skip's `at` counts from).
+    first: &'a [u8],
     remaining: u32,
+    /// The sentence of the posting read last (0 before the first).
     sentence: u32,
+    /// The skips not passed yet.
+    skips: &'a [Skip],
+}
+
+impl Postings<'_> {
+    /// The first posting not read yet whose sentence is `target` or later; the postings before
+    /// it are passed over, a block of `SKIP_EVERY` at a time when the skips allow.
+    fn advance_to(&mut self, target: u32) -> Option<(u32, u16)> {
+        let mut resume = None;
+        while let Some((skip, rest)) = self.skips.split_first()
+            && skip.before < target
+        {
+            // A skip ahead of what was read: every posting up to it comes before `target`.
+            if skip.remaining <= self.remaining {
+                resume = Some(*skip);
+            }
+            self.skips = rest;
+        }
+        if let Some(skip) = resume
+            && let Some(bytes) = self.first.get(skip.at as usize..)
+        {
+            self.bytes = bytes;
+            self.remaining = skip.remaining;
+            self.sentence = skip.before;
+        }
+        self.find(|&(sentence, _)| sentence >= target)
+    }
 }
 
 impl Iterator for Postings<'_> {
@@ -761,6 +845,36 @@ mod tests {
             for (stem, postings) in &expected {
                 proptest::prop_assert_eq!(&passages.postings_of(*stem).collect::<Vec<_>>(), postings);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Advancing through a stem's postings to ever later sentences (over skips where it can)
+        /// finds what reading them one by one finds: the first posting at or past each target.
+        #[test]
+        fn advancing_over_skips_finds_what_reading_one_by_one_finds(
+            sentences in sentences_of(vec!["quay", "quay", "quay", "harbour", "froze"], 5, 120),
+            steps in proptest::collection::vec(0u32..30, 1..20),
+        ) {
+            let passages = SourcePassages::build(&source("a", &text_of(&sentences)));
+            for stem in [stem_hash("quay"), stem_hash("harbour"), stem_hash("froze")] {
+                let all: Vec<(u32, u16)> = passages.postings_of(stem).collect();
+                let mut postings = passages.postings_of(stem);
+                let mut target = 0;
+                let mut read = 0;
+                for step in &steps {
+                    target += step;
+                    let expected = all.iter().skip(read).find(|p| p.0 >= target).copied();
+                    proptest::prop_assert_eq!(postings.advance_to(target), expected);
+                    read = expected.map_or(all.len(), |p| all.iter().position(|q| *q == p).unwrap_or(0) + 1);
+                }
+            }
+            // Long enough lists have skips (the test's `SKIP_EVERY` is 4).
+            let quays = passages.postings_of(stem_hash("quay")).remaining as usize;
+            proptest::prop_assert_eq!(
+                !passages.postings_of(stem_hash("quay")).skips.is_empty(),
+                quays > SKIP_EVERY
+            );
         }
     }
 
