@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::budget::{INDEXED_AT_ONCE, IndexingBudget};
 use super::cache::{Record, RecordRef, SourceCache};
 use super::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
@@ -22,10 +23,11 @@ pub(crate) fn load_corpus(
     cache: Option<&SourceCache>,
 ) -> (Corpus, Vec<Diagnostic>) {
     let entries = EntryIndex::new(&workspace.bibliography);
+    let budget = IndexingBudget::new(INDEXED_AT_ONCE);
     let loaded: Vec<(Option<Loaded>, Vec<Diagnostic>)> = workspace
         .sources
         .par_iter()
-        .map(|path| load_source(path, &entries, cache))
+        .map(|path| load_source(path, &entries, cache, &budget))
         .collect();
 
     let mut diagnostics = Vec::new();
@@ -183,6 +185,7 @@ fn load_source(
     path: &Path,
     entries: &EntryIndex,
     cache: Option<&SourceCache>,
+    budget: &IndexingBudget,
 ) -> (Option<Loaded>, Vec<Diagnostic>) {
     let format = format_of(path);
     let metadata = cache.and_then(|_| std::fs::metadata(path).ok());
@@ -199,8 +202,16 @@ fn load_source(
             message,
         )
     };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    // Read (and indexed, and stored) within a share of the budget the size of the file.
+    let read = std::fs::File::open(path).and_then(|mut file| {
+        use std::io::Read;
+        let size = file.metadata().map_or(0, |m| m.len());
+        let share = budget.take(size);
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.read_to_end(&mut bytes).map(|_| (bytes, share))
+    });
+    let (bytes, _share) = match read {
+        Ok(read) => read,
         Err(error) => {
             let message = format!("cannot read this source: {error}; it is left out");
             return (None, vec![unreadable(message)]);

@@ -4,6 +4,7 @@
 //! `normalize`).
 
 pub(crate) mod ascii;
+mod budget;
 pub mod cache;
 mod index;
 pub mod load;

@@ -1,0 +1,164 @@
+//! How much source text is normalised at once. A source being indexed holds its original, clean
+//! and key texts with their offset maps on the heap (some 3.5 times its size) until they go into
+//! its cache record; two threads each indexing a source of 47 MB took a check's memory to 366 MB.
+//! A thread about to index a source takes a share of a byte budget the size of the source and
+//! waits while the others hold too much of it; a source larger than the whole budget is indexed
+//! alone. Sources of a corpus of articles are far smaller than the budget and never wait.
+
+use std::cell::Cell;
+use std::sync::{Condvar, Mutex};
+
+/// Bytes of source text indexed at once by all threads together.
+pub(crate) const INDEXED_AT_ONCE: u64 = 64 << 20;
+
+/// A budget of bytes shared by the threads indexing sources.
+#[derive(Debug)]
+pub(crate) struct IndexingBudget {
+    limit: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+thread_local! {
+    /// Whether this thread holds a share: it never waits for another (a thread waiting for a
+    /// share would otherwise wait for itself, if a share's holder ever picked up another
+    /// source's indexing while it waited on parallel work).
+    static HOLDING: Cell<bool> = const { Cell::new(false) };
+}
+
+impl IndexingBudget {
+    pub(crate) fn new(limit: u64) -> IndexingBudget {
+        IndexingBudget {
+            limit: limit.max(1),
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// A share of `bytes` (at most the whole budget), once the other threads' shares leave room
+    /// for it; held until dropped.
+    pub(crate) fn take(&self, bytes: u64) -> BudgetShare<'_> {
+        let bytes = bytes.min(self.limit);
+        let mut used = crate::lock(&self.used);
+        if !HOLDING.get() {
+            while *used > 0 && *used + bytes > self.limit {
+                used = self
+                    .freed
+                    .wait(used)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        *used += bytes;
+        let nested = HOLDING.replace(true);
+        BudgetShare {
+            budget: self,
+            bytes,
+            nested,
+        }
+    }
+}
+
+/// A thread's share of an `IndexingBudget`, given back when dropped.
+#[derive(Debug)]
+pub(crate) struct BudgetShare<'a> {
+    budget: &'a IndexingBudget,
+    bytes: u64,
+    /// Taken while the thread held another share.
+    nested: bool,
+}
+
+impl Drop for BudgetShare<'_> {
+    fn drop(&mut self) {
+        let mut used = crate::lock(&self.budget.used);
+        *used = used.saturating_sub(self.bytes);
+        drop(used);
+        HOLDING.set(self.nested);
+        self.budget.freed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Whether a thread taking `bytes` of `budget` gets its share within a short wait: the share
+    /// is taken on another thread and held until the returned sender is dropped.
+    fn taken_on_another_thread(
+        budget: &'static IndexingBudget,
+        bytes: u64,
+    ) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
+        let (taken, has_taken) = mpsc::channel();
+        let (release, until_released) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            let _share = budget.take(bytes);
+            let _ = taken.send(());
+            let _ = until_released.recv();
+        });
+        (has_taken, release)
+    }
+
+    fn leaked(limit: u64) -> &'static IndexingBudget {
+        Box::leak(Box::new(IndexingBudget::new(limit)))
+    }
+
+    const SHORT: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn shares_that_fit_are_taken_at_once_and_one_that_does_not_waits_for_room() {
+        let budget = leaked(100);
+        let (first, release_first) = taken_on_another_thread(budget, 60);
+        first.recv_timeout(SHORT).expect("the first share at once");
+        let (second, _release_second) = taken_on_another_thread(budget, 30);
+        second.recv_timeout(SHORT).expect("60 + 30 fit in 100");
+        let (third, _release_third) = taken_on_another_thread(budget, 20);
+        assert!(
+            third.recv_timeout(SHORT).is_err(),
+            "60 + 30 + 20 do not fit: the third waits"
+        );
+        drop(release_first);
+        third
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the third is taken once the first is given back");
+    }
+
+    #[test]
+    fn a_source_larger_than_the_budget_is_indexed_alone() {
+        let budget = leaked(100);
+        let (small, release_small) = taken_on_another_thread(budget, 10);
+        small.recv_timeout(SHORT).expect("a small share at once");
+        let (large, release_large) = taken_on_another_thread(budget, 500);
+        assert!(
+            large.recv_timeout(SHORT).is_err(),
+            "the large one waits for the small one"
+        );
+        drop(release_small);
+        large
+            .recv_timeout(Duration::from_secs(5))
+            .expect("then it takes the whole budget");
+        let (next, _release_next) = taken_on_another_thread(budget, 1);
+        assert!(
+            next.recv_timeout(SHORT).is_err(),
+            "nothing else while the large one holds it all"
+        );
+        drop(release_large);
+        next.recv_timeout(Duration::from_secs(5))
+            .expect("taken once the large one is done");
+    }
+
+    #[test]
+    fn a_thread_holding_a_share_never_waits_for_another() {
+        let budget = IndexingBudget::new(100);
+        let outer = budget.take(90);
+        // Would wait for itself if it waited.
+        let inner = budget.take(50);
+        drop(inner);
+        drop(outer);
+        assert_eq!(*crate::lock(&budget.used), 0, "every share given back");
+        assert!(
+            !HOLDING.get(),
+            "the thread holds none once both are dropped"
+        );
+    }
+}
