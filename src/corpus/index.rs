@@ -299,6 +299,32 @@ pub struct WordPlaces {
     unlisted: Vec<u32>,
 }
 
+/// Each place `WordPlaces` lists in `key` (a key shorter than 4 GB), in key order: the hash of
+/// a word and where it starts; for a word holding chars from U+0E00 up (not indexed), those of
+/// its runs of narrower chars instead (a run of words may start or end inside such a word).
+fn for_each_place(key: &str, mut place: impl FnMut(u32, u32)) {
+    for word in KeyWords::new(key) {
+        let Ok(start) = u32::try_from(word.start) else {
+            continue;
+        };
+        if !word.ascii
+            && let Some(token) = key.get(word.start..word.end)
+            && token.chars().any(is_wide)
+        {
+            for (offset, piece) in pieces_of(token) {
+                if let Ok(offset) = u32::try_from(offset) {
+                    place(word_hash(piece), start.saturating_add(offset));
+                }
+            }
+        } else if let Some(hash) = word.hash {
+            place(hash, start);
+        }
+    }
+}
+
+/// `WordPlaces::build`'s mark of a word whose places are left out.
+const UNLISTED: u32 = u32::MAX;
+
 /// A word found in more than one in `LISTED_SHARE` of a key's words (and more than
 /// `MIN_UNLISTED` times) has its places left out of `WordPlaces`: `the`, `of`, `and`... (in
 /// tests, any word found more than four times).
@@ -319,49 +345,52 @@ impl std::fmt::Debug for WordPlaces {
 impl WordPlaces {
     /// The places of `key`'s words; `None` when the key is too short to need them, or too long
     /// for 32-bit offsets.
+    ///
+    /// Two passes over the key: the first counts each word's places, the second writes them
+    /// where their word's run starts. (A list of every (word, place) sorted by word took, with
+    /// the sort's buffer, 16 bytes a word of the key at once: 128 MB for a source of 48 MB.)
     pub fn build(key: &str) -> Option<WordPlaces> {
         if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
             return None;
         }
-        // (hash, start), in key order; sorted by hash, stably, each word's places stay in order.
-        let mut entries: Vec<(u32, u32)> =
-            Vec::with_capacity(bytecount::count(key.as_bytes(), b' ') + 1);
-        for word in KeyWords::new(key) {
-            let Ok(start) = u32::try_from(word.start) else {
-                continue;
+        // Each word's count, then where its next place goes (`UNLISTED` for a common word).
+        let mut cursor: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+        let mut total = 0usize;
+        for_each_place(key, |hash, _| {
+            *cursor.entry(hash).or_default() += 1;
+            total += 1;
+        });
+        let most = (total / LISTED_SHARE).max(MIN_UNLISTED);
+        let mut counted: Vec<(u32, u32)> = cursor.iter().map(|(&h, &n)| (h, n)).collect();
+        counted.sort_unstable();
+        let (mut hashes, mut starts, mut unlisted) = (Vec::new(), Vec::new(), Vec::new());
+        let mut listed = 0u32;
+        for (hash, count) in counted {
+            let next = match cursor.get_mut(&hash) {
+                Some(next) => next,
+                None => continue,
             };
-            // A word holding chars from U+0E00 up is not indexed; its runs of narrower chars
-            // are, where each starts: a run of words may start or end inside such a word.
-            if !word.ascii
-                && let Some(token) = key.get(word.start..word.end)
-                && token.chars().any(is_wide)
-            {
-                for (offset, piece) in pieces_of(token) {
-                    if let Ok(offset) = u32::try_from(offset) {
-                        entries.push((word_hash(piece), start.saturating_add(offset)));
-                    }
-                }
-            } else if let Some(hash) = word.hash {
-                entries.push((hash, start));
-            }
-        }
-        radsort::sort_by_key(&mut entries, |&(hash, _)| hash);
-        let most = (entries.len() / LISTED_SHARE).max(MIN_UNLISTED);
-        let (mut hashes, mut starts, mut places, mut unlisted) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for group in entries.chunk_by(|a, b| a.0 == b.0) {
-            let Some(&(hash, _)) = group.first() else {
-                continue;
-            };
-            if group.len() > most {
+            if count as usize > most {
                 unlisted.push(hash);
+                *next = UNLISTED;
             } else {
                 hashes.push(hash);
-                starts.push(u32::try_from(places.len()).ok()?);
-                places.extend(group.iter().map(|&(_, start)| start));
+                starts.push(listed);
+                *next = listed;
+                listed = listed.checked_add(count)?;
             }
         }
-        starts.push(u32::try_from(places.len()).ok()?);
+        starts.push(listed);
+        let mut places = vec![0u32; listed as usize];
+        for_each_place(key, |hash, start| {
+            if let Some(next) = cursor.get_mut(&hash)
+                && *next != UNLISTED
+                && let Some(slot) = places.get_mut(*next as usize)
+            {
+                *slot = start;
+                *next += 1;
+            }
+        });
         Some(WordPlaces {
             hashes,
             starts,
@@ -1378,6 +1407,46 @@ mod tests {
             Some(vec![start])
         );
         assert_eq!(places.where_run_may_start(&["of", "w99"]), Some(vec![]));
+    }
+
+    proptest::proptest! {
+        /// Each word's places are where it starts in the key, in order, and the commonest words'
+        /// are left out: as a list of every word's start, grouped by word, tells.
+        #[test]
+        fn every_words_places_are_where_it_starts(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["of", "the", "tide", "港口city", "和平", "quay", "w1", "w2"]),
+                1..120,
+            ),
+        ) {
+            let key = words.join(" ");
+            let places = WordPlaces::build(&key).expect("tests place every key");
+            let mut expected: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+            for_each_place(&key, |hash, start| expected.entry(hash).or_default().push(start));
+            let total: usize = expected.values().map(Vec::len).sum();
+            let most = (total / LISTED_SHARE).max(MIN_UNLISTED);
+            for (hash, starts) in &expected {
+                let listed = places.hashes.binary_search(hash).ok().map(|i| places.places_at(i));
+                if starts.len() > most {
+                    proptest::prop_assert_eq!(listed, None);
+                    proptest::prop_assert!(places.unlisted.binary_search(hash).is_ok());
+                } else {
+                    proptest::prop_assert_eq!(listed, Some(starts.as_slice()));
+                }
+            }
+            proptest::prop_assert_eq!(places.hashes.len() + places.unlisted.len(), expected.len());
+            proptest::prop_assert!(places.hashes.is_sorted() && places.unlisted.is_sorted());
+            // `tide` is listed at every place it starts (found by reading the key), unless it is
+            // among the commonest.
+            let tides: Vec<u32> = key
+                .match_indices("tide")
+                .map(|(at, _)| at as u32)
+                .collect();
+            match places.places_of("tide") {
+                Some(listed) => proptest::prop_assert_eq!(listed, tides.as_slice()),
+                None => proptest::prop_assert!(tides.len() > most),
+            }
+        }
     }
 
     /// A table of the words at a key's breaks: the word ending at each and the word starting
