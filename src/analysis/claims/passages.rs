@@ -55,19 +55,16 @@ impl SourcePassages {
         let mut sentences = Vec::with_capacity(sentence_ranges.len());
         // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words).
         let mut ids = StemIds::with_capacity(text.len() / 64);
-        // Each sentence's (stem id, count)s, sentence after sentence: those of sentence `i` end
-        // at `ends[i]`. Some one posting in ten bytes of prose: room for them at once (grown
-        // from empty, the lists were copied some twenty times over for a source of megabytes).
-        let mut posting_ids: Vec<u32> = Vec::with_capacity(text.len() / 10);
-        let mut posting_counts: Vec<u16> = Vec::with_capacity(text.len() / 10);
-        let mut ends: Vec<u32> = Vec::with_capacity(sentence_ranges.len());
+        // (stem id, sentence, count), in sentence order.
+        // Some one posting in ten bytes of prose: room for them at once (grown from empty, the
+        // list was copied some twenty times over for a source of megabytes).
+        let mut postings: Vec<(u32, u32, u16)> = Vec::with_capacity(text.len() / 8);
         let mut counts = SentenceCounts::default();
         for (index, range) in sentence_ranges.iter().enumerate() {
-            let (Ok(index), Ok(start), Ok(end), Ok(posted)) = (
+            let (Ok(index), Ok(start), Ok(end)) = (
                 u32::try_from(index),
                 u32::try_from(range.start),
                 u32::try_from(range.end),
-                u32::try_from(posting_ids.len()),
             ) else {
                 break; // past 4 GB of clean text: the rest is not indexed
             };
@@ -81,32 +78,39 @@ impl SourcePassages {
                     length = length.saturating_add(1);
                 }
             }
-            for &(id, count) in counts.counted() {
-                posting_ids.push(id);
-                posting_counts.push(count);
-            }
-            ends.push(posted.saturating_add(u32::try_from(counts.counted().len()).unwrap_or(0)));
+            postings.extend(
+                counts
+                    .counted()
+                    .iter()
+                    .map(|&(id, count)| (id, index, count)),
+            );
             lengths.push(length);
         }
-        let postings = || postings_in_order(&posting_ids, &posting_counts, &ends);
-        // Stem by stem (by id): how many postings, the bytes they take, the sentence of the last
-        // one counted. Then each stem's postings are written where its bytes start: no list of
-        // them grouped by stem is made (it and the list above took 20 bytes a posting at once).
         let stem_of = ids.stem_of;
-        let mut held = vec![0u32; stem_of.len()];
-        let mut size = vec![0usize; stem_of.len()];
-        let mut last = vec![0u32; stem_of.len()];
-        for (id, sentence, count) in postings() {
-            let i = id as usize;
-            if let (Some(held), Some(size), Some(last)) =
-                (held.get_mut(i), size.get_mut(i), last.get_mut(i))
-            {
-                *size += posting_len(sentence - *last, count);
-                *last = sentence;
-                *held += 1;
+        // Group the postings by stem id (a counting sort: each group stays in sentence order).
+        let mut group_starts = vec![0usize; stem_of.len() + 1];
+        for &(id, _, _) in &postings {
+            if let Some(n) = group_starts.get_mut(id as usize + 1) {
+                *n += 1;
             }
         }
-        // The stems in ascending order, each with its id: (stem, id) in one `u64` each, which
+        let mut total = 0;
+        for start in &mut group_starts {
+            total += *start;
+            *start = total;
+        }
+        let mut grouped: Vec<(u32, u16)> = vec![(0, 0); postings.len()];
+        let mut next = group_starts.clone();
+        for &(id, sentence, count) in &postings {
+            if let Some(at) = next.get_mut(id as usize)
+                && let Some(slot) = grouped.get_mut(*at)
+            {
+                *slot = (sentence, count);
+                *at += 1;
+            }
+        }
+        drop(postings);
+        // The stems in ascending order, each with its group: (stem, id) in one `u64` each, which
         // sorts as the pairs would (the stems are distinct) at half the bytes moved.
         let mut by_stem: Vec<u64> = stem_of
             .iter()
@@ -114,96 +118,53 @@ impl SourcePassages {
             .map(|(&stem, id)| u64::from(stem) << 32 | id)
             .collect();
         by_stem.sort_unstable();
-        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let mut stems = Vec::with_capacity(by_stem.len());
         let mut starts = Vec::with_capacity(by_stem.len());
-        let mut ids_by_stem = Vec::with_capacity(by_stem.len());
+        let mut bytes = Vec::with_capacity(grouped.len() * 2);
+        let mut skips = Vec::new();
         let mut skip_lists = Vec::new();
-        // By id: where the stem's postings start and where its next one goes, in `bytes`, and
-        // where its next skip goes, in `skips`.
-        let mut first_posting = vec![0usize; stem_of.len()];
-        let mut next_posting = vec![0usize; stem_of.len()];
-        let mut next_skip = vec![0usize; stem_of.len()];
-        let (mut total, mut skip_total) = (0usize, 0usize);
         for packed in by_stem {
             let (stem, id) = (
                 (packed >> 32) as u32,
                 (packed & u64::from(u32::MAX)) as usize,
             );
-            let (Some(&count), Some(&bytes), Some(first), Some(next), Some(skip)) = (
-                held.get(id),
-                size.get(id),
-                first_posting.get_mut(id),
-                next_posting.get_mut(id),
-                next_skip.get_mut(id),
-            ) else {
-                continue;
-            };
+            let group = group_starts
+                .get(id..id + 2)
+                .and_then(|bounds| grouped.get(bounds[0]..bounds[1]))
+                .unwrap_or_default();
+            let first_skip = skips.len();
             stems.push(stem);
-            ids_by_stem.push(id);
-            starts.push(to_u32(total));
-            total += varint_len(count);
-            (*first, *next) = (total, total);
-            total += bytes;
-            let stem_skips = (count as usize).saturating_sub(1) / SKIP_EVERY;
-            if stem_skips > 0 {
+            starts.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
+            let held = u32::try_from(group.len()).unwrap_or(u32::MAX);
+            push_varint(&mut bytes, held);
+            let first_posting = bytes.len();
+            let mut previous = 0;
+            for (&(sentence, count), read) in group.iter().zip(0u32..) {
+                if read > 0 && (read as usize).is_multiple_of(SKIP_EVERY) {
+                    skips.push(Skip {
+                        before: previous,
+                        at: u32::try_from(bytes.len() - first_posting).unwrap_or(u32::MAX),
+                        remaining: held - read,
+                    });
+                }
+                let gap = sentence - previous;
+                previous = sentence;
+                push_varint(&mut bytes, gap << 1 | u32::from(count > 1));
+                if count > 1 {
+                    push_varint(&mut bytes, u32::from(count));
+                }
+            }
+            if skips.len() > first_skip {
+                let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
                 skip_lists.push([
                     to_u32(stems.len() - 1),
-                    to_u32(skip_total),
-                    to_u32(stem_skips),
+                    to_u32(first_skip),
+                    to_u32(skips.len() - first_skip),
                 ]);
             }
-            *skip = skip_total;
-            skip_total += stem_skips;
         }
-        let mut bytes = vec![0u8; total];
-        for (&start, &id) in starts.iter().zip(&ids_by_stem) {
-            let count = held.get(id).copied().unwrap_or(0);
-            write_varint(&mut bytes, &mut (start as usize), count);
-        }
-        drop(ids_by_stem);
-        let unset = Skip {
-            before: 0,
-            at: 0,
-            remaining: 0,
-        };
-        let mut skips = vec![unset; skip_total];
-        let mut read = vec![0u32; stem_of.len()];
-        last.fill(0);
-        for (id, sentence, count) in postings() {
-            let i = id as usize;
-            let (Some(at), Some(&first), Some(read), Some(last), Some(&count_all)) = (
-                next_posting.get_mut(i),
-                first_posting.get(i),
-                read.get_mut(i),
-                last.get_mut(i),
-                held.get(i),
-            ) else {
-                continue;
-            };
-            if *read > 0
-                && (*read as usize).is_multiple_of(SKIP_EVERY)
-                && let Some(next) = next_skip.get_mut(i)
-                && let Some(slot) = skips.get_mut(*next)
-            {
-                *slot = Skip {
-                    before: *last,
-                    at: to_u32(*at - first),
-                    remaining: count_all - *read,
-                };
-                *next += 1;
-            }
-            write_varint(
-                &mut bytes,
-                at,
-                (sentence - *last) << 1 | u32::from(count > 1),
-            );
-            if count > 1 {
-                write_varint(&mut bytes, at, u32::from(count));
-            }
-            *last = sentence;
-            *read += 1;
-        }
+        drop(grouped);
+        bytes.shrink_to_fit();
         let average_length = if lengths.is_empty() {
             1.0
         } else {
@@ -629,56 +590,13 @@ impl Iterator for Postings<'_> {
     }
 }
 
-/// Writes `value` as a LEB128 varint (seven bits a byte, low first; the high bit says more) at
-/// `*at`, moving `*at` past it.
-fn write_varint(bytes: &mut [u8], at: &mut usize, mut value: u32) {
+/// Appends `value` as a LEB128 varint (seven bits a byte, low first; the high bit says more).
+fn push_varint(bytes: &mut Vec<u8>, mut value: u32) {
     while value >= 0x80 {
-        if let Some(byte) = bytes.get_mut(*at) {
-            *byte = (value & 0x7f) as u8 | 0x80;
-        }
-        *at += 1;
+        bytes.push((value & 0x7f) as u8 | 0x80);
         value >>= 7;
     }
-    if let Some(byte) = bytes.get_mut(*at) {
-        *byte = value as u8;
-    }
-    *at += 1;
-}
-
-/// How many bytes `write_varint` writes for `value`.
-fn varint_len(value: u32) -> usize {
-    (32 - value.leading_zeros()).max(1).div_ceil(7) as usize
-}
-
-/// How many bytes a posting `gap` sentences after its stem's previous one, `count` times there,
-/// takes.
-fn posting_len(gap: u32, count: u16) -> usize {
-    varint_len(gap << 1 | u32::from(count > 1))
-        + if count > 1 {
-            varint_len(u32::from(count))
-        } else {
-            0
-        }
-}
-
-/// The postings of `SourcePassages::build`'s lists in sentence order: (stem id, sentence, count).
-fn postings_in_order<'a>(
-    ids: &'a [u32],
-    counts: &'a [u16],
-    ends: &'a [u32],
-) -> impl Iterator<Item = (u32, u32, u16)> + 'a {
-    let starts = std::iter::once(0).chain(ends.iter().copied());
-    ends.iter()
-        .zip(starts)
-        .zip(0u32..)
-        .flat_map(move |((&end, start), sentence)| {
-            let range = start as usize..end as usize;
-            let ids = ids.get(range.clone()).unwrap_or_default();
-            let counts = counts.get(range).unwrap_or_default();
-            ids.iter()
-                .zip(counts)
-                .map(move |(&id, &count)| (id, sentence, count))
-        })
+    bytes.push(value as u8);
 }
 
 /// Reads a LEB128 varint off the front of `bytes` (what is there of it: an encoding cut short
@@ -1057,19 +975,10 @@ mod tests {
     #[test]
     fn varints_read_back_what_was_written() {
         let values = [0, 1, 127, 128, 300, 16_383, 16_384, u32::MAX >> 1, u32::MAX];
-        let total = values.iter().map(|&v| varint_len(v)).sum();
-        let mut bytes = vec![0u8; total];
-        let mut at = 0;
+        let mut bytes = Vec::new();
         for &value in &values {
-            let before = at;
-            write_varint(&mut bytes, &mut at, value);
-            assert_eq!(
-                at - before,
-                varint_len(value),
-                "{value} takes what varint_len says"
-            );
+            push_varint(&mut bytes, value);
         }
-        assert_eq!(at, total);
         let mut rest = bytes.as_slice();
         let read: Vec<u32> = values.iter().map(|_| read_varint(&mut rest)).collect();
         assert_eq!(read, values);
