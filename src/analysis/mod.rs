@@ -420,6 +420,7 @@ impl AnalysisHost {
                     return Some(None);
                 }
                 let (key, format, meta) = (old.key.clone(), old.format, old.meta.clone());
+                let _share = crate::corpus::indexing_share(text.len() as u64);
                 let after = Arc::new(match &records {
                     Some(records) => records.source(key, path, format, text, meta),
                     None => crate::corpus::Source::new(key, path, format, text, meta),

@@ -3,13 +3,25 @@
 //! its cache record; two threads each indexing a source of 47 MB took a check's memory to 366 MB.
 //! A thread about to index a source takes a share of a byte budget the size of the source and
 //! waits while the others hold too much of it; a source larger than the whole budget is indexed
-//! alone. Sources of a corpus of articles are far smaller than the budget and never wait.
+//! alone. Sources of a corpus of articles are far smaller than the budget and never wait. One
+//! budget serves every indexing of the process: a load's, and that of sources changed while the
+//! language server runs.
 
 use std::cell::Cell;
 use std::sync::{Condvar, Mutex};
 
 /// Bytes of source text indexed at once by all threads together.
-pub(crate) const INDEXED_AT_ONCE: u64 = 64 << 20;
+const INDEXED_AT_ONCE: u64 = 64 << 20;
+
+/// The budget every indexing of a source shares.
+static INDEXING: IndexingBudget = IndexingBudget::new(INDEXED_AT_ONCE);
+
+/// A share of the process's indexing budget for a source of `bytes` bytes, taken before the
+/// source is read (or, for text already read, indexed) and held until its texts are in its
+/// record (or, without a cache, built).
+pub(crate) fn indexing_share(bytes: u64) -> BudgetShare<'static> {
+    INDEXING.take(bytes)
+}
 
 /// A budget of bytes shared by the threads indexing sources.
 #[derive(Debug)]
@@ -27,9 +39,9 @@ thread_local! {
 }
 
 impl IndexingBudget {
-    pub(crate) fn new(limit: u64) -> IndexingBudget {
+    const fn new(limit: u64) -> IndexingBudget {
         IndexingBudget {
-            limit: limit.max(1),
+            limit: if limit == 0 { 1 } else { limit },
             used: Mutex::new(0),
             freed: Condvar::new(),
         }
@@ -37,7 +49,7 @@ impl IndexingBudget {
 
     /// A share of `bytes` (at most the whole budget), once the other threads' shares leave room
     /// for it; held until dropped.
-    pub(crate) fn take(&self, bytes: u64) -> BudgetShare<'_> {
+    fn take(&self, bytes: u64) -> BudgetShare<'_> {
         let bytes = bytes.min(self.limit);
         let mut used = crate::lock(&self.used);
         if !HOLDING.get() {

@@ -366,9 +366,8 @@ impl WordPlaces {
         let (mut hashes, mut starts, mut unlisted) = (Vec::new(), Vec::new(), Vec::new());
         let mut listed = 0u32;
         for (hash, count) in counted {
-            let next = match cursor.get_mut(&hash) {
-                Some(next) => next,
-                None => continue,
+            let Some(next) = cursor.get_mut(&hash) else {
+                continue;
             };
             if count as usize > most {
                 unlisted.push(hash);

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::budget::{INDEXED_AT_ONCE, IndexingBudget};
 use super::cache::{Record, RecordRef, SourceCache};
 use super::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
@@ -23,11 +23,10 @@ pub(crate) fn load_corpus(
     cache: Option<&SourceCache>,
 ) -> (Corpus, Vec<Diagnostic>) {
     let entries = EntryIndex::new(&workspace.bibliography);
-    let budget = IndexingBudget::new(INDEXED_AT_ONCE);
     let loaded: Vec<(Option<Loaded>, Vec<Diagnostic>)> = workspace
         .sources
         .par_iter()
-        .map(|path| load_source(path, &entries, cache, &budget))
+        .map(|path| load_source(path, &entries, cache))
         .collect();
 
     let mut diagnostics = Vec::new();
@@ -185,7 +184,6 @@ fn load_source(
     path: &Path,
     entries: &EntryIndex,
     cache: Option<&SourceCache>,
-    budget: &IndexingBudget,
 ) -> (Option<Loaded>, Vec<Diagnostic>) {
     let format = format_of(path);
     let metadata = cache.and_then(|_| std::fs::metadata(path).ok());
@@ -202,11 +200,10 @@ fn load_source(
             message,
         )
     };
-    // Read (and indexed, and stored) within a share of the budget the size of the file.
+    // Read (and indexed, and stored) within a share of the indexing budget the size of the file.
     let read = std::fs::File::open(path).and_then(|mut file| {
-        use std::io::Read;
         let size = file.metadata().map_or(0, |m| m.len());
-        let share = budget.take(size);
+        let share = super::indexing_share(size);
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut bytes).map(|_| (bytes, share))
     });

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub(crate) use budget::indexing_share;
 pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
 pub use index::{

@@ -39,9 +39,9 @@ pub struct SourcePassages {
     postings: Vec<u8>,
     /// Where to resume reading the postings of stems with more than `SKIP_EVERY` of them: one
     /// `Skip` per `SKIP_EVERY` postings after the first block, stem after stem; `skip_lists` says
-    /// whose (the stem's index in `stems`, its first skip, how many), by stem index.
+    /// whose, by stem index.
     skips: Vec<Skip>,
-    skip_lists: Vec<[u32; 3]>,
+    skip_lists: Vec<SkipList>,
     /// Content words per sentence.
     lengths: Vec<u16>,
     average_length: f32,
@@ -156,11 +156,11 @@ impl SourcePassages {
             }
             if skips.len() > first_skip {
                 let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-                skip_lists.push([
-                    to_u32(stems.len() - 1),
-                    to_u32(first_skip),
-                    to_u32(skips.len() - first_skip),
-                ]);
+                skip_lists.push(SkipList {
+                    stem: to_u32(stems.len() - 1),
+                    first: to_u32(first_skip),
+                    count: to_u32(skips.len() - first_skip),
+                });
             }
         }
         drop(grouped);
@@ -210,15 +210,15 @@ impl SourcePassages {
         let skips = at
             .and_then(|i| {
                 let i = u32::try_from(i).ok()?;
-                let list = self.skip_lists.binary_search_by_key(&i, |l| l[0]).ok()?;
-                let [_, first, count] = *self.skip_lists.get(list)?;
+                let list = self.skip_lists.binary_search_by_key(&i, |l| l.stem).ok()?;
+                let SkipList { first, count, .. } = *self.skip_lists.get(list)?;
                 self.skips
                     .get(first as usize..first as usize + count as usize)
             })
             .unwrap_or_default();
         Postings {
             bytes,
-            first: bytes,
+            all: bytes,
             remaining,
             sentence: 0,
             skips,
@@ -533,12 +533,20 @@ struct Skip {
     remaining: u32,
 }
 
+/// The skips of one stem's postings: `skips[first..first + count]`, the stem `stems[stem]`.
+#[derive(Debug, Clone, Copy)]
+struct SkipList {
+    stem: u32,
+    first: u32,
+    count: u32,
+}
+
 /// One stem's postings, decoded as they are read: (sentence, count).
 struct Postings<'a> {
     /// The postings not read yet.
     bytes: &'a [u8],
     /// All of them (what a skip's `at` counts from).
-    first: &'a [u8],
+    all: &'a [u8],
     remaining: u32,
     /// The sentence of the posting read last (0 before the first).
     sentence: u32,
@@ -561,7 +569,7 @@ impl Postings<'_> {
             self.skips = rest;
         }
         if let Some(skip) = resume
-            && let Some(bytes) = self.first.get(skip.at as usize..)
+            && let Some(bytes) = self.all.get(skip.at as usize..)
         {
             self.bytes = bytes;
             self.remaining = skip.remaining;
