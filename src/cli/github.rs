@@ -18,7 +18,7 @@ fn escape_property(text: &str) -> String {
 }
 
 pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String {
-    let mut files = Files::of(analysis, diagnostics);
+    let files = Files::of(analysis, diagnostics);
     let mut out = String::new();
     for d in diagnostics {
         let command = match d.severity {

@@ -40,17 +40,19 @@ impl Files {
     /// What `read` makes of the text of the file at `path` and its lines; `None` when the file
     /// cannot be read. The pages read are given back after (in the batches of
     /// `StoredText::release`): a report reads a line or two of each of some two thousand sources.
+    /// Shared by the threads rendering a report: a file `of` did not load (none a diagnostic
+    /// points into) is loaded for this read alone.
     pub(crate) fn read<T>(
-        &mut self,
+        &self,
         analysis: &Analysis,
         path: &Path,
         read: impl FnOnce(&StoredText, &LineIndex) -> T,
     ) -> Option<T> {
-        let (text, index) = self
-            .cache
-            .entry(path.to_path_buf())
-            .or_insert_with(|| load(analysis, path))
-            .as_ref()?;
+        let mut loaded = None;
+        let (text, index) = match self.cache.get(path) {
+            Some(file) => file.as_ref()?,
+            None => loaded.insert(load(analysis, path)?),
+        };
         let answer = read(text, index);
         text.release();
         Some(answer)
@@ -71,7 +73,7 @@ fn load(analysis: &Analysis, path: &Path) -> Option<(StoredText, LineIndex)> {
 impl Files {
     /// Zero-based line and UTF-16 column of both ends of `range` in `path`.
     pub(crate) fn line_cols(
-        &mut self,
+        &self,
         analysis: &Analysis,
         path: &Path,
         range: &ByteRange,
@@ -86,7 +88,7 @@ impl Files {
     }
 }
 
-fn range_json(files: &mut Files, analysis: &Analysis, path: &Path, range: &ByteRange) -> Value {
+fn range_json(files: &Files, analysis: &Analysis, path: &Path, range: &ByteRange) -> Value {
     let (start, end) = files.line_cols(analysis, path, range);
     json!({
         "start": {"line": start.line, "character": start.col},
@@ -107,7 +109,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
         diagnostics: Items {
             analysis,
             diagnostics,
-            files: std::cell::RefCell::new(Files::of(analysis, diagnostics)),
+            files: Files::of(analysis, diagnostics),
         },
     };
     let mut out = serde_json::to_string_pretty(&report)
@@ -127,20 +129,21 @@ struct Report<'a> {
 struct Items<'a> {
     analysis: &'a Analysis,
     diagnostics: &'a [Diagnostic],
-    files: std::cell::RefCell<Files>,
+    files: Files,
 }
 
 impl serde::Serialize for Items<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.diagnostics.iter().map(|d| {
-            let mut files = self.files.borrow_mut();
-            diagnostic_json(&mut files, self.analysis, d)
-        }))
+        serializer.collect_seq(
+            self.diagnostics
+                .iter()
+                .map(|d| diagnostic_json(&self.files, self.analysis, d)),
+        )
     }
 }
 
 /// One diagnostic, as the report writes it.
-fn diagnostic_json(files: &mut Files, analysis: &Analysis, d: &Diagnostic) -> Value {
+fn diagnostic_json(files: &Files, analysis: &Analysis, d: &Diagnostic) -> Value {
     let related: Vec<Value> = d
         .related
         .iter()

@@ -16,7 +16,7 @@ fn level(severity: Severity) -> &'static str {
 }
 
 fn location(
-    files: &mut Files,
+    files: &Files,
     analysis: &Analysis,
     path: &std::path::Path,
     range: &crate::ByteRange,
@@ -49,7 +49,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
             })
         })
         .collect();
-    let mut files = Files::of(analysis, diagnostics);
+    let files = Files::of(analysis, diagnostics);
     let results: Vec<Value> = diagnostics
         .iter()
         .map(|d| {
@@ -62,7 +62,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    let mut loc = location(&mut files, analysis, &r.path, &r.range);
+                    let mut loc = location(&files, analysis, &r.path, &r.range);
                     loc["id"] = json!(i);
                     loc["message"] = json!({ "text": r.message });
                     loc
@@ -73,7 +73,7 @@ pub(crate) fn render(analysis: &Analysis, diagnostics: &[Diagnostic]) -> String 
                 "ruleIndex": rule_index,
                 "level": level(d.severity),
                 "message": { "text": d.message },
-                "locations": [location(&mut files, analysis, &d.path, &d.range)],
+                "locations": [location(&files, analysis, &d.path, &d.range)],
                 "relatedLocations": related,
             })
         })
