@@ -53,12 +53,17 @@ impl SourcePassages {
         let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
         let mut lengths = Vec::with_capacity(sentence_ranges.len());
         let mut sentences = Vec::with_capacity(sentence_ranges.len());
-        // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words).
-        let mut ids = StemIds::with_capacity(text.len() / 64);
-        // (stem id, sentence, count), in sentence order.
+        // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words), a
+        // source of megabytes fewer: its vocabulary grows slower than its text, and maps sized
+        // for `n / 64` had their every page written (24 MB for a source of 48 MB).
+        let mut ids = StemIds::with_capacity((text.len() / 64).min(MAX_VOCABULARY_ROOM));
+        // Each sentence's postings, sentence after sentence: the stem ids and counts apart (6
+        // bytes a posting rather than 12 as tuples), sentence `s`'s up to `posting_ends[s]`.
         // Some one posting in ten bytes of prose: room for them at once (grown from empty, the
         // list was copied some twenty times over for a source of megabytes).
-        let mut postings: Vec<(u32, u32, u16)> = Vec::with_capacity(text.len() / 8);
+        let mut posting_ids: Vec<u32> = Vec::with_capacity(text.len() / 8);
+        let mut posting_counts: Vec<u16> = Vec::with_capacity(text.len() / 8);
+        let mut posting_ends: Vec<usize> = Vec::with_capacity(sentence_ranges.len());
         let mut counts = SentenceCounts::default();
         for (index, range) in sentence_ranges.iter().enumerate() {
             let (Ok(index), Ok(start), Ok(end)) = (
@@ -78,18 +83,18 @@ impl SourcePassages {
                     length = length.saturating_add(1);
                 }
             }
-            postings.extend(
-                counts
-                    .counted()
-                    .iter()
-                    .map(|&(id, count)| (id, index, count)),
-            );
+            for &(id, count) in counts.counted() {
+                posting_ids.push(id);
+                posting_counts.push(count);
+            }
+            posting_ends.push(posting_ids.len());
             lengths.push(length);
         }
         let stem_of = ids.stem_of;
-        // Group the postings by stem id (a counting sort: each group stays in sentence order).
+        // Group the postings by stem id (a counting sort: each group stays in sentence order),
+        // as (sentence, count) apart again.
         let mut group_starts = vec![0usize; stem_of.len() + 1];
-        for &(id, _, _) in &postings {
+        for &id in &posting_ids {
             if let Some(n) = group_starts.get_mut(id as usize + 1) {
                 *n += 1;
             }
@@ -99,17 +104,26 @@ impl SourcePassages {
             total += *start;
             *start = total;
         }
-        let mut grouped: Vec<(u32, u16)> = vec![(0, 0); postings.len()];
+        let mut grouped_sentences: Vec<u32> = vec![0; posting_ids.len()];
+        let mut grouped_counts: Vec<u16> = vec![0; posting_ids.len()];
         let mut next = group_starts.clone();
-        for &(id, sentence, count) in &postings {
-            if let Some(at) = next.get_mut(id as usize)
-                && let Some(slot) = grouped.get_mut(*at)
-            {
-                *slot = (sentence, count);
-                *at += 1;
+        let mut first = 0;
+        for (sentence, &end) in (0u32..).zip(&posting_ends) {
+            let ids = posting_ids.get(first..end).unwrap_or_default();
+            let counts = posting_counts.get(first..end).unwrap_or_default();
+            for (&id, &count) in ids.iter().zip(counts) {
+                if let Some(at) = next.get_mut(id as usize)
+                    && let (Some(slot), Some(count_slot)) =
+                        (grouped_sentences.get_mut(*at), grouped_counts.get_mut(*at))
+                {
+                    *slot = sentence;
+                    *count_slot = count;
+                    *at += 1;
+                }
             }
+            first = end;
         }
-        drop(postings);
+        drop((posting_ids, posting_counts, posting_ends));
         // The stems in ascending order, each with its group: (stem, id) in one `u64` each, which
         // sorts as the pairs would (the stems are distinct) at half the bytes moved.
         let mut by_stem: Vec<u64> = stem_of
@@ -120,7 +134,7 @@ impl SourcePassages {
         by_stem.sort_unstable();
         let mut stems = Vec::with_capacity(by_stem.len());
         let mut starts = Vec::with_capacity(by_stem.len());
-        let mut bytes = Vec::with_capacity(grouped.len() * 2);
+        let mut bytes = Vec::with_capacity(grouped_sentences.len() * 2);
         let mut skips = Vec::new();
         let mut skip_lists = Vec::new();
         for packed in by_stem {
@@ -128,18 +142,20 @@ impl SourcePassages {
                 (packed >> 32) as u32,
                 (packed & u64::from(u32::MAX)) as usize,
             );
-            let group = group_starts
+            let bounds = group_starts
                 .get(id..id + 2)
-                .and_then(|bounds| grouped.get(bounds[0]..bounds[1]))
-                .unwrap_or_default();
+                .map_or(0..0, |bounds| bounds[0]..bounds[1]);
+            let group_sentences = grouped_sentences.get(bounds.clone()).unwrap_or_default();
+            let group_counts = grouped_counts.get(bounds).unwrap_or_default();
             let first_skip = skips.len();
             stems.push(stem);
             starts.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
-            let held = u32::try_from(group.len()).unwrap_or(u32::MAX);
+            let held = u32::try_from(group_sentences.len()).unwrap_or(u32::MAX);
             push_varint(&mut bytes, held);
             let first_posting = bytes.len();
             let mut previous = 0;
-            for (&(sentence, count), read) in group.iter().zip(0u32..) {
+            for ((&sentence, &count), read) in group_sentences.iter().zip(group_counts).zip(0u32..)
+            {
                 if read > 0 && (read as usize).is_multiple_of(SKIP_EVERY) {
                     skips.push(Skip {
                         before: previous,
@@ -163,7 +179,7 @@ impl SourcePassages {
                 });
             }
         }
-        drop(grouped);
+        drop((grouped_sentences, grouped_counts));
         bytes.shrink_to_fit();
         let average_length = if lengths.is_empty() {
             1.0
@@ -353,6 +369,10 @@ struct StemIds {
     /// hold 0).
     recent: Vec<(u64, u32)>,
 }
+
+/// The most distinct words `StemIds` makes room for at first (it grows past them): a source of
+/// 4 MB or more.
+const MAX_VOCABULARY_ROOM: usize = 1 << 16;
 
 /// The id of a token that is not a content word.
 const NOT_CONTENT: u32 = u32::MAX;
