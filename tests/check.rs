@@ -383,6 +383,38 @@ fn human_output_shows_code_location_and_source_excerpt() {
     assert!(!stdout.contains('\u{1b}'), "no colour when asked: {stdout}");
 }
 
+/// The human report lists the diagnostics in the JSON report's order (they are rendered side by
+/// side, then joined), each under its code and at its note's line.
+#[test]
+fn human_output_lists_diagnostics_in_report_order() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let (_, diagnostics) = check_json(&root);
+    let expected: Vec<String> = diagnostics
+        .iter()
+        .map(|d| {
+            let line = d["range"]["start"]["line"].as_u64().expect("a line") + 1;
+            format!(
+                "{} {}:{line}",
+                d["code"].as_str().expect("a code"),
+                d["path"].as_str().expect("a path")
+            )
+        })
+        .collect();
+    assert!(expected.len() > 3, "{expected:?}");
+    let (_, stdout, _) = ibid_check(&[root.to_str().unwrap(), "--color", "never"]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let got: Vec<String> = lines
+        .windows(2)
+        .filter_map(|pair| {
+            let code = pair[0].split_once('[')?.1.split_once(']')?.0;
+            let at = pair[1].trim_start().strip_prefix("--> ")?;
+            let (place, _column) = at.rsplit_once(':')?;
+            (!pair[0].starts_with("note")).then(|| format!("{code} {place}"))
+        })
+        .collect();
+    assert_eq!(got, expected, "{stdout}");
+}
+
 #[test]
 fn a_workspace_that_cannot_be_read_exits_2_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
