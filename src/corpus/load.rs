@@ -110,17 +110,23 @@ impl<'a> EntryIndex<'a> {
     fn new(entries: &'a [BibEntry]) -> Self {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<OsString, Vec<&BibEntry>> = HashMap::new();
-        let mut folders = HashMap::new();
-        for entry in entries {
-            for file in &entry.files {
-                by_path
-                    .entry(canonical_in(file, &mut folders))
-                    .or_insert(entry);
-                if let Some(name) = file.file_name() {
-                    let named = by_name.entry(name.to_os_string()).or_default();
-                    if !named.iter().any(|e| std::ptr::eq(*e, entry)) {
-                        named.push(entry);
-                    }
+        // The files' canonical paths, worked out side by side (a `stat` each: thousands of
+        // them took a core ~7 ms before any source was read), then taken in order.
+        let files: Vec<(&BibEntry, &PathBuf)> = entries
+            .iter()
+            .flat_map(|entry| entry.files.iter().map(move |file| (entry, file)))
+            .collect();
+        let folders = canonical_folders(files.iter().map(|&(_, file)| file.as_path()));
+        let canonical_files: Vec<PathBuf> = files
+            .par_iter()
+            .map(|&(_, file)| canonical_in(file, &folders))
+            .collect();
+        for ((entry, file), canonical_file) in files.into_iter().zip(canonical_files) {
+            by_path.entry(canonical_file).or_insert(entry);
+            if let Some(name) = file.file_name() {
+                let named = by_name.entry(name.to_os_string()).or_default();
+                if !named.iter().any(|e| std::ptr::eq(*e, entry)) {
+                    named.push(entry);
                 }
             }
         }
@@ -151,22 +157,33 @@ fn canonical(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// `canonical(path)`, with the canonical folders worked out so far (by the folder as written):
-/// a bibliography names thousands of files in a few folders, and canonicalising reads the link
-/// of every component of every path. The file itself, when it is a link, is followed as
-/// `canonical` follows it.
-fn canonical_in(path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> PathBuf {
+/// The canonical path of each folder (as written) holding one of `files`: a bibliography names
+/// thousands of files in a few folders, and canonicalising reads the link of every component of
+/// every path.
+fn canonical_folders<'p>(files: impl Iterator<Item = &'p Path>) -> HashMap<PathBuf, PathBuf> {
+    let mut folders: Vec<&Path> = files
+        .filter_map(Path::parent)
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .collect();
+    folders.sort_unstable();
+    folders.dedup();
+    folders
+        .into_par_iter()
+        .map(|folder| (folder.to_path_buf(), canonical(folder)))
+        .collect()
+}
+
+/// `canonical(path)`, through the canonical path of its folder in `folders` (`canonical_folders`).
+/// The file itself, when it is a link, is followed as `canonical` follows it.
+fn canonical_in(path: &Path, folders: &HashMap<PathBuf, PathBuf>) -> PathBuf {
     let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
         return canonical(path);
     };
     let is_link = std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink());
-    if folder.as_os_str().is_empty() || !matches!(is_link, Ok(false)) {
-        return canonical(path);
+    match folders.get(folder) {
+        Some(canonical_folder) if matches!(is_link, Ok(false)) => canonical_folder.join(name),
+        _ => canonical(path),
     }
-    let canonical_folder = folders
-        .entry(folder.to_path_buf())
-        .or_insert_with(|| canonical(folder));
-    canonical_folder.join(name)
 }
 
 /// The format a file is written in, by its extension.
@@ -591,13 +608,9 @@ mod tests {
             ("gone", root.join("real/gone.md")),
             ("elsewhere", PathBuf::from("/nowhere/at/all.md")),
         ];
-        let mut folders = HashMap::new();
+        let folders = canonical_folders(named.iter().map(|(_, path)| path.as_path()));
         for (_, path) in &named {
-            assert_eq!(
-                canonical_in(path, &mut folders),
-                canonical(path),
-                "{path:?}"
-            );
+            assert_eq!(canonical_in(path, &folders), canonical(path), "{path:?}");
         }
         let bibliography: Vec<BibEntry> = named
             .iter()

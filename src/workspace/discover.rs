@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
 
 use super::bibliography::parse_bibliography;
 use super::config::ConfigFile;
@@ -301,11 +302,12 @@ fn missing_files(bibliography: &[BibEntry], sources: &[PathBuf]) -> Vec<Diagnost
         .iter()
         .filter(|entry| !entry.files.is_empty())
         .filter(|entry| {
+            // The name first: most entries name a source the walk found, and asking the file
+            // system took a `stat` per entry (thousands, on one core, before any source is read).
             !entry.files.iter().any(|file| {
-                file.exists()
-                    || file
-                        .file_name()
-                        .is_some_and(|name| source_names.contains(name))
+                file.file_name()
+                    .is_some_and(|name| source_names.contains(name))
+                    || file.exists()
             })
         })
         .map(|entry| {
@@ -411,17 +413,10 @@ fn walk(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf>
             }
         })
         .build();
-    let mut files = Vec::new();
-    // A file reached twice through symbolic links (a link to an ancestor folder) is listed once,
-    // under the first path met, rather than loaded twice as two sources with the same key.
-    let mut seen = std::collections::HashSet::new();
+    let mut entries = Vec::new();
     for entry in walker {
         match entry {
-            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
-                if file_identity(&entry).is_none_or(|identity| seen.insert(identity)) {
-                    files.push(entry.into_path());
-                }
-            }
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => entries.push(entry),
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!("while listing {}: {error}", dir.display());
@@ -429,7 +424,20 @@ fn walk(root: &Path, dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf>
             }
         }
     }
-    files
+    // A file reached twice through symbolic links (a link to an ancestor folder) is listed once,
+    // under the first path met, rather than loaded twice as two sources with the same key. The
+    // identities are read side by side (a `stat` each: thousands of files took a core ~7 ms).
+    let identities: Vec<Option<FileIdentity>> = entries.par_iter().map(file_identity).collect();
+    let mut seen = std::collections::HashSet::new();
+    entries
+        .into_iter()
+        .zip(identities)
+        .filter_map(|(entry, identity)| {
+            identity
+                .is_none_or(|identity| seen.insert(identity))
+                .then(|| entry.into_path())
+        })
+        .collect()
 }
 
 /// What tells a file from another whatever the path it is reached by: its device and inode on
