@@ -217,9 +217,13 @@ fn load_source(
             message,
         )
     };
-    // Read (and indexed, and stored) within a share of the indexing budget the size of the file.
+    // Read (and indexed, and stored) within a share of the indexing budget the size of the file
+    // (as the cache's `stat` just read it, when there is one).
     let read = std::fs::File::open(path).and_then(|mut file| {
-        let size = file.metadata().map_or(0, |m| m.len());
+        let size = match &metadata {
+            Some(metadata) => metadata.len(),
+            None => file.metadata().map_or(0, |m| m.len()),
+        };
         let share = super::indexing_share(size);
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         file.read_to_end(&mut bytes).map(|_| (bytes, share))
