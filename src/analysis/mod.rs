@@ -209,7 +209,13 @@ impl AnalysisHost {
         mining: Terms,
     ) -> Result<AnalysisHost, crate::workspace::WorkspaceError> {
         let workspace = Workspace::load_with(root, overlay)?;
-        let (snapshot, terms) = build_snapshot(workspace, &BTreeMap::new(), progress, mining);
+        let (snapshot, terms) = build_snapshot(
+            workspace,
+            &BTreeMap::new(),
+            progress,
+            mining,
+            Passages::Indexed,
+        );
         Ok(AnalysisHost {
             snapshot,
             overlay: overlay.cloned(),
@@ -291,7 +297,13 @@ impl AnalysisHost {
         workspace: Workspace,
         progress: &dyn LoadProgress,
     ) -> AnalysisHost {
-        let (snapshot, terms) = build_snapshot(workspace, &BTreeMap::new(), progress, Terms::Skip);
+        let (snapshot, terms) = build_snapshot(
+            workspace,
+            &BTreeMap::new(),
+            progress,
+            Terms::Skip,
+            Passages::AnsweredAhead,
+        );
         AnalysisHost {
             snapshot,
             overlay: None,
@@ -486,8 +498,13 @@ impl AnalysisHost {
             self.overlay = Some(overlay.clone());
         }
         let workspace = Workspace::load_with(&self.snapshot.workspace.root, self.overlay.as_ref())?;
-        let (snapshot, terms) =
-            build_snapshot(workspace, &self.open_notes, &NoProgress, Terms::FromCache);
+        let (snapshot, terms) = build_snapshot(
+            workspace,
+            &self.open_notes,
+            &NoProgress,
+            Terms::FromCache,
+            Passages::Indexed,
+        );
         self.snapshot = snapshot;
         self.terms = terms;
         self.cancel_terms_job();
@@ -530,12 +547,25 @@ enum Terms {
     Skip,
 }
 
+/// How the claims of a snapshot built afresh have their sources' passages retrieved.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Passages {
+    /// From each source's passage index, built when a claim first asks and kept for the claims
+    /// of later edits (the server).
+    Indexed,
+    /// Every claim's queries answered up front, each source read once for all of them
+    /// (`PassageIndex::answer_ahead`; a claim that asks something else still indexes its
+    /// source): `ibid check`, which asks each source a few queries and nothing after.
+    AnsweredAhead,
+}
+
 /// Reads the corpus and every note, and analyses everything.
 fn build_snapshot(
     workspace: Workspace,
     open_notes: &BTreeMap<PathBuf, Arc<str>>,
     progress: &dyn LoadProgress,
     terms: Terms,
+    retrieval: Passages,
 ) -> (Analysis, TermsState) {
     progress.stage(LoadStage::ReadingSources, workspace.sources.len());
     let (corpus, corpus_problems) = Corpus::load_cached(&workspace);
@@ -579,41 +609,92 @@ fn build_snapshot(
         }
     }
     let settings = &workspace.config.checks;
-    let passages = Arc::new(claims::PassageIndex::new(&corpus));
-    let evidence = Evidence {
-        corpus: &corpus,
-        passages: &passages,
-    };
+    let mut passages = claims::PassageIndex::new(&corpus);
     let memo = cache
         .as_ref()
         .map(|dir| memo::ResolutionMemo::load(&corpus, &workspace.root, dir));
     progress.stage(LoadStage::CheckingNotes, paths.len());
-    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = paths
-        .par_iter()
-        .filter_map(|path| {
-            let text: Arc<str> = match open_notes.get(path) {
-                Some(text) => text.clone(),
-                None => match std::fs::read(path) {
-                    Ok(bytes) => Arc::from(String::from_utf8_lossy(&bytes).as_ref()),
-                    Err(error) => {
-                        tracing::warn!("cannot read note {}: {error}", path.display());
-                        return None;
-                    }
-                },
+    let read_note = |path: &PathBuf| -> Option<Arc<str>> {
+        match open_notes.get(path) {
+            Some(text) => Some(text.clone()),
+            None => match std::fs::read(path) {
+                Ok(bytes) => Some(Arc::from(String::from_utf8_lossy(&bytes).as_ref())),
+                Err(error) => {
+                    tracing::warn!("cannot read note {}: {error}", path.display());
+                    None
+                }
+            },
+        }
+    };
+    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = match retrieval {
+        Passages::Indexed => {
+            let evidence = Evidence {
+                corpus: &corpus,
+                passages: &passages,
             };
-            let analysis = analyse_note_with(
-                path.clone(),
-                text,
-                &evidence,
-                settings,
-                None,
-                memo.as_ref(),
-                &[],
-            );
-            progress.advance(1);
-            Some((path.clone(), Arc::new(analysis)))
-        })
-        .collect();
+            paths
+                .par_iter()
+                .filter_map(|path| {
+                    let text = read_note(path)?;
+                    let analysis = analyse_note_with(
+                        path.clone(),
+                        text,
+                        &evidence,
+                        settings,
+                        None,
+                        memo.as_ref(),
+                        &[],
+                    );
+                    progress.advance(1);
+                    Some((path.clone(), Arc::new(analysis)))
+                })
+                .collect()
+        }
+        Passages::AnsweredAhead => {
+            // Every note's quotations resolved and claims rated; then what the claims ask of each
+            // source, answered source by source; then the claims checked.
+            let prepared: Vec<PreparedNote<'_>> = {
+                let evidence = Evidence {
+                    corpus: &corpus,
+                    passages: &passages,
+                };
+                paths
+                    .par_iter()
+                    .filter_map(|path| {
+                        let text = read_note(path)?;
+                        let prepared = prepare_note(
+                            path.clone(),
+                            text,
+                            &evidence,
+                            settings,
+                            None,
+                            memo.as_ref(),
+                            &[],
+                        );
+                        Some(prepared)
+                    })
+                    .collect()
+            };
+            let requests = prepared
+                .iter()
+                .flat_map(|note| note.claim_requests(&corpus))
+                .collect::<Vec<_>>();
+            passages.answer_ahead(&corpus, requests, claims::support::PASSAGES_READ);
+            let evidence = Evidence {
+                corpus: &corpus,
+                passages: &passages,
+            };
+            prepared
+                .into_par_iter()
+                .map(|prepared| {
+                    let analysis = prepared.finish(&evidence, settings);
+                    progress.advance(1);
+                    (analysis.path.clone(), Arc::new(analysis))
+                })
+                .collect()
+        }
+    };
+    let passages = Arc::new(passages);
     crate::corpus::release_pending();
     if let (Some(memo), Some(dir)) = (memo, &cache) {
         memo.store(&workspace.root, dir);
@@ -742,6 +823,29 @@ fn analyse_note_with(
     memo: Option<&memo::ResolutionMemo>,
     changed: &[SourceChange],
 ) -> NoteAnalysis {
+    prepare_note(path, text, evidence, settings, previous, memo, changed).finish(evidence, settings)
+}
+
+/// A note parsed, its quotations resolved and its claims rated, not yet checked against the
+/// sources (`prepare_note`).
+struct PreparedNote<'p> {
+    path: PathBuf,
+    text: Arc<str>,
+    note: Note,
+    resolutions: Vec<QuoteResolution>,
+    claims: claims::ClaimPlan<'p>,
+}
+
+/// The first part of `analyse_note_with`: everything but reading the sources for the claims.
+fn prepare_note<'p>(
+    path: PathBuf,
+    text: Arc<str>,
+    evidence: &Evidence<'_>,
+    settings: &CheckSettings,
+    previous: Option<&'p NoteAnalysis>,
+    memo: Option<&memo::ResolutionMemo>,
+    changed: &[SourceChange],
+) -> PreparedNote<'p> {
     use memo::ResolutionKey;
     let corpus = evidence.corpus;
     let note = match previous {
@@ -792,7 +896,7 @@ fn analyse_note_with(
             }
         })
         .collect();
-    let checked = claims::check_claims(
+    let claims = claims::plan_claims(
         &claims::ClaimInput {
             text: &text,
             note: &note,
@@ -803,23 +907,56 @@ fn analyse_note_with(
         previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
         changed,
     );
-    let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
-        path: &path,
-        text: &text,
-        note: &note,
-        resolutions: &resolutions,
-        claims: &checked.claims,
-        corpus,
-        settings,
-    });
-    NoteAnalysis {
+    PreparedNote {
         path,
         text,
         note,
         resolutions,
-        claims: checked.claims,
-        diagnostics,
-        claim_memo: checked.memo,
+        claims,
+    }
+}
+
+impl PreparedNote<'_> {
+    /// What the note's claims will ask of the sources (`ClaimPlan::requests`).
+    fn claim_requests(&self, corpus: &Corpus) -> Vec<(usize, Vec<u32>)> {
+        self.claims.requests(corpus)
+    }
+
+    /// The rest of `analyse_note_with`: the claims checked, the diagnostics gathered.
+    fn finish(self, evidence: &Evidence<'_>, settings: &CheckSettings) -> NoteAnalysis {
+        let PreparedNote {
+            path,
+            text,
+            note,
+            resolutions,
+            claims,
+        } = self;
+        let corpus = evidence.corpus;
+        let checked = claims.finish(&claims::ClaimInput {
+            text: &text,
+            note: &note,
+            corpus,
+            passages: evidence.passages,
+            settings,
+        });
+        let diagnostics = diagnostics::note_diagnostics(&diagnostics::NoteContext {
+            path: &path,
+            text: &text,
+            note: &note,
+            resolutions: &resolutions,
+            claims: &checked.claims,
+            corpus,
+            settings,
+        });
+        NoteAnalysis {
+            path,
+            text,
+            note,
+            resolutions,
+            claims: checked.claims,
+            diagnostics,
+            claim_memo: checked.memo,
+        }
     }
 }
 
@@ -1130,6 +1267,63 @@ mod tests {
         std::fs::create_dir_all(root.join("notes")).expect("mkdir notes");
         std::fs::write(root.join("notes/a.md"), "# A\n\nSome words.\n").expect("write note");
         (dir, root)
+    }
+
+    /// A check answers its claims' queries ahead, each cited or tried source read once and not
+    /// indexed; the server indexes the sources its claims ask. The claims come out the same:
+    /// supported, unsupported and backed by another source, uncited with a source that backs it.
+    #[test]
+    fn a_check_answers_claims_ahead_as_the_server_s_indexes_answer_them() {
+        let (_dir, root) = workspace_on_disk();
+        let write = |path: &str, text: &str| {
+            std::fs::write(root.join(path), text).expect("write file");
+        };
+        write(
+            "sources/harbour.md",
+            "# Harbour\n\nThe Narva Port Authority reported that grain exports rose by 12 per \
+             cent in 2019. Most of the grain went to Tallinn. The harbour was dredged again the \
+             following spring.\n",
+        );
+        write(
+            "sources/weather.md",
+            "# Weather\n\nThe storm of March 2020 closed the Narva port for nine days. Heavy \
+             ice blocked the northern channel of the Narva river until April 2021.\n",
+        );
+        write(
+            "notes/a.md",
+            "# Notes\n\nThe Narva Port Authority reported that grain exports rose by 12 per \
+             cent in 2019 [@harbour].\n\nThe storm of March 2020 closed the Narva port for nine \
+             days [@harbour].\n\nHeavy ice blocked the northern channel of the Narva river \
+             until April 2021.\n",
+        );
+        let checked = AnalysisHost::load_for_check(&root, &NoProgress)
+            .expect("load for check")
+            .snapshot();
+        let served = AnalysisHost::load_leaving_terms(&root, None, &NoProgress)
+            .expect("load for the server")
+            .snapshot();
+        let claims = |analysis: &Analysis| -> Vec<claims::Claim> {
+            analysis
+                .notes
+                .values()
+                .flat_map(|note| note.claims.clone())
+                .collect()
+        };
+        let answered_ahead = claims(&checked);
+        assert_eq!(answered_ahead, claims(&served));
+        let verdicts: Vec<&claims::Verdict> =
+            answered_ahead.iter().map(|c| c.verdict.as_ref()).collect();
+        assert!(
+            matches!(verdicts[..], [
+            claims::Verdict::Supported { .. },
+            claims::Verdict::Unsupported { elsewhere, .. },
+            claims::Verdict::Uncited { backing },
+        ] if elsewhere.len() == 1 && backing.len() == 1),
+            "{verdicts:?}"
+        );
+        let harbour = checked.corpus.source_index("harbour").expect("harbour");
+        assert!(!checked.passages.is_indexed(harbour), "answered ahead");
+        assert!(served.passages.is_indexed(harbour), "indexed when asked");
     }
 
     /// A changed source leaves the terms stale (what they took from it left out) until terms

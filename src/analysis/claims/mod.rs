@@ -9,6 +9,7 @@
 
 pub mod lexicon;
 pub mod passages;
+pub mod retrieval;
 pub mod support;
 pub mod worthiness;
 
@@ -149,17 +150,54 @@ pub fn check_claims(
     previous: Option<(&[Claim], &ClaimMemo)>,
     changes: &[SourceChange],
 ) -> NoteClaims {
+    plan_claims(input, previous, changes).finish(input)
+}
+
+/// The claims of a note rated, not yet checked against the sources: what each will ask of which
+/// source is known (`ClaimPlan::requests`), so that a check can have every source answer all its
+/// claims' queries at once before any is scored.
+pub struct ClaimPlan<'p> {
+    /// Each candidate sentence with its memo key, and either the outcome known from the previous
+    /// check or its rating now.
+    planned: Vec<(ClaimKey, Candidate, Planned<'p>)>,
+}
+
+/// What is known of a candidate sentence before its sources are read.
+enum Planned<'p> {
+    /// The previous check's outcome (the claim, or `None`: no claim), to keep.
+    Known(Option<&'p Claim>),
+    /// Rated now: `None` when it is no claim.
+    Rated(Option<Box<RatedClaim>>),
+}
+
+/// A sentence rated a claim.
+struct RatedClaim {
+    worthiness: Worthiness,
+    text: ClaimText,
+    /// For a claim with no citation: the sources it is scored against.
+    tried: Option<TriedSources>,
+}
+
+/// Rates the candidate sentences of a note whose outcome `previous` does not tell (see
+/// `check_claims`), side by side.
+pub fn plan_claims<'p>(
+    input: &ClaimInput<'_>,
+    previous: Option<(&'p [Claim], &'p ClaimMemo)>,
+    changes: &[SourceChange],
+) -> ClaimPlan<'p> {
     let settings = input.settings;
     if settings.severity_of(DiagnosticCode::UncitedClaim).is_none()
         && settings
             .severity_of(DiagnosticCode::UnsupportedClaim)
             .is_none()
     {
-        return NoteClaims::default(); // both checks are off: nothing to compute
+        return ClaimPlan {
+            planned: Vec::new(), // both checks are off: nothing to compute
+        };
     }
     let limit = threshold(settings);
     // Each candidate with its memo key and the outcome known from the previous check, if any;
-    // the others are checked side by side (a note's last claims otherwise ran on one core while
+    // the others are rated side by side (a note's last claims otherwise ran on one core while
     // the others had finished).
     let keyed: Vec<_> = candidates(input)
         .into_iter()
@@ -192,29 +230,74 @@ pub fn check_claims(
             (key, candidate, known)
         })
         .collect();
-    let outcomes: Vec<_> = keyed
+    let planned = keyed
         .into_par_iter()
         .map(|(key, candidate, known)| {
-            let claim = match known {
-                Some(old) => old.map(|old| Claim {
-                    sentence: candidate.sentence.clone(),
-                    block: candidate.block,
-                    ..old.clone()
-                }),
-                None => check_candidate(input, candidate),
+            let planned = match known {
+                Some(old) => Planned::Known(old),
+                None => Planned::Rated(rate_candidate(input, &candidate).map(Box::new)),
             };
-            (key, claim)
+            (key, candidate, planned)
         })
         .collect();
-    let mut checked = NoteClaims::default();
-    for (key, claim) in outcomes {
-        let index = claim.map(|claim| {
-            checked.claims.push(claim);
-            checked.claims.len() - 1
-        });
-        checked.memo.outcomes.insert(key, index);
+    ClaimPlan { planned }
+}
+
+impl ClaimPlan<'_> {
+    /// What the claims rated will ask of the sources before anything else: (source index, the
+    /// claim's content stems), for `support::PASSAGES_READ` passages. A cited claim asks its cited
+    /// sources; one with no citation, the sources it is tried against. (A cited claim that none of
+    /// its sources is on topic for asks others too, which only its scores tell.)
+    pub fn requests(&self, corpus: &Corpus) -> Vec<(usize, Vec<u32>)> {
+        let mut requests = Vec::new();
+        for (_, candidate, planned) in &self.planned {
+            let Planned::Rated(Some(rated)) = planned else {
+                continue;
+            };
+            let content = &rated.text.content;
+            match rated.tried {
+                Some(tried) => requests.extend(tried.iter().map(|index| (index, content.clone()))),
+                None => requests.extend(
+                    candidate
+                        .cited
+                        .iter()
+                        .filter_map(|key| corpus.source_index(key))
+                        .map(|index| (index, content.clone())),
+                ),
+            }
+        }
+        requests
     }
-    checked
+
+    /// Checks the claims rated against the sources (side by side) and keeps the known outcomes.
+    pub fn finish(self, input: &ClaimInput<'_>) -> NoteClaims {
+        let outcomes: Vec<_> = self
+            .planned
+            .into_par_iter()
+            .map(|(key, candidate, planned)| {
+                let claim = match planned {
+                    Planned::Known(old) => old.map(|old| Claim {
+                        sentence: candidate.sentence.clone(),
+                        block: candidate.block,
+                        ..old.clone()
+                    }),
+                    Planned::Rated(rated) => {
+                        rated.map(|rated| check_rated(input, candidate, *rated))
+                    }
+                };
+                (key, claim)
+            })
+            .collect();
+        let mut checked = NoteClaims::default();
+        for (key, claim) in outcomes {
+            let index = claim.map(|claim| {
+                checked.claims.push(claim);
+                checked.claims.len() - 1
+            });
+            checked.memo.outcomes.insert(key, index);
+        }
+        checked
+    }
 }
 
 /// Whether a claim's outcome (checked against a corpus holding the `before` side of `changes`)
@@ -255,31 +338,47 @@ fn may_change_with_sources(
     }
 }
 
-/// Rates a candidate sentence and, when it is a claim, checks it against the sources.
-fn check_candidate(input: &ClaimInput<'_>, candidate: Candidate) -> Option<Claim> {
-    let text = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
+/// Rates a candidate sentence: `None` when it is no claim; else its rating, its content, and
+/// for a claim with no citation the sources to try.
+fn rate_candidate(input: &ClaimInput<'_>, candidate: &Candidate) -> Option<RatedClaim> {
+    let prose = prose(input.text, candidate.sentence.clone(), &candidate.blanks);
     let worthiness = if candidate.has_citation {
-        worthiness::assess_cited(&text)
+        worthiness::assess_cited(&prose)
     } else {
-        worthiness::assess(&text)
+        worthiness::assess(&prose)
     };
     if !worthiness.is_claim {
         return None;
     }
-    let claim = ClaimText::new(&text);
-    if claim.content.len() + claim.numbers.len() < MIN_CONTENT_WORDS {
+    let text = ClaimText::new(&prose);
+    if text.content.len() + text.numbers.len() < MIN_CONTENT_WORDS {
         // `As @smith2020 says.`: too little said to check.
         return None;
     }
-    let (verdict, tried) = if !candidate.has_citation {
-        let (backing, tried) = backing_sources(input, &claim, &[]);
+    let tried = (!candidate.has_citation).then(|| tried_sources(input, &text.prose, &[]));
+    Some(RatedClaim {
+        worthiness,
+        text,
+        tried,
+    })
+}
+
+/// Checks a sentence rated a claim against the sources.
+fn check_rated(input: &ClaimInput<'_>, candidate: Candidate, rated: RatedClaim) -> Claim {
+    let RatedClaim {
+        worthiness,
+        text: claim,
+        tried,
+    } = rated;
+    let (verdict, tried) = if let Some(tried) = tried {
+        let backing = backing_sources(input, &claim, tried);
         (Verdict::Uncited { backing }, tried)
     } else if candidate.cited.is_empty() {
         (Verdict::Unchecked, TriedSources::default())
     } else {
         judge_cited(input, &claim, &candidate.cited)
     };
-    Some(Claim {
+    Claim {
         sentence: candidate.sentence,
         block: candidate.block,
         cited_in_sentence: candidate.cited_in_sentence,
@@ -287,7 +386,7 @@ fn check_candidate(input: &ClaimInput<'_>, candidate: Candidate) -> Option<Claim
         worthiness,
         verdict: std::sync::Arc::new(verdict),
         tried,
-    })
+    }
 }
 
 /// The minimum support score, from the settings.
@@ -343,7 +442,8 @@ fn judge_cited(
     // best passage shares too little); a changed number or name is the cited source's matter.
     let off_topic = attempts.first().is_none_or(|best| best.score < limit);
     let (elsewhere, tried) = if off_topic {
-        backing_sources(input, claim, cited)
+        let tried = tried_sources(input, &claim.prose, cited);
+        (backing_sources(input, claim, tried), tried)
     } else {
         (Vec::new(), TriedSources::default())
     };
@@ -361,21 +461,16 @@ fn rank(support: &Support) -> f32 {
     support.score - 0.5 * (support.missing_numbers.len() + support.missing_names.len()) as f32
 }
 
-/// Sources other than `except` that back `claim`, best first; and the sources scored.
-fn backing_sources(
-    input: &ClaimInput<'_>,
-    claim: &ClaimText,
-    except: &[String],
-) -> (Vec<Support>, TriedSources) {
+/// The sources of `tried` that back `claim`, best first.
+fn backing_sources(input: &ClaimInput<'_>, claim: &ClaimText, tried: TriedSources) -> Vec<Support> {
     let limit = threshold(input.settings);
-    let tried = tried_sources(input, &claim.prose, except);
     let mut backing: Vec<Support> = tried
         .iter()
         .filter_map(|index| support::assess(claim, input.corpus, input.passages, index))
         .filter(|s| s.backs(limit))
         .collect();
     backing.sort_by(|a, b| b.score.total_cmp(&a.score));
-    (backing, tried)
+    backing
 }
 
 /// The sources other than `except` scored for a claim whose prose is `prose`: the

@@ -3,7 +3,8 @@
 //! and shared by every note of a snapshot. A passage is a sentence with its neighbours (the
 //! sentence before and after), so a claim that spans two sentences of the source still finds both.
 //! Corpus-wide retrieval (which sources to look in for an uncited claim) uses the corpus's word
-//! index, weighting each word by how few sources hold it.
+//! index, weighting each word by how few sources hold it. (A check answers its claims ahead of
+//! time without these indexes, with the same results: see `retrieval`.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -11,19 +12,21 @@ use std::sync::{Arc, OnceLock};
 use super::lexicon::{
     HashedTokens, WordMemo, is_stop_word, lowercase, number_value, remembered, stem_hash,
 };
+use super::retrieval::AnsweredAhead;
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
 use crate::corpus::{is_indexed, word_hash};
 
 /// BM25 parameters (the usual ones).
-const K1: f32 = 1.2;
-const B: f32 = 0.75;
+pub(super) const K1: f32 = 1.2;
+pub(super) const B: f32 = 0.75;
 
 /// One source's sentences and their BM25 postings.
 ///
-/// Built for every source a claim cites, so it is kept small: at 100 MB of sources, the claims
-/// of the benchmark's notes index 1,574 sources, 342,504 sentences and 6.4 million postings.
+/// Built for every source a claim cites in the server, so it is kept small: at 100 MB of sources,
+/// the claims of the benchmark's notes index 1,574 sources, 342,504 sentences and 6.4 million
+/// postings.
 #[derive(Debug, Default)]
 pub struct SourcePassages {
     /// Sentences, as `[start, end)` byte offsets into the source's clean text, in order.
@@ -249,9 +252,7 @@ impl SourcePassages {
 
     /// BM25's idf of a stem held by `holding` of the source's sentences.
     fn idf_of(&self, holding: u32) -> f32 {
-        let n = self.sentences.len() as f32;
-        let df = holding as f32;
-        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+        idf_of(self.sentences.len(), holding as usize)
     }
 
     /// The `limit` best sentences for `query` (distinct stem hashes), best first, with their
@@ -265,93 +266,44 @@ impl SourcePassages {
     /// put forward. (The postings of a large source's common stems name a sentence in ten: all
     /// scored, then sorted, they took a third of a check of sources of 30 MB.)
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
-        let mut best: Vec<(usize, f32)> = Vec::with_capacity(limit + 1);
-        if limit == 0 {
-            return best;
-        }
-        let mut terms: Vec<QueryTerm> = query
+        let terms = query
             .iter()
-            .filter_map(|&stem| {
-                let mut postings = self.postings_of(stem);
-                let idf = self.idf_of(postings.remaining);
-                let next = postings.next()?;
-                Some(QueryTerm {
-                    idf,
-                    postings,
-                    next: Some(next),
-                })
+            .map(|&stem| {
+                let postings = self.postings_of(stem);
+                (self.idf_of(postings.remaining), postings)
             })
             .collect();
-        // The stems from the weakest, and what the weakest `i` can add up to at most (with room
-        // for rounding): `reach[i]`.
-        let mut by_bound: Vec<usize> = (0..terms.len()).collect();
-        by_bound.sort_by(|&a, &b| {
-            let idf = |t: usize| terms.get(t).map_or(0.0, |term| term.idf);
-            idf(a).total_cmp(&idf(b))
-        });
-        let mut reach = Vec::with_capacity(terms.len() + 1);
-        let mut sum = 0.0f32;
-        reach.push(sum);
-        for &t in &by_bound {
-            sum += terms.get(t).map_or(0.0, |term| term.idf) * (K1 + 1.0);
-            reach.push(sum * (1.0 + 1e-3));
-        }
-        // The weakest `weak` stems put no sentence forward.
-        let mut weak = 0;
-        loop {
-            let proposing = by_bound.get(weak..).unwrap_or_default();
-            let Some(sentence) = proposing
-                .iter()
-                .filter_map(|&t| Some(terms.get(t)?.next?.0))
-                .min()
-            else {
-                break;
-            };
+        best_sentences(terms, limit, |sentence| {
             let length = f32::from(self.lengths.get(sentence as usize).copied().unwrap_or(0));
-            let norm = K1 * (1.0 - B + B * length / self.average_length);
-            let mut score = 0.0f32;
-            for term in &mut terms {
-                if term.next.is_some_and(|(s, _)| s < sentence) {
-                    term.next = term.postings.advance_to(sentence);
-                }
-                if let Some((s, count)) = term.next
-                    && s == sentence
-                {
-                    let tf = f32::from(count);
-                    score += term.idf * tf * (K1 + 1.0) / (tf + norm);
-                    term.next = term.postings.next();
-                }
-            }
-            // Ties rank in sentence order: a later sentence scoring the same as the last kept
-            // does not displace it (most do not reach it).
-            let ranks = best.len() < limit
-                || best
-                    .last()
-                    .is_some_and(|&(_, last)| score.total_cmp(&last).is_gt());
-            if ranks {
-                let at = best.partition_point(|&(_, kept)| kept.total_cmp(&score).is_ge());
-                best.insert(at, (sentence as usize, score));
-                best.truncate(limit);
-            }
-            if best.len() == limit
-                && let Some(&(_, floor)) = best.last()
-            {
-                while reach.get(weak + 1).is_some_and(|&most| most < floor) {
-                    weak += 1;
-                }
-            }
-        }
-        best
+            K1 * (1.0 - B + B * length / self.average_length)
+        })
     }
 
     /// The passage around sentence `index`: it and its neighbours, as a clean-text range.
     pub fn window(&self, index: usize) -> ByteRange {
-        let first = index.saturating_sub(1);
-        let last = (index + 1).min(self.sentences.len().saturating_sub(1));
-        match (self.sentence(first), self.sentence(last)) {
-            (Some(a), Some(b)) => a.start..b.end.max(a.start),
-            _ => 0..0,
-        }
+        window_of(index, self.sentences.len(), |i| self.sentence(i))
+    }
+}
+
+/// BM25's idf of a stem held by `holding` of a source's `sentences`.
+pub(super) fn idf_of(sentences: usize, holding: usize) -> f32 {
+    let n = sentences as f32;
+    let df = holding as f32;
+    ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+}
+
+/// The passage around sentence `index` of a source's `count` sentences (`sentence` tells where
+/// each is): it and its neighbours, as a clean-text range.
+pub(super) fn window_of(
+    index: usize,
+    count: usize,
+    sentence: impl Fn(usize) -> Option<ByteRange>,
+) -> ByteRange {
+    let first = index.saturating_sub(1);
+    let last = (index + 1).min(count.saturating_sub(1));
+    match (sentence(first), sentence(last)) {
+        (Some(a), Some(b)) => a.start..b.end.max(a.start),
+        _ => 0..0,
     }
 }
 
@@ -375,11 +327,11 @@ struct StemIds {
 const MAX_VOCABULARY_ROOM: usize = 1 << 16;
 
 /// The id of a token that is not a content word.
-const NOT_CONTENT: u32 = u32::MAX;
+pub(super) const NOT_CONTENT: u32 = u32::MAX;
 
 /// Slots of `StemIds`' memo of the words met most (few in tests, so that words share slots
 /// and push one another out).
-const RECENT_TOKENS: usize = if cfg!(test) { 4 } else { 512 };
+pub(super) const RECENT_TOKENS: usize = if cfg!(test) { 4 } else { 512 };
 
 impl StemIds {
     /// Room for `vocabulary` distinct words.
@@ -474,7 +426,7 @@ impl SentenceCounts {
 
 /// Builds the hasher of a map whose keys are hashes already (`word_key`): a key is its own hash.
 #[derive(Clone, Copy, Default)]
-struct HashedAlready;
+pub(super) struct HashedAlready;
 
 impl std::hash::BuildHasher for HashedAlready {
     type Hasher = KeyAsHash;
@@ -485,7 +437,7 @@ impl std::hash::BuildHasher for HashedAlready {
 }
 
 /// The hasher of `HashedAlready`: the `u64` written is the hash.
-struct KeyAsHash(u64);
+pub(super) struct KeyAsHash(u64);
 
 impl std::hash::Hasher for KeyAsHash {
     fn finish(&self) -> u64 {
@@ -512,7 +464,7 @@ thread_local! {
 }
 
 /// `content_stem(token)`, remembered by the thread under `key` (the token's `word_key`).
-fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
+pub(super) fn memoized_content_stem(token: &str, key: u64) -> Option<u32> {
     remembered(&CONTENT_STEMS, key, || content_stem(token))
 }
 
@@ -532,11 +484,122 @@ fn content_stem(token: &str) -> Option<u32> {
     (number_value(token).is_none() && !is_stop_word(lower)).then(|| stem_hash(lower))
 }
 
+/// The `limit` best sentences for a query whose stems (in query order) have `terms` (each one's
+/// idf and postings), best first, with their BM25 scores; sentences matching nothing are left
+/// out. `norm_of` tells a sentence's length norm (`K1 * (1 - B + B * length / average)`).
+///
+/// Sentence by sentence across the stems' postings, each sentence's terms added in query
+/// order (as scoring stem by stem would: the same sums), keeping the best `limit` so far. Once
+/// that many are kept, the weakest stems whose terms together cannot reach the last of them
+/// (a stem's term is below its idf × (K1 + 1)) no longer put sentences forward: one holding
+/// only those stems cannot rank. Their postings are still read, for the sentences the others
+/// put forward. (The postings of a large source's common stems name a sentence in ten: all
+/// scored, then sorted, they took a third of a check of sources of 30 MB.)
+pub(super) fn best_sentences<C: PostingCursor>(
+    terms: Vec<(f32, C)>,
+    limit: usize,
+    norm_of: impl Fn(u32) -> f32,
+) -> Vec<(usize, f32)> {
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(limit + 1);
+    if limit == 0 {
+        return best;
+    }
+    let mut terms: Vec<QueryTerm<C>> = terms
+        .into_iter()
+        .filter_map(|(idf, mut postings)| {
+            let next = postings.next_posting()?;
+            Some(QueryTerm {
+                idf,
+                postings,
+                next: Some(next),
+            })
+        })
+        .collect();
+    // The stems from the weakest, and what the weakest `i` can add up to at most (with room
+    // for rounding): `reach[i]`.
+    let mut by_bound: Vec<usize> = (0..terms.len()).collect();
+    by_bound.sort_by(|&a, &b| {
+        let idf = |t: usize| terms.get(t).map_or(0.0, |term| term.idf);
+        idf(a).total_cmp(&idf(b))
+    });
+    let mut reach = Vec::with_capacity(terms.len() + 1);
+    let mut sum = 0.0f32;
+    reach.push(sum);
+    for &t in &by_bound {
+        sum += terms.get(t).map_or(0.0, |term| term.idf) * (K1 + 1.0);
+        reach.push(sum * (1.0 + 1e-3));
+    }
+    // The weakest `weak` stems put no sentence forward.
+    let mut weak = 0;
+    loop {
+        let proposing = by_bound.get(weak..).unwrap_or_default();
+        let Some(sentence) = proposing
+            .iter()
+            .filter_map(|&t| Some(terms.get(t)?.next?.0))
+            .min()
+        else {
+            break;
+        };
+        let norm = norm_of(sentence);
+        let mut score = 0.0f32;
+        for term in &mut terms {
+            if term.next.is_some_and(|(s, _)| s < sentence) {
+                term.next = term.postings.advance_to(sentence);
+            }
+            if let Some((s, count)) = term.next
+                && s == sentence
+            {
+                let tf = f32::from(count);
+                score += term.idf * tf * (K1 + 1.0) / (tf + norm);
+                term.next = term.postings.next_posting();
+            }
+        }
+        // Ties rank in sentence order: a later sentence scoring the same as the last kept
+        // does not displace it (most do not reach it).
+        let ranks = best.len() < limit
+            || best
+                .last()
+                .is_some_and(|&(_, last)| score.total_cmp(&last).is_gt());
+        if ranks {
+            let at = best.partition_point(|&(_, kept)| kept.total_cmp(&score).is_ge());
+            best.insert(at, (sentence as usize, score));
+            best.truncate(limit);
+        }
+        if best.len() == limit
+            && let Some(&(_, floor)) = best.last()
+        {
+            while reach.get(weak + 1).is_some_and(|&most| most < floor) {
+                weak += 1;
+            }
+        }
+    }
+    best
+}
+
 /// A stem of a query being searched for: its idf, and its postings from the next one.
-struct QueryTerm<'a> {
+struct QueryTerm<C> {
     idf: f32,
-    postings: Postings<'a>,
+    postings: C,
     next: Option<(u32, u16)>,
+}
+
+/// A stem's postings, (sentence, count) in sentence order, as `best_sentences` reads them.
+pub(super) trait PostingCursor {
+    /// The next posting.
+    fn next_posting(&mut self) -> Option<(u32, u16)>;
+    /// The first posting not read yet whose sentence is `target` or later (those before it
+    /// passed over).
+    fn advance_to(&mut self, target: u32) -> Option<(u32, u16)>;
+}
+
+impl PostingCursor for Postings<'_> {
+    fn next_posting(&mut self) -> Option<(u32, u16)> {
+        self.next()
+    }
+
+    fn advance_to(&mut self, target: u32) -> Option<(u32, u16)> {
+        Postings::advance_to(self, target)
+    }
 }
 
 /// Postings read between skips (`SourcePassages::skips`): a stem's common enough to have them
@@ -645,10 +708,12 @@ fn read_varint(bytes: &mut &[u8]) -> u32 {
     value
 }
 
-/// Every source's passages, built on first use. Belongs to one corpus (same source indices).
+/// Every source's passages, built on first use, and what some sources answered ahead of time
+/// (`answer_ahead`). Belongs to one corpus (same source indices).
 #[derive(Debug, Default)]
 pub struct PassageIndex {
-    sources: Vec<OnceLock<Arc<SourcePassages>>>,
+    pub(super) sources: Vec<OnceLock<Arc<SourcePassages>>>,
+    pub(super) answered: AnsweredAhead,
 }
 
 impl PassageIndex {
@@ -656,7 +721,16 @@ impl PassageIndex {
     pub fn new(corpus: &Corpus) -> PassageIndex {
         PassageIndex {
             sources: (0..corpus.sources.len()).map(|_| OnceLock::new()).collect(),
+            answered: AnsweredAhead::default(),
         }
+    }
+
+    /// Whether the passages of the source at `index` have been indexed (not merely answered
+    /// ahead of time).
+    pub fn is_indexed(&self, index: usize) -> bool {
+        self.sources
+            .get(index)
+            .is_some_and(|slot| slot.get().is_some())
     }
 
     /// The index of a corpus in which only the sources at `changed` differ from the one this
@@ -675,6 +749,7 @@ impl PassageIndex {
                     _ => OnceLock::new(),
                 })
                 .collect(),
+            answered: self.answered.without_sources(changed),
         }
     }
 

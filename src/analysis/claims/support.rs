@@ -19,7 +19,7 @@ use crate::ByteRange;
 use crate::corpus::Corpus;
 
 /// How many passages of a source are read for one claim.
-const PASSAGES_READ: usize = 5;
+pub const PASSAGES_READ: usize = 5;
 
 /// What a claim asserts, as support scoring reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -292,10 +292,9 @@ pub fn assess(
     source: usize,
 ) -> Option<Support> {
     let found = corpus.sources.get(source)?;
-    let index = passages.passages(corpus, source)?;
+    let retrieval = passages.retrieve(corpus, source, &claim.content, PASSAGES_READ)?;
     let text = found.clean.text.as_str();
-    let hits = index.search(&claim.content, PASSAGES_READ);
-    let total: f32 = claim.content.iter().map(|&s| index.idf(s)).sum();
+    let total: f32 = retrieval.idf.iter().sum();
     let mut evidence = Evidence::default();
     // A name may sit outside the retrieved passages (the source introduces an actor once, then
     // writes `he`): written anywhere in the source as the claim writes it, it is held, whatever
@@ -304,7 +303,7 @@ pub fn assess(
     let in_key: Vec<bool> = claim
         .names
         .iter()
-        .map(|name| phrase_in_key(&found.key_text.text, &name.words))
+        .map(|name| phrase_in_source(found, &name.words))
         .collect();
     // Words, phrases and initials are for the claim's other names only.
     let names_too = in_key.contains(&false);
@@ -314,22 +313,20 @@ pub fn assess(
     let mut best: Option<(f32, ByteRange)> = None;
     // Which of the claim's stems the passage at hand holds.
     let mut holds = vec![false; claim.content.len()];
-    for (sentence, _) in &hits {
-        let window = index.window(*sentence);
-        let window_text = text.get(window.clone()).unwrap_or("");
+    for passage in &retrieval.passages {
+        let window_text = text.get(passage.window.clone()).unwrap_or("");
         holds.fill(false);
         evidence.add(window_text, names_too, &claim.content, &mut holds);
-        let held: f32 = claim
-            .content
+        let held: f32 = retrieval
+            .idf
             .iter()
             .zip(&holds)
             .filter(|&(_, &holds)| holds)
-            .map(|(&s, _)| index.idf(s))
+            .map(|(&idf, _)| idf)
             .sum();
         let score = if total > 0.0 { held / total } else { 0.0 };
         if best.as_ref().is_none_or(|(b, _)| score > *b) {
-            let sentence = index.sentence(*sentence).unwrap_or(window);
-            best = Some((score, sentence));
+            best = Some((score, passage.sentence.clone()));
         }
     }
     let (score, passage) = best.unwrap_or((0.0, 0..0));
@@ -341,9 +338,8 @@ pub fn assess(
         .collect();
     // Otherwise the passages' words (derived forms, initials), or another name of the same
     // place, in the passages or anywhere in the source.
-    let in_source = |words: &[String]| {
-        evidence.holds_words(words) || phrase_in_key(&found.key_text.text, words)
-    };
+    let in_source =
+        |words: &[String]| evidence.holds_words(words) || phrase_in_source(found, words);
     let missing_names = claim
         .names
         .iter()
@@ -375,12 +371,12 @@ pub fn assess(
 
 /// Whether `words` occur as a phrase in a source's matching key (lowercase words, single spaces,
 /// apostrophes and hyphens deleted: see `normalize_key`).
-fn phrase_in_key(key: &str, words: &[String]) -> bool {
+fn phrase_in_source(source: &crate::corpus::Source, words: &[String]) -> bool {
     let phrase = crate::corpus::normalize_key(&words.join(" ")).text;
     if phrase.is_empty() {
         return false;
     }
-    let bytes = key.as_bytes();
+    let bytes = source.key_text.text.as_bytes();
     memchr::memmem::find_iter(bytes, phrase.as_bytes()).any(|at| {
         let before = at.checked_sub(1).and_then(|i| bytes.get(i));
         let after = bytes.get(at + phrase.len());
