@@ -376,6 +376,21 @@ fn phrase_in_source(source: &crate::corpus::Source, words: &[String]) -> bool {
     if phrase.is_empty() {
         return false;
     }
+    // A phrase found is whole words of the key, one space apart: one whose words or pairs of
+    // words the source's word list and pair filter rule out is not there, and its key is not
+    // read (a name the source lacks was looked for through the whole key).
+    let mut phrase_words = phrase.split(' ');
+    let mut previous = phrase_words.next();
+    if previous.is_some_and(|first| !source.may_hold_word(first)) {
+        return false;
+    }
+    for word in phrase_words {
+        let Some(first) = previous else { break };
+        if !source.may_hold_word(word) || !source.may_hold_words_side_by_side(first, word) {
+            return false;
+        }
+        previous = Some(word);
+    }
     let bytes = source.key_text.text.as_bytes();
     memchr::memmem::find_iter(bytes, phrase.as_bytes()).any(|at| {
         let before = at.checked_sub(1).and_then(|i| bytes.get(i));
