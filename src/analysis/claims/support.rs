@@ -483,6 +483,59 @@ mod tests {
         text.split(' ').map(str::to_string).collect()
     }
 
+    /// Whether `words` occur as a phrase in the source's key, read through (what
+    /// `phrase_in_source` answers without its filters).
+    fn phrase_read_through(source: &Source, words: &[String]) -> bool {
+        let phrase = crate::corpus::normalize_key(&words.join(" ")).text;
+        let key = format!(" {} ", source.key_text.text);
+        !phrase.is_empty() && key.contains(&format!(" {phrase} "))
+    }
+
+    #[test]
+    fn a_name_is_found_in_the_key_wherever_it_is_and_only_there() {
+        let source = Source::markdown_for_test(
+            "basin",
+            "# Basin\n\nThe commission met in Narva. Its chair spoke of the Mekong\n\nRiver \
+             Commission and of 東京 talks.\n\nThe river rose.",
+        );
+        let held = |name: &str| phrase_in_source(&source, &words(name));
+        assert!(held("Narva"));
+        assert!(held("Mekong River Commission"), "across a paragraph break");
+        assert!(held("東京"));
+        assert!(!held("Riga"), "a word the source lacks");
+        assert!(
+            !held("Narva Commission"),
+            "words it holds, not side by side"
+        );
+        assert!(!held("River Mekong"));
+    }
+
+    proptest::proptest! {
+        /// The word list and pair filter never rule out a phrase the key holds.
+        #[test]
+        fn the_filters_rule_out_only_phrases_the_key_lacks(
+            paragraphs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec!["Narva", "port", "grain", "rose", "the", "of"]),
+                    1..12,
+                ),
+                1..4,
+            ),
+            name in proptest::collection::vec(
+                proptest::sample::select(vec!["Narva", "port", "grain", "rose", "Riga", "of"]),
+                1..4,
+            ),
+        ) {
+            let text: Vec<String> = paragraphs.iter().map(|p| p.join(" ")).collect();
+            let source = Source::markdown_for_test("a", &text.join("\n\n"));
+            let name: Vec<String> = name.iter().map(|w| w.to_string()).collect();
+            proptest::prop_assert_eq!(
+                phrase_in_source(&source, &name),
+                phrase_read_through(&source, &name)
+            );
+        }
+    }
+
     #[test]
     fn a_short_name_word_stands_for_words_by_their_initials() {
         let passage = words("the united nations general assembly met");
