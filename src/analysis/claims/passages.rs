@@ -324,7 +324,7 @@ struct StemIds {
 
 /// The most distinct words `StemIds` makes room for at first (it grows past them): a source of
 /// 4 MB or more.
-const MAX_VOCABULARY_ROOM: usize = 1 << 16;
+pub(super) const MAX_VOCABULARY_ROOM: usize = 1 << 16;
 
 /// The id of a token that is not a content word.
 pub(super) const NOT_CONTENT: u32 = u32::MAX;

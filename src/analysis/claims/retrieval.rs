@@ -16,8 +16,8 @@ use rayon::prelude::*;
 
 use super::lexicon::HashedTokens;
 use super::passages::{
-    B, HashedAlready, K1, NOT_CONTENT, PassageIndex, PostingCursor, RECENT_TOKENS, SourcePassages,
-    best_sentences, idf_of, memoized_content_stem, window_of,
+    B, HashedAlready, K1, MAX_VOCABULARY_ROOM, NOT_CONTENT, PassageIndex, PostingCursor,
+    RECENT_TOKENS, SourcePassages, best_sentences, idf_of, memoized_content_stem, window_of,
 };
 use crate::ByteRange;
 use crate::analysis::terms::sentences::split_sentences_with_breaks;
@@ -189,7 +189,7 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
     let mut asked: Vec<u32> = queries.iter().flat_map(|q| q.iter().copied()).collect();
     asked.sort_unstable();
     asked.dedup();
-    let mut slots = QuerySlots::new(&asked);
+    let mut slots = QuerySlots::new(&asked, text.len());
     // Every sentence's length in content words, as the index counts them; each asked stem's
     // occurrences, as the sentence of each (so ascending, a sentence as many times as the stem
     // occurs in it: 4 bytes an occurrence, where (sentence, count) pairs took 8 a posting, and a
@@ -331,10 +331,15 @@ struct QuerySlots<'a> {
 const NOT_ASKED: u32 = u32::MAX - 1;
 
 impl<'a> QuerySlots<'a> {
-    fn new(asked: &'a [u32]) -> QuerySlots<'a> {
+    /// Slots of the stems `asked`, for a text of `bytes` bytes.
+    fn new(asked: &'a [u32], bytes: usize) -> QuerySlots<'a> {
         QuerySlots {
             asked,
-            of_token: HashMap::with_hasher(HashedAlready),
+            // Room for the text's words at once, as `StemIds` makes it.
+            of_token: HashMap::with_capacity_and_hasher(
+                (bytes / 64).min(MAX_VOCABULARY_ROOM),
+                HashedAlready,
+            ),
             recent: vec![(0, NOT_CONTENT); RECENT_TOKENS],
         }
     }
