@@ -136,22 +136,32 @@ impl PassageIndex {
         asked.sort_by_key(|(index, _)| {
             std::cmp::Reverse(corpus.sources.get(*index).map_or(0, |s| s.clean.text.len()))
         });
-        let answered: Vec<(usize, Vec<Answered>)> = asked
-            .into_par_iter()
-            .filter_map(|(index, queries)| {
-                let source = corpus.sources.get(index)?;
-                let borrowed: Vec<&[u32]> = queries.iter().map(AsRef::as_ref).collect();
-                let answers = answer_in_one_pass(source, &borrowed, limit);
-                // Read: only the passages a claim is compared with are read again.
-                source.release_pages();
-                let answered = queries
-                    .into_iter()
-                    .zip(answers)
-                    .map(|(query, answer)| (query, limit, Arc::new(answer)))
-                    .collect();
-                Some((index, answered))
-            })
-            .collect();
+        let answer = |(index, queries): (usize, Vec<Box<[u32]>>)| {
+            let source = corpus.sources.get(index)?;
+            let borrowed: Vec<&[u32]> = queries.iter().map(AsRef::as_ref).collect();
+            let answers = answer_in_one_pass(source, &borrowed, limit);
+            // Read: only the passages a claim is compared with are read again.
+            source.release_pages();
+            let answered = queries
+                .into_iter()
+                .zip(answers)
+                .map(|(query, answer)| (query, limit, Arc::new(answer)))
+                .collect();
+            Some((index, answered))
+        };
+        // Sources of megabytes one after the other (each read in parts side by side): two read
+        // at once held both their texts' pages and counts (the peak of a check of sources of 46
+        // and 48 MB). The others side by side.
+        let large = asked.partition_point(|(index, _)| {
+            corpus
+                .sources
+                .get(*index)
+                .is_some_and(|s| s.clean.text.len() >= 2 * PART_BYTES)
+        });
+        let small = asked.split_off(large);
+        let mut answered: Vec<(usize, Vec<Answered>)> =
+            asked.into_iter().filter_map(answer).collect();
+        answered.extend(small.into_par_iter().filter_map(answer).collect::<Vec<_>>());
         let by_source = &mut self.answered.by_source;
         by_source.resize_with(corpus.sources.len(), Vec::new);
         for (index, mut answers) in answered {
@@ -183,54 +193,49 @@ impl PassageIndex {
 
 /// What `source` answers to each of `queries` (each of distinct stem hashes), its `limit` best
 /// passages each: what `SourcePassages::build(source).retrieve(query, limit)` answers, from one
-/// pass over the source that counts the queries' stems alone.
+/// pass over the source that counts the queries' stems alone. A source of megabytes is read in
+/// parts side by side, and its queries answered side by side.
 pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> Vec<Retrieval> {
     let text = source.clean.text.as_str();
     let mut asked: Vec<u32> = queries.iter().flat_map(|q| q.iter().copied()).collect();
     asked.sort_unstable();
     asked.dedup();
-    let mut slots = QuerySlots::new(&asked, text.len());
-    // Every sentence's length in content words, as the index counts them; each asked stem's
-    // occurrences, as the sentence of each (so ascending, a sentence as many times as the stem
-    // occurs in it: 4 bytes an occurrence, where (sentence, count) pairs took 8 a posting, and a
-    // source of 48 MB has some four million).
-    let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
-    let mut sentences: Vec<[u32; 2]> = Vec::with_capacity(sentence_ranges.len());
-    let mut lengths: Vec<u16> = Vec::with_capacity(sentence_ranges.len());
-    let mut held: Vec<Vec<u32>> = vec![Vec::new(); asked.len()];
-    // How many sentences hold each asked stem.
-    let mut holding: Vec<usize> = vec![0; asked.len()];
-    for (index, range) in sentence_ranges.iter().enumerate() {
-        let (Ok(index), Ok(start), Ok(end)) = (
-            u32::try_from(index),
-            u32::try_from(range.start),
-            u32::try_from(range.end),
-        ) else {
-            break; // past 4 GB of clean text: the rest is not indexed (as `build`)
-        };
-        sentences.push([start, end]);
-        let mut length: u16 = 0;
-        let sentence = text.get(range.clone()).unwrap_or("");
-        for (token, key) in HashedTokens::new(sentence) {
-            match slots.of(sentence, token, key) {
-                Slot::NotContent => {}
-                Slot::NotAsked => length = length.saturating_add(1),
-                Slot::Asked(slot) => {
-                    length = length.saturating_add(1);
-                    if let (Some(occurrences), Some(holding)) =
-                        (held.get_mut(slot as usize), holding.get_mut(slot as usize))
-                    {
-                        if occurrences.last() != Some(&index) {
-                            *holding += 1;
-                        }
-                        occurrences.push(index);
-                    }
-                }
-            }
-        }
-        lengths.push(length);
-    }
-    drop(sentence_ranges);
+    // The sentences, as `build` takes them (those past 4 GB of clean text are not indexed).
+    let sentences: Vec<[u32; 2]> = split_sentences_with_breaks(text, &source.clean.breaks)
+        .into_iter()
+        .take(u32::MAX as usize)
+        .map_while(|range| {
+            Some([
+                u32::try_from(range.start).ok()?,
+                u32::try_from(range.end).ok()?,
+            ])
+        })
+        .collect();
+    let parts = (text.len() / PART_BYTES).clamp(1, rayon::current_num_threads() * 4);
+    let counted = if parts == 1 {
+        count_part(text, &sentences, 0, &asked)
+    } else {
+        let part_of = |part: usize| part * sentences.len() / parts;
+        let counted: Vec<Counted> = (0..parts)
+            .into_par_iter()
+            .map(|part| {
+                let (first, end) = (part_of(part), part_of(part + 1));
+                let in_part = sentences.get(first..end).unwrap_or_default();
+                count_part(
+                    text,
+                    in_part,
+                    u32::try_from(first).unwrap_or(u32::MAX),
+                    &asked,
+                )
+            })
+            .collect();
+        Counted::joined(counted, asked.len())
+    };
+    let Counted {
+        lengths,
+        held,
+        holding,
+    } = counted;
     let average_length = if lengths.is_empty() {
         1.0
     } else {
@@ -249,43 +254,138 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
                 .unwrap_or(0),
         )
     };
-    queries
-        .iter()
-        .map(|query| {
-            let terms = query
-                .iter()
-                .map(|&stem| {
-                    let (postings, holding) = postings_of(stem);
-                    (idf_of(sentence_count, holding), postings)
+    let answer = |query: &&[u32]| {
+        let terms = query
+            .iter()
+            .map(|&stem| {
+                let (postings, holding) = postings_of(stem);
+                (idf_of(sentence_count, holding), postings)
+            })
+            .collect();
+        let best = best_sentences(terms, limit, |sentence| {
+            let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
+            K1 * (1.0 - B + B * length / average_length)
+        });
+        let range = |index: usize| {
+            sentences
+                .get(index)
+                .map(|&[start, end]| start as usize..end as usize)
+        };
+        Retrieval {
+            passages: best
+                .into_iter()
+                .map(|(sentence, _)| {
+                    let window = window_of(sentence, sentence_count, range);
+                    RetrievedPassage {
+                        sentence: range(sentence).unwrap_or_else(|| window.clone()),
+                        window,
+                    }
                 })
-                .collect();
-            let best = best_sentences(terms, limit, |sentence| {
-                let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
-                K1 * (1.0 - B + B * length / average_length)
-            });
-            let range = |index: usize| {
-                sentences
-                    .get(index)
-                    .map(|&[start, end]| start as usize..end as usize)
-            };
-            Retrieval {
-                passages: best
-                    .into_iter()
-                    .map(|(sentence, _)| {
-                        let window = window_of(sentence, sentence_count, range);
-                        RetrievedPassage {
-                            sentence: range(sentence).unwrap_or_else(|| window.clone()),
-                            window,
-                        }
-                    })
-                    .collect(),
-                idf: query
-                    .iter()
-                    .map(|&stem| idf_of(sentence_count, postings_of(stem).1))
-                    .collect(),
+                .collect(),
+            idf: query
+                .iter()
+                .map(|&stem| idf_of(sentence_count, postings_of(stem).1))
+                .collect(),
+        }
+    };
+    if parts == 1 {
+        queries.iter().map(answer).collect()
+    } else {
+        queries.par_iter().map(answer).collect()
+    }
+}
+
+/// How much clean text one part of a pass reads (a source of megabytes is read in parts side by
+/// side).
+const PART_BYTES: usize = if cfg!(test) { 256 } else { 4 << 20 };
+
+/// What a pass counted over some sentences.
+struct Counted {
+    /// Each sentence's length in content words, as the index counts them.
+    lengths: Vec<u16>,
+    /// Each asked stem's occurrences (by slot), as the sentence of each: ascending, a sentence
+    /// as many times as the stem occurs in it (4 bytes an occurrence, where (sentence, count)
+    /// pairs took 8 a posting; a source of 48 MB has some four million).
+    held: Vec<Vec<u32>>,
+    /// How many sentences hold each asked stem.
+    holding: Vec<usize>,
+}
+
+impl Counted {
+    /// The counts of consecutive parts, in order, as one: each stem's occurrences joined part
+    /// after part (each part's given back as it is copied).
+    fn joined(parts: Vec<Counted>, slots: usize) -> Counted {
+        let mut parts = parts;
+        let mut joined = Counted {
+            lengths: parts
+                .iter()
+                .flat_map(|p| p.lengths.iter().copied())
+                .collect(),
+            held: Vec::with_capacity(slots),
+            holding: vec![0; slots],
+        };
+        for part in &mut parts {
+            part.lengths = Vec::new();
+        }
+        for slot in 0..slots {
+            let total = parts
+                .iter()
+                .map(|p| p.held.get(slot).map_or(0, Vec::len))
+                .sum();
+            let mut occurrences = Vec::with_capacity(total);
+            for part in &mut parts {
+                if let Some(held) = part.held.get_mut(slot) {
+                    occurrences.append(held);
+                    *held = Vec::new();
+                }
+                if let (Some(sum), Some(holding)) =
+                    (joined.holding.get_mut(slot), part.holding.get(slot))
+                {
+                    *sum += holding;
+                }
             }
-        })
-        .collect()
+            joined.held.push(occurrences);
+        }
+        joined
+    }
+}
+
+/// Counts `sentences` of `text` (the first of them numbered `first`) for the stems `asked`.
+fn count_part(text: &str, sentences: &[[u32; 2]], first: u32, asked: &[u32]) -> Counted {
+    let in_part = sentences
+        .first()
+        .zip(sentences.last())
+        .map_or(0, |(a, b)| b[1].saturating_sub(a[0]) as usize);
+    let mut slots = QuerySlots::new(asked, in_part);
+    let mut counted = Counted {
+        lengths: Vec::with_capacity(sentences.len()),
+        held: vec![Vec::new(); asked.len()],
+        holding: vec![0; asked.len()],
+    };
+    for (index, &[start, end]) in (first..).zip(sentences) {
+        let mut length: u16 = 0;
+        let sentence = text.get(start as usize..end as usize).unwrap_or("");
+        for (token, key) in HashedTokens::new(sentence) {
+            match slots.of(sentence, token, key) {
+                Slot::NotContent => {}
+                Slot::NotAsked => length = length.saturating_add(1),
+                Slot::Asked(slot) => {
+                    length = length.saturating_add(1);
+                    if let (Some(occurrences), Some(holding)) = (
+                        counted.held.get_mut(slot as usize),
+                        counted.holding.get_mut(slot as usize),
+                    ) {
+                        if occurrences.last() != Some(&index) {
+                            *holding += 1;
+                        }
+                        occurrences.push(index);
+                    }
+                }
+            }
+        }
+        counted.lengths.push(length);
+    }
+    counted
 }
 
 /// A stem's postings as the sentence of each of its occurrences, ascending: a posting is a run
