@@ -626,74 +626,48 @@ fn build_snapshot(
             },
         }
     };
-    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = match retrieval {
-        Passages::Indexed => {
-            let evidence = Evidence {
-                corpus: &corpus,
-                passages: &passages,
-            };
-            paths
-                .par_iter()
-                .filter_map(|path| {
-                    let text = read_note(path)?;
-                    let analysis = analyse_note_with(
-                        path.clone(),
-                        text,
-                        &evidence,
-                        settings,
-                        None,
-                        memo.as_ref(),
-                        &[],
-                    );
-                    progress.advance(1);
-                    Some((path.clone(), Arc::new(analysis)))
-                })
-                .collect()
-        }
-        Passages::AnsweredAhead => {
-            // Every note's quotations resolved and claims rated; then what the claims ask of each
-            // source, answered source by source; then the claims checked.
-            let prepared: Vec<PreparedNote<'_>> = {
-                let evidence = Evidence {
-                    corpus: &corpus,
-                    passages: &passages,
-                };
-                paths
-                    .par_iter()
-                    .filter_map(|path| {
-                        let text = read_note(path)?;
-                        let prepared = prepare_note(
-                            path.clone(),
-                            text,
-                            &evidence,
-                            settings,
-                            None,
-                            memo.as_ref(),
-                            &[],
-                        );
-                        Some(prepared)
-                    })
-                    .collect()
-            };
-            let requests = prepared
-                .iter()
-                .flat_map(|note| note.claim_requests(&corpus))
-                .collect::<Vec<_>>();
-            passages.answer_ahead(&corpus, requests, claims::support::PASSAGES_READ);
-            let evidence = Evidence {
-                corpus: &corpus,
-                passages: &passages,
-            };
-            prepared
-                .into_par_iter()
-                .map(|prepared| {
-                    let analysis = prepared.finish(&evidence, settings);
-                    progress.advance(1);
-                    (analysis.path.clone(), Arc::new(analysis))
-                })
-                .collect()
-        }
+    // Every note's quotations resolved and claims rated; then, for a check, what the claims ask
+    // of each source answered source by source; then the claims checked.
+    let prepared: Vec<PreparedNote<'_>> = {
+        let evidence = Evidence {
+            corpus: &corpus,
+            passages: &passages,
+        };
+        paths
+            .par_iter()
+            .filter_map(|path| {
+                let text = read_note(path)?;
+                Some(prepare_note(
+                    path.clone(),
+                    text,
+                    &evidence,
+                    settings,
+                    None,
+                    memo.as_ref(),
+                    &[],
+                ))
+            })
+            .collect()
     };
+    if retrieval == Passages::AnsweredAhead {
+        let requests = prepared
+            .iter()
+            .flat_map(|note| note.claim_requests(&corpus))
+            .collect::<Vec<_>>();
+        passages.answer_ahead(&corpus, requests, claims::support::PASSAGES_READ);
+    }
+    let evidence = Evidence {
+        corpus: &corpus,
+        passages: &passages,
+    };
+    let notes: BTreeMap<PathBuf, Arc<NoteAnalysis>> = prepared
+        .into_par_iter()
+        .map(|prepared| {
+            let analysis = prepared.finish(&evidence, settings);
+            progress.advance(1);
+            (analysis.path.clone(), Arc::new(analysis))
+        })
+        .collect();
     let passages = Arc::new(passages);
     crate::corpus::release_pending();
     if let (Some(memo), Some(dir)) = (memo, &cache) {

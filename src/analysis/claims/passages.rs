@@ -828,7 +828,7 @@ fn best_first(mut ranked: Vec<(usize, f32)>, limit: usize) -> Vec<(usize, f32)> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::analysis::claims::lexicon::{WORDS_REMEMBERED, word_key};
 
@@ -893,7 +893,7 @@ mod tests {
     }
 
     /// Up to `sentences` sentences of up to `words` words drawn from `vocabulary`.
-    fn sentences_of(
+    pub(in crate::analysis::claims) fn sentences_of(
         vocabulary: Vec<&'static str>,
         words: usize,
         sentences: usize,
@@ -906,7 +906,8 @@ mod tests {
 
     /// The sentences as a source's text, each opened by `Then` (so that none starts with a
     /// word that may not start one) and closed by a full stop.
-    fn text_of(sentences: &[Vec<&str>]) -> String {
+    /// The sentences as a source's text.
+    pub(in crate::analysis::claims) fn text_of(sentences: &[Vec<&str>]) -> String {
         sentences
             .iter()
             .map(|words| format!("Then {}.", words.join(" ")))

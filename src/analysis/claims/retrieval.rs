@@ -485,6 +485,7 @@ impl<'a> QuerySlots<'a> {
 mod tests {
     use super::*;
     use crate::analysis::claims::lexicon::stem_hash;
+    use crate::analysis::claims::passages::tests::{sentences_of, text_of};
     use crate::corpus::SourceMeta;
 
     fn source(text: &str) -> Source {
@@ -533,17 +534,6 @@ mod tests {
         assert!(answers[2].passages.is_empty());
     }
 
-    fn sentences_of(
-        words: Vec<&'static str>,
-        max_words: usize,
-        max_sentences: usize,
-    ) -> impl proptest::strategy::Strategy<Value = Vec<Vec<&'static str>>> {
-        proptest::collection::vec(
-            proptest::collection::vec(proptest::sample::select(words), 1..max_words),
-            1..max_sentences,
-        )
-    }
-
     proptest::proptest! {
         /// Whatever the sentences and queries (stems common and rare, repeated in a sentence,
         /// absent, shared by several queries), one pass answers each query as the index does.
@@ -568,12 +558,7 @@ mod tests {
             ),
             limit in 0usize..7,
         ) {
-            let text: String = sentences
-                .iter()
-                .map(|words| format!("{}.", words.join(" ")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let source = source(&text);
+            let source = source(&text_of(&sentences));
             let index = SourcePassages::build(&source);
             let queries: Vec<Vec<u32>> = queries
                 .iter()
