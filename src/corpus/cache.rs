@@ -284,6 +284,68 @@ impl SourceCache {
         })
     }
 
+    /// Whether records are written (not after a write failed, nor in a cache that cannot be).
+    pub(crate) fn is_writable(&self) -> bool {
+        self.writable.load(Ordering::Relaxed)
+    }
+
+    /// `store` for a source read now whose original `text` (hashing to `hash`) is given up once
+    /// it is in the record: its matching key, word hashes and pair filter are built (`index`,
+    /// from its `clean` text) only then, so that the original and the key are never on the heap
+    /// at once (a source of 48 MB held its original, clean and key texts together: the peak of
+    /// loading it). Its texts and word hashes come back mapped from the record, with the pair
+    /// filter. `None` when the record cannot be written: the original is gone then, and the
+    /// source must be read again.
+    pub(crate) fn store_indexing(
+        &self,
+        path: &Path,
+        metadata: Option<&std::fs::Metadata>,
+        hash: u128,
+        format: SourceFormat,
+        read: ReadText<'_>,
+        index: impl FnOnce(&MappedText) -> (MappedText, StoredU32s, PairFilter),
+    ) -> Option<(StoredParts, PairFilter)> {
+        let ReadText {
+            original: text,
+            clean,
+        } = read;
+        self.normalised.fetch_add(1, Ordering::Relaxed);
+        if !self.is_writable() {
+            return None;
+        }
+        let mut built = None;
+        let map = self.append_to_pack(hash, format, |out| {
+            let mut file = Encoder::writing_to(out);
+            file.header(SOURCE_MAGIC);
+            file.u128(hash);
+            file.u8(format_byte(format));
+            let checksum_at = file.checksum_slot();
+            let text_at = file.str(&text);
+            let text_len = text.len();
+            drop(text);
+            let (key_text, words, pairs) = index(clean);
+            let clean_at = clean.encode(&mut file);
+            let key_at = key_text.encode(&mut file);
+            let words_at = file.stored_u32s(&words);
+            file.u64s(pairs.bits());
+            let checksum = file.finish()?;
+            built = Some((
+                text_at, text_len, clean_at, key_text, key_at, words_at, pairs,
+            ));
+            out.write_at(checksum_at, &checksum.to_le_bytes())
+        })?;
+        self.stamp(path, metadata, hash);
+        let (map, (text_at, text_len, clean_at, key_text, key_at, words_at, pairs)) =
+            (map?, built?);
+        let stored = StoredParts {
+            text: StoredText::mapped_with_len(&map, text_at, text_len)?,
+            clean: clean.in_record(&map, clean_at)?,
+            key_text: key_text.in_record(&map, key_at)?,
+            words: StoredU32s::mapped(MappedBytes::new(&map, &map, words_at)?)?,
+        };
+        Some((stored, pairs))
+    }
+
     /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped
     /// back when it can be. `None` (and the cache turned off for writing, with one log line)
     /// when it cannot be written.
@@ -638,6 +700,13 @@ pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
 #[cfg(test)]
 pub(crate) fn stored_records(path: &Path) -> usize {
     PackIndex::read(&path.join("packs")).len()
+}
+
+/// A source read now, as `SourceCache::store_indexing` takes it: its original text (given up
+/// once it is written) and its clean text.
+pub(crate) struct ReadText<'a> {
+    pub original: String,
+    pub clean: &'a MappedText,
 }
 
 /// The parts of a source that `store` encodes.

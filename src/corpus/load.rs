@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::cache::{Record, RecordRef, SourceCache};
+use super::cache::{ReadText, Record, RecordRef, SourceCache};
 use super::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 use crate::text::{ColumnEncoding, LineIndex};
@@ -275,13 +275,81 @@ fn load_source(
             text
         }
     };
+    if let Some((cache, hash)) = cached
+        && cache.is_writable()
+    {
+        return match build_recorded_source(path, text, hash, entries, cache, metadata.as_ref()) {
+            Some(mut loaded) => {
+                diagnostics.extend(loaded.problem.take());
+                (Some(loaded), diagnostics)
+            }
+            // The record could not be written (the cache is off from now on) and the original
+            // text was given up: read again, without the cache.
+            None => load_source(path, entries, None),
+        };
+    }
     let hash = cached.map(|(_, hash)| hash);
     let mut loaded = build_source(path, Text::Raw(text, hash), entries);
     if let Some((cache, hash)) = cached {
+        // Not writable: counted as normalised, not stored.
         move_into_record(cache, &mut loaded.source, metadata.as_ref(), hash);
     }
     diagnostics.extend(loaded.problem.take());
     (Some(loaded), diagnostics)
+}
+
+/// A source read now (its original `text` hashing to `hash`) built as it is written to the
+/// cache (`SourceCache::store_indexing`): its original is given up once in the record, before
+/// its key is built. `None` when the record cannot be written.
+fn build_recorded_source(
+    path: &Path,
+    text: String,
+    hash: u128,
+    entries: &EntryIndex,
+    cache: &SourceCache,
+    metadata: Option<&std::fs::Metadata>,
+) -> Option<Loaded> {
+    let Described {
+        key,
+        key_origin,
+        meta,
+        problem,
+    } = describe(path, &text, entries);
+    let format = format_of(path);
+    let clean = super::normalize::clean_text(&text, format);
+    let (stored, pairs) = cache.store_indexing(
+        path,
+        metadata,
+        hash,
+        format,
+        ReadText {
+            original: text,
+            clean: &clean,
+        },
+        |clean| {
+            let key_text = super::normalize::key_of_clean(clean);
+            let (words, pairs) = super::index::index_key(&key_text.text, &key_text.breaks);
+            (key_text, words.into(), pairs)
+        },
+    )?;
+    let source = Source {
+        key,
+        path: path.to_path_buf(),
+        format,
+        content_hash: hash,
+        text: stored.text,
+        meta,
+        clean: stored.clean,
+        key_text: stored.key_text,
+        words: stored.words,
+        pairs,
+        search_aids: Default::default(),
+    };
+    Some(Loaded {
+        source,
+        key_origin,
+        problem,
+    })
 }
 
 /// Stores `source` (whose original text hashes to `hash`) in the cache and takes its texts, maps
@@ -388,13 +456,12 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
         Text::Raw(text, _) => text.as_str(),
         Text::Normalised(record) => record.text.as_str(),
     };
-    let frontmatter = parse_frontmatter(original);
-    let entry = entries.find(path);
-    let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
-    let meta = metadata(entry, frontmatter.as_ref());
-    let problem = frontmatter
-        .as_ref()
-        .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
+    let Described {
+        key,
+        key_origin,
+        meta,
+        problem,
+    } = describe(path, original, entries);
     let (path, format) = (path.to_path_buf(), format_of(path));
     let source = match text {
         Text::Raw(text, Some(hash)) => {
@@ -406,6 +473,33 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
     Loaded {
         source,
         key_origin,
+        problem,
+    }
+}
+
+/// What a source's path, frontmatter and bibliography entry say of it.
+struct Described {
+    key: String,
+    key_origin: KeyOrigin,
+    meta: SourceMeta,
+    /// What is wrong with its frontmatter.
+    problem: Option<Diagnostic>,
+}
+
+/// What the source at `path`, whose original text is `original`, is: its key (and where it
+/// comes from), its metadata, any problem of its frontmatter.
+fn describe(path: &Path, original: &str, entries: &EntryIndex) -> Described {
+    let frontmatter = parse_frontmatter(original);
+    let entry = entries.find(path);
+    let (key, key_origin) = assign_key(path, entry, frontmatter.as_ref());
+    let meta = metadata(entry, frontmatter.as_ref());
+    let problem = frontmatter
+        .as_ref()
+        .and_then(|fm| invalid_frontmatter(path, fm, &key, key_origin));
+    Described {
+        key,
+        key_origin,
+        meta,
         problem,
     }
 }
@@ -535,6 +629,67 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, bytes).expect("write fixture");
         path
+    }
+
+    /// A source read now is built as its record is written (its original given up before its
+    /// key is built) and comes out as one built in memory; when the record cannot be written
+    /// (here the cache's `packs` folder turns into a file once the cache is open), it is read
+    /// again without the cache, whole, and the cache is off from then on.
+    #[test]
+    fn a_source_built_as_its_record_is_written_is_the_source_built_in_memory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let text = "---\ntitle: Levee\n---\n# The *levee*\n\nThe levee held through the \
+                    [storm](http://x.org), and the water fell in 1990.\n\nThen the river rose.\n";
+        let path = write(&root, "levee.md", text.as_bytes());
+        let in_memory = Source::new(
+            "levee".into(),
+            path.clone(),
+            SourceFormat::Markdown,
+            text.into(),
+            SourceMeta {
+                title: Some("Levee".into()),
+                ..SourceMeta::default()
+            },
+        );
+        let same = |source: &Source| {
+            assert_eq!(source.key, "levee");
+            assert_eq!(source.text.as_str(), text);
+            assert_eq!(source.clean, in_memory.clean);
+            assert_eq!(source.key_text, in_memory.key_text);
+            assert_eq!(source.words, in_memory.words);
+            assert_eq!(source.pairs.bits(), in_memory.pairs.bits());
+            assert_eq!(source.content_hash, in_memory.content_hash);
+            assert_eq!(source.meta.title.as_deref(), Some("Levee"));
+        };
+        let entries = EntryIndex::new(&[]);
+        let open = |name: &str| {
+            let cache_dir = crate::corpus::CacheDir {
+                path: root.join(name),
+                owned: false,
+            };
+            SourceCache::open(cache_dir, &root)
+        };
+
+        let cache = open("cache");
+        let (loaded, diagnostics) = load_source(&path, &entries, Some(&cache));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let loaded = loaded.expect("loaded");
+        same(&loaded.source);
+        assert!(cache.is_writable());
+        assert!(
+            loaded.source.text.is_mapped() && loaded.source.key_text.text.is_mapped(),
+            "the texts come back mapped from the record"
+        );
+
+        let broken = open("broken");
+        let packs = root.join("broken/packs");
+        std::fs::remove_dir_all(&packs).expect("remove packs");
+        std::fs::write(&packs, "not a folder").expect("block packs");
+        let (loaded, diagnostics) = load_source(&path, &entries, Some(&broken));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        same(&loaded.expect("read again").source);
+        assert!(!broken.is_writable());
     }
 
     #[test]

@@ -185,7 +185,16 @@ impl StoredText {
         range: Range<usize>,
         written: &str,
     ) -> Option<StoredText> {
-        (range.len() == written.len())
+        StoredText::mapped_with_len(map, range, written.len())
+    }
+
+    /// `mapped_as`, for a `str` of `written_len` bytes written at `range` (and dropped since).
+    pub(crate) fn mapped_with_len(
+        map: &Arc<RecordMap>,
+        range: Range<usize>,
+        written_len: usize,
+    ) -> Option<StoredText> {
+        (range.len() == written_len)
             .then(|| MappedBytes::new(map, map, range))
             .flatten()
             .map(|bytes| StoredText(Held::Mapped(bytes)))
@@ -199,8 +208,9 @@ impl StoredText {
                 let bytes = mapped.bytes();
                 // SAFETY: `mapped` checked that these bytes are UTF-8 (the same bytes: the record
                 // was read from, or written to, the file that is mapped, and records are never
-                // modified in place; see the module comment), or `mapped_as` that they are as
-                // long as the `str` written there; both that the range is in bounds.
+                // modified in place; see the module comment), or `mapped_as` (`mapped_with_len`)
+                // that they are as long as the `str` written there; both that the range is in
+                // bounds.
                 unsafe { std::str::from_utf8_unchecked(bytes) }
             }
         }
