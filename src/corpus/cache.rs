@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::normalize::MappedText;
+use super::normalize::{EncodedMap, MappedText};
 use super::pack::{PackIndex, PackWriter, RecordOut};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
@@ -259,29 +259,23 @@ impl SourceCache {
         let mut places = None;
         let map = self.append_to_pack(hash, format, |out| {
             let mut file = Encoder::writing_to(out);
-            file.header(SOURCE_MAGIC);
-            file.u128(hash);
-            file.u8(format_byte(format));
-            let checksum_at = file.checksum_slot();
+            let checksum_at = start_record(&mut file, hash, format);
             let text = file.str(record.text);
-            let clean = record.clean.encode(&mut file);
-            let key_text = record.key_text.encode(&mut file);
-            let words = file.stored_u32s(record.words);
+            let rest = encode_rest(&mut file, record.clean, record.key_text, record.words);
             file.u64s(record.pairs.bits());
             let checksum = file.finish()?;
-            places = Some((text, clean, key_text, words));
+            places = Some((text, rest));
             out.write_at(checksum_at, &checksum.to_le_bytes())
         })?;
         self.stamp(path, metadata, hash);
-        // Taken from where they were written, unread (reading would bring the record's pages
-        // into memory).
-        let (map, (text, clean, key_text, words)) = (map?, places?);
-        Some(StoredParts {
-            text: StoredText::mapped_as(&map, text, record.text)?,
-            clean: record.clean.in_record(&map, clean)?,
-            key_text: record.key_text.in_record(&map, key_text)?,
-            words: StoredU32s::mapped(MappedBytes::new(&map, &map, words)?)?,
-        })
+        let (map, (text, rest)) = (map?, places?);
+        mapped_parts(
+            &map,
+            (text, record.text.len()),
+            record.clean,
+            record.key_text,
+            rest,
+        )
     }
 
     /// Whether records are written (not after a write failed, nor in a cache that cannot be).
@@ -316,33 +310,19 @@ impl SourceCache {
         let mut built = None;
         let map = self.append_to_pack(hash, format, |out| {
             let mut file = Encoder::writing_to(out);
-            file.header(SOURCE_MAGIC);
-            file.u128(hash);
-            file.u8(format_byte(format));
-            let checksum_at = file.checksum_slot();
-            let text_at = file.str(&text);
-            let text_len = text.len();
+            let checksum_at = start_record(&mut file, hash, format);
+            let text_at = (file.str(&text), text.len());
             drop(text);
             let (key_text, words, pairs) = index(clean);
-            let clean_at = clean.encode(&mut file);
-            let key_at = key_text.encode(&mut file);
-            let words_at = file.stored_u32s(&words);
+            let rest = encode_rest(&mut file, clean, &key_text, &words);
             file.u64s(pairs.bits());
             let checksum = file.finish()?;
-            built = Some((
-                text_at, text_len, clean_at, key_text, key_at, words_at, pairs,
-            ));
+            built = Some((text_at, key_text, rest, pairs));
             out.write_at(checksum_at, &checksum.to_le_bytes())
         })?;
         self.stamp(path, metadata, hash);
-        let (map, (text_at, text_len, clean_at, key_text, key_at, words_at, pairs)) =
-            (map?, built?);
-        let stored = StoredParts {
-            text: StoredText::mapped_with_len(&map, text_at, text_len)?,
-            clean: clean.in_record(&map, clean_at)?,
-            key_text: key_text.in_record(&map, key_at)?,
-            words: StoredU32s::mapped(MappedBytes::new(&map, &map, words_at)?)?,
-        };
+        let (map, (text_at, key_text, rest, pairs)) = (map?, built?);
+        let stored = mapped_parts(&map, text_at, clean, &key_text, rest)?;
         Some((stored, pairs))
     }
 
@@ -700,6 +680,54 @@ pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
 #[cfg(test)]
 pub(crate) fn stored_records(path: &Path) -> usize {
     PackIndex::read(&path.join("packs")).len()
+}
+
+/// Starts a source record in `file`: its header, content hash and format, then the slot of
+/// the checksum of what follows (where it is).
+fn start_record(file: &mut Encoder<'_>, hash: u128, format: SourceFormat) -> u64 {
+    file.header(SOURCE_MAGIC);
+    file.u128(hash);
+    file.u8(format_byte(format));
+    file.checksum_slot()
+}
+
+/// Where a record's parts after its original text went (its pair filter follows them).
+struct EncodedRest {
+    clean: EncodedMap,
+    key_text: EncodedMap,
+    words: std::ops::Range<usize>,
+}
+
+/// Encodes a record's clean and key texts and word hashes after its original text.
+fn encode_rest(
+    file: &mut Encoder<'_>,
+    clean: &MappedText,
+    key_text: &MappedText,
+    words: &StoredU32s,
+) -> EncodedRest {
+    EncodedRest {
+        clean: clean.encode(file),
+        key_text: key_text.encode(file),
+        words: file.stored_u32s(words),
+    }
+}
+
+/// A record's parts as written in `map`, taken from where they were written, unread (reading
+/// would bring the record's pages into memory): its original text (where, and how long), and
+/// the rest (`clean` and `key_text` as they were encoded).
+fn mapped_parts(
+    map: &Arc<RecordMap>,
+    (text, text_len): (std::ops::Range<usize>, usize),
+    clean: &MappedText,
+    key_text: &MappedText,
+    at: EncodedRest,
+) -> Option<StoredParts> {
+    Some(StoredParts {
+        text: StoredText::mapped_with_len(map, text, text_len)?,
+        clean: clean.in_record(map, at.clean)?,
+        key_text: key_text.in_record(map, at.key_text)?,
+        words: StoredU32s::mapped(MappedBytes::new(map, map, at.words)?)?,
+    })
 }
 
 /// A source read now, as `SourceCache::store_indexing` takes it: its original text (given up

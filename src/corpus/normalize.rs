@@ -22,6 +22,7 @@ use std::ops::Range;
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
+pub(crate) use mapped::EncodedMap;
 pub use mapped::{CharOrigins, MappedText};
 
 use super::SourceFormat;
