@@ -6,6 +6,11 @@
 //! (`worthiness`). A claim with no citation in its sentence or its paragraph is *uncited*; the corpus is searched for sources that would back it. A cited claim is
 //! scored against the passages of its cited sources (`support`); when none backs it, it is
 //! *unsupported*, with the reasons, the closest passage, and any other source that does back it.
+//!
+//! Two steps: `plan_claims` rates the sentences and knows what each claim will ask of which
+//! source (`ClaimPlan::requests`); `ClaimPlan::finish` scores them. `ibid check` has every source
+//! answer all its requests in between, in one pass each (`retrieval`); the server lets each
+//! source's passage index answer as claims ask.
 
 pub mod lexicon;
 pub mod passages;
