@@ -652,7 +652,7 @@ fn build_snapshot(
     if retrieval == Passages::AnsweredAhead {
         let requests = prepared
             .iter()
-            .flat_map(|note| note.claim_requests(&corpus))
+            .flat_map(|note| note.claims.requests(&corpus))
             .collect::<Vec<_>>();
         passages.answer_ahead(&corpus, requests, claims::support::PASSAGES_READ);
     }
@@ -891,11 +891,6 @@ fn prepare_note<'p>(
 }
 
 impl PreparedNote<'_> {
-    /// What the note's claims will ask of the sources (`ClaimPlan::requests`).
-    fn claim_requests(&self, corpus: &Corpus) -> Vec<(usize, Vec<u32>)> {
-        self.claims.requests(corpus)
-    }
-
     /// The rest of `analyse_note_with`: the claims checked, the diagnostics gathered.
     fn finish(self, evidence: &Evidence<'_>, settings: &CheckSettings) -> NoteAnalysis {
         let PreparedNote {

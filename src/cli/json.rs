@@ -33,23 +33,15 @@ impl Files {
         // Files of megabytes one after the other: each one's lines are found by reading all of
         // it, and two sources of 46 and 48 MB read at once brought ~95 MB of their records'
         // pages in together (the peak of a check of them).
-        let texts: Vec<(&Path, Option<StoredText>)> = paths
-            .into_iter()
-            .map(|path| (path, file_text(analysis, path)))
-            .collect();
-        let (large, small): (Vec<_>, Vec<_>) = texts.into_iter().partition(|(_, text)| {
-            text.as_ref()
+        let (large, small): (Vec<&Path>, Vec<&Path>) = paths.into_iter().partition(|path| {
+            analysis
+                .file_text(path)
                 .is_some_and(|text| text.len() >= LARGE_FILE_BYTES)
         });
-        let mut cache: HashMap<PathBuf, Option<(StoredText, LineIndex)>> = small
-            .into_par_iter()
-            .map(|(path, text)| (path.to_path_buf(), text.map(with_lines)))
-            .collect();
-        cache.extend(
-            large
-                .into_iter()
-                .map(|(path, text)| (path.to_path_buf(), text.map(with_lines))),
-        );
+        let loaded = |path: &Path| (path.to_path_buf(), load(analysis, path));
+        let mut cache: HashMap<PathBuf, Option<(StoredText, LineIndex)>> =
+            small.into_par_iter().map(loaded).collect();
+        cache.extend(large.into_iter().map(loaded));
         Files { cache }
     }
 
@@ -80,22 +72,13 @@ const LARGE_FILE_BYTES: usize = 8 << 20;
 
 /// The text of the file at `path` (as the analysis read it, else from disk) and its lines.
 fn load(analysis: &Analysis, path: &Path) -> Option<(StoredText, LineIndex)> {
-    file_text(analysis, path).map(with_lines)
-}
-
-/// The text of the file at `path`: as the analysis read it, else from disk.
-fn file_text(analysis: &Analysis, path: &Path) -> Option<StoredText> {
-    analysis
+    let text = analysis
         .file_text(path)
-        .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))
-}
-
-/// `text` and its lines.
-fn with_lines(text: StoredText) -> (StoredText, LineIndex) {
+        .or_else(|| std::fs::read_to_string(path).ok().map(StoredText::from))?;
     let index = LineIndex::new(&text);
     // Only the lines diagnostics point at are read again.
     text.release();
-    (text, index)
+    Some((text, index))
 }
 
 impl Files {

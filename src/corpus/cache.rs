@@ -250,25 +250,12 @@ impl SourceCache {
         format: SourceFormat,
         record: RecordRef<'_>,
     ) -> Option<StoredParts> {
-        self.normalised.fetch_add(1, Ordering::Relaxed);
-        if !self.writable.load(Ordering::Relaxed) {
-            return None;
-        }
-        // Written out as it is encoded: the payload's checksum, which precedes it, is filled in
-        // once it is written.
-        let mut places = None;
-        let map = self.append_to_pack(hash, format, |out| {
-            let mut file = Encoder::writing_to(out);
-            let checksum_at = start_record(&mut file, hash, format);
+        let (map, (text, rest)) = self.write_record(path, metadata, hash, format, |file| {
             let text = file.str(record.text);
-            let rest = encode_rest(&mut file, record.clean, record.key_text, record.words);
+            let rest = encode_rest(file, record.clean, record.key_text, record.words);
             file.u64s(record.pairs.bits());
-            let checksum = file.finish()?;
-            places = Some((text, rest));
-            out.write_at(checksum_at, &checksum.to_le_bytes())
+            (text, rest)
         })?;
-        self.stamp(path, metadata, hash);
-        let (map, (text, rest)) = (map?, places?);
         mapped_parts(
             &map,
             (text, record.text.len()),
@@ -287,9 +274,8 @@ impl SourceCache {
     /// it is in the record: its matching key, word hashes and pair filter are built (`index`,
     /// from its `clean` text) only then, so that the original and the key are never on the heap
     /// at once (a source of 48 MB held its original, clean and key texts together: the peak of
-    /// loading it). Its texts and word hashes come back mapped from the record, with the pair
-    /// filter. `None` when the record cannot be written: the original is gone then, and the
-    /// source must be read again.
+    /// loading it). The record comes back with its texts and word hashes mapped. `None` when it
+    /// cannot be written: the original is gone then, and the source must be read again.
     pub(crate) fn store_indexing(
         &self,
         path: &Path,
@@ -298,32 +284,63 @@ impl SourceCache {
         format: SourceFormat,
         read: ReadText<'_>,
         index: impl FnOnce(&MappedText) -> (MappedText, StoredU32s, PairFilter),
-    ) -> Option<(StoredParts, PairFilter)> {
+    ) -> Option<Record> {
         let ReadText {
             original: text,
             clean,
         } = read;
+        let built = self.write_record(path, metadata, hash, format, |file| {
+            let text_at = (file.str(&text), text.len());
+            drop(text);
+            let (key_text, words, pairs) = index(clean);
+            let rest = encode_rest(file, clean, &key_text, &words);
+            file.u64s(pairs.bits());
+            (text_at, key_text, rest, pairs)
+        });
+        let (map, (text_at, key_text, rest, pairs)) = built?;
+        let StoredParts {
+            text,
+            clean,
+            key_text,
+            words,
+        } = mapped_parts(&map, text_at, clean, &key_text, rest)?;
+        Some(Record {
+            hash,
+            text,
+            clean,
+            key_text,
+            words,
+            pairs,
+        })
+    }
+
+    /// Writes a source's record (counted as normalised): its start (`start_record`), what
+    /// `write` encodes, its checksum; puts the source in the new manifest. The record's map (and
+    /// what `write` gave back); `None` when it cannot be written or mapped.
+    fn write_record<T>(
+        &self,
+        path: &Path,
+        metadata: Option<&std::fs::Metadata>,
+        hash: u128,
+        format: SourceFormat,
+        write: impl FnOnce(&mut Encoder<'_>) -> T,
+    ) -> Option<(Arc<RecordMap>, T)> {
         self.normalised.fetch_add(1, Ordering::Relaxed);
         if !self.is_writable() {
             return None;
         }
-        let mut built = None;
+        // Written out as it is encoded: the payload's checksum, which precedes it, is filled in
+        // once it is written.
+        let mut written = None;
         let map = self.append_to_pack(hash, format, |out| {
             let mut file = Encoder::writing_to(out);
             let checksum_at = start_record(&mut file, hash, format);
-            let text_at = (file.str(&text), text.len());
-            drop(text);
-            let (key_text, words, pairs) = index(clean);
-            let rest = encode_rest(&mut file, clean, &key_text, &words);
-            file.u64s(pairs.bits());
+            written = Some(write(&mut file));
             let checksum = file.finish()?;
-            built = Some((text_at, key_text, rest, pairs));
             out.write_at(checksum_at, &checksum.to_le_bytes())
         })?;
         self.stamp(path, metadata, hash);
-        let (map, (text_at, key_text, rest, pairs)) = (map?, built?);
-        let stored = mapped_parts(&map, text_at, clean, &key_text, rest)?;
-        Some((stored, pairs))
+        Some((map?, written?))
     }
 
     /// Appends a record to a pack of this cache's (one no other thread is writing to), mapped

@@ -317,36 +317,13 @@ fn build_recorded_source(
     } = describe(path, &text, entries);
     let format = format_of(path);
     let clean = super::normalize::clean_text(&text, format);
-    let (stored, pairs) = cache.store_indexing(
-        path,
-        metadata,
-        hash,
-        format,
-        ReadText {
-            original: text,
-            clean: &clean,
-        },
-        |clean| {
-            let key_text = super::normalize::key_of_clean(clean);
-            let (words, pairs) = super::index::index_key(&key_text.text, &key_text.breaks);
-            (key_text, words.into(), pairs)
-        },
-    )?;
-    let source = Source {
-        key,
-        path: path.to_path_buf(),
-        format,
-        content_hash: hash,
-        text: stored.text,
-        meta,
-        clean: stored.clean,
-        key_text: stored.key_text,
-        words: stored.words,
-        pairs,
-        search_aids: Default::default(),
+    let read = ReadText {
+        original: text,
+        clean: &clean,
     };
+    let record = cache.store_indexing(path, metadata, hash, format, read, super::index_clean)?;
     Some(Loaded {
-        source,
+        source: from_record_parts(key, path.to_path_buf(), format, record, meta),
         key_origin,
         problem,
     })

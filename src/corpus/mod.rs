@@ -206,8 +206,7 @@ impl Source {
         hash: u128,
     ) -> Source {
         let clean = normalize::clean_text(&text, format);
-        let key_text = normalize::key_of_clean(&clean);
-        let (words, pairs) = index::index_key(&key_text.text, &key_text.breaks);
+        let (key_text, words, pairs) = index_clean(&clean);
         Source {
             key,
             path,
@@ -217,11 +216,19 @@ impl Source {
             meta,
             clean,
             key_text,
-            words: words.into(),
+            words,
             pairs,
             search_aids: Default::default(),
         }
     }
+}
+
+/// What a source is searched by, from its clean text: its matching key, the key's word hashes
+/// and the filter of its word pairs.
+pub(crate) fn index_clean(clean: &MappedText) -> (MappedText, StoredU32s, PairFilter) {
+    let key_text = normalize::key_of_clean(clean);
+    let (words, pairs) = index::index_key(&key_text.text, &key_text.breaks);
+    (key_text, words.into(), pairs)
 }
 
 impl Source {

@@ -19,8 +19,8 @@ use crate::corpus::{Corpus, Source};
 use crate::corpus::{is_indexed, word_hash};
 
 /// BM25 parameters (the usual ones).
-pub(super) const K1: f32 = 1.2;
-pub(super) const B: f32 = 0.75;
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
 
 /// One source's sentences and their BM25 postings.
 ///
@@ -53,33 +53,21 @@ pub struct SourcePassages {
 impl SourcePassages {
     pub fn build(source: &Source) -> SourcePassages {
         let text = source.clean.text.as_str();
-        let sentence_ranges = split_sentences_with_breaks(text, &source.clean.breaks);
-        let mut lengths = Vec::with_capacity(sentence_ranges.len());
-        let mut sentences = Vec::with_capacity(sentence_ranges.len());
-        // A source of `n` bytes has some `n / 64` distinct words (about a tenth of its words), a
-        // source of megabytes fewer: its vocabulary grows slower than its text, and maps sized
-        // for `n / 64` had their every page written (24 MB for a source of 48 MB).
-        let mut ids = StemIds::with_capacity((text.len() / 64).min(MAX_VOCABULARY_ROOM));
+        let sentences = sentence_bounds(source);
+        let mut lengths = Vec::with_capacity(sentences.len());
+        let mut ids = StemIds::for_text(text.len());
         // Each sentence's postings, sentence after sentence: the stem ids and counts apart (6
         // bytes a posting rather than 12 as tuples), sentence `s`'s up to `posting_ends[s]`.
         // Some one posting in ten bytes of prose: room for them at once (grown from empty, the
         // list was copied some twenty times over for a source of megabytes).
         let mut posting_ids: Vec<u32> = Vec::with_capacity(text.len() / 8);
         let mut posting_counts: Vec<u16> = Vec::with_capacity(text.len() / 8);
-        let mut posting_ends: Vec<usize> = Vec::with_capacity(sentence_ranges.len());
+        let mut posting_ends: Vec<usize> = Vec::with_capacity(sentences.len());
         let mut counts = SentenceCounts::default();
-        for (index, range) in sentence_ranges.iter().enumerate() {
-            let (Ok(index), Ok(start), Ok(end)) = (
-                u32::try_from(index),
-                u32::try_from(range.start),
-                u32::try_from(range.end),
-            ) else {
-                break; // past 4 GB of clean text: the rest is not indexed
-            };
-            sentences.push([start, end]);
+        for (index, &[start, end]) in (0u32..).zip(&sentences) {
             counts.start(index);
             let mut length: u16 = 0;
-            let sentence = text.get(range.clone()).unwrap_or("");
+            let sentence = text.get(start as usize..end as usize).unwrap_or("");
             for (token, key) in HashedTokens::new(sentence) {
                 if let Some(id) = ids.of(sentence, token, key) {
                     counts.add(id);
@@ -184,11 +172,7 @@ impl SourcePassages {
         }
         drop((grouped_sentences, grouped_counts));
         bytes.shrink_to_fit();
-        let average_length = if lengths.is_empty() {
-            1.0
-        } else {
-            lengths.iter().map(|&l| f32::from(l)).sum::<f32>() / lengths.len() as f32
-        };
+        let average_length = average_length(&lengths);
         SourcePassages {
             sentences,
             stems,
@@ -197,7 +181,7 @@ impl SourcePassages {
             skips,
             skip_lists,
             lengths,
-            average_length: average_length.max(1.0),
+            average_length,
         }
     }
 
@@ -256,15 +240,7 @@ impl SourcePassages {
     }
 
     /// The `limit` best sentences for `query` (distinct stem hashes), best first, with their
-    /// BM25 scores; sentences matching nothing are left out.
-    ///
-    /// Sentence by sentence across the stems' postings, each sentence's terms added in query
-    /// order (as scoring stem by stem would: the same sums), keeping the best `limit` so far. Once
-    /// that many are kept, the weakest stems whose terms together cannot reach the last of them
-    /// (a stem's term is below its idf × (K1 + 1)) no longer put sentences forward: one holding
-    /// only those stems cannot rank. Their postings are still read, for the sentences the others
-    /// put forward. (The postings of a large source's common stems name a sentence in ten: all
-    /// scored, then sorted, they took a third of a check of sources of 30 MB.)
+    /// BM25 scores; sentences matching nothing are left out (see `best_sentences`).
     pub fn search(&self, query: &[u32], limit: usize) -> Vec<(usize, f32)> {
         let terms = query
             .iter()
@@ -273,16 +249,37 @@ impl SourcePassages {
                 (self.idf_of(postings.remaining), postings)
             })
             .collect();
-        best_sentences(terms, limit, |sentence| {
-            let length = f32::from(self.lengths.get(sentence as usize).copied().unwrap_or(0));
-            K1 * (1.0 - B + B * length / self.average_length)
-        })
+        best_sentences(terms, limit, &self.lengths, self.average_length)
     }
 
     /// The passage around sentence `index`: it and its neighbours, as a clean-text range.
     pub fn window(&self, index: usize) -> ByteRange {
         window_of(index, self.sentences.len(), |i| self.sentence(i))
     }
+}
+
+/// A source's sentences as the passage index takes them: `[start, end)` offsets into its clean
+/// text, in order (those past 4 GB of clean text are not indexed).
+pub(super) fn sentence_bounds(source: &Source) -> Vec<[u32; 2]> {
+    split_sentences_with_breaks(&source.clean.text, &source.clean.breaks)
+        .into_iter()
+        .map_while(|range| {
+            Some([
+                u32::try_from(range.start).ok()?,
+                u32::try_from(range.end).ok()?,
+            ])
+        })
+        .collect()
+}
+
+/// The average of sentence `lengths` (in content words) that BM25 normalises by: at least 1.
+pub(super) fn average_length(lengths: &[u16]) -> f32 {
+    let average = if lengths.is_empty() {
+        1.0
+    } else {
+        lengths.iter().map(|&l| f32::from(l)).sum::<f32>() / lengths.len() as f32
+    };
+    average.max(1.0)
 }
 
 /// BM25's idf of a stem held by `holding` of a source's `sentences`.
@@ -312,69 +309,107 @@ pub(super) fn window_of(
 struct StemIds {
     stem_of: Vec<u32>,
     id_of_stem: foldhash::HashMap<u32, u32>,
-    /// The stem id of each word seen so far (`NOT_CONTENT` for stop words and numbers), by the
-    /// word's `word_key` (no comparison of the words themselves: stems are told apart by
-    /// 32-bit hashes already): a source repeats its vocabulary.
-    id_of_token: HashMap<u64, u32, HashedAlready>,
-    /// The words met most, answered before the map (a few kilobytes, always in cache): (word
-    /// hash, stem id) by the hash's low bits; a hash of 0 is never taken from it (empty slots
-    /// hold 0).
-    recent: Vec<(u64, u32)>,
+    /// The stem id of each token (`NOT_CONTENT` for stop words and numbers).
+    codes: TokenCodes,
 }
 
-/// The most distinct words `StemIds` makes room for at first (it grows past them): a source of
-/// 4 MB or more.
-pub(super) const MAX_VOCABULARY_ROOM: usize = 1 << 16;
+/// The most distinct words a source's maps of words make room for at first (they grow past
+/// them): a source of 4 MB or more.
+const MAX_VOCABULARY_ROOM: usize = 1 << 16;
 
 /// The id of a token that is not a content word.
 pub(super) const NOT_CONTENT: u32 = u32::MAX;
 
-/// Slots of `StemIds`' memo of the words met most (few in tests, so that words share slots
+/// Slots of `TokenCodes`' memo of the words met most (few in tests, so that words share slots
 /// and push one another out).
-pub(super) const RECENT_TOKENS: usize = if cfg!(test) { 4 } else { 512 };
+const RECENT_TOKENS: usize = if cfg!(test) { 4 } else { 512 };
 
 impl StemIds {
-    /// Room for `vocabulary` distinct words.
-    fn with_capacity(vocabulary: usize) -> StemIds {
+    /// Room for the words of a text of `bytes` bytes.
+    fn for_text(bytes: usize) -> StemIds {
         StemIds {
             stem_of: Vec::new(),
-            id_of_stem: foldhash::HashMap::with_capacity_and_hasher(vocabulary, Default::default()),
-            id_of_token: HashMap::with_capacity_and_hasher(vocabulary, HashedAlready),
-            recent: vec![(0, NOT_CONTENT); RECENT_TOKENS],
+            id_of_stem: foldhash::HashMap::with_capacity_and_hasher(
+                vocabulary_room(bytes),
+                Default::default(),
+            ),
+            codes: TokenCodes::for_text(bytes),
         }
     }
 
     /// The stem id of the token at `range` of `text`, whose `word_key` is `hash`; `None` when
     /// it is no content word.
     fn of(&mut self, text: &str, range: ByteRange, hash: u64) -> Option<u32> {
-        let slot = hash as usize % RECENT_TOKENS;
-        let id = match self.recent.get(slot) {
-            Some(&(key, id)) if key == hash && key != 0 => id,
-            _ => {
-                let id = self.of_unseen(text.get(range).unwrap_or(""), hash);
-                if let Some(slot) = self.recent.get_mut(slot) {
-                    *slot = (hash, id);
-                }
-                id
+        let (stem_of, id_of_stem) = (&mut self.stem_of, &mut self.id_of_stem);
+        let id = self.codes.code(text, range, hash, |token| {
+            match memoized_content_stem(token, hash) {
+                Some(stem) => *id_of_stem.entry(stem).or_insert_with(|| {
+                    stem_of.push(stem);
+                    u32::try_from(stem_of.len() - 1).unwrap_or(NOT_CONTENT)
+                }),
+                None => NOT_CONTENT,
             }
-        };
+        });
         (id != NOT_CONTENT).then_some(id)
     }
+}
 
-    /// `of` past the memo of recent words: the word map, else the token's stem.
-    fn of_unseen(&mut self, token: &str, hash: u64) -> u32 {
-        if let Some(&id) = self.id_of_token.get(&hash) {
-            return id;
+/// How many distinct words a text of `bytes` bytes is given room for at first: some `n / 64`
+/// (about a tenth of its words), at most `MAX_VOCABULARY_ROOM`: a source of megabytes has
+/// fewer (its vocabulary grows slower than its text), and maps sized for `n / 64` had their every
+/// page written (24 MB for a source of 48 MB).
+fn vocabulary_room(bytes: usize) -> usize {
+    (bytes / 64).min(MAX_VOCABULARY_ROOM)
+}
+
+/// What each token of a text is to a pass over it (a stem id, a query's slot, `NOT_CONTENT`...),
+/// by its `word_key`, worked out once per distinct token: a source repeats its vocabulary. (No
+/// comparison of the tokens themselves: stems are told apart by 32-bit hashes already.)
+pub(super) struct TokenCodes {
+    of_token: HashMap<u64, u32, HashedAlready>,
+    /// The tokens met most, answered before the map (a few kilobytes, always in cache): (word
+    /// key, code) by the key's low bits; a key of 0 is never taken from it (empty slots hold 0).
+    recent: Vec<(u64, u32)>,
+}
+
+impl TokenCodes {
+    /// Room for the tokens of a text of `bytes` bytes.
+    pub(super) fn for_text(bytes: usize) -> TokenCodes {
+        TokenCodes {
+            of_token: HashMap::with_capacity_and_hasher(vocabulary_room(bytes), HashedAlready),
+            recent: vec![(0, NOT_CONTENT); RECENT_TOKENS],
         }
-        let id = match memoized_content_stem(token, hash) {
-            Some(stem) => *self.id_of_stem.entry(stem).or_insert_with(|| {
-                self.stem_of.push(stem);
-                u32::try_from(self.stem_of.len() - 1).unwrap_or(NOT_CONTENT)
-            }),
-            None => NOT_CONTENT,
+    }
+
+    /// The code of the token at `range` of `text`, whose `word_key` is `key`: `tell` works it
+    /// out from the token the first time the token is met.
+    #[inline]
+    pub(super) fn code(
+        &mut self,
+        text: &str,
+        range: ByteRange,
+        key: u64,
+        tell: impl FnOnce(&str) -> u32,
+    ) -> u32 {
+        let at = key as usize % RECENT_TOKENS;
+        if let Some(&(seen, code)) = self.recent.get(at)
+            && seen == key
+            && seen != 0
+        {
+            return code;
+        }
+        let code = match self.of_token.get(&key) {
+            Some(&code) => code,
+            None => {
+                let code = tell(text.get(range).unwrap_or(""));
+                self.of_token.insert(key, code);
+                code
+            }
         };
-        self.id_of_token.insert(hash, id);
-        id
+        if let Some(slot) = self.recent.get_mut(at) {
+            *slot = (key, code);
+        }
+        code
     }
 }
 
@@ -426,7 +461,7 @@ impl SentenceCounts {
 
 /// Builds the hasher of a map whose keys are hashes already (`word_key`): a key is its own hash.
 #[derive(Clone, Copy, Default)]
-pub(super) struct HashedAlready;
+struct HashedAlready;
 
 impl std::hash::BuildHasher for HashedAlready {
     type Hasher = KeyAsHash;
@@ -437,7 +472,7 @@ impl std::hash::BuildHasher for HashedAlready {
 }
 
 /// The hasher of `HashedAlready`: the `u64` written is the hash.
-pub(super) struct KeyAsHash(u64);
+struct KeyAsHash(u64);
 
 impl std::hash::Hasher for KeyAsHash {
     fn finish(&self) -> u64 {
@@ -486,7 +521,7 @@ fn content_stem(token: &str) -> Option<u32> {
 
 /// The `limit` best sentences for a query whose stems (in query order) have `terms` (each one's
 /// idf and postings), best first, with their BM25 scores; sentences matching nothing are left
-/// out. `norm_of` tells a sentence's length norm (`K1 * (1 - B + B * length / average)`).
+/// out. Sentence `s` is `lengths[s]` content words long, `average_length` on average.
 ///
 /// Sentence by sentence across the stems' postings, each sentence's terms added in query
 /// order (as scoring stem by stem would: the same sums), keeping the best `limit` so far. Once
@@ -498,7 +533,8 @@ fn content_stem(token: &str) -> Option<u32> {
 pub(super) fn best_sentences<C: PostingCursor>(
     terms: Vec<(f32, C)>,
     limit: usize,
-    norm_of: impl Fn(u32) -> f32,
+    lengths: &[u16],
+    average_length: f32,
 ) -> Vec<(usize, f32)> {
     let mut best: Vec<(usize, f32)> = Vec::with_capacity(limit + 1);
     if limit == 0 {
@@ -540,7 +576,8 @@ pub(super) fn best_sentences<C: PostingCursor>(
         else {
             break;
         };
-        let norm = norm_of(sentence);
+        let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
+        let norm = K1 * (1.0 - B + B * length / average_length);
         let mut score = 0.0f32;
         for term in &mut terms {
             if term.next.is_some_and(|(s, _)| s < sentence) {

@@ -9,18 +9,16 @@
 //! answers. At 100 MB of sources that pass costs a fifth less than building the indexes did, and
 //! the indexes (15 MB) are not held to the end.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::lexicon::HashedTokens;
 use super::passages::{
-    B, HashedAlready, K1, MAX_VOCABULARY_ROOM, NOT_CONTENT, PassageIndex, PostingCursor,
-    RECENT_TOKENS, SourcePassages, best_sentences, idf_of, memoized_content_stem, window_of,
+    NOT_CONTENT, PassageIndex, PostingCursor, SourcePassages, TokenCodes, average_length,
+    best_sentences, idf_of, memoized_content_stem, sentence_bounds, window_of,
 };
 use crate::ByteRange;
-use crate::analysis::terms::sentences::split_sentences_with_breaks;
 use crate::corpus::{Corpus, Source};
 
 /// What a source answers to one query.
@@ -200,17 +198,7 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
     let mut asked: Vec<u32> = queries.iter().flat_map(|q| q.iter().copied()).collect();
     asked.sort_unstable();
     asked.dedup();
-    // The sentences, as `build` takes them (those past 4 GB of clean text are not indexed).
-    let sentences: Vec<[u32; 2]> = split_sentences_with_breaks(text, &source.clean.breaks)
-        .into_iter()
-        .take(u32::MAX as usize)
-        .map_while(|range| {
-            Some([
-                u32::try_from(range.start).ok()?,
-                u32::try_from(range.end).ok()?,
-            ])
-        })
-        .collect();
+    let sentences = sentence_bounds(source);
     let parts = (text.len() / PART_BYTES).clamp(1, rayon::current_num_threads() * 4);
     let counted = if parts == 1 {
         count_part(text, &sentences, 0, &asked)
@@ -236,12 +224,7 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
         held,
         holding,
     } = counted;
-    let average_length = if lengths.is_empty() {
-        1.0
-    } else {
-        lengths.iter().map(|&l| f32::from(l)).sum::<f32>() / lengths.len() as f32
-    };
-    let average_length = average_length.max(1.0);
+    let average_length = average_length(&lengths);
     let sentence_count = sentences.len();
     // A stem's postings, and how many sentences hold it.
     let postings_of = |stem: u32| -> (SentenceRuns<'_>, usize) {
@@ -262,10 +245,7 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
                 (idf_of(sentence_count, holding), postings)
             })
             .collect();
-        let best = best_sentences(terms, limit, |sentence| {
-            let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
-            K1 * (1.0 - B + B * length / average_length)
-        });
+        let best = best_sentences(terms, limit, &lengths, average_length);
         let range = |index: usize| {
             sentences
                 .get(index)
@@ -419,12 +399,10 @@ enum Slot {
     Asked(u32),
 }
 
-/// The `Slot` of each token met, by its `word_key`: the words met most answered from a small
-/// memo by the key's low bits, the others from a map (as `StemIds` does for the index).
+/// The `Slot` of each token met, by its `word_key` (told once per distinct token).
 struct QuerySlots<'a> {
     asked: &'a [u32],
-    of_token: HashMap<u64, u32, HashedAlready>,
-    recent: Vec<(u64, u32)>,
+    codes: TokenCodes,
 }
 
 /// `QuerySlots`' code of a content word no query asks for (`NOT_CONTENT` marks the others).
@@ -435,44 +413,23 @@ impl<'a> QuerySlots<'a> {
     fn new(asked: &'a [u32], bytes: usize) -> QuerySlots<'a> {
         QuerySlots {
             asked,
-            // Room for the text's words at once, as `StemIds` makes it.
-            of_token: HashMap::with_capacity_and_hasher(
-                (bytes / 64).min(MAX_VOCABULARY_ROOM),
-                HashedAlready,
-            ),
-            recent: vec![(0, NOT_CONTENT); RECENT_TOKENS],
+            codes: TokenCodes::for_text(bytes),
         }
     }
 
     /// The slot of the token at `range` of `text`, whose `word_key` is `key`.
     fn of(&mut self, text: &str, range: ByteRange, key: u64) -> Slot {
-        let at = key as usize % RECENT_TOKENS;
-        let code = match self.recent.get(at) {
-            Some(&(seen, code)) if seen == key && seen != 0 => code,
-            _ => {
-                let code = match self.of_token.get(&key) {
-                    Some(&code) => code,
-                    None => {
-                        let token = text.get(range).unwrap_or("");
-                        let code = match memoized_content_stem(token, key) {
-                            None => NOT_CONTENT,
-                            Some(stem) => self
-                                .asked
-                                .binary_search(&stem)
-                                .ok()
-                                .and_then(|slot| u32::try_from(slot).ok())
-                                .unwrap_or(NOT_ASKED),
-                        };
-                        self.of_token.insert(key, code);
-                        code
-                    }
-                };
-                if let Some(slot) = self.recent.get_mut(at) {
-                    *slot = (key, code);
-                }
-                code
+        let asked = self.asked;
+        let code = self.codes.code(text, range, key, |token| {
+            match memoized_content_stem(token, key) {
+                None => NOT_CONTENT,
+                Some(stem) => asked
+                    .binary_search(&stem)
+                    .ok()
+                    .and_then(|slot| u32::try_from(slot).ok())
+                    .unwrap_or(NOT_ASKED),
             }
-        };
+        });
         match code {
             NOT_CONTENT => Slot::NotContent,
             NOT_ASKED => Slot::NotAsked,
