@@ -527,9 +527,11 @@ fn content_stem(token: &str) -> Option<u32> {
 /// order (as scoring stem by stem would: the same sums), keeping the best `limit` so far. Once
 /// that many are kept, the weakest stems whose terms together cannot reach the last of them
 /// (a stem's term is below its idf × (K1 + 1)) no longer put sentences forward: one holding
-/// only those stems cannot rank. Their postings are still read, for the sentences the others
-/// put forward. (The postings of a large source's common stems name a sentence in ten: all
-/// scored, then sorted, they took a third of a check of sources of 30 MB.)
+/// only those stems cannot rank (MaxScore). A sentence the others put forward looks for the
+/// weak stems from the strongest down only while what it holds so far and what the rest could
+/// add may still reach the last kept. (The postings of a large source's common stems name a
+/// sentence in ten: all scored, then sorted, they took a third of a check of sources of 30 MB;
+/// each one put forward looking for every stem, a quarter of a check of sources of 46 MB.)
 pub(super) fn best_sentences<C: PostingCursor>(
     terms: Vec<(f32, C)>,
     limit: usize,
@@ -563,12 +565,14 @@ pub(super) fn best_sentences<C: PostingCursor>(
     reach.push(sum);
     for &t in &by_bound {
         sum += terms.get(t).map_or(0.0, |term| term.idf) * (K1 + 1.0);
-        reach.push(sum * (1.0 + 1e-3));
+        reach.push(sum * (1.0 + ROUNDING));
     }
+    // Each stem's term in the sentence being scored (0 when it does not hold the stem).
+    let mut held = vec![0.0f32; terms.len()];
     // The weakest `weak` stems put no sentence forward.
     let mut weak = 0;
-    loop {
-        let proposing = by_bound.get(weak..).unwrap_or_default();
+    'sentences: loop {
+        let (weakest, proposing) = by_bound.split_at(weak.min(by_bound.len()));
         let Some(sentence) = proposing
             .iter()
             .filter_map(|&t| Some(terms.get(t)?.next?.0))
@@ -578,25 +582,38 @@ pub(super) fn best_sentences<C: PostingCursor>(
         };
         let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
         let norm = K1 * (1.0 - B + B * length / average_length);
-        let mut score = 0.0f32;
-        for term in &mut terms {
-            if term.next.is_some_and(|(s, _)| s < sentence) {
-                term.next = term.postings.advance_to(sentence);
-            }
-            if let Some((s, count)) = term.next
-                && s == sentence
-            {
-                let tf = f32::from(count);
-                score += term.idf * tf * (K1 + 1.0) / (tf + norm);
-                term.next = term.postings.next_posting();
+        // The score a sentence must pass to rank, once `limit` are kept.
+        let floor = best
+            .last()
+            .filter(|_| best.len() == limit)
+            .map(|&(_, last)| last);
+        let mut so_far = 0.0f32;
+        for &t in proposing {
+            if let (Some(term), Some(term_held)) = (terms.get_mut(t), held.get_mut(t)) {
+                *term_held = term.take(sentence, norm);
+                so_far += *term_held;
             }
         }
+        for (i, &t) in weakest.iter().enumerate().rev() {
+            // Stems `weakest[..=i]` are still to be looked for.
+            if let Some(floor) = floor
+                && so_far * (1.0 + ROUNDING) + reach.get(i + 1).copied().unwrap_or(f32::MAX) < floor
+            {
+                continue 'sentences;
+            }
+            if let (Some(term), Some(term_held)) = (terms.get_mut(t), held.get_mut(t)) {
+                if term.next.is_some_and(|(s, _)| s < sentence) {
+                    term.next = term.postings.advance_to(sentence);
+                }
+                *term_held = term.take(sentence, norm);
+                so_far += *term_held;
+            }
+        }
+        // Added in query order (a stem not held adds 0).
+        let score = held.iter().fold(0.0f32, |score, &term| score + term);
         // Ties rank in sentence order: a later sentence scoring the same as the last kept
         // does not displace it (most do not reach it).
-        let ranks = best.len() < limit
-            || best
-                .last()
-                .is_some_and(|&(_, last)| score.total_cmp(&last).is_gt());
+        let ranks = floor.is_none_or(|last| score.total_cmp(&last).is_gt());
         if ranks {
             let at = best.partition_point(|&(_, kept)| kept.total_cmp(&score).is_ge());
             best.insert(at, (sentence as usize, score));
@@ -613,11 +630,30 @@ pub(super) fn best_sentences<C: PostingCursor>(
     best
 }
 
+/// Room for rounding in `best_sentences`' bounds: sums in another order may differ in the last
+/// bits.
+const ROUNDING: f32 = 1e-3;
+
 /// A stem of a query being searched for: its idf, and its postings from the next one.
 struct QueryTerm<C> {
     idf: f32,
     postings: C,
     next: Option<(u32, u16)>,
+}
+
+impl<C: PostingCursor> QueryTerm<C> {
+    /// The stem's BM25 term in `sentence` (whose length norm is `norm`), read past, when the
+    /// next posting is there; 0 otherwise.
+    fn take(&mut self, sentence: u32, norm: f32) -> f32 {
+        match self.next {
+            Some((s, count)) if s == sentence => {
+                self.next = self.postings.next_posting();
+                let tf = f32::from(count);
+                self.idf * tf * (K1 + 1.0) / (tf + norm)
+            }
+            _ => 0.0,
+        }
+    }
 }
 
 /// A stem's postings, (sentence, count) in sentence order, as `best_sentences` reads them.
