@@ -246,7 +246,7 @@ impl SourcePassages {
             .iter()
             .map(|&stem| {
                 let postings = self.postings_of(stem);
-                (self.idf_of(postings.remaining), postings)
+                (self.idf_of(postings.remaining), postings, TERM_MOST)
             })
             .collect();
         best_sentences(terms, limit, &self.lengths, self.average_length)
@@ -520,20 +520,21 @@ fn content_stem(token: &str) -> Option<u32> {
 }
 
 /// The `limit` best sentences for a query whose stems (in query order) have `terms` (each one's
-/// idf and postings), best first, with their BM25 scores; sentences matching nothing are left
-/// out. Sentence `s` is `lengths[s]` content words long, `average_length` on average.
+/// idf, postings and the most its term can be in a sentence per unit of idf: `term_most`, or
+/// `TERM_MOST` for any stem), best first, with their BM25 scores; sentences matching nothing are
+/// left out. Sentence `s` is `lengths[s]` content words long, `average_length` on average.
 ///
 /// Sentence by sentence across the stems' postings, each sentence's terms added in query
 /// order (as scoring stem by stem would: the same sums), keeping the best `limit` so far. Once
 /// that many are kept, the weakest stems whose terms together cannot reach the last of them
-/// (a stem's term is below its idf × (K1 + 1)) no longer put sentences forward: one holding
+/// (a stem's term is at most its idf × its most) no longer put sentences forward: one holding
 /// only those stems cannot rank (MaxScore). A sentence the others put forward looks for the
 /// weak stems from the strongest down only while what it holds so far and what the rest could
 /// add may still reach the last kept. (The postings of a large source's common stems name a
 /// sentence in ten: all scored, then sorted, they took a third of a check of sources of 30 MB;
 /// each one put forward looking for every stem, a quarter of a check of sources of 46 MB.)
 pub(super) fn best_sentences<C: PostingCursor>(
-    terms: Vec<(f32, C)>,
+    terms: Vec<(f32, C, f32)>,
     limit: usize,
     lengths: &[u16],
     average_length: f32,
@@ -544,10 +545,11 @@ pub(super) fn best_sentences<C: PostingCursor>(
     }
     let mut terms: Vec<QueryTerm<C>> = terms
         .into_iter()
-        .filter_map(|(idf, mut postings)| {
+        .filter_map(|(idf, mut postings, most)| {
             let next = postings.next_posting()?;
             Some(QueryTerm {
                 idf,
+                most: idf * most.min(TERM_MOST),
                 postings,
                 next: Some(next),
             })
@@ -557,14 +559,14 @@ pub(super) fn best_sentences<C: PostingCursor>(
     // for rounding): `reach[i]`.
     let mut by_bound: Vec<usize> = (0..terms.len()).collect();
     by_bound.sort_by(|&a, &b| {
-        let idf = |t: usize| terms.get(t).map_or(0.0, |term| term.idf);
-        idf(a).total_cmp(&idf(b))
+        let most = |t: usize| terms.get(t).map_or(0.0, |term| term.most);
+        most(a).total_cmp(&most(b))
     });
     let mut reach = Vec::with_capacity(terms.len() + 1);
     let mut sum = 0.0f32;
     reach.push(sum);
     for &t in &by_bound {
-        sum += terms.get(t).map_or(0.0, |term| term.idf) * (K1 + 1.0);
+        sum += terms.get(t).map_or(0.0, |term| term.most);
         reach.push(sum * (1.0 + ROUNDING));
     }
     // Each stem's term in the sentence being scored (0 when it does not hold the stem).
@@ -634,9 +636,35 @@ pub(super) fn best_sentences<C: PostingCursor>(
 /// bits.
 const ROUNDING: f32 = 1e-3;
 
+/// The most a stem's BM25 term can be in any sentence, per unit of its idf: tf / (tf + norm) is
+/// below 1.
+pub(super) const TERM_MOST: f32 = K1 + 1.0;
+
+/// The most a stem's BM25 term is, per unit of its idf, in the sentences its `postings` name
+/// (sentence `s` being `lengths[s]` content words long, `average_length` on average): what a
+/// sentence holding it many times, or a short one, makes of it. Far below `TERM_MOST` for a
+/// common stem of a large source, whose sentences are of every length: a tighter bound lets
+/// `best_sentences` set more stems aside.
+pub(super) fn term_most(
+    mut postings: impl PostingCursor,
+    lengths: &[u16],
+    average_length: f32,
+) -> f32 {
+    let mut most = 0.0f32;
+    while let Some((sentence, count)) = postings.next_posting() {
+        let length = f32::from(lengths.get(sentence as usize).copied().unwrap_or(0));
+        let norm = K1 * (1.0 - B + B * length / average_length);
+        let tf = f32::from(count);
+        most = most.max(tf * (K1 + 1.0) / (tf + norm));
+    }
+    most
+}
+
 /// A stem of a query being searched for: its idf, and its postings from the next one.
 struct QueryTerm<C> {
     idf: f32,
+    /// The most its term can be in a sentence.
+    most: f32,
     postings: C,
     next: Option<(u32, u16)>,
 }

@@ -15,8 +15,9 @@ use rayon::prelude::*;
 
 use super::lexicon::HashedTokens;
 use super::passages::{
-    NOT_CONTENT, PassageIndex, PostingCursor, SourcePassages, TokenCodes, average_length,
-    best_sentences, idf_of, memoized_content_stem, sentence_bounds, window_of,
+    NOT_CONTENT, PassageIndex, PostingCursor, SourcePassages, TERM_MOST, TokenCodes,
+    average_length, best_sentences, idf_of, memoized_content_stem, sentence_bounds, term_most,
+    window_of,
 };
 use crate::ByteRange;
 use crate::corpus::{Corpus, Source};
@@ -237,12 +238,23 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
                 .unwrap_or(0),
         )
     };
+    // Each stem's most (see `term_most`), once for all the queries asking it.
+    let most: Vec<f32> = held
+        .iter()
+        .map(|occurrences| term_most(SentenceRuns(occurrences), &lengths, average_length))
+        .collect();
     let answer = |query: &&[u32]| {
         let terms = query
             .iter()
             .map(|&stem| {
                 let (postings, holding) = postings_of(stem);
-                (idf_of(sentence_count, holding), postings)
+                let term_most = asked
+                    .binary_search(&stem)
+                    .ok()
+                    .and_then(|slot| most.get(slot))
+                    .copied()
+                    .unwrap_or(TERM_MOST);
+                (idf_of(sentence_count, holding), postings, term_most)
             })
             .collect();
         let best = best_sentences(terms, limit, &lengths, average_length);
