@@ -642,9 +642,9 @@ pub(super) const TERM_MOST: f32 = K1 + 1.0;
 
 /// The most a stem's BM25 term is, per unit of its idf, in the sentences its `postings` name
 /// (sentence `s` being `lengths[s]` content words long, `average_length` on average): what a
-/// sentence holding it many times, or a short one, makes of it. Far below `TERM_MOST` for a
-/// common stem of a large source, whose sentences are of every length: a tighter bound lets
-/// `best_sentences` set more stems aside.
+/// sentence holding it many times, or a short one, makes of it. Below `TERM_MOST` (1 against
+/// 2.2 for a stem held once a sentence, in sentences no shorter than the average): a tighter
+/// bound lets `best_sentences` set more stems aside.
 pub(super) fn term_most(
     mut postings: impl PostingCursor,
     lengths: &[u16],
