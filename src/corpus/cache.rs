@@ -242,15 +242,8 @@ impl SourceCache {
     /// Stores the record of a source just read and normalised, and gives back its texts, maps
     /// and word hashes in the record's file mapped into memory (when the file was written and
     /// could be mapped), so that the caller can drop its copies on the heap.
-    pub(crate) fn store(
-        &self,
-        path: &Path,
-        metadata: Option<&std::fs::Metadata>,
-        hash: u128,
-        format: SourceFormat,
-        record: RecordRef<'_>,
-    ) -> Option<StoredParts> {
-        let (map, (text, rest)) = self.write_record(path, metadata, hash, format, |file| {
+    pub(crate) fn store(&self, of: RecordFor<'_>, record: RecordRef<'_>) -> Option<StoredParts> {
+        let (map, (text, rest)) = self.write_record(of, |file| {
             let text = file.str(record.text);
             let rest = encode_rest(file, record.clean, record.key_text, record.words);
             file.u64s(record.pairs.bits());
@@ -270,18 +263,14 @@ impl SourceCache {
         self.writable.load(Ordering::Relaxed)
     }
 
-    /// `store` for a source read now whose original `text` (hashing to `hash`) is given up once
-    /// it is in the record: its matching key, word hashes and pair filter are built (`index`,
+    /// `store` for a source read now whose original text is given up once it is in the record: its matching key, word hashes and pair filter are built (`index`,
     /// from its `clean` text) only then, so that the original and the key are never on the heap
     /// at once (a source of 48 MB held its original, clean and key texts together: the peak of
     /// loading it). The record comes back with its texts and word hashes mapped. `None` when it
     /// cannot be written: the original is gone then, and the source must be read again.
     pub(crate) fn store_indexing(
         &self,
-        path: &Path,
-        metadata: Option<&std::fs::Metadata>,
-        hash: u128,
-        format: SourceFormat,
+        of: RecordFor<'_>,
         read: ReadText<'_>,
         index: impl FnOnce(&MappedText) -> (MappedText, StoredU32s, PairFilter),
     ) -> Option<Record> {
@@ -289,7 +278,7 @@ impl SourceCache {
             original: text,
             clean,
         } = read;
-        let built = self.write_record(path, metadata, hash, format, |file| {
+        let built = self.write_record(of, |file| {
             let text_at = (file.str(&text), text.len());
             drop(text);
             let (key_text, words, pairs) = index(clean);
@@ -305,7 +294,7 @@ impl SourceCache {
             words,
         } = mapped_parts(&map, text_at, clean, &key_text, rest)?;
         Some(Record {
-            hash,
+            hash: of.hash,
             text,
             clean,
             key_text,
@@ -319,12 +308,15 @@ impl SourceCache {
     /// what `write` gave back); `None` when it cannot be written or mapped.
     fn write_record<T>(
         &self,
-        path: &Path,
-        metadata: Option<&std::fs::Metadata>,
-        hash: u128,
-        format: SourceFormat,
+        of: RecordFor<'_>,
         write: impl FnOnce(&mut Encoder<'_>) -> T,
     ) -> Option<(Arc<RecordMap>, T)> {
+        let RecordFor {
+            path,
+            metadata,
+            hash,
+            format,
+        } = of;
         self.normalised.fetch_add(1, Ordering::Relaxed);
         if !self.is_writable() {
             return None;
@@ -745,6 +737,16 @@ fn mapped_parts(
         key_text: key_text.in_record(map, at.key_text)?,
         words: StoredU32s::mapped(MappedBytes::new(map, map, at.words)?)?,
     })
+}
+
+/// The source a record is stored for: its file (and the file's `stat`, when read), its
+/// original text's content hash, its format.
+#[derive(Clone, Copy)]
+pub(crate) struct RecordFor<'a> {
+    pub path: &'a Path,
+    pub metadata: Option<&'a std::fs::Metadata>,
+    pub hash: u128,
+    pub format: SourceFormat,
 }
 
 /// A source read now, as `SourceCache::store_indexing` takes it: its original text (given up

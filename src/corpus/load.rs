@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::cache::{ReadText, Record, RecordRef, SourceCache};
+use super::cache::{ReadText, Record, RecordFor, RecordRef, SourceCache};
 use super::{Corpus, Source, SourceFormat, SourceMeta};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 use crate::text::{ColumnEncoding, LineIndex};
@@ -321,7 +321,13 @@ fn build_recorded_source(
         original: text,
         clean: &clean,
     };
-    let record = cache.store_indexing(path, metadata, hash, format, read, super::index_clean)?;
+    let of = RecordFor {
+        path,
+        metadata,
+        hash,
+        format,
+    };
+    let record = cache.store_indexing(of, read, super::index_clean)?;
     Some(Loaded {
         source: from_record_parts(key, path.to_path_buf(), format, record, meta),
         key_origin,
@@ -345,7 +351,13 @@ fn move_into_record(
         words: &source.words,
         pairs: &source.pairs,
     };
-    if let Some(stored) = cache.store(&source.path, metadata, hash, source.format, record) {
+    let of = RecordFor {
+        path: &source.path,
+        metadata,
+        hash,
+        format: source.format,
+    };
+    if let Some(stored) = cache.store(of, record) {
         source.text = stored.text;
         source.clean = stored.clean;
         source.key_text = stored.key_text;

@@ -177,18 +177,9 @@ impl StoredText {
         MappedBytes::new(map, checked, range).map(|bytes| StoredText(Held::Mapped(bytes)))
     }
 
-    /// `range` of a mapped record, where `written` was written (the bytes of a record this
-    /// process has just written, which are not read here); `None` when the range is out of
-    /// bounds or not as long as `written`.
-    pub(crate) fn mapped_as(
-        map: &Arc<RecordMap>,
-        range: Range<usize>,
-        written: &str,
-    ) -> Option<StoredText> {
-        StoredText::mapped_with_len(map, range, written.len())
-    }
-
-    /// `mapped_as`, for a `str` of `written_len` bytes written at `range` (and dropped since).
+    /// `range` of a mapped record, where a `str` of `written_len` bytes was written (the bytes
+    /// of a record this process has just written, which are not read here); `None` when the
+    /// range is out of bounds or not that long.
     pub(crate) fn mapped_with_len(
         map: &Arc<RecordMap>,
         range: Range<usize>,
@@ -208,9 +199,8 @@ impl StoredText {
                 let bytes = mapped.bytes();
                 // SAFETY: `mapped` checked that these bytes are UTF-8 (the same bytes: the record
                 // was read from, or written to, the file that is mapped, and records are never
-                // modified in place; see the module comment), or `mapped_as` (`mapped_with_len`)
-                // that they are as long as the `str` written there; both that the range is in
-                // bounds.
+                // modified in place; see the module comment), or `mapped_with_len` that
+                // they are as long as the `str` written there; both that the range is in bounds.
                 unsafe { std::str::from_utf8_unchecked(bytes) }
             }
         }

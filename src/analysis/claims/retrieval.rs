@@ -227,36 +227,30 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
     } = counted;
     let average_length = average_length(&lengths);
     let sentence_count = sentences.len();
-    // A stem's postings, and how many sentences hold it.
-    let postings_of = |stem: u32| -> (SentenceRuns<'_>, usize) {
-        let slot = asked.binary_search(&stem).ok();
-        let occurrences = slot.and_then(|slot| held.get(slot));
-        (
-            SentenceRuns(occurrences.map_or(&[], Vec::as_slice)),
-            slot.and_then(|slot| holding.get(slot))
-                .copied()
-                .unwrap_or(0),
-        )
-    };
-    // Each stem's most (see `term_most`), once for all the queries asking it.
+    // Each asked stem's idf and most (see `term_most`), by slot: once for all the queries asking
+    // it.
+    let idf: Vec<f32> = holding
+        .iter()
+        .map(|&holding| idf_of(sentence_count, holding))
+        .collect();
     let most: Vec<f32> = held
         .iter()
         .map(|occurrences| term_most(SentenceRuns(occurrences), &lengths, average_length))
         .collect();
+    // A stem's idf, postings and most, as `best_sentences` takes them.
+    let term_of = |stem: u32| -> (f32, SentenceRuns<'_>, f32) {
+        let slot = asked.binary_search(&stem).ok();
+        let of = |values: &[f32]| slot.and_then(|slot| values.get(slot)).copied();
+        let occurrences = slot.and_then(|slot| held.get(slot));
+        (
+            of(&idf).unwrap_or_else(|| idf_of(sentence_count, 0)),
+            SentenceRuns(occurrences.map_or(&[], Vec::as_slice)),
+            of(&most).unwrap_or(TERM_MOST),
+        )
+    };
     let answer = |query: &&[u32]| {
-        let terms = query
-            .iter()
-            .map(|&stem| {
-                let (postings, holding) = postings_of(stem);
-                let term_most = asked
-                    .binary_search(&stem)
-                    .ok()
-                    .and_then(|slot| most.get(slot))
-                    .copied()
-                    .unwrap_or(TERM_MOST);
-                (idf_of(sentence_count, holding), postings, term_most)
-            })
-            .collect();
+        let terms: Vec<_> = query.iter().map(|&stem| term_of(stem)).collect();
+        let idf = terms.iter().map(|&(idf, _, _)| idf).collect();
         let best = best_sentences(terms, limit, &lengths, average_length);
         let range = |index: usize| {
             sentences
@@ -274,10 +268,7 @@ pub fn answer_in_one_pass(source: &Source, queries: &[&[u32]], limit: usize) -> 
                     }
                 })
                 .collect(),
-            idf: query
-                .iter()
-                .map(|&stem| idf_of(sentence_count, postings_of(stem).1))
-                .collect(),
+            idf,
         }
     };
     if parts == 1 {

@@ -465,7 +465,7 @@ impl MappedText {
         let EncodedMap { text, spans } = at;
         (spans.len() == self.spans.len() * SPAN_BYTES).then_some(())?;
         Some(MappedText {
-            text: StoredText::mapped_as(map, text, &self.text)?,
+            text: StoredText::mapped_with_len(map, text, self.text.len())?,
             spans: Spans::Mapped(MappedBytes::new(map, map, spans)?),
             breaks: self.breaks.clone(),
         })
