@@ -96,7 +96,9 @@ use super::matcher::{
     Alignment, Haystack, IndexedWords, MAX_SPLITS, PatternPiece, find_quote_approximate,
     find_quote_exact, find_quote_indexed, may_find_approximately,
 };
-use crate::corpus::{Corpus, Source, is_indexed, key_word_hashes, normalize_key, word_hash};
+use crate::corpus::{
+    Corpus, Source, WordsHeld, is_indexed, key_word_hashes, normalize_key, word_hash,
+};
 use crate::notes::{Note, Quotation, QuotePiece};
 
 /// Longest stretch of source text an elision may stand for, in key bytes.
@@ -302,7 +304,8 @@ pub fn may_change_with_sources(
         return true;
     };
     let read_changed = changes.iter().any(|change| plan.reads(change.index));
-    read_changed || plan_search(&pattern, corpus, outside(&keys), plan).as_ref() != Some(plan)
+    read_changed
+        || plan_search(&pattern, corpus, outside(corpus, &keys), plan).as_ref() != Some(plan)
 }
 
 /// The best match of `pattern` among the corpus's sources that `skip` does not exclude, searching
@@ -313,13 +316,18 @@ pub fn may_change_with_sources(
 fn search_corpus(
     pattern: &[PatternPiece],
     corpus: &Corpus,
-    skip: impl Fn(&Source) -> bool,
+    skip: impl Fn(usize) -> bool,
     wanted: Wanted,
 ) -> (Option<QuoteMatch>, Option<SearchPlan>) {
-    let Some((candidates, exact_sources)) = search_candidates(pattern, corpus, &skip) else {
+    let Some(SearchCandidates {
+        words,
+        all: candidates,
+        exact: exact_sources,
+    }) = search_candidates(pattern, corpus, &skip)
+    else {
         // Nothing indexable (a quotation in a script without spaces): search everywhere.
-        let found = best_in(pattern, corpus.sources.iter().filter(|s| !skip(s)))
-            .filter(|found| wanted.takes(found));
+        let rest = (corpus.sources.iter().enumerate()).filter_map(|(i, s)| (!skip(i)).then_some(s));
+        let found = best_in(pattern, rest).filter(|found| wanted.takes(found));
         return (found, None);
     };
     // Exact first, wherever every word is held (and enough of the word pairs): an exact match
@@ -338,7 +346,7 @@ fn search_corpus(
     }
     // No candidate holds it word for word: those that may were searched so, and the others lack
     // a word or a pair of words (the filter never misses one). Only the approximate tier is left.
-    let order = approximate_order(pattern, corpus, &candidates);
+    let order = approximate_order(pattern, &words, corpus, &candidates);
     // Each source is only asked for what would beat the best so far (`better` keeps the first
     // of equals, so a tie elsewhere changes nothing).
     let mut best: Option<QuoteMatch> = None;
@@ -367,38 +375,54 @@ fn search_corpus(
 fn plan_search(
     pattern: &[PatternPiece],
     corpus: &Corpus,
-    skip: impl Fn(&Source) -> bool,
+    skip: impl Fn(usize) -> bool,
     earlier: &SearchPlan,
 ) -> Option<SearchPlan> {
-    let (candidates, exact) = search_candidates(pattern, corpus, skip)?;
+    let SearchCandidates { words, all, exact } = search_candidates(pattern, corpus, skip)?;
     Some(match &earlier.approximate {
         Some(_) => SearchPlan::new(
             &exact,
-            Some(&approximate_order(pattern, corpus, &candidates)),
+            Some(&approximate_order(pattern, &words, corpus, &all)),
         ),
         None => SearchPlan::new(exact.get(..earlier.exact.len()).unwrap_or(&exact), None),
     })
 }
 
-/// A source that may hold a quotation: its index in the corpus, the source, and how many of the
-/// quotation's index words it holds.
-type Candidate<'a> = (usize, &'a Source, usize);
+/// A source that may hold a quotation.
+#[derive(Clone, Copy)]
+struct Candidate<'a> {
+    /// Its index in the corpus.
+    index: usize,
+    source: &'a Source,
+    /// How many of the quotation's index words it holds, and which.
+    held: usize,
+    words: WordsHeld,
+}
 
-/// The candidates of a search of the corpus for `pattern` (`corpus_candidates`) and those of them
-/// searched word for word (`exact_candidates`); `None` when the quotation has no indexed word
-/// (every source is searched then).
+/// What a search of the corpus for a quotation may read.
+struct SearchCandidates<'a> {
+    /// The quotation's index words (`index_words`).
+    words: Vec<u32>,
+    /// The sources holding enough of them (`corpus_candidates`).
+    all: Vec<Candidate<'a>>,
+    /// Those of them searched word for word (`exact_candidates`).
+    exact: Vec<usize>,
+}
+
+/// The candidates of a search of the corpus for `pattern`; `None` when the quotation has no
+/// indexed word (every source is searched then).
 fn search_candidates<'a>(
     pattern: &[PatternPiece],
     corpus: &'a Corpus,
-    skip: impl Fn(&Source) -> bool,
-) -> Option<(Vec<Candidate<'a>>, Vec<usize>)> {
+    skip: impl Fn(usize) -> bool,
+) -> Option<SearchCandidates<'a>> {
     let words = index_words(pattern);
     if words.is_empty() {
         return None;
     }
-    let candidates = corpus_candidates(&words, corpus, skip);
-    let exact = exact_candidates(pattern, &candidates, words.len());
-    Some((candidates, exact))
+    let all = corpus_candidates(&words, corpus, skip);
+    let exact = exact_candidates(pattern, &all, words.len());
+    Some(SearchCandidates { words, all, exact })
 }
 
 /// The sources holding enough of a quotation's index `words` to be searched for it (but those
@@ -410,7 +434,7 @@ fn search_candidates<'a>(
 fn corpus_candidates<'a>(
     words: &[u32],
     corpus: &'a Corpus,
-    skip: impl Fn(&Source) -> bool,
+    skip: impl Fn(usize) -> bool,
 ) -> Vec<Candidate<'a>> {
     let mix = |value: u64| {
         let mixed = value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -425,9 +449,14 @@ fn corpus_candidates<'a>(
             mix(seed ^ source as u64)
         })
         .into_iter()
-        .filter_map(|(index, held)| {
+        .filter_map(|(index, held, words)| {
             let source = corpus.sources.get(index)?;
-            (!skip(source)).then_some((index, source.as_ref(), held))
+            (!skip(index)).then_some(Candidate {
+                index,
+                source: source.as_ref(),
+                held,
+                words,
+            })
         })
         .collect()
 }
@@ -444,8 +473,8 @@ fn exact_candidates(
     let pairs = exact_pairs(pattern);
     let mut exact: Vec<usize> = candidates
         .iter()
-        .filter(|&&(_, source, held)| held == total && may_hold_exactly(&pairs, source))
-        .map(|&(index, _, _)| index)
+        .filter(|c| c.held == total && may_hold_exactly(&pairs, c.source))
+        .map(|c| c.index)
         .collect();
     exact.sort_unstable();
     exact
@@ -457,18 +486,19 @@ fn exact_candidates(
 /// holding its words side by side.
 fn approximate_order(
     pattern: &[PatternPiece],
+    words: &[u32],
     corpus: &Corpus,
     candidates: &[Candidate<'_>],
 ) -> Vec<usize> {
     // The pairs of the rarest words first: a candidate that cannot rank is told so after the
     // fewest probes of its filter (how many pairs it holds does not depend on their order).
     let index = corpus.word_index();
-    let mut pairs = adjacent_pairs(pattern);
-    pairs.sort_by_cached_key(|&(first, second)| {
+    let mut pairs = word_pairs(adjacent_pairs(pattern), words);
+    pairs.sort_by_cached_key(|pair| {
         index
-            .sources_with(first)
+            .sources_with(pair.first)
             .len()
-            .min(index.sources_with(second).len())
+            .min(index.sources_with(pair.second).len())
     });
     // The candidates by how many pairs they hold: only the first are taken (at most one per
     // search, and one more for each taken by words first), so only they are ranked unless more
@@ -503,7 +533,7 @@ fn approximate_order(
     }
     order
         .into_iter()
-        .filter_map(|position| candidates.get(position).map(|&(index, _, _)| index))
+        .filter_map(|position| candidates.get(position).map(|c| c.index))
         .collect()
 }
 
@@ -553,22 +583,49 @@ fn adjacent_pairs(pattern: &[PatternPiece]) -> Vec<(u32, u32)> {
     pairs
 }
 
-/// The `k` candidates whose pair filters may hold the most of `pairs` (side by side, or across
-/// a paragraph break), best first, the earlier candidate first among equals: (pairs held,
-/// position in `candidates`) — the first `k` of the candidates sorted by pairs held, stably.
-/// Once `k` are kept, a later candidate must hold more than the last of them, and counting its
-/// pairs stops as soon as it cannot.
-fn most_pairs(pairs: &[(u32, u32)], candidates: &[Candidate<'_>], k: usize) -> Vec<(usize, usize)> {
+/// A pair of adjacent words of a quotation, as hashes, with those of its words among the
+/// quotation's index words (`WordsHeld` of that list).
+#[derive(Clone, Copy)]
+struct WordPair {
+    first: u32,
+    second: u32,
+    needs: WordsHeld,
+}
+
+/// `pairs` of a quotation whose index words are `words` (sorted), each with the index words it
+/// needs.
+fn word_pairs(pairs: Vec<(u32, u32)>, words: &[u32]) -> Vec<WordPair> {
+    let needs = |word: u32| {
+        words
+            .binary_search(&word)
+            .map_or(WordsHeld::NONE, WordsHeld::of)
+    };
+    pairs
+        .into_iter()
+        .map(|(first, second)| WordPair {
+            first,
+            second,
+            needs: needs(first).with(needs(second)),
+        })
+        .collect()
+}
+
+/// The `k` candidates that may hold the most of `pairs` (side by side, or across a paragraph
+/// break: both words held, and the pair in the source's filter), best first, the earlier
+/// candidate first among equals: (pairs held, position in `candidates`) — the first `k` of the
+/// candidates sorted by pairs held, stably. Once `k` are kept, a later candidate must hold more
+/// than the last of them, and counting its pairs stops as soon as it cannot.
+fn most_pairs(pairs: &[WordPair], candidates: &[Candidate<'_>], k: usize) -> Vec<(usize, usize)> {
     let mut best: Vec<(usize, usize)> = Vec::with_capacity(k + 1);
     if k == 0 {
         return best;
     }
-    for (position, &(_, source, _)) in candidates.iter().enumerate() {
+    for (position, candidate) in candidates.iter().enumerate() {
         let floor = match best.get(k - 1) {
             Some(&(last, _)) => last + 1,
             None => 0,
         };
-        let Some(held) = pairs_held_at_least(pairs, source, floor) else {
+        let Some(held) = pairs_held_at_least(pairs, candidate, floor) else {
             continue;
         };
         let at = best.partition_point(|&(other, _)| other >= held);
@@ -578,14 +635,28 @@ fn most_pairs(pairs: &[(u32, u32)], candidates: &[Candidate<'_>], k: usize) -> V
     best
 }
 
-/// How many of `pairs` the source's pair filter may hold (side by side, or across a paragraph
-/// break), if at least `floor`: `None` as soon as the pairs left cannot make up the difference.
-fn pairs_held_at_least(pairs: &[(u32, u32)], source: &Source, floor: usize) -> Option<usize> {
+/// How many of `pairs` the candidate may hold (both words, and the pair side by side or across
+/// a paragraph break as its filter tells), if at least `floor`: `None` as soon as the pairs
+/// left cannot make up the difference. In a corpus whose sources share one vocabulary, most
+/// candidates lack a word or two of a quotation, which rules out the pairs it is in before
+/// any probe of the filter (a probe is a read from memory the cache rarely holds).
+fn pairs_held_at_least(
+    pairs: &[WordPair],
+    candidate: &Candidate<'_>,
+    floor: usize,
+) -> Option<usize> {
+    let possible = |pair: &&WordPair| candidate.words.holds_all(pair.needs);
+    let mut left = pairs.iter().filter(possible).count();
+    if left < floor {
+        return None;
+    }
+    let filter = &candidate.source.pairs;
     let mut held = 0;
-    for (checked, &(first, second)) in pairs.iter().enumerate() {
-        if source.pairs.may_hold(first, second) || source.pairs.may_split(first, second) {
+    for pair in pairs.iter().filter(possible) {
+        left -= 1;
+        if filter.may_hold(pair.first, pair.second) || filter.may_split(pair.first, pair.second) {
             held += 1;
-        } else if held + (pairs.len() - checked - 1) < floor {
+        } else if held + left < floor {
             return None;
         }
     }
@@ -707,7 +778,7 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
     let cited: Vec<&std::sync::Arc<Source>> =
         keys.iter().filter_map(|key| corpus.source(key)).collect();
     // The rest of the corpus: every source when nothing cited has a text.
-    let elsewhere = |wanted| search_corpus(&pattern, corpus, outside(&keys), wanted);
+    let elsewhere = |wanted| search_corpus(&pattern, corpus, outside(corpus, &keys), wanted);
 
     if keys.is_empty() {
         return match elsewhere(Wanted::Best) {
@@ -742,10 +813,16 @@ pub fn resolve_quote(note: &Note, quotation: &Quotation, corpus: &Corpus) -> Quo
     }
 }
 
-/// The sources a quotation citing `keys` is searched for outside of (no source has an unknown
-/// key: with none of the keys known, the whole corpus is searched).
-fn outside<'k>(keys: &'k [&str]) -> impl Fn(&Source) -> bool + 'k {
-    |source| keys.contains(&source.key.as_str())
+/// The sources a quotation citing `keys` is searched for outside of, by their index in the
+/// corpus (no source has an unknown key: with none of the keys known, the whole corpus is
+/// searched). Told by index: a search asks it of thousands of candidates, and comparing their
+/// keys read each one's from memory the cache did not hold.
+fn outside(corpus: &Corpus, keys: &[&str]) -> impl Fn(usize) -> bool + use<> {
+    let cited: Vec<usize> = keys
+        .iter()
+        .filter_map(|key| corpus.source_index(key))
+        .collect();
+    move |index| cited.contains(&index)
 }
 
 #[cfg(test)]
@@ -1560,8 +1637,9 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
 
-        /// The candidates holding the most word pairs, counted with the early stop, are the first
-        /// of all candidates sorted (stably) by the pairs they hold.
+        /// The candidates holding the most word pairs, counted with the early stop and told
+        /// which words they hold by the word index, are the first of all candidates sorted
+        /// (stably) by the pairs they hold, each source asked for each word.
         #[test]
         fn the_most_pairs_are_the_first_of_a_full_ranking(
             texts in proptest::collection::vec(
@@ -1574,20 +1652,23 @@ mod tests {
             let corpus = corpus_of_words(&texts);
             let words: Vec<&str> = quote.iter().map(|&w| PLAIN_WORDS[w]).collect();
             let pattern = [PatternPiece::Text(words.join(" "))];
-            let pairs = adjacent_pairs(&pattern);
-            let candidates: Vec<Candidate<'_>> = corpus
-                .sources
-                .iter()
-                .enumerate()
-                .map(|(i, source)| (i, source.as_ref(), 0))
-                .collect();
+            let index_words = index_words(&pattern);
+            let pairs = word_pairs(adjacent_pairs(&pattern), &index_words);
+            let candidates = corpus_candidates(&index_words, &corpus, |_| false);
+            let holds = |source: &Source, hash: u32| source.words.contains_sorted(hash);
             let mut all: Vec<(usize, usize)> = candidates
                 .iter()
                 .enumerate()
-                .map(|(position, &(_, source, _))| {
+                .map(|(position, candidate)| {
+                    let source = candidate.source;
                     let held = pairs
                         .iter()
-                        .filter(|&&(a, b)| source.pairs.may_hold(a, b) || source.pairs.may_split(a, b))
+                        .filter(|pair| {
+                            let (a, b) = (pair.first, pair.second);
+                            holds(source, a)
+                                && holds(source, b)
+                                && (source.pairs.may_hold(a, b) || source.pairs.may_split(a, b))
+                        })
                         .count();
                     (held, position)
                 })

@@ -977,8 +977,9 @@ impl WordIndex {
         }
     }
 
-    /// For each source holding at least `min` of `words` (distinct hashes), the source's index
-    /// and how many it holds; those holding the rarest words first: by the summed rarity of the
+    /// For each source holding at least `min` of `words` (distinct hashes), the source's index,
+    /// how many it holds and which (`WordsHeld`); those holding the rarest words first: by the
+    /// summed rarity of the
     /// words held (a word held by `k` of `n` sources weighs ln(n / k)), then by how many, then by
     /// `tie_break(source)`, then in corpus order. Counting alone ties, in a corpus whose sources
     /// share their vocabulary, the source a passage comes from with dozens that hold its common
@@ -988,30 +989,37 @@ impl WordIndex {
         words: &[u32],
         min: usize,
         tie_break: impl Fn(usize) -> u64,
-    ) -> Vec<(usize, usize)> {
+    ) -> Vec<(usize, usize, WordsHeld)> {
         let mut counts = vec![0u32; self.source_count()];
         let mut rarity = vec![0f64; self.source_count()];
+        let mut which = vec![WordsHeld::NONE; self.source_count()];
         let sources = self.source_count().max(1) as f64;
-        for &word in words {
+        for (at, &word) in words.iter().enumerate() {
             let holders = self.sources_with(word);
             let weight = (sources / holders.len().max(1) as f64).ln();
+            let bit = WordsHeld::of(at);
             for source in holders.iter() {
-                if let (Some(count), Some(sum)) = (
+                if let (Some(count), Some(sum), Some(held)) = (
                     counts.get_mut(source as usize),
                     rarity.get_mut(source as usize),
+                    which.get_mut(source as usize),
                 ) {
                     *count += 1;
                     *sum += weight;
+                    held.0 |= bit.0;
                 }
             }
         }
-        // (source, count, rarity, tie-break), the tie-break computed once per source.
-        let mut holding: Vec<(usize, usize, f64, u64)> = counts
+        // (source, count, rarity, tie-break, which), the tie-break computed once per source.
+        let mut holding: Vec<(usize, usize, f64, u64, WordsHeld)> = counts
             .into_iter()
             .zip(rarity)
+            .zip(which)
             .enumerate()
-            .filter(|&(_, (count, _))| count as usize >= min.max(1))
-            .map(|(source, (count, sum))| (source, count as usize, sum, tie_break(source)))
+            .filter(|&(_, ((count, _), _))| count as usize >= min.max(1))
+            .map(|(source, ((count, sum), held))| {
+                (source, count as usize, sum, tie_break(source), held)
+            })
             .collect();
         // Every source once: no two compare equal, and an unstable sort gives the same order.
         holding.sort_unstable_by(|a, b| {
@@ -1022,8 +1030,39 @@ impl WordIndex {
         });
         holding
             .into_iter()
-            .map(|(source, count, _, _)| (source, count))
+            .map(|(source, count, _, _, held)| (source, count, held))
             .collect()
+    }
+}
+
+/// Which of a list of words a source holds, by their place in the list: one bit each for the
+/// first 64; a word from the 65th on is taken as held (the set may hold more than the source
+/// does, never less).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordsHeld(u64);
+
+impl WordsHeld {
+    /// None of the first 64 words.
+    pub const NONE: WordsHeld = WordsHeld(0);
+
+    /// The word at `at` in the list alone (no bit: from the 65th on).
+    pub fn of(at: usize) -> WordsHeld {
+        WordsHeld(
+            u32::try_from(at)
+                .ok()
+                .and_then(|at| 1u64.checked_shl(at))
+                .unwrap_or(0),
+        )
+    }
+
+    /// Whether every word of `words` is held.
+    pub fn holds_all(self, words: WordsHeld) -> bool {
+        words.0 & !self.0 == 0
+    }
+
+    /// The words of both.
+    pub fn with(self, other: WordsHeld) -> WordsHeld {
+        WordsHeld(self.0 | other.0)
     }
 }
 
@@ -1160,6 +1199,14 @@ mod tests {
         key_words(words).into_vec()
     }
 
+    /// The `WordsHeld` of `held` among `words`, each of them listed there.
+    fn held_of(words: &[u32], held: &str) -> WordsHeld {
+        hashes(held).iter().fold(WordsHeld::NONE, |which, word| {
+            let at = words.iter().position(|w| w == word).expect("a word listed");
+            which.with(WordsHeld::of(at))
+        })
+    }
+
     #[test]
     fn sources_are_ranked_by_the_words_they_hold() {
         let sources = vec![
@@ -1172,13 +1219,18 @@ mod tests {
         ];
         let index = WordIndex::build(&sources);
         let words = hashes("the river fell levee");
+        let every = held_of(&words, "the river fell levee");
         assert_eq!(
             index.sources_holding(&words, 1, in_corpus_order),
-            vec![(1, 4), (0, 2), (2, 1)]
+            vec![
+                (1, 4, every),
+                (0, 2, held_of(&words, "the levee")),
+                (2, 1, held_of(&words, "the"))
+            ]
         );
         assert_eq!(
             index.sources_holding(&words, 3, in_corpus_order),
-            vec![(1, 4)]
+            vec![(1, 4, every)]
         );
         assert!(
             index
@@ -1236,8 +1288,18 @@ mod tests {
         ];
         let index = WordIndex::build(&sources);
         // `d` holds one word, held by no other source; `a`, `b`, `c` hold two held by three.
-        let ranked = index.sources_holding(&hashes("alpha beta gamma"), 1, in_corpus_order);
-        assert_eq!(ranked, vec![(3, 1), (0, 2), (1, 2), (2, 2)]);
+        let words = hashes("alpha beta gamma");
+        let ranked = index.sources_holding(&words, 1, in_corpus_order);
+        let both = held_of(&words, "alpha beta");
+        assert_eq!(
+            ranked,
+            vec![
+                (3, 1, held_of(&words, "gamma")),
+                (0, 2, both),
+                (1, 2, both),
+                (2, 2, both)
+            ]
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@ pub(crate) use budget::indexing_share;
 pub use cache::{CacheDir, CacheReport};
 pub(crate) use index::key_word_hashes;
 pub use index::{
-    PairFilter, WordIndex, WordsAtBreak, is_indexed, is_unspaced, key_word_end, key_word_start,
-    key_words, word_hash, words_at_breaks,
+    PairFilter, WordIndex, WordsAtBreak, WordsHeld, is_indexed, is_unspaced, key_word_end,
+    key_word_start, key_words, word_hash, words_at_breaks,
 };
 pub use normalize::{MappedText, normalize_key};
 pub use stored::{StoredText, StoredU32s, release_pending, set_release_batch};
