@@ -252,8 +252,13 @@ fn parse_entry_block(
     defined_in: &std::collections::HashMap<&str, usize>,
 ) -> Result<Vec<BibEntry>, Diagnostic> {
     // The `@string` blocks the entry needs come first so that its abbreviations resolve;
-    // spans in errors are then shifted back.
-    let fields = string_definitions(source);
+    // spans in errors are then shifted back. Without any (a Zotero export), there is nothing
+    // to look for in the entry.
+    let fields = if kept.is_empty() && sizes.is_empty() {
+        Vec::new()
+    } else {
+        string_definitions(source)
+    };
     let expansion: u64 = fields
         .iter()
         .flat_map(|field| &field.references)
