@@ -86,12 +86,28 @@ pub struct TermsJob {
 /// 100 MB from about 150 MB to 200 MB and more).
 const REMINE_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How often a paused job looks whether it may go on.
+const PAUSE_STEP: std::time::Duration = std::time::Duration::from_millis(1);
+
 impl TermsJob {
     /// Mines (or reads from the cache, and stores there) the terms of the job's corpus; `None`
     /// when the host's corpus changed meanwhile (the job stops then, so that two passes over a
     /// large corpus do not hold their working memory at once).
     pub fn run(self) -> Option<MinedTerms> {
-        let cancelled = || self.cancel.load(Ordering::Relaxed);
+        self.run_pausing(&|| false)
+    }
+
+    /// `run`, waiting before each source while `paused` says so (the server pauses the job
+    /// while it analyses an edit: however low its threads' priority, a job mining tens of
+    /// thousands of small sources beside an edit slowed the edit by a third, and some by three
+    /// times).
+    pub fn run_pausing(self, paused: &(dyn Fn() -> bool + Sync)) -> Option<MinedTerms> {
+        let cancelled = || {
+            while paused() && !self.cancel.load(Ordering::Relaxed) {
+                std::thread::sleep(PAUSE_STEP);
+            }
+            self.cancel.load(Ordering::Relaxed)
+        };
         let waited = std::time::Instant::now();
         while waited.elapsed() < self.delay {
             if cancelled() {
@@ -1341,6 +1357,58 @@ mod tests {
         assert!(host.set_mined_terms(job.run().expect("mined")));
         assert_eq!(host.terms_state(), TermsState::Mined);
         assert_eq!(expansion(&host).as_deref(), Some("Joint Barge Council"));
+    }
+
+    /// A paused job waits before mining each source and mines once let go; a job whose corpus
+    /// changed stops even while it is paused.
+    #[test]
+    fn a_paused_terms_job_waits_until_let_go() {
+        use std::sync::atomic::AtomicUsize;
+        let (_dir, root) = workspace_on_disk();
+        let source = root.join("sources/osei2022.md");
+        std::fs::write(&source, "# B\n\nThe Joint Basin Commission (JBC) met.\n").expect("write");
+        let mut host =
+            AnalysisHost::load_leaving_terms(&root, None, &NoProgress).expect("load workspace");
+        let start = |job: TermsJob, paused: &Arc<AtomicBool>, asked: &Arc<AtomicUsize>| {
+            let (paused, asked) = (Arc::clone(paused), Arc::clone(asked));
+            std::thread::spawn(move || {
+                job.run_pausing(&|| {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    paused.load(Ordering::SeqCst)
+                })
+            })
+        };
+        // Until the job asked five times whether it is paused, or finished.
+        let wait_for_asks = |asked: &AtomicUsize, job: &std::thread::JoinHandle<_>| {
+            while asked.load(Ordering::SeqCst) < 5 && !job.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        };
+
+        let (paused, asked) = (Arc::new(AtomicBool::new(true)), Arc::default());
+        let job = start(host.terms_job().expect("a job"), &paused, &asked);
+        wait_for_asks(&asked, &job);
+        assert!(!job.is_finished(), "a paused job waits");
+        paused.store(false, Ordering::SeqCst);
+        let mined = job.join().expect("no panic").expect("mined once let go");
+        assert!(host.set_mined_terms(mined));
+        assert_eq!(host.terms_state(), TermsState::Mined);
+
+        host.set_source_text(
+            source.clone(),
+            "# B\n\nThe Joint Barge Council (JBC) met.\n".into(),
+        );
+        let (paused, asked) = (Arc::new(AtomicBool::new(true)), Arc::default());
+        let job = start(host.terms_job().expect("a job"), &paused, &asked);
+        wait_for_asks(&asked, &job);
+        host.set_source_text(
+            source,
+            "# B\n\nThe Joint Board of Canals (JBC) met.\n".into(),
+        );
+        assert!(
+            job.join().expect("no panic").is_none(),
+            "a paused job whose corpus changed stops"
+        );
     }
 
     /// Several sources changed at once (`set_source_texts`, as after a `git pull`): the notes

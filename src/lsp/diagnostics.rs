@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::{self as lsp, PublishDiagnosticsParams, Uri};
 
 use super::convert::{Converter, KnownPositions, PathMapper};
 use super::transport::Outgoing;
-use super::worker::{Dirty, Snapshot, WorkerHandle};
+use super::worker::{Dirty, Foreground, Snapshot, WorkerHandle};
 use crate::text::ColumnEncoding;
 
 /// Quiet time before publishing. Very short: the worker already folds the changes that arrive
@@ -98,6 +98,7 @@ pub async fn run_publisher(
         let previously = published.clone();
         let earlier = std::mem::take(&mut known);
         let computed = tokio::task::spawn_blocking(move || {
+            let _foreground = Foreground::start();
             let (files, positions) =
                 compute_with(&snapshot, &work, &previously, encoding, &paths, earlier);
             let publications: Vec<Publication> = files

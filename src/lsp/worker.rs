@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
@@ -53,6 +54,32 @@ fn lower_this_thread_priority() {
         if !lowered {
             tracing::debug!("could not lower a background thread's priority");
         }
+    }
+}
+
+/// How much foreground work is under way (changes applied, diagnostics computed): background
+/// jobs wait while there is any (`Foreground`).
+static FOREGROUND_WORK: AtomicUsize = AtomicUsize::new(0);
+
+/// Foreground work under way for as long as it lives: the terms job pauses between sources
+/// meanwhile (`TermsJob::run_pausing`).
+pub(crate) struct Foreground(());
+
+impl Foreground {
+    pub(crate) fn start() -> Foreground {
+        FOREGROUND_WORK.fetch_add(1, Ordering::SeqCst);
+        Foreground(())
+    }
+
+    /// Whether any foreground work is under way.
+    fn under_way() -> bool {
+        FOREGROUND_WORK.load(Ordering::SeqCst) > 0
+    }
+}
+
+impl Drop for Foreground {
+    fn drop(&mut self) {
+        FOREGROUND_WORK.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -247,6 +274,7 @@ async fn run(
         };
         let documents = documents.clone();
         let applied = tokio::task::spawn_blocking(move || {
+            let _foreground = Foreground::start();
             let touched = host_state.apply_batch(batch, &documents);
             (host_state, touched)
         })
@@ -280,8 +308,8 @@ async fn run(
                     tokio::task::spawn_blocking(move || {
                         let started = std::time::Instant::now();
                         let run = || match background_pool() {
-                            Some(pool) => pool.install(|| job.run()),
-                            None => job.run(),
+                            Some(pool) => pool.install(|| job.run_pausing(&Foreground::under_way)),
+                            None => job.run_pausing(&Foreground::under_way),
                         };
                         match catch_unwind(AssertUnwindSafe(run)) {
                             Ok(mined) => {
