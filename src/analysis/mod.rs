@@ -629,6 +629,15 @@ fn build_snapshot(
     let memo = cache
         .as_ref()
         .map(|dir| memo::ResolutionMemo::load(&corpus, &workspace.root, dir));
+    let stored_claims = cache.as_ref().map(|dir| {
+        claims::stored::StoredClaims::load(
+            &corpus,
+            &workspace.bibliography,
+            settings,
+            &workspace.root,
+            dir,
+        )
+    });
     progress.stage(LoadStage::CheckingNotes, paths.len());
     let read_note = |path: &PathBuf| -> Option<Arc<str>> {
         match open_notes.get(path) {
@@ -658,8 +667,11 @@ fn build_snapshot(
                     text,
                     &evidence,
                     settings,
-                    None,
-                    memo.as_ref(),
+                    Earlier {
+                        note: None,
+                        claims: stored_claims.as_ref().map(|s| s.as_previous()),
+                        resolutions: memo.as_ref(),
+                    },
                     &[],
                 ))
             })
@@ -688,6 +700,12 @@ fn build_snapshot(
     crate::corpus::release_pending();
     if let (Some(memo), Some(dir)) = (memo, &cache) {
         memo.store(&workspace.root, dir);
+    }
+    if let (Some(stored), Some(dir)) = (stored_claims, &cache) {
+        let outcomes = notes
+            .values()
+            .map(|note| (note.claims.as_slice(), &note.claim_memo));
+        stored.store(outcomes, &workspace.root, dir);
     }
     let terms = Arc::new(TermIndex::build(&mined_terms, &glossaries(&notes)));
     let analysis = Analysis {
@@ -813,7 +831,12 @@ fn analyse_note_with(
     memo: Option<&memo::ResolutionMemo>,
     changed: &[SourceChange],
 ) -> NoteAnalysis {
-    prepare_note(path, text, evidence, settings, previous, memo, changed).finish(evidence, settings)
+    let earlier = Earlier {
+        note: previous,
+        claims: None,
+        resolutions: memo,
+    };
+    prepare_note(path, text, evidence, settings, earlier, changed).finish(evidence, settings)
 }
 
 /// A note parsed, its quotations resolved and its claims rated, not yet checked against the
@@ -826,16 +849,30 @@ struct PreparedNote<'p> {
     claims: claims::ClaimPlan<'p>,
 }
 
+/// What a note's analysis may take from earlier ones instead of computing it.
+struct Earlier<'p, 'm> {
+    /// The note's previous analysis (an edit, sources changed).
+    note: Option<&'p NoteAnalysis>,
+    /// The claim outcomes stored in the cache (a load), for a note without a previous analysis.
+    claims: Option<(&'p [claims::Claim], &'p claims::ClaimMemo)>,
+    /// The resolutions stored in the cache.
+    resolutions: Option<&'m memo::ResolutionMemo>,
+}
+
 /// The first part of `analyse_note_with`: everything but reading the sources for the claims.
 fn prepare_note<'p>(
     path: PathBuf,
     text: Arc<str>,
     evidence: &Evidence<'_>,
     settings: &CheckSettings,
-    previous: Option<&'p NoteAnalysis>,
-    memo: Option<&memo::ResolutionMemo>,
+    earlier: Earlier<'p, '_>,
     changed: &[SourceChange],
 ) -> PreparedNote<'p> {
+    let Earlier {
+        note: previous,
+        claims: stored_claims,
+        resolutions: memo,
+    } = earlier;
     use memo::ResolutionKey;
     let corpus = evidence.corpus;
     let note = match previous {
@@ -894,7 +931,9 @@ fn prepare_note<'p>(
             passages: evidence.passages,
             settings,
         },
-        previous.map(|old| (old.claims.as_slice(), &old.claim_memo)),
+        previous
+            .map(|old| (old.claims.as_slice(), &old.claim_memo))
+            .or(stored_claims),
         changed,
     );
     PreparedNote {
@@ -1284,6 +1323,16 @@ mod tests {
         let checked = AnalysisHost::load_for_check(&root, &NoProgress)
             .expect("load for check")
             .snapshot();
+        // The check stored its claims' outcomes: the server is to check them itself.
+        for entry in std::fs::read_dir(root.join(".ibid")).expect("the cache folder") {
+            let path = entry.expect("an entry").path();
+            if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("claims-"))
+            {
+                std::fs::remove_file(path).expect("remove the stored claims");
+            }
+        }
         let served = AnalysisHost::load_leaving_terms(&root, None, &NoProgress)
             .expect("load for the server")
             .snapshot();

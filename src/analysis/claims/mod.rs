@@ -15,6 +15,7 @@
 pub mod lexicon;
 pub mod passages;
 pub mod retrieval;
+pub mod stored;
 pub mod support;
 pub mod worthiness;
 
