@@ -698,11 +698,12 @@ pub fn citation_point(text: &str, sentence: &ByteRange) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::corpus::Source;
 
-    fn corpus() -> Corpus {
+    /// Two sources: a harbour's annual report, and a winter's weather.
+    pub(crate) fn corpus() -> Corpus {
         let source = |key: &str, text: &str| Source::markdown_for_test(key, text);
         Corpus::from_sources(
             vec![

@@ -291,28 +291,10 @@ fn decode_support(input: &mut Decoder<'_>) -> Option<Support> {
 mod tests {
     use super::*;
     use crate::analysis::claims::PassageIndex;
+    use crate::analysis::claims::tests::corpus;
     use crate::analysis::{Earlier, Evidence, NoteAnalysis, analyse_note, prepare_note};
     use crate::corpus::Source;
     use std::path::PathBuf;
-
-    fn corpus() -> Corpus {
-        let source = |key: &str, text: &str| Source::markdown_for_test(key, text);
-        Corpus::from_sources(
-            vec![
-                source(
-                    "harbour",
-                    "# Annual report\n\nThe Narva Port Authority reported that grain exports \
-                     rose by 12 per cent in 2019. Most of the grain went to Tallin.\n",
-                ),
-                source(
-                    "weather",
-                    "Storms closed the northern pass twice that winter. The pass reopened on \
-                     3 May 2020.\n",
-                ),
-            ],
-            Vec::new(),
-        )
-    }
 
     /// A claim of each verdict, and sentences that are no claims.
     const NOTE: &str = "# Notes on 2019\n\n\
