@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::normalize::{EncodedMap, MappedText};
-use super::pack::{PackIndex, PackWriter, RecordOut};
+use super::pack::{PackIndex, PackWriter, RecordBytes, RecordOut};
 use super::stored::{MappedBytes, RecordMap, StoredText, StoredU32s};
 use super::{PairFilter, SourceFormat};
 use crate::workspace::{CacheSetting, Workspace};
@@ -423,8 +423,15 @@ impl SourceCache {
 
     /// The record of `hash`, its texts in its pack mapped into memory when it can be mapped.
     fn read_record(&self, hash: u128, format: SourceFormat) -> Option<Record> {
-        let (bytes, map) = self.packs.read_record(hash, format_byte(format))?;
-        let record = decode_record(&bytes, hash, format, map.as_ref());
+        let record = match self.packs.read_record(hash, format_byte(format))? {
+            RecordBytes::Mapped(map) => {
+                let record = decode_record(&map, hash, format, Some(&map));
+                // Checking the record read all of it: its pages go back with the next batch.
+                map.release();
+                record
+            }
+            RecordBytes::Read(bytes) => decode_record(&bytes, hash, format, None),
+        };
         if record.is_none() {
             tracing::warn!(
                 "the cache record of {hash:032x} is corrupt or from another version; rebuilding it"

@@ -226,21 +226,39 @@ fn index_path(pack: &Path) -> PathBuf {
 /// One sealed pack.
 struct Pack {
     path: PathBuf,
-    /// Opened on first read, then shared (reads are positioned: `read_exact_at`).
-    file: OnceLock<Option<std::fs::File>>,
+    /// Opened on first read, then shared (reads are positioned: `read_exact_at`), with its
+    /// length then.
+    file: OnceLock<Option<(std::fs::File, u64)>>,
     entries: Vec<Entry>,
 }
 
 impl Pack {
     fn file(&self) -> Option<&std::fs::File> {
+        self.opened().map(|(file, _)| file)
+    }
+
+    /// The file, and its length when it was opened.
+    fn opened(&self) -> Option<&(std::fs::File, u64)> {
         self.file
-            .get_or_init(|| std::fs::File::open(&self.path).ok())
+            .get_or_init(|| {
+                let file = std::fs::File::open(&self.path).ok()?;
+                let len = file.metadata().ok()?.len();
+                Some((file, len))
+            })
             .as_ref()
     }
 
     fn bytes(&self) -> u64 {
         self.entries.iter().map(|e| e.len).sum()
     }
+}
+
+/// A record's bytes, as `PackIndex::read_record` found them.
+pub(crate) enum RecordBytes {
+    /// Mapped into memory.
+    Mapped(Arc<RecordMap>),
+    /// Read onto the heap (the record could not be mapped).
+    Read(Vec<u8>),
 }
 
 /// The records of the sealed packs of a cache folder.
@@ -289,20 +307,23 @@ impl PackIndex {
         index
     }
 
-    /// The bytes of the record of `hash` and `format`, read from its pack, and the same bytes
-    /// mapped into memory when they can be.
-    pub(crate) fn read_record(
-        &self,
-        hash: u128,
-        format: u8,
-    ) -> Option<(Vec<u8>, Option<Arc<RecordMap>>)> {
+    /// The bytes of the record of `hash` and `format`: mapped into memory when they can be (not
+    /// copied: at 100 MB of sources, reading every record of a load copied 370 MB), else read
+    /// from its pack. `None` when the pack is shorter than its index says (a mapping past the end
+    /// of a file would fail on first read, where a read fails at once).
+    pub(crate) fn read_record(&self, hash: u128, format: u8) -> Option<RecordBytes> {
         let &(pack, n) = self.records.get(&(hash, format))?;
         let pack = self.packs.get(pack)?;
         let entry = pack.entries.get(n)?;
-        let file = pack.file()?;
-        let bytes = read_at(file, entry.offset, entry.len)?;
-        let map = RecordMap::of_range(file, entry.offset, bytes.len());
-        Some((bytes, map))
+        let (file, file_len) = pack.opened()?;
+        if entry.offset.checked_add(entry.len)? > *file_len {
+            return None;
+        }
+        let len = usize::try_from(entry.len).ok()?;
+        match RecordMap::of_range(file, entry.offset, len) {
+            Some(map) if map.len() == len => Some(RecordBytes::Mapped(map)),
+            _ => read_at(file, entry.offset, entry.len).map(RecordBytes::Read),
+        }
     }
 
     /// Deletes the packs none of whose records has a content hash in `live`, compacts those
@@ -471,6 +492,48 @@ mod tests {
     /// Records are read back from the newest pack holding them; collecting deletes the packs
     /// whose records no source uses or that only hold copies read from elsewhere, moves the
     /// live records of packs used less than half, and leaves fresh unsealed packs alone.
+    fn record_bytes(record: RecordBytes) -> Vec<u8> {
+        match record {
+            RecordBytes::Mapped(map) => map.to_vec(),
+            RecordBytes::Read(bytes) => bytes,
+        }
+    }
+
+    /// A pack cut short (a full disk, a copy cut off): its records past the end are not found,
+    /// rather than mapped (a mapping read past the end of its file kills the process).
+    #[test]
+    fn records_past_the_end_of_a_cut_pack_are_not_found() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let dir = folder.path();
+        let big = vec![7u8; 9000];
+        let pack = sealed(dir, &[(1, b"one"), (2, &big)]);
+        let whole = PackIndex::read(dir);
+        assert_eq!(whole.read_record(2, b'm').map(record_bytes), Some(big));
+        // The end of the last record (the second), less 100 bytes.
+        let cut = whole
+            .record_places()
+            .iter()
+            .map(|&(_, offset, len)| offset + len)
+            .max()
+            .expect("records")
+            - 100;
+        let mut permissions = std::fs::metadata(&pack).expect("the pack").permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        permissions.set_readonly(false);
+        std::fs::set_permissions(&pack, permissions).expect("writable");
+        std::fs::File::options()
+            .write(true)
+            .open(&pack)
+            .and_then(|file| file.set_len(cut))
+            .expect("cut the pack");
+        let index = PackIndex::read(dir);
+        assert_eq!(
+            index.read_record(1, b'm').map(record_bytes).as_deref(),
+            Some(&b"one"[..])
+        );
+        assert!(index.read_record(2, b'm').is_none());
+    }
+
     #[test]
     fn packs_are_read_newest_first_and_collected_by_what_they_hold_live() {
         let folder = tempfile::tempdir().expect("a folder");
@@ -482,7 +545,7 @@ mod tests {
         let unsealed = PackWriter::create(dir).expect("a pack").path.clone();
         let index = PackIndex::read(dir);
         assert_eq!(index.len(), 4);
-        let read = |index: &PackIndex, hash| index.read_record(hash, b'm').map(|(bytes, _)| bytes);
+        let read = |index: &PackIndex, hash| index.read_record(hash, b'm').map(record_bytes);
         assert_eq!(read(&index, 1).as_deref(), Some(&b"second copy of one"[..]));
         assert_eq!(read(&index, 3).as_deref(), Some(&big[..]));
         assert!(read(&index, 5).is_none());

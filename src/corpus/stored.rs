@@ -81,6 +81,18 @@ impl RecordMap {
         }
     }
 
+    /// Gives the record's pages back with the next batch (see `StoredText::release`).
+    pub(crate) fn release(self: &Arc<RecordMap>) {
+        #[cfg(target_os = "linux")]
+        {
+            let mut pending = crate::lock(&PENDING_RELEASE);
+            let full = pending.add(self);
+            if !full.is_empty() {
+                release_taken(pending, full);
+            }
+        }
+    }
+
     /// Gives the record's pages back to the system (see `StoredText::release`).
     #[cfg(target_os = "linux")]
     fn release_pages(&self) {
@@ -138,14 +150,7 @@ impl MappedBytes {
 
     /// See `StoredText::release`.
     pub(crate) fn release(&self) {
-        #[cfg(target_os = "linux")]
-        {
-            let mut pending = crate::lock(&PENDING_RELEASE);
-            let full = pending.add(&self.map);
-            if !full.is_empty() {
-                release_taken(pending, full);
-            }
-        }
+        self.map.release();
     }
 }
 
