@@ -266,14 +266,17 @@ impl SourceCache {
     /// `store` for a source read now whose original text is given up once it is in the record: its matching key, word hashes and pair filter are built (`index`,
     /// from its `clean` text) only then, so that the original and the key are never on the heap
     /// at once (a source of 48 MB held its original, clean and key texts together: the peak of
-    /// loading it). The record comes back with its texts and word hashes mapped. `None` when it
-    /// cannot be written: the original is gone then, and the source must be read again.
+    /// loading it). The record comes back with its texts and word hashes mapped, and with the
+    /// word hashes as they were built, on the heap (for the corpus's word index, which reads
+    /// them all: read back from thousands of small records, their page faults were most of its
+    /// time). `None` when it cannot be written: the original is gone then, and the source must be
+    /// read again.
     pub(crate) fn store_indexing(
         &self,
         of: RecordFor<'_>,
         read: ReadText<'_>,
         index: impl FnOnce(&MappedText) -> (MappedText, StoredU32s, PairFilter),
-    ) -> Option<Record> {
+    ) -> Option<(Record, StoredU32s)> {
         let ReadText {
             original: text,
             clean,
@@ -284,23 +287,24 @@ impl SourceCache {
             let (key_text, words, pairs) = index(clean);
             let rest = encode_rest(file, clean, &key_text, &words);
             file.u64s(pairs.bits());
-            (text_at, key_text, rest, pairs)
+            (text_at, key_text, rest, pairs, words)
         });
-        let (map, (text_at, key_text, rest, pairs)) = built?;
+        let (map, (text_at, key_text, rest, pairs, built_words)) = built?;
         let StoredParts {
             text,
             clean,
             key_text,
             words,
         } = mapped_parts(&map, text_at, clean, &key_text, rest)?;
-        Some(Record {
+        let record = Record {
             hash: of.hash,
             text,
             clean,
             key_text,
             words,
             pairs,
-        })
+        };
+        Some((record, built_words))
     }
 
     /// Writes a source's record (counted as normalised): its start (`start_record`), what
@@ -1450,6 +1454,11 @@ mod tests {
             )
         };
         assert_eq!(holders(&warm), holders(&uncached));
+        assert_eq!(
+            holders(&cold),
+            holders(&uncached),
+            "built from the words on the heap"
+        );
         assert_eq!(
             std::fs::read_to_string(fixture.cache_dir().path.join(".gitignore")).ok(),
             Some("*\n".to_string())

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::Source;
+use super::{Source, StoredU32s};
 
 /// The distinct word hashes of a matching key (`key_text`), sorted: `word_hash` of each word
 /// (between single spaces) that `is_indexed`.
@@ -858,13 +858,26 @@ fn merge_ascending(
 
 impl WordIndex {
     pub fn build(sources: &[Arc<Source>]) -> WordIndex {
-        WordIndex::build_narrow_up_to(sources, usize::from(u16::MAX) + 1)
+        WordIndex::build_reading(sources, &[])
     }
 
-    /// `build`, with postings in two bytes for a corpus of at most `narrow_max` sources.
-    fn build_narrow_up_to(sources: &[Arc<Source>], narrow_max: usize) -> WordIndex {
+    /// `build`, reading `built_words[i]` instead of source `i`'s own word hashes when it is
+    /// there (the same hashes, on the heap).
+    pub(crate) fn build_reading(
+        sources: &[Arc<Source>],
+        built_words: &[Option<StoredU32s>],
+    ) -> WordIndex {
+        WordIndex::build_narrow_up_to(sources, built_words, usize::from(u16::MAX) + 1)
+    }
+
+    /// `build_reading`, with postings in two bytes for a corpus of at most `narrow_max` sources.
+    fn build_narrow_up_to(
+        sources: &[Arc<Source>],
+        built_words: &[Option<StoredU32s>],
+        narrow_max: usize,
+    ) -> WordIndex {
         WordIndex {
-            built: Arc::new(BuiltIndex::build(sources, narrow_max)),
+            built: Arc::new(BuiltIndex::build(sources, built_words, narrow_max)),
             changes: Arc::default(),
         }
     }
@@ -1092,13 +1105,21 @@ const SOURCES_PER_BATCH: usize = 64;
 
 impl BuiltIndex {
     /// The index of `sources`, with postings in two bytes if there are at most `narrow_max`.
-    fn build(sources: &[Arc<Source>], narrow_max: usize) -> BuiltIndex {
+    fn build(
+        sources: &[Arc<Source>],
+        built_words: &[Option<StoredU32s>],
+        narrow_max: usize,
+    ) -> BuiltIndex {
         let sources = sources
             .get(..sources.len().min(u32::MAX as usize))
             .unwrap_or_default();
+        let sources = SourceWords {
+            sources,
+            built_words,
+        };
         // Two passes over the sources' word hashes, each shard at once: count, then place.
         let mut runs: Vec<WordRuns> = vec![WordRuns::default(); SHARDS];
-        for_each_word_by_shard(sources, &mut runs, |runs, _, word| {
+        for_each_word_by_shard(&sources, &mut runs, |runs, _, word| {
             runs.entry(word).or_default().1 += 1;
         });
         // Each shard's runs one after the other, in shard order.
@@ -1113,15 +1134,33 @@ impl BuiltIndex {
             }
         }
         shard_starts.push(next);
-        let holders = if sources.len() <= narrow_max.min(usize::from(u16::MAX) + 1) {
-            Holders::Narrow(place_holders(sources, &mut runs, &shard_starts))
+        let holders = if sources.sources.len() <= narrow_max.min(usize::from(u16::MAX) + 1) {
+            Holders::Narrow(place_holders(&sources, &mut runs, &shard_starts))
         } else {
-            Holders::Wide(place_holders(sources, &mut runs, &shard_starts))
+            Holders::Wide(place_holders(&sources, &mut runs, &shard_starts))
         };
         BuiltIndex {
             runs,
             holders,
-            sources: sources.len(),
+            sources: sources.sources.len(),
+        }
+    }
+}
+
+/// The sources an index is built from, and the word hashes it reads of each: those built at
+/// load when given (on the heap), else the source's own (mapped from its record, as a rule).
+struct SourceWords<'a> {
+    sources: &'a [Arc<Source>],
+    built_words: &'a [Option<StoredU32s>],
+}
+
+impl SourceWords<'_> {
+    /// The word hashes of source `index`, and whether they are the source's own (mapped, to be
+    /// given back after a batch).
+    fn of<'s>(&'s self, index: usize, source: &'s Source) -> (&'s StoredU32s, bool) {
+        match self.built_words.get(index) {
+            Some(Some(built)) => (built, false),
+            _ => (&source.words, true),
         }
     }
 }
@@ -1130,24 +1169,29 @@ impl BuiltIndex {
 /// (with the source's index), in corpus order: the shards side by side, `SOURCES_PER_BATCH`
 /// sources at a time, whose mapped pages are given back after each batch.
 fn for_each_word_by_shard<S: Send>(
-    sources: &[Arc<Source>],
+    sources: &SourceWords<'_>,
     shards: &mut [S],
     visit: impl Fn(&mut S, usize, u32) + Sync,
 ) {
     let mut first = 0;
-    for batch in sources.chunks(SOURCES_PER_BATCH) {
+    for batch in sources.sources.chunks(SOURCES_PER_BATCH) {
         shards
             .par_iter_mut()
             .enumerate()
             .for_each(|(shard, state)| {
                 let (low, high) = shard_bounds(shard);
                 for (index, source) in (first..).zip(batch) {
-                    for word in source.words.sorted_range(low, high) {
+                    let (words, _) = sources.of(index, source);
+                    for word in words.sorted_range(low, high) {
                         visit(state, index, word);
                     }
                 }
             });
-        batch.iter().for_each(|source| source.release_pages());
+        for (index, source) in (first..).zip(batch) {
+            if sources.of(index, source).1 {
+                source.release_pages();
+            }
+        }
         first += batch.len();
     }
 }
@@ -1156,7 +1200,7 @@ fn for_each_word_by_shard<S: Send>(
 /// as `T` (narrow enough for every index: checked by the caller). Shard `i`'s runs fill
 /// `shard_starts[i]..shard_starts[i + 1]` of the postings.
 fn place_holders<T: Copy + Default + Send + TryFrom<usize>>(
-    sources: &[Arc<Source>],
+    sources: &SourceWords<'_>,
     runs: &mut [WordRuns],
     shard_starts: &[u32],
 ) -> Vec<T> {
@@ -1252,7 +1296,7 @@ mod tests {
             .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
             .collect();
         let narrow = WordIndex::build(&sources);
-        let wide = WordIndex::build_narrow_up_to(&sources, 0);
+        let wide = WordIndex::build_narrow_up_to(&sources, &[], 0);
         assert!(matches!(narrow.built.holders, Holders::Narrow(_)));
         assert!(matches!(wide.built.holders, Holders::Wide(_)));
         for word in hashes("the levee storm river kind absent a") {

@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::cache::{ReadText, Record, RecordFor, RecordRef, SourceCache};
-use super::{Corpus, Source, SourceFormat, SourceMeta};
+use super::{Corpus, Source, SourceFormat, SourceMeta, StoredU32s};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Related};
 use crate::text::{ColumnEncoding, LineIndex};
 use crate::workspace::frontmatter::{Frontmatter, parse_frontmatter};
@@ -73,13 +74,13 @@ pub(crate) fn load_corpus(
             owner.insert(source.key.clone(), source.path.clone());
         }
     }
-    let sources = sources
+    let (sources, built_words): (Vec<Arc<Source>>, Vec<Option<StoredU32s>>) = sources
         .into_iter()
         .zip(keep)
-        .filter_map(|(loaded, keep)| keep.then_some(loaded.source))
-        .collect();
+        .filter_map(|(loaded, keep)| keep.then_some((Arc::new(loaded.source), loaded.built_words)))
+        .unzip();
     (
-        Corpus::from_sources(sources, workspace.bibliography.clone()),
+        Corpus::from_loaded(sources, &built_words, workspace.bibliography.clone()),
         diagnostics,
     )
 }
@@ -97,6 +98,9 @@ struct Loaded {
     key_origin: KeyOrigin,
     /// `invalid-frontmatter`, when the source's frontmatter is not YAML.
     problem: Option<Diagnostic>,
+    /// The source's word hashes on the heap, when they were just built and its own are mapped
+    /// from its record: the word index reads these (then they go).
+    built_words: Option<StoredU32s>,
 }
 
 /// Bibliography entries by the files they name: by canonical path, and by file name for entries
@@ -327,8 +331,9 @@ fn build_recorded_source(
         hash,
         format,
     };
-    let record = cache.store_indexing(of, read, super::index_clean)?;
+    let (record, built_words) = cache.store_indexing(of, read, super::index_clean)?;
     Some(Loaded {
+        built_words: Some(built_words),
         source: from_record_parts(key, path.to_path_buf(), format, record, meta),
         key_origin,
         problem,
@@ -463,6 +468,7 @@ fn build_source(path: &Path, text: Text, entries: &EntryIndex) -> Loaded {
         source,
         key_origin,
         problem,
+        built_words: None,
     }
 }
 

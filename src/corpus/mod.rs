@@ -246,6 +246,16 @@ impl Corpus {
         sources: Vec<Arc<Source>>,
         bibliography: impl Into<Arc<[BibEntry]>>,
     ) -> Corpus {
+        Corpus::from_loaded(sources, &[], bibliography)
+    }
+
+    /// `from_shared`, the word index reading `built_words[i]` for source `i` when it is there
+    /// (its word hashes on the heap, as they were built: the same as the source's own).
+    fn from_loaded(
+        sources: Vec<Arc<Source>>,
+        built_words: &[Option<StoredU32s>],
+        bibliography: impl Into<Arc<[BibEntry]>>,
+    ) -> Corpus {
         let bibliography = bibliography.into();
         // The first source with a key (or path) is the one found by it.
         let mut by_key = HashMap::new();
@@ -254,7 +264,7 @@ impl Corpus {
             by_key.entry(source.key.clone()).or_insert(i);
             by_path.entry(source.path.clone()).or_insert(i);
         }
-        let words = WordIndex::build(&sources);
+        let words = WordIndex::build_reading(&sources, built_words);
         Corpus {
             sources,
             bibliography,
