@@ -868,12 +868,12 @@ fn prepare_note<'p>(
     earlier: Earlier<'p, '_>,
     changed: &[SourceChange],
 ) -> PreparedNote<'p> {
+    use memo::ResolutionKey;
     let Earlier {
         note: previous,
         claims: stored_claims,
         resolutions: memo,
     } = earlier;
-    use memo::ResolutionKey;
     let corpus = evidence.corpus;
     let note = match previous {
         Some(old) => Note::parse_after(&text, &old.text, &old.note),

@@ -992,9 +992,8 @@ impl WordIndex {
 
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index,
     /// how many it holds and which (`WordsHeld`); those holding the rarest words first: by the
-    /// summed rarity of the
-    /// words held (a word held by `k` of `n` sources weighs ln(n / k)), then by how many, then by
-    /// `tie_break(source)`, then in corpus order. Counting alone ties, in a corpus whose sources
+    /// summed rarity of the words held (a word held by `k` of `n` sources weighs ln(n / k)), then
+    /// by how many, then by `tie_break(source)`, then in corpus order. Counting alone ties, in a corpus whose sources
     /// share their vocabulary, the source a passage comes from with dozens that hold its common
     /// words scattered; the rare words it also holds rank it first.
     pub fn sources_holding(

@@ -489,9 +489,7 @@ mod tests {
         path
     }
 
-    /// Records are read back from the newest pack holding them; collecting deletes the packs
-    /// whose records no source uses or that only hold copies read from elsewhere, moves the
-    /// live records of packs used less than half, and leaves fresh unsealed packs alone.
+    /// A record's bytes, mapped or read.
     fn record_bytes(record: RecordBytes) -> Vec<u8> {
         match record {
             RecordBytes::Mapped(map) => map.to_vec(),
@@ -534,6 +532,9 @@ mod tests {
         assert!(index.read_record(2, b'm').is_none());
     }
 
+    /// Records are read back from the newest pack holding them; collecting deletes the packs
+    /// whose records no source uses or that only hold copies read from elsewhere, moves the
+    /// live records of packs used less than half, and leaves fresh unsealed packs alone.
     #[test]
     fn packs_are_read_newest_first_and_collected_by_what_they_hold_live() {
         let folder = tempfile::tempdir().expect("a folder");
