@@ -122,6 +122,8 @@ struct FileStamp {
 /// The cache of one load: the manifest read at the start, the one being built.
 pub(crate) struct SourceCache {
     dir: CacheDir,
+    /// The workspace's root (the workspace's own files in the folder are named by it).
+    root: PathBuf,
     manifest_path: PathBuf,
     old: HashMap<PathBuf, FileStamp>,
     new: Mutex<Vec<(PathBuf, FileStamp)>>,
@@ -176,6 +178,7 @@ impl SourceCache {
             read: Mutex::new(Vec::new()),
             started: SystemTime::now(),
             manifest_path,
+            root: root.to_path_buf(),
             packs: PackIndex::read(&dir.path.join("packs")),
             writers: Mutex::new(Vec::new()),
             dir,
@@ -425,6 +428,35 @@ impl SourceCache {
         }
     }
 
+    /// The word index stored for a corpus of `sources` (the last load's, when no source has
+    /// changed since), else `build`'s, stored for the next load. Read back, it spares reading
+    /// every source's word hashes from its record: a fifth of a check after a note changed at
+    /// 100 MB, a quarter with 20,000 small sources.
+    pub(crate) fn word_index(
+        &self,
+        sources: &[Arc<super::Source>],
+        build: impl FnOnce() -> super::WordIndex,
+    ) -> super::WordIndex {
+        let fingerprint =
+            sources_fingerprint(sources) ^ u128::from(super::index::WORD_INDEX_VERSION);
+        let stored = load_blob(&self.dir, &self.root, WORD_INDEX_NAME, fingerprint)
+            .and_then(|bytes| super::WordIndex::decode(&bytes, sources.len()));
+        if let Some(index) = stored {
+            return index;
+        }
+        let index = build();
+        if self.is_writable() {
+            store_blob(
+                &self.dir,
+                &self.root,
+                WORD_INDEX_NAME,
+                fingerprint,
+                &index.encode(),
+            );
+        }
+        index
+    }
+
     /// The record of `hash`, its texts in its pack mapped into memory when it can be mapped.
     fn read_record(&self, hash: u128, format: SourceFormat) -> Option<Record> {
         let record = match self.packs.read_record(hash, format_byte(format))? {
@@ -634,10 +666,13 @@ impl Default for Fingerprint {
 
 const BLOB_MAGIC: &[u8; 8] = b"ibid-blb";
 
+/// The blob of the corpus's word index (`SourceCache::word_index`).
+const WORD_INDEX_NAME: &str = "words";
+
 /// The payload last stored under `name` for the workspace at `root`, if it was stored for this
 /// `fingerprint` (of everything it was computed from) and is intact.
 pub fn load_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(workspace_file(dir, root, name)).ok()?;
+    let mut bytes = std::fs::read(workspace_file(dir, root, name)).ok()?;
     let mut input = Decoder::new(&bytes);
     input.header(BLOB_MAGIC)?;
     if input.u128()? != fingerprint {
@@ -648,7 +683,11 @@ pub fn load_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128) -> 
         tracing::warn!("cached {name} is corrupt; computing it again");
         return None;
     }
-    Some(input.rest().to_vec())
+    // The payload moved to the front of the file's bytes rather than copied (a word index is
+    // megabytes).
+    let payload_at = bytes.len() - input.remaining();
+    bytes.drain(..payload_at);
+    Some(bytes)
 }
 
 /// Stores `payload` under `name` for the workspace at `root` (replacing what was there). A
@@ -686,8 +725,13 @@ pub fn store_report(dir: &CacheDir, root: &Path, fingerprint: u128, code: u8, ou
 /// The fingerprint of a corpus's sources (keys, paths, formats, texts): what anything computed
 /// from the sources alone depends on.
 pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
+    sources_fingerprint(&corpus.sources)
+}
+
+/// `corpus_fingerprint` of a corpus of `sources`.
+pub(crate) fn sources_fingerprint(sources: &[Arc<super::Source>]) -> u128 {
     let mut fingerprint = Fingerprint::new();
-    for source in &corpus.sources {
+    for source in sources {
         fingerprint.add(source.key.as_bytes());
         fingerprint.add(source.path.as_os_str().as_encoded_bytes());
         fingerprint.add(format_tag(source.format).as_bytes());
@@ -1110,6 +1154,10 @@ impl<'a> Encoder<'a> {
         self.numbers(values, |v| v.to_le_bytes());
     }
 
+    pub(crate) fn u16s(&mut self, values: &[u16]) {
+        self.numbers(values, |v| v.to_le_bytes());
+    }
+
     /// A count, then each number in `N` bytes (little-endian): what `Decoder::numbers` reads.
     fn numbers<const N: usize, T: Copy>(&mut self, values: &[T], to_le_bytes: fn(T) -> [u8; N]) {
         self.u64(values.len() as u64);
@@ -1302,6 +1350,10 @@ impl<'a> Decoder<'a> {
         self.numbers(u64::from_le_bytes)
     }
 
+    pub(crate) fn u16s(&mut self) -> Option<Vec<u16>> {
+        self.numbers(u16::from_le_bytes)
+    }
+
     /// A count, then that many numbers of `N` bytes each (little-endian).
     fn numbers<const N: usize, T>(&mut self, from_le_bytes: fn([u8; N]) -> T) -> Option<Vec<T>> {
         let len = usize::try_from(self.u64()?).ok()?;
@@ -1430,6 +1482,45 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A load stores the corpus's word index and the next load of the same sources takes it
+    /// (an index stored under their fingerprint is what the load gives, even one that does not
+    /// hold their words); without it, the next load builds it again.
+    #[test]
+    fn a_warm_load_takes_the_stored_word_index() {
+        let fixture = Fixture::new();
+        let (uncached, _) = Corpus::load(&fixture.workspace);
+        let (cold, _) = fixture.load();
+        let holders = |corpus: &Corpus| {
+            corpus.word_index().sources_holding(
+                &crate::corpus::key_words("the levee water river"),
+                1,
+                |s| s as u64,
+            )
+        };
+        let fingerprint = sources_fingerprint(&cold.sources)
+            ^ u128::from(crate::corpus::index::WORD_INDEX_VERSION);
+        let dir = fixture.cache_dir();
+        let root = &fixture.workspace.root;
+        assert!(load_blob(&dir, root, WORD_INDEX_NAME, fingerprint).is_some());
+
+        let others: Vec<Arc<crate::corpus::Source>> = ["alpha", "beta", "gamma"]
+            .iter()
+            .map(|word| Arc::new(crate::corpus::Source::markdown_for_test(word, word)))
+            .collect();
+        let other_index = crate::corpus::WordIndex::build(&others).encode();
+        store_blob(&dir, root, WORD_INDEX_NAME, fingerprint, &other_index);
+        let (taken, _) = fixture.load();
+        assert!(
+            holders(&taken).is_empty(),
+            "the stored index is the one taken"
+        );
+
+        let path = workspace_file(&dir, root, WORD_INDEX_NAME);
+        std::fs::remove_file(path).expect("remove the stored index");
+        let (rebuilt, _) = fixture.load();
+        assert_eq!(holders(&rebuilt), holders(&uncached));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::cache::{Decoder, Encoder};
 use super::{Source, StoredU32s};
 
 /// The distinct word hashes of a matching key (`key_text`), sorted: `word_hash` of each word
@@ -725,6 +726,16 @@ enum Holders {
     Wide(Vec<u32>),
 }
 
+impl Holders {
+    /// How many postings there are.
+    fn len(&self) -> usize {
+        match self {
+            Holders::Narrow(holders) => holders.len(),
+            Holders::Wide(holders) => holders.len(),
+        }
+    }
+}
+
 impl Default for Holders {
     fn default() -> Self {
         Holders::Narrow(Vec::new())
@@ -1078,6 +1089,97 @@ impl WordsHeld {
     }
 }
 
+/// Bump when what `WordIndex::encode` writes changes.
+pub(crate) const WORD_INDEX_VERSION: u8 = 1;
+
+impl WordIndex {
+    /// The index as built (`WordIndex::decode` reads it back): each shard's runs (word hash,
+    /// start, length), then the postings. Only an index built afresh is meant to be stored (the
+    /// changes a server keeps beside it are not written).
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let built = &self.built;
+        let runs: usize = built.runs.iter().map(|shard| shard.len()).sum();
+        let mut out = Encoder::with_capacity(runs * 12 + built.holders.len() * 4 + 64);
+        out.u64(built.sources as u64);
+        for shard in &built.runs {
+            let mut entries: Vec<(u32, u32, u32)> = shard
+                .iter()
+                .map(|(&word, &(start, len))| (word, start, len))
+                .collect();
+            entries.sort_unstable();
+            out.count(entries.len());
+            out.entries(&entries, |&(word, start, len)| {
+                let mut bytes = [0u8; 12];
+                bytes[..4].copy_from_slice(&word.to_le_bytes());
+                bytes[4..8].copy_from_slice(&start.to_le_bytes());
+                bytes[8..].copy_from_slice(&len.to_le_bytes());
+                bytes
+            });
+        }
+        match &built.holders {
+            Holders::Narrow(holders) => {
+                out.u8(0);
+                out.u16s(holders);
+            }
+            Holders::Wide(holders) => {
+                out.u8(1);
+                out.u32s(holders);
+            }
+        }
+        out.into_bytes()
+    }
+
+    /// An index `encode` wrote, for a corpus of `sources` sources; `None` when the bytes are
+    /// not such an index (cut, damaged, another corpus's size, a run past the postings, a
+    /// posting past the sources).
+    pub(crate) fn decode(bytes: &[u8], sources: usize) -> Option<WordIndex> {
+        let mut input = Decoder::new(bytes);
+        if usize::try_from(input.u64()?).ok()? != sources {
+            return None;
+        }
+        let mut shards = Vec::with_capacity(SHARDS);
+        for _ in 0..SHARDS {
+            let n = input.count()?;
+            let table = input.bytes(n.checked_mul(12)?)?;
+            let mut runs = WordRuns::default();
+            runs.reserve(n);
+            for entry in table.chunks_exact(12) {
+                let number = |at: usize| -> Option<u32> {
+                    Some(u32::from_le_bytes(entry.get(at..at + 4)?.try_into().ok()?))
+                };
+                runs.insert(number(0)?, (number(4)?, number(8)?));
+            }
+            shards.push(runs);
+        }
+        let holders = match input.u8()? {
+            0 => Holders::Narrow(input.u16s()?),
+            1 => Holders::Wide(input.u32s()?),
+            _ => return None,
+        };
+        let postings = holders.len();
+        let runs_fit = shards
+            .iter()
+            .flat_map(|shard| shard.values())
+            .all(|&(start, len)| {
+                (start as usize)
+                    .checked_add(len as usize)
+                    .is_some_and(|end| end <= postings)
+            });
+        let sources_fit = match &holders {
+            Holders::Narrow(holders) => holders.iter().all(|&s| usize::from(s) < sources),
+            Holders::Wide(holders) => holders.iter().all(|&s| (s as usize) < sources),
+        };
+        (input.remaining() == 0 && runs_fit && sources_fit).then(|| WordIndex {
+            built: Arc::new(BuiltIndex {
+                runs: shards,
+                holders,
+                sources,
+            }),
+            changes: Arc::default(),
+        })
+    }
+}
+
 /// Word hash → (start, length) of its run in `BuiltIndex::holders`: one shard of them.
 type WordRuns = foldhash::HashMap<u32, (u32, u32)>;
 
@@ -1309,6 +1411,45 @@ mod tests {
             narrow.sources_holding(&words, 1, in_corpus_order),
             wide.sources_holding(&words, 1, in_corpus_order)
         );
+    }
+
+    /// An index encoded and decoded answers as it did; bytes that are not an index of a corpus
+    /// of that size are refused.
+    #[test]
+    fn an_encoded_index_reads_back_the_same() {
+        let texts = [
+            "The levee held through the storm.",
+            "The storm passed and the river fell.",
+            "Nothing of the kind.",
+        ];
+        let sources: Vec<Arc<Source>> = (0..300)
+            .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
+            .collect();
+        let words = hashes("the river fell levee storm kind absent");
+        for (index, narrow) in [
+            (WordIndex::build(&sources), true),
+            (WordIndex::build_narrow_up_to(&sources, &[], 0), false),
+        ] {
+            let bytes = index.encode();
+            let back = WordIndex::decode(&bytes, sources.len()).expect("decodes");
+            assert_eq!(matches!(back.built.holders, Holders::Narrow(_)), narrow);
+            for &word in &words {
+                let named = |index: &WordIndex| index.sources_with(word).iter().collect::<Vec<_>>();
+                assert_eq!(named(&back), named(&index));
+            }
+            assert_eq!(
+                back.sources_holding(&words, 1, in_corpus_order),
+                index.sources_holding(&words, 1, in_corpus_order)
+            );
+            assert!(WordIndex::decode(&bytes, sources.len() + 1).is_none());
+            // Said to be of a corpus of 100 sources, its postings name sources up to 299.
+            let mut fewer = bytes.clone();
+            fewer[..8].copy_from_slice(&100u64.to_le_bytes());
+            assert!(WordIndex::decode(&fewer, 100).is_none());
+            for cut in [8, bytes.len() / 2, bytes.len() - 1] {
+                assert!(WordIndex::decode(&bytes[..cut], sources.len()).is_none());
+            }
+        }
     }
 
     /// Ties in corpus order.

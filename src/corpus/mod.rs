@@ -246,15 +246,17 @@ impl Corpus {
         sources: Vec<Arc<Source>>,
         bibliography: impl Into<Arc<[BibEntry]>>,
     ) -> Corpus {
-        Corpus::from_loaded(sources, &[], bibliography)
+        Corpus::from_loaded(sources, &[], bibliography, None)
     }
 
     /// `from_shared`, the word index reading `built_words[i]` for source `i` when it is there
-    /// (its word hashes on the heap, as they were built: the same as the source's own).
+    /// (its word hashes on the heap, as they were built: the same as the source's own), or
+    /// taken from `cache` when it holds this corpus's.
     fn from_loaded(
         sources: Vec<Arc<Source>>,
         built_words: &[Option<StoredU32s>],
         bibliography: impl Into<Arc<[BibEntry]>>,
+        cache: Option<&cache::SourceCache>,
     ) -> Corpus {
         let bibliography = bibliography.into();
         // The first source with a key (or path) is the one found by it.
@@ -264,7 +266,11 @@ impl Corpus {
             by_key.entry(source.key.clone()).or_insert(i);
             by_path.entry(source.path.clone()).or_insert(i);
         }
-        let words = WordIndex::build_reading(&sources, built_words);
+        let build = || WordIndex::build_reading(&sources, built_words);
+        let words = match cache {
+            Some(cache) => cache.word_index(&sources, build),
+            None => build(),
+        };
         Corpus {
             sources,
             bibliography,
