@@ -568,6 +568,11 @@ pub(super) const WRITE_CHUNK_BYTES: usize = 64 << 10;
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, written
 /// `WRITE_CHUNK_BYTES` at a time.
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_parts_atomically(path, &[bytes])
+}
+
+/// `write_atomically` of `parts` one after the other.
+fn write_parts_atomically(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     use std::io::Write;
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -579,7 +584,7 @@ pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
             .create(true)
             .truncate(true)
             .open(&temporary)?;
-        for chunk in bytes.chunks(WRITE_CHUNK_BYTES) {
+        for chunk in parts.iter().flat_map(|part| part.chunks(WRITE_CHUNK_BYTES)) {
             file.write_all(chunk)?;
         }
         std::fs::rename(&temporary, path)
@@ -693,13 +698,13 @@ pub fn load_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128) -> 
 /// Stores `payload` under `name` for the workspace at `root` (replacing what was there). A
 /// failure is only logged.
 pub fn store_blob(dir: &CacheDir, root: &Path, name: &str, fingerprint: u128, payload: &[u8]) {
-    let mut file = Encoder::with_capacity(payload.len() + 96);
-    file.header(BLOB_MAGIC);
-    file.u128(fingerprint);
-    file.u64(xxhash_rust::xxh3::xxh3_64(payload));
-    file.bytes.extend_from_slice(payload);
+    let mut head = Encoder::with_capacity(96);
+    head.header(BLOB_MAGIC);
+    head.u128(fingerprint);
+    head.u64(xxhash_rust::xxh3::xxh3_64(payload));
     let path = workspace_file(dir, root, name);
-    if let Err(error) = write_atomically(&path, &file.bytes) {
+    // The head, then the payload as it is (a word index is megabytes: not copied after a head).
+    if let Err(error) = write_parts_atomically(&path, &[&head.bytes, payload]) {
         tracing::info!("{name} is not cached ({}: {error})", path.display());
     }
 }

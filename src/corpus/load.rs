@@ -80,7 +80,7 @@ pub(crate) fn load_corpus(
         .filter_map(|(loaded, keep)| keep.then_some((Arc::new(loaded.source), loaded.built_words)))
         .unzip();
     (
-        Corpus::from_loaded(sources, &built_words, workspace.bibliography.clone(), cache),
+        Corpus::from_loaded(sources, built_words, workspace.bibliography.clone(), cache),
         diagnostics,
     )
 }

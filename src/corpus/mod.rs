@@ -246,7 +246,7 @@ impl Corpus {
         sources: Vec<Arc<Source>>,
         bibliography: impl Into<Arc<[BibEntry]>>,
     ) -> Corpus {
-        Corpus::from_loaded(sources, &[], bibliography, None)
+        Corpus::from_loaded(sources, Vec::new(), bibliography, None)
     }
 
     /// `from_shared`, the word index reading `built_words[i]` for source `i` when it is there
@@ -254,7 +254,7 @@ impl Corpus {
     /// taken from `cache` when it holds this corpus's.
     fn from_loaded(
         sources: Vec<Arc<Source>>,
-        built_words: &[Option<StoredU32s>],
+        built_words: Vec<Option<StoredU32s>>,
         bibliography: impl Into<Arc<[BibEntry]>>,
         cache: Option<&cache::SourceCache>,
     ) -> Corpus {
@@ -266,7 +266,13 @@ impl Corpus {
             by_key.entry(source.key.clone()).or_insert(i);
             by_path.entry(source.path.clone()).or_insert(i);
         }
-        let build = || WordIndex::build_reading(&sources, built_words);
+        // The built words go as soon as the index is built (before it is stored: the peak of a
+        // load of many small sources).
+        let build = || {
+            let index = WordIndex::build_reading(&sources, &built_words);
+            drop(built_words);
+            index
+        };
         let words = match cache {
             Some(cache) => cache.word_index(&sources, build),
             None => build(),
