@@ -1384,6 +1384,14 @@ mod tests {
         );
     }
 
+    /// 300 sources `s0`, `s1`... holding `texts` in turn (past 256: postings in two bytes are
+    /// tried on more than one byte's worth of sources).
+    fn three_hundred_sources(texts: &[&str]) -> Vec<Arc<Source>> {
+        (0..300)
+            .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
+            .collect()
+    }
+
     /// Postings in two bytes or in four: the same sources for every word.
     #[test]
     fn narrow_and_wide_postings_name_the_same_sources() {
@@ -1393,9 +1401,7 @@ mod tests {
             "Nothing of the kind.",
             "A levee, a river, a storm.",
         ];
-        let sources: Vec<Arc<Source>> = (0..300)
-            .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
-            .collect();
+        let sources = three_hundred_sources(&texts);
         let narrow = WordIndex::build(&sources);
         let wide = WordIndex::build_narrow_up_to(&sources, &[], 0);
         assert!(matches!(narrow.built.holders, Holders::Narrow(_)));
@@ -1422,9 +1428,7 @@ mod tests {
             "The storm passed and the river fell.",
             "Nothing of the kind.",
         ];
-        let sources: Vec<Arc<Source>> = (0..300)
-            .map(|i| source(&format!("s{i}"), texts[i % texts.len()]))
-            .collect();
+        let sources = three_hundred_sources(&texts);
         let words = hashes("the river fell levee storm kind absent");
         for (index, narrow) in [
             (WordIndex::build(&sources), true),
