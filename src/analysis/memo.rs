@@ -95,14 +95,14 @@ const STATUSES: [QuoteStatus; 6] = [
 const KINDS: [MatchKind; 3] = [MatchKind::Exact, MatchKind::Elided, MatchKind::Approximate];
 const EDITS: [EditKind; 3] = [EditKind::Substituted, EditKind::Inserted, EditKind::Omitted];
 
-fn tag<T: PartialEq>(all: &[T], value: &T) -> u8 {
+pub(super) fn tag<T: PartialEq>(all: &[T], value: &T) -> u8 {
     all.iter()
         .position(|v| v == value)
         .and_then(|i| u8::try_from(i).ok())
         .unwrap_or(u8::MAX)
 }
 
-fn untag<T: Copy>(all: &[T], tag: u8) -> Option<T> {
+pub(super) fn untag<T: Copy>(all: &[T], tag: u8) -> Option<T> {
     all.get(usize::from(tag)).copied()
 }
 

@@ -428,19 +428,19 @@ impl SourceCache {
         }
     }
 
-    /// The word index stored for a corpus of `sources` (the last load's, when no source has
-    /// changed since), else `build`'s, stored for the next load. Read back, it spares reading
-    /// every source's word hashes from its record: a fifth of a check after a note changed at
-    /// 100 MB, a quarter with 20,000 small sources.
+    /// The word index stored for a corpus of `sources` sources whose `corpus_fingerprint` is
+    /// `corpus` (the last load's, when no source has changed since), else `build`'s, stored for
+    /// the next load. Read back, it spares reading every source's word hashes from its record: a
+    /// fifth of a check after a note changed at 100 MB, a quarter with 20,000 small sources.
     pub(crate) fn word_index(
         &self,
-        sources: &[Arc<super::Source>],
+        corpus: u128,
+        sources: usize,
         build: impl FnOnce() -> super::WordIndex,
     ) -> super::WordIndex {
-        let fingerprint =
-            sources_fingerprint(sources) ^ u128::from(super::index::WORD_INDEX_VERSION);
+        let fingerprint = corpus ^ u128::from(super::index::WORD_INDEX_VERSION);
         let stored = load_blob(&self.dir, &self.root, WORD_INDEX_NAME, fingerprint)
-            .and_then(|bytes| super::WordIndex::decode(&bytes, sources.len()));
+            .and_then(|bytes| super::WordIndex::decode(&bytes, sources));
         if let Some(index) = stored {
             return index;
         }
@@ -730,7 +730,9 @@ pub fn store_report(dir: &CacheDir, root: &Path, fingerprint: u128, code: u8, ou
 /// The fingerprint of a corpus's sources (keys, paths, formats, texts): what anything computed
 /// from the sources alone depends on.
 pub fn corpus_fingerprint(corpus: &super::Corpus) -> u128 {
-    sources_fingerprint(&corpus.sources)
+    *corpus
+        .fingerprint
+        .get_or_init(|| sources_fingerprint(&corpus.sources))
 }
 
 /// `corpus_fingerprint` of a corpus of `sources`.
@@ -1504,8 +1506,8 @@ mod tests {
                 |s| s as u64,
             )
         };
-        let fingerprint = sources_fingerprint(&cold.sources)
-            ^ u128::from(crate::corpus::index::WORD_INDEX_VERSION);
+        let fingerprint =
+            corpus_fingerprint(&cold) ^ u128::from(crate::corpus::index::WORD_INDEX_VERSION);
         let dir = fixture.cache_dir();
         let root = &fixture.workspace.root;
         assert!(load_blob(&dir, root, WORD_INDEX_NAME, fingerprint).is_some());

@@ -88,6 +88,9 @@ pub struct Corpus {
     by_key: Arc<HashMap<String, usize>>,
     by_path: Arc<HashMap<PathBuf, usize>>,
     words: WordIndex,
+    /// `cache::corpus_fingerprint`, worked out once (the word index, the resolutions, the claims
+    /// and the terms stored in the cache are all found by it).
+    fingerprint: std::sync::OnceLock<u128>,
 }
 
 #[cfg(test)]
@@ -273,8 +276,12 @@ impl Corpus {
             drop(built_words);
             index
         };
+        let fingerprint = std::sync::OnceLock::new();
         let words = match cache {
-            Some(cache) => cache.word_index(&sources, build),
+            Some(cache) => {
+                let corpus = *fingerprint.get_or_init(|| cache::sources_fingerprint(&sources));
+                cache.word_index(corpus, sources.len(), build)
+            }
             None => build(),
         };
         Corpus {
@@ -283,6 +290,7 @@ impl Corpus {
             by_key: Arc::new(by_key),
             by_path: Arc::new(by_path),
             words,
+            fingerprint,
         }
     }
 
@@ -309,6 +317,8 @@ impl Corpus {
             by_key: Arc::clone(&self.by_key),
             by_path: Arc::clone(&self.by_path),
             words,
+            // Other texts: another fingerprint, worked out when asked.
+            fingerprint: std::sync::OnceLock::new(),
         }
     }
 

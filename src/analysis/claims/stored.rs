@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::support::Support;
 use super::worthiness::{Signal, Worthiness};
 use super::{Claim, ClaimKey, ClaimMemo, TriedSources, Verdict};
+use crate::analysis::memo::{tag, untag};
 use crate::corpus::Corpus;
 use crate::corpus::cache::{self, CacheDir, Decoder, Encoder, Fingerprint};
 use crate::workspace::{BibEntry, CheckSettings};
@@ -152,10 +153,7 @@ fn encode_claim(out: &mut Encoder<'_>, claim: &Claim) {
     } = &claim.worthiness;
     out.count(signals.len());
     for signal in signals {
-        out.u8(SIGNALS
-            .iter()
-            .position(|s| s == signal)
-            .map_or(u8::MAX, |i| i as u8));
+        out.u8(tag(&SIGNALS, signal));
     }
     out.u32(score.to_bits());
     out.u8(u8::from(*is_claim));
@@ -238,7 +236,7 @@ fn decode_claim(input: &mut Decoder<'_>) -> Option<Claim> {
     let cited_in_sentence = input.u8()? != 0;
     let cited = strings(input)?;
     let signals = (0..input.count()?)
-        .map(|_| SIGNALS.get(usize::from(input.u8()?)).copied())
+        .map(|_| untag(&SIGNALS, input.u8()?))
         .collect::<Option<Vec<_>>>()?;
     let worthiness = Worthiness {
         signals,
