@@ -742,6 +742,14 @@ impl IndexedWords for Source {
         self.may_hold_words_side_by_side(first, second)
     }
 
+    fn may_start_paragraph(&self, word: &str) -> bool {
+        self.may_start_a_paragraph(word)
+    }
+
+    fn may_break_between(&self, pairs: &[[&str; 2]], reach: usize) -> Vec<bool> {
+        self.may_break_runs_between(pairs, reach)
+    }
+
     fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {
         Source::where_run_may_start(self, words)
     }
@@ -1344,6 +1352,28 @@ mod tests {
                 ));
             }
         }
+        /// Only a match word for word wanted (`at_least` 1): the runs of three words that rule
+        /// a source out before any anchor is searched (`whole_match_ruled_out`) never rule out
+        /// one that holds such a match, through drop caps, split and glued words, page
+        /// furniture and elisions. Most words are kept, so that many sources do hold one.
+        #[test]
+        fn runs_ruling_out_a_match_word_for_word_never_lose_one(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..12),
+            elided in proptest::option::of(1usize..9),
+            edits in proptest::collection::vec(
+                (0u8..40, proptest::sample::select(vocabulary())),
+                12,
+            ),
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+        ) {
+            let pattern = quote_elided_at(&quote, elided);
+            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            proptest::prop_assert_eq!(
+                find_quote_approximate(&pattern, haystack(&source), Some(1.0), None),
+                find_quote_approximate(&pattern, haystack(&source), Some(1.0), Some(&source))
+            );
+        }
     }
 
     /// Where half of a quotation's words are in the source only in other forms (split in two),
@@ -1372,6 +1402,52 @@ mod tests {
             source.places_of_word("river").is_some(),
             "the places are built"
         );
+    }
+
+    /// A quotation word for word but for page furniture jumped in its middle (a running head
+    /// of over a kilobyte, within the jump's reach) is still found when only such a match is
+    /// wanted, with the source's index; a source holding the same words with the furniture too
+    /// long to jump has none, with its index or without.
+    #[test]
+    fn a_match_word_for_word_over_long_page_furniture_is_not_ruled_out() {
+        let pattern = [PatternPiece::Text(
+            "harbour dues rose sharply after wardens counted barges twice".into(),
+        )];
+        let paragraphs = "ledger entries were copied by hand.\n\n".repeat(30);
+        let source_with = |furniture: usize| {
+            let head = "running head ".repeat(furniture / 13);
+            plain_source(&format!(
+                "{paragraphs}harbour dues rose sharply after\n\n{head}\n\nwardens counted \
+                 barges twice.\n\n{paragraphs}"
+            ))
+        };
+        let found = |source: &Source, index: Option<&dyn IndexedWords>| {
+            find_quote_approximate(&pattern, haystack(source), Some(1.0), index)
+        };
+        let within = source_with(1_400);
+        assert!(found(&within, None).is_some(), "found reading every window");
+        assert_eq!(found(&within, Some(&within)), found(&within, None));
+        let beyond = source_with(2_000);
+        assert_eq!(found(&beyond, None), None);
+        assert_eq!(found(&beyond, Some(&beyond)), None);
+    }
+
+    /// A drop cap's remnant as the very first word of a source (no paragraph break before it)
+    /// is still a form of the quotation's word the index allows: the match, word for word but
+    /// for the lost letter, is found with the index as without it.
+    #[test]
+    fn a_remnant_opening_the_source_is_allowed_by_the_index() {
+        let pattern = [PatternPiece::Text(
+            "the tide turned when the delegates agreed".into(),
+        )];
+        let source = plain_source("he tide turned when the delegates agreed on the text.");
+        let alone = find_quote_approximate(&pattern, haystack(&source), Some(1.0), None);
+        assert!(alone.is_some(), "found reading the source");
+        assert_eq!(
+            find_quote_approximate(&pattern, haystack(&source), Some(1.0), Some(&source)),
+            alone
+        );
+        assert!(may_find_approximately(&pattern, &source, Some(1.0)));
     }
 
     #[test]

@@ -546,6 +546,76 @@ impl Source {
         self.may_hold_pair(first, second, false)
     }
 
+    /// Whether the matching key may hold `word` (as `may_hold_word` reads words) as the first
+    /// word of a paragraph or of the whole key, or as a run of narrower chars inside a word
+    /// holding chars from U+0E00 up. Never `false` when it does.
+    pub fn may_start_a_paragraph(&self, word: &str) -> bool {
+        if word.chars().any(is_wide) {
+            return true;
+        }
+        let hash = word_hash(word);
+        let key = self.key_text.text.as_str();
+        self.pairs.may_hold(PARAGRAPH_BREAK, hash)
+            || key.get(..key_word_end(key, 0)) == Some(word)
+            || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
+    }
+
+    /// For each pair of words (`first`, `second`): whether a run of words may be broken in the
+    /// matching key between the two otherwise than with them side by side: `first` ending a
+    /// paragraph and `second` starting one at most `reach` bytes after that break, or either of
+    /// them a run of narrower chars inside a word holding chars from U+0E00 up (or holding such
+    /// chars itself). Never `false` when it may. The filter rules most pairs out; in a source of
+    /// many paragraphs it holds most words at some break, and the words at each break tell.
+    pub fn may_break_runs_between(&self, pairs: &[[&str; 2]], reach: usize) -> Vec<bool> {
+        let hashed: Vec<Option<(u32, u32)>> = pairs
+            .iter()
+            .map(|[first, second]| {
+                (!first.chars().any(is_wide) && !second.chars().any(is_wide))
+                    .then(|| (word_hash(first), word_hash(second)))
+            })
+            .collect();
+        let pieces = self.pairs.may_hold_wide_chars();
+        let mut breakable: Vec<bool> = hashed
+            .iter()
+            .map(|hashed| match *hashed {
+                None => true,
+                Some((first, second)) => {
+                    pieces
+                        && (self.pairs.may_hold_piece(first) || self.pairs.may_hold_piece(second))
+                }
+            })
+            .collect();
+        let open: Vec<(usize, u32, u32)> = hashed
+            .iter()
+            .zip(&breakable)
+            .enumerate()
+            .filter_map(|(i, (hashed, &breakable))| {
+                let (first, second) = (*hashed)?;
+                (!breakable && self.pairs.may_split(first, second)).then_some((i, first, second))
+            })
+            .collect();
+        if open.is_empty() {
+            return breakable;
+        }
+        let at_breaks = self.words_at_breaks();
+        let offsets = &self.key_text.breaks;
+        for (i, (words, &from)) in at_breaks.iter().zip(offsets).enumerate() {
+            for &(pair, first, second) in &open {
+                if words.before != first || breakable.get(pair).copied().unwrap_or(true) {
+                    continue;
+                }
+                let resumes = (at_breaks.iter().zip(offsets))
+                    .skip(i + 1)
+                    .take_while(|&(_, &to)| (to.saturating_sub(from) as usize) <= reach)
+                    .any(|(later, _)| later.after == second);
+                if resumes && let Some(slot) = breakable.get_mut(pair) {
+                    *slot = true;
+                }
+            }
+        }
+        breakable
+    }
+
     /// `may_hold_adjacent_words` (`split`: also with `first` ending a paragraph and `second`
     /// starting another), or `may_hold_words_side_by_side`.
     fn may_hold_pair(&self, first: &str, second: &str, split: bool) -> bool {

@@ -220,6 +220,11 @@ pub fn matcher(data: &[u8]) {
             "the fallback's windows where runs may hide missed a match"
         );
     }
+    assert_eq!(
+        find_quote_approximate(&pieces, haystack, Some(1.0), None),
+        find_quote_approximate(&pieces, haystack, Some(1.0), Some(&source)),
+        "the index ruled out a match word for word"
+    );
     if let Some(found) = found {
         assert!(
             may_find_approximately(&pieces, &source, None),

@@ -316,13 +316,21 @@ pub(super) fn may_hold_other_form(
     };
     let text = word.text;
     let boundaries = || text.char_indices().map(|(at, _)| at).skip(1);
+    // A remnant starts a paragraph; halves are side by side.
     let remnant = boundaries().take(2).any(|at| {
-        text.get(at..)
-            .is_some_and(|rest| is_drop_cap_remnant(text, rest) && source.may_hold(rest))
+        text.get(at..).is_some_and(|rest| {
+            is_drop_cap_remnant(text, rest)
+                && source.may_hold(rest)
+                && source.may_start_paragraph(rest)
+        })
     });
     let halves = || {
         boundaries().any(|at| match (text.get(..at), text.get(at..)) {
-            (Some(first), Some(second)) => source.may_hold(first) && source.may_hold(second),
+            (Some(first), Some(second)) => {
+                source.may_hold(first)
+                    && source.may_hold(second)
+                    && source.may_hold_side_by_side(first, second)
+            }
             _ => false,
         })
     };
@@ -351,6 +359,19 @@ pub trait IndexedWords {
     /// Whether the source may hold `first` right before `second`, a paragraph break between
     /// them or not (not across page furniture).
     fn may_hold_side_by_side(&self, first: &str, second: &str) -> bool;
+    /// Whether the source may hold `word` as the first word of a paragraph (or of the whole
+    /// source). `may_hold` (the default): the index cannot tell more.
+    fn may_start_paragraph(&self, word: &str) -> bool {
+        self.may_hold(word)
+    }
+    /// For each pair of words (`first`, `second`): whether a run of words may be broken between
+    /// the two otherwise than with them side by side: `first` ending a paragraph and `second`
+    /// starting one at most `reach` bytes after that break (page furniture jumped), or either
+    /// of them inside a word holding wider chars. All `true` (the default): the index cannot
+    /// tell.
+    fn may_break_between(&self, pairs: &[[&str; 2]], _reach: usize) -> Vec<bool> {
+        vec![true; pairs.len()]
+    }
     /// Where in the source's matching key `words` may start one space apart, ascending: never
     /// leaving out a place where they are. `None` (the default): anywhere.
     fn where_run_may_start(&self, _words: &[&str]) -> Option<Vec<usize>> {

@@ -108,6 +108,91 @@ struct Anchor {
     trigram: usize,
 }
 
+/// The quotation's `n`-grams of words within one text (a gap breaks contiguity), as it spells
+/// them, each with the index of its first word (in `words`, the pattern's `quote_words`).
+fn ngrams<'p>(pattern: &'p Pattern, words: &[QuoteWord<'_>], n: usize) -> Vec<(&'p str, usize)> {
+    let mut grams = Vec::new();
+    let mut base = 0;
+    for text in &pattern.texts {
+        let ranges = word_ranges(text, 0..text.len());
+        let count_before = words.iter().take_while(|w| w.offset < base).count();
+        for (index, window) in ranges.windows(n).enumerate() {
+            if let (Some(first), Some(last)) = (window.first(), window.last())
+                && let Some(gram) = text.get(first.start..last.end)
+            {
+                grams.push((gram, count_before + index));
+            }
+        }
+        base += text.len() + 1;
+    }
+    grams
+}
+
+/// Whether the source's index and a few runs of three words tell that no alignment scoring 1
+/// (every quotation word matched, without an edit) is in the source. Such an alignment matches
+/// a word that has no other form in the source (no drop cap's remnant, halves or join with a
+/// neighbour: `bound::may_hold_other_form`) as itself, on the source word right after the one
+/// its predecessor is on, unless page furniture is jumped between the two: the first ending a
+/// paragraph, the second starting one within `JUNK_MAX_BYTES`, which the words at the source's
+/// paragraph breaks tell (`IndexedWords::may_break_between`). So three such words in a row
+/// that cannot be broken so, and that are nowhere verbatim, rule it out. The runs are read
+/// rarest first (by their words' places, when the source lists them), at most
+/// `WHOLE_RUNS_READ` of them: a source holding the quotation word for word would have them
+/// all read again by the search.
+fn whole_match_ruled_out(
+    pattern: &Pattern,
+    words: &[QuoteWord<'_>],
+    haystack: Haystack<'_>,
+    index: &dyn IndexedWords,
+) -> bool {
+    let fixed: Vec<bool> = (0..words.len())
+        .map(|i| !bound::may_hold_other_form(words, i, index))
+        .collect();
+    let fixed_pair = |first: usize| {
+        fixed
+            .get(first..first + 2)
+            .is_some_and(|f| f == [true, true])
+    };
+    // Each pair of fixed words side by side in a text, and whether the index lets a run break
+    // between them (a word with chars from U+0E00 up may be split otherwise than at spaces: the
+    // index says a run may break next to it).
+    let pairs: Vec<(usize, [&str; 2])> = ngrams(pattern, words, 2)
+        .into_iter()
+        .filter(|&(_, first)| fixed_pair(first))
+        .filter_map(|(_, first)| {
+            Some((first, [words.get(first)?.text, words.get(first + 1)?.text]))
+        })
+        .collect();
+    let texts: Vec<[&str; 2]> = pairs.iter().map(|&(_, texts)| texts).collect();
+    let unbroken: Vec<usize> = pairs
+        .iter()
+        .zip(index.may_break_between(&texts, JUNK_MAX_BYTES))
+        .filter(|&(_, breaks)| !breaks)
+        .map(|(&(first, _), _)| first)
+        .collect();
+    let rarity = |word: &QuoteWord<'_>| {
+        index
+            .places_of_word(word.text)
+            .map_or(usize::MAX, <[u32]>::len)
+    };
+    let mut runs: Vec<(&str, usize)> = ngrams(pattern, words, MIN_RUN)
+        .into_iter()
+        .filter(|&(_, first)| unbroken.contains(&first) && unbroken.contains(&(first + 1)))
+        .collect();
+    runs.sort_by_cached_key(|&(_, first)| {
+        words.get(first..first + MIN_RUN).map_or(usize::MAX, |run| {
+            run.iter().map(rarity).min().unwrap_or(usize::MAX)
+        })
+    });
+    runs.dedup_by_key(|&mut (gram, _)| gram);
+    runs.iter()
+        .take(WHOLE_RUNS_READ)
+        .any(|&(gram, _)| occurrences_of_run(haystack.text, gram, Some(index)).is_empty())
+}
+
+/// Runs of three words `whole_match_ruled_out` reads at most.
+const WHOLE_RUNS_READ: usize = 6;
+
 /// Occurrences of the quotation's `n`-grams of words (`content_only`: only n-grams of content
 /// words) in the source, at word boundaries.
 fn anchors(
@@ -118,32 +203,15 @@ fn anchors(
     n: usize,
     content_only: bool,
 ) -> Vec<Anchor> {
-    // N-grams within one text (a gap breaks contiguity), as the quotation spells them.
-    let mut trigrams: Vec<&str> = Vec::new();
-    let mut first_word: Vec<usize> = Vec::new();
-    let mut base = 0;
-    for text in &pattern.texts {
-        let ranges = word_ranges(text, 0..text.len());
-        let count_before = words.iter().take_while(|w| w.offset < base).count();
-        for (index, window) in ranges.windows(n).enumerate() {
-            let (Some(first), Some(last)) = (window.first(), window.last()) else {
-                continue;
-            };
-            let all_content = || {
-                words
-                    .get(count_before + index..count_before + index + n)
+    let (trigrams, first_word): (Vec<&str>, Vec<usize>) = ngrams(pattern, words, n)
+        .into_iter()
+        .filter(|&(_, first)| {
+            !content_only
+                || words
+                    .get(first..first + n)
                     .is_some_and(|ws| ws.iter().all(|w| w.content))
-            };
-            if content_only && !all_content() {
-                continue;
-            }
-            if let Some(trigram) = text.get(first.start..last.end) {
-                trigrams.push(trigram);
-                first_word.push(count_before + index);
-            }
-        }
-        base += text.len() + 1;
-    }
+        })
+        .unzip();
     // Long quotations: the longest n-grams (the rarest, as a rule) are enough to find them.
     let mut order: Vec<usize> = (0..trigrams.len()).collect();
     order.sort_by_key(|&t| std::cmp::Reverse(trigrams.get(t).map_or(0, |g| g.len())));
@@ -592,6 +660,12 @@ pub(super) fn find_approximate_reading(
 ) -> Option<Alignment> {
     let words = quote_words(pattern);
     if words.len() < MIN_WORDS {
+        return None;
+    }
+    if at_least.is_some_and(|floor| floor >= 1.0)
+        && let Some(index) = index
+        && whole_match_ruled_out(pattern, &words, haystack, index)
+    {
         return None;
     }
     // Every match clearing the floor has three consecutive words matched. Where they are
