@@ -1177,6 +1177,28 @@ mod tests {
         words.join(" ")
     }
 
+    proptest::prop_compose! {
+        /// A quotation of `words` words from `vocabulary` (elided in its middle or not) and a
+        /// source text holding it `garbled`, with `around` words before and after it: edit codes
+        /// below `edits_below` (codes from 10 up keep the word as it is).
+        fn garbled_case(
+            words: std::ops::Range<usize>,
+            edits_below: u8,
+            around: std::ops::Range<usize>,
+        )(
+            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), words.clone()),
+            elided in proptest::option::of(1usize..9),
+            edits in proptest::collection::vec(
+                (0u8..edits_below, proptest::sample::select(vocabulary())),
+                words.end,
+            ),
+            before in proptest::collection::vec(proptest::sample::select(vocabulary()), around.clone()),
+            after in proptest::collection::vec(proptest::sample::select(vocabulary()), around.clone()),
+        ) -> (Vec<PatternPiece>, String) {
+            (quote_elided_at(&quote, elided), garbled(&quote, &edits, &before, &after))
+        }
+    }
+
     /// `quote` as a pattern, elided after its `at`th word when that falls inside it.
     fn quote_elided_at(quote: &[&str], at: Option<usize>) -> Vec<PatternPiece> {
         match at.filter(|&at| at < quote.len()) {
@@ -1302,18 +1324,10 @@ mod tests {
         /// with the source's index or without.
         #[test]
         fn the_fallback_reads_every_window_that_may_hold_a_match(
-            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..12),
-            elided in proptest::option::of(1usize..9),
-            edits in proptest::collection::vec(
-                (0u8..16, proptest::sample::select(vocabulary())),
-                12,
-            ),
-            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
-            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+            (pattern, text) in garbled_case(4..12, 16, 0..30),
             at_least in proptest::option::of(proptest::sample::select(vec![0.7f32, 1.0])),
         ) {
-            let pattern = quote_elided_at(&quote, elided);
-            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            let source = plain_source(&text);
             for index in [None, Some(&source as &dyn IndexedWords)] {
                 proptest::prop_assert_eq!(
                     find_quote_approximate(&pattern, haystack(&source), at_least, index),
@@ -1326,17 +1340,9 @@ mod tests {
         /// (or a run of words in it) by its index never loses a match, nor a better one.
         #[test]
         fn the_index_never_rules_out_what_the_approximate_tier_finds(
-            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..10),
-            elided in proptest::option::of(1usize..9),
-            edits in proptest::collection::vec(
-                (0u8..16, proptest::sample::select(vocabulary())),
-                10,
-            ),
-            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
-            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..6),
+            (pattern, text) in garbled_case(4..10, 16, 0..6),
         ) {
-            let pattern = quote_elided_at(&quote, elided);
-            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            let source = plain_source(&text);
             let found = find_quote_approximate(&pattern, haystack(&source), None, None);
             // Told the index, the search skips runs of words it cannot hold: the same result.
             proptest::prop_assert_eq!(
@@ -1352,23 +1358,16 @@ mod tests {
                 ));
             }
         }
+
         /// Only a match word for word wanted (`at_least` 1): the runs of three words that rule
         /// a source out before any anchor is searched (`whole_match_ruled_out`) never rule out
         /// one that holds such a match, through drop caps, split and glued words, page
         /// furniture and elisions. Most words are kept, so that many sources do hold one.
         #[test]
         fn runs_ruling_out_a_match_word_for_word_never_lose_one(
-            quote in proptest::collection::vec(proptest::sample::select(vocabulary()), 4..12),
-            elided in proptest::option::of(1usize..9),
-            edits in proptest::collection::vec(
-                (0u8..40, proptest::sample::select(vocabulary())),
-                12,
-            ),
-            before in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
-            after in proptest::collection::vec(proptest::sample::select(vocabulary()), 0..30),
+            (pattern, text) in garbled_case(4..12, 40, 0..30),
         ) {
-            let pattern = quote_elided_at(&quote, elided);
-            let source = plain_source(&garbled(&quote, &edits, &before, &after));
+            let source = plain_source(&text);
             proptest::prop_assert_eq!(
                 find_quote_approximate(&pattern, haystack(&source), Some(1.0), None),
                 find_quote_approximate(&pattern, haystack(&source), Some(1.0), Some(&source))
