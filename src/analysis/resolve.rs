@@ -746,8 +746,8 @@ impl IndexedWords for Source {
         self.may_start_a_paragraph(word)
     }
 
-    fn may_break_between(&self, pairs: &[[&str; 2]], reach: usize) -> Vec<bool> {
-        self.may_break_runs_between(pairs, reach)
+    fn may_break_between(&self, first: &str, second: &str, reach: usize) -> bool {
+        self.may_break_run_between(first, second, reach)
     }
 
     fn where_run_may_start(&self, words: &[&str]) -> Option<Vec<usize>> {

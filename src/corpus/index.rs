@@ -497,8 +497,7 @@ impl Source {
             return true; // not indexed, or split otherwise
         }
         let hash = word_hash(word);
-        self.words.contains_sorted(hash)
-            || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
+        self.words.contains_sorted(hash) || self.pairs.may_hold_glued(hash)
     }
 
     /// Where in the matching key `words` (none empty) may start, one space apart, ascending: a
@@ -547,8 +546,8 @@ impl Source {
     }
 
     /// Whether the matching key may hold `word` (as `may_hold_word` reads words) as the first
-    /// word of a paragraph or of the whole key, or as a run of narrower chars inside a word
-    /// holding chars from U+0E00 up. Never `false` when it does.
+    /// word of a paragraph or of the whole key, or glued to wider chars. Never `false` when it
+    /// does.
     pub fn may_start_a_paragraph(&self, word: &str) -> bool {
         if word.chars().any(is_wide) {
             return true;
@@ -557,63 +556,35 @@ impl Source {
         let key = self.key_text.text.as_str();
         self.pairs.may_hold(PARAGRAPH_BREAK, hash)
             || key.get(..key_word_end(key, 0)) == Some(word)
-            || (self.pairs.may_hold_wide_chars() && self.pairs.may_hold_piece(hash))
+            || self.pairs.may_hold_glued(hash)
     }
 
-    /// For each pair of words (`first`, `second`): whether a run of words may be broken in the
-    /// matching key between the two otherwise than with them side by side: `first` ending a
-    /// paragraph and `second` starting one at most `reach` bytes after that break, or either of
-    /// them a run of narrower chars inside a word holding chars from U+0E00 up (or holding such
-    /// chars itself). Never `false` when it may. The filter rules most pairs out; in a source of
-    /// many paragraphs it holds most words at some break, and the words at each break tell.
-    pub fn may_break_runs_between(&self, pairs: &[[&str; 2]], reach: usize) -> Vec<bool> {
-        let hashed: Vec<Option<(u32, u32)>> = pairs
-            .iter()
-            .map(|[first, second]| {
-                (!first.chars().any(is_wide) && !second.chars().any(is_wide))
-                    .then(|| (word_hash(first), word_hash(second)))
-            })
-            .collect();
-        let pieces = self.pairs.may_hold_wide_chars();
-        let mut breakable: Vec<bool> = hashed
-            .iter()
-            .map(|hashed| match *hashed {
-                None => true,
-                Some((first, second)) => {
-                    pieces
-                        && (self.pairs.may_hold_piece(first) || self.pairs.may_hold_piece(second))
-                }
-            })
-            .collect();
-        let open: Vec<(usize, u32, u32)> = hashed
-            .iter()
-            .zip(&breakable)
-            .enumerate()
-            .filter_map(|(i, (hashed, &breakable))| {
-                let (first, second) = (*hashed)?;
-                (!breakable && self.pairs.may_split(first, second)).then_some((i, first, second))
-            })
-            .collect();
-        if open.is_empty() {
-            return breakable;
+    /// Whether a run of words may be broken in the matching key between `first` and `second`
+    /// otherwise than with the two side by side: `first` ending a paragraph and `second`
+    /// starting one at most `reach` bytes after that break, or either of them glued to wider
+    /// chars (or holding such chars itself). Never `false` when it may. The pair filter rules
+    /// most pairs out; a source of many paragraphs has most words at some break, and the words
+    /// at each break tell.
+    pub fn may_break_run_between(&self, first: &str, second: &str, reach: usize) -> bool {
+        if first.chars().any(is_wide) || second.chars().any(is_wide) {
+            return true;
         }
-        let at_breaks = self.words_at_breaks();
-        let offsets = &self.key_text.breaks;
-        for (i, (words, &from)) in at_breaks.iter().zip(offsets).enumerate() {
-            for &(pair, first, second) in &open {
-                if words.before != first || breakable.get(pair).copied().unwrap_or(true) {
-                    continue;
-                }
-                let resumes = (at_breaks.iter().zip(offsets))
+        let (first, second) = (word_hash(first), word_hash(second));
+        if self.pairs.may_hold_glued(first) || self.pairs.may_hold_glued(second) {
+            return true;
+        }
+        if !self.pairs.may_split(first, second) {
+            return false;
+        }
+        // Each break's words, with where it is.
+        let breaks = || (self.words_at_breaks().iter()).zip(self.key_text.breaks.iter().copied());
+        breaks().enumerate().any(|(i, (words, from))| {
+            words.before == first
+                && breaks()
                     .skip(i + 1)
-                    .take_while(|&(_, &to)| (to.saturating_sub(from) as usize) <= reach)
-                    .any(|(later, _)| later.after == second);
-                if resumes && let Some(slot) = breakable.get_mut(pair) {
-                    *slot = true;
-                }
-            }
-        }
-        breakable
+                    .take_while(|&(_, to)| (to.saturating_sub(from) as usize) <= reach)
+                    .any(|(later, _)| later.after == second)
+        })
     }
 
     /// `may_hold_adjacent_words` (`split`: also with `first` ending a paragraph and `second`
@@ -624,10 +595,7 @@ impl Source {
         }
         let (first, second) = (word_hash(first), word_hash(second));
         // A run inside a wider word: its neighbours were not paired with it.
-        let piece = || {
-            self.pairs.may_hold_wide_chars()
-                && (self.pairs.may_hold_piece(first) || self.pairs.may_hold_piece(second))
-        };
+        let piece = || self.pairs.may_hold_glued(first) || self.pairs.may_hold_glued(second);
         self.pairs.may_hold(first, second)
             || (split && self.pairs.may_split(first, second))
             || piece()
@@ -1074,9 +1042,9 @@ impl WordIndex {
     /// For each source holding at least `min` of `words` (distinct hashes), the source's index,
     /// how many it holds and which (`WordsHeld`); those holding the rarest words first: by the
     /// summed rarity of the words held (a word held by `k` of `n` sources weighs ln(n / k)), then
-    /// by how many, then by `tie_break(source)`, then in corpus order. Counting alone ties, in a corpus whose sources
-    /// share their vocabulary, the source a passage comes from with dozens that hold its common
-    /// words scattered; the rare words it also holds rank it first.
+    /// by how many, then by `tie_break(source)`, then in corpus order. Counting alone ties, in a
+    /// corpus whose sources share their vocabulary, the source a passage comes from with dozens
+    /// that hold its common words scattered; the rare words it also holds rank it first.
     pub fn sources_holding(
         &self,
         words: &[u32],

@@ -364,13 +364,12 @@ pub trait IndexedWords {
     fn may_start_paragraph(&self, word: &str) -> bool {
         self.may_hold(word)
     }
-    /// For each pair of words (`first`, `second`): whether a run of words may be broken between
-    /// the two otherwise than with them side by side: `first` ending a paragraph and `second`
-    /// starting one at most `reach` bytes after that break (page furniture jumped), or either
-    /// of them inside a word holding wider chars. All `true` (the default): the index cannot
-    /// tell.
-    fn may_break_between(&self, pairs: &[[&str; 2]], _reach: usize) -> Vec<bool> {
-        vec![true; pairs.len()]
+    /// Whether a run of words may be broken between `first` and `second` otherwise than with
+    /// them side by side: `first` ending a paragraph and `second` starting one at most `reach`
+    /// bytes after that break (page furniture jumped), or either of them inside a word holding
+    /// wider chars. `true` (the default): the index cannot tell.
+    fn may_break_between(&self, _first: &str, _second: &str, _reach: usize) -> bool {
+        true
     }
     /// Where in the source's matching key `words` may start one space apart, ascending: never
     /// leaving out a place where they are. `None` (the default): anywhere.

@@ -148,46 +148,44 @@ fn whole_match_ruled_out(
     let fixed: Vec<bool> = (0..words.len())
         .map(|i| !bound::may_hold_other_form(words, i, index))
         .collect();
-    let fixed_pair = |first: usize| {
-        fixed
-            .get(first..first + 2)
-            .is_some_and(|f| f == [true, true])
-    };
-    // Each pair of fixed words side by side in a text, and whether the index lets a run break
-    // between them (a word with chars from U+0E00 up may be split otherwise than at spaces: the
-    // index says a run may break next to it).
-    let pairs: Vec<(usize, [&str; 2])> = ngrams(pattern, words, 2)
+    // The first words of the pairs of fixed words side by side in a text that the index says
+    // no run breaks between (a word with chars from U+0E00 up may be split otherwise than at
+    // spaces: the index says a run may break next to it).
+    let unbroken: Vec<usize> = ngrams(pattern, words, 2)
         .into_iter()
-        .filter(|&(_, first)| fixed_pair(first))
-        .filter_map(|(_, first)| {
-            Some((first, [words.get(first)?.text, words.get(first + 1)?.text]))
-        })
-        .collect();
-    let texts: Vec<[&str; 2]> = pairs.iter().map(|&(_, texts)| texts).collect();
-    let unbroken: Vec<usize> = pairs
-        .iter()
-        .zip(index.may_break_between(&texts, JUNK_MAX_BYTES))
-        .filter(|&(_, breaks)| !breaks)
-        .map(|(&(first, _), _)| first)
+        .filter_map(
+            |(_, first)| match (words.get(first), words.get(first + 1)) {
+                (Some(a), Some(b))
+                    if fixed.get(first..first + 2) == Some(&[true, true])
+                        && !index.may_break_between(a.text, b.text, JUNK_MAX_BYTES) =>
+                {
+                    Some(first)
+                }
+                _ => None,
+            },
+        )
         .collect();
     let rarity = |word: &QuoteWord<'_>| {
         index
             .places_of_word(word.text)
             .map_or(usize::MAX, <[u32]>::len)
     };
-    let mut runs: Vec<(&str, usize)> = ngrams(pattern, words, MIN_RUN)
+    let mut runs: Vec<(usize, &str)> = ngrams(pattern, words, MIN_RUN)
         .into_iter()
         .filter(|&(_, first)| unbroken.contains(&first) && unbroken.contains(&(first + 1)))
-        .collect();
-    runs.sort_by_cached_key(|&(_, first)| {
-        words.get(first..first + MIN_RUN).map_or(usize::MAX, |run| {
-            run.iter().map(rarity).min().unwrap_or(usize::MAX)
+        .map(|(gram, first)| {
+            let rarest = words
+                .get(first..first + MIN_RUN)
+                .and_then(|run| run.iter().map(rarity).min())
+                .unwrap_or(usize::MAX);
+            (rarest, gram)
         })
-    });
-    runs.dedup_by_key(|&mut (gram, _)| gram);
+        .collect();
+    runs.sort_unstable();
+    runs.dedup_by_key(|&mut (_, gram)| gram);
     runs.iter()
         .take(WHOLE_RUNS_READ)
-        .any(|&(gram, _)| occurrences_of_run(haystack.text, gram, Some(index)).is_empty())
+        .any(|&(_, gram)| occurrences_of_run(haystack.text, gram, Some(index)).is_empty())
 }
 
 /// Runs of three words `whole_match_ruled_out` reads at most.
