@@ -13,6 +13,7 @@
 //! beside the postings the index was built with (`WordIndex::with_sources_replaced`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
@@ -289,6 +290,7 @@ fn pieces_of(token: &str) -> impl Iterator<Item = (usize, &str)> {
 /// megabytes, a run is then looked for only where its rarest word is, with each other word where
 /// the run puts it, instead of in the whole key. Built in memory, never cached, as `SearchAids`
 /// says.
+#[derive(PartialEq, Eq)]
 pub struct WordPlaces {
     /// The distinct word hashes, ascending: the places of `hashes[i]` are
     /// `places[starts[i]..starts[i + 1]]`.
@@ -332,6 +334,63 @@ const UNLISTED: u32 = u32::MAX;
 const LISTED_SHARE: usize = 256;
 const MIN_UNLISTED: usize = if cfg!(test) { 4 } else { 1024 };
 
+/// How much of a key one thread reads when `WordPlaces::build` reads it in parts (in tests,
+/// keys of a few words are read in parts).
+const PLACES_PART_BYTES: usize = if cfg!(test) { 16 } else { 4 << 20 };
+
+/// `key` cut into at most `parts` consecutive parts of about the same length, each with its
+/// offset in the key: each but the last ends where a space is (the space is in neither part), so
+/// that the parts' words are the key's.
+fn places_parts(key: &str, parts: usize) -> Vec<(u32, &str)> {
+    let mut cut = Vec::with_capacity(parts);
+    let mut start = 0usize;
+    for part in 1..parts {
+        let target = (key.len() / parts).saturating_mul(part).max(start);
+        let Some(space) = key
+            .as_bytes()
+            .get(target..)
+            .and_then(|rest| memchr::memchr(b' ', rest))
+            .map(|at| target + at)
+        else {
+            break;
+        };
+        if let (Some(piece), Ok(offset)) = (key.get(start..space), u32::try_from(start)) {
+            cut.push((offset, piece));
+        }
+        start = space + 1;
+    }
+    if let (Some(piece), Ok(offset)) = (key.get(start..), u32::try_from(start)) {
+        cut.push((offset, piece));
+    }
+    cut
+}
+
+/// `work` done on each of `jobs`, the first on this thread and each other on a thread of its
+/// own, the results in order. Not on rayon's threads: `WordPlaces` are built inside a
+/// `OnceLock`'s initialisation, which a rayon thread waiting for its jobs could enter again by
+/// taking another quotation's search of the same source.
+fn on_threads<J: Send, R: Send>(
+    jobs: impl IntoIterator<Item = J>,
+    work: impl Fn(J) -> R + Sync,
+) -> Vec<R> {
+    let mut jobs = jobs.into_iter();
+    let Some(first) = jobs.next() else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let work = &work;
+        let others: Vec<_> = jobs.map(|job| scope.spawn(move || work(job))).collect();
+        let mut results = vec![work(first)];
+        for other in others {
+            match other.join() {
+                Ok(result) => results.push(result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    })
+}
+
 impl std::fmt::Debug for WordPlaces {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -349,25 +408,46 @@ impl WordPlaces {
     ///
     /// Two passes over the key: the first counts each word's places, the second writes them
     /// where their word's run starts. (A list of every (word, place) sorted by word took, with
-    /// the sort's buffer, 16 bytes a word of the key at once: 128 MB for a source of 48 MB.)
+    /// the sort's buffer, 16 bytes a word of the key at once: 128 MB for a source of 48 MB.) A
+    /// key of megabytes is read in parts side by side, each on a thread of its own (see
+    /// `places_parts`).
     pub fn build(key: &str) -> Option<WordPlaces> {
         if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
             return None;
         }
-        // Each word's count, then where its next place goes (`UNLISTED` for a common word).
-        let mut cursor: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
-        let mut total = 0usize;
-        for_each_place(key, |hash, _| {
-            *cursor.entry(hash).or_default() += 1;
-            total += 1;
+        let parts = (key.len() / PLACES_PART_BYTES).clamp(
+            1,
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        );
+        Self::build_in_parts(&places_parts(key, parts))
+    }
+
+    /// The places of the words of a key cut into `parts` (consecutive, each with its offset in
+    /// the key, cut where a space is).
+    fn build_in_parts(parts: &[(u32, &str)]) -> Option<WordPlaces> {
+        // Each part's count of each word, then where its next place goes (`UNLISTED` for a
+        // common word): the parts' places of a word follow one another, in order.
+        let mut cursors: Vec<foldhash::HashMap<u32, u32>> = on_threads(parts, |&(_, part)| {
+            let mut counts: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+            for_each_place(part, |hash, _| *counts.entry(hash).or_default() += 1);
+            counts
         });
+        let mut totals: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+        for counts in &cursors {
+            for (&hash, &count) in counts {
+                let total = totals.entry(hash).or_default();
+                *total = total.saturating_add(count);
+            }
+        }
+        let total: usize = totals.values().map(|&n| n as usize).sum();
         let most = (total / LISTED_SHARE).max(MIN_UNLISTED);
-        let mut counted: Vec<(u32, u32)> = cursor.iter().map(|(&h, &n)| (h, n)).collect();
+        let mut counted: Vec<(u32, u32)> = totals.iter().map(|(&h, &n)| (h, n)).collect();
         counted.sort_unstable();
         let (mut hashes, mut starts, mut unlisted) = (Vec::new(), Vec::new(), Vec::new());
         let mut listed = 0u32;
+        // `totals` becomes where the next part's first place of each word goes.
         for (hash, count) in counted {
-            let Some(next) = cursor.get_mut(&hash) else {
+            let Some(next) = totals.get_mut(&hash) else {
                 continue;
             };
             if count as usize > most {
@@ -381,20 +461,38 @@ impl WordPlaces {
             }
         }
         starts.push(listed);
-        let mut places = vec![0u32; listed as usize];
-        for_each_place(key, |hash, start| {
-            if let Some(next) = cursor.get_mut(&hash)
-                && *next != UNLISTED
-                && let Some(slot) = places.get_mut(*next as usize)
-            {
-                *slot = start;
-                *next += 1;
+        for counts in &mut cursors {
+            for (hash, count) in counts.iter_mut() {
+                let Some(next) = totals.get_mut(hash) else {
+                    continue;
+                };
+                let first = *next;
+                if first != UNLISTED {
+                    *next = first.saturating_add(*count);
+                }
+                *count = first;
             }
-        });
+        }
+        // The parts write to places of their own (a word's places, part after part).
+        let places: Vec<AtomicU32> = (0..listed).map(|_| AtomicU32::new(0)).collect();
+        on_threads(
+            parts.iter().copied().zip(cursors),
+            |((offset, part), mut cursor)| {
+                for_each_place(part, |hash, start| {
+                    if let Some(next) = cursor.get_mut(&hash)
+                        && *next != UNLISTED
+                        && let Some(slot) = places.get(*next as usize)
+                    {
+                        slot.store(offset.saturating_add(start), Ordering::Relaxed);
+                        *next += 1;
+                    }
+                });
+            },
+        );
         Some(WordPlaces {
             hashes,
             starts,
-            places,
+            places: places.into_iter().map(AtomicU32::into_inner).collect(),
             unlisted,
         })
     }
@@ -1694,6 +1792,32 @@ mod tests {
             Some(vec![start])
         );
         assert_eq!(places.where_run_may_start(&["of", "w99"]), Some(vec![]));
+    }
+
+    proptest::proptest! {
+        /// A key read in parts side by side has the places it has read whole, however it is cut
+        /// (words repeated across parts, common words left out, spaces doubled at a cut, wide
+        /// chars).
+        #[test]
+        fn places_read_in_parts_are_those_read_whole(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["of", "the", "tide", "港口city", "", "quay", "w1", "w2"]),
+                1..160,
+            ),
+            parts in 2usize..7,
+        ) {
+            let key = words.join(" ");
+            let cut = places_parts(&key, parts);
+            proptest::prop_assert!(cut.len() <= parts);
+            for pair in cut.windows(2) {
+                let (offset, piece) = pair[0];
+                proptest::prop_assert_eq!(key.as_bytes()[offset as usize + piece.len()], b' ');
+                proptest::prop_assert_eq!(offset as usize + piece.len() + 1, pair[1].0 as usize);
+            }
+            let whole = WordPlaces::build_in_parts(&places_parts(&key, 1));
+            proptest::prop_assert!(whole.is_some());
+            proptest::prop_assert!(WordPlaces::build_in_parts(&cut) == whole);
+        }
     }
 
     proptest::proptest! {
