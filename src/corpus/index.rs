@@ -1794,19 +1794,33 @@ mod tests {
         assert_eq!(places.where_run_may_start(&["of", "w99"]), Some(vec![]));
     }
 
+    /// Keys of up to 160 words, some repeated often (and so left out of the places), some
+    /// holding wide chars, some empty (two spaces in a row).
+    fn keys_of_words() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "of",
+                "the",
+                "tide",
+                "港口city",
+                "和平",
+                "",
+                "quay",
+                "w1",
+                "w2",
+            ]),
+            1..160,
+        )
+        .prop_map(|words| words.join(" "))
+    }
+
     proptest::proptest! {
         /// A key read in parts side by side has the places it has read whole, however it is cut
         /// (words repeated across parts, common words left out, spaces doubled at a cut, wide
         /// chars).
         #[test]
-        fn places_read_in_parts_are_those_read_whole(
-            words in proptest::collection::vec(
-                proptest::sample::select(vec!["of", "the", "tide", "港口city", "", "quay", "w1", "w2"]),
-                1..160,
-            ),
-            parts in 2usize..7,
-        ) {
-            let key = words.join(" ");
+        fn places_read_in_parts_are_those_read_whole(key in keys_of_words(), parts in 2usize..7) {
             let cut = places_parts(&key, parts);
             proptest::prop_assert!(cut.len() <= parts);
             for pair in cut.windows(2) {
@@ -1824,13 +1838,7 @@ mod tests {
         /// Each word's places are where it starts in the key, in order, and the commonest words'
         /// are left out: as a list of every word's start, grouped by word, tells.
         #[test]
-        fn every_words_places_are_where_it_starts(
-            words in proptest::collection::vec(
-                proptest::sample::select(vec!["of", "the", "tide", "港口city", "和平", "quay", "w1", "w2"]),
-                1..120,
-            ),
-        ) {
-            let key = words.join(" ");
+        fn every_words_places_are_where_it_starts(key in keys_of_words()) {
             let places = WordPlaces::build(&key).expect("tests place every key");
             let mut expected: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
             for_each_place(&key, |hash, start| expected.entry(hash).or_default().push(start));
