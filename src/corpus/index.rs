@@ -409,16 +409,13 @@ impl WordPlaces {
     /// Two passes over the key: the first counts each word's places, the second writes them
     /// where their word's run starts. (A list of every (word, place) sorted by word took, with
     /// the sort's buffer, 16 bytes a word of the key at once: 128 MB for a source of 48 MB.) A
-    /// key of megabytes is read in parts side by side, each on a thread of its own (see
-    /// `places_parts`).
+    /// key of megabytes is read in parts side by side, as many as the threads the work is shared
+    /// by, each on a thread of its own (see `on_threads`).
     pub fn build(key: &str) -> Option<WordPlaces> {
         if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
             return None;
         }
-        let parts = (key.len() / PLACES_PART_BYTES).clamp(
-            1,
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        );
+        let parts = (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads());
         Self::build_in_parts(&places_parts(key, parts))
     }
 
