@@ -424,27 +424,32 @@ impl WordPlaces {
     fn build_in_parts(parts: &[(u32, &str)]) -> Option<WordPlaces> {
         // Each part's count of each word, then where its next place goes (`UNLISTED` for a
         // common word): the parts' places of a word follow one another, in order.
-        let mut cursors: Vec<foldhash::HashMap<u32, u32>> = on_threads(parts, |&(_, part)| {
+        let mut counts: Vec<foldhash::HashMap<u32, u32>> = on_threads(parts, |&(_, part)| {
             let mut counts: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
             for_each_place(part, |hash, _| *counts.entry(hash).or_default() += 1);
             counts
         });
-        let mut totals: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
-        for counts in &cursors {
-            for (&hash, &count) in counts {
-                let total = totals.entry(hash).or_default();
-                *total = total.saturating_add(count);
+        // Each word's count in the whole key (a key read whole: its one part's counts).
+        let mut next = match counts.as_mut_slice() {
+            [whole] => std::mem::take(whole),
+            parts => {
+                let mut totals: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+                for (&hash, &count) in parts.iter().flatten() {
+                    let total = totals.entry(hash).or_default();
+                    *total = total.saturating_add(count);
+                }
+                totals
             }
-        }
-        let total: usize = totals.values().map(|&n| n as usize).sum();
+        };
+        let total: usize = next.values().map(|&n| n as usize).sum();
         let most = (total / LISTED_SHARE).max(MIN_UNLISTED);
-        let mut counted: Vec<(u32, u32)> = totals.iter().map(|(&h, &n)| (h, n)).collect();
+        let mut counted: Vec<(u32, u32)> = next.iter().map(|(&h, &n)| (h, n)).collect();
         counted.sort_unstable();
         let (mut hashes, mut starts, mut unlisted) = (Vec::new(), Vec::new(), Vec::new());
         let mut listed = 0u32;
-        // `totals` becomes where the next part's first place of each word goes.
+        // `next` becomes where each word's first place goes.
         for (hash, count) in counted {
-            let Some(next) = totals.get_mut(&hash) else {
+            let Some(next) = next.get_mut(&hash) else {
                 continue;
             };
             if count as usize > most {
@@ -458,18 +463,25 @@ impl WordPlaces {
             }
         }
         starts.push(listed);
-        for counts in &mut cursors {
-            for (hash, count) in counts.iter_mut() {
-                let Some(next) = totals.get_mut(hash) else {
-                    continue;
-                };
-                let first = *next;
-                if first != UNLISTED {
-                    *next = first.saturating_add(*count);
+        // Each part's counts become where its first place of each word goes, after those of
+        // the parts before it (a key read whole: `next` as it is).
+        let cursors = if counts.len() == 1 {
+            vec![next]
+        } else {
+            for part in &mut counts {
+                for (hash, count) in part.iter_mut() {
+                    let Some(next) = next.get_mut(hash) else {
+                        continue;
+                    };
+                    let first = *next;
+                    if first != UNLISTED {
+                        *next = first.saturating_add(*count);
+                    }
+                    *count = first;
                 }
-                *count = first;
             }
-        }
+            counts
+        };
         // The parts write to places of their own (a word's places, part after part).
         let places: Vec<AtomicU32> = (0..listed).map(|_| AtomicU32::new(0)).collect();
         on_threads(

@@ -148,23 +148,21 @@ fn whole_match_ruled_out(
     let fixed: Vec<bool> = (0..words.len())
         .map(|i| !bound::may_hold_other_form(words, i, index))
         .collect();
-    // The first words of the pairs of fixed words side by side in a text that the index says
-    // no run breaks between (a word with chars from U+0E00 up may be split otherwise than at
+    // Whether each word starts a pair of fixed words side by side in a text that the index
+    // says no run breaks between (a word with chars from U+0E00 up may be split otherwise than at
     // spaces: the index says a run may break next to it).
-    let unbroken: Vec<usize> = ngrams(pattern, words, 2)
-        .into_iter()
-        .filter_map(
-            |(_, first)| match (words.get(first), words.get(first + 1)) {
-                (Some(a), Some(b))
-                    if fixed.get(first..first + 2) == Some(&[true, true])
-                        && !index.may_break_between(a.text, b.text, JUNK_MAX_BYTES) =>
-                {
-                    Some(first)
-                }
-                _ => None,
-            },
-        )
-        .collect();
+    let mut unbroken = vec![false; words.len()];
+    for (_, first) in ngrams(pattern, words, 2) {
+        if let (Some(a), Some(b), Some(slot)) = (
+            words.get(first),
+            words.get(first + 1),
+            unbroken.get_mut(first),
+        ) {
+            *slot = fixed.get(first..first + 2) == Some(&[true, true])
+                && !index.may_break_between(a.text, b.text, JUNK_MAX_BYTES);
+        }
+    }
+    let unbroken_at = |i: usize| unbroken.get(i).copied().unwrap_or(false);
     let rarity = |word: &QuoteWord<'_>| {
         index
             .places_of_word(word.text)
@@ -172,7 +170,7 @@ fn whole_match_ruled_out(
     };
     let mut runs: Vec<(usize, &str)> = ngrams(pattern, words, MIN_RUN)
         .into_iter()
-        .filter(|&(_, first)| unbroken.contains(&first) && unbroken.contains(&(first + 1)))
+        .filter(|&(_, first)| unbroken_at(first) && unbroken_at(first + 1))
         .map(|(gram, first)| {
             let rarest = words
                 .get(first..first + MIN_RUN)
