@@ -36,6 +36,15 @@ thread_local! {
     /// share would otherwise wait for itself, if a share's holder ever picked up another
     /// source's indexing while it waited on parallel work).
     static HOLDING: Cell<bool> = const { Cell::new(false) };
+    /// The bytes of the shares this thread holds (of any budget: one serves the process).
+    static HELD: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Whether the source this thread indexes is the only one being indexed (or none is): the other
+/// cores are then free for the parts of a large one (`index::index_key`), which would otherwise
+/// only crowd those indexing other sources.
+pub(crate) fn indexing_alone() -> bool {
+    INDEXING.held_by_this_thread_alone()
 }
 
 impl IndexingBudget {
@@ -61,12 +70,20 @@ impl IndexingBudget {
             }
         }
         *used += bytes;
+        HELD.set(HELD.get().saturating_add(bytes));
         let nested = HOLDING.replace(true);
         BudgetShare {
             budget: self,
             bytes,
             nested,
         }
+    }
+}
+
+impl IndexingBudget {
+    /// Whether no thread but this one holds a share.
+    fn held_by_this_thread_alone(&self) -> bool {
+        *crate::lock(&self.used) <= HELD.get()
     }
 }
 
@@ -85,6 +102,7 @@ impl Drop for BudgetShare<'_> {
         *used = used.saturating_sub(self.bytes);
         drop(used);
         HOLDING.set(self.nested);
+        HELD.set(HELD.get().saturating_sub(self.bytes));
         self.budget.freed.notify_all();
     }
 }
@@ -157,6 +175,30 @@ mod tests {
         drop(release_large);
         next.recv_timeout(Duration::from_secs(5))
             .expect("taken once the large one is done");
+    }
+
+    #[test]
+    fn a_thread_indexes_alone_while_no_other_holds_a_share() {
+        let budget = leaked(100);
+        assert!(budget.held_by_this_thread_alone(), "no share held at all");
+        let own = budget.take(30);
+        assert!(budget.held_by_this_thread_alone(), "only this thread's");
+        let (other, release_other) = taken_on_another_thread(budget, 20);
+        other.recv_timeout(SHORT).expect("30 + 20 fit in 100");
+        assert!(
+            !budget.held_by_this_thread_alone(),
+            "another thread indexes too"
+        );
+        drop(release_other);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !budget.held_by_this_thread_alone() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            budget.held_by_this_thread_alone(),
+            "alone once it is given back"
+        );
+        drop(own);
     }
 
     #[test]

@@ -28,33 +28,109 @@ pub fn key_words(key: &str) -> Box<[u32]> {
 
 /// The word hashes of a matching key (`key_words`) and the filter of its word pairs, with the
 /// words next to `breaks` (offsets of the separators that stand for paragraph breaks, sorted), in
-/// one pass over the key.
+/// one pass over the key. A key of megabytes is read in parts side by side (as its `WordPlaces`
+/// are) when no other source is being indexed: most of the time goes to the filter's bits, each
+/// a read from memory the cache does not hold when the filter is of megabytes, and two threads
+/// wait on two at once. (Sources of megabytes are indexed one at a time: `budget`.)
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
+    let parts = if super::budget::indexing_alone() {
+        (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads())
+    } else {
+        1
+    };
+    index_key_in_parts(key, breaks, &places_parts(key, parts))
+}
+
+/// `index_key`, reading `key` in `parts` (consecutive, each with its offset in the key, cut where
+/// a space is: `places_parts`) side by side.
+fn index_key_in_parts(
+    key: &str,
+    breaks: &[u32],
+    parts: &[(u32, &str)],
+) -> (Box<[u32]>, PairFilter) {
     // Counted many bytes at a time (a filter over the bytes spent 1 % of a cold check here).
     let words = bytecount::count(key.as_bytes(), b' ') + 1;
+    let mut indexed = on_threads(parts, |&(offset, part)| {
+        index_part(key, breaks, offset as usize, part, words)
+    })
+    .into_iter();
+    let Some(mut whole) = indexed.next() else {
+        return (Box::default(), PairFilter::with_room(words));
+    };
+    for part in indexed {
+        whole.filter.0.union(&part.filter.0);
+        whole.listed.extend(part.listed);
+        whole.holds_zero |= part.holds_zero;
+        whole.wide_chars |= part.wide_chars;
+    }
+    let IndexedPart {
+        mut listed,
+        mut filter,
+        holds_zero,
+        wide_chars,
+    } = whole;
+    if wide_chars {
+        filter.insert_pair(WIDE_CHARS, WIDE_CHARS);
+    }
+    if holds_zero {
+        listed.push(0);
+    }
+    radsort::sort(&mut listed);
+    listed.dedup();
+    (listed.into_boxed_slice(), filter)
+}
+
+/// What `index_part` found in a part of a key.
+struct IndexedPart {
+    /// The part's word hashes but 0, unsorted, each listed at least once.
+    listed: Vec<u32>,
+    /// The pairs of words starting in the part (with the word before each), in a filter sized
+    /// for the whole key (`words` words): the parts' filters are joined bit by bit.
+    filter: PairFilter,
+    /// Whether a word hashed 0 is in the part.
+    holds_zero: bool,
+    /// Whether a word with chars from U+0E00 up is in the part.
+    wide_chars: bool,
+}
+
+/// The words of `part`, the part of `key` from byte `offset` (0, or just after a space), and their
+/// pairs, each with the word before it (the first with the last word before the part).
+fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize) -> IndexedPart {
     let mut filter = PairFilter::with_room(words);
     // Prose repeats a few words most of the time: each word's slot in `recent` (by its low
     // bits) holds the last word listed there, and a word found in its slot is listed already.
     // Slots start at 0, so the word hashed 0 is noted apart. The list (a third of the words)
     // is then radix-sorted and its repeats dropped: cheaper than a hash set sorted after.
-    let mut listed: Vec<u32> = Vec::with_capacity(words / 2);
+    let mut listed: Vec<u32> = Vec::with_capacity(part.len() / 12);
     let mut recent = [0u32; RECENT_WORDS];
     let mut holds_zero = false;
-    let mut breaks = breaks.iter().map(|&b| b as usize).peekable();
-    let mut previous: Option<u32> = None;
+    // The breaks from the separator before the part on.
+    let first_break = breaks.partition_point(|&b| (b as usize) + 1 < offset);
+    let mut breaks = breaks
+        .get(first_break..)
+        .unwrap_or_default()
+        .iter()
+        .map(|&b| b as usize)
+        .peekable();
+    // The word before the part: the one ending at the space before it.
+    let mut previous: Option<u32> = offset.checked_sub(1).and_then(|space| {
+        let before = key.get(..space)?;
+        let start = before.rfind(' ').map_or(0, |at| at + 1);
+        KeyWords::new(before.get(start..)?).next()?.hash
+    });
     let mut wide_chars = false;
     for KeyWord {
         start,
         end,
         ascii,
         hash: word,
-    } in KeyWords::new(key)
+    } in KeyWords::new(part)
     {
         // Rare: a word with chars from U+0E00 up, which the quotation matcher may split into
         // several (or which is not indexed). Its runs of narrower chars are kept apart, so that
         // a word found in neither place is known to be absent (`Source::may_hold_word`).
         if !ascii
-            && let Some(token) = key.get(start..end)
+            && let Some(token) = part.get(start..end)
             && token.chars().any(is_wide)
         {
             wide_chars = true;
@@ -74,7 +150,7 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
         if let (Some(first), Some(second)) = (previous, word) {
             filter.insert_pair(first, second);
         }
-        let separator = start.checked_sub(1);
+        let separator = (offset + start).checked_sub(1);
         while breaks.next_if(|&b| Some(b) < separator).is_some() {}
         if separator.is_some() && breaks.next_if(|&b| Some(b) == separator).is_some() {
             if let Some(first) = previous {
@@ -86,15 +162,12 @@ pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
         }
         previous = word;
     }
-    if wide_chars {
-        filter.insert_pair(WIDE_CHARS, WIDE_CHARS);
+    IndexedPart {
+        listed,
+        filter,
+        holds_zero,
+        wide_chars,
     }
-    if holds_zero {
-        listed.push(0);
-    }
-    radsort::sort(&mut listed);
-    listed.dedup();
-    (listed.into_boxed_slice(), filter)
 }
 
 /// Slots of `index_key`'s memo of the words it met last (few in tests, so that words share
@@ -1840,6 +1913,30 @@ mod tests {
             let whole = WordPlaces::build_in_parts(&places_parts(&key, 1));
             proptest::prop_assert!(whole.is_some());
             proptest::prop_assert!(WordPlaces::build_in_parts(&cut) == whole);
+        }
+    }
+
+    proptest::proptest! {
+        /// A key indexed in parts side by side has the words and pair filter it has indexed
+        /// whole, however it is cut (pairs and paragraph breaks across a cut, words repeated
+        /// across parts, doubled spaces, wide chars).
+        #[test]
+        fn keys_indexed_in_parts_are_those_indexed_whole(
+            key in keys_of_words(),
+            at_breaks in proptest::collection::vec(proptest::bool::ANY, 160),
+            parts in 2usize..7,
+        ) {
+            let breaks: Vec<u32> = key
+                .match_indices(' ')
+                .zip(&at_breaks)
+                .filter(|&(_, &is_break)| is_break)
+                .map(|((at, _), _)| at as u32)
+                .collect();
+            let (whole_words, whole_pairs) =
+                index_key_in_parts(&key, &breaks, &places_parts(&key, 1));
+            let (words, pairs) = index_key_in_parts(&key, &breaks, &places_parts(&key, parts));
+            proptest::prop_assert_eq!(words, whole_words);
+            proptest::prop_assert_eq!(pairs.bits(), whole_pairs.bits());
         }
     }
 
