@@ -33,8 +33,10 @@ pub fn key_words(key: &str) -> Box<[u32]> {
 /// a read from memory the cache does not hold when the filter is of megabytes, and two threads
 /// wait on two at once. (Sources of megabytes are indexed one at a time: `budget`.)
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
-    let parts = if super::budget::indexing_alone() {
-        (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads())
+    let parts = (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads());
+    // (The budget is asked for large keys only: a quotation's words are indexed too.)
+    let parts = if parts > 1 && super::budget::indexing_alone() {
+        parts
     } else {
         1
     };
