@@ -16,8 +16,8 @@ pub fn hover(
     hover_with(converter, path, position, Analysis::hover)
 }
 
-/// `hover` on a citation key or a glossary term only (`Analysis::early_hover`): answered before
-/// the terms are mined.
+/// `hover` on a citation key, a glossary term, a quotation or a claim only
+/// (`Analysis::early_hover`): answered before the terms are mined.
 pub fn early_hover(
     converter: &mut Converter,
     path: &Path,

@@ -38,23 +38,38 @@ pub(crate) fn hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<H
 }
 
 /// `hover` as far as it can be answered while the sources' terms are still being mined: on a
-/// citation key of a note, or on a term of the notes' glossary (with a line saying that the
-/// sources' definitions are to come); `None` anywhere else.
+/// citation key of a note; on a term of the notes' glossary (with a line saying that the
+/// sources' definitions are to come); on a quotation or a claim (with a line saying that the
+/// sources' terms are to come: one inside it would be shown instead once they are read); `None`
+/// anywhere else, and on a term only the sources define.
 pub(crate) fn early_hover_at(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover> {
     let note = note_at(analysis, path, offset)?;
     if let Some((citation, item)) = citation_key_at(note, offset) {
         return Some(citation_hover(analysis, note, citation, item));
     }
-    let (occurrence, info) = term_at(analysis, &note.text, offset)?;
-    if info.glossary.is_empty() {
-        return None;
+    if let Some((occurrence, info)) = term_at(analysis, &note.text, offset) {
+        if info.glossary.is_empty() {
+            return None;
+        }
+        let mut hover = term_hover(analysis, &occurrence, info);
+        hover.markdown.push_str(SOURCE_DEFINITIONS_TO_COME);
+        return Some(hover);
     }
-    let mut hover = term_hover(analysis, &occurrence, info);
-    hover
-        .markdown
-        .push_str("\n\n---\n\n*Definitions in the sources: still being read.*");
+    let mut hover = match quotation_index_at(note, offset) {
+        Some(index) => quotation_hover(analysis, note, index),
+        None => claim_hover(analysis, note, offset),
+    }?;
+    hover.markdown.push_str(SOURCE_TERMS_TO_COME);
     Some(hover)
 }
+
+/// The line an early hover on a glossary term ends with.
+const SOURCE_DEFINITIONS_TO_COME: &str =
+    "\n\n---\n\n*Definitions in the sources: still being read.*";
+
+/// The line an early hover on a quotation or a claim ends with.
+const SOURCE_TERMS_TO_COME: &str =
+    "\n\n---\n\n*Terms of the sources: still being read (hover again once they are).*";
 
 /// On a cited claim: the passage of the cited source that best supports it, with its score; on
 /// an unsupported or uncited one, why, and the passages that would back it.
@@ -462,10 +477,10 @@ mod tests {
     }
 
     #[test]
-    fn early_hover_answers_on_citation_keys_as_the_full_hover_does() {
+    fn early_hover_answers_on_citation_keys_and_quotations_as_the_full_hover_does() {
         // What the server answers before the terms are mined: a citation key's hover, the same
-        // as the full one; nothing elsewhere in a note without a glossary (there a term could
-        // come first).
+        // as the full one; a quotation's, with a line saying that the sources' terms are to come
+        // (one inside the quotation would come first); nothing elsewhere.
         let built = sample()
             .note(
                 "a.md",
@@ -479,7 +494,21 @@ mod tests {
             built.analysis.hover(&path, on_key)
         );
         assert!(built.analysis.early_hover(&path, on_key).is_some());
-        for elsewhere in [text.find("river").expect("quotation"), 2, text.len()] {
+        let in_quotation = text.find("river").expect("quotation");
+        let full = built
+            .analysis
+            .hover(&path, in_quotation)
+            .expect("a quotation's hover");
+        let early = built
+            .analysis
+            .early_hover(&path, in_quotation)
+            .expect("answered early");
+        assert_eq!(early.range, full.range);
+        assert_eq!(
+            early.markdown,
+            format!("{}{SOURCE_TERMS_TO_COME}", full.markdown)
+        );
+        for elsewhere in [2, text.len()] {
             assert_eq!(built.analysis.early_hover(&path, elsewhere), None);
         }
     }
@@ -742,6 +771,7 @@ mod tests {
 #[cfg(test)]
 mod term_tests {
     use super::super::fixture::{range_of, term_fixture};
+    use super::{SOURCE_DEFINITIONS_TO_COME, SOURCE_TERMS_TO_COME};
     use expect_test::expect;
 
     #[test]
@@ -788,7 +818,7 @@ mod term_tests {
             *Glossary*, [notes/glossary.md:3](file:///ws/notes/glossary.md#L3)"#]]
         .assert_eq(&hover.markdown);
         // Before the sources' terms are mined: the same, saying that their definitions are to
-        // come. A term only the sources define waits for them, as does prose.
+        // come. A term only the sources define waits for them.
         let early = built
             .analysis
             .early_hover(&path, offset)
@@ -796,15 +826,26 @@ mod term_tests {
         assert_eq!(early.range, hover.range);
         assert_eq!(
             early.markdown,
-            format!(
-                "{}\n\n---\n\n*Definitions in the sources: still being read.*",
-                hover.markdown
-            )
+            format!("{}{SOURCE_DEFINITIONS_TO_COME}", hover.markdown)
         );
         let text = built.text(&path);
         let at = |needle: &str| text.find(needle).expect("in the note");
         assert_eq!(built.analysis.early_hover(&path, at("JBC")), None);
-        assert_eq!(built.analysis.early_hover(&path, at("Then")), None);
+        // Elsewhere in the sentence, an uncited claim: its hover, with a line saying that the
+        // sources' terms are to come.
+        let claim = built
+            .analysis
+            .hover(&path, at("Then"))
+            .expect("the claim's hover");
+        assert!(claim.markdown.starts_with("**Uncited claim**"));
+        let early = built
+            .analysis
+            .early_hover(&path, at("Then"))
+            .expect("answered early");
+        assert_eq!(
+            early.markdown,
+            format!("{}{SOURCE_TERMS_TO_COME}", claim.markdown)
+        );
     }
 
     #[test]

@@ -102,8 +102,9 @@ impl Analysis {
     }
 
     /// `hover` as far as it can be answered while the sources' terms are still being mined: on
-    /// a citation key in a note, or on a term of the notes' glossary (saying that the sources'
-    /// definitions are to come); `None` elsewhere.
+    /// a citation key in a note, on a term of the notes' glossary (saying that the sources'
+    /// definitions are to come), on a quotation or a claim (saying that the sources' terms are
+    /// to come); `None` elsewhere.
     pub fn early_hover(&self, path: &Path, offset: usize) -> Option<Hover> {
         hover::early_hover_at(self, path, offset)
     }
