@@ -450,6 +450,21 @@ fn source_hover(analysis: &Analysis, path: &Path, offset: usize) -> Option<Hover
     })
 }
 
+/// Asserts that the early hover at `offset` is the full one (which there is) followed by
+/// `line`.
+#[cfg(test)]
+fn assert_early_hover_is_full_hover_and(
+    analysis: &Analysis,
+    path: &Path,
+    offset: usize,
+    line: &str,
+) {
+    let full = analysis.hover(path, offset).expect("a full hover");
+    let early = analysis.early_hover(path, offset).expect("an early hover");
+    assert_eq!(early.range, full.range);
+    assert_eq!(early.markdown, format!("{}{line}", full.markdown));
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{Fixture, bib_entry, meta, note_path, range_of, source_path};
@@ -495,18 +510,11 @@ mod tests {
         );
         assert!(built.analysis.early_hover(&path, on_key).is_some());
         let in_quotation = text.find("river").expect("quotation");
-        let full = built
-            .analysis
-            .hover(&path, in_quotation)
-            .expect("a quotation's hover");
-        let early = built
-            .analysis
-            .early_hover(&path, in_quotation)
-            .expect("answered early");
-        assert_eq!(early.range, full.range);
-        assert_eq!(
-            early.markdown,
-            format!("{}{SOURCE_TERMS_TO_COME}", full.markdown)
+        assert_early_hover_is_full_hover_and(
+            &built.analysis,
+            &path,
+            in_quotation,
+            SOURCE_TERMS_TO_COME,
         );
         for elsewhere in [2, text.len()] {
             assert_eq!(built.analysis.early_hover(&path, elsewhere), None);
@@ -771,7 +779,9 @@ mod tests {
 #[cfg(test)]
 mod term_tests {
     use super::super::fixture::{range_of, term_fixture};
-    use super::{SOURCE_DEFINITIONS_TO_COME, SOURCE_TERMS_TO_COME};
+    use super::{
+        SOURCE_DEFINITIONS_TO_COME, SOURCE_TERMS_TO_COME, assert_early_hover_is_full_hover_and,
+    };
     use expect_test::expect;
 
     #[test]
@@ -819,14 +829,11 @@ mod term_tests {
         .assert_eq(&hover.markdown);
         // Before the sources' terms are mined: the same, saying that their definitions are to
         // come. A term only the sources define waits for them.
-        let early = built
-            .analysis
-            .early_hover(&path, offset)
-            .expect("early hover");
-        assert_eq!(early.range, hover.range);
-        assert_eq!(
-            early.markdown,
-            format!("{}{SOURCE_DEFINITIONS_TO_COME}", hover.markdown)
+        assert_early_hover_is_full_hover_and(
+            &built.analysis,
+            &path,
+            offset,
+            SOURCE_DEFINITIONS_TO_COME,
         );
         let text = built.text(&path);
         let at = |needle: &str| text.find(needle).expect("in the note");
@@ -838,13 +845,11 @@ mod term_tests {
             .hover(&path, at("Then"))
             .expect("the claim's hover");
         assert!(claim.markdown.starts_with("**Uncited claim**"));
-        let early = built
-            .analysis
-            .early_hover(&path, at("Then"))
-            .expect("answered early");
-        assert_eq!(
-            early.markdown,
-            format!("{}{SOURCE_TERMS_TO_COME}", claim.markdown)
+        assert_early_hover_is_full_hover_and(
+            &built.analysis,
+            &path,
+            at("Then"),
+            SOURCE_TERMS_TO_COME,
         );
     }
 
