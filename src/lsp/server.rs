@@ -129,8 +129,8 @@ impl Server {
         Some(snapshot)
     }
 
-    /// Runs `query` over the snapshot for the document `uri`, off the protocol loop. Unknown
-    /// documents give `None`; a panic gives an `InternalError`.
+    /// Runs `query` over the snapshot for the document `uri`, off the protocol loop, once the
+    /// first terms are mined. Unknown documents give `None`; a panic gives an `InternalError`.
     async fn query<T, F>(
         &self,
         what: &'static str,
@@ -141,11 +141,42 @@ impl Server {
         T: Send + 'static,
         F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
     {
+        self.query_waiting(what, uri, true, query).await
+    }
+
+    /// `query` for an answer that does not depend on the terms (citation keys to complete, quick
+    /// fixes of diagnostics, lenses over quoted passages): not held back while the first terms
+    /// are mined, which takes seconds after a first start.
+    async fn query_without_terms<T, F>(
+        &self,
+        what: &'static str,
+        uri: &Uri,
+        query: F,
+    ) -> jsonrpc::Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
+    {
+        self.query_waiting(what, uri, false, query).await
+    }
+
+    /// `query`, waiting for the first terms or not (`terms`).
+    async fn query_waiting<T, F>(
+        &self,
+        what: &'static str,
+        uri: &Uri,
+        terms: bool,
+        query: F,
+    ) -> jsonrpc::Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
+    {
         let (encoding, paths) = self.conversion();
         let Some(path) = paths.uri_to_path(uri) else {
             return Ok(None);
         };
-        let Some(snapshot) = self.snapshot_for(Some(&path)).await else {
+        let Some(snapshot) = self.snapshot_waiting(Some(&path), terms).await else {
             return Ok(None);
         };
         run_on(what, &snapshot, encoding, paths, path, query).await
@@ -590,7 +621,7 @@ impl LanguageServer for Server {
     ) -> jsonrpc::Result<Option<CompletionResponse>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        self.query("completion", &uri, move |converter, path| {
+        self.query_without_terms("completion", &uri, move |converter, path| {
             completion(converter, path, position)
         })
         .await
@@ -609,7 +640,7 @@ impl LanguageServer for Server {
         if !wants_quickfix {
             return Ok(None);
         }
-        self.query(
+        self.query_without_terms(
             "codeAction",
             &params.text_document.uri,
             move |converter, path| {
@@ -652,7 +683,7 @@ impl LanguageServer for Server {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> jsonrpc::Result<Option<Vec<CodeLens>>> {
-        self.query("codeLens", &params.text_document.uri, |converter, path| {
+        self.query_without_terms("codeLens", &params.text_document.uri, |converter, path| {
             let lenses = code_lenses(converter, path);
             (!lenses.is_empty()).then_some(lenses)
         })
