@@ -1897,6 +1897,14 @@ mod tests {
             1..160,
         )
         .prop_map(|words| words.join(" "))
+        // (One empty word is the empty key, which `WordPlaces::build` does not place.)
+        .prop_filter("a key of at least one byte", |key| !key.is_empty())
+    }
+
+    #[test]
+    fn the_empty_key_has_no_places() {
+        // Shorter than `MIN_PLACED_BYTES`, even in tests.
+        assert!(WordPlaces::build("").is_none());
     }
 
     proptest::proptest! {
