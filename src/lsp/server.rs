@@ -34,6 +34,15 @@ use crate::text::ColumnEncoding;
 /// finish loading) before answering from whatever snapshot there is.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whether a request's answer depends on the terms mined from the sources: such a request waits
+/// for the first terms; the others (citation keys to complete, quick fixes of diagnostics, lenses
+/// over quoted passages) are answered while they are mined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Terms {
+    Needed,
+    NotNeeded,
+}
+
 /// The language server.
 pub struct Server {
     client: Client,
@@ -130,42 +139,13 @@ impl Server {
     }
 
     /// Runs `query` over the snapshot for the document `uri`, off the protocol loop, once the
-    /// first terms are mined. Unknown documents give `None`; a panic gives an `InternalError`.
+    /// first terms are mined if its answer depends on them (`terms`: mining takes seconds after
+    /// a first start). Unknown documents give `None`; a panic gives an `InternalError`.
     async fn query<T, F>(
         &self,
         what: &'static str,
         uri: &Uri,
-        query: F,
-    ) -> jsonrpc::Result<Option<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
-    {
-        self.query_waiting(what, uri, true, query).await
-    }
-
-    /// `query` for an answer that does not depend on the terms (citation keys to complete, quick
-    /// fixes of diagnostics, lenses over quoted passages): not held back while the first terms
-    /// are mined, which takes seconds after a first start.
-    async fn query_without_terms<T, F>(
-        &self,
-        what: &'static str,
-        uri: &Uri,
-        query: F,
-    ) -> jsonrpc::Result<Option<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Converter, &Path) -> Option<T> + Send + 'static,
-    {
-        self.query_waiting(what, uri, false, query).await
-    }
-
-    /// `query`, waiting for the first terms or not (`terms`).
-    async fn query_waiting<T, F>(
-        &self,
-        what: &'static str,
-        uri: &Uri,
-        terms: bool,
+        terms: Terms,
         query: F,
     ) -> jsonrpc::Result<Option<T>>
     where
@@ -176,7 +156,10 @@ impl Server {
         let Some(path) = paths.uri_to_path(uri) else {
             return Ok(None);
         };
-        let Some(snapshot) = self.snapshot_waiting(Some(&path), terms).await else {
+        let Some(snapshot) = self
+            .snapshot_waiting(Some(&path), terms == Terms::Needed)
+            .await
+        else {
             return Ok(None);
         };
         run_on(what, &snapshot, encoding, paths, path, query).await
@@ -210,7 +193,7 @@ impl Server {
         {
             return Ok(Some(answer));
         }
-        self.query(what, uri, query).await
+        self.query(what, uri, Terms::Needed, query).await
     }
 
     /// `ibid/documentText`: the server's copy of an open document.
@@ -609,7 +592,7 @@ impl LanguageServer for Server {
     async fn references(&self, params: ReferenceParams) -> jsonrpc::Result<Option<Vec<Location>>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        self.query("references", &uri, move |converter, path| {
+        self.query("references", &uri, Terms::Needed, move |converter, path| {
             Some(references(converter, path, position))
         })
         .await
@@ -621,9 +604,12 @@ impl LanguageServer for Server {
     ) -> jsonrpc::Result<Option<CompletionResponse>> {
         let position = params.text_document_position.position;
         let uri = params.text_document_position.text_document.uri;
-        self.query_without_terms("completion", &uri, move |converter, path| {
-            completion(converter, path, position)
-        })
+        self.query(
+            "completion",
+            &uri,
+            Terms::NotNeeded,
+            move |converter, path| completion(converter, path, position),
+        )
         .await
     }
 
@@ -640,9 +626,10 @@ impl LanguageServer for Server {
         if !wants_quickfix {
             return Ok(None);
         }
-        self.query_without_terms(
+        self.query(
             "codeAction",
             &params.text_document.uri,
+            Terms::NotNeeded,
             move |converter, path| {
                 let actions = code_actions(converter, path, range, &context);
                 (!actions.is_empty()).then_some(actions)
@@ -658,6 +645,7 @@ impl LanguageServer for Server {
         self.query(
             "documentSymbol",
             &params.text_document.uri,
+            Terms::Needed,
             document_symbols,
         )
         .await
@@ -683,10 +671,15 @@ impl LanguageServer for Server {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> jsonrpc::Result<Option<Vec<CodeLens>>> {
-        self.query_without_terms("codeLens", &params.text_document.uri, |converter, path| {
-            let lenses = code_lenses(converter, path);
-            (!lenses.is_empty()).then_some(lenses)
-        })
+        self.query(
+            "codeLens",
+            &params.text_document.uri,
+            Terms::NotNeeded,
+            |converter, path| {
+                let lenses = code_lenses(converter, path);
+                (!lenses.is_empty()).then_some(lenses)
+            },
+        )
         .await
     }
 
