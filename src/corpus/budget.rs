@@ -78,9 +78,7 @@ impl IndexingBudget {
             nested,
         }
     }
-}
 
-impl IndexingBudget {
     /// Whether no thread but this one holds a share.
     fn held_by_this_thread_alone(&self) -> bool {
         *crate::lock(&self.used) <= HELD.get()

@@ -33,7 +33,7 @@ pub fn key_words(key: &str) -> Box<[u32]> {
 /// a read from memory the cache does not hold when the filter is of megabytes, and two threads
 /// wait on two at once. (Sources of megabytes are indexed one at a time: `budget`.)
 pub fn index_key(key: &str, breaks: &[u32]) -> (Box<[u32]>, PairFilter) {
-    let parts = (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads());
+    let parts = parts_to_read(key);
     // (The budget is asked for large keys only: a quotation's words are indexed too.)
     let parts = if parts > 1 && super::budget::indexing_alone() {
         parts
@@ -409,9 +409,15 @@ const UNLISTED: u32 = u32::MAX;
 const LISTED_SHARE: usize = 256;
 const MIN_UNLISTED: usize = if cfg!(test) { 4 } else { 1024 };
 
-/// How much of a key one thread reads when `WordPlaces::build` reads it in parts (in tests,
+/// How much of a key one thread reads when a key is read in parts (`parts_to_read`; in tests,
 /// keys of a few words are read in parts).
 const PLACES_PART_BYTES: usize = if cfg!(test) { 16 } else { 4 << 20 };
+
+/// How many parts side by side a key is read in (its word places, its words and pair filter):
+/// one per `PLACES_PART_BYTES`, at most as many as the threads the work is shared by.
+fn parts_to_read(key: &str) -> usize {
+    (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads())
+}
 
 /// `key` cut into at most `parts` consecutive parts of about the same length, each with its
 /// offset in the key: each but the last ends where a space is (the space is in neither part), so
@@ -490,8 +496,7 @@ impl WordPlaces {
         if key.len() < MIN_PLACED_BYTES || u32::try_from(key.len()).is_err() {
             return None;
         }
-        let parts = (key.len() / PLACES_PART_BYTES).clamp(1, rayon::current_num_threads());
-        Self::build_in_parts(&places_parts(key, parts))
+        Self::build_in_parts(&places_parts(key, parts_to_read(key)))
     }
 
     /// The places of the words of a key cut into `parts` (consecutive, each with its offset in

@@ -111,13 +111,9 @@ impl Server {
     }
 
     /// The latest snapshot once it has taken in the open document's current version (and the
-    /// workspace is loaded, and its first terms are mined); `None` before any load was requested.
-    async fn snapshot_for(&self, path: Option<&Path>) -> Option<Arc<Snapshot>> {
-        self.snapshot_waiting(path, true).await
-    }
-
-    /// `snapshot_for`, waiting for the first terms or not (`terms`).
-    async fn snapshot_waiting(&self, path: Option<&Path>, terms: bool) -> Option<Arc<Snapshot>> {
+    /// workspace is loaded, and its first terms are mined when `terms` says they are needed);
+    /// `None` before any load was requested.
+    async fn snapshot_for(&self, path: Option<&Path>, terms: Terms) -> Option<Arc<Snapshot>> {
         if !self.load_requested.load(Ordering::SeqCst) {
             return None;
         }
@@ -126,7 +122,7 @@ impl Server {
             .worker
             .wait_for(CATCH_UP_TIMEOUT, |s| {
                 s.loaded
-                    && !(terms && s.terms_missing)
+                    && !(terms == Terms::Needed && s.terms_missing)
                     && match (path, target) {
                         (Some(path), Some(version)) => {
                             s.versions.get(path).is_some_and(|&seen| seen >= version)
@@ -156,10 +152,7 @@ impl Server {
         let Some(path) = paths.uri_to_path(uri) else {
             return Ok(None);
         };
-        let Some(snapshot) = self
-            .snapshot_waiting(Some(&path), terms == Terms::Needed)
-            .await
-        else {
+        let Some(snapshot) = self.snapshot_for(Some(&path), terms).await else {
             return Ok(None);
         };
         run_on(what, &snapshot, encoding, paths, path, query).await
@@ -185,7 +178,7 @@ impl Server {
         let Some(path) = paths.uri_to_path(uri) else {
             return Ok(None);
         };
-        let Some(snapshot) = self.snapshot_waiting(Some(&path), false).await else {
+        let Some(snapshot) = self.snapshot_for(Some(&path), Terms::NotNeeded).await else {
             return Ok(None);
         };
         if snapshot.terms_missing
@@ -655,7 +648,7 @@ impl LanguageServer for Server {
         &self,
         params: WorkspaceSymbolParams,
     ) -> jsonrpc::Result<Option<WorkspaceSymbolResponse>> {
-        let Some(snapshot) = self.snapshot_for(None).await else {
+        let Some(snapshot) = self.snapshot_for(None, Terms::Needed).await else {
             return Ok(None);
         };
         let Some(analysis) = snapshot.analysis.clone() else {
