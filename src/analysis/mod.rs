@@ -108,10 +108,15 @@ impl TermsJob {
             }
             self.cancel.load(Ordering::Relaxed)
         };
+        // Waits out the delay, and whatever pause there is before the first source (the cache
+        // may answer without reading one).
         let waited = std::time::Instant::now();
-        while waited.elapsed() < self.delay {
+        loop {
             if cancelled() {
                 return None;
+            }
+            if waited.elapsed() >= self.delay {
+                break;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }

@@ -77,6 +77,17 @@ impl Foreground {
     }
 }
 
+/// For tests and debugging: while the file this variable names exists, a terms job waits before
+/// it mines (and before each source), so that what the server answers before the sources' terms
+/// are there can be watched (`tests/lsp/binary.rs`). Unset, nothing waits.
+const HOLD_TERMS_WHILE: &str = "IBID_HOLD_TERMS_WHILE";
+
+/// Whether a terms job is to wait now: foreground work is under way, or the file named by
+/// `HOLD_TERMS_WHILE` (`hold`, read once per job) exists.
+fn terms_job_paused(hold: Option<&Path>) -> bool {
+    Foreground::under_way() || hold.is_some_and(Path::exists)
+}
+
 impl Drop for Foreground {
     fn drop(&mut self) {
         FOREGROUND_WORK.fetch_sub(1, Ordering::SeqCst);
@@ -307,9 +318,11 @@ async fn run(
                     mining = true;
                     tokio::task::spawn_blocking(move || {
                         let started = std::time::Instant::now();
+                        let hold = std::env::var_os(HOLD_TERMS_WHILE).map(PathBuf::from);
+                        let paused = || terms_job_paused(hold.as_deref());
                         let run = || match background_pool() {
-                            Some(pool) => pool.install(|| job.run_pausing(&Foreground::under_way)),
-                            None => job.run_pausing(&Foreground::under_way),
+                            Some(pool) => pool.install(|| job.run_pausing(&paused)),
+                            None => job.run_pausing(&paused),
                         };
                         match catch_unwind(AssertUnwindSafe(run)) {
                             Ok(mined) => {

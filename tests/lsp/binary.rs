@@ -186,3 +186,98 @@ async fn bursts_of_requests_leave_the_servers_memory_bounded() {
     client.shutdown_and_exit().await;
     assert_eq!(exit_code(&mut child).await, Some(0));
 }
+
+/// On a first start, requests whose answer does not depend on the sources' terms (completion
+/// of citation keys, quick fixes, lenses over quoted passages) are answered while the terms
+/// are still being mined; a hover on a term only the sources define waits for them. The server
+/// is told to hold its terms job (`IBID_HOLD_TERMS_WHILE`) until the test lets it go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_do_not_read_the_terms_do_not_wait_for_them() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("corpus")).unwrap();
+    std::fs::create_dir_all(root.join("notes")).unwrap();
+    let source =
+        "# Basins\n\nThe River Basin Authority (RBA) met in May. The RBA shares data weekly.\n";
+    std::fs::write(root.join("corpus/smith2020.md"), source).unwrap();
+    let note =
+        "## The RBA\n\n\"The River Basin Authority (RBA) met in June\" [@smith2020].\n\nSee [@";
+    std::fs::write(root.join("notes/n.md"), note).unwrap();
+    let held = tempfile::tempdir().unwrap();
+    let hold = held.path().join("hold");
+    std::fs::write(&hold, "").unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ibid"))
+        .arg("lsp")
+        .env("IBID_CACHE_DIR", held.path().join("cache"))
+        .env("IBID_HOLD_TERMS_WHILE", &hold)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ibid lsp");
+    let stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let client = std::sync::Arc::new(TestClient::start(stdout, stdin));
+    client.initialize(Some(root), true, Value::Null).await;
+    let uri = file_uri(&root.join("notes/n.md"));
+    client.open(&uri, note);
+    let diagnostics = client
+        .diagnostics_for(&uri, |d| d.iter().any(|d| d["code"] == "quote-inexact"))
+        .await;
+    let inexact = diagnostics
+        .iter()
+        .find(|d| d["code"] == "quote-inexact")
+        .expect("quote-inexact")
+        .clone();
+
+    // "RBA" in the heading: only the source defines it.
+    let term = json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 8}});
+    let hover = tokio::spawn({
+        let client = client.clone();
+        async move { client.result("textDocument/hover", term).await }
+    });
+    let end_of_note = json!({"line": 4, "character": 6});
+    let completion = client
+        .result(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": end_of_note, "context": {"triggerKind": 1}}),
+        )
+        .await;
+    assert!(
+        completion
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i["label"] == "smith2020")),
+        "{completion}"
+    );
+    let actions = client
+        .result(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": inexact["range"], "context": {"diagnostics": [inexact]}}),
+        )
+        .await;
+    assert!(
+        actions.as_array().is_some_and(|a| !a.is_empty()),
+        "{actions}"
+    );
+    let lenses = client
+        .result(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": file_uri(&root.join("corpus/smith2020.md"))}}),
+        )
+        .await;
+    assert!(lenses.as_array().is_some_and(|l| !l.is_empty()), "{lenses}");
+    assert!(
+        !hover.is_finished(),
+        "the hover on a term of the sources did not wait for the terms: {:?}",
+        hover.await
+    );
+
+    std::fs::remove_file(&hold).unwrap();
+    let hover = hover.await.expect("hover task");
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("River Basin Authority"), "{hover}");
+    client.shutdown_and_exit().await;
+    assert_eq!(exit_code(&mut child).await, Some(0));
+}
