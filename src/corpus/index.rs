@@ -84,7 +84,7 @@ fn index_key_in_parts(
 
 /// What `index_part` found in a part of a key.
 struct IndexedPart {
-    /// The part's word hashes but 0, unsorted, each listed at least once.
+    /// The part's word hashes, unsorted, each listed at least once (0 maybe not: `holds_zero`).
     listed: Vec<u32>,
     /// The pairs of words starting in the part (with the word before each), in a filter sized
     /// for the whole key (`words` words): the parts' filters are joined bit by bit.
@@ -106,6 +106,8 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
     let mut listed: Vec<u32> = Vec::with_capacity(part.len() / 12);
     let mut recent = [0u32; RECENT_WORDS];
     let mut holds_zero = false;
+    let mut block = [0u32; LISTED_BLOCK];
+    let mut in_block = 0;
     // The breaks from the separator before the part on.
     let first_break = breaks.partition_point(|&b| (b as usize) + 1 < offset);
     let mut breaks = breaks
@@ -141,12 +143,19 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
             }
         }
         if let Some(word) = word {
+            // Without a branch on whether the word is new (prose makes it a coin toss): it is
+            // written at the end of the block either way, and counted only when new.
             let slot = &mut recent[word as usize % RECENT_WORDS];
-            if word == 0 {
-                holds_zero = true;
-            } else if *slot != word {
-                *slot = word;
-                listed.push(word);
+            let new = *slot != word;
+            *slot = word;
+            holds_zero |= word == 0;
+            if let Some(end) = block.get_mut(in_block) {
+                *end = word;
+            }
+            in_block += usize::from(new);
+            if in_block == LISTED_BLOCK {
+                listed.extend_from_slice(&block);
+                in_block = 0;
             }
         }
         if let (Some(first), Some(second)) = (previous, word) {
@@ -164,6 +173,7 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
         }
         previous = word;
     }
+    listed.extend_from_slice(block.get(..in_block).unwrap_or_default());
     IndexedPart {
         listed,
         filter,
@@ -171,6 +181,9 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
         wide_chars,
     }
 }
+
+/// How many new words `index_part` gathers before it adds them to its list.
+const LISTED_BLOCK: usize = 64;
 
 /// Slots of `index_key`'s memo of the words it met last (few in tests, so that words share
 /// slots and push one another out).
@@ -1952,6 +1965,32 @@ mod tests {
             let (words, pairs) = index_key_in_parts(&key, &breaks, &places_parts(&key, parts));
             proptest::prop_assert_eq!(words, whole_words);
             proptest::prop_assert_eq!(pairs.bits(), whole_pairs.bits());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// A key's words are every indexed word of it once, sorted: however often the memo of
+        /// recent words is right or wrong (four slots in tests), and however many new words fill
+        /// blocks before they are listed.
+        #[test]
+        fn a_keys_words_are_each_of_its_indexed_words_once(
+            words in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Strategy::prop_map(0u32..400, |n| format!("w{n}")),
+                    proptest::strategy::Strategy::prop_map(
+                        proptest::sample::select(vec!["the", "of", "港口city", "和平", ""]),
+                        String::from,
+                    ),
+                ],
+                0..600,
+            ),
+        ) {
+            let key = words.join(" ");
+            let mut expected: Vec<u32> = key_word_hashes(&key).flatten().collect();
+            expected.sort_unstable();
+            expected.dedup();
+            proptest::prop_assert_eq!(key_words(&key).into_vec(), expected);
         }
     }
 
