@@ -13,16 +13,27 @@ fn spawn_server() -> (Child, TestClient) {
 }
 
 fn spawn_server_with(args: &[&str], stderr: Stdio) -> (Child, TestClient) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ibid"))
+    let mut command = server_command(args);
+    command.stderr(stderr);
+    start(command)
+}
+
+/// `ibid <args>` with the tests' cache folder and info logs, over pipes.
+fn server_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ibid"));
+    command
         .args(args)
         .env("IBID_CACHE_DIR", crate::common::test_cache_dir())
         .env("RUST_LOG", "info")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(stderr)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn ibid lsp");
+        .kill_on_drop(true);
+    command
+}
+
+/// The server `command` starts, and a client over its stdin and stdout.
+fn start(mut command: Command) -> (Child, TestClient) {
+    let mut child = command.spawn().expect("spawn ibid lsp");
     let stdin = child.stdin.take().expect("stdin");
     let stdout = child.stdout.take().expect("stdout");
     (child, TestClient::start(stdout, stdin))
@@ -207,19 +218,13 @@ async fn requests_that_do_not_read_the_terms_do_not_wait_for_them() {
     let hold = held.path().join("hold");
     std::fs::write(&hold, "").unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ibid"))
-        .arg("lsp")
+    let mut command = server_command(&["lsp"]);
+    command
         .env("IBID_CACHE_DIR", held.path().join("cache"))
         .env("IBID_HOLD_TERMS_WHILE", &hold)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn ibid lsp");
-    let stdin = child.stdin.take().expect("stdin");
-    let stdout = child.stdout.take().expect("stdout");
-    let client = std::sync::Arc::new(TestClient::start(stdout, stdin));
+        .stderr(Stdio::null());
+    let (mut child, client) = start(command);
+    let client = std::sync::Arc::new(client);
     client.initialize(Some(root), true, Value::Null).await;
     let uri = file_uri(&root.join("notes/n.md"));
     client.open(&uri, note);
