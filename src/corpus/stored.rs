@@ -749,6 +749,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Lookups in values read from a mapped record agree with those on the heap, for any
+        /// number of values (none, one, a power of two or not) and any value looked up.
+        #[test]
+        fn mapped_lookups_agree_with_the_heap_for_any_length(
+            mut values in proptest::collection::vec(0u32..64, 0..70),
+            probes in proptest::collection::vec(0u32..66, 1..20),
+        ) {
+            values.sort_unstable();
+            let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let heap = StoredU32s::from(values.clone());
+            if bytes.is_empty() {
+                proptest::prop_assert!(!heap.contains_sorted(probes[0]));
+            } else {
+                let map = mapped_file(&bytes);
+                let mapped = MappedBytes::new(&map, &bytes, 0..bytes.len())
+                    .and_then(StoredU32s::mapped)
+                    .expect("in bounds, a multiple of four");
+                for &low in &probes {
+                    proptest::prop_assert_eq!(mapped.contains_sorted(low), values.contains(&low));
+                    let high = low.saturating_add(3);
+                    proptest::prop_assert_eq!(
+                        mapped.sorted_range(low, Some(high)).collect::<Vec<_>>(),
+                        heap.sorted_range(low, Some(high)).collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_mapped_text_reads_its_range_of_the_record() {
         let bytes = "head:caf\u{e9} au lait:tail".as_bytes();
