@@ -751,7 +751,8 @@ mod tests {
 
     proptest::proptest! {
         /// Lookups in values read from a mapped record agree with those on the heap, for any
-        /// number of values (none, one, a power of two or not) and any value looked up.
+        /// number of values (one, a power of two or not; none only on the heap, as an empty
+        /// file is not mapped) and any value looked up.
         #[test]
         fn mapped_lookups_agree_with_the_heap_for_any_length(
             mut values in proptest::collection::vec(0u32..64, 0..70),
