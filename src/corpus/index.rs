@@ -1968,6 +1968,26 @@ mod tests {
         }
     }
 
+    /// A word hashed 0 (which also marks empty memo slots) is listed once, whether its memo slot
+    /// was empty or held another word when it was met.
+    #[test]
+    fn a_word_hashed_zero_is_listed_once() {
+        const HASHED_ZERO: &str = "ppkttia";
+        assert_eq!(word_hash(HASHED_ZERO), 0);
+        let same_slot = (0..)
+            .map(|n| format!("w{n}"))
+            .find(|w| word_hash(w) != 0 && word_hash(w) as usize % RECENT_WORDS == 0)
+            .expect("a word in the zero word's memo slot");
+        for key in [
+            format!("{HASHED_ZERO} {same_slot}"),
+            format!("{same_slot} {HASHED_ZERO} {same_slot} {HASHED_ZERO}"),
+        ] {
+            let words = key_words(&key);
+            assert_eq!(words.len(), 2, "{key}");
+            assert_eq!(words.iter().filter(|&&w| w == 0).count(), 1, "{key}");
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         /// A key's words are every indexed word of it once, sorted: however often the memo of
