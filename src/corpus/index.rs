@@ -1976,7 +1976,7 @@ mod tests {
         assert_eq!(word_hash(HASHED_ZERO), 0);
         let same_slot = (0..)
             .map(|n| format!("w{n}"))
-            .find(|w| word_hash(w) != 0 && word_hash(w) as usize % RECENT_WORDS == 0)
+            .find(|w| word_hash(w) != 0 && (word_hash(w) as usize).is_multiple_of(RECENT_WORDS))
             .expect("a word in the zero word's memo slot");
         for key in [
             format!("{HASHED_ZERO} {same_slot}"),
