@@ -62,20 +62,15 @@ fn index_key_in_parts(
     for part in indexed {
         whole.filter.0.union(&part.filter.0);
         whole.listed.extend(part.listed);
-        whole.holds_zero |= part.holds_zero;
         whole.wide_chars |= part.wide_chars;
     }
     let IndexedPart {
         mut listed,
         mut filter,
-        holds_zero,
         wide_chars,
     } = whole;
     if wide_chars {
         filter.insert_pair(WIDE_CHARS, WIDE_CHARS);
-    }
-    if holds_zero {
-        listed.push(0);
     }
     radsort::sort(&mut listed);
     listed.dedup();
@@ -84,13 +79,11 @@ fn index_key_in_parts(
 
 /// What `index_part` found in a part of a key.
 struct IndexedPart {
-    /// The part's word hashes, unsorted, each listed at least once (0 maybe not: `holds_zero`).
+    /// The part's word hashes, unsorted, each listed at least once.
     listed: Vec<u32>,
     /// The pairs of words starting in the part (with the word before each), in a filter sized
     /// for the whole key (`words` words): the parts' filters are joined bit by bit.
     filter: PairFilter,
-    /// Whether a word hashed 0 is in the part.
-    holds_zero: bool,
     /// Whether a word with chars from U+0E00 up is in the part.
     wide_chars: bool,
 }
@@ -101,11 +94,10 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
     let mut filter = PairFilter::with_room(words);
     // Prose repeats a few words most of the time: each word's slot in `recent` (by its low
     // bits) holds the last word listed there, and a word found in its slot is listed already.
-    // Slots start at 0, so the word hashed 0 is noted apart. The list (a third of the words)
+    // Slots start at 0, so the word hashed 0 is listed each time it is met. The list (a third of the words)
     // is then radix-sorted and its repeats dropped: cheaper than a hash set sorted after.
     let mut listed: Vec<u32> = Vec::with_capacity(part.len() / 12);
     let mut recent = [0u32; RECENT_WORDS];
-    let mut holds_zero = false;
     let mut block = [0u32; LISTED_BLOCK];
     let mut in_block = 0;
     // The breaks from the separator before the part on.
@@ -146,9 +138,8 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
             // Without a branch on whether the word is new (prose makes it a coin toss): it is
             // written at the end of the block either way, and counted only when new.
             let slot = &mut recent[word as usize % RECENT_WORDS];
-            let new = *slot != word;
+            let new = *slot != word || word == 0;
             *slot = word;
-            holds_zero |= word == 0;
             if let Some(end) = block.get_mut(in_block) {
                 *end = word;
             }
@@ -177,7 +168,6 @@ fn index_part(key: &str, breaks: &[u32], offset: usize, part: &str, words: usize
     IndexedPart {
         listed,
         filter,
-        holds_zero,
         wide_chars,
     }
 }
